@@ -1,0 +1,224 @@
+"""Making the PDFs the tests verify: blank documents, pyhanko signatures, later incremental
+updates (honest and not), a real RFC 3161 timestamp authority over HTTP, and poppler's
+``pdfsig`` with an NSS database built at test time."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import BytesIO
+from pathlib import Path
+
+from asn1crypto import keys as asn1_keys, tsp, x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.generic import pdf_name
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.writer import PageObject, PdfFileWriter, copy_into_new_writer
+from pyhanko.sign import fields, signers, timestamps
+from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+from pyhanko.sign.validation import DocumentSecurityStore
+
+from signing.trust import load_crls
+from tests.signing.pki import PASSWORD, Issued, TestPKI
+
+HELVETICA = generic.DictionaryObject({
+    pdf_name("/Type"): pdf_name("/Font"), pdf_name("/Subtype"): pdf_name("/Type1"),
+    pdf_name("/BaseFont"): pdf_name("/Helvetica")})
+
+
+def _text_stream(text: str) -> generic.StreamObject:
+    return generic.StreamObject(stream_data=f"BT /F1 18 Tf 72 720 Td ({text}) Tj ET".encode("latin-1"))
+
+
+def blank_pdf(text: str = "Giay to ket qua - so 123/QD-UBND") -> bytes:
+    """A one-page PDF showing ``text`` (classic xref table, so every reader copes)."""
+    writer = PdfFileWriter(stream_xrefs=False)
+    resources = generic.DictionaryObject({pdf_name("/Font"): generic.DictionaryObject({pdf_name("/F1"): HELVETICA})})
+    writer.insert_page(PageObject(writer.add_object(_text_stream(text)), (0, 0, 595, 842), resources))
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def sign(pdf: bytes, signer: Issued, pki: TestPKI, *, field: str = "Signature1",
+         timestamper: timestamps.TimeStamper | None = None, md: str = "sha256",
+         certify: fields.MDPPerm | None = None, password: str | None = None) -> bytes:
+    """An incremental update adding one pyhanko signature (PAdES baseline when timestamped);
+    ``certify`` makes it a certification signature with that DocMDP permission; ``password``
+    opens an encrypted PDF."""
+    cms_signer = signers.SimpleSigner.load(str(signer.key_path), str(signer.cert_path),
+                                           ca_chain_files=[str(pki["intermediate"].cert_path)])
+    meta = signers.PdfSignatureMetadata(field_name=field, md_algorithm=md, subfilter=fields.SigSeedSubFilter.PADES,
+                                        certify=certify is not None,
+                                        docmdp_permissions=certify or fields.MDPPerm.FILL_FORMS)
+    writer = IncrementalPdfFileWriter(BytesIO(pdf))
+    if password is not None:
+        writer.encrypt(password)
+    return signers.sign_pdf(writer, meta, cms_signer, timestamper=timestamper).getvalue()
+
+
+def encrypted(pdf: bytes, user_password: str, owner_password: str = "owner-secret") -> bytes:
+    """The same document encrypted (RC4/AES per pyhanko's default); an empty user password opens it freely."""
+    writer = copy_into_new_writer(PdfFileReader(BytesIO(pdf)))
+    writer.encrypt(owner_password, user_password)
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def replace_page_text(pdf: bytes, text: str) -> bytes:
+    """The incremental-saving attack: a later revision swaps the page's content stream.
+    (Lenient reading: poppler writes xref quirks that pyhanko's strict mode refuses.)"""
+    writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
+    page = writer.root["/Pages"]["/Kids"][0]
+    page_ref = writer.root["/Pages"]["/Kids"].raw_get(0)
+    page[pdf_name("/Contents")] = writer.add_object(_text_stream(text))
+    writer.update_container(page)
+    writer.mark_update(page_ref)
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def add_text_note(pdf: bytes, note: str) -> bytes:
+    """A later revision that puts a sticky note on the page (an annotation, not a form fill)."""
+    writer = IncrementalPdfFileWriter(BytesIO(pdf))
+    page = writer.root["/Pages"]["/Kids"][0]
+    annotation = writer.add_object(generic.DictionaryObject({
+        pdf_name("/Type"): pdf_name("/Annot"), pdf_name("/Subtype"): pdf_name("/Text"),
+        pdf_name("/Rect"): generic.ArrayObject(map(generic.FloatObject, (72, 600, 96, 624))),
+        pdf_name("/Contents"): generic.TextStringObject(note)}))
+    page[pdf_name("/Annots")] = generic.ArrayObject([annotation])
+    writer.mark_update(writer.root["/Pages"]["/Kids"].raw_get(0))
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def add_revocation_evidence(pdf: bytes, *crl_files: Path) -> bytes:
+    """A later revision with a DSS carrying CRLs (what PAdES-LT signing tools embed)."""
+    stream = BytesIO(pdf)
+    crls = [crl for path in crl_files for crl in load_crls(path.read_bytes())]
+    DocumentSecurityStore.add_dss(stream, sig_contents=None, crls=crls, force_write=True)
+    return stream.getvalue()
+
+
+def add_document_timestamp(pdf: bytes, timestamper: timestamps.TimeStamper) -> bytes:
+    writer = IncrementalPdfFileWriter(BytesIO(pdf))
+    return signers.PdfTimeStamper(timestamper).timestamp_pdf(writer, "sha256").getvalue()
+
+
+# --- a timestamp authority, served over HTTP on 127.0.0.1 ---------------------------------
+
+@dataclass
+class TSAKeys:
+    cert: asn1_x509.Certificate
+    key: asn1_keys.PrivateKeyInfo
+    chain: list[asn1_x509.Certificate]
+
+
+@dataclass
+class TSA:
+    url: str
+    cert: asn1_x509.Certificate
+
+    def client(self) -> timestamps.HTTPTimeStamper:
+        return timestamps.HTTPTimeStamper(self.url, timeout=60)  # generous: a loaded CI box
+
+
+def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
+def issue_tsa(pki: TestPKI, issuer_name: str = "intermediate", common_name: str = "Test TSA") -> TSAKeys:
+    """A TSA certificate (critical EKU timeStamping, as RFC 3161 requires) under one of the PKI's CAs."""
+    key = rsa.generate_private_key(65537, 2048)
+    issuer = pki[issuer_name]
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+                                     x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+            .issuer_name(issuer.cert.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(pki.now - timedelta(days=365)).not_valid_after(pki.now + timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+            .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
+                           critical=False)
+            .sign(issuer.key, hashes.SHA256()))
+    key_der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    chain = [_asn1(issuer.cert)] if issuer.cert.subject != issuer.cert.issuer else []
+    return TSAKeys(_asn1(cert), asn1_keys.PrivateKeyInfo.load(key_der), chain)
+
+
+@contextmanager
+def serve_tsa(keys: TSAKeys, fixed_time: datetime | None = None) -> Iterator[TSA]:
+    """An RFC 3161 responder over HTTP on 127.0.0.1 (pyhanko's test TSA signs; the transport is real)."""
+    authority = DummyTimeStamper(keys.cert, keys.key, certs_to_embed=keys.chain, fixed_dt=fixed_time)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            if self.headers.get("Content-Type") != "application/timestamp-query":
+                self.send_error(415)
+                return
+            reply = authority.request_tsa_response(tsp.TimeStampReq.load(body)).dump()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield TSA(f"http://127.0.0.1:{server.server_port}/tsa", keys.cert)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# --- poppler's pdfsig with an NSS database --------------------------------------------------
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    """A tool run with untranslated messages (the tests read pdfsig's English output)."""
+    return subprocess.run(args, capture_output=True, text=True, timeout=60, env={**os.environ, "LC_ALL": "C"})
+
+
+def nss_database(directory: Path, pki: TestPKI, *signers_to_import: Issued) -> Path:
+    """An NSS database trusting the test root, knowing the intermediate, holding the given signers' keys."""
+    directory.mkdir(parents=True, exist_ok=True)
+    db = f"sql:{directory}"
+    for command in (("certutil", "-N", "-d", db, "--empty-password"),
+                    ("certutil", "-A", "-d", db, "-n", "test-root", "-t", "CT,C,C", "-i", str(pki["root"].cert_path)),
+                    ("certutil", "-A", "-d", db, "-n", "test-intermediate", "-t", ",,",
+                     "-i", str(pki["intermediate"].cert_path))):
+        done = run(*command)
+        assert done.returncode == 0, done.stderr
+    for issued in signers_to_import:
+        done = run("pk12util", "-i", str(issued.p12_path), "-d", db, "-W", PASSWORD.decode(), "-K", "")
+        assert done.returncode == 0, done.stderr
+    return directory
+
+
+def pdfsig(pdf: Path, nss: Path, *options: str) -> str:
+    # No -no-ocsp: with it, poppler 22.12 answers "Unknown issue with Certificate" for every chain;
+    # the test certificates name no OCSP responder, so nothing is fetched anyway.
+    done = run("pdfsig", "-nssdir", f"sql:{nss}", *options, str(pdf))
+    return done.stdout + done.stderr
