@@ -1,0 +1,395 @@
+"""Delivery benchmark: accept (durable, validation on), deliver (ordered), latency at a steady rate —
+on SQLite and PostgreSQL — and, side by side on the same PostgreSQL, the same enqueue → deliver →
+acknowledge work with procrastinate.
+
+    .venv/bin/pip install -e '.[bench]'            # procrastinate
+    .venv/bin/python bench/delivery_bench.py       # [--stores sqlite,postgres] [--jobs 4000] [--rate 500]
+
+The destination is the local peer (gateway.deliver.testpeer) in its own process: it reads every packet,
+records it, answers 200. PostgreSQL: $GATEWAY_TEST_POSTGRES (default postgresql://postgres@127.0.0.1:5432/test),
+each run in a fresh schema, dropped afterwards.
+"""
+
+import argparse
+import asyncio
+from collections import defaultdict
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+import hashlib
+import os
+from pathlib import Path
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+import functools
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from gateway.config import Config  # noqa: E402
+from gateway.deliver.engine import Engine  # noqa: E402
+from gateway.deliver.policy import policy_from  # noqa: E402
+from gateway.deliver.traffic import Packet, Traffic  # noqa: E402
+from gateway.receive.committer import GroupCommitter  # noqa: E402
+from gateway.store import JobFilter, JobState, open_store  # noqa: E402
+from gateway.validate.pipeline import Validator  # noqa: E402
+
+POSTGRES = os.environ.get("GATEWAY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+DEST = "national_portal"
+GATEWAY = [sys.executable, "-c", "from gateway.cli import main; main()"]
+SEED = iter(range(1000, 10**6))
+print = functools.partial(print, flush=True)  # noqa: A001 - figures appear as they are measured
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+@contextmanager
+def process(argv: list[str], env: dict[str, str] | None = None, ready: str | None = None) -> Iterator[None]:
+    proc = subprocess.Popen(argv, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        if ready:
+            wait_http(ready)
+        yield
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@contextmanager
+def peer() -> Iterator[str]:
+    """The no-op destination in its own process; yields its base URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with process([sys.executable, "-m", "gateway.deliver.testpeer", "--port", str(port)], ready=f"{base}/_stats"):
+        yield base
+
+
+@contextmanager
+def store_url(kind: str) -> Iterator[str]:
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="delivery-bench-") as tmp:
+            yield f"sqlite:///{tmp}/gateway.db"
+        return
+    import psycopg
+
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES, autocommit=True) as c:
+        c.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{POSTGRES}{'&' if '?' in POSTGRES else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(POSTGRES, autocommit=True) as c:
+            c.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def dossiers(count: int, steps: int = 9) -> list[list[Packet]]:
+    traffic = Traffic(seed=next(SEED))
+    prefix = f"{next(SEED) % 1000000:06d}"
+    return [traffic.dossier(n, steps, "json", prefix=prefix) for n in range(1, count + 1)]
+
+
+def interleave(groups: list[list[Packet]]) -> list[Packet]:
+    """Round-robin over dossiers: each dossier in order, dossiers mixed."""
+    out, longest = [], max(len(g) for g in groups)
+    for i in range(longest):
+        out += [g[i] for g in groups if i < len(g)]
+    return out
+
+
+def policy(base: str, **overrides: object):  # type: ignore[no-untyped-def]
+    return policy_from(DEST, {"url": f"{base}/{DEST}", "timeout_seconds": 5.0, "concurrency": 8,
+                              "rate_per_second": 100000.0, "burst": 1000, "max_batch": 1, "lease_seconds": 30.0,
+                              **overrides})
+
+
+# --- accept ----------------------------------------------------------------------------------
+
+def bench_accept(url: str, packets: list[Packet], threads: int = 8) -> float:
+    """In-process: full validation, then the API's group committer (each caller waits for its commit)."""
+    config = Config.load()
+    validator, store = Validator(config), open_store(url)
+    committer = GroupCommitter(store, batch_max=128, batch_wait_ms=2)
+
+    def one(packet: Packet) -> None:
+        report = validator.validate(packet.raw, packet.encoding)  # type: ignore[arg-type]
+        assert report.valid, report.errors
+        committer.submit(packet.stored(), [DEST]).result()
+
+    # each dossier on one thread keeps its packets in order, as a sending system would
+    lanes = [packets[i::threads] for i in range(threads)]
+    began = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(lambda lane: [one(p) for p in lane], lanes))
+    seconds = time.perf_counter() - began
+    committer.close()
+    store.close()
+    return len(packets) / seconds
+
+
+def bench_accept_http(url: str, packets: list[Packet], base_peer: str, threads: int = 8) -> float:
+    """End to end over HTTP: POST /v1/packets on a uvicorn process (auth, validation, routing, group commit)."""
+    key = secrets.token_hex(16)
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "bench.toml"
+        config.write_text(f'[store]\nurl = "{url}"\n[clients.bench]\nkey_sha256 = "{hashlib.sha256(key.encode()).hexdigest()}"\n')
+        port = free_port()
+        with process([sys.executable, "-m", "uvicorn", "--factory", "gateway.receive.app:create_app", "--port",
+                      str(port), "--log-level", "warning"], {"GATEWAY_CONFIG": str(config)},
+                     ready=f"http://127.0.0.1:{port}/healthz"):
+            client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"},
+                                  limits=httpx.Limits(max_connections=threads), timeout=30)
+            groups: dict[str, list[Packet]] = defaultdict(list)
+            for p in packets:
+                groups[p.dossier].append(p)
+            lanes = [list(groups.values())[i::threads] for i in range(threads)]
+
+            def send(lane: list[list[Packet]]) -> None:
+                for group in lane:
+                    for p in group:
+                        answer = client.post("/v1/packets", content=p.raw, headers={"Content-Type": p.content_type})
+                        assert answer.status_code == 202, answer.text[:300]
+
+            began = time.perf_counter()
+            with ThreadPoolExecutor(threads) as pool:
+                list(pool.map(send, lanes))
+            return len(packets) / (time.perf_counter() - began)
+
+
+# --- deliver ---------------------------------------------------------------------------------
+
+def preload(url: str, packets: list[Packet]) -> None:
+    store = open_store(url)
+    for start in range(0, len(packets), 500):
+        store.accept_many([(p.stored(), [DEST]) for p in packets[start:start + 500]])
+    store.close()
+
+
+def check_order(base: str, packets: list[Packet]) -> str:
+    deliveries = httpx.get(f"{base}/_deliveries", timeout=30).json()["deliveries"]
+    expected: dict[str, list[str]] = defaultdict(list)
+    for p in packets:
+        expected[p.dossier].append(p.packet_id)
+    wanted = {p.packet_id for p in packets}
+    arrived: dict[str, list[str]] = defaultdict(list)
+    for d in deliveries:
+        if d["key"] in wanted:
+            arrived[d["dossier"]].append(d["key"])
+    return "order exact" if arrived == expected else "ORDER BROKEN"
+
+
+def bench_deliver(url: str, base: str, packets: list[Packet], **overrides: object) -> tuple[float, str]:
+    preload(url, packets)
+    store = open_store(url, migrate=False)
+    engine = Engine(store, {DEST: policy(base, **overrides)}, poll_seconds=0.01)
+    began = time.perf_counter()
+    engine.start()
+    done = JobFilter(destination=DEST, state=JobState.DELIVERED)
+    while store.count_jobs(done) < len(packets):
+        time.sleep(0.05)
+    seconds = time.perf_counter() - began
+    engine.stop()
+    store.close()
+    return len(packets) / seconds, check_order(base, packets)
+
+
+# --- latency at a steady rate ------------------------------------------------------------------
+
+def bench_latency(url: str, base: str, rate: float, seconds: float) -> tuple[float, float, float, int]:
+    """Accept in-process at a steady ``rate`` (validation + group commit), deliver with a worker process;
+    latency = arrival at the destination − the moment the accept was committed."""
+    config = Config.load()
+    validator, store = Validator(config), open_store(url)
+    committer = GroupCommitter(store, batch_max=128, batch_wait_ms=2)
+    packets = interleave(dossiers(int(rate * seconds / 10) + 1, steps=9))[: int(rate * seconds)]
+    accepted: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = Path(tmp) / "worker.toml"
+        cfg.write_text(f'[store]\nurl = "{url}"\n[delivery]\npoll_seconds = 0.01\n[destinations.{DEST}]\n'
+                       f'url = "{base}/{DEST}"\nconcurrency = 8\nrate_per_second = 100000.0\nburst = 1000\n'
+                       'max_batch = 10\n')
+        with process([*GATEWAY, "worker", "--destination", DEST], {"GATEWAY_CONFIG": str(cfg)}):
+            time.sleep(3)  # the worker's start-up
+            lock = threading.Lock()
+
+            def one(packet: Packet) -> None:
+                report = validator.validate(packet.raw, "json")
+                assert report.valid
+                committer.submit(packet.stored(), [DEST]).result()
+                with lock:
+                    accepted[packet.packet_id] = time.time()
+
+            # dossiers stay in order: packet i of the stream goes to lane (dossier hash) so one lane owns a dossier
+            lanes: list[list[Packet]] = [[] for _ in range(8)]
+            for p in packets:
+                lanes[hash(p.dossier) % 8].append(p)
+            start = time.perf_counter()
+
+            def run_lane(lane: list[Packet]) -> None:
+                for p in lane:
+                    due = start + packets_index[p.packet_id] / rate
+                    if (pause := due - time.perf_counter()) > 0:
+                        time.sleep(pause)
+                    one(p)
+
+            packets_index = {p.packet_id: i for i, p in enumerate(packets)}
+            with ThreadPoolExecutor(8) as pool:
+                list(pool.map(run_lane, lanes))
+            achieved = len(packets) / (time.perf_counter() - start)
+            done = JobFilter(destination=DEST, state=JobState.DELIVERED)
+            deadline = time.monotonic() + 60
+            while store.count_jobs(done) < len(packets) and time.monotonic() < deadline:
+                time.sleep(0.1)
+    committer.close()
+    store.close()
+    deliveries = httpx.get(f"{base}/_deliveries", timeout=30).json()["deliveries"]
+    first: dict[str, float] = {}
+    for d in deliveries:
+        first.setdefault(d["key"], d["at"])
+    latencies = sorted((first[k] - t) * 1000 for k, t in accepted.items() if k in first)
+    p50 = statistics.median(latencies)
+    p99 = latencies[int(len(latencies) * 0.99) - 1]
+    return achieved, p50, p99, len(latencies)
+
+
+# --- procrastinate, same work on the same PostgreSQL ----------------------------------------
+
+def bench_procrastinate(url_base: str, base: str, packets: list[Packet], concurrency: int = 8) -> tuple[float, float, str]:
+    """Enqueue (one job per packet, lock = dossier so each dossier runs in order), then a worker that POSTs each
+    packet to the same destination and acknowledges; returns (enqueued/s, delivered/s, order)."""
+    import procrastinate
+
+    schema = f"bench_p_{uuid.uuid4().hex[:10]}"
+    import psycopg
+
+    with psycopg.connect(POSTGRES, autocommit=True) as c:
+        c.execute(f'CREATE SCHEMA "{schema}"')
+
+    async def run() -> tuple[float, float]:
+        app = procrastinate.App(connector=procrastinate.PsycopgConnector(
+            conninfo=POSTGRES, kwargs={"options": f"-c search_path={schema}"}, min_size=2, max_size=concurrency + 2))
+        client = httpx.AsyncClient(timeout=5, limits=httpx.Limits(max_connections=concurrency * 2))
+
+        @app.task(name="deliver", queue="bench")
+        async def deliver(key: str, dossier: str, packet: str) -> None:
+            answer = await client.post(f"{base}/{DEST}", content=packet.encode(),
+                                       headers={"Idempotency-Key": key, "X-Ordering-Key": dossier,
+                                                "Content-Type": "application/json; charset=utf-8"})
+            answer.raise_for_status()
+
+        async with app.open_async():
+            await app.schema_manager.apply_schema_async()
+            groups: dict[str, list[Packet]] = defaultdict(list)
+            for p in packets:
+                groups[p.dossier].append(p)
+            began = time.perf_counter()
+            for dossier, group in groups.items():
+                await deliver.configure(lock=dossier).batch_defer_async(
+                    *({"key": p.packet_id, "dossier": dossier, "packet": p.raw.decode()} for p in group))
+            enqueue = len(packets) / (time.perf_counter() - began)
+            began = time.perf_counter()
+            await app.run_worker_async(queues=["bench"], concurrency=concurrency, wait=False,
+                                       install_signal_handlers=False, fetch_job_polling_interval=0.05)
+            delivered = len(packets) / (time.perf_counter() - began)
+        await client.aclose()
+        return enqueue, delivered
+
+    try:
+        enqueue, delivered = asyncio.run(run())
+    finally:
+        with psycopg.connect(POSTGRES, autocommit=True) as c:
+            c.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    return enqueue, delivered, check_order(base, packets)
+
+
+def bench_enqueue_ours(url: str, packets: list[Packet]) -> float:
+    store = open_store(url)
+    began = time.perf_counter()
+    groups: dict[str, list[Packet]] = defaultdict(list)
+    for p in packets:
+        groups[p.dossier].append(p)
+    for group in groups.values():  # one transaction per dossier, as procrastinate's batch_defer per lock
+        store.accept_many([(p.stored(), [DEST]) for p in group])
+    seconds = time.perf_counter() - began
+    store.close()
+    return len(packets) / seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stores", default="sqlite,postgres")
+    parser.add_argument("--jobs", type=int, default=4000, help="packets per throughput run")
+    parser.add_argument("--rate", type=float, default=500.0, help="steady accept rate for the latency run")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of the latency run")
+    args = parser.parse_args()
+    n_dossiers = max(1, args.jobs // 10)
+    print(f"machine: {os.cpu_count()} CPUs; {args.jobs} packets per run over {n_dossiers} dossiers "
+          f"(1 HoSo ~4 KB + 9 progress steps ~0.5 KB each, JSON)\n")
+    with peer() as base:
+        for kind in args.stores.split(","):
+            print(f"== {kind} ==")
+            with store_url(kind) as url:
+                rate = bench_accept(url, interleave(dossiers(n_dossiers)))
+                print(f"accept, in-process, validation on, group commit:  {rate:8.0f} packets/s")
+            with store_url(kind) as url:
+                rate = bench_accept_http(url, interleave(dossiers(max(1, n_dossiers // 2))), base)
+                print(f"accept over HTTP (POST /v1/packets, 8 clients):   {rate:8.0f} packets/s")
+            for batch in (1, 10):
+                with store_url(kind) as url:
+                    rate, order = bench_deliver(url, base, interleave(dossiers(n_dossiers)), max_batch=batch)
+                    print(f"deliver, ordered, concurrency 8, max_batch {batch:2}:    {rate:8.0f} jobs/s  ({order})")
+            with store_url(kind) as url:
+                achieved, p50, p99, n = bench_latency(url, base, args.rate, args.seconds)
+                print(f"accept→delivered at {achieved:.0f}/s steady ({n} packets): p50 {p50:6.1f} ms  p99 {p99:6.1f} ms")
+            if kind == "postgres":
+                try:
+                    import procrastinate  # noqa: F401
+                except ImportError:
+                    print("procrastinate not installed: pip install -e '.[bench]'")
+                    continue
+                packets = interleave(dossiers(n_dossiers))
+                with store_url(kind) as url:
+                    enq = bench_enqueue_ours(url, packets)
+                    store = open_store(url, migrate=False)
+                    store.close()
+                with store_url(kind) as url:
+                    ours_rate, ours_order = bench_deliver(url, base, packets, max_batch=1)
+                p_enq, p_rate, p_order = bench_procrastinate(POSTGRES, base, packets)
+                print("-- same PostgreSQL, same packets, same destination, concurrency 8, one packet per call --")
+                print(f"cổng kết nối:  enqueue {enq:7.0f}/s   deliver+ack {ours_rate:7.0f} jobs/s  ({ours_order})")
+                print(f"procrastinate: enqueue {p_enq:7.0f}/s   deliver+ack {p_rate:7.0f} jobs/s  ({p_order})")
+                print(f"ratio deliver ours/procrastinate: {ours_rate / p_rate:.2f}×   enqueue: {enq / p_enq:.2f}×")
+            print()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""Store-level delivery bookkeeping, side by side in one run: claim batches of one dossier and
+settle them — per job with durable commits, per job with relaxed commits (the default), and
+per batch (complete_many). No HTTP: this is the store's share of a delivery's cost.
+
+    .venv/bin/python bench/store_bench.py [--jobs 6000] [--skip-postgres]
+"""
+
+import argparse
+from datetime import UTC, datetime
+import hashlib
+import os
+from pathlib import Path
+import tempfile
+import time
+import uuid
+
+from gateway.store import AttemptRecord, NewPacket
+from gateway.store.sql import SqlStore
+
+
+def fill(store: SqlStore, count: int) -> None:
+    now = datetime.now(UTC)
+    items = []
+    for n in range(count):
+        packet_id = str(uuid.uuid4())
+        raw = f"<GoiTin><MaGoiTin>{packet_id}</MaGoiTin></GoiTin>".encode()
+        items.append((NewPacket(packet_id, hashlib.sha256(raw).hexdigest(), raw, "xml", "bench", now, "TienDoXuLy",
+                                f"000.00.01.H22-241201-{n % 500:04d}"), ["national_portal"]))
+    for start in range(0, count, 500):
+        store.accept_many(items[start:start + 500])
+
+
+def drain(store: SqlStore, per_batch: bool) -> float:
+    done, started = 0, time.perf_counter()
+    while batches := store.claim("national_portal", "bench", limit=50, max_batch=10, lease_seconds=60,
+                                 now=datetime.now(UTC)):
+        for batch in batches:
+            attempt = AttemptRecord(datetime.now(UTC), 1, "delivered", "200")
+            if per_batch:
+                done += sum(store.complete_many([job.job_id for job in batch], "bench", attempt))
+            else:
+                done += sum(store.complete(job.job_id, "bench", attempt) for job in batch)
+    return done / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--jobs", type=int, default=6000)
+    parser.add_argument("--skip-postgres", action="store_true")
+    args = parser.parse_args()
+    pg = os.environ.get("GATEWAY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+    print(f"{args.jobs} jobs over 500 dossiers; claim limit 50 batches of up to 10; jobs/s\n")
+    print(f"{'store':12} {'per job, durable':>18} {'per job, relaxed':>18} {'per batch, relaxed':>20}")
+    with tempfile.TemporaryDirectory() as tmp:
+        backends = ["sqlite"] + ([] if args.skip_postgres else ["postgresql"])
+        for backend in backends:
+            rates = []
+            for relaxed, per_batch in ((False, False), (True, False), (True, True)):
+                schema = f"bench_{uuid.uuid4().hex[:8]}"
+                if backend == "sqlite":
+                    url = f"sqlite:///{Path(tmp) / (schema + '.db')}"
+                else:
+                    import psycopg
+
+                    with psycopg.connect(pg, autocommit=True) as connection:
+                        connection.execute(f'CREATE SCHEMA "{schema}"')
+                    url = f"{pg}?options=-csearch_path%3D{schema}"
+                store = SqlStore(url, relaxed_bookkeeping=relaxed)
+                try:
+                    fill(store, args.jobs)
+                    rates.append(drain(store, per_batch))
+                finally:
+                    store.close()
+                    if backend != "sqlite":
+                        with psycopg.connect(pg, autocommit=True) as connection:
+                            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+            print(f"{backend:12} {rates[0]:16.0f}/s {rates[1]:16.0f}/s {rates[2]:18.0f}/s"
+                  f"   ({rates[1] / rates[0]:.1f}x, {rates[2] / rates[0]:.1f}x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,306 @@
+"""The delivery engine: claims due jobs from the store and hands them to each destination's connector.
+
+Per destination, one dispatcher thread claims batches (one dossier each, in acceptance order —
+the store guarantees the order and that one dossier has one holder at a time) and runs up to
+``concurrency`` calls at once through a thread pool. Before each call: manual pause, maintenance
+window, circuit breaker and token bucket — a job held back by any of them is released unattempted,
+so no retry is burnt. After each call: delivered → complete; transient → next attempt time in the
+store (backoff with full jitter, never before Retry-After), or a dead letter past max attempts or
+max age; permanent → dead letter with the peer's message. A heartbeat thread extends the leases of
+calls in flight; on stop (SIGTERM) claimed jobs not yet sent are released, and after SIGKILL their
+leases simply expire and another worker takes them.
+"""
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+import importlib
+import json
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+
+from gateway.deliver.backoff import next_attempt_at
+from gateway.deliver.breaker import CircuitBreaker
+from gateway.deliver.connector import Connector, Delivery, Outcome, OutcomeKind
+from gateway.deliver.policy import DestinationPolicy
+from gateway.deliver.ratelimit import TokenBucket
+from gateway.deliver.windows import active_window
+from gateway.packets import xml_codec
+from gateway.packets.envelope import GoiTin
+from gateway.store.api import AttemptRecord, BreakerState, ClaimedJob, Store
+from gateway.validate.wellformed import parse_xml
+
+log = logging.getLogger("gateway.deliver")
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def decode_packet(raw: bytes, encoding: str) -> GoiTin:
+    """The typed packet from stored bytes (they passed validation when they were accepted)."""
+    data = xml_codec.to_data(parse_xml(raw)) if encoding == "xml" else json.loads(raw)
+    return GoiTin.model_validate(data)
+
+
+def make_connector(policy: DestinationPolicy) -> Connector:
+    """``connector = "http"`` (the generic one) or ``"package.module:factory"`` taking the policy."""
+    spec = "gateway.deliver.http_connector:create" if policy.connector == "http" else policy.connector
+    module, _, factory = spec.partition(":")
+    return getattr(importlib.import_module(module), factory or "create")(policy)  # type: ignore[no-any-return]
+
+
+@dataclass
+class Tally:
+    """What one engine did, for the demo, the benchmark and logs."""
+
+    delivered: int = 0
+    retried: int = 0
+    dead: int = 0
+    released: int = 0
+    lease_lost: int = 0
+    calls: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, **counts: int) -> None:
+        with self.lock:
+            for name, n in counts.items():
+                setattr(self, name, getattr(self, name) + n)
+
+
+class _Leases:
+    """Job ids with a call in flight, per lease length; a heartbeat keeps their leases alive."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: dict[float, set[str]] = {}
+
+    def add(self, lease_seconds: float, ids: Sequence[str]) -> None:
+        with self._lock:
+            self._held.setdefault(lease_seconds, set()).update(ids)
+
+    def remove(self, lease_seconds: float, ids: Sequence[str]) -> None:
+        with self._lock:
+            self._held.get(lease_seconds, set()).difference_update(ids)
+
+    def snapshot(self) -> dict[float, list[str]]:
+        with self._lock:
+            return {seconds: list(ids) for seconds, ids in self._held.items() if ids}
+
+
+class DestinationRunner:
+    """Claims and delivers for one destination."""
+
+    def __init__(self, engine: "Engine", policy: DestinationPolicy, connector: Connector) -> None:
+        self.engine, self.policy, self.connector = engine, policy, connector
+        self.store = engine.store
+        self.breaker = CircuitBreaker(policy.breaker_threshold, policy.breaker_cooldown_seconds,
+                                      on_change=self._save_breaker)
+        saved = self.store.destination_state(policy.name)
+        self.breaker.restore(saved.breaker_state,
+                             saved.breaker_opened_at.timestamp() if saved.breaker_opened_at else None)
+        self.bucket = TokenBucket(policy.rate_per_second, policy.burst)
+        self.pool = ThreadPoolExecutor(policy.concurrency, thread_name_prefix=f"deliver-{policy.name}")
+        # Up to ``concurrency`` calls in flight and as many batches claimed and waiting behind them,
+        # so a claim (one store round trip) serves several batches instead of one.
+        self._capacity = 2 * policy.concurrency
+        self._slots = threading.Semaphore(self._capacity)
+        self._hold_checked, self._hold_reason = 0.0, ""
+        self.thread = threading.Thread(target=self._loop, name=f"claim-{policy.name}", daemon=True)
+
+    # --- why nothing may be attempted now ---------------------------------------------
+    def hold_reason(self) -> str:
+        """Non-empty while the destination is paused or in a maintenance window (cached briefly)."""
+        clock = time.monotonic()
+        if clock - self._hold_checked > self.engine.hold_check_seconds:
+            state = self.store.destination_state(self.policy.name)
+            window = active_window(self.policy.windows, now_utc())
+            self._hold_reason = (f"tạm dừng / paused: {state.pause_reason or ''}" if state.paused else
+                                 f"bảo trì đến / maintenance until {window[1]:%Y-%m-%d %H:%M} {window[0].note}"
+                                 if window else "")
+            self._hold_checked = clock
+        return self._hold_reason
+
+    def _save_breaker(self, state: BreakerState, opened_at: float | None) -> None:
+        log.warning("destination %s: circuit %s", self.policy.name, state)
+        self.store.save_breaker(self.policy.name, state,
+                                datetime.fromtimestamp(opened_at, UTC) if opened_at is not None else None)
+
+    # --- claiming ----------------------------------------------------------------------
+    def _loop(self) -> None:
+        stop, poll = self.engine.stopping, self.engine.poll_seconds
+        busy = False
+        while not stop.is_set():
+            try:
+                if self.hold_reason() or not self._slots.acquire(timeout=poll):
+                    stop.wait(poll)
+                    continue
+                if busy:  # batches are still queued behind the calls: let a few more slots free up
+                    stop.wait(min(poll, 0.005))
+                free = 1
+                while free < self._capacity and self._slots.acquire(blocking=False):
+                    free += 1
+                busy = self._claim(free) > 0
+                if not busy:
+                    stop.wait(poll)
+            except Exception:  # the store may be briefly unreachable: keep going
+                log.exception("destination %s: claim failed", self.policy.name)
+                stop.wait(1.0)
+
+    def _claim(self, free: int) -> int:
+        """Claims up to ``free`` batches and starts them; gives back the unused slots. How many batches."""
+        permits = self.breaker.permits()
+        batches: list[list[ClaimedJob]] = []
+        try:
+            if permits != 0:
+                probe = permits == 1
+                batches = self.store.claim(
+                    self.policy.name, self.engine.worker, limit=1 if probe else free,
+                    max_batch=1 if probe else self.policy.max_batch, lease_seconds=self.policy.lease_seconds,
+                    now=now_utc(), on_dead=self.policy.on_dead)
+                if probe and not batches:
+                    self.breaker.unprobe()
+        finally:
+            for _ in range(free - len(batches)):
+                self._slots.release()
+        for batch in batches:
+            self.pool.submit(self._run, batch, permits == 1)
+        return len(batches)
+
+    # --- one call ----------------------------------------------------------------------
+    def _run(self, batch: list[ClaimedJob], probe: bool = False) -> None:
+        ids = [job.job_id for job in batch]
+        try:
+            stopping = self.engine.stopping.is_set
+            # the circuit may have opened while this batch waited behind others: only the probe goes then
+            tripped = self.breaker.state is not BreakerState.CLOSED and not probe
+            if stopping() or tripped or self.hold_reason() or not self.bucket.take(cancelled=stopping):
+                self._release(ids, probe)
+                return
+            self.engine.leases.add(self.policy.lease_seconds, ids)
+            started, clock = now_utc(), time.perf_counter()
+            try:
+                deliveries = [Delivery(job.job_id, job.packet_id, decode_packet(job.raw, job.encoding), job.raw,
+                                       job.attempts + 1) for job in batch]
+                outcomes = self.connector.deliver(deliveries)
+            except Exception as exc:  # a connector bug must not lose the job: it is tried again later
+                log.exception("destination %s: connector failed", self.policy.name)
+                outcomes = [Outcome(OutcomeKind.TRANSIENT, f"lỗi bộ kết nối / connector error: {type(exc).__name__}")]
+            finally:
+                self.engine.leases.remove(self.policy.lease_seconds, ids)
+            self.engine.tally.add(calls=1)
+            self._settle(batch, outcomes, started, round((time.perf_counter() - clock) * 1000))
+        except Exception:
+            log.exception("destination %s: settling %s failed; the leases will expire", self.policy.name, ids)
+            if probe:
+                self.breaker.unprobe()
+        finally:
+            self._slots.release()
+
+    def _release(self, ids: list[str], probe: bool = True) -> None:
+        if probe:
+            self.breaker.unprobe()
+        self.engine.tally.add(released=self.store.release(ids, self.engine.worker))
+
+    def _settle(self, batch: list[ClaimedJob], outcomes: list[Outcome], started: datetime, duration_ms: int) -> None:
+        store, worker = self.store, self.engine.worker
+        for index, job in enumerate(batch):
+            outcome = outcomes[index] if index < len(outcomes) else Outcome(OutcomeKind.TRANSIENT, "no outcome")
+            attempt = AttemptRecord(started, duration_ms, outcome.kind.value, outcome.peer_status, outcome.message)
+            if outcome.kind is OutcomeKind.DELIVERED:
+                if not store.complete(job.job_id, worker, attempt):
+                    self._lease_lost(job)
+                else:
+                    self.engine.tally.add(delivered=1)
+                continue
+            self.breaker.record(success=outcome.kind is OutcomeKind.PERMANENT)
+            settled = (self._dead(job, attempt, outcome.message) if outcome.kind is OutcomeKind.PERMANENT
+                       else self._transient(job, attempt, outcome))
+            if not settled:
+                self._lease_lost(job)
+            if rest := [j.job_id for j in batch[index + 1:]]:
+                self._release(rest, probe=False)  # not taken: back in line behind this job, no attempt counted
+            return
+        self.breaker.record(success=True)
+
+    def _transient(self, job: ClaimedJob, attempt: AttemptRecord, outcome: Outcome) -> bool:
+        n, policy, now = job.attempts + 1, self.policy, now_utc()
+        if n >= policy.max_attempts:
+            return self._dead(job, attempt, f"hết số lần thử / {n} attempts: {outcome.message}")
+        view = self.store.get_job(job.job_id)
+        if view and now - view.created_at > timedelta(seconds=policy.max_age_seconds):
+            return self._dead(job, attempt, f"quá hạn / older than {policy.max_age_seconds:g} s: {outcome.message}")
+        due = next_attempt_at(now, n, policy.backoff_base_seconds, policy.backoff_cap_seconds, outcome.retry_after)
+        self.engine.tally.add(retried=1)
+        log.info("job %s attempt %d: %s; next at %s", job.job_id, n, outcome.message, due.isoformat())
+        return self.store.retry_later(job.job_id, self.engine.worker, attempt, due)
+
+    def _dead(self, job: ClaimedJob, attempt: AttemptRecord, reason: str) -> bool:
+        log.warning("job %s dead-lettered: %s", job.job_id, reason)
+        self.engine.tally.add(dead=1)
+        return self.store.dead_letter(job.job_id, self.engine.worker, attempt, reason)
+
+    def _lease_lost(self, job: ClaimedJob) -> None:
+        # Someone else holds it now; a repeat delivery carries the same idempotency key.
+        log.warning("job %s: lease lost before it was settled", job.job_id)
+        self.engine.tally.add(lease_lost=1)
+
+
+class Engine:
+    """Delivery for the given destinations in this process: ``start()``, then ``stop()``."""
+
+    def __init__(self, store: Store, policies: dict[str, DestinationPolicy], *, worker: str | None = None,
+                 connectors: dict[str, Connector] | None = None, poll_seconds: float = 0.02,
+                 hold_check_seconds: float = 0.5,
+                 connector_factory: Callable[[DestinationPolicy], Connector] = make_connector) -> None:
+        self.store, self.worker = store, worker or worker_name()
+        self.poll_seconds, self.hold_check_seconds = poll_seconds, hold_check_seconds
+        self.stopping = threading.Event()
+        self.leases = _Leases()
+        self.tally = Tally()
+        connectors = connectors or {}
+        self.runners = {name: DestinationRunner(self, policy, connectors.get(name) or connector_factory(policy))
+                        for name, policy in policies.items()}
+        self._heartbeat = threading.Thread(target=self._beat, name="lease-heartbeat", daemon=True)
+
+    def start(self) -> "Engine":
+        for runner in self.runners.values():
+            runner.thread.start()
+        self._heartbeat.start()
+        log.info("worker %s delivering to %s", self.worker, ", ".join(self.runners))
+        return self
+
+    def _beat(self) -> None:
+        shortest = min((r.policy.lease_seconds for r in self.runners.values()), default=30.0)
+        while not self.stopping.wait(shortest / 3):
+            for seconds, ids in self.leases.snapshot().items():
+                try:
+                    self.store.extend_lease(ids, self.worker, seconds, now_utc())
+                except Exception:
+                    log.exception("extending leases failed")
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stops claiming, lets calls in flight finish (each bounded by its timeout) and releases the rest."""
+        self.stopping.set()
+        for runner in self.runners.values():
+            runner.thread.join(timeout)
+        for runner in self.runners.values():
+            runner.pool.shutdown(wait=True, cancel_futures=False)
+            runner.connector.close()
+        self._heartbeat.join(timeout)
+        log.info("worker %s stopped: %s", self.worker, self.tally)
+
+    def __enter__(self) -> "Engine":
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()

@@ -1,0 +1,132 @@
+"""A generic destination reached over HTTP: the packet as received (XML or JSON), or a JSON batch.
+
+One packet: POST the exact received bytes with ``Idempotency-Key`` (the sender's MaGoiTin, the
+same on every retry and replay). Several (``max_batch`` > 1, consecutive steps of one dossier):
+POST ``{"batch": [{"idempotency_key", "encoding", "packet"}, …]}`` with ``X-Gateway-Batch``; the
+answer may carry ``results`` (one per packet, in order) to say which were taken.
+
+How answers are read (per destination, in configuration):
+  2xx → delivered (a JSON answer whose ``error_code`` is not 0/"0"/"00" is a refusal, see below);
+  connection errors, timeouts, 5xx, 429 (+ Retry-After), ``transient_statuses``,
+  ``transient_error_codes`` and an unreadable 2xx answer → transient (tried again later);
+  any other 4xx or refusal → permanent: dead letter, with the peer's own message.
+"""
+
+from collections.abc import Sequence
+from email.utils import parsedate_to_datetime
+from datetime import datetime, UTC
+import json
+from typing import Any
+
+import httpx
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_fixed
+
+from gateway.deliver.connector import Delivery, Outcome, OutcomeKind
+from gateway.deliver.policy import DestinationPolicy
+from gateway.pii import mask_digits_in
+from gateway.validate.pipeline import sniff
+
+_OK_CODES = (0, "0", "00")
+_MEDIA = {"xml": "application/xml; charset=utf-8", "json": "application/json; charset=utf-8"}
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """HTTP Retry-After: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
+def _peer_message(response: httpx.Response) -> str:
+    """The peer's own words, short, with any ID-like digit runs masked."""
+    try:
+        data = response.json()
+        text = str(data.get("message") or data.get("error") or data) if isinstance(data, dict) else str(data)
+    except ValueError:
+        text = response.text
+    return mask_digits_in(" ".join(text.split())[:500])
+
+
+class HttpConnector:
+    def __init__(self, policy: DestinationPolicy, client: httpx.Client | None = None) -> None:
+        self.name, self.max_batch, self.url = policy.name, policy.max_batch, policy.url
+        self.transient_statuses = frozenset(policy.transient_statuses)
+        self.transient_codes = frozenset(str(c) for c in policy.options.get("transient_error_codes", ()))
+        self._client = client or httpx.Client(
+            timeout=httpx.Timeout(policy.timeout_seconds), headers=policy.headers,
+            limits=httpx.Limits(max_connections=max(policy.concurrency, 1) * 2,
+                                max_keepalive_connections=max(policy.concurrency, 1) * 2))
+
+    # A pooled keep-alive connection the peer already closed fails at once: one quick retry.
+    @retry(retry=retry_if_exception_type(httpx.ConnectError), stop=stop_after_attempt(2), wait=wait_fixed(0.05),
+           reraise=True)
+    def _post(self, content: bytes, headers: dict[str, str]) -> httpx.Response:
+        return self._client.post(self.url, content=content, headers=headers)
+
+    def deliver(self, batch: Sequence[Delivery]) -> list[Outcome]:
+        first = batch[0]
+        headers = {"X-Ordering-Key": first.packet.dossier_code or first.idempotency_key,
+                   "X-Attempt": str(first.attempt)}
+        if len(batch) == 1:
+            content = first.raw
+            headers |= {"Idempotency-Key": first.idempotency_key, "Content-Type": _MEDIA[sniff(content) or "json"]}
+        else:
+            content = json.dumps({"batch": [{"idempotency_key": d.idempotency_key, "encoding": sniff(d.raw) or "json",
+                                             "packet": d.raw.decode()} for d in batch]}, ensure_ascii=False).encode()
+            headers |= {"X-Gateway-Batch": str(len(batch)), "Content-Type": _MEDIA["json"]}
+        try:
+            response = self._post(content, headers)
+        except httpx.TimeoutException as exc:
+            return [Outcome(OutcomeKind.TRANSIENT, f"hết thời gian chờ / timeout ({type(exc).__name__})")] * len(batch)
+        except httpx.TransportError as exc:
+            return [Outcome(OutcomeKind.TRANSIENT, f"lỗi kết nối / connection error ({type(exc).__name__})")] * len(batch)
+        return self.classify(response, len(batch))
+
+    def classify(self, response: httpx.Response, count: int) -> list[Outcome]:
+        status = response.status_code
+        peer_status = str(status)
+        if status == 429 or status >= 500 or status in self.transient_statuses:
+            return [Outcome(OutcomeKind.TRANSIENT, _peer_message(response),
+                            retry_after_seconds(response.headers.get("Retry-After")), peer_status)] * count
+        if not 200 <= status < 300:
+            return [Outcome(OutcomeKind.PERMANENT, _peer_message(response), None, peer_status)] * count
+        try:
+            answer: Any = response.json() if response.content else {}
+        except ValueError:
+            # We cannot tell whether it was taken: send again, the idempotency key absorbs a repeat.
+            return [Outcome(OutcomeKind.TRANSIENT, "câu trả lời không đọc được / unreadable answer",
+                            None, peer_status)] * count
+        if not isinstance(answer, dict):
+            return [Outcome(OutcomeKind.DELIVERED, peer_status=peer_status)] * count
+        results = answer.get("results")
+        if count > 1 and isinstance(results, list):
+            outcomes = [self._item(r, peer_status) for r in results[:count]]
+            # a peer that answered for fewer packets did not take the rest: they go again
+            return outcomes + [Outcome(OutcomeKind.TRANSIENT, "không có kết quả / no result", None, peer_status)] * (
+                count - len(outcomes))
+        return [self._item(answer, peer_status)] * count
+
+    def _item(self, answer: Any, peer_status: str) -> Outcome:
+        if not isinstance(answer, dict):
+            return Outcome(OutcomeKind.DELIVERED, peer_status=peer_status)
+        code = answer.get("error_code", 0)
+        if answer.get("ok") is False or code not in _OK_CODES:
+            status = f"{answer.get('status', peer_status)}/{code}"
+            message = mask_digits_in(str(answer.get("message", ""))[:500])
+            kind = OutcomeKind.TRANSIENT if str(code) in self.transient_codes else OutcomeKind.PERMANENT
+            return Outcome(kind, message, None, status)
+        return Outcome(OutcomeKind.DELIVERED, peer_status=peer_status)
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def create(policy: DestinationPolicy) -> HttpConnector:
+    return HttpConnector(policy)

@@ -1,0 +1,102 @@
+"""The answer to an accepted packet: the BienNhan receipt (built by ``signing.receipt``) plus
+the facts a sender's system needs without parsing it (packet id, SHA-256, received time, routes).
+
+The receipt follows what the store kept — packet id, hash, received time, routes — so a
+resend of the same bytes gets the same facts back (KetQua 2: duplicate) under the same
+receipt id. Signing is a seam, ``ReceiptSigner``: with a key in ``[signing]`` the BienNhan is
+signed (XML-DSig for XML senders, JWS for JSON senders); without one it is not, and says so.
+"""
+
+from dataclasses import dataclass
+import json
+from typing import Any, Protocol
+import uuid
+from zoneinfo import ZoneInfo
+
+from gateway.config import Config, ConfigError
+from gateway.packets import json_codec, xml_codec
+from gateway.packets.envelope import GoiTin
+from gateway.store.api import AcceptResult
+from gateway.validate.pipeline import Encoding
+from signing.receipt import ACCEPTED, DUPLICATE, SignatureVerdict, issue_receipt, sign_receipt
+from signing.signer import KeySigner, Signer, SignerError
+
+# Receipt ids derive from the packet id, so every answer about one packet names the same receipt.
+RECEIPT_NAMESPACE = uuid.UUID("5b0e7c1a-3f4d-5a8e-9c2b-61d1e0c4a7f3")
+
+
+class ReceiptSigner(Protocol):
+    """Turns the BienNhan into the bytes sent back, signed or not."""
+
+    name: str  # what the answer reports as the receipt's signature: "unsigned", "xmldsig/jws"
+
+    def sign(self, receipt: GoiTin, encoding: Encoding) -> bytes: ...
+
+
+class UnsignedReceipts:
+    """No signing key configured: the receipt is not signed and the answer says so."""
+
+    name = "unsigned"
+
+    def sign(self, receipt: GoiTin, encoding: Encoding) -> bytes:
+        return (xml_codec.encode if encoding == "xml" else json_codec.encode)(receipt)
+
+
+@dataclass(frozen=True)
+class SignedReceipts:
+    """The gateway's own key (``[signing] key/cert`` or ``pkcs12``)."""
+
+    signer: Signer
+    name: str = "xmldsig/jws"
+
+    def sign(self, receipt: GoiTin, encoding: Encoding) -> bytes:
+        return sign_receipt(receipt, self.signer, encoding)
+
+
+def receipt_signer(config: Config) -> ReceiptSigner:
+    section = config.section("signing")
+    if not (section.get("pkcs12") or (section.get("key") and section.get("cert"))):
+        return UnsignedReceipts()
+    try:
+        return SignedReceipts(KeySigner.from_config(config))
+    except SignerError as exc:
+        raise ConfigError(f"signing: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class Receipt:
+    result: AcceptResult
+    document: bytes  # the BienNhan in the sender's encoding: XML (signed or not), JSON, or a compact JWS
+    signed_by: str
+
+    def to_dict(self, zone: ZoneInfo) -> dict[str, Any]:
+        received = self.result.received_at.astimezone(zone)
+        duplicate = self.result.duplicate
+        routes = ", ".join(self.result.destinations)
+        text = self.document.decode("utf-8")
+        return {
+            "KetQua": "duplicate" if duplicate else "accepted",
+            "MaGoiTin": self.result.packet_id,
+            "BamSHA256": self.result.sha256,
+            "ThoiGianNhan": received.isoformat(timespec="milliseconds"),
+            "NoiNhan": self.result.destinations,
+            "ChuKyBienNhan": self.signed_by,
+            "message_vi": ("Gói tin này đã được tiếp nhận trước đó; không chuyển lại lần nữa." if duplicate
+                           else f"Đã tiếp nhận và lưu gói tin; sẽ chuyển đến: {routes}"),
+            "message_en": ("This packet was already accepted; it will not be delivered again." if duplicate
+                           else f"Packet accepted and stored; it will be delivered to: {routes}"),
+            "BienNhan": json.loads(text) if text.startswith("{") else text,
+        }
+
+
+def build_receipt(result: AcceptResult, packet: GoiTin, data: bytes, signature_verdict: SignatureVerdict,
+                  encoding: Encoding, signer: ReceiptSigner | None = None) -> Receipt:
+    """The receipt for ``data`` (the bytes received; on a duplicate, identical to the original's)."""
+    signer = signer or UnsignedReceipts()
+    routes = ", ".join(result.destinations) or "—"
+    receipt = issue_receipt(
+        data, result.packet_id, sender=packet.NoiGui, recipient=packet.NoiGui,
+        result=DUPLICATE if result.duplicate else ACCEPTED, signature_verdict=signature_verdict,
+        received_at=result.received_at, receipt_id=str(uuid.uuid5(RECEIPT_NAMESPACE, result.packet_id)),
+        note=f"Cổng kết nối đã tiếp nhận gói tin và xếp hàng chuyển đến: {routes}.")
+    return Receipt(result, signer.sign(receipt, encoding), signer.name)

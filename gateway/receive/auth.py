@@ -1,0 +1,84 @@
+"""Sender authentication: an API key or bearer token per client, kept in configuration only
+as its SHA-256; optional limits on the agencies (NoiGui) and packet types a client may send."""
+
+from dataclasses import dataclass
+import hashlib
+import re
+from typing import Mapping
+
+from gateway.config import Config, ConfigError
+from gateway.packets.envelope import BODY_TYPES, GoiTin
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class Denied(Exception):
+    """401 (who are you?) or 403 (not allowed to send this), with Vietnamese and English words."""
+
+    def __init__(self, status: int, rule: str, message_vi: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.status, self.rule, self.message_vi, self.message_en = status, rule, message_vi, message_en
+
+    def to_dict(self) -> dict[str, str]:
+        return {"error": self.rule, "message_vi": self.message_vi, "message_en": self.message_en}
+
+
+@dataclass(frozen=True)
+class Client:
+    name: str
+    agencies: frozenset[str] | None = None  # None: any agency
+    types: frozenset[str] | None = None  # None: any packet type
+
+
+def _presented_key(headers: Mapping[str, str]) -> str | None:
+    authorization = headers.get("authorization", "")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return headers.get("x-api-key") or None
+
+
+@dataclass(frozen=True)
+class Clients:
+    by_key_hash: dict[str, Client]
+
+    @classmethod
+    def from_config(cls, config: Config) -> "Clients":
+        by_hash: dict[str, Client] = {}
+        for name, raw in config.section("clients").items():
+            if not isinstance(raw, dict):
+                raise ConfigError(f"clients.{name} must be a table")
+            digest = str(raw.get("key_sha256", "")).lower()
+            if not _HEX64.match(digest):
+                raise ConfigError(f"clients.{name}.key_sha256 must be 64 hex digits (the SHA-256 of the key)")
+            if digest in by_hash:
+                raise ConfigError(f"clients.{name}: the same key as clients.{by_hash[digest].name}")
+            types = raw.get("types")
+            if types is not None and set(types) - set(BODY_TYPES):
+                raise ConfigError(f"clients.{name}.types: unknown packet types {sorted(set(types) - set(BODY_TYPES))}")
+            agencies = raw.get("agencies")
+            by_hash[digest] = Client(name, frozenset(agencies) if agencies is not None else None,
+                                     frozenset(types) if types is not None else None)
+        return cls(by_hash)
+
+    def authenticate(self, headers: Mapping[str, str]) -> Client:
+        key = _presented_key(headers)
+        if key is None:
+            raise Denied(401, "auth.missing", "Thiếu khoá truy cập (Authorization: Bearer … hoặc X-API-Key).",
+                         "Missing credentials (Authorization: Bearer … or X-API-Key).")
+        # Only hashes are kept, so a lookup by hash compares nothing secret.
+        client = self.by_key_hash.get(hashlib.sha256(key.encode("utf-8")).hexdigest())
+        if client is None:
+            raise Denied(401, "auth.invalid", "Khoá truy cập không hợp lệ.", "Invalid credentials.")
+        return client
+
+    @staticmethod
+    def authorize(client: Client, packet: GoiTin) -> None:
+        if client.agencies is not None and packet.NoiGui not in client.agencies:
+            raise Denied(403, "auth.agency",
+                         f"Hệ thống “{client.name}” không được gửi gói tin thay cho cơ quan {packet.NoiGui}.",
+                         f"Client “{client.name}” may not send packets for agency {packet.NoiGui}.")
+        if client.types is not None and packet.LoaiGoiTin not in client.types:
+            raise Denied(403, "auth.type",
+                         f"Hệ thống “{client.name}” không được gửi loại gói tin {packet.LoaiGoiTin}.",
+                         f"Client “{client.name}” may not send packets of type {packet.LoaiGoiTin}.")

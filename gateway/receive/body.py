@@ -1,0 +1,37 @@
+"""Reading a request body without trusting its size or its content type."""
+
+from fastapi import Request
+
+from gateway.validate.messages import message
+from gateway.validate.pipeline import Encoding, encoding_of
+from gateway.validate.report import Issue
+
+
+class Refused(Exception):
+    """A request refused before validation: HTTP status and the issue to report."""
+
+    def __init__(self, status: int, issue: Issue) -> None:
+        super().__init__(issue.message_en)
+        self.status, self.issue = status, issue
+
+
+def _issue(rule: str, **values: object) -> Issue:
+    vi, en = message(rule, **values)
+    return Issue("wellformed", "", rule, vi, en)
+
+
+async def read_packet(request: Request, max_bytes: int) -> tuple[bytes, Encoding]:
+    """The body and its encoding, read in chunks and cut off past ``max_bytes``."""
+    encoding = encoding_of(request.headers.get("content-type"))
+    if encoding is None:
+        raise Refused(415, _issue("input.content_type", content_type=request.headers.get("content-type", "—")))
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise Refused(413, _issue("input.too_large", size=int(declared), limit=max_bytes))
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise Refused(413, _issue("input.too_large", size=f"> {max_bytes}", limit=max_bytes))
+        chunks.append(chunk)
+    return b"".join(chunks), encoding

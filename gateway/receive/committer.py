@@ -1,0 +1,71 @@
+"""Group commit: one writer thread commits accepted packets in small batches, so one fsync
+serves many senders; each sender is answered only once its own batch has committed."""
+
+from concurrent.futures import Future
+import logging
+import queue
+import threading
+import time
+from typing import Sequence
+
+from gateway.store.api import AcceptResult, NewPacket, Store
+
+log = logging.getLogger(__name__)
+
+_Item = tuple[NewPacket, Sequence[str], "Future[AcceptResult]"]
+
+
+class GroupCommitter:
+    def __init__(self, store: Store, *, batch_max: int = 128, batch_wait_ms: float = 0) -> None:
+        self.store = store
+        self.batch_max = batch_max
+        self.batch_wait = batch_wait_ms / 1000
+        self.commits = 0  # transactions committed (fewer than packets when batching works)
+        self._queue: "queue.Queue[_Item | None]" = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="accept-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, packet: NewPacket, destinations: Sequence[str]) -> "Future[AcceptResult]":
+        future: "Future[AcceptResult]" = Future()
+        self._queue.put((packet, destinations, future))
+        return future
+
+    def close(self) -> None:
+        """Commits what is queued, then stops the writer."""
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch, deadline = [first], time.monotonic() + self.batch_wait
+            # Whatever queued up during the previous commit rides along; optionally wait a little more.
+            while len(batch) < self.batch_max:
+                remaining = deadline - time.monotonic()
+                try:
+                    item = self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stopping = True
+                    break
+                batch.append(item)
+            self._commit(batch)
+
+    def _commit(self, batch: list[_Item]) -> None:
+        try:
+            results = self.store.accept_many([(packet, routes) for packet, routes, _ in batch])
+            self.commits += 1
+        except Exception:  # noqa: BLE001 - one bad packet must not fail its neighbours: retry one by one
+            log.exception("batch commit failed; committing %d packets one by one", len(batch))
+            for packet, routes, future in batch:
+                try:
+                    future.set_result(self.store.accept(packet, routes))
+                except Exception as exc:  # noqa: BLE001 - handed to the waiting request
+                    future.set_exception(exc)
+            return
+        for (_, _, future), result in zip(batch, results):
+            future.set_result(result)

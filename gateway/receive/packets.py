@@ -1,0 +1,201 @@
+"""``POST /v1/packets``: authenticate, validate, verify, route, store durably, then answer.
+
+The answer comes only after the packet and its jobs are committed (group commit): a 202
+receipt means nothing can be lost any more; no answer means the sender must resend, and
+the same MaGoiTin with the same bytes then gets the original receipt back (200).
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+import hashlib
+import logging
+import threading
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+
+from gateway.config import Config
+from gateway.packets.envelope import GoiTin
+from gateway.receipt import ReceiptSigner, build_receipt, receipt_signer
+from gateway.receive.auth import Client, Clients, Denied
+from gateway.receive.body import Refused, read_packet
+from gateway.receive.committer import GroupCommitter
+from gateway.route import Router, Unrouted
+from gateway.store.api import NewPacket, Store, open_store
+from gateway.validate.pipeline import Encoding, Validator
+from gateway.validate.semantic import status_of
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    """What signature verification says about a packet, stored with it as its verdict."""
+
+    verdict: str  # passed | failed | indeterminate | unsigned (the receipt's KetQuaChuKy)
+    report: dict[str, Any] = field(default_factory=dict)
+    refuse: bool = False  # the deployment's policy refuses this packet (422)
+
+
+Verifier = Callable[[bytes, Encoding, GoiTin], SignatureCheck]
+
+
+def not_checked(raw: bytes, encoding: Encoding, packet: GoiTin) -> SignatureCheck:
+    """The seam the signing module fills: until then signatures are neither required nor checked."""
+    return SignatureCheck("unsigned", {"verdict": "unsigned", "checked": False,
+                                       "note_vi": "Chưa kiểm tra chữ ký số.", "note_en": "Signature not checked."})
+
+
+class Answer(Exception):
+    """A finished HTTP answer raised from deep inside the intake."""
+
+    def __init__(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        super().__init__(status)
+        self.response = JSONResponse(body, status_code=status, headers=headers)
+
+
+def _error(status: int, rule: str, vi: str, en: str, **extra: Any) -> Answer:
+    return Answer(status, {"error": rule, "message_vi": vi, "message_en": en, **extra})
+
+
+class PacketIntake:
+    def __init__(self, config: Config, *, verify: Verifier = not_checked, signer: ReceiptSigner | None = None,
+                 store: Store | None = None) -> None:
+        self.config = config
+        self.validator = Validator(config, history=self)  # statuses come from the store
+        self.router = Router.from_config(config)
+        self.clients = Clients.from_config(config)
+        self.verify = verify
+        self.signer = signer or receipt_signer(config)
+        self._store = store
+        self._committer: GroupCommitter | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def store(self) -> Store:
+        """Opened on first use, so an app that never receives packets never touches a database."""
+        with self._lock:
+            if self._store is None:
+                self._store = open_store(str(self.config.section("store").get("url", "sqlite:///gateway.db")))
+            return self._store
+
+    @property
+    def committer(self) -> GroupCommitter:
+        store = self.store
+        with self._lock:
+            if self._committer is None:
+                settings = self.config.section("store")
+                self._committer = GroupCommitter(store, batch_max=int(settings.get("batch_max", 128)),
+                                                 batch_wait_ms=float(settings.get("batch_wait_ms", 0)))
+            return self._committer
+
+    def previous_status(self, dossier: str) -> int | None:
+        """Validation's StatusHistory: the last status accepted for the dossier. A packet still
+        in the commit queue is not seen yet (two steps of one dossier sent at the same instant)."""
+        return self.store.previous_status(dossier)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._committer is not None:
+                self._committer.close()
+                self._committer = None
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+    def prepare(self, client: Client, data: bytes, encoding: Encoding) -> tuple[NewPacket, GoiTin, list[str],
+                                                                               SignatureCheck, dict[str, Any]]:
+        """Everything before storing; raises Answer for every refusal."""
+        report = self.validator.validate(data, encoding)
+        if report.packet is None or (not report.valid and not self._accepted_before(report.packet, data)):
+            raise Answer(422, report.to_dict())
+        packet = report.packet
+        try:
+            self.clients.authorize(client, packet)
+        except Denied as exc:
+            raise Answer(exc.status, exc.to_dict()) from None
+        signature = self.verify(data, encoding, packet)
+        if signature.refuse:
+            raise _error(422, "signature.refused", "Chữ ký số của gói tin không đạt yêu cầu.",
+                         "The packet's signature does not meet the policy.", signature=signature.report)
+        try:
+            routes = self.router.route(packet)
+        except Unrouted:
+            raise _error(422, "route.none", f"Không có nơi nhận nào được cấu hình cho gói tin {packet.LoaiGoiTin} này.",
+                         f"No destination is configured for this {packet.LoaiGoiTin} packet.") from None
+        validation = report.to_dict()  # a resend keeps the original's verdicts: the store ignores this one
+        validation.pop("packet", None)
+        new = NewPacket(packet.MaGoiTin, hashlib.sha256(data).hexdigest(), data, encoding, client.name,
+                        datetime.now(UTC), packet.LoaiGoiTin, packet.dossier_code,
+                        {"validation": validation, "signature": signature.report}, packet.NoiGui, status_of(packet))
+        return new, packet, routes, signature, validation
+
+    def _accepted_before(self, packet: GoiTin, data: bytes) -> bool:
+        """These exact bytes were accepted already: a resend after a lost receipt. The status
+        history has moved on since (its own step is in it), so the resend gets the original
+        receipt instead of a transition error."""
+        original = self.store.get_packet(packet.MaGoiTin)
+        return original is not None and original.sha256 == hashlib.sha256(data).hexdigest()
+
+    async def handle(self, request: Request) -> JSONResponse:
+        try:
+            client = self.clients.authenticate(request.headers)
+        except Denied as exc:
+            return JSONResponse(exc.to_dict(), status_code=exc.status, headers={"WWW-Authenticate": "Bearer"})
+        try:
+            data, encoding = await read_packet(request, self.config.max_bytes)
+        except Refused as exc:
+            return JSONResponse({"valid": False, "errors": [exc.issue.to_dict()]}, status_code=exc.status)
+        try:
+            new, packet, routes, signature, validation = await run_in_threadpool(self.prepare, client, data, encoding)
+            result = await asyncio.wrap_future(self.committer.submit(new, routes))
+        except Answer as answer:
+            return answer.response
+        except (SQLAlchemyError, OSError):  # the store is unreachable or failing: nothing was accepted
+            log.exception("packet not stored (sender %s)", client.name)
+            return JSONResponse(
+                {"error": "store.unavailable",
+                 "message_vi": "Chưa lưu được gói tin (kho dữ liệu tạm thời không sẵn sàng); hãy gửi lại sau.",
+                 "message_en": "The packet was not stored (the store is unavailable); send it again later."},
+                status_code=503, headers={"Retry-After": "5"})
+        if result.conflict:
+            log.warning("conflict: packet %s resent by %s with other content", new.packet_id, client.name)
+            return _error(409, "packet.conflict",
+                          f"Mã gói tin {new.packet_id} đã được dùng cho một nội dung khác; hãy tạo MaGoiTin mới.",
+                          f"Packet id {new.packet_id} was already used for other content; use a new MaGoiTin.",
+                          MaGoiTin=new.packet_id).response
+        log.info("%s packet %s (%s) from %s → %s", "duplicate" if result.duplicate else "accepted",
+                 new.packet_id, new.packet_type, client.name, ", ".join(result.destinations))
+        # Signing costs CPU: off the event loop, like validation.
+        receipt = await run_in_threadpool(build_receipt, result, packet, new.raw, signature.verdict,  # type: ignore[arg-type]
+                                          encoding, self.signer)
+        body = receipt.to_dict(self.config.zone)
+        if validation.get("warnings"):
+            body["warnings"] = validation["warnings"]
+        return JSONResponse(body, status_code=200 if result.duplicate else 202)
+
+
+def install(app: FastAPI, config: Config, **options: Any) -> PacketIntake:
+    """Adds ``POST /v1/packets`` to ``app``; the store closes with the app."""
+    intake = PacketIntake(config, **options)
+    app.state.intake = intake
+    app.add_api_route("/v1/packets", intake.handle, methods=["POST"], status_code=202,
+                      summary="Submit a packet for delivery — gửi gói tin để chuyển tiếp")
+    previous = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app_: FastAPI) -> AsyncIterator[Any]:
+        try:
+            async with previous(app_) as state:
+                yield state
+        finally:
+            await run_in_threadpool(intake.close)
+
+    app.router.lifespan_context = lifespan
+    return intake

@@ -1,0 +1,275 @@
+"""The durable store's contract: what the API (accept) and the delivery engine (claim,
+complete, retry, dead-letter) and operators (find, replay, purge) can ask of it.
+
+One implementation (``gateway.store.sql.SqlStore``) over SQLAlchemy Core serves both
+SQLite (WAL, the embedded default) and PostgreSQL (scale-out); ``open_store(url)``
+picks the dialect from the URL and brings the schema to the newest migration.
+
+Times: every datetime handed in must be timezone-aware; the store keeps UTC and hands
+back aware datetimes in UTC (display code converts to Asia/Ho_Chi_Minh).
+
+Job ids are ``"<packet_id>/<destination>"``: one job per packet and destination, stable
+across retries and replays. ``seq`` is the global acceptance order (monotonic); jobs of
+one ordering key (the dossier code, or the packet id when there is none) are handed out
+strictly in ``seq`` order, one holder at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal, Protocol, Sequence
+
+OnDead = Literal["hold", "skip"]
+
+
+class JobState(StrEnum):
+    PENDING = "pending"  # waiting for its turn or its next attempt time
+    LEASED = "leased"  # a worker holds it until lease_expires_at
+    DELIVERED = "delivered"
+    DEAD = "dead"  # dead letter: kept with every attempt and the reason, replayable
+
+
+class BreakerState(StrEnum):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+
+
+@dataclass(frozen=True)
+class NewPacket:
+    """A validated packet about to be stored, exactly as received."""
+
+    packet_id: str  # the sender's MaGoiTin: the idempotency key
+    sha256: str  # hex digest of ``raw``
+    raw: bytes  # exactly the bytes received (and signed)
+    encoding: Literal["xml", "json"]
+    sender: str  # authenticated client name
+    received_at: datetime
+    packet_type: str  # LoaiGoiTin
+    dossier: str | None  # MaHoSo, when the body has one
+    verdicts: dict[str, Any] = field(default_factory=dict)  # {"validation": …, "signature": …}
+    agency: str | None = None  # NoiGui
+    status: int | None = None  # the dossier status it carries (TrangThaiHoSo / TrangThai), if any
+
+    @property
+    def ordering_key(self) -> str:
+        return self.dossier or self.packet_id
+
+
+@dataclass(frozen=True)
+class AcceptResult:
+    """What the receipt is built from. On a duplicate, the *original* packet's fields."""
+
+    packet_id: str
+    sha256: str
+    received_at: datetime
+    destinations: list[str]
+    duplicate: bool = False  # same id, same bytes: nothing new stored, no new jobs
+    conflict: bool = False  # same id, different bytes: nothing stored, audited; HTTP 409
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    job_id: str
+    packet_id: str  # = the idempotency key to send to the destination
+    destination: str
+    ordering_key: str
+    seq: int
+    attempts: int  # attempts already made before this one
+    raw: bytes
+    encoding: Literal["xml", "json"]
+    packet_type: str
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """One try at delivering one job, as the engine saw it."""
+
+    started_at: datetime
+    duration_ms: int
+    outcome: str  # OutcomeKind value: delivered | transient | permanent (or "released", "lease_lost")
+    peer_status: str | None = None  # HTTP status and/or the peer's error code
+    message: str = ""  # the peer's own words (no personal data)
+
+
+@dataclass(frozen=True)
+class AttemptView(AttemptRecord):
+    n: int = 0  # 1-based attempt number of its job
+
+
+@dataclass(frozen=True)
+class JobView:
+    job_id: str
+    packet_id: str
+    destination: str
+    ordering_key: str
+    seq: int
+    state: JobState
+    attempts: int
+    next_attempt_at: datetime
+    lease_owner: str | None
+    lease_expires_at: datetime | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+    packet_type: str
+    dossier: str | None
+    attempt_log: list[AttemptView] = field(default_factory=list)  # filled by get_job only
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    """Operators' selection of jobs; every field given narrows it. Dates bound created_at."""
+
+    destination: str | None = None
+    dossier: str | None = None
+    packet_type: str | None = None
+    state: JobState | None = None
+    reason: str | None = None  # substring of last_error
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class PacketView:
+    packet_id: str
+    sha256: str
+    encoding: str
+    sender: str
+    agency: str | None
+    received_at: datetime
+    packet_type: str
+    dossier: str | None
+    verdicts: dict[str, Any]
+    raw: bytes | None  # None once purged
+    purged_at: datetime | None
+    destinations: list[str]
+
+
+@dataclass(frozen=True)
+class DestinationState:
+    name: str
+    paused: bool = False
+    pause_reason: str | None = None
+    breaker_state: BreakerState = BreakerState.CLOSED
+    breaker_opened_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class Store(Protocol):
+    """Everything the gateway keeps. Every method is one transaction."""
+
+    url: str
+
+    # --- accepting -------------------------------------------------------------------
+    def accept(self, packet: NewPacket, destinations: Sequence[str]) -> AcceptResult:
+        """Stores the packet and one job per destination in ONE transaction.
+
+        Idempotent by packet_id: same id and sha256 → the original receipt fields with
+        ``duplicate=True`` and no new jobs; same id, other sha256 → ``conflict=True``,
+        nothing stored but an audit row."""
+        ...
+
+    def accept_many(self, items: Sequence[tuple[NewPacket, Sequence[str]]]) -> list[AcceptResult]:
+        """``accept`` for several packets in one transaction (group commit); results in order."""
+        ...
+
+    def get_packet(self, packet_id: str) -> PacketView | None: ...
+
+    def previous_status(self, dossier: str) -> int | None:
+        """The status of the latest accepted packet of ``dossier`` that carried one
+        (validation's StatusHistory)."""
+        ...
+
+    # --- delivering (the engine) -------------------------------------------------------
+    def claim(self, destination: str, worker: str, *, limit: int, max_batch: int, lease_seconds: float,
+              now: datetime, on_dead: OnDead = "hold") -> list[list[ClaimedJob]]:
+        """Up to ``limit`` batches; each holds up to ``max_batch`` consecutive jobs of ONE
+        ordering key in seq order, starting at that key's head (its lowest-seq job neither
+        delivered nor — under ``on_dead="skip"`` — dead), only when the head is pending (or
+        leased with an expired lease) and due (next_attempt_at ≤ now). A key whose head is
+        live-leased, or dead under "hold", is not handed out. The jobs become leased by
+        ``worker`` until now + lease_seconds. Safe across processes."""
+        ...
+
+    def complete(self, job_id: str, worker: str, attempt: AttemptRecord) -> bool:
+        """Delivered. False (and nothing changed) when ``worker`` no longer holds the lease."""
+        ...
+
+    def complete_many(self, job_ids: Sequence[str], worker: str, attempt: AttemptRecord) -> list[bool]:
+        """``complete`` for a batch delivered in one call (one attempt record each), in ONE
+        transaction; per job, whether ``worker`` still held it."""
+        ...
+
+    def retry_later(self, job_id: str, worker: str, attempt: AttemptRecord, next_attempt_at: datetime) -> bool:
+        """Back to pending, due at ``next_attempt_at``; attempt counted. False if the lease was lost."""
+        ...
+
+    def dead_letter(self, job_id: str, worker: str, attempt: AttemptRecord, reason: str) -> bool:
+        """Dead letter with ``reason``; attempt counted. False if the lease was lost."""
+        ...
+
+    def release(self, job_ids: Sequence[str], worker: str) -> int:
+        """Gives back leased, unattempted jobs (shutdown, pause): pending again, no attempt burnt."""
+        ...
+
+    def extend_lease(self, job_ids: Sequence[str], worker: str, lease_seconds: float, now: datetime) -> int:
+        """Pushes the lease of the jobs ``worker`` still holds to now + lease_seconds; how many."""
+        ...
+
+    # --- operators --------------------------------------------------------------------
+    def find_jobs(self, selection: JobFilter) -> list[JobView]: ...
+
+    def count_jobs(self, selection: JobFilter) -> int: ...
+
+    def get_job(self, job_id: str) -> JobView | None:
+        """The job with every attempt (``attempt_log``)."""
+        ...
+
+    def replay(self, selection: JobFilter | Sequence[str], actor: str, reason: str, *,
+               dry_run: bool = False, now: datetime | None = None) -> int:
+        """Dead → pending (due now) for the selected dead jobs; attempts kept; one audit row
+        with who and why. Packet bytes are never touched. Returns how many (would) change."""
+        ...
+
+    def destination_state(self, name: str) -> DestinationState: ...
+
+    def set_paused(self, name: str, paused: bool, actor: str, reason: str) -> None:
+        """Manual pause/resume, audited."""
+        ...
+
+    def save_breaker(self, name: str, state: BreakerState, opened_at: datetime | None) -> None: ...
+
+    def audit(self, actor: str, action: str, subject: str, detail: dict[str, Any] | None = None) -> None:
+        """Appends to the audit trail (never updated or deleted)."""
+        ...
+
+    def audit_log(self, subject: str | None = None, limit: int = 100) -> list[dict[str, Any]]: ...
+
+    def purge_delivered(self, older_than: datetime, actor: str = "retention") -> int:
+        """Removes the payload of packets whose every job was delivered before ``older_than``;
+        hashes, receipts, jobs, attempts and audit stay. How many packets."""
+        ...
+
+    def purge_dossier(self, dossier: str, actor: str, reason: str = "") -> int:
+        """A person's deletion request: every payload of the dossier removed, undelivered jobs
+        dead-lettered ("purged"), hashes/receipts/audit kept, audited. How many packets."""
+        ...
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """{destination: {state: number of jobs}} for status pages and metrics."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def open_store(url: str, *, migrate: bool = True) -> Store:
+    """A store for a SQLAlchemy URL: ``sqlite:///path/gateway.db`` or
+    ``postgresql+psycopg://user@host/db``; with ``migrate``, upgrades the schema first."""
+    from gateway.store.sql import SqlStore
+
+    return SqlStore(url, migrate=migrate)

@@ -1,0 +1,76 @@
+"""Dialect specifics: SQLite in WAL mode with write transactions that take the lock up
+front (``BEGIN IMMEDIATE``), PostgreSQL through psycopg 3."""
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+
+def normalise_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` use psycopg 3, the driver the project ships."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def is_sqlite(engine: sa.Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def create_engine(url: str, *, synchronous: str = "FULL") -> sa.Engine:
+    """Transactions begun on a connection with ``execution_options(relaxed=True)`` commit
+    without waiting for the disk (SQLite synchronous=NORMAL in WAL, PostgreSQL
+    synchronous_commit=off): a power or server crash may forget the last of them, never
+    corrupt, and never an earlier one while keeping a later one (the log is sequential).
+    Delivery bookkeeping uses them; accepting packets never does."""
+    url = normalise_url(url)
+    if make_url(url).get_backend_name() != "sqlite":
+        engine = sa.create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8)
+
+        @sa.event.listens_for(engine, "begin")
+        def _on_begin_pg(connection: sa.Connection) -> None:
+            if connection.get_execution_options().get("relaxed", False):
+                connection.exec_driver_sql("SET LOCAL synchronous_commit TO off")
+
+        return engine
+    engine = sa.create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # the driver must not open transactions itself
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit survives power loss, not only a process crash (accept = durable).
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        options = connection.get_execution_options()
+        if options.get("read_only", False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        connection.exec_driver_sql(f"PRAGMA synchronous={'NORMAL' if options.get('relaxed') else synchronous}")
+        # Writers queue for the lock at BEGIN instead of failing to upgrade a read lock later.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def lock_key(connection: sa.Connection, key: str) -> None:
+    """PostgreSQL: serialises transactions on ``key`` until commit (no-op on SQLite, which
+    serialises every writer already)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(key))))
+
+
+def lock_keys(connection: sa.Connection, keys: list[str]) -> None:
+    """``lock_key`` for many keys in one round trip, in sorted order so that two
+    transactions locking overlapping keys cannot deadlock."""
+    if connection.dialect.name == "postgresql" and keys:
+        connection.execute(sa.text("SELECT count(pg_advisory_xact_lock(hashtext(k))) FROM "
+                                   "(SELECT k FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k) AS ordered"),
+                           {"keys": sorted(keys)})

@@ -1,0 +1,400 @@
+"""The store over SQLAlchemy Core: one implementation for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from gateway.store import migrate as migrations
+from gateway.store.api import (AcceptResult, AttemptRecord, AttemptView, BreakerState, ClaimedJob,
+                               DestinationState, JobFilter, JobState, JobView, NewPacket, OnDead, PacketView)
+from gateway.store.engines import create_engine, is_sqlite, lock_key, lock_keys
+from gateway.store.tables import attempts, audit, destinations, jobs, packets
+
+PURGED = "purged: payload deleted on request — đã xoá dữ liệu theo yêu cầu"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def job_id_for(packet_id: str, destination: str) -> str:
+    return f"{packet_id}/{destination}"
+
+
+class SqlStore:
+    def __init__(self, url: str, *, migrate: bool = True, synchronous: str = "FULL",
+                 relaxed_bookkeeping: bool = True) -> None:
+        self.url = url
+        self.relaxed_bookkeeping = relaxed_bookkeeping
+        self.engine = create_engine(url, synchronous=synchronous)
+        self._sqlite = is_sqlite(self.engine)
+        if migrate:
+            migrations.upgrade(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _insert(self, table: sa.Table) -> Any:
+        return (sqlite.insert if self._sqlite else postgresql.insert)(table)
+
+    def _read(self) -> sa.Connection:
+        return self.engine.connect().execution_options(read_only=True)
+
+    @contextmanager
+    def _bookkeeping(self) -> Iterator[sa.Connection]:
+        """A write transaction for delivery state (claims, outcomes, leases) that does not wait
+        for the disk. Losing the last few after a power cut only repeats deliveries — with the
+        same idempotency key — which the delivery contract allows; accepted packets are never
+        written this way."""
+        with self.engine.connect() as connection:
+            connection = connection.execution_options(relaxed=self.relaxed_bookkeeping)
+            with connection.begin():
+                yield connection
+
+    # --- accepting -------------------------------------------------------------------
+    def accept(self, packet: NewPacket, destinations_: Sequence[str]) -> AcceptResult:
+        return self.accept_many([(packet, destinations_)])[0]
+
+    def accept_many(self, items: Sequence[tuple[NewPacket, Sequence[str]]]) -> list[AcceptResult]:
+        """Bulk statements: one insert for the packets, one for their jobs, whatever the batch size."""
+        batch = [(packet, list(dict.fromkeys(routes))) for packet, routes in items]
+        first: dict[str, int] = {}  # a packet id seen twice in one batch: the second is a resend
+        for index, (packet, _) in enumerate(batch):
+            first.setdefault(packet.packet_id, index)
+        fresh = [batch[index] for index in first.values()]
+        with self.engine.begin() as connection:
+            # Per ordering key, seq order must equal commit order, or a claimer could see seq n+1
+            # committed before seq n of the same dossier (PostgreSQL; SQLite has one writer).
+            lock_keys(connection, sorted({"key:" + packet.ordering_key for packet, _ in fresh}))
+            inserted = set(connection.execute(
+                self._insert(packets).on_conflict_do_nothing(index_elements=["packet_id"])
+                .returning(packets.c.packet_id),
+                [dict(packet_id=p.packet_id, sha256=p.sha256, raw=p.raw, encoding=p.encoding, sender=p.sender,
+                      agency=p.agency, received_at=p.received_at, packet_type=p.packet_type, dossier=p.dossier,
+                      verdicts=p.verdicts, status=p.status) for p, _ in fresh]).scalars())
+            job_rows = [dict(job_id=job_id_for(p.packet_id, route), packet_id=p.packet_id, destination=route,
+                             ordering_key=p.ordering_key, state=JobState.PENDING.value, attempts=0,
+                             next_attempt_at=p.received_at, created_at=p.received_at)
+                        for p, routes in fresh if p.packet_id in inserted for route in routes]
+            if job_rows:
+                connection.execute(jobs.insert(), job_rows)
+            results = [AcceptResult(p.packet_id, p.sha256, p.received_at, routes)
+                       if first[p.packet_id] == index and p.packet_id in inserted else None
+                       for index, (p, routes) in enumerate(batch)]
+            seen = [p for (p, _), result in zip(batch, results) if result is None]
+            if seen:
+                known = self._originals(connection, {p.packet_id for p in seen})
+                for index, (packet, _) in enumerate(batch):
+                    if results[index] is None:
+                        results[index] = self._resent(connection, packet, *known[packet.packet_id])
+        return results  # type: ignore[return-value]
+
+    @staticmethod
+    def _originals(connection: sa.Connection, packet_ids: set[str]) -> dict[str, tuple[str, datetime, list[str]]]:
+        originals = {row.packet_id: (row.sha256, row.received_at, []) for row in connection.execute(
+            sa.select(packets.c.packet_id, packets.c.sha256, packets.c.received_at)
+            .where(packets.c.packet_id.in_(packet_ids)))}
+        for row in connection.execute(sa.select(jobs.c.packet_id, jobs.c.destination)
+                                      .where(jobs.c.packet_id.in_(packet_ids)).order_by(jobs.c.seq)):
+            originals[row.packet_id][2].append(row.destination)
+        return originals
+
+    def _resent(self, connection: sa.Connection, packet: NewPacket, sha256: str, received_at: datetime,
+                routes: list[str]) -> AcceptResult:
+        if sha256 == packet.sha256:
+            return AcceptResult(packet.packet_id, sha256, received_at, routes, duplicate=True)
+        self._audit(connection, packet.sender, "accept.conflict", packet.packet_id,
+                    {"sha256_original": sha256, "sha256_received": packet.sha256})
+        return AcceptResult(packet.packet_id, sha256, received_at, routes, conflict=True)
+
+    def previous_status(self, dossier: str) -> int | None:
+        query = (sa.select(packets.c.status).where(packets.c.dossier == dossier, packets.c.status.is_not(None))
+                 .order_by(packets.c.received_at.desc()).limit(1))
+        with self._read() as connection:
+            return connection.execute(query).scalar_one_or_none()
+
+    def get_packet(self, packet_id: str) -> PacketView | None:
+        with self._read() as connection:
+            row = connection.execute(sa.select(packets).where(packets.c.packet_id == packet_id)).one_or_none()
+            if row is None:
+                return None
+            routes = list(connection.execute(sa.select(jobs.c.destination).where(
+                jobs.c.packet_id == packet_id).order_by(jobs.c.seq)).scalars())
+        return PacketView(row.packet_id, row.sha256, row.encoding, row.sender, row.agency, row.received_at,
+                          row.packet_type, row.dossier, row.verdicts, row.raw, row.purged_at, routes)
+
+    # --- delivering ------------------------------------------------------------------
+    def claim(self, destination: str, worker: str, *, limit: int, max_batch: int, lease_seconds: float,
+              now: datetime, on_dead: OnDead = "hold") -> list[list[ClaimedJob]]:
+        blocking = [JobState.PENDING.value, JobState.LEASED.value]
+        if on_dead == "hold":
+            blocking.append(JobState.DEAD.value)
+        head, earlier = jobs.alias("head"), jobs.alias("earlier")
+        available = sa.or_(head.c.state == JobState.PENDING.value,
+                           sa.and_(head.c.state == JobState.LEASED.value, head.c.lease_expires_at <= now))
+        blocked = sa.select(earlier.c.seq).where(
+            earlier.c.destination == head.c.destination, earlier.c.ordering_key == head.c.ordering_key,
+            earlier.c.seq < head.c.seq, earlier.c.state.in_(blocking)).exists()
+        heads = (sa.select(head.c.seq, head.c.ordering_key)
+                 .where(head.c.destination == destination, available,
+                        head.c.next_attempt_at <= now, ~blocked)
+                 .order_by(head.c.seq).limit(limit))
+        if not self._sqlite:
+            heads = heads.with_for_update(skip_locked=True, of=head)
+
+        with self._bookkeeping() as connection:
+            # One claimer per destination at a time (PostgreSQL): each sees the leases the
+            # previous one committed, so no ordering key is ever handed out twice.
+            lock_key(connection, "claim:" + destination)
+            batches = [[row.seq] + (self._followers(connection, destination, row.ordering_key, row.seq,
+                                                    max_batch - 1, now, on_dead) if max_batch > 1 else [])
+                       for row in connection.execute(heads)]
+            seqs = [seq for batch in batches for seq in batch]
+            if not seqs:
+                return []
+            connection.execute(jobs.update().where(jobs.c.seq.in_(seqs)).values(
+                state=JobState.LEASED.value, lease_owner=worker,
+                lease_expires_at=now + timedelta(seconds=lease_seconds)))
+            rows = {row.seq: row for row in connection.execute(
+                sa.select(jobs.c.seq, jobs.c.job_id, jobs.c.packet_id, jobs.c.ordering_key, jobs.c.attempts,
+                          packets.c.raw, packets.c.encoding, packets.c.packet_type)
+                .join(packets, packets.c.packet_id == jobs.c.packet_id).where(jobs.c.seq.in_(seqs)))}
+        return [[ClaimedJob(rows[s].job_id, rows[s].packet_id, destination, rows[s].ordering_key, s,
+                            rows[s].attempts, rows[s].raw, rows[s].encoding, rows[s].packet_type) for s in batch]
+                for batch in batches]
+
+    def _followers(self, connection: sa.Connection, destination: str, key: str, after: int, room: int,
+                   now: datetime, on_dead: OnDead) -> list[int]:
+        """The jobs right behind a head that can travel in the same batch, in order."""
+        rows = connection.execute(
+            sa.select(jobs.c.seq, jobs.c.state, jobs.c.next_attempt_at, jobs.c.lease_expires_at)
+            .where(jobs.c.destination == destination, jobs.c.ordering_key == key, jobs.c.seq > after,
+                   jobs.c.state != JobState.DELIVERED.value)
+            .order_by(jobs.c.seq).limit(room * 4 + 4))
+        taken: list[int] = []
+        for row in rows:
+            if row.state == JobState.DEAD.value and on_dead == "skip":
+                continue
+            free = row.state == JobState.PENDING.value or (
+                row.state == JobState.LEASED.value and row.lease_expires_at <= now)
+            if not free or row.next_attempt_at > now or len(taken) == room:
+                break
+            taken.append(row.seq)
+        return taken
+
+    def _finish(self, job_id: str, worker: str, attempt: AttemptRecord, **values: Any) -> bool:
+        with self._bookkeeping() as connection:
+            number = connection.execute(
+                jobs.update().where(jobs.c.job_id == job_id, jobs.c.state == JobState.LEASED.value,
+                                    jobs.c.lease_owner == worker)
+                .values(attempts=jobs.c.attempts + 1, lease_owner=None, lease_expires_at=None, **values)
+                .returning(jobs.c.attempts)).scalar_one_or_none()
+            if number is None:
+                return False
+            connection.execute(attempts.insert().values(
+                job_id=job_id, n=number, started_at=attempt.started_at, duration_ms=attempt.duration_ms,
+                outcome=attempt.outcome, peer_status=attempt.peer_status, message=attempt.message))
+            return True
+
+    def complete(self, job_id: str, worker: str, attempt: AttemptRecord) -> bool:
+        return self._finish(job_id, worker, attempt, state=JobState.DELIVERED.value, delivered_at=_now(),
+                            last_error=None)
+
+    def complete_many(self, job_ids: Sequence[str], worker: str, attempt: AttemptRecord) -> list[bool]:
+        if not job_ids:
+            return []
+        with self._bookkeeping() as connection:
+            numbers = {job_id: n for job_id, n in connection.execute(
+                jobs.update().where(jobs.c.job_id.in_(list(job_ids)), jobs.c.state == JobState.LEASED.value,
+                                    jobs.c.lease_owner == worker)
+                .values(attempts=jobs.c.attempts + 1, lease_owner=None, lease_expires_at=None,
+                        state=JobState.DELIVERED.value, delivered_at=_now(), last_error=None)
+                .returning(jobs.c.job_id, jobs.c.attempts))}
+            if numbers:
+                connection.execute(attempts.insert(), [dict(
+                    job_id=job_id, n=n, started_at=attempt.started_at, duration_ms=attempt.duration_ms,
+                    outcome=attempt.outcome, peer_status=attempt.peer_status, message=attempt.message)
+                    for job_id, n in numbers.items()])
+        return [job_id in numbers for job_id in job_ids]
+
+    def retry_later(self, job_id: str, worker: str, attempt: AttemptRecord, next_attempt_at: datetime) -> bool:
+        return self._finish(job_id, worker, attempt, state=JobState.PENDING.value, next_attempt_at=next_attempt_at,
+                            last_error=attempt.message or attempt.peer_status or attempt.outcome)
+
+    def dead_letter(self, job_id: str, worker: str, attempt: AttemptRecord, reason: str) -> bool:
+        return self._finish(job_id, worker, attempt, state=JobState.DEAD.value, last_error=reason)
+
+    def release(self, job_ids: Sequence[str], worker: str) -> int:
+        if not job_ids:
+            return 0
+        with self._bookkeeping() as connection:
+            return connection.execute(
+                jobs.update().where(jobs.c.job_id.in_(list(job_ids)), jobs.c.state == JobState.LEASED.value,
+                                    jobs.c.lease_owner == worker)
+                .values(state=JobState.PENDING.value, lease_owner=None, lease_expires_at=None)).rowcount
+
+    def extend_lease(self, job_ids: Sequence[str], worker: str, lease_seconds: float, now: datetime) -> int:
+        if not job_ids:
+            return 0
+        with self._bookkeeping() as connection:
+            return connection.execute(
+                jobs.update().where(jobs.c.job_id.in_(list(job_ids)), jobs.c.state == JobState.LEASED.value,
+                                    jobs.c.lease_owner == worker)
+                .values(lease_expires_at=now + timedelta(seconds=lease_seconds))).rowcount
+
+    # --- operators -------------------------------------------------------------------
+    @staticmethod
+    def _where(selection: JobFilter) -> list[sa.ColumnElement[bool]]:
+        conditions: list[sa.ColumnElement[bool]] = []
+        if selection.destination:
+            conditions.append(jobs.c.destination == selection.destination)
+        if selection.dossier:
+            conditions.append(packets.c.dossier == selection.dossier)
+        if selection.packet_type:
+            conditions.append(packets.c.packet_type == selection.packet_type)
+        if selection.state:
+            conditions.append(jobs.c.state == JobState(selection.state).value)
+        if selection.reason:
+            conditions.append(jobs.c.last_error.contains(selection.reason, autoescape=True))
+        if selection.since:
+            conditions.append(jobs.c.created_at >= selection.since)
+        if selection.until:
+            conditions.append(jobs.c.created_at < selection.until)
+        return conditions
+
+    _JOB_COLUMNS = (*jobs.c, packets.c.packet_type, packets.c.dossier)
+
+    @staticmethod
+    def _view(row: Any, log: list[AttemptView] | None = None) -> JobView:
+        return JobView(row.job_id, row.packet_id, row.destination, row.ordering_key, row.seq, JobState(row.state),
+                       row.attempts, row.next_attempt_at, row.lease_owner, row.lease_expires_at, row.last_error,
+                       row.created_at, row.delivered_at, row.packet_type, row.dossier, log or [])
+
+    def find_jobs(self, selection: JobFilter) -> list[JobView]:
+        query = (sa.select(*self._JOB_COLUMNS).join(packets, packets.c.packet_id == jobs.c.packet_id)
+                 .where(*self._where(selection)).order_by(jobs.c.seq)
+                 .limit(selection.limit).offset(selection.offset))
+        with self._read() as connection:
+            return [self._view(row) for row in connection.execute(query)]
+
+    def count_jobs(self, selection: JobFilter) -> int:
+        query = (sa.select(sa.func.count()).select_from(jobs.join(packets, packets.c.packet_id == jobs.c.packet_id))
+                 .where(*self._where(selection)))
+        with self._read() as connection:
+            return int(connection.execute(query).scalar_one())
+
+    def get_job(self, job_id: str) -> JobView | None:
+        with self._read() as connection:
+            row = connection.execute(sa.select(*self._JOB_COLUMNS).join(packets, packets.c.packet_id == jobs.c.packet_id)
+                                     .where(jobs.c.job_id == job_id)).one_or_none()
+            if row is None:
+                return None
+            log = [AttemptView(a.started_at, a.duration_ms, a.outcome, a.peer_status, a.message, a.n)
+                   for a in connection.execute(sa.select(attempts).where(attempts.c.job_id == job_id)
+                                               .order_by(attempts.c.n))]
+        return self._view(row, log)
+
+    def replay(self, selection: JobFilter | Sequence[str], actor: str, reason: str, *,
+               dry_run: bool = False, now: datetime | None = None) -> int:
+        query = (sa.select(jobs.c.job_id).join(packets, packets.c.packet_id == jobs.c.packet_id)
+                 .where(jobs.c.state == JobState.DEAD.value, packets.c.raw.is_not(None)).order_by(jobs.c.seq))
+        if isinstance(selection, JobFilter):
+            query = query.where(*self._where(selection)).limit(selection.limit)
+            described: Any = {key: str(value) for key, value in vars(selection).items()
+                              if value is not None and key not in ("limit", "offset")}
+        else:
+            query = query.where(jobs.c.job_id.in_(list(selection)))
+            described = {"job_ids": list(selection)}
+        with self.engine.begin() as connection:
+            chosen = list(connection.execute(query).scalars())
+            if dry_run or not chosen:
+                return len(chosen)
+            connection.execute(jobs.update().where(jobs.c.job_id.in_(chosen), jobs.c.state == JobState.DEAD.value)
+                               .values(state=JobState.PENDING.value, next_attempt_at=now or _now()))
+            self._audit(connection, actor, "replay", "jobs",
+                        {"reason": reason, "selection": described, "count": len(chosen), "job_ids": chosen})
+        return len(chosen)
+
+    def destination_state(self, name: str) -> DestinationState:
+        with self._read() as connection:
+            row = connection.execute(sa.select(destinations).where(destinations.c.name == name)).one_or_none()
+        if row is None:
+            return DestinationState(name)
+        return DestinationState(row.name, row.paused, row.pause_reason, BreakerState(row.breaker_state),
+                                row.breaker_opened_at, row.updated_at)
+
+    def _upsert_destination(self, connection: sa.Connection, name: str, **values: Any) -> None:
+        values["updated_at"] = _now()
+        statement = self._insert(destinations).values(
+            name=name, **{"paused": False, "breaker_state": BreakerState.CLOSED.value, **values})
+        connection.execute(statement.on_conflict_do_update(index_elements=["name"], set_=values))
+
+    def set_paused(self, name: str, paused: bool, actor: str, reason: str) -> None:
+        with self.engine.begin() as connection:
+            self._upsert_destination(connection, name, paused=paused, pause_reason=reason if paused else None)
+            self._audit(connection, actor, "destination.pause" if paused else "destination.resume", name,
+                        {"reason": reason})
+
+    def save_breaker(self, name: str, state: BreakerState, opened_at: datetime | None) -> None:
+        with self.engine.begin() as connection:
+            self._upsert_destination(connection, name, breaker_state=BreakerState(state).value,
+                                     breaker_opened_at=opened_at)
+
+    @staticmethod
+    def _audit(connection: sa.Connection, actor: str, action: str, subject: str, detail: dict[str, Any] | None) -> None:
+        connection.execute(audit.insert().values(at=_now(), actor=actor, action=action, subject=subject,
+                                                 detail=detail or {}))
+
+    def audit(self, actor: str, action: str, subject: str, detail: dict[str, Any] | None = None) -> None:
+        with self.engine.begin() as connection:
+            self._audit(connection, actor, action, subject, detail)
+
+    def audit_log(self, subject: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        query = sa.select(audit).order_by(audit.c.id.desc()).limit(limit)
+        if subject is not None:
+            query = query.where(audit.c.subject == subject)
+        with self._read() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
+
+    def purge_delivered(self, older_than: datetime, actor: str = "retention") -> int:
+        undelivered_or_recent = sa.select(jobs.c.seq).where(
+            jobs.c.packet_id == packets.c.packet_id,
+            sa.or_(jobs.c.state != JobState.DELIVERED.value, jobs.c.delivered_at >= older_than)).exists()
+        with self.engine.begin() as connection:
+            purged = connection.execute(
+                packets.update().where(packets.c.raw.is_not(None), packets.c.received_at < older_than,
+                                       ~undelivered_or_recent)
+                .values(raw=None, purged_at=_now())).rowcount
+            if purged:
+                self._audit(connection, actor, "purge.delivered", "packets",
+                            {"older_than": older_than.isoformat(), "count": purged})
+        return purged
+
+    def purge_dossier(self, dossier: str, actor: str, reason: str = "") -> int:
+        of_dossier = sa.select(packets.c.packet_id).where(packets.c.dossier == dossier)
+        with self.engine.begin() as connection:
+            purged = connection.execute(packets.update().where(packets.c.dossier == dossier,
+                                                               packets.c.raw.is_not(None))
+                                        .values(raw=None, purged_at=_now())).rowcount
+            stopped = connection.execute(
+                jobs.update().where(jobs.c.packet_id.in_(of_dossier),
+                                    jobs.c.state.in_([JobState.PENDING.value, JobState.LEASED.value]))
+                .values(state=JobState.DEAD.value, last_error=PURGED, lease_owner=None,
+                        lease_expires_at=None)).rowcount
+            self._audit(connection, actor, "purge.dossier", dossier,
+                        {"reason": reason, "packets": purged, "jobs_stopped": stopped})
+        return purged
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        result: dict[str, dict[str, int]] = {}
+        with self._read() as connection:
+            for row in connection.execute(sa.select(jobs.c.destination, jobs.c.state, sa.func.count())
+                                          .group_by(jobs.c.destination, jobs.c.state)):
+                result.setdefault(row[0], {})[row[1]] = int(row[2])
+        return result

@@ -1,0 +1,100 @@
+"""The store's tables (SQLAlchemy Core). The migrations in ``migrations/`` create exactly these."""
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+
+metadata = sa.MetaData()
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out; stored naive in UTC so that SQLite's text
+    comparison and PostgreSQL's timestamp comparison order them the same way."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("the store needs timezone-aware datetimes")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+# SQLite autoincrements only an INTEGER PRIMARY KEY (the rowid); PostgreSQL gets a bigint identity.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+packets = sa.Table(
+    "packets", metadata,
+    sa.Column("packet_id", sa.String(64), primary_key=True),  # the sender's MaGoiTin
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("raw", sa.LargeBinary, nullable=True),  # exactly as received; NULL once purged
+    sa.Column("encoding", sa.String(8), nullable=False),
+    sa.Column("sender", sa.String(100), nullable=False),
+    sa.Column("agency", sa.String(100), nullable=True),  # NoiGui (migration 0002)
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.Column("packet_type", sa.String(40), nullable=False),
+    sa.Column("dossier", sa.String(100), nullable=True),
+    sa.Column("verdicts", sa.JSON, nullable=False),
+    sa.Column("purged_at", UtcDateTime, nullable=True),
+    sa.Column("status", sa.Integer, nullable=True),  # TrangThaiHoSo / TrangThai (migration 0003)
+)
+sa.Index("ix_packets_dossier", packets.c.dossier)  # migration 0002
+sa.Index("ix_packets_dossier_received", packets.c.dossier, packets.c.received_at)  # migration 0003
+
+jobs = sa.Table(
+    "jobs", metadata,
+    sa.Column("seq", BigId, primary_key=True, autoincrement=True),  # global acceptance order
+    sa.Column("job_id", sa.String(200), nullable=False, unique=True),
+    sa.Column("packet_id", sa.String(64), sa.ForeignKey("packets.packet_id"), nullable=False),
+    sa.Column("destination", sa.String(100), nullable=False),
+    sa.Column("ordering_key", sa.String(100), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime, nullable=False),
+    sa.Column("lease_owner", sa.String(100), nullable=True),
+    sa.Column("lease_expires_at", UtcDateTime, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("delivered_at", UtcDateTime, nullable=True),
+)
+sa.Index("ix_jobs_key", jobs.c.destination, jobs.c.ordering_key, jobs.c.seq)
+sa.Index("ix_jobs_state", jobs.c.destination, jobs.c.state, jobs.c.seq)
+sa.Index("ix_jobs_packet", jobs.c.packet_id)
+
+attempts = sa.Table(
+    "attempts", metadata,
+    sa.Column("job_id", sa.String(200), primary_key=True),
+    sa.Column("n", sa.Integer, primary_key=True),
+    sa.Column("started_at", UtcDateTime, nullable=False),
+    sa.Column("duration_ms", sa.Integer, nullable=False),
+    sa.Column("outcome", sa.String(20), nullable=False),
+    sa.Column("peer_status", sa.String(100), nullable=True),
+    sa.Column("message", sa.Text, nullable=False),
+)
+
+audit = sa.Table(
+    "audit", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("action", sa.String(60), nullable=False),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("detail", sa.JSON, nullable=False),
+)
+sa.Index("ix_audit_subject", audit.c.subject)
+
+destinations = sa.Table(
+    "destinations", metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("paused", sa.Boolean, nullable=False),
+    sa.Column("pause_reason", sa.Text, nullable=True),
+    sa.Column("breaker_state", sa.String(16), nullable=False),
+    sa.Column("breaker_opened_at", UtcDateTime, nullable=True),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)

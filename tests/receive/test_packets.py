@@ -1,0 +1,195 @@
+"""POST /v1/packets over real HTTP, on both stores: authentication, validation, routing,
+durable acceptance, idempotency, and the receipt."""
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+import hashlib
+import re
+import socket
+import uuid
+
+import httpx
+import pytest
+
+from gateway.store import JobFilter, open_store
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+_ID = re.compile(rb"MaGoiTin(?:>|\":\s*\")([0-9a-f-]{36})")
+XML, JSON = {"content-type": "application/xml"}, {"content-type": "application/json; charset=utf-8"}
+
+
+def example(kind: str, encoding: str = "xml") -> bytes:
+    """An example packet under a fresh MaGoiTin."""
+    data = (EXAMPLES / f"{kind}.{encoding}").read_bytes()
+    return data.replace(_ID.search(data).group(1), str(uuid.uuid4()).encode(), 1)  # type: ignore[union-attr]
+
+
+def packet_id(data: bytes) -> str:
+    return _ID.search(data).group(1).decode()  # type: ignore[union-attr]
+
+
+def post(gateway, data: bytes, headers: dict[str, str], key: str | None = "portal") -> httpx.Response:  # noqa: ANN001
+    auth = {"authorization": f"Bearer {gateway.keys[key]}"} if key else {}
+    return httpx.post(gateway.url + "/v1/packets", content=data, headers={**headers, **auth}, timeout=30)
+
+
+def stored(gateway):  # noqa: ANN001, ANN201
+    return open_store(gateway.config.section("store")["url"])
+
+
+def test_accepted_packet_is_stored_exactly_then_receipted(gateway) -> None:  # noqa: ANN001
+    data = example("HoSo")  # status 10, returned by post: national portal only
+    answer = post(gateway, data, XML)
+    assert answer.status_code == 202, answer.text
+    receipt = answer.json()
+    assert receipt["KetQua"] == "accepted" and receipt["MaGoiTin"] == packet_id(data)
+    assert receipt["BamSHA256"] == hashlib.sha256(data).hexdigest()
+    assert receipt["ThoiGianNhan"].endswith("+07:00") and receipt["NoiNhan"] == ["national_portal"]
+    assert receipt["ChuKyBienNhan"] == "unsigned" and "message_vi" in receipt and "message_en" in receipt
+    assert f"<MaGoiTinNhan>{packet_id(data)}</MaGoiTinNhan>" in receipt["BienNhan"]
+    assert "<KetQuaChuKy>unsigned</KetQuaChuKy>" in receipt["BienNhan"]
+    store = stored(gateway)  # a separate connection: the packet is committed before the answer
+    try:
+        kept = store.get_packet(packet_id(data))
+        assert kept is not None and kept.raw == data and kept.sender == "portal" and kept.agency == "000.00.01.H22"
+        assert kept.verdicts["signature"]["verdict"] == "unsigned" and kept.verdicts["validation"]["valid"]
+        assert kept.destinations == ["national_portal"] and kept.dossier == "000.00.01.H22-241201-0001"
+    finally:
+        store.close()
+
+
+def test_json_fans_out_one_job_per_route(gateway) -> None:  # noqa: ANN001
+    data = example("BienLaiThanhToan", "json")
+    answer = post(gateway, data, JSON)
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["NoiNhan"] == ["national_portal", "provincial_portal"]
+    assert answer.json()["BienNhan"]["NoiDung"]["BienNhan"]["KetQua"] == 1
+    store = stored(gateway)
+    try:
+        jobs = store.find_jobs(JobFilter())
+        assert sorted(j.destination for j in jobs) == ["national_portal", "provincial_portal"]
+        assert {j.packet_id for j in jobs} == {packet_id(data)}
+    finally:
+        store.close()
+
+
+def test_resend_answers_the_original_receipt_without_a_second_job(gateway) -> None:  # noqa: ANN001
+    data = example("TienDoXuLy")
+    first = post(gateway, data, XML)
+    again = post(gateway, data, XML)
+    assert (first.status_code, again.status_code) == (202, 200)
+    for field in ("MaGoiTin", "BamSHA256", "ThoiGianNhan", "NoiNhan"):
+        assert again.json()[field] == first.json()[field]
+    assert again.json()["KetQua"] == "duplicate" and "<KetQua>2</KetQua>" in again.json()["BienNhan"]
+    store = stored(gateway)
+    try:
+        assert store.count_jobs(JobFilter()) == 1
+    finally:
+        store.close()
+
+
+def test_same_id_other_content_is_409_and_audited(gateway) -> None:  # noqa: ANN001
+    data = example("TienDoXuLy")
+    assert post(gateway, data, XML).status_code == 202
+    changed = data.replace(b"<NguoiXuLy>", b"<NguoiXuLy>X", 1)
+    assert changed != data
+    answer = post(gateway, changed, XML)
+    assert answer.status_code == 409 and answer.json()["error"] == "packet.conflict"
+    assert "MaGoiTin" in answer.json()["message_vi"] or "gói tin" in answer.json()["message_vi"]
+    store = stored(gateway)
+    try:
+        (row,) = store.audit_log(packet_id(data))
+        assert row["action"] == "accept.conflict" and row["actor"] == "portal"
+        assert store.get_packet(packet_id(data)).raw == data  # type: ignore[union-attr]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("key, headers, rule", [
+    (None, {}, "auth.missing"),
+    (None, {"authorization": "Bearer khong-dung"}, "auth.invalid"),
+    (None, {"x-api-key": "wrong"}, "auth.invalid"),
+])
+def test_unauthenticated_senders_get_401(gateway, key, headers, rule) -> None:  # noqa: ANN001
+    answer = post(gateway, example("HoSo"), {**XML, **headers}, key)
+    assert answer.status_code == 401 and answer.json()["error"] == rule
+    assert answer.json()["message_vi"] and answer.json()["message_en"]
+    assert answer.headers["www-authenticate"] == "Bearer"
+
+
+def test_api_key_header_works_too(gateway) -> None:  # noqa: ANN001
+    answer = post(gateway, example("HoSo"), {**XML, "x-api-key": gateway.keys["portal"]}, None)
+    assert answer.status_code == 202, answer.text
+
+
+@pytest.mark.parametrize("key, rule", [("limited", "auth.agency"), ("typed", "auth.type")])
+def test_clients_limited_to_agencies_and_types_get_403(gateway, key, rule) -> None:  # noqa: ANN001
+    answer = post(gateway, example("HoSo"), XML, key)
+    assert answer.status_code == 403 and answer.json()["error"] == rule
+    assert "000.00.01.H22" in answer.json()["message_vi"] or "HoSo" in answer.json()["message_vi"]
+    assert post(gateway, example("VanDonBuuChinh"), XML, "typed").status_code == 202
+
+
+def test_invalid_packet_gets_the_full_report_and_nothing_is_stored(gateway) -> None:  # noqa: ANN001
+    data = example("HoSo").replace(b"<MaTTHC>1.005129</MaTTHC>", b"<MaTTHC>sai</MaTTHC>")
+    answer = post(gateway, data, XML)
+    assert answer.status_code == 422
+    report = answer.json()
+    assert report["valid"] is False and any(e["path"].endswith("MaTTHC") for e in report["errors"])
+    assert post(gateway, b"{not json", JSON).status_code == 422
+    assert post(gateway, b"<GoiTin/>", {"content-type": "text/plain"}).status_code == 415
+    store = stored(gateway)
+    try:
+        assert store.get_packet(packet_id(data)) is None and store.counts() == {}
+    finally:
+        store.close()
+
+
+def test_concurrent_senders_are_all_stored(gateway) -> None:  # noqa: ANN001
+    packets = [example("TienDoXuLy") for _ in range(40)]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(lambda data: post(gateway, data, XML), packets))
+    assert [a.status_code for a in answers] == [202] * len(packets)
+    store = stored(gateway)
+    try:
+        assert store.count_jobs(JobFilter(destination="national_portal")) == len(packets)
+    finally:
+        store.close()
+    assert gateway.app.state.intake.committer.commits <= len(packets)  # batching itself: test_committer.py
+
+
+def test_unreachable_store_answers_503_and_no_receipt(tmp_path: Path) -> None:
+    """A store that cannot commit means no receipt: the sender must resend."""
+    from fastapi.testclient import TestClient
+
+    from gateway.config import Config
+    from gateway.receive.app import create_app
+
+    key = "khoa-503"
+    config_file = tmp_path / "gateway.toml"
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config_file.write_text(f'[store]\nurl = "postgresql://postgres@127.0.0.1:{port}/test"\n[clients.portal]\n'
+                           f'key_sha256 = "{hashlib.sha256(key.encode()).hexdigest()}"\n', encoding="utf-8")
+    with TestClient(create_app(Config.load(config_file))) as client:
+        answer = client.post("/v1/packets", content=example("TienDoXuLy"),
+                             headers={**XML, "authorization": f"Bearer {key}"})
+    assert answer.status_code == 503 and answer.headers["retry-after"] == "5"
+    assert answer.json()["error"] == "store.unavailable" and answer.json()["message_vi"]
+
+
+def step(status: int) -> bytes:
+    return re.sub(rb"<TrangThai>\d+</TrangThai>", f"<TrangThai>{status}</TrangThai>".encode(), example("TienDoXuLy"))
+
+
+def test_status_history_comes_from_the_store(gateway) -> None:  # noqa: ANN001
+    finished, returned = step(9), step(10)
+    assert post(gateway, finished, XML).status_code == 202
+    assert post(gateway, returned, XML).status_code == 202  # 9 → 10
+    late = post(gateway, step(4), XML)  # after the terminal status 10: refused by policy
+    assert late.status_code == 422
+    assert [e["rule"] for e in late.json()["errors"]] == ["semantic.after_terminal"]
+    # A resend of an accepted step still gets its original receipt, though history moved on.
+    again = post(gateway, finished, XML)
+    assert again.status_code == 200 and again.json()["KetQua"] == "duplicate"

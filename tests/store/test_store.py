@@ -1,0 +1,264 @@
+"""The store's behaviour, the same on SQLite and PostgreSQL (the ``store`` fixture)."""
+
+from datetime import UTC, datetime, timedelta
+import hashlib
+import uuid
+
+from gateway.store import AttemptRecord, BreakerState, JobFilter, JobState, NewPacket, Store
+
+T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+
+def packet(dossier: str | None = "000.00.01.H22-241201-0001", raw: bytes | None = None,
+           packet_id: str | None = None, packet_type: str = "TienDoXuLy", at: datetime = T0) -> NewPacket:
+    packet_id = packet_id or str(uuid.uuid4())
+    raw = raw if raw is not None else f"<GoiTin>{packet_id}</GoiTin>".encode()
+    return NewPacket(packet_id, hashlib.sha256(raw).hexdigest(), raw, "xml", "portal", at, packet_type, dossier,
+                     {"validation": {"valid": True}, "signature": {"verdict": "not_checked"}}, "000.00.01.H22")
+
+
+def attempt(outcome: str = "delivered", message: str = "") -> AttemptRecord:
+    return AttemptRecord(T0, 12, outcome, "200" if outcome == "delivered" else "503", message)
+
+
+def ids(batches: list) -> list[list[str]]:
+    return [[job.packet_id for job in batch] for batch in batches]
+
+
+def claim(store: Store, worker: str = "w1", *, destination: str = "national_portal", limit: int = 10,
+          max_batch: int = 1, now: datetime = T0, on_dead: str = "hold", lease: float = 30) -> list:
+    return store.claim(destination, worker, limit=limit, max_batch=max_batch, lease_seconds=lease, now=now,
+                       on_dead=on_dead)  # type: ignore[arg-type]
+
+
+def test_accept_stores_exact_bytes_and_one_job_per_destination(store: Store) -> None:
+    raw = "<GoiTin>Nguyễn — ký tự tiếng Việt\r\n</GoiTin>".encode()
+    new = packet(raw=raw)
+    result = store.accept(new, ["national_portal", "postal", "national_portal"])
+    assert (result.duplicate, result.conflict) == (False, False)
+    assert result.destinations == ["national_portal", "postal"]
+    stored = store.get_packet(new.packet_id)
+    assert stored is not None and stored.raw == raw and stored.sha256 == new.sha256
+    assert stored.received_at == T0 and stored.verdicts == new.verdicts and stored.agency == "000.00.01.H22"
+    assert store.counts() == {"national_portal": {"pending": 1}, "postal": {"pending": 1}}
+
+
+def test_same_id_same_bytes_is_a_duplicate_with_the_original_receipt(store: Store) -> None:
+    first = packet()
+    store.accept(first, ["national_portal"])
+    again = NewPacket(**{**vars(first), "received_at": T0 + timedelta(hours=1), "sender": "other"})
+    result = store.accept(again, ["national_portal", "postal"])
+    assert result.duplicate and not result.conflict
+    assert result.received_at == T0 and result.destinations == ["national_portal"]
+    assert store.counts() == {"national_portal": {"pending": 1}}
+
+
+def test_same_id_other_bytes_is_a_conflict_and_is_audited(store: Store) -> None:
+    first = packet()
+    store.accept(first, ["national_portal"])
+    result = store.accept(packet(packet_id=first.packet_id, raw=b"<GoiTin>changed</GoiTin>"), ["national_portal"])
+    assert result.conflict and result.sha256 == first.sha256
+    assert store.get_packet(first.packet_id).raw == first.raw  # type: ignore[union-attr]
+    (row,) = store.audit_log(first.packet_id)
+    assert row["action"] == "accept.conflict" and row["detail"]["sha256_original"] == first.sha256
+
+
+def test_accept_many_is_one_transaction_with_per_packet_results(store: Store) -> None:
+    a, b = packet(), packet()
+    results = store.accept_many([(a, ["national_portal"]), (b, ["postal"]), (a, ["national_portal"])])
+    assert [r.duplicate for r in results] == [False, False, True]
+    assert store.counts() == {"national_portal": {"pending": 1}, "postal": {"pending": 1}}
+
+
+def test_claim_hands_out_heads_in_order_one_per_key(store: Store) -> None:
+    d1 = [packet("D1") for _ in range(3)]
+    d2 = [packet("D2") for _ in range(2)]
+    for p in (d1[0], d2[0], d1[1], d2[1], d1[2]):
+        store.accept(p, ["national_portal"])
+    first = claim(store)
+    assert ids(first) == [[d1[0].packet_id], [d2[0].packet_id]]
+    job = first[0][0]
+    assert job.raw == d1[0].raw and job.encoding == "xml" and job.attempts == 0 and job.ordering_key == "D1"
+    assert claim(store, "w2") == []  # both heads are leased: nothing else may go
+    assert store.complete(job.job_id, "w1", attempt())
+    assert ids(claim(store, "w2")) == [[d1[1].packet_id]]
+
+
+def test_batches_take_consecutive_jobs_of_one_key(store: Store) -> None:
+    d1 = [packet("D1") for _ in range(5)]
+    solo = packet(None)
+    for p in (*d1, solo):
+        store.accept(p, ["national_portal"])
+    batches = claim(store, max_batch=3)
+    assert ids(batches) == [[p.packet_id for p in d1[:3]], [solo.packet_id]]
+    assert [j.seq for j in batches[0]] == sorted(j.seq for j in batches[0])
+    assert batches[1][0].ordering_key == solo.packet_id  # no dossier: the packet is its own key
+    # The engine stops at the first failure and gives back the rest, unattempted.
+    first, second, third = batches[0]
+    assert store.complete(first.job_id, "w1", attempt())
+    assert store.retry_later(second.job_id, "w1", attempt("transient", "HTTP 503"), T0 + timedelta(minutes=1))
+    assert store.release([third.job_id], "w1") == 1
+    assert store.complete(batches[1][0].job_id, "w1", attempt())
+    assert claim(store) == []  # D1's head waits for its next attempt time
+    again = claim(store, now=T0 + timedelta(minutes=2), max_batch=10)
+    assert ids(again) == [[p.packet_id for p in d1[1:]]]
+    assert again[0][0].attempts == 1 and again[0][1].attempts == 0
+
+
+def test_expired_lease_comes_back_and_the_old_holder_loses_it(store: Store) -> None:
+    p = packet()
+    store.accept(p, ["national_portal"])
+    (batch,) = claim(store, "dead-worker", lease=5)
+    assert claim(store, "w2", now=T0 + timedelta(seconds=4)) == []
+    (again,) = claim(store, "w2", now=T0 + timedelta(seconds=6))
+    assert again[0].job_id == batch[0].job_id
+    assert not store.complete(batch[0].job_id, "dead-worker", attempt())
+    assert store.extend_lease([batch[0].job_id], "dead-worker", 30, T0) == 0
+    assert store.extend_lease([batch[0].job_id], "w2", 30, T0 + timedelta(seconds=6)) == 1
+    assert store.complete(again[0].job_id, "w2", attempt())
+    view = store.get_job(batch[0].job_id)
+    assert view is not None and view.state is JobState.DELIVERED and len(view.attempt_log) == 1
+
+
+def test_dead_head_holds_its_dossier_or_is_skipped_by_policy(store: Store) -> None:
+    a, b = packet("D1"), packet("D1")
+    other = packet("D2")
+    for p in (a, b, other):
+        store.accept(p, ["national_portal"])
+    batches = claim(store)
+    assert store.dead_letter(batches[0][0].job_id, "w1", attempt("permanent", "E42 mã TTHC sai"), "E42 mã TTHC sai")
+    assert store.complete(batches[1][0].job_id, "w1", attempt())
+    assert claim(store, on_dead="hold") == []
+    assert ids(claim(store, on_dead="skip")) == [[b.packet_id]]
+
+
+def test_dead_letter_keeps_attempts_and_replay_is_audited(store: Store) -> None:
+    p = packet("D9", packet_type="HoSo")
+    store.accept(p, ["national_portal"])
+    (batch,) = claim(store)
+    job_id = batch[0].job_id
+    store.retry_later(job_id, "w1", attempt("transient", "timeout"), T0)
+    (batch,) = claim(store)
+    store.dead_letter(job_id, "w1", attempt("permanent", "MaTTHC không tồn tại"), "MaTTHC không tồn tại")
+    view = store.get_job(job_id)
+    assert view is not None and view.state is JobState.DEAD and view.attempts == 2
+    assert [a.outcome for a in view.attempt_log] == ["transient", "permanent"]
+    assert view.attempt_log[1].message == "MaTTHC không tồn tại" and view.attempt_log[1].n == 2
+
+    dead = JobFilter(destination="national_portal", dossier="D9", packet_type="HoSo", state=JobState.DEAD,
+                     reason="không tồn tại", since=T0 - timedelta(days=1), until=T0 + timedelta(days=1))
+    assert [j.job_id for j in store.find_jobs(dead)] == [job_id]
+    assert store.find_jobs(JobFilter(packet_type="TienDoXuLy")) == []
+    assert store.replay(dead, "operator@tinh", "mapping fixed", dry_run=True) == 1
+    assert store.get_job(job_id).state is JobState.DEAD  # type: ignore[union-attr]
+    assert store.replay(dead, "operator@tinh", "mapping fixed", now=T0) == 1
+    replayed = store.get_job(job_id)
+    assert replayed is not None and replayed.state is JobState.PENDING and replayed.attempts == 2
+    assert store.get_packet(p.packet_id).raw == p.raw  # type: ignore[union-attr]
+    (row,) = store.audit_log("jobs")
+    assert row["actor"] == "operator@tinh" and row["detail"]["reason"] == "mapping fixed"
+    assert row["detail"]["job_ids"] == [job_id]
+    (again,) = claim(store)
+    assert again[0].packet_id == p.packet_id and again[0].attempts == 2
+    assert store.replay([job_id], "operator@tinh", "again") == 0  # not dead any more
+
+
+def test_destination_pause_and_breaker_state(store: Store) -> None:
+    assert store.destination_state("postal").paused is False
+    store.set_paused("postal", True, "operator", "bảo trì định kỳ — planned maintenance")
+    state = store.destination_state("postal")
+    assert state.paused and state.pause_reason.startswith("bảo trì")  # type: ignore[union-attr]
+    opened = T0 + timedelta(minutes=3)
+    store.save_breaker("postal", BreakerState.OPEN, opened)
+    state = store.destination_state("postal")
+    assert state.paused and state.breaker_state is BreakerState.OPEN and state.breaker_opened_at == opened
+    store.set_paused("postal", False, "operator", "xong")
+    assert not store.destination_state("postal").paused
+    assert [r["action"] for r in store.audit_log("postal")] == ["destination.resume", "destination.pause"]
+
+
+def test_purge_delivered_keeps_hashes_and_spares_undelivered(store: Store) -> None:
+    done, waiting = packet("D1"), packet("D2")
+    store.accept(done, ["national_portal"])
+    store.accept(waiting, ["national_portal", "postal"])
+    for batch in claim(store):
+        store.complete(batch[0].job_id, "w1", attempt())
+    assert store.purge_delivered(datetime.now(UTC) - timedelta(days=1)) == 0  # delivered too recently
+    assert store.purge_delivered(datetime.now(UTC) + timedelta(seconds=1)) == 1
+    gone, kept = store.get_packet(done.packet_id), store.get_packet(waiting.packet_id)
+    assert gone is not None and gone.raw is None and gone.sha256 == done.sha256 and gone.purged_at is not None
+    assert kept is not None and kept.raw == waiting.raw  # its postal job is not delivered yet
+    assert store.accept(done, ["national_portal"]).duplicate  # the receipt survives the purge
+
+
+def test_purge_dossier_removes_payloads_and_stops_delivery(store: Store) -> None:
+    mine = [packet("D-person"), packet("D-person")]
+    other = packet("D-other")
+    for p in (*mine, other):
+        store.accept(p, ["national_portal"])
+    assert store.purge_dossier("D-person", "dpo@tinh", "yêu cầu xoá của công dân") == 2
+    assert all(store.get_packet(p.packet_id).raw is None for p in mine)  # type: ignore[union-attr]
+    assert ids(claim(store)) == [[other.packet_id]]
+    assert store.count_jobs(JobFilter(dossier="D-person", state=JobState.DEAD)) == 2
+    assert store.replay(JobFilter(dossier="D-person"), "op", "try") == 0  # no payload to send
+    (row,) = store.audit_log("D-person")
+    assert row["action"] == "purge.dossier" and row["detail"]["packets"] == 2
+
+
+def test_times_are_aware_utc(store: Store) -> None:
+    from zoneinfo import ZoneInfo
+
+    local = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    p = packet(at=local)
+    store.accept(p, ["x"])
+    stored = store.get_packet(p.packet_id)
+    assert stored is not None and stored.received_at == local and stored.received_at.tzinfo == UTC
+
+
+def test_resends_inside_one_batch_are_duplicates_or_conflicts(store: Store) -> None:
+    a = packet("D1")
+    changed = packet("D1", packet_id=a.packet_id, raw=b"<GoiTin>other</GoiTin>")
+    earlier = packet("D2")
+    store.accept(earlier, ["postal"])
+    results = store.accept_many([(a, ["national_portal"]), (a, ["national_portal"]), (changed, ["x"]),
+                                 (earlier, ["postal"])])
+    assert [(r.duplicate, r.conflict) for r in results] == [(False, False), (True, False), (False, True),
+                                                            (True, False)]
+    assert results[1].destinations == ["national_portal"] and results[3].destinations == ["postal"]
+    assert store.counts() == {"national_portal": {"pending": 1}, "postal": {"pending": 1}}
+    assert [row["action"] for row in store.audit_log(a.packet_id)] == ["accept.conflict"]
+
+
+def test_previous_status_is_the_latest_accepted_for_the_dossier(store: Store) -> None:
+    steps = [(4, T0), (9, T0 + timedelta(minutes=5)), (None, T0 + timedelta(minutes=9))]
+    for status, at in steps:
+        store.accept(NewPacket(**{**vars(packet("D-status", at=at)), "status": status}), ["national_portal"])
+    assert store.previous_status("D-status") == 9
+    assert store.previous_status("D-unknown") is None
+
+
+def test_complete_many_settles_a_batch_in_one_go(store: Store) -> None:
+    mine = [packet("D1") for _ in range(3)]
+    for p in mine:
+        store.accept(p, ["national_portal"])
+    (batch,) = claim(store, max_batch=3)
+    stolen = batch[2].job_id
+    store.release([stolen], "w1")
+    claim(store, "w2", now=T0)  # nothing: D1's head is still leased by w1
+    ids_ = [job.job_id for job in batch]
+    assert store.complete_many(ids_, "w1", attempt()) == [True, True, False]  # the third was given back
+    delivered = [store.get_job(job_id) for job_id in ids_[:2]]
+    assert all(v is not None and v.state is JobState.DELIVERED and len(v.attempt_log) == 1 for v in delivered)
+    assert ids(claim(store, "w2")) == [[mine[2].packet_id]]
+    assert store.complete_many([], "w1", attempt()) == []
+
+
+def test_accepting_waits_for_the_disk_and_bookkeeping_does_not(store: Store) -> None:
+    sql_store = store  # SqlStore: the durability settings of its two kinds of write transaction
+    sqlite = sql_store.engine.dialect.name == "sqlite"  # type: ignore[attr-defined]
+    query = "PRAGMA synchronous" if sqlite else "SHOW synchronous_commit"
+    with sql_store.engine.begin() as connection:  # type: ignore[attr-defined]
+        durable = connection.exec_driver_sql(query).scalar()
+    with sql_store._bookkeeping() as connection:  # type: ignore[attr-defined]
+        relaxed = connection.exec_driver_sql(query).scalar()
+    assert (durable, relaxed) == ((2, 1) if sqlite else ("on", "off"))  # FULL / NORMAL
