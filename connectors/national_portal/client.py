@@ -1,0 +1,140 @@
+"""Client of the national portal's classic adapter protocol, and the interface both protocols share.
+
+Login gives a session, cached and renewed when a call is refused for it; every call carries
+``session``, ``madonvi`` and ``service`` in its JSON body and ``dstcode`` as a header. The
+session and credentials are never logged.
+"""
+
+from collections.abc import Sequence
+import logging
+import threading
+from typing import Any, Protocol
+
+import httpx
+
+from connectors.national_portal.answers import Answer, AnswerKind, classify, classify_error
+from connectors.national_portal.settings import PortalSettings
+from connectors.national_portal.transform import Transformer
+from gateway.packets.bodies import HoSo, TienDoXuLy
+
+log = logging.getLogger(__name__)
+
+
+class PortalClient(Protocol):
+    """What the connector needs from either protocol."""
+
+    supports_lookup: bool
+
+    def sync_dossier(self, hoso: HoSo, *, updating: bool,
+                     portal_id: str | None = None) -> tuple[Answer, tuple[str, ...]]:
+        """Create (``updating`` False) or update a dossier; ``portal_id`` is the portal's own id, if known."""
+
+    def push_progress(self, steps: Sequence[TienDoXuLy],
+                      portal_id: str | None) -> tuple[Answer, list[tuple[str, ...]]]:
+        """One call for the steps of one dossier, in order; the warnings come back per step."""
+
+    def find_dossier(self, code: str) -> Answer: ...
+
+    def close(self) -> None: ...
+
+
+def http_client(settings: PortalSettings) -> httpx.Client:
+    timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
+    return httpx.Client(base_url=settings.adapter_url, timeout=timeout, trust_env=False,
+                        headers={"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"})
+
+
+class ClassicClient:
+    supports_lookup = True
+
+    def __init__(self, settings: PortalSettings, transformer: Transformer, http: httpx.Client | None = None) -> None:
+        self.settings = settings
+        self.transformer = transformer
+        self.http = http or http_client(settings)
+        self._session: str | None = None
+        self._lock = threading.Lock()
+        self.logins = 0  # how many times this client logged in (operators and tests watch renewals)
+
+    # --- wire ----------------------------------------------------------------------
+
+    def _post(self, path: str, body: dict[str, Any]) -> Answer:
+        try:
+            response = self.http.post(path, json=body, headers={"dstcode": self.settings.dstcode})
+        except httpx.HTTPError as exc:
+            return classify_error(exc)
+        return classify(response, self.settings.answers)
+
+    def login(self) -> Answer:
+        """A new session, whatever the current one (the answer says whether the portal gave one)."""
+        with self._lock:
+            return self._login()
+
+    def _login(self) -> Answer:
+        self._session = None
+        self.logins += 1
+        body = {"username": self.settings.username, "password": self.settings.password}
+        try:
+            response = self.http.post(self.settings.auth_endpoint, json=body, headers={"dstcode": self.settings.dstcode})
+        except httpx.HTTPError as exc:
+            return classify_error(exc)
+        answer = classify(response, self.settings.answers)
+        if answer.ok:
+            session = response.json().get("session")
+            if not isinstance(session, str) or not session:
+                return Answer(AnswerKind.TRANSIENT, "đăng nhập không trả về phiên / login answer without a session",
+                              http_status=response.status_code)
+            self._session = session
+        return answer
+
+    def _session_besides(self, refused: str | None) -> tuple[str | None, Answer]:
+        """A session other than the refused one: the cached one if another thread already renewed it."""
+        with self._lock:
+            if self._session is not None and self._session != refused:
+                return self._session, Answer(AnswerKind.OK)
+            answer = self._login()
+            return self._session, answer
+
+    def call(self, service: str, *, share: bool = False, **fields: Any) -> Answer:
+        """One service call; a refused session is renewed and the call retried once."""
+        endpoint = self.settings.share_endpoint if share else self.settings.integration_endpoint
+        refused: str | None = None
+        for _ in (1, 2):
+            session, login = self._session_besides(refused)
+            if session is None:
+                log.warning("Đăng nhập Cổng DVC quốc gia không thành công / portal login failed: %s %s",
+                            login.peer_status, login.message)
+                return Answer(AnswerKind.TRANSIENT, f"đăng nhập bị từ chối / login refused: {login.message}",
+                              code=login.code, http_status=login.http_status, retry_after=login.retry_after)
+            answer = self._post(endpoint, {"session": session, "madonvi": self.settings.madonvi,
+                                           "service": service, **fields})
+            if answer.kind is not AnswerKind.RELOGIN:
+                return answer
+            refused = session
+        return Answer(AnswerKind.TRANSIENT, f"phiên bị từ chối hai lần / session refused twice: {answer.message}",
+                      code=answer.code, http_status=answer.http_status)
+
+    # --- services ------------------------------------------------------------------
+
+    def sync_dossier(self, hoso: HoSo, *, updating: bool,
+                     portal_id: str | None = None) -> tuple[Answer, tuple[str, ...]]:
+        payload = self.transformer.dossier(hoso)
+        answer = self.call("DongBoHoSoMC", isUpdating="True" if updating else "False", data=[payload.data])
+        return answer, payload.warnings
+
+    def push_progress(self, steps: Sequence[TienDoXuLy],
+                      portal_id: str | None = None) -> tuple[Answer, list[tuple[str, ...]]]:
+        payloads = [self.transformer.progress(step) for step in steps]
+        answer = self.call("CapNhatTienDoHoSoMC", data=[p.data for p in payloads])
+        return answer, [p.warnings for p in payloads]
+
+    def find_dossier(self, code: str) -> Answer:
+        return self.call("TraCuuHoSo", MaHoSo=code)
+
+    def get_procedure(self, code: str) -> Answer:
+        return self.call("LayThuTuc", share=True, MaTTHC=code)
+
+    def list_procedures(self, page: int = 1, page_size: int = 50) -> Answer:
+        return self.call("LayDanhSachTTHC", share=True, page=page, pageSize=page_size)
+
+    def close(self) -> None:
+        self.http.close()
