@@ -1,0 +1,151 @@
+"""``gateway db upgrade|backup|restore`` and ``gateway purge``: keeping the store safe and lean."""
+
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
+import getpass
+from pathlib import Path
+import re
+import sqlite3
+from typing import Annotated
+
+from sqlalchemy.engine import make_url
+import typer
+
+from gateway.cli import app
+from gateway.cli.validate import ConfigOption, load_config
+from gateway.cli.worker import StoreOption, open_configured_store, store_url
+from gateway.store import migrate
+from gateway.store.engines import create_engine, normalise_url
+
+db_app = typer.Typer(no_args_is_help=True, help="Cơ sở dữ liệu: nâng cấp, sao lưu, khôi phục / database: upgrade, backup, restore.")
+app.add_typer(db_app, name="db")
+
+Force = Annotated[bool, typer.Option("--force", help="Overwrite an existing file or database.")]
+
+
+def _fail(vi: str, en: str) -> typer.Exit:
+    typer.echo(f"{vi} / {en}", err=True)
+    return typer.Exit(2)
+
+
+def _sqlite_path(url: str) -> Path:
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        raise _fail("Sao lưu/khôi phục bằng lệnh này chỉ dành cho SQLite; với PostgreSQL dùng pg_dump/pg_restore",
+                    "backup/restore here is for SQLite only; for PostgreSQL use pg_dump/pg_restore")
+    return Path(parsed.database)
+
+
+def _check(path: Path) -> str:
+    """The schema revision of a readable, intact gateway database; exits otherwise."""
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
+            verdict = connection.execute("PRAGMA integrity_check").fetchone()[0]
+            revision = connection.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+    except sqlite3.Error as exc:
+        raise _fail(f"{path} không phải cơ sở dữ liệu của cổng kết nối ({exc})",
+                    f"{path} is not a gateway database ({exc})") from None
+    if verdict != "ok":
+        raise _fail(f"{path} bị hỏng: {verdict}", f"{path} is damaged: {verdict}")
+    return str(revision)
+
+
+def _copy(source: Path, target: Path) -> None:
+    """SQLite's online backup API: a consistent copy even while the gateway keeps writing.
+
+    One step (all pages at once) on purpose: a stepped backup restarts whenever another
+    connection writes between steps, so under a steady load it never finishes. In WAL mode the
+    single read transaction does not block the writers."""
+    with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src, \
+            closing(sqlite3.connect(target, timeout=60)) as dst:
+        src.backup(dst, pages=-1)
+
+
+@db_app.command()
+def upgrade(config: ConfigOption = None, store: StoreOption = None) -> None:
+    """Nâng cấp lược đồ (không mất dữ liệu) / upgrade the schema (never loses data)."""
+    engine = create_engine(store_url(load_config(config), store))
+    before = migrate.current(engine)
+    migrate.upgrade(engine)
+    typer.echo(f"Lược đồ / schema: {before or '—'} → {migrate.current(engine)}")
+    engine.dispose()
+
+
+@db_app.command()
+def backup(file: Annotated[Path, typer.Argument(help="Backup file to write.")],
+           config: ConfigOption = None, store: StoreOption = None, force: Force = False) -> None:
+    """Sao lưu trực tuyến cơ sở dữ liệu SQLite / online backup of the SQLite store."""
+    source = _sqlite_path(store_url(load_config(config), store))
+    if not source.exists():
+        raise _fail(f"Không có cơ sở dữ liệu {source}", f"no database at {source}")
+    if file.exists() and not force:
+        raise _fail(f"{file} đã tồn tại; thêm --force để ghi đè", f"{file} exists; add --force to overwrite")
+    partial = file.with_name(file.name + ".partial")
+    partial.unlink(missing_ok=True)
+    _copy(source, partial)
+    revision = _check(partial)
+    partial.replace(file)  # a backup file is either complete or absent
+    typer.echo(f"Đã sao lưu / backed up {source} → {file} ({file.stat().st_size} bytes, schema {revision})")
+
+
+@db_app.command()
+def restore(file: Annotated[Path, typer.Argument(help="Backup file to restore.", exists=True, dir_okay=False)],
+            config: ConfigOption = None, store: StoreOption = None, force: Force = False) -> None:
+    """Khôi phục từ bản sao lưu / restore the SQLite store from a backup."""
+    url = store_url(load_config(config), store)
+    target = _sqlite_path(url)
+    revision = _check(file)
+    if target.exists() and not force:
+        raise _fail(f"{target} đang có dữ liệu; dừng cổng kết nối rồi thêm --force để ghi đè",
+                    f"{target} holds a database; stop the gateway, then add --force to overwrite it")
+    _copy(file, target)
+    engine = create_engine(url)
+    migrate.upgrade(engine)  # an older backup comes back at today's schema
+    typer.echo(f"Đã khôi phục / restored {file} → {target} (schema {revision} → {migrate.current(engine)})")
+    engine.dispose()
+
+
+_DURATION = re.compile(r"^(\d+)\s*([dhm])$")
+
+
+def _duration(text: str) -> timedelta:
+    match = _DURATION.match(text.strip().lower())
+    if not match:
+        raise _fail(f"Khoảng thời gian không hợp lệ: {text} (ví dụ 30d, 12h)", f"invalid duration: {text} (e.g. 30d, 12h)")
+    amount, unit = int(match.group(1)), match.group(2)
+    return timedelta(days=amount) if unit == "d" else timedelta(hours=amount) if unit == "h" else timedelta(minutes=amount)
+
+
+@app.command()
+def purge(config: ConfigOption = None, store: StoreOption = None,
+          dossier: Annotated[str | None, typer.Option("--dossier", help="Delete every payload of this MaHoSo.")] = None,
+          delivered_older_than: Annotated[str | None, typer.Option(
+              "--delivered-older-than", help="Delete payloads delivered longer ago than this (30d, 12h); "
+              "'retention' uses [retention].delivered_payload_days.")] = None,
+          reason: Annotated[str, typer.Option(help="Why (kept in the audit trail).")] = "",
+          actor: Annotated[str | None, typer.Option(help="Who (default: the login name).")] = None,
+          yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False) -> None:
+    """Xoá dữ liệu cá nhân (giữ mã băm, biên nhận, nhật ký) / purge payloads (hashes, receipts, audit kept)."""
+    if (dossier is None) == (delivered_older_than is None):
+        raise _fail("Chọn đúng một trong --dossier hoặc --delivered-older-than",
+                    "give exactly one of --dossier or --delivered-older-than")
+    cfg = load_config(config)
+    who = actor or getpass.getuser()
+    opened = open_configured_store(cfg, store)
+    try:
+        if dossier is not None:
+            if not yes:
+                typer.confirm(f"Xoá vĩnh viễn nội dung mọi gói tin của hồ sơ {dossier}? / "
+                              f"Permanently delete every payload of dossier {dossier}?", abort=True)
+            count = opened.purge_dossier(dossier, who, reason)
+            typer.echo(f"Đã xoá nội dung {count} gói tin của hồ sơ {dossier} / "
+                       f"purged {count} packets of dossier {dossier}")
+            return
+        assert delivered_older_than is not None
+        age = (timedelta(days=float(cfg.section("retention").get("delivered_payload_days", 30)))
+               if delivered_older_than == "retention" else _duration(delivered_older_than))
+        count = opened.purge_delivered(datetime.now(UTC) - age, who)
+        typer.echo(f"Đã xoá nội dung {count} gói tin đã chuyển xong quá {age.days} ngày / "
+                   f"purged {count} delivered packets older than {age}")
+    finally:
+        opened.close()

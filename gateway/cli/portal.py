@@ -1,0 +1,101 @@
+"""``gateway portal …``: the national portal connector for operators — check a mapping table,
+look a dossier or a procedure up on the portal (personal data masked)."""
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel
+from rich.console import Console
+import typer
+
+from connectors.national_portal import mapping
+from connectors.national_portal.answers import Answer
+from connectors.national_portal.client import ClassicClient
+from connectors.national_portal.settings import PortalSettings
+from connectors.national_portal.transform import Transformer
+from gateway.cli import app
+from gateway.cli.validate import ConfigOption, load_config
+from gateway.packets.bodies import HoSo, ThuTucHanhChinh
+from gateway.packets.catalogue import field_map
+from gateway.pii import mask
+
+portal = typer.Typer(no_args_is_help=True, help="Cổng DVC quốc gia / the national portal connector.")
+app.add_typer(portal, name="portal")
+
+
+@portal.command("check-mapping")
+def check_mapping(file: Annotated[Path, typer.Argument(help="Mapping table (TOML).", exists=True, dir_okay=False)]
+                  ) -> None:
+    """Check a status-mapping table (local status/sub-status → national 1–10, local → national MaTTHC).
+    Exit 0 usable (warnings allowed), 1 errors."""
+    console = Console(soft_wrap=True, highlight=False)
+    try:
+        raw = mapping.read(file)
+    except mapping.MappingError as exc:
+        console.print(f"[red]✗[/] {exc}", markup=True)
+        raise typer.Exit(1) from None
+    problems = mapping.check(raw)
+    errors = [p for p in problems if p.severity == "error"]
+    for problem in problems:
+        label = "[red]lỗi / error[/]" if problem.severity == "error" else "[yellow]cảnh báo / warning[/]"
+        console.print(f"{label} [bold]{problem.where}[/]")
+        console.print(f"    {problem.message_vi}", markup=False)
+        console.print(f"    {problem.message_en}", style="dim", markup=False)
+    rows, procedures = len(raw.get("status", []) or []), len(raw.get("procedures", {}) or {})
+    if errors:
+        console.print(f"[red]✗[/] {file}: {len(errors)} lỗi / errors")
+        raise typer.Exit(1)
+    console.print(f"[green]✓[/] {file}: {rows} dòng trạng thái, {procedures} mã thủ tục — dùng được "
+                  f"/ {rows} status rows, {procedures} procedure codes — usable")
+
+
+def masked(value: Any, record: type[BaseModel] | None) -> Any:
+    """A portal answer with personal values masked; fields the model does not know are masked too."""
+    if isinstance(value, list):
+        return [masked(item, record) for item in value]
+    if not isinstance(value, dict):
+        return value
+    specs = field_map(record) if record is not None else {}
+    shown: dict[str, Any] = {}
+    for name, item in value.items():
+        spec = specs.get(name)
+        if spec is not None and spec.record is not None:
+            shown[name] = masked(item, spec.record)
+        elif spec is None or spec.is_pii:
+            shown[name] = masked(item, None) if isinstance(item, (dict, list)) else mask(item)
+        else:
+            shown[name] = item
+    return shown
+
+
+def _look_up(config: Path | None, call: str, code: str) -> Answer:
+    settings = PortalSettings.from_config(load_config(config))
+    client = ClassicClient(settings, Transformer(mapping.load(settings.mapping_file), settings.field_limits))
+    try:
+        return client.find_dossier(code) if call == "TraCuuHoSo" else client.get_procedure(code)
+    finally:
+        client.close()
+
+
+def _print_result(answer: Answer, record: type[BaseModel] | None, vi: str, en: str) -> None:
+    if not answer.ok:
+        typer.echo(f"Cổng DVC quốc gia không trả lời được / the portal could not answer ({answer.peer_status}): "
+                   f"{answer.message}", err=True)
+        raise typer.Exit(2)
+    if not answer.result:
+        typer.echo(f"Không tìm thấy {vi} trên Cổng DVC quốc gia / no such {en} on the portal", err=True)
+        raise typer.Exit(1)
+    typer.echo(json.dumps(masked(answer.result, record), ensure_ascii=False, indent=2))
+
+
+@portal.command("lookup")
+def lookup(code: Annotated[str, typer.Argument(help="MaHoSo")], config: ConfigOption = None) -> None:
+    """Look a dossier up on the portal (TraCuuHoSo), personal data masked. Exit 0 found, 1 not found, 2 no answer."""
+    _print_result(_look_up(config, "TraCuuHoSo", code), HoSo, "hồ sơ", "dossier")
+
+
+@portal.command("procedure")
+def procedure(code: Annotated[str, typer.Argument(help="MaTTHC")], config: ConfigOption = None) -> None:
+    """Fetch a procedure from the portal's catalogue (LayThuTuc). Exit 0 found, 1 not found, 2 no answer."""
+    _print_result(_look_up(config, "LayThuTuc", code), ThuTucHanhChinh, "thủ tục", "procedure")

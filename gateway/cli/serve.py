@@ -1,0 +1,41 @@
+"""``gateway serve``: the HTTP API (POST /v1/packets, /v1/validate) — delivery runs in ``gateway worker``."""
+
+import logging
+import os
+from typing import Annotated
+
+import typer
+
+from gateway.cli import app
+from gateway.cli.validate import ConfigOption, load_config
+from gateway.cli.worker import StoreOption, open_configured_store
+
+
+@app.command()
+def serve(config: ConfigOption = None, store: StoreOption = None,
+          host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+          workers: Annotated[int, typer.Option(help="API processes (they share the store).")] = 1) -> None:
+    """Nhận gói tin qua HTTP / accept packets over HTTP (POST /v1/packets)."""
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if config:
+        os.environ["GATEWAY_CONFIG"] = str(config.resolve())
+    if store:
+        os.environ["GATEWAY_STORE_URL"] = store
+    cfg = load_config(config)  # fails early, with the key named, before any process starts
+    open_configured_store(cfg, store).close()  # migrate once, before several processes race to
+    uvicorn.run("gateway.cli.serve:make_app", factory=True, host=host, port=port, workers=workers,
+                log_level="info", access_log=False)
+
+
+def make_app():  # type: ignore[no-untyped-def]
+    """The app each server process builds, from $GATEWAY_CONFIG and $GATEWAY_STORE_URL."""
+    from gateway.config import Config
+    from gateway.receive.app import create_app
+
+    config = Config.load()
+    if url := os.environ.get("GATEWAY_STORE_URL"):
+        config = Config({**config.raw, "store": {**config.section("store"), "url": url}}, config.source)
+    return create_app(config)

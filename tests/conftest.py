@@ -1,0 +1,65 @@
+"""Shared fixtures. ``store`` runs a test against SQLite (a tmp file) and PostgreSQL (a fresh
+schema with a unique name, dropped afterwards, so concurrent runs never collide)."""
+
+from collections.abc import Iterator
+import os
+import uuid
+
+import pytest
+
+POSTGRES_URL = os.environ.get("GATEWAY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_unreachable() -> str | None:
+    import psycopg
+
+    try:
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3):
+            return None
+    except psycopg.Error as exc:
+        return f"PostgreSQL at {POSTGRES_URL} unreachable ({exc.__class__.__name__}: {str(exc).strip()[:200]})"
+
+
+@pytest.fixture(scope="session")
+def postgres_base_url() -> str:
+    """The test PostgreSQL; skips when unreachable, fails instead when GATEWAY_REQUIRE_POSTGRES=1."""
+    problem = _postgres_unreachable()
+    if problem:
+        if os.environ.get("GATEWAY_REQUIRE_POSTGRES") == "1":
+            pytest.fail(problem + " and GATEWAY_REQUIRE_POSTGRES=1")
+        pytest.skip(problem + "; set GATEWAY_TEST_POSTGRES or start it to run these tests")
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def postgres_url(postgres_base_url: str) -> Iterator[str]:
+    """A URL whose connections live in a fresh schema of their own."""
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(postgres_base_url, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    separator = "&" if "?" in postgres_base_url else "?"
+    try:
+        yield f"{postgres_base_url}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(postgres_base_url, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: "os.PathLike[str]") -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/gateway.db"
+    return request.getfixturevalue("postgres_url")  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator["Store"]:  # noqa: F821
+    from gateway.store import open_store
+
+    opened = open_store(store_url)
+    try:
+        yield opened
+    finally:
+        opened.close()
