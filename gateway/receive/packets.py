@@ -29,7 +29,7 @@ from gateway.receive.committer import GroupCommitter
 from gateway.route import Router, Unrouted
 from gateway.store.api import NewPacket, Store, open_store
 from gateway.validate.pipeline import Encoding, Validator
-from gateway.validate.semantic import status_of
+from gateway.validate.semantic import StatusHistory, status_of
 
 log = logging.getLogger(__name__)
 
@@ -109,10 +109,13 @@ class PacketIntake:
                 self._store.close()
                 self._store = None
 
-    def prepare(self, client: Client, data: bytes, encoding: Encoding) -> tuple[NewPacket, GoiTin, list[str],
-                                                                               SignatureCheck, dict[str, Any]]:
-        """Everything before storing; raises Answer for every refusal."""
-        report = self.validator.validate(data, encoding)
+    def prepare(self, client: Client, data: bytes, encoding: Encoding,
+                history: StatusHistory | None = None) -> tuple[NewPacket, GoiTin, list[str],
+                                                                SignatureCheck, dict[str, Any]]:
+        """Everything before storing; raises Answer for every refusal. ``history`` replaces the
+        store's status history, e.g. to see earlier packets of the same call not stored yet."""
+        validator = self.validator if history is None else Validator(self.config, history=history)
+        report = validator.validate(data, encoding)
         if report.packet is None or (not report.valid and not self._accepted_before(report.packet, data)):
             raise Answer(422, report.to_dict())
         packet = report.packet
