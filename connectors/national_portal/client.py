@@ -57,12 +57,18 @@ class ClassicClient:
 
     # --- wire ----------------------------------------------------------------------
 
-    def _post(self, path: str, body: dict[str, Any]) -> Answer:
+    def _post(self, path: str, body: dict[str, Any]) -> tuple[Answer, dict[str, Any] | None]:
+        """The classified answer, and the portal's JSON object as it came (None if there was none)."""
         try:
             response = self.http.post(path, json=body, headers={"dstcode": self.settings.dstcode})
         except httpx.HTTPError as exc:
-            return classify_error(exc)
-        return classify(response, self.settings.answers)
+            return classify_error(exc), None
+        answer = classify(response, self.settings.answers)
+        try:
+            raw = response.json() if answer.http_status == 200 and answer.code is not None else None
+        except ValueError:
+            raw = None
+        return answer, raw if isinstance(raw, dict) else None
 
     def login(self) -> Answer:
         """A new session, whatever the current one (the answer says whether the portal gave one)."""
@@ -96,6 +102,12 @@ class ClassicClient:
 
     def call(self, service: str, *, share: bool = False, **fields: Any) -> Answer:
         """One service call; a refused session is renewed and the call retried once."""
+        return self.relay(service, fields, share=share)[0]
+
+    def relay(self, service: str, fields: dict[str, Any], *,
+              share: bool = False) -> tuple[Answer, dict[str, Any] | None]:
+        """``call``, also giving back the portal's JSON answer untouched (the inbound drop-in
+        passes look-up answers back in the portal's own words); None when none was usable."""
         endpoint = self.settings.share_endpoint if share else self.settings.integration_endpoint
         refused: str | None = None
         for _ in (1, 2):
@@ -104,14 +116,14 @@ class ClassicClient:
                 log.warning("Đăng nhập Cổng DVC quốc gia không thành công / portal login failed: %s %s",
                             login.peer_status, login.message)
                 return Answer(AnswerKind.TRANSIENT, f"đăng nhập bị từ chối / login refused: {login.message}",
-                              code=login.code, http_status=login.http_status, retry_after=login.retry_after)
-            answer = self._post(endpoint, {"session": session, "madonvi": self.settings.madonvi,
-                                           "service": service, **fields})
+                              code=login.code, http_status=login.http_status, retry_after=login.retry_after), None
+            answer, raw = self._post(endpoint, {"session": session, "madonvi": self.settings.madonvi,
+                                                "service": service, **fields})
             if answer.kind is not AnswerKind.RELOGIN:
-                return answer
+                return answer, raw
             refused = session
         return Answer(AnswerKind.TRANSIENT, f"phiên bị từ chối hai lần / session refused twice: {answer.message}",
-                      code=answer.code, http_status=answer.http_status)
+                      code=answer.code, http_status=answer.http_status), None
 
     # --- services ------------------------------------------------------------------
 
