@@ -235,7 +235,7 @@ def bench_latency(url: str, base: str, rate: float, seconds: float) -> tuple[flo
     with tempfile.TemporaryDirectory() as tmp:
         cfg = Path(tmp) / "worker.toml"
         cfg.write_text(f'[store]\nurl = "{url}"\n[delivery]\npoll_seconds = 0.01\n[destinations.{DEST}]\n'
-                       f'url = "{base}/{DEST}"\nconcurrency = 8\nrate_per_second = 100000.0\nburst = 1000\n'
+                       f'connector = "http"\nurl = "{base}/{DEST}"\nconcurrency = 8\nrate_per_second = 100000.0\nburst = 1000\n'
                        'max_batch = 10\n')
         with process([*GATEWAY, "worker", "--destination", DEST], {"GATEWAY_CONFIG": str(cfg)}):
             time.sleep(3)  # the worker's start-up

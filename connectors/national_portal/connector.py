@@ -40,6 +40,7 @@ def outcome_of(answer: Answer, warnings: tuple[str, ...] = ()) -> Outcome:
 
 class NationalPortalConnector:
     name = "national_portal"
+    carries = frozenset({"HoSo", "TienDoXuLy"})  # packet types it delivers; routes send it nothing else
 
     def __init__(self, client: PortalClient, ledger: SyncLedger, batch_size: int = 10) -> None:
         self.client = client
@@ -124,10 +125,11 @@ class NationalPortalConnector:
         self.ledger.close()
 
 
-def create(policy: DestinationPolicy) -> NationalPortalConnector:
+def create(policy: DestinationPolicy, config: Config | None = None) -> NationalPortalConnector:
     """The delivery engine's factory (``connector = "connectors.national_portal.connector:create"``):
-    the ``[national_portal]`` section, any of whose keys the destination's own table may override."""
-    config = Config.load()
+    the ``[national_portal]`` section of ``config`` (the one the worker loaded; else defaults and
+    $GATEWAY_CONFIG), any of whose keys the destination's own table may override."""
+    config = config or Config.load()
     options = dict(policy.options)
     section = dict(config.section("national_portal"))
     if "transient_error_codes" in options:  # the engine's generic name for the same setting

@@ -22,7 +22,7 @@ import typer
 from gateway.cli import app
 from gateway.cli.validate import ConfigOption, load_config
 from gateway.config import Config, ConfigError
-from gateway.deliver.engine import Engine
+from gateway.deliver.engine import Engine, make_connector
 from gateway.deliver.policy import load_policies
 from gateway.deliver.windows import LOCAL, active_window
 from gateway.store import JobFilter, JobState, Store, open_store
@@ -69,7 +69,9 @@ def start_engine(config: Config, store: Store, only: list[str] | None = None, wo
     delivery = config.section("delivery")
     return Engine(store, _policies(config, only), worker=worker,
                   poll_seconds=float(delivery.get("poll_seconds", 0.02)),
-                  hold_check_seconds=float(delivery.get("hold_check_seconds", 0.5))).start()
+                  hold_check_seconds=float(delivery.get("hold_check_seconds", 0.5)),
+                  # the loaded configuration, --config overlay included, not a fresh Config.load()
+                  connector_factory=lambda policy: make_connector(policy, config)).start()
 
 
 def _on_signals() -> threading.Event:

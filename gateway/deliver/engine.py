@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import importlib
+import inspect
 import json
 import logging
 import os
@@ -24,16 +25,16 @@ import threading
 import time
 import uuid
 
+from gateway.config import Config
 from gateway.deliver.backoff import next_attempt_at
 from gateway.deliver.breaker import CircuitBreaker
 from gateway.deliver.connector import Connector, Delivery, Outcome, OutcomeKind
 from gateway.deliver.policy import DestinationPolicy
 from gateway.deliver.ratelimit import TokenBucket
 from gateway.deliver.windows import active_window
-from gateway.packets import xml_codec
 from gateway.packets.envelope import GoiTin
+from gateway.packets.stored import load_packet
 from gateway.store.api import AttemptRecord, BreakerState, ClaimedJob, Store
-from gateway.validate.wellformed import parse_xml
 
 log = logging.getLogger("gateway.deliver")
 
@@ -47,16 +48,19 @@ def worker_name() -> str:
 
 
 def decode_packet(raw: bytes, encoding: str) -> GoiTin:
-    """The typed packet from stored bytes (they passed validation when they were accepted)."""
-    data = xml_codec.to_data(parse_xml(raw)) if encoding == "xml" else json.loads(raw)
-    return GoiTin.model_validate(data)
+    """The typed packet from stored bytes: a JWS's payload, never another reading of the container."""
+    return load_packet(raw, encoding)
 
 
-def make_connector(policy: DestinationPolicy) -> Connector:
-    """``connector = "http"`` (the generic one) or ``"package.module:factory"`` taking the policy."""
+def make_connector(policy: DestinationPolicy, config: Config | None = None) -> Connector:
+    """``connector = "http"`` (the generic one) or ``"package.module:factory"`` taking the policy and,
+    if it has a ``config`` parameter, the configuration the process loaded (with its overlays)."""
     spec = "gateway.deliver.http_connector:create" if policy.connector == "http" else policy.connector
-    module, _, factory = spec.partition(":")
-    return getattr(importlib.import_module(module), factory or "create")(policy)  # type: ignore[no-any-return]
+    module, _, name = spec.partition(":")
+    factory = getattr(importlib.import_module(module), name or "create")
+    if config is not None and "config" in inspect.signature(factory).parameters:
+        return factory(policy, config=config)  # type: ignore[no-any-return]
+    return factory(policy)  # type: ignore[no-any-return]
 
 
 @dataclass

@@ -51,6 +51,7 @@ poll_seconds = 0.02
 hold_check_seconds = 0.5
 
 [destinations.{DEST}]
+connector = "http"
 url = "{peer.url}"
 timeout_seconds = 2.0
 lease_seconds = 3.0

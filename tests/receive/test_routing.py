@@ -49,10 +49,25 @@ def test_payment_requested_with_fees_goes_to_payment(router: Router) -> None:
 
 
 def test_other_types_follow_their_rules(router: Router) -> None:
-    assert router.route(example("BienLaiThanhToan")) == ["national_portal", "provincial_portal"]
+    assert router.route(example("BienLaiThanhToan")) == ["provincial_portal"]
+    assert router.route(example("PhanAnhKienNghi")) == ["provincial_portal"]
+    assert router.route(example("DanhGiaHaiLong")) == ["provincial_portal"]
     assert router.route(example("VanDonBuuChinh")) == ["postal"]
     assert router.route(example("TrangThaiVanDon")) == ["provincial_portal"]
     assert router.route(example("ThuTucHanhChinh")) == ["catalogue"]
+
+
+def test_the_national_portal_is_routed_only_what_its_connector_carries(router: Router) -> None:
+    from connectors.national_portal.connector import NationalPortalConnector
+
+    config = Config.load()
+    assert config.section("destinations")["national_portal"]["connector"] == "connectors.national_portal.connector:create"
+    for path in sorted(EXAMPLES.glob("*.json")):
+        if path.stem == "BienNhan":  # the gateway's own receipt: never routed
+            continue
+        packet = GoiTin.model_validate_json(path.read_text(encoding="utf-8"))
+        if "national_portal" in router.route(packet):
+            assert packet.LoaiGoiTin in NationalPortalConnector.carries, path.name
 
 
 def write(tmp_path: Path, text: str) -> Config:
