@@ -251,6 +251,19 @@ def verify_jws(data: bytes | str, policy: TrustPolicy, *, at: datetime | None = 
     return report, packet if intact else None
 
 
+def payload_of(data: bytes) -> bytes | None:
+    """The payload bytes of a JWS (compact or JSON serialisation), unverified; ``None`` when ``data``
+    is not a JWS. The intake and every reader of stored packets decide "is this a JWS?" here, so the
+    packet delivered is the payload that was verified, never another reading of the same bytes."""
+    if not looks_like_jws(data):
+        return None
+    try:
+        payload_b64, _ = _signatures(wellformed.decode_utf8(data))
+        return _unb64url(payload_b64, "payload")
+    except (_Rejected, wellformed.Unreadable):
+        return None
+
+
 def looks_like_jws(data: bytes) -> bool:
     """A compact JWS, or a JSON object with a payload and signature(s)."""
     text = data.strip()

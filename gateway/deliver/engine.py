@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import importlib
 import inspect
-import json
 import logging
 import os
 import socket
