@@ -68,6 +68,7 @@ class Receipt:
     result: AcceptResult
     document: bytes  # the BienNhan in the sender's encoding: XML (signed or not), JSON, or a compact JWS
     signed_by: str
+    signature_verdict: str = "unsigned"  # the sender's signature, as the verify step found it
 
     def to_dict(self, zone: ZoneInfo) -> dict[str, Any]:
         received = self.result.received_at.astimezone(zone)
@@ -81,6 +82,7 @@ class Receipt:
             "ThoiGianNhan": received.isoformat(timespec="milliseconds"),
             "NoiNhan": self.result.destinations,
             "ChuKyBienNhan": self.signed_by,
+            "KetQuaChuKy": self.signature_verdict,
             "message_vi": ("Gói tin này đã được tiếp nhận trước đó; không chuyển lại lần nữa." if duplicate
                            else f"Đã tiếp nhận và lưu gói tin; sẽ chuyển đến: {routes}"),
             "message_en": ("This packet was already accepted; it will not be delivered again." if duplicate
@@ -99,4 +101,4 @@ def build_receipt(result: AcceptResult, packet: GoiTin, data: bytes, signature_v
         result=DUPLICATE if result.duplicate else ACCEPTED, signature_verdict=signature_verdict,
         received_at=result.received_at, receipt_id=str(uuid.uuid5(RECEIPT_NAMESPACE, result.packet_id)),
         note=f"Cổng kết nối đã tiếp nhận gói tin và xếp hàng chuyển đến: {routes}.")
-    return Receipt(result, signer.sign(receipt, encoding), signer.name)
+    return Receipt(result, signer.sign(receipt, encoding), signer.name, signature_verdict)

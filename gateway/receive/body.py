@@ -22,7 +22,10 @@ def _issue(rule: str, **values: object) -> Issue:
 
 async def read_packet(request: Request, max_bytes: int) -> tuple[bytes, Encoding]:
     """The body and its encoding, read in chunks and cut off past ``max_bytes``."""
-    encoding = encoding_of(request.headers.get("content-type"))
+    content_type = request.headers.get("content-type")
+    # A compact JWS (RFC 7515 media type application/jose) carries a JSON packet as its payload.
+    jose = (content_type or "").split(";")[0].strip().lower() == "application/jose"
+    encoding: Encoding | None = "json" if jose else encoding_of(content_type)
     if encoding is None:
         raise Refused(415, _issue("input.content_type", content_type=request.headers.get("content-type", "—")))
     declared = request.headers.get("content-length")

@@ -1,4 +1,4 @@
-"""``POST /v1/packets``: authenticate, validate, verify, route, store durably, then answer.
+"""``POST /v1/packets``: authenticate, verify, validate, route, store durably, then answer.
 
 The answer comes only after the packet and its jobs are committed (group commit): a 202
 receipt means nothing can be lost any more; no answer means the sender must resend, and
@@ -8,7 +8,6 @@ the same MaGoiTin with the same bytes then gets the original receipt back (200).
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 import hashlib
 import logging
@@ -30,26 +29,19 @@ from gateway.route import Router, Unrouted
 from gateway.store.api import NewPacket, Store, open_store
 from gateway.validate.pipeline import Encoding, Validator
 from gateway.validate.semantic import StatusHistory, status_of
+from gateway.verify import SignatureCheck, SignatureVerifier, not_checked
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class SignatureCheck:
-    """What signature verification says about a packet, stored with it as its verdict."""
-
-    verdict: str  # passed | failed | indeterminate | unsigned (the receipt's KetQuaChuKy)
-    report: dict[str, Any] = field(default_factory=dict)
-    refuse: bool = False  # the deployment's policy refuses this packet (422)
+# The verify seam: (client name, received bytes, encoding) → verdict, decision and the signed content.
+# By default the configured ``SignatureVerifier`` (gateway.verify); ``unchecked`` turns it off.
+Verifier = Callable[[str, bytes, Encoding], SignatureCheck]
 
 
-Verifier = Callable[[bytes, Encoding, GoiTin], SignatureCheck]
-
-
-def not_checked(raw: bytes, encoding: Encoding, packet: GoiTin) -> SignatureCheck:
-    """The seam the signing module fills: until then signatures are neither required nor checked."""
-    return SignatureCheck("unsigned", {"verdict": "unsigned", "checked": False,
-                                       "note_vi": "Chưa kiểm tra chữ ký số.", "note_en": "Signature not checked."})
+def unchecked(client: str, raw: bytes, encoding: Encoding) -> SignatureCheck:
+    """A verifier that checks nothing (tests of other steps; ``signatures = "off"`` does it by config)."""
+    return not_checked()
 
 
 class Answer(Exception):
@@ -65,13 +57,13 @@ def _error(status: int, rule: str, vi: str, en: str, **extra: Any) -> Answer:
 
 
 class PacketIntake:
-    def __init__(self, config: Config, *, verify: Verifier = not_checked, signer: ReceiptSigner | None = None,
+    def __init__(self, config: Config, *, verify: Verifier | None = None, signer: ReceiptSigner | None = None,
                  store: Store | None = None) -> None:
         self.config = config
         self.validator = Validator(config, history=self)  # statuses come from the store
         self.router = Router.from_config(config)
         self.clients = Clients.from_config(config)
-        self.verify = verify
+        self.verify = verify or SignatureVerifier.from_config(config)  # trust loaded once, at start-up
         self.signer = signer or receipt_signer(config)
         self._store = store
         self._committer: GroupCommitter | None = None
@@ -115,7 +107,16 @@ class PacketIntake:
         """Everything before storing; raises Answer for every refusal. ``history`` replaces the
         store's status history, e.g. to see earlier packets of the same call not stored yet."""
         validator = self.validator if history is None else Validator(self.config, history=history)
-        report = validator.validate(data, encoding)
+        # Verify first, on the bytes received; then validate, route and store from what the
+        # signature covers (the signed XML element, the JWS payload), never another reading.
+        signature = self.verify(client.name, data, encoding)
+        if signature.refuse:
+            vi, en = signature.message
+            if signature.retry_after is not None:
+                raise Answer(503, {"error": "signature.try_later", "message_vi": vi, "message_en": en,
+                                   "signature": signature.report}, {"Retry-After": str(signature.retry_after)})
+            raise _error(422, signature.rule, vi, en, signature=signature.report)
+        report = validator.validate(data if signature.content is None else signature.content, encoding)
         if report.packet is None or (not report.valid and not self._accepted_before(report.packet, data)):
             raise Answer(422, report.to_dict())
         packet = report.packet
@@ -123,10 +124,6 @@ class PacketIntake:
             self.clients.authorize(client, packet)
         except Denied as exc:
             raise Answer(exc.status, exc.to_dict()) from None
-        signature = self.verify(data, encoding, packet)
-        if signature.refuse:
-            raise _error(422, "signature.refused", "Chữ ký số của gói tin không đạt yêu cầu.",
-                         "The packet's signature does not meet the policy.", signature=signature.report)
         try:
             routes = self.router.route(packet)
         except Unrouted:
