@@ -3,9 +3,15 @@ schema with a unique name, dropped afterwards, so concurrent runs never collide)
 
 from collections.abc import Iterator
 import os
+from pathlib import Path
+import sys
 import uuid
 
 import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # so that ``tests.signing.pki`` imports under --import-mode=importlib
+    sys.path.insert(0, str(REPO))
 
 POSTGRES_URL = os.environ.get("GATEWAY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -63,3 +69,11 @@ def store(store_url: str) -> Iterator["Store"]:  # noqa: F821
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> "TestPKI":  # noqa: F821
+    """One throw-away test PKI per session (tests/signing/pki.py), for every suite that signs."""
+    from tests.signing.pki import TestPKI
+
+    return TestPKI.create(tmp_path_factory.mktemp("pki"))
