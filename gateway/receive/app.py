@@ -4,7 +4,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from gateway.config import Config
-from gateway.receive import packets
+from gateway.receive import classic, packets
 from gateway.receive.body import Refused, read_packet
 from gateway.validate.pipeline import Validator
 
@@ -29,6 +29,7 @@ def create_app(config: Config | None = None) -> FastAPI:
         return JSONResponse(validator.validate(data, encoding).to_dict())
 
     packets.install(app, config)
+    classic.install(app, config, app.state.intake)  # drop-in for the portal's classic protocol
 
     @app.get("/healthz", include_in_schema=False)
     async def health() -> dict[str, str]:

@@ -1,0 +1,67 @@
+"""Look-ups (``TraCuuHoSo``, ``LayThuTuc``, ``LayDanhSachTTHC``) relayed to the national portal
+with the gateway's own session; the portal's answer goes back as it came. No answer from the
+portal (down, timeout, login refused) is a portal-style error, never an HTTP 500."""
+
+from collections.abc import Callable
+import logging
+import threading
+from typing import Any
+
+from fastapi.responses import JSONResponse
+
+from connectors.national_portal import mapping
+from connectors.national_portal.client import ClassicClient
+from connectors.national_portal.settings import PortalSettings
+from connectors.national_portal.transform import Transformer
+from gateway.config import Config
+from gateway.receive.classic import answers
+from gateway.receive.classic.settings import ErrorCodes
+
+log = logging.getLogger(__name__)
+
+SERVICES = ("TraCuuHoSo", "LayThuTuc", "LayDanhSachTTHC")
+_OWN_FIELDS = ("session", "madonvi", "service")  # the gateway puts its own
+
+
+def portal_client(config: Config) -> ClassicClient:
+    settings = PortalSettings.from_config(config)
+    return ClassicClient(settings, Transformer(mapping.load(settings.mapping_file), settings.field_limits))
+
+
+class Lookups:
+    def __init__(self, config: Config, codes: ErrorCodes,
+                 factory: Callable[[Config], ClassicClient] = portal_client) -> None:
+        self.config, self.codes, self.factory = config, codes, factory
+        self._client: ClassicClient | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def client(self) -> ClassicClient:
+        """Built on first use: a gateway that never relays needs no portal settings."""
+        with self._lock:
+            if self._client is None:
+                self._client = self.factory(self.config)
+            return self._client
+
+    def relay(self, service: str, body: dict[str, Any], share: bool) -> JSONResponse:
+        """Blocking (an HTTP call to the portal): called off the event loop."""
+        fields = {k: v for k, v in body.items() if k not in _OWN_FIELDS}
+        try:
+            answer, raw = self.client.relay(service, fields, share=share)
+        except Exception:  # noqa: BLE001 - a broken portal configuration must not become an HTTP 500
+            log.exception("relay of %s failed", service)
+            answer, raw = None, None
+        if raw is not None:
+            return JSONResponse(raw)
+        reason = answer.message if answer is not None else "lỗi cấu hình / configuration error"
+        log.warning("Cổng DVC quốc gia không trả lời %s / the portal did not answer %s: %s",
+                    service, service, reason)
+        return answers.refused(self.codes.unavailable,
+                               "Cổng DVC quốc gia tạm thời không phản hồi; hãy thử lại sau.",
+                               "The national portal is not answering at the moment; try again later.")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None

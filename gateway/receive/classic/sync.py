@@ -1,0 +1,152 @@
+"""``DongBoHoSoMC`` and ``CapNhatTienDoHoSoMC``: each ``data`` item becomes one QCVN 120 packet,
+validated, authorised and routed by the same intake as ``POST /v1/packets``.
+
+All or nothing: every item is checked first (all issues reported, each with its index); only
+when all pass are they stored, in ONE transaction, in array order — so the steps of a dossier
+keep the order the client gave them. A resend of an item gives the same MaGoiTin (client,
+agency, service, content) and the stored packet's own bytes, so it is a duplicate, not a new one.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+import json
+import logging
+from typing import Any
+
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from connectors.national_portal import inbound
+from gateway.packets.envelope import GoiTin
+from gateway.receive.auth import Client
+from gateway.receive.classic import answers
+from gateway.receive.classic.answers import ItemIssue
+from gateway.receive.classic.settings import InboundClient, InboundSettings
+from gateway.receive.packets import Answer, PacketIntake
+from gateway.store.api import NewPacket
+from gateway.validate.semantic import StatusHistory, status_of
+
+log = logging.getLogger(__name__)
+
+UPDATING = {"true": True, "false": False}
+
+
+@dataclass
+class CallHistory:
+    """The store's status history seen through the earlier items of the same call."""
+
+    store: StatusHistory
+    statuses: dict[str, int] = field(default_factory=dict)
+
+    def previous_status(self, dossier: str) -> int | None:
+        return self.statuses[dossier] if dossier in self.statuses else self.store.previous_status(dossier)
+
+    def record(self, packet: GoiTin) -> None:
+        status = status_of(packet)
+        if status is not None and packet.dossier_code:
+            self.statuses[packet.dossier_code] = status
+
+
+def _item_issue(index: int, entry: dict[str, Any]) -> ItemIssue:
+    """One of the Validator's issues (error or warning), placed in the client's JSON."""
+    return ItemIssue(index, answers.item_path(index, entry.get("path", "")), entry.get("rule", ""),
+                     entry.get("message_vi", ""), entry.get("message_en", ""), entry.get("value"))
+
+
+def _issues_of(index: int, answer: Answer) -> tuple[list[ItemIssue], bool]:
+    """The intake's refusal of item ``index`` as issues; True when it is about validity (else: policy)."""
+    body = json.loads(bytes(answer.response.body))
+    if "errors" in body:
+        return [_item_issue(index, entry) for entry in body["errors"]], True
+    return [ItemIssue(index, f"data[{index}]", str(body.get("error", "refused")), str(body.get("message_vi", "")),
+                      str(body.get("message_en", "")))], False
+
+
+@dataclass
+class Checked:
+    prepared: list[tuple[NewPacket, list[str]]] = field(default_factory=list)
+    issues: list[ItemIssue] = field(default_factory=list)
+    warnings: list[ItemIssue] = field(default_factory=list)
+    about_data: bool = True  # False when a refusal is about policy (routing, signature), not the data
+
+
+@dataclass
+class ClassicSync:
+    settings: InboundSettings
+    intake: PacketIntake
+
+    def handle(self, client: InboundClient, madonvi: str, service: str, body: dict[str, Any],
+               bare: bool) -> JSONResponse:
+        """Blocking (validation, store): called off the event loop."""
+        codes = self.settings.codes
+        data = body.get("data")
+        if (refusal := self._shape_refused(service, body, data, bare)) is not None:
+            return refusal
+        assert isinstance(data, list)
+        try:
+            checked = self._check_all(client, madonvi, service, data)
+            if checked.issues:
+                return answers.invalid(codes.invalid if checked.about_data else codes.denied, checked.issues,
+                                       len(data))
+            results = self.intake.store.accept_many(checked.prepared)  # one transaction, array order
+        except (SQLAlchemyError, OSError):  # nothing of the call was stored
+            log.exception("classic %s from %s not stored", service, client.name)
+            return answers.refused(codes.unavailable,
+                                   "Chưa lưu được dữ liệu (kho dữ liệu tạm thời không sẵn sàng); hãy gửi lại sau.",
+                                   "Nothing was stored (the store is unavailable); send it again later.")
+        # A conflict means the same MaGoiTin, i.e. the same content, built at another instant by a
+        # concurrent resend: for the client it is a duplicate.
+        fresh = sum(1 for r in results if not (r.duplicate or r.conflict))
+        log.info("classic %s from %s: %d packet(s), %d new: %s", service, client.name, len(results), fresh,
+                 ", ".join(r.packet_id for r in results))
+        extra = {"warnings": [w.to_dict() for w in checked.warnings]} if checked.warnings else {}
+        return answers.ok(packets=[{"MaGoiTin": r.packet_id, "MaHoSo": new.dossier,
+                                    "duplicate": r.duplicate or r.conflict}
+                                   for r, (new, _) in zip(results, checked.prepared)], **extra)
+
+    def _shape_refused(self, service: str, body: dict[str, Any], data: Any, bare: bool) -> JSONResponse | None:
+        codes, limit = self.settings.codes, self.settings.max_items
+        updating = body.get("isUpdating")
+        if service == "DongBoHoSoMC" and not bare and not (
+                isinstance(updating, bool) or str(updating).lower() in UPDATING):
+            return answers.refused(codes.invalid, 'isUpdating: phải là "True" hoặc "False"',
+                                   'isUpdating: must be "True" or "False"')
+        if not isinstance(data, list) or not data:
+            return answers.refused(codes.invalid, "Thiếu data (mảng không rỗng)", "data is missing (a non-empty array)")
+        if len(data) > limit:
+            return answers.refused(codes.invalid, f"data vượt quá {limit} phần tử", f"data has more than {limit} items")
+        return None
+
+    def _check_all(self, client: InboundClient, madonvi: str, service: str, data: list[Any]) -> "Checked":
+        """Every item through the intake (validate, authorise, verify, route), nothing stored yet."""
+        sender = Client(f"classic:{client.name}", client.madonvi, frozenset({inbound.SERVICES[service].__name__}))
+        envelope = inbound.Envelope(sender.name, madonvi, self.settings.noi_nhan, self.settings.phien_ban)
+        history = CallHistory(self.intake)
+        checked = Checked()
+        now = datetime.now(self.intake.config.zone)
+        for index, item in enumerate(data):
+            if not isinstance(item, dict):
+                checked.issues.append(ItemIssue(index, f"data[{index}]", "input.not_object",
+                                                "Mỗi phần tử của data phải là một đối tượng JSON.",
+                                                "Each item of data must be a JSON object."))
+                continue
+            try:
+                new, packet, routes, _, validation = self.intake.prepare(
+                    sender, self._bytes(service, item, envelope, now), "json", history=history)
+            except Answer as refusal:
+                found, about_data = _issues_of(index, refusal)
+                checked.issues += found
+                checked.about_data = checked.about_data and about_data
+                continue
+            history.record(packet)
+            checked.warnings += [_item_issue(index, entry) for entry in validation.get("warnings", ())]
+            checked.prepared.append((new, routes))
+        return checked
+
+    def _bytes(self, service: str, item: dict[str, Any], envelope: inbound.Envelope, now: datetime) -> bytes:
+        """The packet as JSON bytes; for a resend, the bytes stored the first time (same receipt)."""
+        packet = inbound.to_packet(service, item, envelope, now)
+        original = self.intake.store.get_packet(packet["MaGoiTin"])
+        if original is not None and original.raw is not None:
+            return original.raw
+        return json.dumps(packet, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
