@@ -123,9 +123,9 @@ def start_gateway(store_url: str, simulator: Simulator, tmp_path: Path,
     monkeypatch.setenv("GATEWAY_INBOUND_SESSION_SECRET", sha(str(tmp_path)))
     servers: list[tuple[uvicorn.Server, threading.Thread]] = []
 
-    def start(adapter_url: str = simulator.url) -> Gateway:
+    def start(adapter_url: str = simulator.url, store: str = store_url) -> Gateway:
         config_file = tmp_path / f"gateway-{len(servers)}.toml"
-        config_file.write_text(f'[store]\nurl = "{store_url}"\nbatch_wait_ms = 1\n'
+        config_file.write_text(f'[store]\nurl = "{store}"\nbatch_wait_ms = 1\n'
                                f'{CONFIG}\n'.replace("[national_portal]\n",
                                                      f'[national_portal]\nadapter_url = "{adapter_url}"\n'),
                                encoding="utf-8")
@@ -341,3 +341,11 @@ def test_a_portal_that_does_not_answer_gives_a_portal_style_error(
     nowhere = start_gateway(adapter_url=f"http://127.0.0.1:{free_port()}").client()  # nothing listens there
     nowhere.login()
     assert nowhere.call("TraCuuHoSo", MaHoSo=dossier_code())["error_code"] == 7
+
+
+def test_a_store_that_cannot_be_reached_gives_a_portal_style_error(start_gateway: Callable[..., Gateway]) -> None:
+    gateway = start_gateway(store=f"postgresql://postgres@127.0.0.1:{free_port()}/test")  # nothing listens there
+    one_stop = gateway.client()
+    one_stop.login()
+    answer = one_stop.call("DongBoHoSoMC", isUpdating="False", data=[dossier(dossier_code())])
+    assert answer["error_code"] == 7 and "gửi lại sau" in answer["message"]

@@ -87,8 +87,9 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
             body, bare = await _read(request, config.max_bytes)
         except Unreadable as exc:
             return answers.refused(codes.invalid, exc.message_vi, exc.message_en)
-        if bare:  # no envelope: the rest travels as query parameters or headers of the same names
-            for name in ("session", "madonvi", "service", "isUpdating"):
+        if bare:  # no envelope: the session travels as a header (never in the URL, which gets logged),
+            body["session"] = request.headers.get("session")  # the rest as query parameters or headers
+            for name in ("madonvi", "service", "isUpdating"):
                 value = request.query_params.get(name) or request.headers.get(name)
                 if value is not None:
                     body[name] = value

@@ -89,8 +89,10 @@ class ClassicSync:
                 return answers.invalid(codes.invalid if checked.about_data else codes.denied, checked.issues,
                                        len(data))
             results = self.intake.store.accept_many(checked.prepared)  # one transaction, array order
-        except (SQLAlchemyError, OSError):  # nothing of the call was stored
-            log.exception("classic %s from %s not stored", service, client.name)
+        except (SQLAlchemyError, OSError) as exc:  # nothing of the call was stored
+            # Type only: a database error's text can quote the statement's parameters (the payload).
+            log.error("classic %s from %s not stored: store unavailable (%s)", service, client.name,
+                      type(exc).__name__)
             return answers.refused(codes.unavailable,
                                    "Chưa lưu được dữ liệu (kho dữ liệu tạm thời không sẵn sàng); hãy gửi lại sau.",
                                    "Nothing was stored (the store is unavailable); send it again later.")
