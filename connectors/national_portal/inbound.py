@@ -5,10 +5,11 @@ step as a plain JSON object with the HoSo / TienDoXuLy field names. The gateway 
 one in an envelope it builds itself. Statuses and procedure codes stay as sent: a client
 of the portal already sends national codes (the portal accepts nothing else).
 
-The portal is laxer than QCVN 120 JSON in three ways the serialisers of existing systems
-rely on, so those are normalised first: ``null`` values and empty lists mean "absent"
-(dropped), and integer fields sent as digit strings (``"4"``) become numbers. Everything
-else — unknown fields included — is left for the Validator to judge.
+The portal is laxer than QCVN 120 JSON in ways the serialisers of existing systems rely
+on, so those are normalised first: ``null`` values and empty lists mean "absent"
+(dropped), integer fields sent as digit strings (``"4"``) become numbers, and text is put
+in NFC (decomposed Vietnamese from some input methods). Everything else — unknown fields
+included — is left for the Validator to judge.
 """
 
 from collections.abc import Mapping
@@ -55,6 +56,8 @@ def _normalise(model: type[Record], item: Mapping[str, Any]) -> dict[str, Any]:
         kind = _unwrap(fields[name].annotation) if name in fields else None
         if kind is int and isinstance(value, str) and _DIGITS.match(value):
             value = int(value)
+        elif isinstance(value, str):
+            value = unicodedata.normalize("NFC", value)  # the gateway builds this packet: it stores NFC
         elif isinstance(kind, type) and issubclass(kind, Record):
             if isinstance(value, list):
                 value = [_normalise(kind, v) if isinstance(v, Mapping) else v for v in value]

@@ -349,3 +349,16 @@ def test_a_store_that_cannot_be_reached_gives_a_portal_style_error(start_gateway
     one_stop.login()
     answer = one_stop.call("DongBoHoSoMC", isUpdating="False", data=[dossier(dossier_code())])
     assert answer["error_code"] == 7 and "gửi lại sau" in answer["message"]
+
+
+def test_a_session_from_one_gateway_process_works_on_another(start_gateway: Callable[..., Gateway],
+                                                             store: Store) -> None:
+    first, second = start_gateway(), start_gateway()  # same GATEWAY_INBOUND_SESSION_SECRET, same store
+    one_stop = first.client()
+    one_stop.login()
+    other = second.client()
+    other.session = one_stop.session
+    code = dossier_code()
+    assert other.call("DongBoHoSoMC", isUpdating="False", data=[dossier(code)])["error_code"] == 0
+    assert one_stop.call("DongBoHoSoMC", isUpdating="False", data=[dossier(code)])["packets"][0]["duplicate"]
+    assert len(jobs(store, dossier=code)) == 1
