@@ -1,6 +1,7 @@
 """A generic destination reached over HTTP: the packet as received (XML or JSON), or a JSON batch.
 
-One packet: POST the exact received bytes with ``Idempotency-Key`` (the sender's MaGoiTin, the
+One packet: POST the exact received bytes — for a JSON packet that came as a JWS, its payload, the
+exact bytes signed (``gateway.packets.stored``) — with ``Idempotency-Key`` (the sender's MaGoiTin, the
 same on every retry and replay). Several (``max_batch`` > 1, consecutive steps of one dossier):
 POST ``{"batch": [{"idempotency_key", "encoding", "packet"}, …]}`` with ``X-Gateway-Batch``; the
 answer may carry ``results`` (one per packet, in order) to say which were taken.
@@ -23,6 +24,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_fi
 
 from gateway.deliver.connector import Delivery, Outcome, OutcomeKind
 from gateway.deliver.policy import DestinationPolicy
+from gateway.packets.stored import packet_bytes
 from gateway.pii import mask_digits_in
 from gateway.validate.pipeline import sniff
 
@@ -42,6 +44,12 @@ def retry_after_seconds(value: str | None) -> float | None:
         return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
     except (TypeError, ValueError):
         return None
+
+
+def _packet(raw: bytes) -> tuple[bytes, str]:
+    """The packet to forward and its encoding: the received bytes, or a JWS's payload."""
+    encoding = sniff(raw) or "json"  # a compact JWS starts with neither "<" nor "{"
+    return packet_bytes(raw, encoding), encoding
 
 
 def _peer_message(response: httpx.Response) -> str:
@@ -75,11 +83,12 @@ class HttpConnector:
         headers = {"X-Ordering-Key": first.packet.dossier_code or first.idempotency_key,
                    "X-Attempt": str(first.attempt)}
         if len(batch) == 1:
-            content = first.raw
-            headers |= {"Idempotency-Key": first.idempotency_key, "Content-Type": _MEDIA[sniff(content) or "json"]}
+            content, encoding = _packet(first.raw)
+            headers |= {"Idempotency-Key": first.idempotency_key, "Content-Type": _MEDIA[encoding]}
         else:
-            content = json.dumps({"batch": [{"idempotency_key": d.idempotency_key, "encoding": sniff(d.raw) or "json",
-                                             "packet": d.raw.decode()} for d in batch]}, ensure_ascii=False).encode()
+            packets = [(d.idempotency_key, *_packet(d.raw)) for d in batch]
+            content = json.dumps({"batch": [{"idempotency_key": key, "encoding": encoding, "packet": body.decode()}
+                                            for key, body, encoding in packets]}, ensure_ascii=False).encode()
             headers |= {"X-Gateway-Batch": str(len(batch)), "Content-Type": _MEDIA["json"]}
         try:
             response = self._post(content, headers)
