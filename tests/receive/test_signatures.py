@@ -28,7 +28,7 @@ from gateway.deliver.testpeer import FaultyPeer
 from gateway.packets.stored import load_packet
 from gateway.receive.app import create_app
 from gateway.store.api import JobFilter, JobState
-from signing.jws import canonical, sign_jws
+from signing.jws import b64url, canonical, sign_jws
 from signing.xml_sign import sign_xml
 from tests.signing.pki import TestPKI
 
@@ -292,7 +292,6 @@ def test_tampered_jws_is_refused(door: Door, pki: TestPKI) -> None:
     packet = json.loads(fresh("TienDoXuLy", "json"))
     protected, _, signature = sign_jws(packet, pki.signer()).split(".")
     packet["NoiDung"]["TienDoXuLy"]["TrangThai"] = 9
-    from signing.jws import b64url
     forged = f"{protected}.{b64url(canonical(packet))}.{signature}".encode()
     answer = door.post(forged, JOSE)
     assert answer.status_code == 422, answer.text
