@@ -1,42 +1,50 @@
-"""``gateway demo``: the main job on embedded defaults, for a newcomer to watch.
+"""``gateway demo`` (what ``./run`` shows): the main job on embedded defaults, for a newcomer to watch.
 
 1. validate every bundled example (valid ones, then deliberately broken ones);
-2. start the gateway in one process (API + delivery, SQLite in a temporary folder) and a local
-   destination with switchable faults; push the examples and a few hundred generated dossier
-   packets; show them delivered, each dossier in order;
-3. switch an outage on at the destination: retries, the circuit opens; switch it off: recovery;
-4. the destination refuses one packet: a dead letter holds its dossier; an operator replays it.
+2. start the simulated national portal and the gateway (API + delivery, SQLite) as local processes,
+   with a generic local destination for postal, payment, provincial portal and catalogue;
+3. play a working day of a province's one-stop shops over HTTP — a few hundred dossier and progress
+   packets, every national status, JSON and XML, a few wrong ones — while the portal is flaky, loses
+   its sessions and goes into maintenance;
+4. one dossier the portal refuses: a dead letter holds it; once the portal is fixed an operator replays it;
+5. check, not assume: the portal's record against what was sent, per dossier and in order.
+Logs, the store and the portal's record stay in a folder it names.
 """
 
-from collections import defaultdict
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import nullcontext
+from datetime import datetime, time as clock_time, timedelta
 import hashlib
 import json
 import os
 from pathlib import Path
 import secrets
-import signal
-import socket
-import subprocess
-import sys
+import shlex
 import tempfile
+import threading
 import time
+import traceback
+from typing import Any
 
-import httpx
 from rich.console import Console
+from rich.live import Live
+from rich.text import Text
 import typer
 
 from gateway.cli import app
 from gateway.cli.validate import ConfigOption, load_config, validate_file
+from gateway.config import Config
+from gateway.demo import check, processes
+from gateway.demo.day import Day, build_day
+from gateway.demo.play import Answer, Moment, Sender, Tally, play
+from gateway.demo.portal import PortalAdmin, outcomes
 from gateway.deliver.testpeer import FaultyPeer
-from gateway.deliver.traffic import Packet, Traffic
 from gateway.store import JobFilter, JobState, Store, open_store
 from gateway.validate.pipeline import Validator
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-DESTINATIONS = ("national_portal", "postal", "payment", "provincial_portal", "catalogue")
+PEER_DESTINATIONS = ("postal", "payment", "provincial_portal", "catalogue")
+REFUSAL = "Mã đơn vị tiếp nhận của hồ sơ chưa được khai báo trên Cổng DVC quốc gia"
 console = Console(soft_wrap=True, highlight=False)
 
 
@@ -52,238 +60,363 @@ def _validate_examples(validator: Validator) -> None:
                 console.print(f"    {issue.path or '—'} [dim]{issue.rule}[/]  {issue.message_vi}")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def _step(n: int, vi: str, en: str) -> None:
+    console.print(f"\n[bold]━━ Bước {n} — {vi} / Step {n} — {en}[/]")
 
 
-def _config(folder: Path, peer: FaultyPeer, key: str) -> Path:
-    lines = [f'[store]\nurl = "sqlite:///{folder}/gateway.db"\n',
-             f'[clients.demo]\nkey_sha256 = "{hashlib.sha256(key.encode()).hexdigest()}"\n',
-             '[delivery]\npoll_seconds = 0.02\nhold_check_seconds = 0.2\n']
-    for name in DESTINATIONS:  # the embedded destinations, pointed at the local one, with demo-sized timings
-        lines.append(f'[destinations.{name}]\nurl = "{peer.base}/{name}"\ntimeout_seconds = 2.0\n'
-                     'backoff_base_seconds = 0.2\nbackoff_cap_seconds = 1.0\nbreaker_threshold = 5\n'
-                     'breaker_cooldown_seconds = 2.0\nlease_seconds = 10.0\n')
-    path = folder / "demo.toml"
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
-
-
-@contextmanager
-def _gateway(config: Path, port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """``gateway run`` — the API and delivery in one process — stopped with SIGTERM at the end."""
-    with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-c", "from gateway.cli import main; main()", "run",
-                                    "--config", str(config), "--port", str(port)], stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the gateway did not start; see {log}:\n{log.read_text()[-2000:]}")
-            time.sleep(0.1)
-        yield process
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-class _Sender:
-    def __init__(self, base: str, key: str) -> None:
-        self.client = httpx.Client(base_url=base, timeout=30, headers={"Authorization": f"Bearer {key}"},
-                                   limits=httpx.Limits(max_connections=8))
-
-    def post(self, raw: bytes, encoding: str) -> httpx.Response:
-        return self.client.post("/v1/packets", content=raw, headers={"Content-Type": f"application/{encoding}"})
-
-    def dossiers(self, dossiers: list[list[Packet]]) -> float:
-        """Sends every dossier, each in order, four dossiers at a time; seconds taken."""
-        def one(packets: list[Packet]) -> None:
-            for packet in packets:
-                answer = self.post(packet.raw, packet.encoding)
-                if answer.status_code not in (200, 202):
-                    raise RuntimeError(f"{packet.packet_id}: {answer.status_code} {answer.text[:300]}")
-        began = time.perf_counter()
-        with ThreadPoolExecutor(4) as pool:
-            list(pool.map(one, dossiers))
-        return time.perf_counter() - began
-
-
-def _wait(condition: Callable[[], bool], timeout: float = 40.0) -> bool:
+def _wait(condition: Callable[[], bool], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return True
         time.sleep(0.1)
-    return False
+    return condition()
 
 
-def _in_order(peer: FaultyPeer, dossiers: list[list[Packet]]) -> tuple[int, int]:
-    """(dossiers whose packets arrived in sending order, dossiers checked), first arrivals only."""
-    seen: set[str] = set()
-    arrived: dict[str, list[str]] = defaultdict(list)
-    for d in peer.deliveries():
-        if d["key"] not in seen:
-            seen.add(d["key"])
-            arrived[d["dossier"]].append(d["key"])
-    good = sum(1 for d in dossiers if arrived.get(d[0].dossier) == [p.packet_id for p in d])
-    return good, len(dossiers)
+def _config(folder: Path, peer: FaultyPeer, portal_port: int, key: str) -> Path:
+    """The embedded defaults, with the demo's store, client, addresses and demo-sized timings."""
+    lines = [f'[store]\nurl = "sqlite:///{folder}/gateway.db"\n',
+             f'[clients.demo]\nkey_sha256 = "{hashlib.sha256(key.encode()).hexdigest()}"\n',
+             '[delivery]\npoll_seconds = 0.02\nhold_check_seconds = 0.2\n',
+             f'[national_portal]\nadapter_url = "http://127.0.0.1:{portal_port}"\n'
+             f'ledger_url = "sqlite:///{folder}/national_portal_ledger.sqlite"\n']
+    timings = ('timeout_seconds = 2.0\nbackoff_base_seconds = 0.2\nbackoff_cap_seconds = 1.0\nbreaker_threshold = 5\n'
+               'breaker_cooldown_seconds = 2.0\nlease_seconds = 10.0\n')
+    lines.append(f"[destinations.national_portal]\n{timings}")  # its connector and address: the defaults
+    lines += [f'[destinations.{name}]\nurl = "{peer.base}/{name}"\n{timings}' for name in PEER_DESTINATIONS]
+    path = folder / "demo.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
 
 
-def _delivered(store: Store, packets: list[Packet]) -> Callable[[], bool]:
-    ids = {p.packet_id for p in packets}
-    return lambda: ids <= {j.packet_id for j in store.find_jobs(JobFilter(state=JobState.DELIVERED, limit=100_000))}
+class Watch:
+    """Polls the store and the portal while the day plays, for the progress line and the breaker's story."""
 
+    def __init__(self, store: Store, portal: PortalAdmin, tally: Tally, echo_seconds: float = 0.0) -> None:
+        self.store, self.portal, self.tally = store, portal, tally
+        self.echo_seconds = echo_seconds  # > 0: print the line this often (output that is not a terminal)
+        self.counts: dict[str, int] = {}
+        self.on_portal = {"dossiers": 0, "progress": 0}
+        self.breaker = "closed"
+        self.breaker_opened = 0
+        self.fault = ""
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
 
-def _step(n: int, vi: str, en: str) -> None:
-    console.rule(f"Bước {n} — {vi} / Step {n} — {en}")
-
-
-def _flow() -> None:
-    key = secrets.token_urlsafe(24)
-    with tempfile.TemporaryDirectory(prefix="gateway-demo-") as tmp, FaultyPeer() as peer:
-        folder = Path(tmp)
-        config, port = _config(folder, peer, key), _free_port()
-        _step(1, "khởi động cổng (API + chuyển tiếp, một tiến trình, SQLite)",
-              "start the gateway (API + delivery, one process, SQLite)")
-        console.print(f"Đích nhận thử / local destination: {peer.base}  ·  kho / store: {folder}/gateway.db")
-        with _gateway(config, port, folder / "gateway.log"):
-            store = open_store(f"sqlite:///{folder}/gateway.db", migrate=False)
-            sender = _Sender(f"http://127.0.0.1:{port}", key)
+    def _run(self) -> None:
+        echoed = time.monotonic()
+        while not self._stop.wait(0.3):
+            if self.echo_seconds and time.monotonic() - echoed >= self.echo_seconds:
+                console.print(self.__rich__())
+                echoed = time.monotonic()
             try:
-                _examples(sender, store, peer)
-                _traffic(sender, store, peer)
-                _outage(sender, store, peer)
-                _dead_letter(sender, store, peer)
-            finally:
-                store.close()
-                sender.client.close()
-        console.rule("Xong / done")
-        console.print("Cổng đã dừng sạch (SIGTERM): việc chưa gửi được trả lại kho, không mất gì. / "
-                      "The gateway stopped cleanly (SIGTERM): unsent jobs went back to the store, nothing lost.")
+                self.counts = self.store.counts().get("national_portal", {})
+                stats = self.portal.stats()
+                self.on_portal = {"dossiers": stats["dossiers"], "progress": stats["progress"]}
+                breaker = str(self.store.destination_state("national_portal").breaker_state)
+            except Exception:  # a poll that fails only leaves the line as it was
+                continue
+            if breaker == "open" and self.breaker != "open":
+                self.breaker_opened += 1
+            self.breaker = breaker
+
+    def __rich__(self) -> Text:
+        t = self.tally
+        waiting = self.counts.get("pending", 0) + self.counts.get("leased", 0)
+        line = (f"  ⏱ {t.clock} │ gửi/sent {t.sent}/{t.total}, nhận/accepted {t.accepted}, từ chối/refused {t.refused} "
+                f"│ cổng/portal {self.on_portal['dossiers']} hồ sơ/dossiers, {self.on_portal['progress']} bước/steps "
+                f"│ chờ/waiting {waiting} │ mạch/circuit {self.breaker}")
+        return Text(line + (f" │ {self.fault}" if self.fault else ""))
+
+    def __enter__(self) -> "Watch":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
-def _examples(sender: _Sender, store: Store, peer: FaultyPeer) -> None:
+def _examples(sender: Sender, answers: dict[str, Answer]) -> None:
     _step(2, "gửi các gói tin mẫu", "send the bundled examples")
-    sent = []
     for path in sorted(EXAMPLES.glob("*.json"), key=lambda p: (p.stem != "HoSo", p.stem)):
         answer = sender.post(path.read_bytes(), "json")
-        body = answer.json()
-        if answer.status_code == 202:
-            sent.append(body["MaGoiTin"])
-            console.print(f"  {path.name:24} [green]202[/] nhận / accepted → {', '.join(body['NoiNhan'])}")
+        answers[str(answer.body.get("MaGoiTin", path.stem))] = answer
+        if path.stem == "BienNhan":
+            console.print(f"  {path.name:24} [yellow]{answer.status}[/] biên nhận do cổng phát hành, không chuyển "
+                          "tiếp / the gateway's own receipt type, never routed")
+        elif answer.status == 202:
+            console.print(f"  {path.name:24} [green]202[/] nhận / accepted → {', '.join(answer.body['NoiNhan'])}")
         else:
-            console.print(f"  {path.name:24} [yellow]{answer.status_code}[/] {body.get('message_vi')} / {body.get('message_en')}")
+            console.print(f"  {path.name:24} [yellow]{answer.status}[/] {answer.body.get('message_vi')} / "
+                          f"{answer.body.get('message_en')}")
     twin = sender.post((EXAMPLES / "HoSo.xml").read_bytes(), "xml")
-    console.print(f"  HoSo.xml (cùng MaGoiTin với HoSo.json / same MaGoiTin as HoSo.json): [yellow]{twin.status_code}[/] "
-                  f"{twin.json().get('message_vi', '')} / {twin.json().get('message_en', '')}")
+    console.print(f"  HoSo.xml (cùng MaGoiTin với HoSo.json / same MaGoiTin as HoSo.json): [yellow]{twin.status}[/] "
+                  f"{twin.body.get('message_vi', '')} / {twin.body.get('message_en', '')}")
     again = sender.post((EXAMPLES / "HoSo.json").read_bytes(), "json")
-    console.print(f"  HoSo.json gửi lại / resent: [green]{again.status_code}[/] {again.json().get('KetQua')} — "
+    console.print(f"  HoSo.json gửi lại / resent: [green]{again.status}[/] {again.body.get('KetQua')} — "
                   "biên nhận gốc, không chuyển tiếp lần hai / the original receipt, no second delivery")
-    ids = set(sent)
-    _wait(lambda: ids <= {j.packet_id for j in store.find_jobs(JobFilter(state=JobState.DELIVERED, limit=1000))})
-    routes = defaultdict(int)
-    for d in peer.deliveries():
-        routes[d["key"]] += 1
-    console.print(f"  Đã chuyển / delivered: {len([k for k in ids if routes[k]])}/{len(ids)} gói tin, "
-                  f"{sum(routes.values())} lần giao tới các đích / deliveries to the destinations")
 
 
-def _traffic(sender: _Sender, store: Store, peer: FaultyPeer) -> None:
-    _step(3, "vài trăm gói tin hồ sơ và tiến độ", "a few hundred dossier packets and progress steps")
-    traffic = Traffic(seed=int(time.time()))
-    dossiers = [traffic.dossier(n, steps=5, encoding="json" if n % 4 else "xml") for n in range(1, 61)]
-    packets = [p for d in dossiers for p in d]
-    seconds = sender.dossiers(dossiers)
-    console.print(f"  {len(packets)} gói tin của {len(dossiers)} hồ sơ được nhận bền vững trong {seconds:.1f} s / "
-                  f"{len(packets)} packets of {len(dossiers)} dossiers durably accepted")
-    began = time.perf_counter()
-    _wait(_delivered(store, packets))
-    good, total = _in_order(peer, dossiers)
-    console.print(f"  Đã chuyển hết sau {time.perf_counter() - began:.1f} s / all delivered; "
-                  f"[green]{good}/{total} hồ sơ đúng thứ tự / dossiers in order[/] "
-                  f"(bước của một hồ sơ được gộp tối đa 10 gói mỗi lần gọi / steps of one dossier batched up to 10 per call: "
-                  f"{max(d['batch'] for d in peer.deliveries())} nhiều nhất / at most)")
+def _moments(portal: PortalAdmin, watch: Watch) -> list[Moment]:
+    def say(vi: str, en: str, fault: str, **changes: Any) -> Callable[[], None]:
+        def act() -> None:
+            if changes:
+                portal.faults(**changes)
+            else:
+                portal.revoke_sessions()
+            watch.fault = fault
+            console.print(f"  [yellow]⚡ {watch.tally.clock}[/] {vi} / {en}")
+        return act
+
+    return [
+        Moment(clock_time(9, 30), say("Cổng DVC quốc gia chập chờn: 30 % lời gọi lỗi 500, 5 % treo quá thời gian chờ",
+                                      "the portal is flaky: 30 % of calls fail with 500, 5 % hang past the timeout",
+                                      "sự cố / fault: 30 % lỗi", error_rate=0.3, timeout_rate=0.05, hang_seconds=3)),
+        Moment(clock_time(11, 0), say("Cổng DVC quốc gia ổn định lại", "the portal is stable again", "",
+                                      error_rate=0.0, timeout_rate=0.0)),
+        Moment(clock_time(12, 15), say("Cổng DVC quốc gia khởi động lại: mọi phiên đăng nhập mất hiệu lực",
+                                       "the portal restarted: every session is void", "")),
+        Moment(clock_time(14, 0), say("Cổng DVC quốc gia bảo trì (503, Retry-After 2 s)",
+                                      "the portal is under maintenance (503, Retry-After 2 s)", "bảo trì / maintenance",
+                                      maintenance=True, maintenance_retry_after=2)),
+        Moment(clock_time(15, 0), say("Hết bảo trì", "maintenance over", "", maintenance=False)),
+    ]
 
 
-def _breaker(store: Store) -> str:
-    return str(store.destination_state("national_portal").breaker_state)
+def _undelivered(store: Store) -> int:
+    return sum(n for states in store.counts().values() for state, n in states.items() if state != "delivered")
 
 
-def _outage(sender: _Sender, store: Store, peer: FaultyPeer) -> None:
-    _step(4, "Cổng DVC quốc gia gặp sự cố", "the national portal has an outage")
-    peer.set_faults(error_rate=1.0)
-    console.print("  Bật lỗi / fault on: mọi lời gọi trả 500 / every call answers 500")
-    traffic = Traffic(seed=int(time.time()) + 1)
-    dossiers = [traffic.dossier(n, steps=3, prefix="241202") for n in range(1, 11)]
-    packets = [p for d in dossiers for p in d]
-    sender.dossiers(dossiers)
-    console.print(f"  {len(packets)} gói tin vẫn được nhận (202) trong lúc đích lỗi / still accepted during the outage")
-    _wait(lambda: _breaker(store) == "open", 20)
-    retried = [j for j in store.find_jobs(JobFilter(destination="national_portal", state=JobState.PENDING, limit=1000))
-               if j.attempts > 0]
-    console.print(f"  Mạch ngắt / circuit: [red]{_breaker(store)}[/] — sau 5 lỗi liên tiếp ngừng gọi, thử lại sau "
-                  f"2 s / after 5 failures in a row calls stop, a probe after 2 s; {len(retried)} việc chờ thử lại "
-                  "(lùi dần, ngẫu nhiên) / jobs waiting to retry (backoff with jitter)")
-    time.sleep(1.0)
-    peer.clear_faults()
-    console.print("  Tắt lỗi / fault off: đích hoạt động lại / the destination is back")
-    began = time.perf_counter()
-    _wait(_delivered(store, packets))
-    good, total = _in_order(peer, dossiers)
-    console.print(f"  Mạch / circuit: [green]{_breaker(store)}[/]; đã chuyển hết sau {time.perf_counter() - began:.1f} s "
-                  f"/ all delivered; [green]{good}/{total} hồ sơ đúng thứ tự / dossiers in order[/]")
+def _the_day(sender: Sender, store: Store, portal: PortalAdmin, day: Day, refused: str, seconds: float,
+             answers: dict[str, Answer]) -> Watch:
+    _step(3, "một ngày làm việc của bộ phận một cửa", "a working day of the one-stop shops")
+    paths = sorted({d.path for d in day.dossiers})
+    console.print(f"  {len(day.packets)} gói tin / packets: {len(day.dossiers)} hồ sơ / dossiers "
+                  f"({len({d.procedure for d in day.dossiers})} thủ tục / procedures; {', '.join(paths)}), "
+                  f"trạng thái / statuses 1–10, JSON + XML; {sum(1 for p in day.packets if p.flaw)} gói tin sai cố ý / "
+                  "deliberately wrong packets")
+    console.print(f"  Ngày / day {day.date:%d/%m/%Y} 07:30–17:45 phát lại trong ~{seconds:.0f} s / "
+                  f"played in ~{seconds:.0f} s")
+    portal.faults(refuse={refused: REFUSAL})
+    tally = Tally(total=len(day.packets))
+    live = console.is_terminal
+    with Watch(store, portal, tally, echo_seconds=0.0 if live else 4.0) as watch, \
+            Live(watch, console=console, refresh_per_second=4) if live else nullcontext():
+        play(day, sender, seconds, _moments(portal, watch), tally)
+        watch.fault = "chờ chuyển hết / draining"
+        held = sum(1 for p in day.dossier(refused).packets if not p.flaw)
+        _wait(lambda: _undelivered(store) <= held, 90)
+        watch.fault = ""
+        time.sleep(0.4)  # one more poll for the final line
+    if not live:
+        console.print(watch.__rich__())
+    answers.update(tally.answers)
+    return watch
 
 
-def _dead_letter(sender: _Sender, store: Store, peer: FaultyPeer) -> None:
-    _step(5, "đích từ chối một gói tin: thư chết và gửi lại", "the destination refuses a packet: dead letter and replay")
-    dossier = Traffic(seed=int(time.time()) + 2).dossier(1, steps=3, prefix="241203")
-    refused = dossier[1]
-    peer.set_faults(reject_keys=[refused.packet_id])
-    sender.dossiers([dossier])
-    job_id = f"{refused.packet_id}/national_portal"
-    _wait(lambda: (job := store.get_job(job_id)) is not None and job.state is JobState.DEAD, 20)
-    job = store.get_job(job_id)
-    assert job is not None
-    console.print(f"  Hồ sơ / dossier {refused.dossier}: bước 2 bị từ chối / step 2 refused → [red]{job.state}[/] "
-                  f"sau {job.attempts} lần / after {job.attempts} attempt(s)")
-    console.print(f"  Lời đích / the destination said: “{job.last_error}”")
-    later = store.get_job(f"{dossier[-1].packet_id}/national_portal")
-    console.print(f"  Bước sau giữ lại / later steps held: {later.state if later else '—'} (on_dead = \"hold\")")
-    peer.clear_faults()
-    console.print("  Đích sửa ánh xạ / the destination fixed its mapping; vận hành viên gửi lại / an operator replays:")
-    console.print("    gateway jobs replay --dossier … --why \"…\" --yes   (đếm trước / counts first, ghi nhật ký / audited)")
-    count = store.replay(JobFilter(dossier=refused.dossier, state=JobState.DEAD), "demo-operator",
-                         "Đích đã sửa ánh xạ / destination fixed its mapping", dry_run=True)
-    console.print(f"    thử / dry run: {count} việc / job(s)")
-    store.replay([job_id], "demo-operator", "Đích đã sửa ánh xạ / destination fixed its mapping")
-    _wait(_delivered(store, dossier), 20)
-    good, _ = _in_order(peer, [dossier])
-    replayed = store.get_job(job_id)
+def _ride_through(store: Store, portal: PortalAdmin, watch: Watch) -> dict[str, Any]:
+    _step(4, "sự cố và cách cổng vượt qua", "the fault episode and how the gateway rode through it")
+    counted, stats = outcomes(portal.stats()), portal.stats()
+    jobs = store.find_jobs(JobFilter(destination="national_portal", limit=100_000))
+    retried = sum(1 for j in jobs if j.attempts > 1)
+    episode = {"http_500": counted["error"], "timeouts": counted["timeout"], "http_503": counted["HTTP 503"],
+               "session_refused": counted["-1"], "logins": stats["logins"], "jobs_retried": retried,
+               "breaker_opened": watch.breaker_opened}
+    console.print(f"  Cổng DVC quốc gia đã trả / the portal answered: {episode['http_500']} × 500, "
+                  f"{episode['timeouts']} × treo / hung, {episode['http_503']} × 503 bảo trì / maintenance, "
+                  f"{episode['session_refused']} × phiên bị từ chối / session refused")
+    console.print(f"  Cổng kết nối / the gateway: {retried} việc cần thử lại / jobs needed another attempt (lùi dần, "
+                  f"ngẫu nhiên / backoff with jitter); đăng nhập / logins: {episode['logins']} (phiên mới khi phiên cũ "
+                  f"bị từ chối / a new session when the old one was refused); mạch ngắt / circuit opened: "
+                  f"{watch.breaker_opened} lần / time(s), thử lại sau 2 s / probed after 2 s")
+    return episode
+
+
+def _dead_letter(store: Store, portal: PortalAdmin, day: Day, refused: str, config: Path, folder: Path) -> bool:
+    _step(5, "Cổng DVC quốc gia từ chối một hồ sơ: thư chết và gửi lại",
+          "the portal refuses a dossier: dead letter and replay")
+    dead = store.find_jobs(JobFilter(destination="national_portal", state=JobState.DEAD, limit=10))
+    if not dead:
+        console.print("  [red]Không thấy thư chết / no dead letter found[/]")
+        return False
+    job = dead[0]
+    held = store.count_jobs(JobFilter(dossier=refused, state=JobState.PENDING))
+    console.print(f"  Hồ sơ / dossier {job.dossier}: {job.packet_type} → [red]{job.state}[/] sau {job.attempts} lần / "
+                  f"after {job.attempts} attempt(s)")
+    console.print(f"  Lời cổng / the portal said: “{job.last_error}”")
+    console.print(f"  {held} bước sau được giữ lại, đúng thứ tự / later steps held, in order (on_dead = \"hold\")")
+    portal.faults(refuse={})
+    console.print("  Quản trị Cổng DVC quốc gia khai báo đơn vị / the portal's administrators declare the unit; "
+                  "vận hành viên gửi lại / an operator replays:")
+    why = "Cổng DVC quốc gia đã khai báo đơn vị / the portal declared the unit"
+    args = ["jobs", "replay", "--config", str(config), "--dossier", refused, "--why", why, "--actor", "demo-operator"]
+    for extra in ([], ["--yes"]):
+        shown = shlex.join(["gateway", *args[:2], *args[4:], *extra])  # --config left out: the demo's own
+        console.print(f"    [bold]$ {shown}[/]")
+        code, output = processes.cli([*args, *extra], {}, folder / "operator.log")
+        for line in output.strip().splitlines():
+            console.print(f"      {line}")
+        if code != 0:
+            return False
+    delivered = _wait(lambda: store.count_jobs(JobFilter(dossier=refused, state=JobState.DELIVERED))
+                      == len([p for p in day.dossier(refused).packets if not p.flaw]), 30)
+    entry = portal.record(refused) or {}
+    replayed = store.get_job(job.job_id)
     console.print(f"  Sau khi gửi lại / after replay: {replayed.state if replayed else '—'}, "
-                  f"{replayed.attempts if replayed else 0} lần thử được giữ / attempts kept; "
-                  f"hồ sơ đúng thứ tự / dossier in order: {'[green]có / yes[/]' if good else '[red]không / no[/]'}")
-    trail = [row for row in store.audit_log(limit=20) if "replay" in json.dumps(row, default=str)]
+                  f"{replayed.attempts if replayed else 0} lần thử được giữ / attempts kept; trên cổng / on the "
+                  f"portal: {len(entry.get('progress', []))} bước / steps")
+    trail = [row for row in store.audit_log(limit=50) if row.get("action") == "replay"]
     if trail:
-        row = trail[0]
-        console.print(f"  Nhật ký / audit: {row.get('actor')} · {row.get('action')} · {row.get('detail')}")
+        console.print(f"  Nhật ký / audit: {trail[0].get('actor')} · {trail[0].get('action')} · "
+                      f"{(trail[0].get('detail') or {}).get('reason', '')}")
+    return delivered and bool(trail)
+
+
+def _peer_check(peer: FaultyPeer, answers: dict[str, Answer]) -> tuple[bool, dict[str, int]]:
+    """Every accepted packet routed to a peer destination arrived there (once per key, at least)."""
+    expected: dict[str, set[str]] = {name: set() for name in PEER_DESTINATIONS}
+    for packet_id, answer in answers.items():
+        if answer.status == 202:
+            for name in answer.body.get("NoiNhan", []):
+                if name in expected:
+                    expected[name].add(packet_id)
+    arrived = {d["key"] for d in peer.deliveries()}
+    wanted = set().union(*expected.values())
+    return wanted <= arrived, {name: len(keys) for name, keys in expected.items()}
+
+
+def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalAdmin, peer: FaultyPeer,
+             episode: dict[str, Any], replayed: bool) -> bool:
+    _step(6, "kiểm tra: những gì Cổng DVC quốc gia nhận được", "checks: what the national portal received")
+    example_codes = {json.loads((EXAMPLES / "HoSo.json").read_text(encoding="utf-8"))["NoiDung"]["HoSo"]["MaHoSo"]}
+    record = portal.record() or {}
+    (folder / "portal-record.json").write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+    (folder / "portal-stats.json").write_text(json.dumps(portal.stats(), ensure_ascii=False, indent=1),
+                                              encoding="utf-8")
+    on_portal = check.portal(day, answers, record, example_codes)
+    refused = check.refusals(day, answers)
+    peers_ok, per_peer = _peer_check(peer, answers)
+    faults_seen = episode["http_500"] > 0 and episode["http_503"] > 0 and episode["session_refused"] > 0
+    mark = {True: "[green]✓[/]", False: "[red]✗[/]"}
+    console.print(f"  {mark[on_portal.ok]} Bản ghi của cổng khớp với những gì đã gửi / the portal's record matches "
+                  f"what was sent: {on_portal.matched}/{on_portal.dossiers} hồ sơ đúng từng bước, đúng thứ tự / "
+                  f"dossiers step for step, in order; {on_portal.steps_recorded}/{on_portal.steps_expected} bước / steps; "
+                  f"{on_portal.repeated} bước lặp / repeated")
+    for problem in on_portal.problems[:5]:
+        console.print(f"      {problem}")
+    console.print(f"  {mark[refused.accepted == refused.valid]} Gói tin hợp lệ được nhận / valid packets accepted: "
+                  f"{refused.accepted}/{refused.valid}")
+    console.print(f"  {mark[refused.refused == refused.flawed]} Gói tin sai bị từ chối kèm lý do / wrong packets "
+                  f"refused with reasons: {refused.refused}/{refused.flawed}, ví dụ / for example:")
+    for flaw, vi, en in refused.examples[:4]:
+        console.print(f"      [dim]{flaw}[/]\n        → {vi}\n          {en}")
+    for wrong in refused.wrongly[:5]:
+        console.print(f"      [red]{wrong}[/]")
+    console.print(f"  {mark[peers_ok]} Các đích khác (đích thử cục bộ) / other destinations (local test peer): "
+                  + ", ".join(f"{name} {n}" for name, n in per_peer.items()))
+    console.print(f"  {mark[faults_seen]} Sự cố đã thật sự xảy ra và không mất gì / the faults really happened and "
+                  "nothing was lost")
+    console.print(f"  {mark[replayed]} Thư chết đã được gửi lại và chuyển xong / the dead letter was replayed and "
+                  "delivered")
+    passed = on_portal.ok and refused.ok and peers_ok and faults_seen and replayed
+    summary = {"passed": passed, "dossiers": on_portal.dossiers, "dossiers_matched": on_portal.matched,
+               "steps_expected": on_portal.steps_expected, "steps_recorded": on_portal.steps_recorded,
+               "repeated_steps": on_portal.repeated, "unexpected_dossiers": on_portal.unexpected,
+               "problems": on_portal.problems, "packets": len(day.packets), "valid": refused.valid,
+               "accepted": refused.accepted, "flawed": refused.flawed, "refused_with_reasons": refused.refused,
+               "refusals": [{"flaw": f, "message_vi": vi, "message_en": en} for f, vi, en in refused.examples],
+               "statuses_accepted": sorted({int(p.body.get("TrangThaiHoSo", p.body.get("TrangThai", 0)))
+                                            for p in day.packets if p.body and not p.flaw
+                                            and answers.get(p.packet_id, Answer(0, {})).status == 202}),
+               "peer_destinations": per_peer, "peers_ok": peers_ok, "episode": episode, "replayed": replayed}
+    (folder / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+    return passed
+
+
+def _flow(folder: Path, seconds: float, seed: int, linger: bool) -> bool:
+    key = secrets.token_urlsafe(24)
+    # Made up per run, given to both the simulator and the gateway: nothing secret is written down.
+    credentials = {"GATEWAY_PORTAL_USERNAME": f"demo-{secrets.token_hex(4)}",
+                   "GATEWAY_PORTAL_PASSWORD": secrets.token_urlsafe(18)}
+    portal_port, gateway_port = processes.free_port(), processes.free_port()
+    yesterday = datetime.now(Config.load().zone).date() - timedelta(days=1)
+    day = build_day(yesterday, seed)
+    refused = [d for d in day.dossiers if d.path == "in_person"][1].code
+    with FaultyPeer() as peer:
+        config = _config(folder, peer, portal_port, key)
+        _step(1, "khởi động Cổng DVC quốc gia mô phỏng và cổng kết nối", "start the portal simulator and the gateway")
+        with processes.simulator(portal_port, folder, credentials), \
+                processes.gateway(config, gateway_port, folder, credentials):
+            portal_url, gateway_url = f"http://127.0.0.1:{portal_port}", f"http://127.0.0.1:{gateway_port}"
+            console.print(f"  Cổng kết nối / gateway:        {gateway_url}  (POST /v1/packets, /healthz, /docs)")
+            console.print(f"  Cổng DVC quốc gia mô phỏng / portal simulator: {portal_url}/_admin/record  "
+                          f"·  {portal_url}/_admin/stats  ·  {portal_url}/_admin/faults")
+            console.print(f"  Đích thử cục bộ / local test peer: {peer.base}/_deliveries  (postal, payment, "
+                          "provincial_portal, catalogue)")
+            console.print(f"  Nhật ký, kho, cấu hình / logs, store, configuration: {folder}")
+            store = open_store(f"sqlite:///{folder}/gateway.db", migrate=False)
+            portal = PortalAdmin(portal_url)
+            sender = Sender(gateway_url, key)
+            answers: dict[str, Answer] = {}
+            try:
+                _examples(sender, answers)
+                watch = _the_day(sender, store, portal, day, refused, seconds, answers)
+                episode = _ride_through(store, portal, watch)
+                replayed = _dead_letter(store, portal, day, refused, config, folder)
+                passed = _summary(folder, day, answers, portal, peer, episode, replayed)
+                if linger:
+                    console.print("  Các tiến trình vẫn chạy; Ctrl+C để dừng / the processes keep running; "
+                                  "Ctrl+C stops them")
+                    while True:
+                        time.sleep(1)
+            finally:
+                sender.close()
+                portal.close()
+                store.close()
+    console.print("\n[bold]━━ Xong / done[/]")
+    console.print("Cổng đã dừng sạch (SIGTERM): việc chưa gửi được trả lại kho, không mất gì. / "
+                  "The gateway stopped cleanly (SIGTERM): unsent jobs went back to the store, nothing lost.")
+    console.print(f"Nhật ký / logs: {folder}/gateway.log, simulator.log, operator.log; "
+                  "kết quả / results: summary.json, portal-record.json, portal-stats.json, gateway.db")
+    return passed
 
 
 @app.command()
 def demo(config: ConfigOption = None,
-         validate_only: bool = typer.Option(False, "--validate-only", help="Only the example validation.")) -> None:
-    """The main job, narrated: validate the examples, then accept and deliver packets through a local destination
-    with faults, a dead letter and its replay / chạy thử toàn bộ luồng."""
-    _validate_examples(Validator(load_config(config)))
-    if not validate_only:
-        os.environ.pop("GATEWAY_CONFIG", None)  # the flow runs on its own temporary configuration
-        _flow()
+         validate_only: bool = typer.Option(False, "--validate-only", help="Only the example validation."),
+         folder: Path | None = typer.Option(None, "--folder", help="Where logs, store and results go "
+                                                                   "(default: a new folder under the temp dir)."),
+         day_seconds: float = typer.Option(25.0, "--day-seconds", help="How long the working day takes to play."),
+         seed: int = typer.Option(2024, "--seed", help="Seed of the generated day."),
+         linger: bool = typer.Option(False, "--linger", help="Keep the processes running after the checks."),
+         ) -> None:
+    """The main job, narrated: validate the examples, then a day of packets through the gateway to the simulated
+    national portal, with faults, a dead letter and its replay, and checks / chạy thử toàn bộ luồng."""
+    where: Path | None = None
+    try:
+        _validate_examples(Validator(load_config(config)))
+        if validate_only:
+            return
+        os.environ.pop("GATEWAY_CONFIG", None)  # the flow runs on its own configuration
+        where = (folder or Path(tempfile.mkdtemp(prefix="gateway-demo-"))).resolve()
+        where.mkdir(parents=True, exist_ok=True)
+        passed = _flow(where, day_seconds, seed, linger)
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt:
+        console.print(f"\nĐã dừng / stopped. Nhật ký / logs: {where or '—'}")
+        raise typer.Exit(130) from None
+    except processes.StartFailed as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    except Exception as exc:  # never a traceback for a newcomer: say what, and keep the details for a developer
+        where = where or Path(tempfile.mkdtemp(prefix="gateway-demo-"))
+        (where / "demo-error.log").write_text(traceback.format_exc(), encoding="utf-8")
+        console.print(f"[red]Chạy thử dừng vì lỗi / the demo stopped on an error: {type(exc).__name__}: {exc}[/]\n"
+                      f"Chi tiết / details: {where / 'demo-error.log'}")
+        raise typer.Exit(1) from None
+    if not passed:
+        console.print(f"[red]Có kiểm tra không đạt / a check failed[/] — {where}/summary.json")
+        raise typer.Exit(1)
+    console.print("[green]Mọi kiểm tra đều đạt / every check passed[/]")

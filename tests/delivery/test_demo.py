@@ -1,19 +1,64 @@
-"""``gateway demo`` (what ``./run`` shows) runs the whole flow by itself and says what happened."""
+"""``gateway demo`` (what ``./run`` shows) runs the whole flow by itself — the simulated national portal and
+the gateway as real processes, a day of packets over HTTP — and its checks hold: the portal's record is what
+was sent, in order, per dossier; the wrong packets were refused with reasons; the faults happened; the dead
+letter was replayed by the operator command."""
 
+import json
+from pathlib import Path
 import re
 import subprocess
 import sys
 
 
-def test_demo_runs_the_whole_flow_and_reports_order_faults_and_replay():
-    result = subprocess.run([sys.executable, "-c", "from gateway.cli import main; main()", "demo"],
-                            capture_output=True, text=True, timeout=180)
+def test_the_demo_delivers_a_day_to_the_simulated_portal_and_checks_it(tmp_path: Path) -> None:
+    folder = tmp_path / "demo"
+    result = subprocess.run([sys.executable, "-c", "from gateway.cli import main; main()", "demo",
+                             "--folder", str(folder), "--day-seconds", "15"],
+                            capture_output=True, text=True, timeout=300)
     out = result.stdout
-    assert result.returncode == 0, out[-3000:] + result.stderr[-3000:]
+    assert result.returncode == 0, out[-4000:] + result.stderr[-3000:]
     assert "Traceback" not in out + result.stderr
-    assert re.search(r"HoSo\.json\s+202", out) and "409" in out and "200 duplicate" in out
-    assert "360 gói tin của 60 hồ sơ" in out and "60/60 hồ sơ đúng thứ tự" in out
-    assert "Mạch ngắt / circuit: open" in out and "Mạch / circuit: closed" in out and "10/10 hồ sơ đúng thứ tự" in out
-    assert "→ dead sau 1 lần" in out and "thử / dry run: 1" in out
-    assert "after replay: delivered, 2 lần thử" in out and "dossier in order: có / yes" in out
+
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    record = json.loads((folder / "portal-record.json").read_text(encoding="utf-8"))
+    assert summary["passed"] is True
+    # a few hundred packets; every dossier that reached the gateway is on the portal, step for step
+    assert summary["packets"] >= 300 and summary["dossiers"] >= 60
+    assert summary["dossiers_matched"] == summary["dossiers"] and not summary["problems"]
+    assert summary["steps_recorded"] == summary["steps_expected"] > 150 and summary["repeated_steps"] == 0
+    assert summary["unexpected_dossiers"] == []
+    # the record itself: the day's dossiers (and the bundled example) and nothing else
+    assert record["dossier_count"] == summary["dossiers"] + 1 and record["repeated_steps"] == 0
+    statuses = {step["TrangThai"] for entry in record["dossiers"].values() for step in entry["progress"]}
+    statuses |= {entry["dossier"]["TrangThaiHoSo"] for entry in record["dossiers"].values()}
+    assert statuses == set(range(2, 11))  # 1 is never last: online dossiers are received (2) or refused (3)
+    assert summary["statuses_accepted"] == list(range(1, 11))
+    # valid packets accepted, every wrong one refused with a reason in both languages
+    assert summary["accepted"] == summary["valid"] and summary["refused_with_reasons"] == summary["flawed"] >= 8
+    assert all(r["message_vi"] and r["message_en"] for r in summary["refusals"])
+    assert any("DanhSachLePhi" in r["message_en"] for r in summary["refusals"])
+    # the fault episode happened and was ridden through
+    episode = summary["episode"]
+    assert episode["http_500"] > 0 and episode["http_503"] > 0 and episode["session_refused"] > 0
+    assert episode["logins"] >= 2 and episode["jobs_retried"] > 0
+    # other destinations got their share through the generic test peer
+    assert summary["peers_ok"] and all(summary["peer_destinations"][name] > 0 for name in ("postal", "payment"))
+    # the dead letter and its replay, through the operator's command, audited
+    assert summary["replayed"] is True
+    assert re.search(r"HoSo → dead sau \d+ lần", out) and "the portal refused" in out
+    assert "Sẽ gửi lại / would replay: 1 việc" in out and "đã gửi lại / replayed 1/1" in out
     assert "demo-operator · replay" in out
+    # where to watch, and the logs left behind
+    assert re.search(r"http://127\.0\.0\.1:\d+/_admin/record", out) and "POST /v1/packets" in out
+    for log in ("gateway.log", "simulator.log", "operator.log", "demo.toml"):
+        assert (folder / log).stat().st_size > 0, log
+    assert "Mọi kiểm tra đều đạt / every check passed" in out
+
+
+def test_validate_only_checks_the_examples_and_starts_nothing(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-c", "from gateway.cli import main; main()", "demo", "--validate-only",
+                             "--folder", str(tmp_path / "unused")], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "examples/HoSo.json  ✓ hợp lệ / valid" in result.stdout
+    assert re.search(r"missing-field\.json\s+✗ \d+ lỗi", result.stdout)
+    assert "Bước 1" not in result.stdout and not (tmp_path / "unused").exists()

@@ -1,0 +1,117 @@
+"""Checks, not assumptions: the simulated portal's record against what the one-stop system sent and the
+gateway accepted — per dossier, every progress step in order and nothing twice, the dossier as last
+sent, one update per later HoSo — and every deliberately wrong packet refused with its reasons."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.demo.day import Day, Dossier, Outgoing
+from gateway.demo.play import Answer
+
+ACCEPTED = (200, 202)
+
+
+@dataclass
+class PortalCheck:
+    dossiers: int = 0  # dossiers that should be on the portal
+    matched: int = 0  # … whose record matches exactly
+    steps_expected: int = 0
+    steps_recorded: int = 0
+    repeated: int = 0
+    unexpected: list[str] = field(default_factory=list)  # dossier codes on the portal nobody sent
+    problems: list[str] = field(default_factory=list)  # "dossier: what differs"
+
+    @property
+    def ok(self) -> bool:
+        return (self.matched == self.dossiers and self.steps_recorded == self.steps_expected and not self.repeated
+                and not self.unexpected)
+
+
+def _accepted(packets: list[Outgoing], answers: dict[str, Answer], kind: str) -> list[Outgoing]:
+    return [p for p in packets if p.packet_type == kind and answers.get(p.packet_id, Answer(0, {})).status in ACCEPTED]
+
+
+def _one(dossier: Dossier, answers: dict[str, Answer], entry: dict[str, Any] | None, check: PortalCheck) -> None:
+    dossiers, steps = _accepted(dossier.packets, answers, "HoSo"), _accepted(dossier.packets, answers, "TienDoXuLy")
+    expected_steps = [p.body for p in steps]
+    check.steps_expected += len(expected_steps)
+    if not dossiers:
+        return
+    check.dossiers += 1
+    if entry is None:
+        check.problems.append(f"{dossier.code}: không có trên cổng / not on the portal")
+        return
+    recorded = entry.get("progress", [])
+    check.steps_recorded += len(recorded)
+    check.repeated += sum(1 for step in recorded if step.get("repeat"))
+    got = [{k: v for k, v in step.items() if k not in ("seq", "repeat")} for step in recorded]
+    seqs = [step.get("seq", 0) for step in recorded]
+    if got != expected_steps or seqs != sorted(seqs):
+        where = next((n for n, (a, b) in enumerate(zip(got, expected_steps)) if a != b),
+                     min(len(got), len(expected_steps)))
+        check.problems.append(f"{dossier.code}: bước {where + 1} khác / step {where + 1} differs "
+                              f"({len(got)} nhận / recorded, {len(expected_steps)} gửi / sent)")
+    elif entry.get("dossier") != dossiers[-1].body:
+        check.problems.append(f"{dossier.code}: hồ sơ trên cổng khác bản gửi cuối / the portal's dossier differs "
+                              "from the last one sent")
+    elif entry.get("updates") != len(dossiers) - 1:
+        check.problems.append(f"{dossier.code}: {entry.get('updates')} lần cập nhật, cần / updates, expected "
+                              f"{len(dossiers) - 1}")
+    else:
+        check.matched += 1
+
+
+def portal(day: Day, answers: dict[str, Answer], record: dict[str, Any], also_sent: set[str]) -> PortalCheck:
+    """``also_sent``: dossier codes sent outside the day (the bundled examples), allowed on the portal."""
+    check = PortalCheck()
+    on_portal: dict[str, Any] = record.get("dossiers", {})
+    for dossier in day.dossiers:
+        _one(dossier, answers, on_portal.get(dossier.code), check)
+    for stray in day.strays:
+        if answers.get(stray.packet_id, Answer(0, {})).status in ACCEPTED:
+            check.problems.append(f"{stray.dossier}: gói tin lỗi đã được nhận / a wrong packet was accepted")
+    known = {d.code for d in day.dossiers} | also_sent
+    check.unexpected = sorted(code for code in on_portal if code not in known)
+    return check
+
+
+@dataclass
+class Refusals:
+    flawed: int = 0
+    refused: int = 0  # flawed packets answered 4xx with reasons
+    valid: int = 0
+    accepted: int = 0  # valid packets answered 202/200
+    examples: list[tuple[str, str, str]] = field(default_factory=list)  # (flaw, reason vi, reason en)
+    wrongly: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.refused == self.flawed and self.accepted == self.valid
+
+
+def reasons(answer: Answer) -> tuple[str, str]:
+    errors = answer.body.get("errors") or []
+    first = errors[0] if errors and isinstance(errors[0], dict) else answer.body
+    return str(first.get("message_vi", "")), str(first.get("message_en", ""))
+
+
+def refusals(day: Day, answers: dict[str, Answer]) -> Refusals:
+    result = Refusals()
+    for packet in day.packets:
+        answer = answers.get(packet.packet_id, Answer(0, {}))
+        if packet.flaw:
+            result.flawed += 1
+            vi, en = reasons(answer)
+            if 400 <= answer.status < 500 and (vi or en):
+                result.refused += 1
+                result.examples.append((packet.flaw, vi, en))
+            else:
+                result.wrongly.append(f"{packet.flaw}: HTTP {answer.status}")
+        else:
+            result.valid += 1
+            if answer.status in ACCEPTED:
+                result.accepted += 1
+            else:
+                vi, en = reasons(answer)
+                result.wrongly.append(f"{packet.packet_type} {packet.dossier}: HTTP {answer.status} {en}")
+    return result
