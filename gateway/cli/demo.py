@@ -300,9 +300,9 @@ def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalA
     faults_seen = episode["http_500"] > 0 and episode["http_503"] > 0 and episode["session_refused"] > 0
     mark = {True: "[green]✓[/]", False: "[red]✗[/]"}
     console.print(f"  {mark[on_portal.ok]} Bản ghi của cổng khớp với những gì đã gửi / the portal's record "
-                  f"matches what was sent: {on_portal.matched}/{on_portal.dossiers} hồ sơ đúng từng bước, đúng thứ tự / "
-                  f"dossiers step for step, in order; {on_portal.steps_recorded}/{on_portal.steps_expected} bước / steps; "
-                  f"{on_portal.repeated} bước lặp / repeated")
+                  f"matches what was sent: {on_portal.matched}/{on_portal.dossiers} hồ sơ đúng từng bước, đúng thứ "
+                  f"tự / dossiers step for step, in order; {on_portal.steps_recorded}/{on_portal.steps_expected} "
+                  f"bước / steps; {on_portal.repeated} bước lặp / repeated")
     for problem in on_portal.problems[:5]:
         console.print(f"      {problem}")
     console.print(f"  {mark[refused.accepted == refused.valid]} Gói tin hợp lệ được nhận / valid packets accepted: "
