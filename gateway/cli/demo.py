@@ -245,7 +245,8 @@ def _dead_letter(store: Store, portal: PortalAdmin, day: Day, refused: str, conf
     console.print(f"  Hồ sơ / dossier {job.dossier}: {job.packet_type} → [red]{job.state}[/] sau {job.attempts} lần / "
                   f"after {job.attempts} attempt(s)")
     console.print(f"  Lời cổng / the portal said: “{job.last_error}”")
-    console.print(f"  {held} bước sau được giữ lại, đúng thứ tự / later steps held, in order (on_dead = \"hold\")")
+    console.print(f"  {held} gói tin sau của hồ sơ được giữ lại, đúng thứ tự / the dossier's {held} later packets "
+                  "held, in order (on_dead = \"hold\")")
     portal.faults(refuse={})
     console.print("  Quản trị Cổng DVC quốc gia khai báo đơn vị / the portal's administrators declare the unit; "
                   "vận hành viên gửi lại / an operator replays:")
