@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from gateway.packets.catalogue import FieldSpec, all_records, fields_of
 from gateway.packets.envelope import GoiTin, NoiDung
-from gateway.packets.formats import Format
+from gateway.packets.formats import WIDE_SPACES, Format
 
 NAMESPACE = "urn:congketnoi:qcvn120:v1"
 DSIG_NAMESPACE = "http://www.w3.org/2000/09/xmldsig#"
@@ -48,7 +48,7 @@ def _xsd_simple_type(schema: etree._Element, fmt: Format) -> None:
     restriction = _xs(simple, "restriction", base="xs:string" if fmt.base == "string" else "xs:integer")
     for value in fmt.enum or ():
         _xs(restriction, "enumeration", value=str(value))
-    if fmt.pattern and not fmt.enum:
+    if fmt.pattern:  # with an integer enum too: xs:integer alone would take "+1" (the model does not)
         _xs(restriction, "pattern", value=fmt.pattern)
     for facet, value in (("minLength", fmt.min_length), ("maxLength", fmt.max_length),
                          ("minInclusive", fmt.minimum), ("maxInclusive", fmt.maximum)):
@@ -91,7 +91,10 @@ def build_xsd() -> bytes:
         _xsd_complex_type(schema, record)
     for fmt in _formats():
         _xsd_simple_type(schema, fmt)
-    return etree.tostring(schema, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    xsd = etree.tostring(schema, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    for character in WIDE_SPACES:  # legible as character references
+        xsd = xsd.replace(character.encode(), f"&#x{ord(character):X};".encode())
+    return xsd
 
 
 # --- JSON Schema ---------------------------------------------------------------------
@@ -102,7 +105,7 @@ def _json_format(fmt: Format) -> dict[str, object]:
     if fmt.enum:
         definition["enum"] = list(fmt.enum)
     elif fmt.pattern and fmt.base == "string":
-        definition["pattern"] = f"^(?:{fmt.pattern})$"
+        definition["pattern"] = fmt.anchored_pattern
     for key, value in (("minLength", fmt.min_length), ("maxLength", fmt.max_length),
                        ("minimum", fmt.minimum), ("maximum", fmt.maximum)):
         if value is not None:

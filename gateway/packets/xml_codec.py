@@ -60,7 +60,10 @@ def to_data(element: etree._Element, record: type[BaseModel] = GoiTin,
         if step is None:
             if record is GoiTin and tag.startswith(_DSIG_PREFIX):  # type: ignore[union-attr]
                 continue  # the signature: the signing layer's business
-            data[etree.QName(child).localname] = child.text or ""
+            # Kept under its full name for the model to refuse: in our namespace an unknown element
+            # is named as written, any other ({uri}name, {}name) can never overwrite a field.
+            data[tag[len(_PREFIX):] if tag.startswith(_PREFIX) else  # type: ignore[union-attr]
+                 tag if tag.startswith("{") else f"{{}}{tag}"] = child.text or ""  # type: ignore[union-attr]
             continue
         name, repeated, nested, integer = step
         if repeated:
