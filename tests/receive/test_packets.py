@@ -59,15 +59,17 @@ def test_accepted_packet_is_stored_exactly_then_receipted(gateway) -> None:  # n
 
 
 def test_json_fans_out_one_job_per_route(gateway) -> None:  # noqa: ANN001
-    data = example("BienLaiThanhToan", "json")
+    # A dossier waiting for its fees (status 6 with DanhSachLePhi): the portal and payment rules both match.
+    data = example("HoSo", "json").replace(b'"TrangThaiHoSo": 10', b'"TrangThaiHoSo": 6', 1)
+    assert b'"TrangThaiHoSo": 6' in data and b'"DanhSachLePhi"' in data
     answer = post(gateway, data, JSON)
     assert answer.status_code == 202, answer.text
-    assert answer.json()["NoiNhan"] == ["national_portal", "provincial_portal"]
+    assert answer.json()["NoiNhan"] == ["national_portal", "payment"]
     assert answer.json()["BienNhan"]["NoiDung"]["BienNhan"]["KetQua"] == 1
     store = stored(gateway)
     try:
         jobs = store.find_jobs(JobFilter())
-        assert sorted(j.destination for j in jobs) == ["national_portal", "provincial_portal"]
+        assert sorted(j.destination for j in jobs) == ["national_portal", "payment"]
         assert {j.packet_id for j in jobs} == {packet_id(data)}
     finally:
         store.close()
