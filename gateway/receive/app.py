@@ -4,6 +4,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from gateway.config import Config
+from gateway.packets.stored import packet_bytes
 from gateway.receive import classic, packets
 from gateway.receive.body import Refused, read_packet
 from gateway.validate.pipeline import Validator
@@ -26,7 +27,8 @@ def create_app(config: Config | None = None) -> FastAPI:
             data, encoding = await read_packet(request, config.max_bytes)
         except Refused as exc:
             return _refusal(exc)
-        return JSONResponse(validator.validate(data, encoding).to_dict())
+        # A JWS is validated by its payload, the packet itself; its signature is /v1/packets' business.
+        return JSONResponse(validator.validate(packet_bytes(data, encoding), encoding).to_dict())
 
     packets.install(app, config)
     classic.install(app, config, app.state.intake)  # drop-in for the portal's classic protocol

@@ -288,6 +288,16 @@ def test_jws_is_accepted_and_the_signed_payload_is_what_is_delivered(door: Door,
     assert delivered and all(d["sha256"] == sha(canonical(packet)) for d in delivered)  # exactly the payload signed
 
 
+@pytest.mark.parametrize("form, media", [("compact", JOSE), ("json", JSON)])
+def test_validate_endpoint_reads_a_jws_by_its_payload(door: Door, pki: TestPKI, form: str, media: str) -> None:
+    packet = json.loads(fresh("TienDoXuLy", "json"))
+    packet["NoiDung"]["TienDoXuLy"]["TrangThai"] = 42  # not a national status: the payload's fault is reported
+    jws = sign_jws(packet, pki.signer(), serialization_form=form).encode()
+    report = door.client.post("/v1/validate", content=jws, headers={"content-type": media}).json()
+    assert report["valid"] is False
+    assert [e["path"] for e in report["errors"]] == ["NoiDung/TienDoXuLy/TrangThai"]
+
+
 def test_tampered_jws_is_refused(door: Door, pki: TestPKI) -> None:
     packet = json.loads(fresh("TienDoXuLy", "json"))
     protected, _, signature = sign_jws(packet, pki.signer()).split(".")
