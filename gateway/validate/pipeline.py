@@ -4,13 +4,21 @@ well-formed (hardened parse) → schema (compiled XSD / JSON Schema, then the ty
 model) → semantic rules. A document that cannot be read stops at layer 1; past it,
 each layer reports all it finds, and semantic rules run whenever the model could
 be built.
+
+An XML packet the compiled XSD accepts, in NFC text without character references,
+skips the model: the XSD says all the model would (tests/validation/test_fast_path.py
+holds the two to that), and the semantic rules read the tree itself. The model is
+built when a caller asks for ``Report.packet``.
 """
 
 from typing import Literal
 
+from lxml import etree
+
 from gateway.config import Config
 from gateway.packets import xml_codec
-from gateway.validate import schema, semantic, text, wellformed
+from gateway.packets.envelope import GoiTin
+from gateway.validate import facts, schema, semantic, text, wellformed
 from gateway.validate.report import Report
 from gateway.validate.semantic import StatusHistory
 
@@ -37,6 +45,7 @@ class Validator:
         self.config = config
         self.history = history
         schema.xml_schema(), schema.json_validator()  # compile once, up front
+        self.reading = facts.reading(semantic.reads(config))
 
     def validate(self, data: bytes, encoding: Encoding) -> Report:
         report = Report(encoding)
@@ -46,8 +55,7 @@ class Validator:
             if encoding == "xml":
                 root = wellformed.parse_xml(data)
                 schema_ok = schema.xml_schema().validate(root)
-                content = xml_codec.to_data(root)
-                has_escapes = b"&#" in data
+                has_escapes = b"&" in data and b"&#" in data  # one-byte searches are the fast ones
             else:
                 content = wellformed.parse_json(decoded)
                 schema_ok = schema.json_validator().is_valid(content)
@@ -56,7 +64,15 @@ class Validator:
             report.errors.append(exc.issue)
             return report
 
-        if text.needs_check(decoded, has_escapes):
+        clean = not text.needs_check(data, decoded, has_escapes)
+        if encoding == "xml":
+            if schema_ok and clean:
+                view = facts.of_xml(root, self.reading)
+                report.found_later(lambda: _model(root), view.heading())
+                return self._semantic(report, view)
+            content = xml_codec.to_data(root)
+
+        if not clean:
             content, errors, warnings = text.normalise(content)
             report.errors += errors
             report.warnings += warnings
@@ -76,8 +92,19 @@ class Validator:
         if isinstance(built, list):
             return report
 
-        report.packet = built
-        errors, warnings = semantic.check(built, self.config, self.history)
+        report.found(built)
+        return self._semantic(report, facts.of_model(built))
+
+    def _semantic(self, report: Report, view: facts.PacketView) -> Report:
+        errors, warnings = semantic.check(view, self.config, self.history)
         report.errors += errors
         report.warnings += warnings
         return report
+
+
+def _model(root: etree._Element) -> GoiTin:
+    """The typed packet of a tree the compiled XSD accepted."""
+    built = schema.build(xml_codec.to_data(root))
+    if isinstance(built, list):  # a divergence between the XSD and the model: a bug, never a verdict
+        raise AssertionError(f"the XSD accepted what the model refuses: {[issue.path for issue in built]}")
+    return built

@@ -1,5 +1,6 @@
 """What validation says about a packet: errors and warnings a person can act on."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -33,23 +34,40 @@ class Issue:
         return {key: getattr(self, key) for key in self.__slots__ if getattr(self, key) is not None}
 
 
+Heading = tuple[str, str, str | None]  # MaGoiTin, LoaiGoiTin, MaHoSo
+
+
 @dataclass(slots=True)
 class Report:
     encoding: Literal["xml", "json"]
     errors: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
-    packet: GoiTin | None = None  # set when the packet could be read into the model
+    heading: Heading | None = None  # set when the packet could be read
+    _packet: GoiTin | None = field(default=None, repr=False)
+    _build: Callable[[], GoiTin] | None = field(default=None, repr=False)
 
     @property
     def valid(self) -> bool:
         return not self.errors
+
+    @property
+    def packet(self) -> GoiTin | None:
+        """The typed packet, when it could be read: built on first use if validation did not need it."""
+        if self._packet is None and self._build is not None:
+            self._packet, self._build = self._build(), None
+        return self._packet
+
+    def found(self, packet: GoiTin) -> None:
+        self._packet, self.heading = packet, (packet.MaGoiTin, packet.LoaiGoiTin, packet.dossier_code)
+
+    def found_later(self, build: Callable[[], GoiTin], heading: Heading) -> None:
+        self._build, self.heading = build, heading
 
     def to_dict(self) -> dict[str, Any]:
         result: dict[str, Any] = {"valid": self.valid, "encoding": self.encoding,
                                   "errors": [issue.to_dict() for issue in self.errors]}
         if self.warnings:
             result["warnings"] = [issue.to_dict() for issue in self.warnings]
-        if self.packet is not None:
-            result["packet"] = {"MaGoiTin": self.packet.MaGoiTin, "LoaiGoiTin": self.packet.LoaiGoiTin,
-                                "MaHoSo": self.packet.dossier_code}
+        if self.heading is not None:
+            result["packet"] = dict(zip(("MaGoiTin", "LoaiGoiTin", "MaHoSo"), self.heading, strict=True))
         return result

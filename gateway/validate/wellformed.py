@@ -107,7 +107,7 @@ def parse_xml(data: bytes) -> etree._Element:
     if declared and declared.group(1).decode().lower().replace("_", "-") not in ("utf-8", "utf8"):
         raise _fail("xml.encoding", declared=declared.group(1).decode())
     # A DTD is never needed and is the door to XXE and entity bombs: refuse it before parsing.
-    if _DTD.search(data):
+    if b"!" in data and _DTD.search(data):  # a one-byte search first: far faster than the regex
         raise _fail("xml.doctype")
     try:
         root = etree.fromstring(data, _parser())
