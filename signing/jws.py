@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from gateway.validate import wellformed
 from signing.messages import bilingual
-from signing.report import Reason, SignatureReport, VerificationReport, Verdict
+from signing.report import Reason, Rejected, SignatureReport, VerificationReport, Verdict, fail
 from signing.signer import Signer
 from signing.trust import (MAX_CERTIFICATES, ZONE, TrustPolicy, certificate_from_der, describe_name,
                            parse_packet_time, time_note, validate_chain)
@@ -42,15 +42,6 @@ _EXTERNAL_KEYS = ("jku", "x5u", "jwk")
 _B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
 
 
-class _Rejected(Exception):
-    def __init__(self, verdict: Verdict, reason: Reason, detail: str) -> None:
-        super().__init__(detail)
-        self.verdict, self.reason, self.detail = verdict, reason, detail
-
-
-def _fail(reason: Reason, detail: str) -> _Rejected:
-    return _Rejected(Verdict.FAILED, reason, detail)
-
 
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
@@ -58,11 +49,11 @@ def b64url(data: bytes) -> str:
 
 def _unb64url(text: str, what: str) -> bytes:
     if not isinstance(text, str) or not _B64URL.match(text):
-        raise _fail(Reason.FORMAT_FAILURE, f"{what} is not base64url")
+        raise fail(Reason.FORMAT_FAILURE, f"{what} is not base64url")
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
-        raise _fail(Reason.FORMAT_FAILURE, f"{what} is not base64url") from None
+        raise fail(Reason.FORMAT_FAILURE, f"{what} is not base64url") from None
 
 
 def canonical(packet: dict[str, Any]) -> bytes:
@@ -100,17 +91,17 @@ def _signatures(text: str) -> tuple[str, list[dict[str, Any]]]:
         document = wellformed.parse_json(stripped)
         if "payload" not in document:
             if "signature" in document or "signatures" in document:
-                raise _fail(Reason.FORMAT_FAILURE, "a JSON JWS needs a \"payload\"")
-            raise _fail(Reason.NO_SIGNATURE, "a JSON document without a JWS (no payload and signature)")
+                raise fail(Reason.FORMAT_FAILURE, "a JSON JWS needs a \"payload\"")
+            raise fail(Reason.NO_SIGNATURE, "a JSON document without a JWS (no payload and signature)")
         if "signatures" in document:
             entries = document["signatures"]
             if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
-                raise _fail(Reason.FORMAT_FAILURE, "\"signatures\" must be a non-empty list of objects")
+                raise fail(Reason.FORMAT_FAILURE, "\"signatures\" must be a non-empty list of objects")
             return document["payload"], entries
         return document["payload"], [{k: document[k] for k in ("protected", "header", "signature") if k in document}]
     parts = stripped.split(".")
     if len(parts) != 3:
-        raise _fail(Reason.FORMAT_FAILURE, f"a compact JWS has 3 parts, found {len(parts)}")
+        raise fail(Reason.FORMAT_FAILURE, f"a compact JWS has 3 parts, found {len(parts)}")
     return parts[1], [{"protected": parts[0], "signature": parts[2]}]
 
 
@@ -118,48 +109,48 @@ def _json_object(data: bytes, what: str) -> dict[str, Any]:
     try:
         return wellformed.parse_json(wellformed.decode_utf8(data))
     except wellformed.Unreadable as exc:
-        raise _fail(Reason.FORMAT_FAILURE, f"{what}: {exc.issue.message_en}") from None
+        raise fail(Reason.FORMAT_FAILURE, f"{what}: {exc.issue.message_en}") from None
 
 
 def _header(entry: dict[str, Any], policy: TrustPolicy) -> tuple[str, dict[str, Any]]:
     protected_b64 = entry.get("protected")
     if not protected_b64:
-        raise _fail(Reason.FORMAT_FAILURE, "no protected header: alg and x5c must be signed")
+        raise fail(Reason.FORMAT_FAILURE, "no protected header: alg and x5c must be signed")
     header = _json_object(_unb64url(protected_b64, "protected header"), "protected header")
     unprotected = entry.get("header") or {}
     if not isinstance(unprotected, dict):
-        raise _fail(Reason.FORMAT_FAILURE, "the unprotected header must be an object")
+        raise fail(Reason.FORMAT_FAILURE, "the unprotected header must be an object")
     if set(unprotected) & ({"alg", "x5c", "crit", "b64"} | set(_EXTERNAL_KEYS)):
-        raise _fail(Reason.POLICY_FAILURE, "alg, x5c, crit, b64 and key references may only be in the protected header")
+        raise fail(Reason.POLICY_FAILURE, "alg, x5c, crit, b64 and key references may only be in the protected header")
     if set(header) & set(_EXTERNAL_KEYS):
-        raise _fail(Reason.POLICY_FAILURE, "keys by URL (jku, x5u) or bare (jwk) are refused: x5c certificates only")
+        raise fail(Reason.POLICY_FAILURE, "keys by URL (jku, x5u) or bare (jwk) are refused: x5c certificates only")
     if "crit" in header:
         unknown = [name for name in header["crit"] if name not in _KNOWN] if isinstance(header["crit"], list) else ["?"]
-        raise _fail(Reason.FORMAT_FAILURE, f"critical header parameters not understood: {unknown}")
+        raise fail(Reason.FORMAT_FAILURE, f"critical header parameters not understood: {unknown}")
     if "b64" in header:
-        raise _fail(Reason.FORMAT_FAILURE, "unencoded payloads (b64) are refused")
+        raise fail(Reason.FORMAT_FAILURE, "unencoded payloads (b64) are refused")
     alg = header.get("alg")
     if alg not in ALGORITHMS:
-        raise _fail(Reason.CRYPTO_CONSTRAINTS_FAILURE,
+        raise fail(Reason.CRYPTO_CONSTRAINTS_FAILURE,
                     f"alg {alg!r} is not accepted (accepted: {', '.join(ALGORITHMS)})")
     if not policy.algorithms.digest_ok(f"sha{alg[2:]}"):
-        raise _fail(Reason.CRYPTO_CONSTRAINTS_FAILURE, f"alg {alg}: sha{alg[2:]} is not allowed by the policy")
+        raise fail(Reason.CRYPTO_CONSTRAINTS_FAILURE, f"alg {alg}: sha{alg[2:]} is not allowed by the policy")
     return protected_b64, header
 
 
 def _certificates(header: dict[str, Any]) -> list[asn1_x509.Certificate]:
     chain = header.get("x5c")
     if not isinstance(chain, list) or not chain:
-        raise _fail(Reason.FORMAT_FAILURE, "no x5c certificate chain in the protected header")
+        raise fail(Reason.FORMAT_FAILURE, "no x5c certificate chain in the protected header")
     if len(chain) > MAX_CERTIFICATES:
-        raise _fail(Reason.FORMAT_FAILURE, f"{len(chain)} certificates in x5c (at most {MAX_CERTIFICATES})")
+        raise fail(Reason.FORMAT_FAILURE, f"{len(chain)} certificates in x5c (at most {MAX_CERTIFICATES})")
     try:
         certificates = [certificate_from_der(base64.b64decode(item, validate=True)) for item in chain]
     except (ValueError, TypeError, binascii.Error) as exc:
-        raise _fail(Reason.FORMAT_FAILURE, f"an x5c certificate cannot be read: {exc}") from None
+        raise fail(Reason.FORMAT_FAILURE, f"an x5c certificate cannot be read: {exc}") from None
     thumbprint = header.get("x5t#S256")
     if thumbprint is not None and thumbprint != b64url(certificates[0].sha256):
-        raise _fail(Reason.FORMAT_FAILURE, "x5t#S256 is not the thumbprint of the first x5c certificate")
+        raise fail(Reason.FORMAT_FAILURE, "x5t#S256 is not the thumbprint of the first x5c certificate")
     return certificates
 
 
@@ -170,25 +161,25 @@ def _verify_signature(alg: str, cert: asn1_x509.Certificate, signing_input: byte
     try:
         if alg.startswith(("RS", "PS")):
             if not isinstance(key, rsa.RSAPublicKey):
-                raise _fail(Reason.SIG_CRYPTO_FAILURE, f"{alg} needs an RSA certificate")
+                raise fail(Reason.SIG_CRYPTO_FAILURE, f"{alg} needs an RSA certificate")
             if key.key_size < policy.algorithms.min_rsa_bits:
-                raise _fail(Reason.CRYPTO_CONSTRAINTS_FAILURE,
+                raise fail(Reason.CRYPTO_CONSTRAINTS_FAILURE,
                             f"RSA key of {key.key_size} bits (at least {policy.algorithms.min_rsa_bits} required)")
             pad = padding.PKCS1v15() if alg.startswith("RS") else padding.PSS(
                 mgf=padding.MGF1(hash_algorithm), salt_length=hash_algorithm.digest_size)
             key.verify(signature, signing_input, pad, hash_algorithm)
         else:
             if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != _CURVE_OF[alg]:
-                raise _fail(Reason.SIG_CRYPTO_FAILURE, f"{alg} needs a {_CURVE_OF[alg]} certificate")
+                raise fail(Reason.SIG_CRYPTO_FAILURE, f"{alg} needs a {_CURVE_OF[alg]} certificate")
             if key.curve.name not in policy.algorithms.curves:
-                raise _fail(Reason.CRYPTO_CONSTRAINTS_FAILURE, f"curve {key.curve.name} is not allowed")
+                raise fail(Reason.CRYPTO_CONSTRAINTS_FAILURE, f"curve {key.curve.name} is not allowed")
             size = (key.curve.key_size + 7) // 8
             if len(signature) != 2 * size:
-                raise _fail(Reason.SIG_CRYPTO_FAILURE, f"an {alg} signature is {2 * size} bytes")
+                raise fail(Reason.SIG_CRYPTO_FAILURE, f"an {alg} signature is {2 * size} bytes")
             der = encode_dss_signature(int.from_bytes(signature[:size], "big"), int.from_bytes(signature[size:], "big"))
             key.verify(der, signing_input, ec.ECDSA(hash_algorithm))
     except InvalidSignature:
-        raise _fail(Reason.SIG_CRYPTO_FAILURE, "the signature does not verify with the x5c certificate's key") from None
+        raise fail(Reason.SIG_CRYPTO_FAILURE, "the signature does not verify with the x5c certificate's key") from None
 
 
 def _claimed_time(packet: dict[str, Any]) -> datetime | None:
@@ -208,14 +199,14 @@ def verify_jws(data: bytes | str, policy: TrustPolicy, *, at: datetime | None = 
         payload = _unb64url(payload_b64, "payload")
         packet = _json_object(payload, "payload")
         if canonical(packet) != payload:
-            raise _fail(Reason.FORMAT_FAILURE, "the payload is not the RFC 8785 canonical JSON of the packet")
+            raise fail(Reason.FORMAT_FAILURE, "the payload is not the RFC 8785 canonical JSON of the packet")
         if len(entries) > policy.max_signatures:
-            raise _fail(Reason.POLICY_FAILURE, f"{len(entries)} signatures; at most {policy.max_signatures} accepted")
+            raise fail(Reason.POLICY_FAILURE, f"{len(entries)} signatures; at most {policy.max_signatures} accepted")
     except wellformed.Unreadable as exc:
         report.signatures.append(SignatureReport(Verdict.FAILED, Reason.FORMAT_FAILURE,
                                                  f"{exc.issue.message_vi} — {exc.issue.message_en}"))
         return report, None
-    except _Rejected as rejected:
+    except Rejected as rejected:
         report.signatures.append(SignatureReport(rejected.verdict, rejected.reason,
                                                  bilingual(rejected.reason, rejected.detail)))
         return report, None
@@ -235,7 +226,7 @@ def verify_jws(data: bytes | str, policy: TrustPolicy, *, at: datetime | None = 
             signature_report.issuer = describe_name(signer.issuer)
             signature = _unb64url(entry.get("signature", ""), "signature")
             _verify_signature(alg, signer, f"{protected_b64}.{payload_b64}".encode("ascii"), signature, policy)
-        except _Rejected as rejected:
+        except Rejected as rejected:
             signature_report.verdict, signature_report.reason = rejected.verdict, rejected.reason
             signature_report.detail, intact = bilingual(rejected.reason, rejected.detail), False
             continue
@@ -260,7 +251,7 @@ def payload_of(data: bytes) -> bytes | None:
     try:
         payload_b64, _ = _signatures(wellformed.decode_utf8(data))
         return _unb64url(payload_b64, "payload")
-    except (_Rejected, wellformed.Unreadable):
+    except (Rejected, wellformed.Unreadable):
         return None
 
 

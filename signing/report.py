@@ -76,3 +76,15 @@ class VerificationReport:
     def to_dict(self) -> dict[str, Any]:
         return {"verdict": self.verdict.value, "format": self.format,
                 "signatures": [signature.to_dict() for signature in self.signatures]}
+
+
+class Rejected(Exception):
+    """A signature refused before or during verification, with its report fields."""
+
+    def __init__(self, verdict: Verdict, reason: Reason, detail: str) -> None:
+        super().__init__(detail)
+        self.verdict, self.reason, self.detail = verdict, reason, detail
+
+
+def fail(reason: Reason, detail: str) -> Rejected:
+    return Rejected(Verdict.FAILED, reason, detail)

@@ -28,7 +28,7 @@ from lxml import etree
 from gateway.packets.schema_gen import NAMESPACE
 from gateway.validate import wellformed
 from signing.messages import bilingual
-from signing.report import Reason, SignatureReport, VerificationReport, Verdict
+from signing.report import Reason, Rejected, SignatureReport, VerificationReport, Verdict, fail
 from signing.trust import (MAX_CERTIFICATES, ZONE, TrustPolicy, certificate_from_der, describe_name,
                            parse_packet_time, time_note, validate_chain)
 
@@ -100,17 +100,6 @@ _SIGNATURE_TRANSFORMS = {
 _NCNAME = re.compile(r"^[A-Za-z_][\w.\-]*$")
 
 
-class _Rejected(Exception):
-    """A signature refused before or during verification, with its report fields."""
-
-    def __init__(self, verdict: Verdict, reason: Reason, detail: str) -> None:
-        super().__init__(detail)
-        self.verdict, self.reason, self.detail = verdict, reason, detail
-
-
-def _fail(reason: Reason, detail: str) -> _Rejected:
-    return _Rejected(Verdict.FAILED, reason, detail)
-
 
 def _refusal(reason: Reason, detail: str) -> SignatureReport:
     return SignatureReport(Verdict.FAILED, reason, bilingual(reason, detail))
@@ -154,7 +143,7 @@ class _Plan:
 def _one(parent: etree._Element, tag: str, what: str) -> etree._Element:
     found = parent.findall(_DS + tag)
     if len(found) != 1:
-        raise _fail(Reason.FORMAT_FAILURE, f"{what}: expected one ds:{tag}, found {len(found)}")
+        raise fail(Reason.FORMAT_FAILURE, f"{what}: expected one ds:{tag}, found {len(found)}")
     return found[0]
 
 
@@ -166,30 +155,30 @@ def _elements_with_id(root: etree._Element, value: str) -> list[tuple[etree._Ele
 def _target(root: etree._Element, uri: str | None) -> tuple[etree._Element, str, tuple[str, str] | None]:
     """The element a Reference URI designates, if it is one the gateway accepts."""
     if uri is None:
-        raise _fail(Reason.POLICY_FAILURE, "a Reference without URI (detached data) is not accepted")
+        raise fail(Reason.POLICY_FAILURE, "a Reference without URI (detached data) is not accepted")
     if uri == "":
         return root, f"whole document <{etree.QName(root).localname}> (URI=\"\")", None
     if not uri.startswith("#") or not _NCNAME.match(uri[1:]):
-        raise _fail(Reason.POLICY_FAILURE, f"reference URI {uri!r} is external or an XPointer: only \"\" or "
+        raise fail(Reason.POLICY_FAILURE, f"reference URI {uri!r} is external or an XPointer: only \"\" or "
                                            "\"#Id\" of the document or its body is accepted")
     matches = _elements_with_id(root, uri[1:])
     if len(matches) != 1:
-        raise _fail(Reason.FORMAT_FAILURE, f"reference {uri}: {len(matches)} elements carry this Id "
+        raise fail(Reason.FORMAT_FAILURE, f"reference {uri}: {len(matches)} elements carry this Id "
                                            "(duplicate or missing Ids are a wrapping attack)")
     element, attribute = matches[0]
     if element is root:
         return root, f"whole document <{etree.QName(root).localname}> ({uri})", (attribute, uri[1:])
     if root.tag == GOITIN and element.tag == NOIDUNG and element.getparent() is root:
         return element, f"NoiDung ({uri})", (attribute, uri[1:])
-    raise _fail(Reason.POLICY_FAILURE, f"reference {uri} designates <{etree.QName(element).localname}>, which is "
+    raise fail(Reason.POLICY_FAILURE, f"reference {uri} designates <{etree.QName(element).localname}>, which is "
                                        "neither the document root nor the packet body at /GoiTin/NoiDung")
 
 
 def _check_digest(policy: TrustPolicy, name: str | None, uri: str | None, what: str) -> str:
     if name is None:
-        raise _fail(Reason.CRYPTO_CONSTRAINTS_FAILURE, f"{what}: unknown algorithm {uri}")
+        raise fail(Reason.CRYPTO_CONSTRAINTS_FAILURE, f"{what}: unknown algorithm {uri}")
     if not policy.algorithms.digest_ok(name):
-        raise _fail(Reason.CRYPTO_CONSTRAINTS_FAILURE, f"{what}: {name} is not allowed "
+        raise fail(Reason.CRYPTO_CONSTRAINTS_FAILURE, f"{what}: {name} is not allowed "
                                                        f"(allowed: {', '.join(sorted(policy.algorithms.digests))})")
     return name
 
@@ -199,30 +188,30 @@ def _plan(root: etree._Element, signature: etree._Element, policy: TrustPolicy) 
     _one(signature, "SignatureValue", "Signature")
     c14n_uri = _one(signed_info, "CanonicalizationMethod", "SignedInfo").get("Algorithm")
     if c14n_uri not in C14N:
-        raise _fail(Reason.POLICY_FAILURE, f"canonicalisation {c14n_uri} is not accepted")
+        raise fail(Reason.POLICY_FAILURE, f"canonicalisation {c14n_uri} is not accepted")
     method_uri = _one(signed_info, "SignatureMethod", "SignedInfo").get("Algorithm") or ""
     if method_uri.startswith(_HMAC_PREFIXES):
-        raise _fail(Reason.CRYPTO_CONSTRAINTS_FAILURE,
+        raise fail(Reason.CRYPTO_CONSTRAINTS_FAILURE,
                     "HMAC signatures are refused: a shared key proves nothing about the signer")
     kind, method_digest = SIGNATURE_METHODS.get(method_uri, (None, None))
     if kind not in ("rsa", "ec"):
-        raise _fail(Reason.CRYPTO_CONSTRAINTS_FAILURE, f"signature method {method_uri} is not accepted")
+        raise fail(Reason.CRYPTO_CONSTRAINTS_FAILURE, f"signature method {method_uri} is not accepted")
     _check_digest(policy, method_digest, method_uri, "signature method")
 
     references = signed_info.findall(_DS + "Reference")
     if len(references) != 1:
-        raise _fail(Reason.POLICY_FAILURE, f"{len(references)} references: exactly one, to the document "
+        raise fail(Reason.POLICY_FAILURE, f"{len(references)} references: exactly one, to the document "
                                            "or its body, is accepted")
     reference = references[0]
     covered, label, reference_id = _target(root, reference.get("URI"))
     transforms = [t.get("Algorithm") for t in reference.iterfind(f"{_DS}Transforms/{_DS}Transform")]
     if any(t not in C14N and t != ENVELOPED for t in transforms) or transforms.count(ENVELOPED) > 1 \
             or sum(t in C14N for t in transforms) > 1 or (ENVELOPED in transforms and transforms[0] != ENVELOPED):
-        raise _fail(Reason.POLICY_FAILURE, f"transforms {transforms} are not accepted: only enveloped-signature "
+        raise fail(Reason.POLICY_FAILURE, f"transforms {transforms} are not accepted: only enveloped-signature "
                                            "then one canonicalisation")
     for child in reference.iterfind(f"{_DS}Transforms/{_DS}Transform/*"):
         if child.tag != "{http://www.w3.org/2001/10/xml-exc-c14n#}InclusiveNamespaces":
-            raise _fail(Reason.POLICY_FAILURE, f"transform parameter <{etree.QName(child).localname}> is not accepted")
+            raise fail(Reason.POLICY_FAILURE, f"transform parameter <{etree.QName(child).localname}> is not accepted")
     digest_method = _one(reference, "DigestMethod", "Reference").get("Algorithm")
     digest = _check_digest(policy, DIGESTS.get(digest_method or ""), digest_method, "digest")
     _one(reference, "DigestValue", "Reference")
@@ -239,14 +228,14 @@ def _certificates(signature: etree._Element) -> list[asn1_x509.Certificate]:
         return []
     nodes = list(key_info.iterfind(f"{_DS}X509Data/{_DS}X509Certificate"))
     if len(nodes) > MAX_CERTIFICATES:
-        raise _fail(Reason.FORMAT_FAILURE, f"{len(nodes)} certificates in KeyInfo (at most {MAX_CERTIFICATES})")
+        raise fail(Reason.FORMAT_FAILURE, f"{len(nodes)} certificates in KeyInfo (at most {MAX_CERTIFICATES})")
     certificates = []
     for node in nodes:
         try:
             certificates.append(certificate_from_der(base64.b64decode("".join((node.text or "").split()),
                                                                       validate=True)))
         except (ValueError, binascii.Error, TypeError) as exc:
-            raise _fail(Reason.FORMAT_FAILURE, f"an X509Certificate in KeyInfo cannot be read: {exc}") from None
+            raise fail(Reason.FORMAT_FAILURE, f"an X509Certificate in KeyInfo cannot be read: {exc}") from None
     return certificates
 
 
@@ -255,7 +244,7 @@ def _signer_certificate(plan: _Plan, policy: TrustPolicy) -> asn1_x509.Certifica
     if not certs:
         if len(policy.pinned) == 1:
             return policy.pinned[0]
-        raise _fail(Reason.FORMAT_FAILURE, "KeyInfo carries no X509Certificate (key names, key values and "
+        raise fail(Reason.FORMAT_FAILURE, "KeyInfo carries no X509Certificate (key names, key values and "
                                            "retrieval methods are not accepted instead of a certificate)")
     # The leaf: the certificate that issued none of the others (a lone self-signed one is its own).
     issuers = {c.issuer.sha256 for c in certs if c.issuer.sha256 != c.subject.sha256}
@@ -263,7 +252,7 @@ def _signer_certificate(plan: _Plan, policy: TrustPolicy) -> asn1_x509.Certifica
     signer = leaves[0]
     for key_value in plan.signature.iterfind(f"{_DS}KeyInfo/{_DS}KeyValue"):
         if not _key_value_matches(key_value, signer):
-            raise _fail(Reason.SIG_CRYPTO_FAILURE, "KeyInfo/KeyValue is not the certificate's key")
+            raise fail(Reason.SIG_CRYPTO_FAILURE, "KeyInfo/KeyValue is not the certificate's key")
     return signer
 
 
@@ -293,16 +282,16 @@ def _check_key(plan: _Plan, cert: asn1_x509.Certificate, policy: TrustPolicy) ->
     public: asn1_keys.PublicKeyInfo = cert.public_key
     if plan.key_kind == "rsa":
         if public.algorithm not in ("rsa", "rsassa_pss"):
-            raise _fail(Reason.SIG_CRYPTO_FAILURE, f"an RSA signature with a {public.algorithm} certificate")
+            raise fail(Reason.SIG_CRYPTO_FAILURE, f"an RSA signature with a {public.algorithm} certificate")
         if public.bit_size < policy.algorithms.min_rsa_bits:
-            raise _fail(Reason.CRYPTO_CONSTRAINTS_FAILURE,
+            raise fail(Reason.CRYPTO_CONSTRAINTS_FAILURE,
                         f"RSA key of {public.bit_size} bits (at least {policy.algorithms.min_rsa_bits} required)")
     else:
         if public.algorithm != "ec":
-            raise _fail(Reason.SIG_CRYPTO_FAILURE, f"an ECDSA signature with a {public.algorithm} certificate")
+            raise fail(Reason.SIG_CRYPTO_FAILURE, f"an ECDSA signature with a {public.algorithm} certificate")
         curve = public.curve[1]
         if curve not in policy.algorithms.curves:
-            raise _fail(Reason.CRYPTO_CONSTRAINTS_FAILURE, f"curve {curve} is not allowed")
+            raise fail(Reason.CRYPTO_CONSTRAINTS_FAILURE, f"curve {curve} is not allowed")
 
 
 # --- cryptography --------------------------------------------------------------------------
@@ -336,7 +325,7 @@ def _verify_crypto(plan: _Plan, cert: asn1_x509.Certificate, digests: frozenset[
     try:
         context.verify(plan.signature)
     except xmlsec.Error:
-        raise _fail(*_diagnose(plan, key, digests)) from None
+        raise fail(*_diagnose(plan, key, digests)) from None
 
 
 def _diagnose(plan: _Plan, key: xmlsec.Key, digests: frozenset[str]) -> tuple[Reason, str]:
@@ -372,7 +361,7 @@ def _verify_one(root: etree._Element, signature: etree._Element, policy: TrustPo
         _, report.signer, report.issuer = _signer_details(cert)
         _check_key(plan, cert, policy)
         _verify_crypto(plan, cert, policy.algorithms.digests)
-    except _Rejected as rejected:
+    except Rejected as rejected:
         report.verdict, report.reason = rejected.verdict, rejected.reason
         report.detail = bilingual(rejected.reason, rejected.detail)
         return report, None

@@ -6,8 +6,7 @@ the same MaGoiTin with the same bytes then gets the original receipt back (200).
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 import hashlib
 import logging
@@ -25,6 +24,7 @@ from gateway.receipt import ReceiptSigner, build_receipt, receipt_signer
 from gateway.receive.auth import Client, Clients, Denied
 from gateway.receive.body import Refused, read_packet
 from gateway.receive.committer import GroupCommitter
+from gateway.receive.lifespan import close_on_shutdown
 from gateway.route import Router, Unrouted
 from gateway.store.api import NewPacket, Store, open_store
 from gateway.validate.pipeline import Encoding, Validator
@@ -187,15 +187,5 @@ def install(app: FastAPI, config: Config, **options: Any) -> PacketIntake:
     app.state.intake = intake
     app.add_api_route("/v1/packets", intake.handle, methods=["POST"], status_code=202,
                       summary="Submit a packet for delivery — gửi gói tin để chuyển tiếp")
-    previous = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app_: FastAPI) -> AsyncIterator[Any]:
-        try:
-            async with previous(app_) as state:
-                yield state
-        finally:
-            await run_in_threadpool(intake.close)
-
-    app.router.lifespan_context = lifespan
+    close_on_shutdown(app, intake.close)
     return intake

@@ -2,8 +2,7 @@
 the portal's order: dstcode, session, madonvi, service. Every answer is HTTP 200 in the portal's
 format, as existing clients expect."""
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 import hashlib
 import hmac
 from typing import Any
@@ -18,6 +17,7 @@ from gateway.receive.classic.lookups import Lookups
 from gateway.receive.classic.sessions import Sessions, secret_from
 from gateway.receive.classic.settings import InboundSettings
 from gateway.receive.classic.sync import ClassicSync
+from gateway.receive.lifespan import close_on_shutdown
 from gateway.receive.packets import PacketIntake
 from gateway.validate import wellformed
 
@@ -123,15 +123,5 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
     app.add_api_route(settings.integration_endpoint, integration, methods=["POST"], summary=summary)
     app.add_api_route(settings.share_endpoint, share, methods=["POST"], summary=f"{summary} (share)")
 
-    previous = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app_: FastAPI) -> AsyncIterator[Any]:
-        try:
-            async with previous(app_) as state:
-                yield state
-        finally:
-            await run_in_threadpool(relays.close)
-
-    app.router.lifespan_context = lifespan
+    close_on_shutdown(app, relays.close)
     return settings
