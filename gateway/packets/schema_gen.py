@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from gateway.packets.catalogue import FieldSpec, all_records, fields_of
 from gateway.packets.envelope import GoiTin, NoiDung
-from gateway.packets.formats import WIDE_SPACES, Format
+from gateway.packets.formats import Format
 
 NAMESPACE = "urn:congketnoi:qcvn120:v1"
 DSIG_NAMESPACE = "http://www.w3.org/2000/09/xmldsig#"
@@ -91,10 +91,7 @@ def build_xsd() -> bytes:
         _xsd_complex_type(schema, record)
     for fmt in _formats():
         _xsd_simple_type(schema, fmt)
-    xsd = etree.tostring(schema, xml_declaration=True, encoding="UTF-8", pretty_print=True)
-    for character in WIDE_SPACES:  # legible as character references
-        xsd = xsd.replace(character.encode(), f"&#x{ord(character):X};".encode())
-    return xsd
+    return etree.tostring(schema, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
 # --- JSON Schema ---------------------------------------------------------------------

@@ -383,14 +383,20 @@ def _with_code(code: str) -> tuple[bytes, bytes]:
     return xml, _json_replacing(b'"G15-DL01"', json.dumps(code, ensure_ascii=False).encode())
 
 
-@pytest.mark.parametrize("space", [" ", "\t", "\u0085", "\u00a0", "\u1680", "\u2005", "\u2028", "\u202f", "\u3000",
-                                   "\ufeff"])
-def test_a_code_with_a_space_of_any_dialect_is_refused_in_both_encodings(validator: Validator, space: str) -> None:
-    # XSD, ECMAScript and Rust regex each read \s differently; the code pattern spells its spaces out.
-    by_xml, by_json = (validator.validate(data, encoding) for data, encoding in zip(_with_code(f"G15{space}DL01"),
-                                                                                   ("xml", "json"), strict=True))
-    for report in (by_xml, by_json):
+@pytest.mark.parametrize("space", [" ", "\t", "\n"])
+def test_a_code_with_a_space_is_refused_in_both_encodings(validator: Validator, space: str) -> None:
+    for data, encoding in zip(_with_code(f"G15{space}DL01"), ("xml", "json"), strict=True):
+        report = validator.validate(data, encoding)  # type: ignore[arg-type]
         assert [(e.path, e.rule) for e in report.errors] == [("NoiDung/HoSo/MaLinhVuc", "schema.format")]
+
+
+@pytest.mark.parametrize("character", ["\ufeff", "\u00a0", "\u0085", "\u2005", "\u3000"])
+def test_a_code_with_a_space_only_some_regex_dialects_call_so_is_taken_in_both_encodings(
+        validator: Validator, character: str) -> None:
+    # \s in [^\s] meant one set in XSD, another in ECMAScript (U+FEFF), a third in Rust (U+0085):
+    # the pattern now names XSD's four, and the three read it alike.
+    for data, encoding in zip(_with_code(f"G15{character}DL01"), ("xml", "json"), strict=True):
+        assert validator.validate(data, encoding).valid, (encoding, hex(ord(character)))  # type: ignore[arg-type]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
