@@ -23,6 +23,16 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _is_ready(table: sa.FromClause) -> sa.ColumnElement[bool]:
+    """Pending or leased, written as ix_jobs_ready's condition (SQLite matches partial indexes by text)."""
+    return table.c.state.in_([sa.literal_column("'pending'"), sa.literal_column("'leased'")])
+
+
+def _is_open(table: sa.FromClause) -> sa.ColumnElement[bool]:
+    """Not delivered, written as ix_jobs_open_key's condition."""
+    return table.c.state != sa.literal_column("'delivered'")
+
+
 def job_id_for(packet_id: str, destination: str) -> str:
     return f"{packet_id}/{destination}"
 
@@ -138,12 +148,17 @@ class SqlStore:
         head, earlier = jobs.alias("head"), jobs.alias("earlier")
         available = sa.or_(head.c.state == JobState.PENDING.value,
                            sa.and_(head.c.state == JobState.LEASED.value, head.c.lease_expires_at <= now))
-        blocked = sa.select(earlier.c.seq).where(
-            earlier.c.destination == head.c.destination, earlier.c.ordering_key == head.c.ordering_key,
-            earlier.c.seq < head.c.seq, earlier.c.state.in_(blocking)).exists()
+        # The walk in seq order reads ix_jobs_ready; for each row, "is it its key's first blocking job?"
+        # is one probe of ix_jobs_open_key. Both hold undelivered rows only, so the history is never
+        # scanned. A scalar subquery, not NOT EXISTS: the planner cannot turn it into a join that
+        # rescans the destination's open jobs per row when its statistics are stale (fresh tables).
+        first_blocking = (sa.select(earlier.c.seq).where(
+            earlier.c.destination == destination, earlier.c.ordering_key == head.c.ordering_key,
+            _is_open(earlier), earlier.c.state.in_(blocking))
+            .order_by(earlier.c.seq).limit(1).scalar_subquery())
         heads = (sa.select(head.c.seq, head.c.ordering_key)
-                 .where(head.c.destination == destination, available,
-                        head.c.next_attempt_at <= now, ~blocked)
+                 .where(head.c.destination == destination, _is_ready(head), available,
+                        head.c.next_attempt_at <= now, head.c.seq == first_blocking)
                  .order_by(head.c.seq).limit(limit))
         if not self._sqlite:
             heads = heads.with_for_update(skip_locked=True, of=head)
@@ -175,7 +190,7 @@ class SqlStore:
         rows = connection.execute(
             sa.select(jobs.c.seq, jobs.c.state, jobs.c.next_attempt_at, jobs.c.lease_expires_at)
             .where(jobs.c.destination == destination, jobs.c.ordering_key == key, jobs.c.seq > after,
-                   jobs.c.state != JobState.DELIVERED.value)
+                   _is_open(jobs))
             .order_by(jobs.c.seq).limit(room * 4 + 4))
         taken: list[int] = []
         for row in rows:
