@@ -59,16 +59,16 @@ class ModelView:
         return (ModelView(value),)
 
 
-_TEXT, _INTEGER, _RECORD = range(3)
-_Plan = dict[str, tuple[str, int]]  # a record's element tag → (field name, _TEXT | _INTEGER | _RECORD)
+# A record's element tag → (field name, what it holds: str, int, or the nested record's type).
+_Plan = dict[str, tuple[str, type]]
 Reading = Mapping[type[BaseModel], _Plan]  # how to read each record
 
 
 def reading(reads: Mapping[type[BaseModel], frozenset[str]]) -> Reading:
     """How to read the fields the rules read (``reads``, per record): prepared once."""
-    return {record: {_PREFIX + spec.name: (spec.name, _RECORD if spec.record is not None else
-                                           _INTEGER if spec.format is not None and spec.format.base == "integer"
-                                           else _TEXT)
+    return {record: {_PREFIX + spec.name: (spec.name, spec.record if spec.record is not None else
+                                           int if spec.format is not None and spec.format.base == "integer"
+                                           else str)
                      for spec in fields_of(record) if spec.name in names}
             for record, names in reads.items()}
 
@@ -84,23 +84,23 @@ class XmlView:
         self.record, self._reading = record, reading
         plan = reading[record]
         values: dict[str, Any] = {}
-        children: dict[str, list[etree._Element]] = {}
+        children: dict[str, tuple[type[BaseModel], list[etree._Element]]] = {}
         # One pass over the children: cheaper than a look-up per field the rules ask for.
         for child in element:
             step = plan.get(child.tag)  # type: ignore[arg-type]
             if step is None:
                 continue
             name, kind = step
-            if kind == _TEXT:
+            if kind is str:
                 values[name] = child.text or ""  # what xml_codec.to_data gives the model
-            elif kind == _INTEGER:
+            elif kind is int:
                 values[name] = int(child.text)  # type: ignore[arg-type]  # digits, by the XSD
             elif name in children:
-                children[name].append(child)
+                children[name][1].append(child)
             else:
-                children[name] = [child]
+                children[name] = (kind, [child])
         self._values, self._children = values, children
-        self._views: dict[str, Sequence[View]] = {}
+        self._views: dict[str, Sequence[View]] | None = None
 
     def _known(self, name: str) -> None:
         if (self._reading[self.record].get(_PREFIX + name) or ("",))[0] != name:
@@ -119,15 +119,18 @@ class XmlView:
         return False
 
     def items(self, name: str) -> Sequence[View]:
-        views = self._views.get(name)
+        views = self._views.get(name) if self._views is not None else None
         if views is None:
-            elements = self._children.get(name)
-            if elements is None:
+            found = self._children.get(name)
+            if found is None:
                 self._known(name)
-                elements = []
-            record = field_map(self.record)[name].record
-            assert record is not None
-            views = self._views[name] = [XmlView(element, record, self._reading) for element in elements]
+                views = ()
+            else:
+                record, elements = found
+                views = [XmlView(element, record, self._reading) for element in elements]
+            if self._views is None:
+                self._views = {}
+            self._views[name] = views
         return views
 
 
@@ -156,6 +159,6 @@ def of_model(packet: GoiTin) -> PacketView:
 def of_xml(root: etree._Element, reading: Reading) -> PacketView:
     """The view of a packet whose tree the compiled XSD accepted (else its shape is not known)."""
     envelope = XmlView(root, GoiTin, reading)
-    element = envelope._children["NoiDung"][0][0]  # the XSD's choice: exactly one body
+    element = envelope._children["NoiDung"][1][0][0]  # the XSD's choice: exactly one body
     body_type = element.tag[len(_PREFIX):]  # type: ignore[index]
     return PacketView(envelope, body_type, XmlView(element, BODY_TYPES[body_type], reading))
