@@ -114,16 +114,15 @@ def stages(validator: Validator, data: bytes, encoding: str) -> dict[str, Callab
     if encoding == "xml":
         root = wellformed.parse_xml(data)
 
-        def parse() -> object:
+        def parse() -> object:  # the text is decoded only if the NFC check needs it
             wellformed.check_size(data, config.max_bytes)
-            wellformed.decode_utf8(data)
             return wellformed.parse_xml(data)
 
         def check_schema() -> object:
             return schema.xml_schema().validate(root)
 
         def check_text() -> object:
-            return text.needs_check(data, decoded, b"&" in data and b"&#" in data)
+            return text.needs_check(data, None, b"&" in data and b"&#" in data)
 
         def check_semantic() -> object:
             return semantic.check(facts.of_xml(root, validator.reading), config)

@@ -21,16 +21,16 @@ _NFC_BYTES = bytes(range(0xCC)) + b"\xe1"
 _OTHER_E1 = re.compile(rb"\xe1[^\xba\xbb]")
 
 
-def needs_check(data: bytes, text: str, has_escapes: bool) -> bool:
-    """False when the whole document (``data``, decoded as ``text``) is already NFC and no
-    escape can hide a character."""
+def needs_check(data: bytes, text: str | None, has_escapes: bool) -> bool:
+    """False when the whole document (``data``, decoded as ``text`` if already done; it is
+    valid UTF-8) is already NFC and no escape can hide a character."""
     if has_escapes:
         return True
     # Vietnamese text is almost always all NFC-safe bytes: two C-speed scans instead of a
     # look-up per character.
     if not data.translate(None, _NFC_BYTES) and not _OTHER_E1.search(data):
         return False
-    return not unicodedata.is_normalized("NFC", text)
+    return not unicodedata.is_normalized("NFC", data.decode() if text is None else text)
 
 
 def normalise(data: Any, path: str = "") -> tuple[Any, list[Issue], list[Issue]]:

@@ -506,3 +506,26 @@ def test_valid_packets_with_hostile_values_end_in_a_report(validator: Validator,
         report = validator.validate(body, encoding)  # type: ignore[arg-type]
         assert report.valid or report.errors
         json.dumps(report.to_dict(), ensure_ascii=False).encode("utf-8")
+
+
+# --- the pipeline decodes XML text only when needed: libxml2 must refuse what is not UTF-8 -------
+
+@pytest.mark.parametrize("sequence", [b"\xc0\x80", b"\xc1\xbf", b"\xe0\x80\x80", b"\xed\xa0\x80", b"\xf4\x90\x80\x80",
+                                      b"\xf8\x88\x80\x80\x80", b"\x80", b"\xe1\xba", b"\xff", b"\xc3"],
+                         ids=lambda s: s.hex())
+def test_xml_that_is_not_utf8_is_refused_as_such(validator: Validator, sequence: bytes) -> None:
+    data = XML.replace(b"<NoiNhan>DVCQG", b"<NoiNhan>DV" + sequence + b"CQG")
+    with pytest.raises(wellformed.Unreadable):
+        wellformed.parse_xml(data)
+    assert [e.rule for e in validator.validate(data, "xml").errors] == ["text.not_utf8"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(min_size=1, max_size=6), st.integers(0, len(XML)))
+def test_xml_libxml2_reads_is_utf8(inserted: bytes, at: int) -> None:
+    data = XML[:at] + inserted + XML[at:]
+    try:
+        wellformed.parse_xml(data)
+    except wellformed.Unreadable:
+        return
+    data.decode("utf-8")  # raises if libxml2 took bytes that are not UTF-8
