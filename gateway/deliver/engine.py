@@ -30,6 +30,7 @@ from gateway.deliver.breaker import CircuitBreaker
 from gateway.deliver.connector import Connector, Delivery, Outcome, OutcomeKind
 from gateway.deliver.policy import DestinationPolicy
 from gateway.deliver.ratelimit import TokenBucket
+from gateway.deliver.settler import Settler
 from gateway.deliver.windows import active_window
 from gateway.packets.envelope import GoiTin
 from gateway.packets.stored import load_packet
@@ -215,25 +216,26 @@ class DestinationRunner:
         self.engine.tally.add(released=self.store.release(ids, self.engine.worker))
 
     def _settle(self, batch: list[ClaimedJob], outcomes: list[Outcome], started: datetime, duration_ms: int) -> None:
-        store, worker = self.store, self.engine.worker
-        for index, job in enumerate(batch):
-            outcome = outcomes[index] if index < len(outcomes) else Outcome(OutcomeKind.TRANSIENT, "no outcome")
-            attempt = AttemptRecord(started, duration_ms, outcome.kind.value, outcome.peer_status, outcome.message)
-            if outcome.kind is OutcomeKind.DELIVERED:
-                if not store.complete(job.job_id, worker, attempt):
+        outcomes = outcomes[:len(batch)] + [Outcome(OutcomeKind.TRANSIENT, "no outcome")] * (len(batch) - len(outcomes))
+        records = [AttemptRecord(started, duration_ms, o.kind.value, o.peer_status, o.message) for o in outcomes]
+        taken = next((i for i, o in enumerate(outcomes) if o.kind is not OutcomeKind.DELIVERED), len(batch))
+        if taken:  # the delivered prefix, recorded with other calls' in one transaction
+            held = self.engine.settler.complete([(job.job_id, records[i]) for i, job in enumerate(batch[:taken])]).result()
+            self.engine.tally.add(delivered=sum(held))
+            for job, still_held in zip(batch, held):
+                if not still_held:
                     self._lease_lost(job)
-                else:
-                    self.engine.tally.add(delivered=1)
-                continue
-            self.breaker.record(success=outcome.kind is OutcomeKind.PERMANENT)
-            settled = (self._dead(job, attempt, outcome.message) if outcome.kind is OutcomeKind.PERMANENT
-                       else self._transient(job, attempt, outcome))
-            if not settled:
-                self._lease_lost(job)
-            if rest := [j.job_id for j in batch[index + 1:]]:
-                self._release(rest, probe=False)  # not taken: back in line behind this job, no attempt counted
+        if taken == len(batch):
+            self.breaker.record(success=True)
             return
-        self.breaker.record(success=True)
+        job, outcome, attempt = batch[taken], outcomes[taken], records[taken]
+        self.breaker.record(success=outcome.kind is OutcomeKind.PERMANENT)
+        settled = (self._dead(job, attempt, outcome.message) if outcome.kind is OutcomeKind.PERMANENT
+                   else self._transient(job, attempt, outcome))
+        if not settled:
+            self._lease_lost(job)
+        if rest := [j.job_id for j in batch[taken + 1:]]:
+            self._release(rest, probe=False)  # not taken: back in line behind this job, no attempt counted
 
     def _transient(self, job: ClaimedJob, attempt: AttemptRecord, outcome: Outcome) -> bool:
         n, policy, now = job.attempts + 1, self.policy, now_utc()
@@ -270,6 +272,7 @@ class Engine:
         self.stopping = threading.Event()
         self.leases = _Leases()
         self.tally = Tally()
+        self.settler = Settler(store, self.worker)
         connectors = connectors or {}
         self.runners = {name: DestinationRunner(self, policy, connectors.get(name) or connector_factory(policy))
                         for name, policy in policies.items()}
@@ -299,6 +302,7 @@ class Engine:
         for runner in self.runners.values():
             runner.pool.shutdown(wait=True, cancel_futures=False)
             runner.connector.close()
+        self.settler.close()  # after the calls: they wait for their deliveries to be recorded
         self._heartbeat.join(timeout)
         log.info("worker %s stopped: %s", self.worker, self.tally)
 

@@ -205,6 +205,11 @@ class Store(Protocol):
         transaction; per job, whether ``worker`` still held it."""
         ...
 
+    def complete_each(self, items: Sequence[tuple[str, AttemptRecord]], worker: str) -> list[bool]:
+        """``complete`` for jobs of several calls, each with its own attempt record, in ONE
+        transaction (the engine's group commit of outcomes); per job, whether ``worker`` still held it."""
+        ...
+
     def retry_later(self, job_id: str, worker: str, attempt: AttemptRecord, next_attempt_at: datetime) -> bool:
         """Back to pending, due at ``next_attempt_at``; attempt counted. False if the lease was lost."""
         ...

@@ -167,9 +167,10 @@ class SqlStore:
             # One claimer per destination at a time (PostgreSQL): each sees the leases the
             # previous one committed, so no ordering key is ever handed out twice.
             lock_key(connection, "claim:" + destination)
-            batches = [[row.seq] + (self._followers(connection, destination, row.ordering_key, row.seq,
-                                                    max_batch - 1, now, on_dead) if max_batch > 1 else [])
-                       for row in connection.execute(heads)]
+            found = list(connection.execute(heads))
+            behind = (self._followers(connection, destination, {row.ordering_key: row.seq for row in found},
+                                      max_batch - 1, now, on_dead) if max_batch > 1 and found else {})
+            batches = [[row.seq] + behind.get(row.ordering_key, []) for row in found]
             seqs = [seq for batch in batches for seq in batch]
             if not seqs:
                 return []
@@ -184,23 +185,34 @@ class SqlStore:
                             rows[s].attempts, rows[s].raw, rows[s].encoding, rows[s].packet_type) for s in batch]
                 for batch in batches]
 
-    def _followers(self, connection: sa.Connection, destination: str, key: str, after: int, room: int,
-                   now: datetime, on_dead: OnDead) -> list[int]:
-        """The jobs right behind a head that can travel in the same batch, in order."""
-        rows = connection.execute(
-            sa.select(jobs.c.seq, jobs.c.state, jobs.c.next_attempt_at, jobs.c.lease_expires_at)
-            .where(jobs.c.destination == destination, jobs.c.ordering_key == key, jobs.c.seq > after,
-                   _is_open(jobs))
-            .order_by(jobs.c.seq).limit(room * 4 + 4))
-        taken: list[int] = []
+    def _followers(self, connection: sa.Connection, destination: str, heads: dict[str, int], room: int,
+                   now: datetime, on_dead: OnDead) -> dict[str, list[int]]:
+        """Per head (ordering key → its seq), the jobs right behind it that can travel in the same
+        batch, in order: one query for every head of the claim."""
+        ranked = (sa.select(jobs.c.seq, jobs.c.ordering_key, jobs.c.state, jobs.c.next_attempt_at,
+                            jobs.c.lease_expires_at,
+                            sa.func.row_number().over(partition_by=jobs.c.ordering_key, order_by=jobs.c.seq)
+                            .label("n"))
+                  .where(jobs.c.destination == destination, jobs.c.ordering_key.in_(list(heads)), _is_open(jobs),
+                         jobs.c.seq > min(heads.values()))
+                  .subquery())
+        # a few rows more than room, for dead jobs passed over under "skip" (fewer only means a smaller batch)
+        rows = connection.execute(sa.select(ranked).where(ranked.c.n <= room * 4 + 4)
+                                  .order_by(ranked.c.ordering_key, ranked.c.seq))
+        taken: dict[str, list[int]] = {key: [] for key in heads}
+        closed: set[str] = set()
         for row in rows:
+            key = row.ordering_key
+            if key in closed or row.seq <= heads[key]:
+                continue
             if row.state == JobState.DEAD.value and on_dead == "skip":
                 continue
             free = row.state == JobState.PENDING.value or (
                 row.state == JobState.LEASED.value and row.lease_expires_at <= now)
-            if not free or row.next_attempt_at > now or len(taken) == room:
-                break
-            taken.append(row.seq)
+            if not free or row.next_attempt_at > now or len(taken[key]) == room:
+                closed.add(key)
+                continue
+            taken[key].append(row.seq)
         return taken
 
     def _finish(self, job_id: str, worker: str, attempt: AttemptRecord, **values: Any) -> bool:
@@ -222,21 +234,25 @@ class SqlStore:
                             last_error=None)
 
     def complete_many(self, job_ids: Sequence[str], worker: str, attempt: AttemptRecord) -> list[bool]:
-        if not job_ids:
+        return self.complete_each([(job_id, attempt) for job_id in job_ids], worker)
+
+    def complete_each(self, items: Sequence[tuple[str, AttemptRecord]], worker: str) -> list[bool]:
+        if not items:
             return []
+        record = dict(items)
         with self._bookkeeping() as connection:
             numbers = {job_id: n for job_id, n in connection.execute(
-                jobs.update().where(jobs.c.job_id.in_(list(job_ids)), jobs.c.state == JobState.LEASED.value,
+                jobs.update().where(jobs.c.job_id.in_(list(record)), jobs.c.state == JobState.LEASED.value,
                                     jobs.c.lease_owner == worker)
                 .values(attempts=jobs.c.attempts + 1, lease_owner=None, lease_expires_at=None,
                         state=JobState.DELIVERED.value, delivered_at=_now(), last_error=None)
                 .returning(jobs.c.job_id, jobs.c.attempts))}
             if numbers:
                 connection.execute(attempts.insert(), [dict(
-                    job_id=job_id, n=n, started_at=attempt.started_at, duration_ms=attempt.duration_ms,
-                    outcome=attempt.outcome, peer_status=attempt.peer_status, message=attempt.message)
-                    for job_id, n in numbers.items()])
-        return [job_id in numbers for job_id in job_ids]
+                    job_id=job_id, n=n, started_at=record[job_id].started_at, duration_ms=record[job_id].duration_ms,
+                    outcome=record[job_id].outcome, peer_status=record[job_id].peer_status,
+                    message=record[job_id].message) for job_id, n in numbers.items()])
+        return [job_id in numbers for job_id, _ in items]
 
     def retry_later(self, job_id: str, worker: str, attempt: AttemptRecord, next_attempt_at: datetime) -> bool:
         return self._finish(job_id, worker, attempt, state=JobState.PENDING.value, next_attempt_at=next_attempt_at,
