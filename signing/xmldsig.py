@@ -112,17 +112,7 @@ def parse(raw: bytes, max_bytes: int = 4_194_304) -> etree._Element:
     no DOCTYPE (hence no XXE, no entity expansion), no network, libxml2 depth limits.
     Unlike ``wellformed.parse_xml`` it accepts any root element (interop vectors, receipts)."""
     wellformed.check_size(raw, max_bytes)
-    declared = wellformed._DECLARED_ENCODING.match(raw.removeprefix(b"\xef\xbb\xbf"))
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or (
-            declared and declared.group(1).decode().lower().replace("_", "-") not in ("utf-8", "utf8")):
-        raise wellformed._fail("xml.encoding", declared=declared.group(1).decode() if declared else "UTF-16")
-    if wellformed._DTD.search(raw):
-        raise wellformed._fail("xml.doctype")
-    try:
-        return etree.fromstring(raw, wellformed._parser())
-    except etree.XMLSyntaxError as exc:
-        line, column = exc.position if exc.position else (None, None)
-        raise wellformed._fail("xml.malformed", line=line, column=column, detail=str(exc)) from None
+    return wellformed.parse_any_xml(raw)
 
 
 # --- the signature's structure and policy --------------------------------------------------

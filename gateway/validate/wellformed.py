@@ -101,6 +101,14 @@ _XML_PROBLEMS = _problems({
 
 def parse_xml(data: bytes) -> etree._Element:
     """The root element of a packet, or ``Unreadable``. Size is checked by the caller."""
+    root = parse_any_xml(data)
+    if root.tag != f"{{{NAMESPACE}}}GoiTin":
+        raise _fail("xml.namespace", line=root.sourceline, namespace=NAMESPACE, found=root.tag)
+    return root
+
+
+def parse_any_xml(data: bytes) -> etree._Element:
+    """Any document's root through the same hardened reader (signature test vectors, receipts)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise _fail("xml.encoding", declared="UTF-16")
     declared = _DECLARED_ENCODING.match(data.removeprefix(b"\xef\xbb\xbf"))
@@ -119,8 +127,6 @@ def parse_xml(data: bytes) -> etree._Element:
             raise _fail("text.not_utf8", line=line, column=column, offset="?") from None
         detail = _explained(re.sub(r", line \d+, column \d+.*$", "", str(exc)), _XML_PROBLEMS, line, column)
         raise _fail("xml.malformed", line=line, column=column, detail=detail) from None
-    if root.tag != f"{{{NAMESPACE}}}GoiTin":
-        raise _fail("xml.namespace", line=root.sourceline, namespace=NAMESPACE, found=root.tag)
     return root
 
 
