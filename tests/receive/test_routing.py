@@ -1,6 +1,5 @@
 """Routing by configuration: the default rules on real example packets, fan-out, and bad rules."""
 
-import copy
 import json
 from pathlib import Path
 

@@ -1,6 +1,6 @@
 """``gateway db upgrade|backup|restore``, ``gateway purge`` and ``gateway serve`` as real subprocesses."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 import hashlib
 import os
 from pathlib import Path
