@@ -36,15 +36,18 @@ class GroupCommitter:
         self._thread.join()
 
     def _run(self) -> None:
-        stopping = False
-        while not stopping:
+        expected = 1  # how many rode in the previous commit: as many senders are likely to come back
+        while True:
             first = self._queue.get()
             if first is None:
                 return
-            batch, deadline = [first], time.monotonic() + self.batch_wait
-            # Whatever queued up during the previous commit rides along; optionally wait a little more.
+            batch, stopping = [first], False
+            deadline = time.monotonic() + self.batch_wait
+            # Whatever queued up during the previous commit rides along. Waiting (at most batch_wait) only
+            # while fewer have come than last time: the senders just answered are about to send again,
+            # and one commit for all of them beats one each; a lone sender never waits.
             while len(batch) < self.batch_max:
-                remaining = deadline - time.monotonic()
+                remaining = deadline - time.monotonic() if len(batch) < expected else 0
                 try:
                     item = self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait()
                 except queue.Empty:
@@ -53,7 +56,10 @@ class GroupCommitter:
                     stopping = True
                     break
                 batch.append(item)
+            expected = len(batch)
             self._commit(batch)
+            if stopping:
+                return
 
     def _commit(self, batch: list[_Item]) -> None:
         try:
