@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
+import threading
 from typing import Any, Sequence
 
 import sqlalchemy as sa
@@ -44,6 +45,7 @@ class SqlStore:
         self.relaxed_bookkeeping = relaxed_bookkeeping
         self.engine = create_engine(url, synchronous=synchronous)
         self._sqlite = is_sqlite(self.engine)
+        self._writer: AbstractContextManager[Any] = threading.Lock() if self._sqlite else nullcontext()
         if migrate:
             migrations.upgrade(self.engine)
 
@@ -57,15 +59,24 @@ class SqlStore:
         return self.engine.connect().execution_options(read_only=True)
 
     @contextmanager
+    def _write(self, relaxed: bool = False) -> Iterator[sa.Connection]:
+        """A write transaction. SQLite has one writer at a time: this process's writers queue on a
+        lock and start the moment the previous one commits, instead of meeting SQLite's busy
+        handler, which sleeps (1, 2, 5 … 100 ms) between tries."""
+        with self._writer, self.engine.connect() as connection:
+            if relaxed:
+                connection = connection.execution_options(relaxed=True)
+            with connection.begin():
+                yield connection
+
+    @contextmanager
     def _bookkeeping(self) -> Iterator[sa.Connection]:
         """A write transaction for delivery state (claims, outcomes, leases) that does not wait
         for the disk. Losing the last few after a power cut only repeats deliveries — with the
         same idempotency key — which the delivery contract allows; accepted packets are never
         written this way."""
-        with self.engine.connect() as connection:
-            connection = connection.execution_options(relaxed=self.relaxed_bookkeeping)
-            with connection.begin():
-                yield connection
+        with self._write(relaxed=self.relaxed_bookkeeping) as connection:
+            yield connection
 
     # --- accepting -------------------------------------------------------------------
     def accept(self, packet: NewPacket, destinations_: Sequence[str]) -> AcceptResult:
@@ -78,7 +89,7 @@ class SqlStore:
         for index, (packet, _) in enumerate(batch):
             first.setdefault(packet.packet_id, index)
         fresh = [batch[index] for index in first.values()]
-        with self.engine.begin() as connection:
+        with self._write() as connection:
             # Per ordering key, seq order must equal commit order, or a claimer could see seq n+1
             # committed before seq n of the same dossier (PostgreSQL; SQLite has one writer).
             lock_keys(connection, sorted({"key:" + packet.ordering_key for packet, _ in fresh}))
@@ -342,7 +353,7 @@ class SqlStore:
         else:
             query = query.where(jobs.c.job_id.in_(list(selection)))
             described = {"job_ids": list(selection)}
-        with self.engine.begin() as connection:
+        with self._write() as connection:
             chosen = list(connection.execute(query).scalars())
             if dry_run or not chosen:
                 return len(chosen)
@@ -367,13 +378,13 @@ class SqlStore:
         connection.execute(statement.on_conflict_do_update(index_elements=["name"], set_=values))
 
     def set_paused(self, name: str, paused: bool, actor: str, reason: str) -> None:
-        with self.engine.begin() as connection:
+        with self._write() as connection:
             self._upsert_destination(connection, name, paused=paused, pause_reason=reason if paused else None)
             self._audit(connection, actor, "destination.pause" if paused else "destination.resume", name,
                         {"reason": reason})
 
     def save_breaker(self, name: str, state: BreakerState, opened_at: datetime | None) -> None:
-        with self.engine.begin() as connection:
+        with self._write() as connection:
             self._upsert_destination(connection, name, breaker_state=BreakerState(state).value,
                                      breaker_opened_at=opened_at)
 
@@ -383,7 +394,7 @@ class SqlStore:
                                                  detail=detail or {}))
 
     def audit(self, actor: str, action: str, subject: str, detail: dict[str, Any] | None = None) -> None:
-        with self.engine.begin() as connection:
+        with self._write() as connection:
             self._audit(connection, actor, action, subject, detail)
 
     def audit_log(self, subject: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
@@ -397,7 +408,7 @@ class SqlStore:
         undelivered_or_recent = sa.select(jobs.c.seq).where(
             jobs.c.packet_id == packets.c.packet_id,
             sa.or_(jobs.c.state != JobState.DELIVERED.value, jobs.c.delivered_at >= older_than)).exists()
-        with self.engine.begin() as connection:
+        with self._write() as connection:
             purged = connection.execute(
                 packets.update().where(packets.c.raw.is_not(None), packets.c.received_at < older_than,
                                        ~undelivered_or_recent)
@@ -409,7 +420,7 @@ class SqlStore:
 
     def purge_dossier(self, dossier: str, actor: str, reason: str = "") -> int:
         of_dossier = sa.select(packets.c.packet_id).where(packets.c.dossier == dossier)
-        with self.engine.begin() as connection:
+        with self._write() as connection:
             purged = connection.execute(packets.update().where(packets.c.dossier == dossier,
                                                                packets.c.raw.is_not(None))
                                         .values(raw=None, purged_at=_now())).rowcount
