@@ -1,0 +1,415 @@
+"""The narration behind ``gateway demo`` (what ``./run`` shows): the main job on embedded defaults, for a newcomer to watch.
+
+1. validate every bundled example (valid ones, then deliberately broken ones);
+2. start the simulated national portal and the gateway (API + delivery, SQLite) as local processes,
+   with a generic local destination for postal, payment, provincial portal and catalogue;
+3. play a working day of a province's one-stop shops over HTTP — a few hundred dossier and progress
+   packets, every national status, JSON and XML, a few wrong ones — while the portal is flaky, loses
+   its sessions and goes into maintenance;
+4. one dossier the portal refuses: a dead letter holds it; once the portal is fixed an operator replays it;
+5. check, not assume: the portal's record against what was sent, per dossier and in order.
+Logs, the store and the portal's record stay in a folder it names.
+"""
+
+from collections.abc import Callable
+from contextlib import nullcontext
+from datetime import datetime, time as clock_time, timedelta
+import hashlib
+import json
+import os
+from pathlib import Path
+import secrets
+import shlex
+import tempfile
+import threading
+import time
+import traceback
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.text import Text
+import typer
+
+from gateway.cli.validate import load_config, validate_file
+from gateway.config import Config
+from gateway.demo import check, processes
+from gateway.demo.day import Day, build_day
+from gateway.demo.play import Answer, Moment, Sender, Tally, play
+from gateway.demo.portal import PortalAdmin, outcomes
+from gateway.deliver.testpeer import FaultyPeer
+from gateway.store import JobFilter, JobState, Store, open_store
+from gateway.validate.pipeline import Validator
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+PEER_DESTINATIONS = ("postal", "payment", "provincial_portal", "catalogue")
+REFUSAL = "Mã đơn vị tiếp nhận của hồ sơ chưa được khai báo trên Cổng DVC quốc gia"
+console = Console(soft_wrap=True, highlight=False)
+
+
+def _validate_examples(validator: Validator) -> None:
+    for title, folder in (("Gói tin mẫu hợp lệ / valid examples", EXAMPLES),
+                          ("Gói tin mẫu có lỗi / broken examples", EXAMPLES / "invalid")):
+        console.rule(title)
+        for path in sorted(folder.glob("*.xml")) + sorted(folder.glob("*.json")):
+            report = validate_file(validator, path)
+            mark = "[green]✓ hợp lệ / valid[/]" if report.valid else f"[red]✗ {len(report.errors)} lỗi / errors[/]"
+            console.print(f"{path.relative_to(EXAMPLES.parent)}  {mark}")
+            for issue in report.errors:
+                console.print(f"    {issue.path or '—'} [dim]{issue.rule}[/]  {issue.message_vi}")
+
+
+def _step(n: int, vi: str, en: str) -> None:
+    console.print(f"\n[bold]━━ Bước {n} — {vi} / Step {n} — {en}[/]")
+
+
+def _wait(condition: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()
+
+
+def _config(folder: Path, peer: FaultyPeer, portal_port: int, key: str) -> Path:
+    """The embedded defaults, with the demo's store, client, addresses and demo-sized timings."""
+    lines = [f'[store]\nurl = "sqlite:///{folder}/gateway.db"\n',
+             f'[clients.demo]\nkey_sha256 = "{hashlib.sha256(key.encode()).hexdigest()}"\n',
+             '[delivery]\npoll_seconds = 0.02\nhold_check_seconds = 0.2\n',
+             f'[national_portal]\nadapter_url = "http://127.0.0.1:{portal_port}"\n'
+             f'ledger_url = "sqlite:///{folder}/national_portal_ledger.sqlite"\n']
+    timings = ('timeout_seconds = 2.0\nbackoff_base_seconds = 0.2\nbackoff_cap_seconds = 1.0\nbreaker_threshold = 5\n'
+               'breaker_cooldown_seconds = 2.0\nlease_seconds = 10.0\n')
+    lines.append(f"[destinations.national_portal]\n{timings}")  # its connector and address: the defaults
+    lines += [f'[destinations.{name}]\nurl = "{peer.base}/{name}"\n{timings}' for name in PEER_DESTINATIONS]
+    path = folder / "demo.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+class Watch:
+    """Polls the store and the portal while the day plays, for the progress line and the breaker's story."""
+
+    def __init__(self, store: Store, portal: PortalAdmin, tally: Tally, echo_seconds: float = 0.0) -> None:
+        self.store, self.portal, self.tally = store, portal, tally
+        self.echo_seconds = echo_seconds  # > 0: print the line this often (output that is not a terminal)
+        self.counts: dict[str, int] = {}
+        self.on_portal = {"dossiers": 0, "progress": 0}
+        self.breaker = "closed"
+        self.breaker_opened = 0
+        self.fault = ""
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        echoed = time.monotonic()
+        while not self._stop.wait(0.3):
+            if self.echo_seconds and time.monotonic() - echoed >= self.echo_seconds:
+                console.print(self.__rich__())
+                echoed = time.monotonic()
+            try:
+                self.counts = self.store.counts().get("national_portal", {})
+                stats = self.portal.stats()
+                self.on_portal = {"dossiers": stats["dossiers"], "progress": stats["progress"]}
+                breaker = str(self.store.destination_state("national_portal").breaker_state)
+            except Exception:  # a poll that fails only leaves the line as it was
+                continue
+            if breaker == "open" and self.breaker != "open":
+                self.breaker_opened += 1
+            self.breaker = breaker
+
+    def __rich__(self) -> Text:
+        t = self.tally
+        waiting = self.counts.get("pending", 0) + self.counts.get("leased", 0)
+        line = (f"  ⏱ {t.clock} │ gửi/sent {t.sent}/{t.total}, nhận/accepted {t.accepted}, từ chối/refused {t.refused} "
+                f"│ cổng/portal {self.on_portal['dossiers']} hồ sơ/dossiers, {self.on_portal['progress']} bước/steps "
+                f"│ chờ/waiting {waiting} │ mạch/circuit {self.breaker}")
+        return Text(line + (f" │ {self.fault}" if self.fault else ""))
+
+    def __enter__(self) -> "Watch":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _examples(sender: Sender, answers: dict[str, Answer]) -> None:
+    _step(2, "gửi các gói tin mẫu", "send the bundled examples")
+    for path in sorted(EXAMPLES.glob("*.json"), key=lambda p: (p.stem != "HoSo", p.stem)):
+        answer = sender.post(path.read_bytes(), "json")
+        answers[str(answer.body.get("MaGoiTin", path.stem))] = answer
+        if path.stem == "BienNhan":
+            console.print(f"  {path.name:24} [yellow]{answer.status}[/] biên nhận do cổng phát hành, không chuyển "
+                          "tiếp / the gateway's own receipt type, never routed")
+        elif answer.status == 202:
+            console.print(f"  {path.name:24} [green]202[/] nhận / accepted → {', '.join(answer.body['NoiNhan'])}")
+        else:
+            console.print(f"  {path.name:24} [yellow]{answer.status}[/] {answer.body.get('message_vi')} / "
+                          f"{answer.body.get('message_en')}")
+    twin = sender.post((EXAMPLES / "HoSo.xml").read_bytes(), "xml")
+    console.print(f"  HoSo.xml (cùng MaGoiTin với HoSo.json / same MaGoiTin as HoSo.json): [yellow]{twin.status}[/] "
+                  f"{twin.body.get('message_vi', '')} / {twin.body.get('message_en', '')}")
+    again = sender.post((EXAMPLES / "HoSo.json").read_bytes(), "json")
+    console.print(f"  HoSo.json gửi lại / resent: [green]{again.status}[/] {again.body.get('KetQua')} — "
+                  "biên nhận gốc, không chuyển tiếp lần hai / the original receipt, no second delivery")
+
+
+def _moments(portal: PortalAdmin, watch: Watch) -> list[Moment]:
+    def say(vi: str, en: str, fault: str, **changes: Any) -> Callable[[], None]:
+        def act() -> None:
+            if changes:
+                portal.faults(**changes)
+            else:
+                portal.revoke_sessions()
+            watch.fault = fault
+            console.print(f"  [yellow]⚡ {watch.tally.clock}[/] {vi} / {en}")
+        return act
+
+    return [
+        Moment(clock_time(9, 30), say("Cổng DVC quốc gia chập chờn: 30 % lời gọi lỗi 500, 5 % treo quá thời gian chờ",
+                                      "the portal is flaky: 30 % of calls fail with 500, 5 % hang past the timeout",
+                                      "sự cố / fault: 30 % lỗi", error_rate=0.3, timeout_rate=0.05, hang_seconds=3)),
+        Moment(clock_time(11, 0), say("Cổng DVC quốc gia ổn định lại", "the portal is stable again", "",
+                                      error_rate=0.0, timeout_rate=0.0)),
+        Moment(clock_time(12, 15), say("Cổng DVC quốc gia khởi động lại: mọi phiên đăng nhập mất hiệu lực",
+                                       "the portal restarted: every session is void", "")),
+        Moment(clock_time(14, 0), say("Cổng DVC quốc gia bảo trì (503, Retry-After 2 s)",
+                                      "the portal is under maintenance (503, Retry-After 2 s)", "bảo trì / maintenance",
+                                      maintenance=True, maintenance_retry_after=2)),
+        Moment(clock_time(15, 0), say("Hết bảo trì", "maintenance over", "", maintenance=False)),
+    ]
+
+
+def _undelivered(store: Store) -> int:
+    return sum(n for states in store.counts().values() for state, n in states.items() if state != "delivered")
+
+
+def _the_day(sender: Sender, store: Store, portal: PortalAdmin, day: Day, refused: str, seconds: float,
+             answers: dict[str, Answer]) -> Watch:
+    _step(3, "một ngày làm việc của bộ phận một cửa", "a working day of the one-stop shops")
+    paths = sorted({d.path for d in day.dossiers})
+    console.print(f"  {len(day.packets)} gói tin / packets: {len(day.dossiers)} hồ sơ / dossiers "
+                  f"({len({d.procedure for d in day.dossiers})} thủ tục / procedures; {', '.join(paths)}), "
+                  f"trạng thái / statuses 1–10, JSON + XML; {sum(1 for p in day.packets if p.flaw)} gói tin sai cố ý / "
+                  "deliberately wrong packets")
+    console.print(f"  Ngày / day {day.date:%d/%m/%Y} 07:30–17:45 phát lại trong ~{seconds:.0f} s / "
+                  f"played in ~{seconds:.0f} s")
+    portal.faults(refuse={refused: REFUSAL})
+    tally = Tally(total=len(day.packets))
+    live = console.is_terminal
+    with Watch(store, portal, tally, echo_seconds=0.0 if live else 4.0) as watch, \
+            Live(watch, console=console, refresh_per_second=4) if live else nullcontext():
+        play(day, sender, seconds, _moments(portal, watch), tally)
+        watch.fault = "chờ chuyển hết / draining"
+        held = sum(1 for p in day.dossier(refused).packets if not p.flaw)
+        _wait(lambda: _undelivered(store) <= held, 90)
+        watch.fault = ""
+        time.sleep(0.4)  # one more poll for the final line
+    if not live:
+        console.print(watch.__rich__())
+    answers.update(tally.answers)
+    return watch
+
+
+def _ride_through(store: Store, portal: PortalAdmin, watch: Watch) -> dict[str, Any]:
+    _step(4, "sự cố và cách cổng vượt qua", "the fault episode and how the gateway rode through it")
+    counted, stats = outcomes(portal.stats()), portal.stats()
+    jobs = store.find_jobs(JobFilter(destination="national_portal", limit=100_000))
+    retried = sum(1 for j in jobs if j.attempts > 1)
+    episode = {"http_500": counted["error"], "timeouts": counted["timeout"], "http_503": counted["HTTP 503"],
+               "session_refused": counted["-1"], "logins": stats["logins"], "jobs_retried": retried,
+               "breaker_opened": watch.breaker_opened}
+    console.print(f"  Cổng DVC quốc gia đã trả / the portal answered: {episode['http_500']} × 500, "
+                  f"{episode['timeouts']} × treo / hung, {episode['http_503']} × 503 bảo trì / maintenance, "
+                  f"{episode['session_refused']} × phiên bị từ chối / session refused")
+    console.print(f"  Cổng kết nối / the gateway: {retried} việc cần thử lại / jobs needed another attempt (lùi dần, "
+                  f"ngẫu nhiên / backoff with jitter); đăng nhập / logins: {episode['logins']} (phiên mới khi phiên cũ "
+                  f"bị từ chối / a new session when the old one was refused); mạch ngắt / circuit opened: "
+                  f"{watch.breaker_opened} lần / time(s), thử lại sau 2 s / probed after 2 s")
+    return episode
+
+
+def _dead_letter(store: Store, portal: PortalAdmin, day: Day, refused: str, config: Path, folder: Path) -> bool:
+    _step(5, "Cổng DVC quốc gia từ chối một hồ sơ: thư chết và gửi lại",
+          "the portal refuses a dossier: dead letter and replay")
+    dead = store.find_jobs(JobFilter(destination="national_portal", state=JobState.DEAD, limit=10))
+    if not dead:
+        console.print("  [red]Không thấy thư chết / no dead letter found[/]")
+        return False
+    job = dead[0]
+    held = store.count_jobs(JobFilter(dossier=refused, state=JobState.PENDING))
+    console.print(f"  Hồ sơ / dossier {job.dossier}: {job.packet_type} → [red]{job.state}[/] sau {job.attempts} lần / "
+                  f"after {job.attempts} attempt(s)")
+    console.print(f"  Lời cổng / the portal said: “{job.last_error}”")
+    console.print(f"  {held} gói tin sau của hồ sơ được giữ lại, đúng thứ tự / the dossier's {held} later packets "
+                  "held, in order (on_dead = \"hold\")")
+    portal.faults(refuse={})
+    console.print("  Quản trị Cổng DVC quốc gia khai báo đơn vị / the portal's administrators declare the unit; "
+                  "vận hành viên gửi lại / an operator replays:")
+    why = "Cổng DVC quốc gia đã khai báo đơn vị / the portal declared the unit"
+    args = ["jobs", "replay", "--config", str(config), "--dossier", refused, "--why", why, "--actor", "demo-operator"]
+    for extra in ([], ["--yes"]):
+        shown = shlex.join(["gateway", *args[:2], *args[4:], *extra])  # --config left out: the demo's own
+        console.print(f"    [bold]$ {shown}[/]")
+        code, output = processes.cli([*args, *extra], {}, folder / "operator.log")
+        for line in output.strip().splitlines():
+            console.print(f"      {line}")
+        if code != 0:
+            return False
+    delivered = _wait(lambda: store.count_jobs(JobFilter(dossier=refused, state=JobState.DELIVERED))
+                      == len([p for p in day.dossier(refused).packets if not p.flaw]), 30)
+    entry = portal.record(refused) or {}
+    replayed = store.get_job(job.job_id)
+    console.print(f"  Sau khi gửi lại / after replay: {replayed.state if replayed else '—'}, "
+                  f"{replayed.attempts if replayed else 0} lần thử được giữ / attempts kept; trên cổng / on the "
+                  f"portal: {len(entry.get('progress', []))} bước / steps")
+    trail = [row for row in store.audit_log(limit=50) if row.get("action") == "replay"]
+    if trail:
+        console.print(f"  Nhật ký / audit: {trail[0].get('actor')} · {trail[0].get('action')} · "
+                      f"{(trail[0].get('detail') or {}).get('reason', '')}")
+    return delivered and bool(trail)
+
+
+def _peer_check(peer: FaultyPeer, answers: dict[str, Answer]) -> tuple[bool, dict[str, int]]:
+    """Every accepted packet routed to a peer destination arrived there (once per key, at least)."""
+    expected: dict[str, set[str]] = {name: set() for name in PEER_DESTINATIONS}
+    for packet_id, answer in answers.items():
+        if answer.status == 202:
+            for name in answer.body.get("NoiNhan", []):
+                if name in expected:
+                    expected[name].add(packet_id)
+    arrived = {d["key"] for d in peer.deliveries()}
+    wanted = set().union(*expected.values())
+    return wanted <= arrived, {name: len(keys) for name, keys in expected.items()}
+
+
+def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalAdmin, peer: FaultyPeer,
+             episode: dict[str, Any], replayed: bool) -> bool:
+    _step(6, "kiểm tra: những gì Cổng DVC quốc gia nhận được", "checks: what the national portal received")
+    example_codes = {json.loads((EXAMPLES / "HoSo.json").read_text(encoding="utf-8"))["NoiDung"]["HoSo"]["MaHoSo"]}
+    record = portal.record() or {}
+    (folder / "portal-record.json").write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+    (folder / "portal-stats.json").write_text(json.dumps(portal.stats(), ensure_ascii=False, indent=1),
+                                              encoding="utf-8")
+    on_portal = check.portal(day, answers, record, example_codes)
+    refused = check.refusals(day, answers)
+    peers_ok, per_peer = _peer_check(peer, answers)
+    faults_seen = episode["http_500"] > 0 and episode["http_503"] > 0 and episode["session_refused"] > 0
+    mark = {True: "[green]✓[/]", False: "[red]✗[/]"}
+    console.print(f"  {mark[on_portal.ok]} Bản ghi của cổng khớp với những gì đã gửi / the portal's record "
+                  f"matches what was sent: {on_portal.matched}/{on_portal.dossiers} hồ sơ đúng từng bước, đúng thứ "
+                  f"tự / dossiers step for step, in order; {on_portal.steps_recorded}/{on_portal.steps_expected} "
+                  f"bước / steps; {on_portal.repeated} bước lặp / repeated")
+    for problem in on_portal.problems[:5]:
+        console.print(f"      {problem}")
+    console.print(f"  {mark[refused.accepted == refused.valid]} Gói tin hợp lệ được nhận / valid packets accepted: "
+                  f"{refused.accepted}/{refused.valid}")
+    console.print(f"  {mark[refused.refused == refused.flawed]} Gói tin sai bị từ chối kèm lý do / wrong packets "
+                  f"refused with reasons: {refused.refused}/{refused.flawed}, ví dụ / for example:")
+    for flaw, vi, en in refused.examples[:4]:
+        console.print(f"      [dim]{flaw}[/]\n        → {vi}\n          {en}")
+    for wrong in refused.wrongly[:5]:
+        console.print(f"      [red]{wrong}[/]")
+    console.print(f"  {mark[peers_ok]} Các đích khác (đích thử cục bộ) / other destinations (local test peer): "
+                  + ", ".join(f"{name} {n}" for name, n in per_peer.items()))
+    console.print(f"  {mark[faults_seen]} Sự cố đã thật sự xảy ra và không mất gì / the faults really happened and "
+                  "nothing was lost")
+    console.print(f"  {mark[replayed]} Thư chết đã được gửi lại và chuyển xong / the dead letter was replayed and "
+                  "delivered")
+    passed = on_portal.ok and refused.ok and peers_ok and faults_seen and replayed
+    summary = {"passed": passed, "dossiers": on_portal.dossiers, "dossiers_matched": on_portal.matched,
+               "steps_expected": on_portal.steps_expected, "steps_recorded": on_portal.steps_recorded,
+               "repeated_steps": on_portal.repeated, "unexpected_dossiers": on_portal.unexpected,
+               "problems": on_portal.problems, "packets": len(day.packets), "valid": refused.valid,
+               "accepted": refused.accepted, "flawed": refused.flawed, "refused_with_reasons": refused.refused,
+               "refusals": [{"flaw": f, "message_vi": vi, "message_en": en} for f, vi, en in refused.examples],
+               "statuses_accepted": sorted({int(p.body.get("TrangThaiHoSo", p.body.get("TrangThai", 0)))
+                                            for p in day.packets if p.body and not p.flaw
+                                            and answers.get(p.packet_id, Answer(0, {})).status == 202}),
+               "peer_destinations": per_peer, "peers_ok": peers_ok, "episode": episode, "replayed": replayed}
+    (folder / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+    return passed
+
+
+def _flow(folder: Path, seconds: float, seed: int, linger: bool) -> bool:
+    key = secrets.token_urlsafe(24)
+    # Made up per run, given to both the simulator and the gateway: nothing secret is written down.
+    credentials = {"GATEWAY_PORTAL_USERNAME": f"demo-{secrets.token_hex(4)}",
+                   "GATEWAY_PORTAL_PASSWORD": secrets.token_urlsafe(18)}
+    portal_port, gateway_port = processes.free_port(), processes.free_port()
+    yesterday = datetime.now(Config.load().zone).date() - timedelta(days=1)
+    day = build_day(yesterday, seed)
+    refused = [d for d in day.dossiers if d.path == "in_person"][1].code
+    with FaultyPeer() as peer:
+        config = _config(folder, peer, portal_port, key)
+        _step(1, "khởi động Cổng DVC quốc gia mô phỏng và cổng kết nối", "start the portal simulator and the gateway")
+        with processes.simulator(portal_port, folder, credentials), \
+                processes.gateway(config, gateway_port, folder, credentials):
+            portal_url, gateway_url = f"http://127.0.0.1:{portal_port}", f"http://127.0.0.1:{gateway_port}"
+            console.print(f"  Cổng kết nối / gateway:        {gateway_url}  (POST /v1/packets, /healthz, /docs)")
+            console.print(f"  Cổng DVC quốc gia mô phỏng / portal simulator: {portal_url}/_admin/record  "
+                          f"·  {portal_url}/_admin/stats  ·  {portal_url}/_admin/faults")
+            console.print(f"  Đích thử cục bộ / local test peer: {peer.base}/_deliveries  (postal, payment, "
+                          "provincial_portal, catalogue)")
+            console.print(f"  Nhật ký, kho, cấu hình / logs, store, configuration: {folder}")
+            store = open_store(f"sqlite:///{folder}/gateway.db", migrate=False)
+            portal = PortalAdmin(portal_url)
+            sender = Sender(gateway_url, key)
+            answers: dict[str, Answer] = {}
+            try:
+                _examples(sender, answers)
+                watch = _the_day(sender, store, portal, day, refused, seconds, answers)
+                episode = _ride_through(store, portal, watch)
+                replayed = _dead_letter(store, portal, day, refused, config, folder)
+                passed = _summary(folder, day, answers, portal, peer, episode, replayed)
+                if linger:
+                    console.print("  Các tiến trình vẫn chạy; Ctrl+C để dừng / the processes keep running; "
+                                  "Ctrl+C stops them")
+                    while True:
+                        time.sleep(1)
+            finally:
+                sender.close()
+                portal.close()
+                store.close()
+    console.print("\n[bold]━━ Xong / done[/]")
+    console.print("Cổng đã dừng sạch (SIGTERM): việc chưa gửi được trả lại kho, không mất gì. / "
+                  "The gateway stopped cleanly (SIGTERM): unsent jobs went back to the store, nothing lost.")
+    console.print(f"Nhật ký / logs: {folder}/gateway.log, simulator.log, operator.log; "
+                  "kết quả / results: summary.json, portal-record.json, portal-stats.json, gateway.db")
+    return passed
+
+
+def run_demo(config: Path | None, validate_only: bool, folder: Path | None, day_seconds: float, seed: int,
+             linger: bool) -> None:
+    """The main job, narrated: validate the examples, then a day of packets through the gateway to the simulated
+    national portal, with faults, a dead letter and its replay, and checks / chạy thử toàn bộ luồng."""
+    where: Path | None = None
+    try:
+        _validate_examples(Validator(load_config(config)))
+        if validate_only:
+            return
+        os.environ.pop("GATEWAY_CONFIG", None)  # the flow runs on its own configuration
+        where = (folder or Path(tempfile.mkdtemp(prefix="gateway-demo-"))).resolve()
+        where.mkdir(parents=True, exist_ok=True)
+        passed = _flow(where, day_seconds, seed, linger)
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt:
+        console.print(f"\nĐã dừng / stopped. Nhật ký / logs: {where or '—'}")
+        raise typer.Exit(130) from None
+    except processes.StartFailed as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    except Exception as exc:  # never a traceback for a newcomer: say what, and keep the details for a developer
+        where = where or Path(tempfile.mkdtemp(prefix="gateway-demo-"))
+        (where / "demo-error.log").write_text(traceback.format_exc(), encoding="utf-8")
+        console.print(f"[red]Chạy thử dừng vì lỗi / the demo stopped on an error: {type(exc).__name__}: {exc}[/]\n"
+                      f"Chi tiết / details: {where / 'demo-error.log'}")
+        raise typer.Exit(1) from None
+    if not passed:
+        console.print(f"[red]Có kiểm tra không đạt / a check failed[/] — {where}/summary.json")
+        raise typer.Exit(1)
+    console.print("[green]Mọi kiểm tra đều đạt / every check passed[/]")
