@@ -156,18 +156,22 @@ def bench_accept(url: str, packets: list[Packet], threads: int = 8) -> float:
     return len(packets) / seconds
 
 
-def bench_accept_http(url: str, packets: list[Packet], base_peer: str, threads: int = 8) -> float:
-    """End to end over HTTP: POST /v1/packets on a uvicorn process (auth, validation, routing, group commit)."""
+def bench_accept_http(url: str, packets: list[Packet], base_peer: str, threads: int = 8, workers: int = 1) -> float:
+    """End to end over HTTP: POST /v1/packets on ``gateway serve`` with ``workers`` processes (auth, signature
+    check, validation, routing, group commit, signed receipt). One packet is sent first: the store opens
+    (and migrates) on the first request, which is start-up, not throughput."""
     key = secrets.token_hex(16)
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "bench.toml"
         config.write_text(f'[store]\nurl = "{url}"\n[clients.bench]\nkey_sha256 = "{hashlib.sha256(key.encode()).hexdigest()}"\n')
         port = free_port()
-        with process([sys.executable, "-m", "uvicorn", "--factory", "gateway.receive.app:create_app", "--port",
-                      str(port), "--log-level", "warning"], {"GATEWAY_CONFIG": str(config)},
-                     ready=f"http://127.0.0.1:{port}/healthz"):
+        with process([*GATEWAY, "serve", "--port", str(port), "--workers", str(workers)],
+                     {"GATEWAY_CONFIG": str(config)}, ready=f"http://127.0.0.1:{port}/healthz"):
             client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"},
                                   limits=httpx.Limits(max_connections=threads), timeout=30)
+            for _ in range(2 * workers):  # each server process opens its store on its first packet
+                first = dossiers(1, steps=0)[0][0]
+                client.post("/v1/packets", content=first.raw, headers={"Content-Type": first.content_type})
             groups: dict[str, list[Packet]] = defaultdict(list)
             for p in packets:
                 groups[p.dossier].append(p)
@@ -288,6 +292,7 @@ def bench_procrastinate(url_base: str, base: str, packets: list[Packet], concurr
     packet to the same destination and acknowledges; returns (enqueued/s, delivered/s, order)."""
     import procrastinate
 
+    httpx.post(f"{base}/_reset", timeout=30)  # the same packets were delivered by ours just before
     schema = f"bench_p_{uuid.uuid4().hex[:10]}"
     import psycopg
 
@@ -344,6 +349,25 @@ def bench_enqueue_ours(url: str, packets: list[Packet]) -> float:
     return len(packets) / seconds
 
 
+def bench_peer(base: str, packets: list[Packet], threads: int = 8) -> float:
+    """The no-op peer's own capacity: 8 threads POSTing one packet per call with the connector's HTTP client
+    (httpx), no store — the ceiling for deliveries of one packet per call on this machine."""
+    client = httpx.Client(limits=httpx.Limits(max_connections=threads), timeout=30)
+
+    def send(lane: list[Packet]) -> None:
+        for p in lane:
+            answer = client.post(f"{base}/{DEST}", content=p.raw,
+                                 headers={"Idempotency-Key": p.packet_id, "Content-Type": p.content_type})
+            assert answer.status_code == 200, answer.text[:300]
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(send, [packets[i::threads] for i in range(threads)]))
+    seconds = time.perf_counter() - began
+    client.close()
+    return len(packets) / seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stores", default="sqlite,postgres")
@@ -355,18 +379,23 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} CPUs; {args.jobs} packets per run over {n_dossiers} dossiers "
           f"(1 HoSo ~4 KB + 9 progress steps ~0.5 KB each, JSON)\n")
     with peer() as base:
+        ceiling = bench_peer(base, interleave(dossiers(n_dossiers)))
+        print(f"no-op peer alone (8 threads, one packet per call, no store): {ceiling:6.0f} calls/s\n")
         for kind in args.stores.split(","):
             print(f"== {kind} ==")
             with store_url(kind) as url:
                 rate = bench_accept(url, interleave(dossiers(n_dossiers)))
                 print(f"accept, in-process, validation on, group commit:  {rate:8.0f} packets/s")
-            with store_url(kind) as url:
-                rate = bench_accept_http(url, interleave(dossiers(max(1, n_dossiers // 2))), base)
-                print(f"accept over HTTP (POST /v1/packets, 8 clients):   {rate:8.0f} packets/s")
+            for workers in (1, 2):
+                with store_url(kind) as url:
+                    rate = bench_accept_http(url, interleave(dossiers(max(1, n_dossiers // 2))), base, workers=workers)
+                    print(f"accept over HTTP (8 clients, {workers} server process{'es' if workers > 1 else ''}): "
+                          f"{rate:6.0f} packets/s")
             for batch in (1, 10):
                 with store_url(kind) as url:
                     rate, order = bench_deliver(url, base, interleave(dossiers(n_dossiers)), max_batch=batch)
-                    print(f"deliver, ordered, concurrency 8, max_batch {batch:2}:    {rate:8.0f} jobs/s  ({order})")
+                    share = f", {rate / ceiling:.0%} of the peer's calls/s" if batch == 1 else ""
+                    print(f"deliver, ordered, concurrency 8, max_batch {batch:2}:    {rate:8.0f} jobs/s  ({order}{share})")
             with store_url(kind) as url:
                 achieved, p50, p99, n = bench_latency(url, base, args.rate, args.seconds)
                 print(f"accept→delivered at {achieved:.0f}/s steady ({n} packets): p50 {p50:6.1f} ms  p99 {p99:6.1f} ms")

@@ -253,6 +253,35 @@ def test_complete_many_settles_a_batch_in_one_go(store: Store) -> None:
     assert store.complete_many([], "w1", attempt()) == []
 
 
+def test_complete_each_records_each_calls_own_attempt_in_one_go(store: Store) -> None:
+    for dossier in ("D1", "D2", "D3"):
+        store.accept(packet(dossier), ["national_portal"])
+    first, second, third = (batch[0] for batch in claim(store, limit=3))
+    store.release([third.job_id], "w1")  # given back: no longer held by w1
+    slow = AttemptRecord(T0, 900, "delivered", "200", "chậm / slow")
+    done = store.complete_each([(first.job_id, attempt()), (second.job_id, slow), (third.job_id, attempt())], "w1")
+    assert done == [True, True, False]
+    logs = {job.job_id: store.get_job(job.job_id) for job in (first, second, third)}
+    assert [(a.n, a.duration_ms) for a in logs[first.job_id].attempt_log] == [(1, 12)]
+    assert [(a.n, a.duration_ms, a.message) for a in logs[second.job_id].attempt_log] == [(1, 900, "chậm / slow")]
+    assert logs[third.job_id].state is JobState.PENDING and logs[third.job_id].attempt_log == []
+    assert store.complete_each([], "w1") == []
+
+
+def test_claiming_after_a_long_delivered_history_finds_each_dossiers_next_steps(store: Store) -> None:
+    sent: dict[str, list[str]] = {f"D{n}": [] for n in range(4)}
+    for step in range(10):
+        for dossier in sent:
+            new = packet(dossier)
+            store.accept(new, ["national_portal"])
+            sent[dossier].append(new.packet_id)
+    for step in range(8):  # the first 8 steps of every dossier delivered, one at a time
+        batches = claim(store, limit=4)
+        assert sorted(ids(batches)) == sorted([steps[step]] for steps in sent.values())
+        store.complete_many([batch[0].job_id for batch in batches], "w1", attempt())
+    assert sorted(ids(claim(store, limit=10, max_batch=10))) == sorted(steps[8:] for steps in sent.values())
+
+
 def test_accepting_waits_for_the_disk_and_bookkeeping_does_not(store: Store) -> None:
     sql_store = store  # SqlStore: the durability settings of its two kinds of write transaction
     sqlite = sql_store.engine.dialect.name == "sqlite"  # type: ignore[attr-defined]
