@@ -220,7 +220,8 @@ class DestinationRunner:
         records = [AttemptRecord(started, duration_ms, o.kind.value, o.peer_status, o.message) for o in outcomes]
         taken = next((i for i, o in enumerate(outcomes) if o.kind is not OutcomeKind.DELIVERED), len(batch))
         if taken:  # the delivered prefix, recorded with other calls' in one transaction
-            held = self.engine.settler.complete([(job.job_id, records[i]) for i, job in enumerate(batch[:taken])]).result()
+            delivered = [(job.job_id, records[i]) for i, job in enumerate(batch[:taken])]
+            held = self.engine.settler.complete(delivered).result()
             self.engine.tally.add(delivered=sum(held))
             for job, still_held in zip(batch, held):
                 if not still_held:
