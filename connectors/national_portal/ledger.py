@@ -4,7 +4,9 @@ It decides ``isUpdating`` without asking the portal, and lets progress steps wai
 their dossier is there. One small table of its own, in any SQLAlchemy database.
 """
 
+from collections import OrderedDict
 from datetime import UTC, datetime
+import threading
 
 from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, create_engine, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -18,18 +20,51 @@ synced = Table(
 )
 
 
+_UNKNOWN = object()
+
+
 class SyncLedger:
-    def __init__(self, engine: Engine | str) -> None:
+    """Rows are only ever added (a dossier on the portal stays there), so what this process has seen synced is
+    remembered: a batch of progress steps costs no ledger query. What is not known yet is always asked again,
+    since another worker may have synced it."""
+
+    def __init__(self, engine: Engine | str, *, remember: int = 100_000) -> None:
         self.engine = create_engine(engine) if isinstance(engine, str) else engine
         metadata.create_all(self.engine)
+        self._seen: OrderedDict[str, str | None] = OrderedDict()  # dossier → portal id, most recent last
+        self._remember = remember
+        self._lock = threading.Lock()
+
+    def _recall(self, dossier: str) -> object:
+        with self._lock:
+            if dossier in self._seen:
+                self._seen.move_to_end(dossier)
+                return self._seen[dossier]
+        return _UNKNOWN
+
+    def _note(self, dossier: str, portal_id: str | None) -> None:
+        with self._lock:
+            self._seen[dossier] = portal_id
+            self._seen.move_to_end(dossier)
+            if len(self._seen) > self._remember:
+                self._seen.popitem(last=False)
+
+    def _lookup(self, dossier: str) -> object:
+        known = self._recall(dossier)
+        if known is _UNKNOWN:
+            with self.engine.connect() as conn:
+                row = conn.execute(select(synced.c.portal_id).where(synced.c.ma_ho_so == dossier)).first()
+            if row is not None:
+                known = row.portal_id
+                self._note(dossier, known)  # type: ignore[arg-type]
+        return known
 
     def is_synced(self, dossier: str) -> bool:
-        with self.engine.connect() as conn:
-            return conn.execute(select(synced.c.ma_ho_so).where(synced.c.ma_ho_so == dossier)).first() is not None
+        return self._lookup(dossier) is not _UNKNOWN
 
     def portal_id(self, dossier: str) -> str | None:
-        with self.engine.connect() as conn:
-            return conn.execute(select(synced.c.portal_id).where(synced.c.ma_ho_so == dossier)).scalar()
+        known = self._lookup(dossier)
+        return None if known is _UNKNOWN else known  # type: ignore[return-value]
 
     def mark_synced(self, dossier: str, portal_id: str | None = None) -> None:
         """Idempotent: a second sync of the same dossier keeps the first portal id unless a new one is given."""
@@ -40,6 +75,8 @@ class SyncLedger:
             update["portal_id"] = insert.excluded.portal_id
         with self.engine.begin() as conn:
             conn.execute(insert.on_conflict_do_update(index_elements=[synced.c.ma_ho_so], set_=update))
+        if portal_id is not None:  # without one, the stored id (perhaps another worker's) is read when needed
+            self._note(dossier, portal_id)
 
     def close(self) -> None:
         self.engine.dispose()
