@@ -64,7 +64,9 @@ def value(fmt: Format) -> st.SearchStrategy[Any]:
     if fmt.pattern:
         strings = st.from_regex(fmt.pattern, fullmatch=True, alphabet=CODE_CHARACTERS)
         low, high = fmt.min_length or 0, fmt.max_length
-        return strings.filter(lambda s: low <= len(s) and (high is None or len(s) <= high))
+        # Codes too must be NFC (e.g. U+F900 is not): the gateway would normalise them, with a warning.
+        return strings.filter(lambda s: low <= len(s) and (high is None or len(s) <= high)
+                              and unicodedata.is_normalized("NFC", s))
     return nfc_text(fmt.min_length or 0, fmt.max_length or TEXT_MAX)
 
 
