@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.store import migrate as migrations
+from gateway.store import statements as statements_
 from gateway.store.api import (AcceptResult, AttemptRecord, AttemptView, BreakerState, ClaimedJob,
                                DestinationState, JobFilter, JobState, JobView, NewPacket, OnDead, PacketView)
 from gateway.store.engines import create_engine, is_sqlite, lock_key, lock_keys
@@ -22,16 +23,6 @@ PURGED = "purged: payload deleted on request — đã xoá dữ liệu theo yêu
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _is_ready(table: sa.FromClause) -> sa.ColumnElement[bool]:
-    """Pending or leased, written as ix_jobs_ready's condition (SQLite matches partial indexes by text)."""
-    return table.c.state.in_([sa.literal_column("'pending'"), sa.literal_column("'leased'")])
-
-
-def _is_open(table: sa.FromClause) -> sa.ColumnElement[bool]:
-    """Not delivered, written as ix_jobs_open_key's condition."""
-    return table.c.state != sa.literal_column("'delivered'")
 
 
 def job_id_for(packet_id: str, destination: str) -> str:
@@ -46,6 +37,8 @@ class SqlStore:
         self.engine = create_engine(url, synchronous=synchronous)
         self._sqlite = is_sqlite(self.engine)
         self._writer: AbstractContextManager[Any] = threading.Lock() if self._sqlite else nullcontext()
+        self._claims: dict[str, statements_.ClaimStatements] = {}
+        self._complete_statements = statements_.complete_statements()
         if migrate:
             migrations.upgrade(self.engine)
 
@@ -153,63 +146,39 @@ class SqlStore:
     # --- delivering ------------------------------------------------------------------
     def claim(self, destination: str, worker: str, *, limit: int, max_batch: int, lease_seconds: float,
               now: datetime, on_dead: OnDead = "hold") -> list[list[ClaimedJob]]:
-        blocking = [JobState.PENDING.value, JobState.LEASED.value]
-        if on_dead == "hold":
-            blocking.append(JobState.DEAD.value)
-        head, earlier = jobs.alias("head"), jobs.alias("earlier")
-        available = sa.or_(head.c.state == JobState.PENDING.value,
-                           sa.and_(head.c.state == JobState.LEASED.value, head.c.lease_expires_at <= now))
-        # The walk in seq order reads ix_jobs_ready; for each row, "is it its key's first blocking job?"
-        # is one probe of ix_jobs_open_key. Both hold undelivered rows only, so the history is never
-        # scanned. A scalar subquery, not NOT EXISTS: the planner cannot turn it into a join that
-        # rescans the destination's open jobs per row when its statistics are stale (fresh tables).
-        first_blocking = (sa.select(earlier.c.seq).where(
-            earlier.c.destination == destination, earlier.c.ordering_key == head.c.ordering_key,
-            _is_open(earlier), earlier.c.state.in_(blocking))
-            .order_by(earlier.c.seq).limit(1).scalar_subquery())
-        heads = (sa.select(head.c.seq, head.c.ordering_key)
-                 .where(head.c.destination == destination, _is_ready(head), available,
-                        head.c.next_attempt_at <= now, head.c.seq == first_blocking)
-                 .order_by(head.c.seq).limit(limit))
-        if not self._sqlite:
-            heads = heads.with_for_update(skip_locked=True, of=head)
-
+        statements = self._claim_statements(on_dead)
         with self._bookkeeping() as connection:
             # One claimer per destination at a time (PostgreSQL): each sees the leases the
             # previous one committed, so no ordering key is ever handed out twice.
             lock_key(connection, "claim:" + destination)
-            found = list(connection.execute(heads))
-            behind = (self._followers(connection, destination, {row.ordering_key: row.seq for row in found},
+            found = list(connection.execute(statements.heads, {"destination": destination, "now": now,
+                                                                "limit": limit}))
+            behind = (self._followers(connection, statements, destination, {row.ordering_key: row.seq for row in found},
                                       max_batch - 1, now, on_dead) if max_batch > 1 and found else {})
             batches = [[row.seq] + behind.get(row.ordering_key, []) for row in found]
             seqs = [seq for batch in batches for seq in batch]
             if not seqs:
                 return []
-            connection.execute(jobs.update().where(jobs.c.seq.in_(seqs)).values(
-                state=JobState.LEASED.value, lease_owner=worker,
-                lease_expires_at=now + timedelta(seconds=lease_seconds)))
-            rows = {row.seq: row for row in connection.execute(
-                sa.select(jobs.c.seq, jobs.c.job_id, jobs.c.packet_id, jobs.c.ordering_key, jobs.c.attempts,
-                          packets.c.raw, packets.c.encoding, packets.c.packet_type)
-                .join(packets, packets.c.packet_id == jobs.c.packet_id).where(jobs.c.seq.in_(seqs)))}
+            connection.execute(statements.lease, {"seqs": seqs, "worker": worker,
+                                                  "expires": now + timedelta(seconds=lease_seconds)})
+            rows = {row.seq: row for row in connection.execute(statements.rows, {"seqs": seqs})}
         return [[ClaimedJob(rows[s].job_id, rows[s].packet_id, destination, rows[s].ordering_key, s,
                             rows[s].attempts, rows[s].raw, rows[s].encoding, rows[s].packet_type) for s in batch]
                 for batch in batches]
 
-    def _followers(self, connection: sa.Connection, destination: str, heads: dict[str, int], room: int,
-                   now: datetime, on_dead: OnDead) -> dict[str, list[int]]:
+    def _claim_statements(self, on_dead: OnDead) -> statements_.ClaimStatements:
+        if on_dead not in self._claims:
+            self._claims[on_dead] = statements_.claim_statements(not self._sqlite, on_dead)
+        return self._claims[on_dead]
+
+    @staticmethod
+    def _followers(connection: sa.Connection, statements: statements_.ClaimStatements, destination: str,
+                   heads: dict[str, int], room: int, now: datetime, on_dead: OnDead) -> dict[str, list[int]]:
         """Per head (ordering key → its seq), the jobs right behind it that can travel in the same
         batch, in order: one query for every head of the claim."""
-        ranked = (sa.select(jobs.c.seq, jobs.c.ordering_key, jobs.c.state, jobs.c.next_attempt_at,
-                            jobs.c.lease_expires_at,
-                            sa.func.row_number().over(partition_by=jobs.c.ordering_key, order_by=jobs.c.seq)
-                            .label("n"))
-                  .where(jobs.c.destination == destination, jobs.c.ordering_key.in_(list(heads)), _is_open(jobs),
-                         jobs.c.seq > min(heads.values()))
-                  .subquery())
         # a few rows more than room, for dead jobs passed over under "skip" (fewer only means a smaller batch)
-        rows = connection.execute(sa.select(ranked).where(ranked.c.n <= room * 4 + 4)
-                                  .order_by(ranked.c.ordering_key, ranked.c.seq))
+        rows = connection.execute(statements.followers, {"destination": destination, "keys": list(heads),
+                                                         "after": min(heads.values()), "ranks": room * 4 + 4})
         taken: dict[str, list[int]] = {key: [] for key in heads}
         closed: set[str] = set()
         for row in rows:
@@ -251,15 +220,12 @@ class SqlStore:
         if not items:
             return []
         record = dict(items)
+        complete, record_attempts = self._complete_statements
         with self._bookkeeping() as connection:
             numbers = {job_id: n for job_id, n in connection.execute(
-                jobs.update().where(jobs.c.job_id.in_(list(record)), jobs.c.state == JobState.LEASED.value,
-                                    jobs.c.lease_owner == worker)
-                .values(attempts=jobs.c.attempts + 1, lease_owner=None, lease_expires_at=None,
-                        state=JobState.DELIVERED.value, delivered_at=_now(), last_error=None)
-                .returning(jobs.c.job_id, jobs.c.attempts))}
+                complete, {"job_ids": list(record), "worker": worker, "at": _now()})}
             if numbers:
-                connection.execute(attempts.insert(), [dict(
+                connection.execute(record_attempts, [dict(
                     job_id=job_id, n=n, started_at=record[job_id].started_at, duration_ms=record[job_id].duration_ms,
                     outcome=record[job_id].outcome, peer_status=record[job_id].peer_status,
                     message=record[job_id].message) for job_id, n in numbers.items()])

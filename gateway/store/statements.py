@@ -1,0 +1,85 @@
+"""The delivery engine's hot statements, built once per store with bind parameters.
+
+Building a SQLAlchemy statement with aliases and a correlated subquery costs more than running it
+on SQLite; the engine claims and settles hundreds of times a second, so these are made once and
+only their parameters change (``:destination``, ``:now``, ``:limit``, ``:seqs`` …).
+"""
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from gateway.store.api import JobState, OnDead
+from gateway.store.tables import attempts, jobs, packets
+
+PENDING, LEASED, DELIVERED, DEAD = (state.value for state in JobState)
+
+
+def is_ready(table: sa.FromClause) -> sa.ColumnElement[bool]:
+    """Pending or leased, written as ix_jobs_ready's condition (SQLite matches partial indexes by text)."""
+    return table.c.state.in_([sa.literal_column("'pending'"), sa.literal_column("'leased'")])
+
+
+def is_open(table: sa.FromClause) -> sa.ColumnElement[bool]:
+    """Not delivered, written as ix_jobs_open_key's condition."""
+    return table.c.state != sa.literal_column("'delivered'")
+
+
+@dataclass(frozen=True)
+class ClaimStatements:
+    heads: sa.Select  # (seq, ordering_key) of up to :limit claimable heads, in seq order
+    followers: sa.Select  # jobs behind the heads :keys, ranked per key (n), from :after on
+    lease: sa.Update  # :seqs leased to :worker until :expires
+    rows: sa.Select  # what a claimed job carries, for :seqs
+
+
+def claim_statements(postgres: bool, on_dead: OnDead) -> ClaimStatements:
+    destination, now = sa.bindparam("destination"), sa.bindparam("now", type_=jobs.c.next_attempt_at.type)
+    blocking = [PENDING, LEASED] + ([DEAD] if on_dead == "hold" else [])
+    head, earlier = jobs.alias("head"), jobs.alias("earlier")
+    available = sa.or_(head.c.state == PENDING, sa.and_(head.c.state == LEASED, head.c.lease_expires_at <= now))
+    # The walk in seq order reads ix_jobs_ready; for each row, "is it its key's first blocking job?"
+    # is one probe of ix_jobs_open_key. Both hold undelivered rows only, so the history is never
+    # scanned. A scalar subquery, not NOT EXISTS: the planner cannot turn it into a join that
+    # rescans the destination's open jobs per row when its statistics are stale (fresh tables).
+    first_blocking = (sa.select(earlier.c.seq).where(
+        earlier.c.destination == destination, earlier.c.ordering_key == head.c.ordering_key,
+        is_open(earlier), earlier.c.state.in_(blocking))
+        .order_by(earlier.c.seq).limit(1).scalar_subquery())
+    heads = (sa.select(head.c.seq, head.c.ordering_key)
+             .where(head.c.destination == destination, is_ready(head), available,
+                    head.c.next_attempt_at <= now, head.c.seq == first_blocking)
+             .order_by(head.c.seq).limit(sa.bindparam("limit", type_=sa.Integer)))
+    if postgres:
+        heads = heads.with_for_update(skip_locked=True, of=head)
+    ranked = (sa.select(jobs.c.seq, jobs.c.ordering_key, jobs.c.state, jobs.c.next_attempt_at,
+                        jobs.c.lease_expires_at,
+                        sa.func.row_number().over(partition_by=jobs.c.ordering_key, order_by=jobs.c.seq).label("n"))
+              .where(jobs.c.destination == destination, jobs.c.ordering_key.in_(sa.bindparam("keys", expanding=True)),
+                     is_open(jobs), jobs.c.seq > sa.bindparam("after"))
+              .subquery())
+    followers = (sa.select(ranked).where(ranked.c.n <= sa.bindparam("ranks"))
+                 .order_by(ranked.c.ordering_key, ranked.c.seq))
+    seqs = sa.bindparam("seqs", expanding=True)
+    lease = jobs.update().where(jobs.c.seq.in_(seqs)).values(
+        state=LEASED, lease_owner=sa.bindparam("worker"),
+        lease_expires_at=sa.bindparam("expires", type_=jobs.c.lease_expires_at.type))
+    rows = (sa.select(jobs.c.seq, jobs.c.job_id, jobs.c.packet_id, jobs.c.ordering_key, jobs.c.attempts,
+                      packets.c.raw, packets.c.encoding, packets.c.packet_type)
+            .join(packets, packets.c.packet_id == jobs.c.packet_id).where(jobs.c.seq.in_(seqs)))
+    return ClaimStatements(heads, followers, lease, rows)
+
+
+def held_by_worker() -> sa.ColumnElement[bool]:
+    """The jobs :job_ids that :worker still holds."""
+    return sa.and_(jobs.c.job_id.in_(sa.bindparam("job_ids", expanding=True)), jobs.c.state == LEASED,
+                   jobs.c.lease_owner == sa.bindparam("worker"))
+
+
+def complete_statements() -> tuple[sa.Update, sa.Insert]:
+    """Delivered (returning each job's attempt number), and the attempts' records."""
+    complete = (jobs.update().where(held_by_worker())
+                .values(attempts=jobs.c.attempts + 1, lease_owner=None, lease_expires_at=None, state=DELIVERED,
+                        delivered_at=sa.bindparam("at", type_=jobs.c.delivered_at.type), last_error=None)
+                .returning(jobs.c.job_id, jobs.c.attempts))
+    return complete, attempts.insert()
