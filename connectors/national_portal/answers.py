@@ -13,9 +13,8 @@ import json
 import re
 from typing import Any
 
-import httpx
-
 from connectors.national_portal.settings import AnswerCodes
+from gateway.deliver.http_client import HttpTimeout, Reply
 from gateway.pii import mask_digits_in
 
 TRANSIENT_STATUSES = (408, 425, 429)  # besides every 5xx
@@ -49,7 +48,7 @@ class Answer:
         return ", ".join(p for p in parts if p) or "no answer"
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def _retry_after(response: Reply) -> float | None:
     value = response.headers.get("retry-after")
     if not value:
         return None
@@ -72,12 +71,13 @@ def _code_text(value: Any) -> str | None:
 
 def classify_error(exc: Exception) -> Answer:
     """A call that got no usable answer: always transient, the packet is not at fault."""
-    if isinstance(exc, httpx.TimeoutException):
-        return Answer(AnswerKind.TRANSIENT, f"hết thời gian chờ / timed out ({type(exc).__name__})")
-    return Answer(AnswerKind.TRANSIENT, f"lỗi kết nối / connection error ({type(exc).__name__})")
+    kind = getattr(exc, "kind", type(exc).__name__)
+    if isinstance(exc, HttpTimeout):
+        return Answer(AnswerKind.TRANSIENT, f"hết thời gian chờ / timed out ({kind})")
+    return Answer(AnswerKind.TRANSIENT, f"lỗi kết nối / connection error ({kind})")
 
 
-def classify(response: httpx.Response, codes: AnswerCodes, *, code_key: str = "error_code") -> Answer:
+def classify(response: Reply, codes: AnswerCodes, *, code_key: str = "error_code") -> Answer:
     """One HTTP answer → what it means. ``code_key`` is ``error_code`` (classic) or ``code`` (token)."""
     status = response.status_code
     retry_after = _retry_after(response)

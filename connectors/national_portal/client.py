@@ -10,11 +10,10 @@ import logging
 import threading
 from typing import Any, Protocol
 
-import httpx
-
 from connectors.national_portal.answers import Answer, AnswerKind, classify, classify_error
 from connectors.national_portal.settings import PortalSettings
 from connectors.national_portal.transform import Transformer
+from gateway.deliver.http_client import HttpClient, HttpError
 from gateway.packets.bodies import HoSo, TienDoXuLy
 
 log = logging.getLogger(__name__)
@@ -38,16 +37,15 @@ class PortalClient(Protocol):
     def close(self) -> None: ...
 
 
-def http_client(settings: PortalSettings) -> httpx.Client:
-    timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
-    return httpx.Client(base_url=settings.adapter_url, timeout=timeout, trust_env=False,
-                        headers={"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"})
+def http_client(settings: PortalSettings) -> HttpClient:
+    return HttpClient(settings.adapter_url, timeout=settings.read_timeout, connect_timeout=settings.connect_timeout,
+                      headers={"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"})
 
 
 class ClassicClient:
     supports_lookup = True
 
-    def __init__(self, settings: PortalSettings, transformer: Transformer, http: httpx.Client | None = None) -> None:
+    def __init__(self, settings: PortalSettings, transformer: Transformer, http: HttpClient | None = None) -> None:
         self.settings = settings
         self.transformer = transformer
         self.http = http or http_client(settings)
@@ -61,7 +59,7 @@ class ClassicClient:
         """The classified answer, and the portal's JSON object as it came (None if there was none)."""
         try:
             response = self.http.post(path, json=body, headers={"dstcode": self.settings.dstcode})
-        except httpx.HTTPError as exc:
+        except HttpError as exc:
             return classify_error(exc), None
         answer = classify(response, self.settings.answers)
         try:
@@ -81,7 +79,7 @@ class ClassicClient:
         body = {"username": self.settings.username, "password": self.settings.password}
         try:
             response = self.http.post(self.settings.auth_endpoint, json=body, headers={"dstcode": self.settings.dstcode})
-        except httpx.HTTPError as exc:
+        except HttpError as exc:
             return classify_error(exc)
         answer = classify(response, self.settings.answers)
         if answer.ok:

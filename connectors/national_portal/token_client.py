@@ -11,10 +11,9 @@ import threading
 import time
 from typing import Any
 
-import httpx
-
 from connectors.national_portal.answers import Answer, AnswerKind, classify, classify_error
 from connectors.national_portal.client import http_client
+from gateway.deliver.http_client import HttpClient, HttpError
 from connectors.national_portal.settings import PortalSettings
 from connectors.national_portal.transform import Transformer
 from gateway.packets.bodies import HoSo, TienDoXuLy
@@ -25,7 +24,7 @@ EXPIRY_MARGIN = 30.0  # seconds: renew a little before the portal would refuse t
 class TokenClient:
     supports_lookup = False
 
-    def __init__(self, settings: PortalSettings, transformer: Transformer, http: httpx.Client | None = None) -> None:
+    def __init__(self, settings: PortalSettings, transformer: Transformer, http: HttpClient | None = None) -> None:
         self.settings = settings
         self.transformer = transformer
         self.http = http or http_client(settings)
@@ -46,7 +45,7 @@ class TokenClient:
         try:
             response = self.http.post(self.settings.token.token, data=form,
                                       headers={"Content-Type": "application/x-www-form-urlencoded"})
-        except httpx.HTTPError as exc:
+        except HttpError as exc:
             return classify_error(exc)
         if response.status_code != 200:
             return classify(response, self.settings.answers, code_key="code")
@@ -76,7 +75,7 @@ class TokenClient:
                               http_status=login.http_status, retry_after=login.retry_after)
             try:
                 response = self.http.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
-            except httpx.HTTPError as exc:
+            except HttpError as exc:
                 return classify_error(exc)
             answer = classify(response, self.settings.answers, code_key="code")
             if answer.kind is not AnswerKind.RELOGIN:

@@ -19,10 +19,8 @@ from datetime import datetime, UTC
 import json
 from typing import Any
 
-import httpx
-from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_fixed
-
 from gateway.deliver.connector import Delivery, Outcome, OutcomeKind
+from gateway.deliver.http_client import HttpClient, HttpError, HttpTimeout, Reply
 from gateway.deliver.policy import DestinationPolicy
 from gateway.packets.stored import packet_bytes
 from gateway.pii import mask_digits_in
@@ -52,7 +50,7 @@ def _packet(raw: bytes) -> tuple[bytes, str]:
     return packet_bytes(raw, encoding), encoding
 
 
-def _peer_message(response: httpx.Response) -> str:
+def _peer_message(response: Reply) -> str:
     """The peer's own words, short, with any ID-like digit runs masked."""
     try:
         data = response.json()
@@ -63,20 +61,12 @@ def _peer_message(response: httpx.Response) -> str:
 
 
 class HttpConnector:
-    def __init__(self, policy: DestinationPolicy, client: httpx.Client | None = None) -> None:
+    def __init__(self, policy: DestinationPolicy, client: HttpClient | None = None) -> None:
         self.name, self.max_batch, self.url = policy.name, policy.max_batch, policy.url
         self.transient_statuses = frozenset(policy.transient_statuses)
         self.transient_codes = frozenset(str(c) for c in policy.options.get("transient_error_codes", ()))
-        self._client = client or httpx.Client(
-            timeout=httpx.Timeout(policy.timeout_seconds), headers=policy.headers,
-            limits=httpx.Limits(max_connections=max(policy.concurrency, 1) * 2,
-                                max_keepalive_connections=max(policy.concurrency, 1) * 2))
-
-    # A pooled keep-alive connection the peer already closed fails at once: one quick retry.
-    @retry(retry=retry_if_exception_type(httpx.ConnectError), stop=stop_after_attempt(2), wait=wait_fixed(0.05),
-           reraise=True)
-    def _post(self, content: bytes, headers: dict[str, str]) -> httpx.Response:
-        return self._client.post(self.url, content=content, headers=headers)
+        self._client = client or HttpClient(timeout=policy.timeout_seconds, headers=policy.headers,
+                                            max_connections=max(policy.concurrency, 1) * 2)
 
     def deliver(self, batch: Sequence[Delivery]) -> list[Outcome]:
         first = batch[0]
@@ -91,14 +81,14 @@ class HttpConnector:
                                             for key, body, encoding in packets]}, ensure_ascii=False).encode()
             headers |= {"X-Gateway-Batch": str(len(batch)), "Content-Type": _MEDIA["json"]}
         try:
-            response = self._post(content, headers)
-        except httpx.TimeoutException as exc:
-            return [Outcome(OutcomeKind.TRANSIENT, f"hết thời gian chờ / timeout ({type(exc).__name__})")] * len(batch)
-        except httpx.TransportError as exc:
-            return [Outcome(OutcomeKind.TRANSIENT, f"lỗi kết nối / connection error ({type(exc).__name__})")] * len(batch)
+            response = self._client.post(self.url, content=content, headers=headers)
+        except HttpTimeout as exc:
+            return [Outcome(OutcomeKind.TRANSIENT, f"hết thời gian chờ / timeout ({exc.kind})")] * len(batch)
+        except HttpError as exc:
+            return [Outcome(OutcomeKind.TRANSIENT, f"lỗi kết nối / connection error ({exc.kind})")] * len(batch)
         return self.classify(response, len(batch))
 
-    def classify(self, response: httpx.Response, count: int) -> list[Outcome]:
+    def classify(self, response: Reply, count: int) -> list[Outcome]:
         status = response.status_code
         peer_status = str(status)
         if status == 429 or status >= 500 or status in self.transient_statuses:

@@ -1,21 +1,25 @@
-"""Answer classification on real httpx responses: every kind, configurable codes, messages kept (masked)."""
+"""Answer classification on HTTP answers as the client reads them: every kind, configurable codes, messages
+kept (masked)."""
 
-import httpx
+import json
+
 import pytest
+from urllib3 import HTTPHeaderDict
 
 from connectors.national_portal.answers import AnswerKind, classify, classify_error
 from connectors.national_portal.settings import AnswerCodes
+from gateway.deliver.http_client import HttpError, HttpTimeout, Reply
 
 CODES = AnswerCodes()
 
 
 def answer_of(status: int = 200, body: object = None, text: str | None = None, headers: dict[str, str] | None = None,
               codes: AnswerCodes = CODES, code_key: str = "error_code"):
-    request = httpx.Request("POST", "http://portal.test/adapter/integration")
     if text is not None:
-        response = httpx.Response(status, text=text, headers=headers, request=request)
+        media, content = "text/plain; charset=utf-8", text.encode()
     else:
-        response = httpx.Response(status, json=body, headers=headers, request=request)
+        media, content = "application/json", json.dumps(body, ensure_ascii=False).encode()
+    response = Reply(status, HTTPHeaderDict({"Content-Type": media, **(headers or {})}), content)
     return classify(response, codes, code_key=code_key)
 
 
@@ -79,10 +83,9 @@ def test_token_protocol_reads_code() -> None:
 
 
 def test_wire_failures_are_transient() -> None:
-    request = httpx.Request("POST", "http://portal.test/")
-    assert classify_error(httpx.ReadTimeout("slow", request=request)).kind is AnswerKind.TRANSIENT
-    assert "timed out" in classify_error(httpx.ReadTimeout("slow", request=request)).message
-    assert classify_error(httpx.ConnectError("refused", request=request)).kind is AnswerKind.TRANSIENT
+    assert classify_error(HttpTimeout("ReadTimeoutError", "slow")).kind is AnswerKind.TRANSIENT
+    assert "timed out" in classify_error(HttpTimeout("ReadTimeoutError", "slow")).message
+    assert classify_error(HttpError("NewConnectionError", "refused")).kind is AnswerKind.TRANSIENT
 
 
 def test_only_the_message_is_kept_never_the_rest_of_the_answer() -> None:

@@ -1,0 +1,95 @@
+"""The HTTP client connectors use to reach their peers: urllib3's keep-alive pools, thinly wrapped.
+
+Why not httpx or requests: a delivery is one POST, and the client's own CPU per call limits how
+fast one worker delivers. Measured side by side against the local peer (bench/README.md,
+"HTTP client"): urllib3 costs about half of httpx's CPU per call and a third of requests'.
+
+Connection failures are retried once at once (a pooled keep-alive connection the peer has
+closed); nothing else is retried here — the engine owns retries, with backoff, in the store.
+"""
+
+from collections.abc import Mapping
+import json as json_
+from typing import Any
+from urllib.parse import urlencode, urljoin
+
+import urllib3
+from urllib3.exceptions import (HTTPError as _Urllib3Error, MaxRetryError, NewConnectionError,
+                               TimeoutError as _Urllib3Timeout)
+
+
+class HttpError(Exception):
+    """No usable answer: connection refused or reset, protocol error. ``kind`` names the cause."""
+
+    def __init__(self, kind: str, detail: str = "") -> None:
+        super().__init__(f"{kind}: {detail}" if detail else kind)
+        self.kind = kind
+
+
+class HttpTimeout(HttpError):
+    """Connecting or reading took longer than the timeout."""
+
+
+class Reply:
+    """An answer, read whole (peers' answers are small)."""
+
+    __slots__ = ("status_code", "headers", "content", "reason_phrase")
+
+    def __init__(self, status_code: int, headers: Mapping[str, str], content: bytes, reason_phrase: str = "") -> None:
+        self.status_code, self.headers, self.content, self.reason_phrase = status_code, headers, content, reason_phrase
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The JSON answer; ValueError when it is not JSON (UnicodeDecodeError is one)."""
+        return json_.loads(self.content)
+
+
+class HttpClient:
+    def __init__(self, base_url: str = "", *, timeout: float = 10.0, connect_timeout: float | None = None,
+                 headers: Mapping[str, str] | None = None, max_connections: int = 10) -> None:
+        self.base_url = base_url
+        self._headers = dict(headers or {})
+        self._pool = urllib3.PoolManager(
+            num_pools=4, maxsize=max_connections, block=False,
+            timeout=urllib3.Timeout(connect=connect_timeout or timeout, read=timeout),
+            retries=urllib3.Retry(total=1, connect=1, read=0, redirect=0, status=0, other=0, raise_on_status=False))
+
+    def post(self, url: str, *, content: bytes | None = None, json: Any = None, data: Mapping[str, str] | None = None,
+             headers: Mapping[str, str] | None = None) -> Reply:
+        """POST ``content`` (bytes), ``json`` (encoded UTF-8, not ASCII-escaped) or ``data`` (a form)."""
+        merged = {**self._headers, **(headers or {})}
+        if json is not None:
+            content = json_.dumps(json, ensure_ascii=False).encode("utf-8")
+            merged.setdefault("Content-Type", "application/json")
+        elif data is not None:
+            content = urlencode(data).encode("ascii")
+            merged.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        return self._request("POST", url, content, merged)
+
+    def get(self, url: str, *, headers: Mapping[str, str] | None = None) -> Reply:
+        return self._request("GET", url, None, {**self._headers, **(headers or {})})
+
+    def _request(self, method: str, url: str, body: bytes | None, headers: dict[str, str]) -> Reply:
+        target = urljoin(self.base_url.rstrip("/") + "/", url.lstrip("/")) if self.base_url else url
+        try:
+            answer = self._pool.request(method, target, body=body, headers=headers, redirect=False,
+                                        preload_content=True)
+        except MaxRetryError as exc:
+            raise _wire_error(exc.reason or exc) from exc
+        except _Urllib3Error as exc:
+            raise _wire_error(exc) from exc
+        return Reply(answer.status, answer.headers, answer.data or b"", answer.reason or "")
+
+    def close(self) -> None:
+        self._pool.clear()
+
+
+def _wire_error(exc: BaseException) -> HttpError:
+    kind = type(exc).__name__
+    # urllib3 files a refused connection under timeouts (NewConnectionError subclasses ConnectTimeoutError)
+    if isinstance(exc, _Urllib3Timeout) and not isinstance(exc, NewConnectionError):
+        return HttpTimeout(kind, str(exc))
+    return HttpError(kind, str(exc))
