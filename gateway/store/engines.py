@@ -38,12 +38,13 @@ def create_engine(url: str, *, synchronous: str = "FULL") -> sa.Engine:
     engine = sa.create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
 
     @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
         dbapi_connection.isolation_level = None  # the driver must not open transactions itself
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         # FULL: a commit survives power loss, not only a process crash (accept = durable).
         cursor.execute(f"PRAGMA synchronous={synchronous}")
+        record.info["synchronous"] = synchronous
         cursor.execute("PRAGMA busy_timeout=60000")
         cursor.close()
 
@@ -53,7 +54,10 @@ def create_engine(url: str, *, synchronous: str = "FULL") -> sa.Engine:
         if options.get("read_only", False):
             connection.exec_driver_sql("BEGIN")
             return
-        connection.exec_driver_sql(f"PRAGMA synchronous={'NORMAL' if options.get('relaxed') else synchronous}")
+        wanted, state = "NORMAL" if options.get("relaxed") else synchronous, connection.connection.info
+        if state.get("synchronous") != wanted:  # a statement saved per transaction: set only on change
+            connection.exec_driver_sql(f"PRAGMA synchronous={wanted}")
+            state["synchronous"] = wanted
         # Writers queue for the lock at BEGIN instead of failing to upgrade a read lock later.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 

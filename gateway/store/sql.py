@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 import threading
 from typing import Any, Sequence
@@ -16,6 +16,7 @@ from gateway.store import statements as statements_
 from gateway.store.api import (AcceptResult, AttemptRecord, AttemptView, BreakerState, ClaimedJob,
                                DestinationState, JobFilter, JobState, JobView, NewPacket, OnDead, PacketView)
 from gateway.store.engines import create_engine, is_sqlite, lock_key, lock_keys
+from gateway.store.statements import DEAD, LEASED, PENDING
 from gateway.store.tables import attempts, audit, destinations, jobs, packets
 
 PURGED = "purged: payload deleted on request — đã xoá dữ liệu theo yêu cầu"
@@ -36,13 +37,18 @@ class SqlStore:
         self.relaxed_bookkeeping = relaxed_bookkeeping
         self.engine = create_engine(url, synchronous=synchronous)
         self._sqlite = is_sqlite(self.engine)
-        self._writer: AbstractContextManager[Any] = threading.Lock() if self._sqlite else nullcontext()
+        self._writer = threading.Lock()
+        self._write_connection: sa.Connection | None = None
         self._claims: dict[str, statements_.ClaimStatements] = {}
         self._complete_statements = statements_.complete_statements()
         if migrate:
             migrations.upgrade(self.engine)
 
     def close(self) -> None:
+        with self._writer:
+            if self._write_connection is not None:
+                self._write_connection.close()
+                self._write_connection = None
         self.engine.dispose()
 
     def _insert(self, table: sa.Table) -> Any:
@@ -56,9 +62,15 @@ class SqlStore:
         """A write transaction. SQLite has one writer at a time: this process's writers queue on a
         lock and start the moment the previous one commits, instead of meeting SQLite's busy
         handler, which sleeps (1, 2, 5 … 100 ms) between tries."""
-        with self._writer, self.engine.connect() as connection:
-            if relaxed:
-                connection = connection.execution_options(relaxed=True)
+        if not self._sqlite:
+            with self.engine.connect() as connection:
+                with connection.execution_options(relaxed=relaxed).begin():
+                    yield connection
+            return
+        with self._writer:  # one writer at a time: it keeps one connection (no pool round trip per transaction)
+            if self._write_connection is None or self._write_connection.invalidated:
+                self._write_connection = self.engine.connect()
+            connection = self._write_connection.execution_options(relaxed=relaxed)
             with connection.begin():
                 yield connection
 
@@ -161,10 +173,10 @@ class SqlStore:
                 return []
             connection.execute(statements.lease, {"seqs": seqs, "worker": worker,
                                                   "expires": now + timedelta(seconds=lease_seconds)})
-            rows = {row.seq: row for row in connection.execute(statements.rows, {"seqs": seqs})}
-        return [[ClaimedJob(rows[s].job_id, rows[s].packet_id, destination, rows[s].ordering_key, s,
-                            rows[s].attempts, rows[s].raw, rows[s].encoding, rows[s].packet_type) for s in batch]
-                for batch in batches]
+            claimed = {seq: ClaimedJob(job_id, packet_id, destination, key, seq, attempts, raw, encoding, packet_type)
+                       for seq, job_id, packet_id, key, attempts, raw, encoding, packet_type
+                       in connection.execute(statements.rows, {"seqs": seqs})}
+        return [[claimed[seq] for seq in batch] for batch in batches]
 
     def _claim_statements(self, on_dead: OnDead) -> statements_.ClaimStatements:
         if on_dead not in self._claims:
@@ -176,23 +188,23 @@ class SqlStore:
                    heads: dict[str, int], room: int, now: datetime, on_dead: OnDead) -> dict[str, list[int]]:
         """Per head (ordering key → its seq), the jobs right behind it that can travel in the same
         batch, in order: one query for every head of the claim."""
-        # a few rows more than room, for dead jobs passed over under "skip" (fewer only means a smaller batch)
+        # Under "hold" a key's rows after its head are the candidates themselves (anything not free ends the
+        # batch); under "skip", a few more, for dead jobs passed over (fewer only means a smaller batch).
+        ranks = room + 1 if on_dead == "hold" else room * 4 + 4
         rows = connection.execute(statements.followers, {"destination": destination, "keys": list(heads),
-                                                         "after": min(heads.values()), "ranks": room * 4 + 4})
+                                                         "after": min(heads.values()), "ranks": ranks})
         taken: dict[str, list[int]] = {key: [] for key in heads}
         closed: set[str] = set()
-        for row in rows:
-            key = row.ordering_key
-            if key in closed or row.seq <= heads[key]:
+        for seq, key, state, next_attempt_at, lease_expires_at, _ in rows:
+            if key in closed or seq <= heads[key]:
                 continue
-            if row.state == JobState.DEAD.value and on_dead == "skip":
+            if state == DEAD and on_dead == "skip":
                 continue
-            free = row.state == JobState.PENDING.value or (
-                row.state == JobState.LEASED.value and row.lease_expires_at <= now)
-            if not free or row.next_attempt_at > now or len(taken[key]) == room:
+            free = state == PENDING or (state == LEASED and lease_expires_at <= now)
+            if not free or next_attempt_at > now or len(taken[key]) == room:
                 closed.add(key)
                 continue
-            taken[key].append(row.seq)
+            taken[key].append(seq)
         return taken
 
     def _finish(self, job_id: str, worker: str, attempt: AttemptRecord, **values: Any) -> bool:
@@ -292,7 +304,10 @@ class SqlStore:
             return [self._view(row) for row in connection.execute(query)]
 
     def count_jobs(self, selection: JobFilter) -> int:
-        query = (sa.select(sa.func.count()).select_from(jobs.join(packets, packets.c.packet_id == jobs.c.packet_id))
+        # the packets only when the selection reads them: a count by state then stays in ix_jobs_state
+        by_packet = selection.dossier or selection.packet_type
+        query = (sa.select(sa.func.count())
+                 .select_from(jobs.join(packets, packets.c.packet_id == jobs.c.packet_id) if by_packet else jobs)
                  .where(*self._where(selection)))
         with self._read() as connection:
             return int(connection.execute(query).scalar_one())
