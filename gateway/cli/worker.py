@@ -69,7 +69,7 @@ def start_engine(config: Config, store: Store, only: list[str] | None = None, wo
     delivery = config.section("delivery")
     return Engine(store, _policies(config, only), worker=worker,
                   poll_seconds=float(delivery.get("poll_seconds", 0.02)),
-                  hold_check_seconds=float(delivery.get("hold_check_seconds", 0.5)),
+                  hold_check_seconds=float(delivery.get("hold_check_seconds", 0.25)),
                   # the loaded configuration, --config overlay included, not a fresh Config.load()
                   connector_factory=lambda policy: make_connector(policy, config)).start()
 

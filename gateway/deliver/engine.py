@@ -12,7 +12,7 @@ leases simply expire and another worker takes them.
 """
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import importlib
@@ -183,6 +183,7 @@ class DestinationRunner:
     # --- one call ----------------------------------------------------------------------
     def _run(self, batch: list[ClaimedJob], probe: bool = False) -> None:
         ids = [job.job_id for job in batch]
+        recording = False  # the deliveries are being recorded in the background, which frees the slot
         try:
             stopping = self.engine.stopping.is_set
             # the circuit may have opened while this batch waited behind others: only the probe goes then
@@ -202,33 +203,34 @@ class DestinationRunner:
             finally:
                 self.engine.leases.remove(self.policy.lease_seconds, ids)
             self.engine.tally.add(calls=1)
-            self._settle(batch, outcomes, started, round((time.perf_counter() - clock) * 1000))
+            recording = self._settle(batch, outcomes, started, round((time.perf_counter() - clock) * 1000))
         except Exception:
             log.exception("destination %s: settling %s failed; the leases will expire", self.policy.name, ids)
             if probe:
                 self.breaker.unprobe()
         finally:
-            self._slots.release()
+            if not recording:
+                self._slots.release()
 
     def _release(self, ids: list[str], probe: bool = True) -> None:
         if probe:
             self.breaker.unprobe()
         self.engine.tally.add(released=self.store.release(ids, self.engine.worker))
 
-    def _settle(self, batch: list[ClaimedJob], outcomes: list[Outcome], started: datetime, duration_ms: int) -> None:
+    def _settle(self, batch: list[ClaimedJob], outcomes: list[Outcome], started: datetime, duration_ms: int) -> bool:
+        """Records what the call did. True when it is all delivered: recorded then in the background,
+        with other calls' deliveries in one transaction, and this batch's slot is freed once it is —
+        so this thread goes on to the next call meanwhile."""
         outcomes = outcomes[:len(batch)] + [Outcome(OutcomeKind.TRANSIENT, "no outcome")] * (len(batch) - len(outcomes))
         records = [AttemptRecord(started, duration_ms, o.kind.value, o.peer_status, o.message) for o in outcomes]
         taken = next((i for i, o in enumerate(outcomes) if o.kind is not OutcomeKind.DELIVERED), len(batch))
-        if taken:  # the delivered prefix, recorded with other calls' in one transaction
-            delivered = [(job.job_id, records[i]) for i, job in enumerate(batch[:taken])]
-            held = self.engine.settler.complete(delivered).result()
-            self.engine.tally.add(delivered=sum(held))
-            for job, still_held in zip(batch, held):
-                if not still_held:
-                    self._lease_lost(job)
+        delivered = [(job.job_id, records[i]) for i, job in enumerate(batch[:taken])]
         if taken == len(batch):
             self.breaker.record(success=True)
-            return
+            self.engine.settler.complete(delivered).add_done_callback(lambda done: self._recorded(batch, done))
+            return True
+        if taken:  # the delivered prefix first
+            self._count_delivered(batch, self.engine.settler.complete(delivered).result())
         job, outcome, attempt = batch[taken], outcomes[taken], records[taken]
         self.breaker.record(success=outcome.kind is OutcomeKind.PERMANENT)
         settled = (self._dead(job, attempt, outcome.message) if outcome.kind is OutcomeKind.PERMANENT
@@ -237,6 +239,22 @@ class DestinationRunner:
             self._lease_lost(job)
         if rest := [j.job_id for j in batch[taken + 1:]]:
             self._release(rest, probe=False)  # not taken: back in line behind this job, no attempt counted
+        return False
+
+    def _recorded(self, batch: list[ClaimedJob], done: "Future[list[bool]]") -> None:
+        try:
+            self._count_delivered(batch, done.result())
+        except Exception:
+            log.exception("destination %s: recording %d deliveries failed; the leases will expire",
+                          self.policy.name, len(batch))
+        finally:
+            self._slots.release()
+
+    def _count_delivered(self, batch: list[ClaimedJob], held: list[bool]) -> None:
+        self.engine.tally.add(delivered=sum(held))
+        for job, still_held in zip(batch, held):
+            if not still_held:
+                self._lease_lost(job)
 
     def _transient(self, job: ClaimedJob, attempt: AttemptRecord, outcome: Outcome) -> bool:
         n, policy, now = job.attempts + 1, self.policy, now_utc()
@@ -266,7 +284,7 @@ class Engine:
 
     def __init__(self, store: Store, policies: dict[str, DestinationPolicy], *, worker: str | None = None,
                  connectors: dict[str, Connector] | None = None, poll_seconds: float = 0.02,
-                 hold_check_seconds: float = 0.5,
+                 hold_check_seconds: float = 0.25,
                  connector_factory: Callable[[DestinationPolicy], Connector] = make_connector) -> None:
         self.store, self.worker = store, worker or worker_name()
         self.poll_seconds, self.hold_check_seconds = poll_seconds, hold_check_seconds
