@@ -374,7 +374,10 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=4000, help="packets per throughput run")
     parser.add_argument("--rate", type=float, default=500.0, help="steady accept rate for the latency run")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the latency run")
+    parser.add_argument("--parts", default="accept,http,deliver,latency,procrastinate",
+                        help="which measurements to run (comma-separated)")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     n_dossiers = max(1, args.jobs // 10)
     print(f"machine: {os.cpu_count()} CPUs; {args.jobs} packets per run over {n_dossiers} dossiers "
           f"(1 HoSo ~4 KB + 9 progress steps ~0.5 KB each, JSON)\n")
@@ -383,23 +386,26 @@ def main() -> None:
         print(f"no-op peer alone (8 threads, one packet per call, no store): {ceiling:6.0f} calls/s\n")
         for kind in args.stores.split(","):
             print(f"== {kind} ==")
-            with store_url(kind) as url:
-                rate = bench_accept(url, interleave(dossiers(n_dossiers)))
-                print(f"accept, in-process, validation on, group commit:  {rate:8.0f} packets/s")
-            for workers in (1, 2):
+            if "accept" in parts:
+                with store_url(kind) as url:
+                    rate = bench_accept(url, interleave(dossiers(n_dossiers)))
+                    print(f"accept, in-process, validation on, group commit:  {rate:8.0f} packets/s")
+            for workers in (1, 2) if "http" in parts else ():
                 with store_url(kind) as url:
                     rate = bench_accept_http(url, interleave(dossiers(max(1, n_dossiers // 2))), base, workers=workers)
                     print(f"accept over HTTP (8 clients, {workers} server process{'es' if workers > 1 else ''}): "
                           f"{rate:6.0f} packets/s")
-            for batch in (1, 10):
+            for batch in (1, 10) if "deliver" in parts else ():
                 with store_url(kind) as url:
                     rate, order = bench_deliver(url, base, interleave(dossiers(n_dossiers)), max_batch=batch)
                     share = f", {rate / ceiling:.0%} of the peer's calls/s" if batch == 1 else ""
                     print(f"deliver, ordered, concurrency 8, max_batch {batch:2}:    {rate:8.0f} jobs/s  ({order}{share})")
-            with store_url(kind) as url:
-                achieved, p50, p99, n = bench_latency(url, base, args.rate, args.seconds)
-                print(f"accept→delivered at {achieved:.0f}/s steady ({n} packets): p50 {p50:6.1f} ms  p99 {p99:6.1f} ms")
-            if kind == "postgres":
+            if "latency" in parts:
+                with store_url(kind) as url:
+                    achieved, p50, p99, n = bench_latency(url, base, args.rate, args.seconds)
+                    print(f"accept→delivered at {achieved:.0f}/s steady ({n} packets): "
+                          f"p50 {p50:6.1f} ms  p99 {p99:6.1f} ms")
+            if kind == "postgres" and "procrastinate" in parts:
                 try:
                     import procrastinate  # noqa: F401
                 except ImportError:

@@ -100,7 +100,7 @@ def wait_delivered(url: str, total: int, what: str) -> float:
                 return time.perf_counter() - began
             if store.count_jobs(JobFilter(destination=DEST, state=JobState.DEAD)):
                 raise SystemExit(f"{what}: a job was dead-lettered — see the worker log")
-            time.sleep(0.05)
+            time.sleep(0.1)  # the watcher shares the machine with the worker and the portal: look lightly
     finally:
         store.close()
 
@@ -143,6 +143,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=50_000, help="backlog of progress steps (all dossiers)")
     parser.add_argument("--rate", type=float, default=200.0, help="the portal's rate limit, calls/s")
     parser.add_argument("--store", help="store URL (default: SQLite in a temporary folder)")
+    parser.add_argument("--concurrency", type=int, help="the destination's concurrency (default: the embedded one)")
     args = parser.parse_args()
     per_dossier = max(2, args.steps // args.dossiers)
 
@@ -153,7 +154,9 @@ def main() -> None:
         config = folder / "bench.toml"
         config.write_text(f'[store]\nurl = "{url}"\n'
                           f'[national_portal]\nadapter_url = "http://127.0.0.1:{port}"\n'
-                          f'ledger_url = "sqlite:///{folder}/ledger.sqlite"\n', encoding="utf-8")
+                          f'ledger_url = "sqlite:///{folder}/ledger.sqlite"\n'
+                          + (f"[destinations.{DEST}]\nconcurrency = {args.concurrency}\n" if args.concurrency else ""),
+                          encoding="utf-8")
         traffic = Traffic(seed=7)
         dossiers = [traffic.dossier(n + 1, per_dossier) for n in range(args.dossiers)]
         hoso = [packets[0] for packets in dossiers]
