@@ -1,6 +1,8 @@
 """Dialect specifics: SQLite in WAL mode with write transactions that take the lock up
 front (``BEGIN IMMEDIATE``), PostgreSQL through psycopg 3."""
 
+import sqlite3
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,7 +47,7 @@ def create_engine(url: str, *, synchronous: str = "FULL") -> sa.Engine:
         # FULL: a commit survives power loss, not only a process crash (accept = durable).
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         record.info["synchronous"] = synchronous
-        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
@@ -59,9 +61,32 @@ def create_engine(url: str, *, synchronous: str = "FULL") -> sa.Engine:
             connection.exec_driver_sql(f"PRAGMA synchronous={wanted}")
             state["synchronous"] = wanted
         # Writers queue for the lock at BEGIN instead of failing to upgrade a read lock later.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        begin_immediate(connection.connection.driver_connection)
 
     return engine
+
+
+BUSY_TIMEOUT_MS = 60_000
+
+
+def begin_immediate(driver_connection: sqlite3.Connection) -> None:
+    """Takes SQLite's write lock, waiting for a writer of another process (the API and a worker share one
+    file). A writer holds the lock for about a millisecond, but SQLite's own busy handler sleeps 1, 2, 5,
+    10 … 100 ms between tries, so a waiting writer — and the delivery behind it — would lose up to a
+    hundred times that. Here it tries again every half millisecond, for as long as the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    driver_connection.execute("PRAGMA busy_timeout=0")  # SQLITE_BUSY at once: the waiting is done here
+    try:
+        while True:
+            try:
+                driver_connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.0005)
+    finally:
+        driver_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def lock_key(connection: sa.Connection, key: str) -> None:
