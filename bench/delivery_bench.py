@@ -15,7 +15,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 import hashlib
 import os
 from pathlib import Path
@@ -69,14 +69,27 @@ def wait_http(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU time of a process (this one when None), from /proc."""
+    if pid is None:
+        times = os.times()
+        return times.user + times.system
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+PIDS: dict[str, int] = {}  # the peer's, for its CPU time
+
+
 @contextmanager
-def process(argv: list[str], env: dict[str, str] | None = None, ready: str | None = None) -> Iterator[None]:
+def process(argv: list[str], env: dict[str, str] | None = None,
+            ready: str | None = None) -> Iterator[subprocess.Popen[bytes]]:
     proc = subprocess.Popen(argv, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
         if ready:
             wait_http(ready)
-        yield
+        yield proc
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -90,7 +103,9 @@ def peer() -> Iterator[str]:
     """The no-op destination in its own process; yields its base URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    with process([sys.executable, "-m", "gateway.deliver.testpeer", "--port", str(port)], ready=f"{base}/_stats"):
+    with process([sys.executable, "-m", "gateway.deliver.testpeer", "--port", str(port)],
+                 ready=f"{base}/_stats") as proc:
+        PIDS["peer"] = proc.pid
         yield base
 
 
@@ -228,9 +243,11 @@ def bench_deliver(url: str, base: str, packets: list[Packet], **overrides: objec
 
 # --- latency at a steady rate ------------------------------------------------------------------
 
-def bench_latency(url: str, base: str, rate: float, seconds: float) -> tuple[float, float, float, int]:
+def bench_latency(url: str, base: str, rate: float, seconds: float,
+                  workers: int = 1) -> tuple[float, float, float, int, dict[str, float]]:
     """Accept in-process at a steady ``rate`` (validation + group commit), deliver with a worker process;
-    latency = arrival at the destination − the moment the accept was committed."""
+    latency = arrival at the destination − the moment the accept was committed. Also the CPU each
+    process spent per packet (ms): accepting (this process), the worker(s), the peer."""
     config = Config.load()
     validator, store = Validator(config), open_store(url)
     committer = GroupCommitter(store, batch_max=128, batch_wait_ms=2)
@@ -241,8 +258,12 @@ def bench_latency(url: str, base: str, rate: float, seconds: float) -> tuple[flo
         cfg.write_text(f'[store]\nurl = "{url}"\n[delivery]\npoll_seconds = 0.01\n[destinations.{DEST}]\n'
                        f'connector = "http"\nurl = "{base}/{DEST}"\nconcurrency = 8\nrate_per_second = 100000.0\nburst = 1000\n'
                        'max_batch = 10\n')
-        with process([*GATEWAY, "worker", "--destination", DEST], {"GATEWAY_CONFIG": str(cfg)}):
-            time.sleep(3)  # the worker's start-up
+        with ExitStack() as stack:
+            started = [stack.enter_context(process([*GATEWAY, "worker", "--destination", DEST],
+                                                   {"GATEWAY_CONFIG": str(cfg)})) for _ in range(workers)]
+            time.sleep(3)  # the workers' start-up
+            pids = {"accept": None, **{f"worker {n + 1}": w.pid for n, w in enumerate(started)}, "peer": PIDS["peer"]}
+            cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
             lock = threading.Lock()
 
             def one(packet: Packet) -> None:
@@ -273,6 +294,7 @@ def bench_latency(url: str, base: str, rate: float, seconds: float) -> tuple[flo
             deadline = time.monotonic() + 60
             while store.count_jobs(done) < len(packets) and time.monotonic() < deadline:
                 time.sleep(0.1)
+            cpu = {name: (cpu_seconds(pid) - cpu_before[name]) * 1000 / len(packets) for name, pid in pids.items()}
     committer.close()
     store.close()
     deliveries = httpx.get(f"{base}/_deliveries", timeout=30).json()["deliveries"]
@@ -282,7 +304,7 @@ def bench_latency(url: str, base: str, rate: float, seconds: float) -> tuple[flo
     latencies = sorted((first[k] - t) * 1000 for k, t in accepted.items() if k in first)
     p50 = statistics.median(latencies)
     p99 = latencies[int(len(latencies) * 0.99) - 1]
-    return achieved, p50, p99, len(latencies)
+    return achieved, p50, p99, len(latencies), cpu
 
 
 # --- procrastinate, same work on the same PostgreSQL ----------------------------------------
@@ -374,6 +396,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=4000, help="packets per throughput run")
     parser.add_argument("--rate", type=float, default=500.0, help="steady accept rate for the latency run")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the latency run")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes in the latency run")
     parser.add_argument("--parts", default="accept,http,deliver,latency,procrastinate",
                         help="which measurements to run (comma-separated)")
     args = parser.parse_args()
@@ -402,9 +425,13 @@ def main() -> None:
                     print(f"deliver, ordered, concurrency 8, max_batch {batch:2}:    {rate:8.0f} jobs/s  ({order}{share})")
             if "latency" in parts:
                 with store_url(kind) as url:
-                    achieved, p50, p99, n = bench_latency(url, base, args.rate, args.seconds)
-                    print(f"accept→delivered at {achieved:.0f}/s steady ({n} packets): "
+                    achieved, p50, p99, n, cpu = bench_latency(url, base, args.rate, args.seconds, args.workers)
+                    print(f"accept→delivered at {achieved:.0f}/s steady ({n} packets, {args.workers} worker"
+                          f"{'s' if args.workers > 1 else ''}): "
                           f"p50 {p50:6.1f} ms  p99 {p99:6.1f} ms")
+                    need = sum(cpu.values()) * achieved / 1000
+                    print("  CPU per packet: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in cpu.items())
+                          + f" → {need:.2f} of {os.cpu_count()} CPUs at that rate")
             if kind == "postgres" and "procrastinate" in parts:
                 try:
                     import procrastinate  # noqa: F401
