@@ -6,8 +6,6 @@ province can reclassify a code without a code change.
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from enum import StrEnum
 import json
 import re
@@ -48,19 +46,6 @@ class Answer:
         return ", ".join(p for p in parts if p) or "no answer"
 
 
-def _retry_after(response: Reply) -> float | None:
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        try:
-            return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
-        except (TypeError, ValueError):
-            return None
-
-
 def _code_text(value: Any) -> str | None:
     if value is None or isinstance(value, bool):
         return None
@@ -80,7 +65,7 @@ def classify_error(exc: Exception) -> Answer:
 def classify(response: Reply, codes: AnswerCodes, *, code_key: str = "error_code") -> Answer:
     """One HTTP answer → what it means. ``code_key`` is ``error_code`` (classic) or ``code`` (token)."""
     status = response.status_code
-    retry_after = _retry_after(response)
+    retry_after = response.retry_after
     if status in TRANSIENT_STATUSES or status >= 500:
         return Answer(AnswerKind.TRANSIENT, _short(response.text) or response.reason_phrase, http_status=status,
                       retry_after=retry_after)

@@ -9,6 +9,8 @@ closed); nothing else is retried here — the engine owns retries, with backoff,
 """
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 import json as json_
 from typing import Any
 from urllib.parse import urlencode, urljoin
@@ -46,6 +48,21 @@ class Reply:
         """The JSON answer; ValueError when it is not JSON (UnicodeDecodeError is one)."""
         return json_.loads(self.content)
 
+    @property
+    def retry_after(self) -> float | None:
+        """Seconds the peer asked to wait (HTTP Retry-After: delta-seconds or an HTTP date), if it did."""
+        value = self.headers.get("Retry-After")
+        if not value:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        try:
+            return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+        except (TypeError, ValueError):
+            return None
+
 
 class HttpClient:
     def __init__(self, base_url: str = "", *, timeout: float = 10.0, connect_timeout: float | None = None,
@@ -68,9 +85,6 @@ class HttpClient:
             content = urlencode(data).encode("ascii")
             merged.setdefault("Content-Type", "application/x-www-form-urlencoded")
         return self._request("POST", url, content, merged)
-
-    def get(self, url: str, *, headers: Mapping[str, str] | None = None) -> Reply:
-        return self._request("GET", url, None, {**self._headers, **(headers or {})})
 
     def _request(self, method: str, url: str, body: bytes | None, headers: dict[str, str]) -> Reply:
         target = urljoin(self.base_url.rstrip("/") + "/", url.lstrip("/")) if self.base_url else url

@@ -14,8 +14,6 @@ How answers are read (per destination, in configuration):
 """
 
 from collections.abc import Sequence
-from email.utils import parsedate_to_datetime
-from datetime import datetime, UTC
 import json
 from typing import Any
 
@@ -28,20 +26,6 @@ from gateway.validate.pipeline import sniff
 
 _OK_CODES = (0, "0", "00")
 _MEDIA = {"xml": "application/xml; charset=utf-8", "json": "application/json; charset=utf-8"}
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """HTTP Retry-After: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
-    except (TypeError, ValueError):
-        return None
 
 
 def _packet(raw: bytes) -> tuple[bytes, str]:
@@ -93,7 +77,7 @@ class HttpConnector:
         peer_status = str(status)
         if status == 429 or status >= 500 or status in self.transient_statuses:
             return [Outcome(OutcomeKind.TRANSIENT, _peer_message(response),
-                            retry_after_seconds(response.headers.get("Retry-After")), peer_status)] * count
+                            response.retry_after, peer_status)] * count
         if not 200 <= status < 300:
             return [Outcome(OutcomeKind.PERMANENT, _peer_message(response), None, peer_status)] * count
         try:
