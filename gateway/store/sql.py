@@ -210,10 +210,9 @@ class SqlStore:
     def _finish(self, job_id: str, worker: str, attempt: AttemptRecord, **values: Any) -> bool:
         with self._bookkeeping() as connection:
             number = connection.execute(
-                jobs.update().where(jobs.c.job_id == job_id, jobs.c.state == JobState.LEASED.value,
-                                    jobs.c.lease_owner == worker)
+                jobs.update().where(statements_.held_by_worker())
                 .values(attempts=jobs.c.attempts + 1, lease_owner=None, lease_expires_at=None, **values)
-                .returning(jobs.c.attempts)).scalar_one_or_none()
+                .returning(jobs.c.attempts), {"job_ids": [job_id], "worker": worker}).scalar_one_or_none()
             if number is None:
                 return False
             connection.execute(attempts.insert().values(
@@ -255,18 +254,18 @@ class SqlStore:
             return 0
         with self._bookkeeping() as connection:
             return connection.execute(
-                jobs.update().where(jobs.c.job_id.in_(list(job_ids)), jobs.c.state == JobState.LEASED.value,
-                                    jobs.c.lease_owner == worker)
-                .values(state=JobState.PENDING.value, lease_owner=None, lease_expires_at=None)).rowcount
+                jobs.update().where(statements_.held_by_worker())
+                .values(state=JobState.PENDING.value, lease_owner=None, lease_expires_at=None),
+                {"job_ids": list(job_ids), "worker": worker}).rowcount
 
     def extend_lease(self, job_ids: Sequence[str], worker: str, lease_seconds: float, now: datetime) -> int:
         if not job_ids:
             return 0
         with self._bookkeeping() as connection:
             return connection.execute(
-                jobs.update().where(jobs.c.job_id.in_(list(job_ids)), jobs.c.state == JobState.LEASED.value,
-                                    jobs.c.lease_owner == worker)
-                .values(lease_expires_at=now + timedelta(seconds=lease_seconds))).rowcount
+                jobs.update().where(statements_.held_by_worker())
+                .values(lease_expires_at=now + timedelta(seconds=lease_seconds)),
+                {"job_ids": list(job_ids), "worker": worker}).rowcount
 
     # --- operators -------------------------------------------------------------------
     @staticmethod
