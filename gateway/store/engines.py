@@ -26,10 +26,13 @@ def create_engine(url: str, *, synchronous: str = "FULL") -> sa.Engine:
     without waiting for the disk (SQLite synchronous=NORMAL in WAL, PostgreSQL
     synchronous_commit=off): a power or server crash may forget the last of them, never
     corrupt, and never an earlier one while keeping a later one (the log is sequential).
-    Delivery bookkeeping uses them; accepting packets never does."""
+    Delivery bookkeeping uses them; accepting packets never does.
+
+    ``hide_parameters``: a database error's text never quotes a statement's parameters (packets
+    hold citizens' names and identifiers), whoever logs it."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() != "sqlite":
-        engine = sa.create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8)
+        engine = sa.create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8, hide_parameters=True)
 
         @sa.event.listens_for(engine, "begin")
         def _on_begin_pg(connection: sa.Connection) -> None:
@@ -37,7 +40,7 @@ def create_engine(url: str, *, synchronous: str = "FULL") -> sa.Engine:
                 connection.exec_driver_sql("SET LOCAL synchronous_commit TO off")
 
         return engine
-    engine = sa.create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+    engine = sa.create_engine(url, connect_args={"timeout": 60, "check_same_thread": False}, hide_parameters=True)
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, record: Any) -> None:

@@ -83,3 +83,15 @@ def complete_statements() -> tuple[sa.Update, sa.Insert]:
                         delivered_at=sa.bindparam("at", type_=jobs.c.delivered_at.type), last_error=None)
                 .returning(jobs.c.job_id, jobs.c.attempts))
     return complete, attempts.insert()
+
+
+def previous_status() -> sa.Select:
+    """The last status accepted for :dossier (validation's status history, read on every packet)."""
+    return (sa.select(packets.c.status).where(packets.c.dossier == sa.bindparam("dossier"), packets.c.status.is_not(None))
+            .order_by(packets.c.received_at.desc()).limit(1))
+
+
+def known_packets() -> sa.Select:
+    """(packet_id, sha256, received_at) of those of :ids already stored."""
+    return (sa.select(packets.c.packet_id, packets.c.sha256, packets.c.received_at)
+            .where(packets.c.packet_id.in_(sa.bindparam("ids", expanding=True))))
