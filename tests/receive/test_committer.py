@@ -44,3 +44,40 @@ def test_a_failing_packet_fails_alone(store: Store) -> None:
     finally:
         committer.close()
     assert store.get_packet(bad.packet_id) is None and store.counts() == {"x": {"pending": 2}}
+
+
+def test_two_gateways_racing_on_the_same_ids_store_each_once(store: Store, store_url: str) -> None:
+    """Two API processes (two stores, two committers) receive packets with the same MaGoiTin but other
+    content and dossiers at the same moment: each id is stored once, the other side gets a conflict,
+    and nobody gets an error — on PostgreSQL the loser's batch fails on the key and is retried."""
+    from gateway.store import open_store
+
+    other = open_store(store_url)
+    ours, theirs = GroupCommitter(store, batch_wait_ms=5), GroupCommitter(other, batch_wait_ms=5)
+    try:
+        mine = [packet() for _ in range(60)]
+        rivals = [NewPacket(p.packet_id, hashlib.sha256(b"other" + p.raw).hexdigest(), b"other" + p.raw, "json",
+                            "sector", datetime.now(UTC), "TienDoXuLy", f"D2-{n}") for n, p in enumerate(mine)]
+        futures = [(ours.submit(p, ["x"]), theirs.submit(q, ["x"])) for p, q in zip(mine, rivals)]
+        for (a, b), p in zip(futures, mine):
+            first, second = a.result(timeout=60), b.result(timeout=60)
+            assert [first.conflict, second.conflict].count(True) == 1, p.packet_id
+            stored = store.get_packet(p.packet_id)
+            assert stored is not None and stored.sha256 == (second if first.conflict else first).sha256
+    finally:
+        ours.close(), theirs.close()
+        other.close()
+    assert store.counts() == {"x": {"pending": 60}}
+
+
+def test_a_failed_batch_is_logged_without_its_payload(store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    committer = GroupCommitter(store, batch_max=64, batch_wait_ms=300)
+    secret = packet()
+    try:
+        futures = [committer.submit(secret, ["x"]), committer.submit(packet(at=datetime(2026, 1, 1)), ["x"])]
+        futures[0].result(timeout=30)
+        with pytest.raises(Exception):
+            futures[1].result(timeout=30)
+    finally:
+        committer.close()
+    assert "one by one" in caplog.text and secret.packet_id not in caplog.text
