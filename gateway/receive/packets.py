@@ -5,7 +5,6 @@ receipt means nothing can be lost any more; no answer means the sender must rese
 the same MaGoiTin with the same bytes then gets the original receipt back (200).
 """
 
-import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 import hashlib
@@ -152,9 +151,15 @@ class PacketIntake:
             data, encoding = await read_packet(request, self.config.max_bytes)
         except Refused as exc:
             return JSONResponse({"valid": False, "errors": [exc.issue.to_dict()]}, status_code=exc.status)
+        # One trip off the event loop for everything that blocks: verification, validation (it reads the
+        # store), waiting for the group commit, signing the receipt.
+        return await run_in_threadpool(self.receive, client, data, encoding)
+
+    def receive(self, client: Client, data: bytes, encoding: Encoding) -> JSONResponse:
+        """Blocking: prepare, store durably, answer with the receipt."""
         try:
-            new, packet, routes, signature, validation = await run_in_threadpool(self.prepare, client, data, encoding)
-            result = await asyncio.wrap_future(self.committer.submit(new, routes))
+            new, packet, routes, signature, validation = self.prepare(client, data, encoding)
+            result = self.committer.submit(new, routes).result()
         except Answer as answer:
             return answer.response
         except (SQLAlchemyError, OSError):  # the store is unreachable or failing: nothing was accepted
@@ -172,9 +177,7 @@ class PacketIntake:
                           MaGoiTin=new.packet_id).response
         log.info("%s packet %s (%s) from %s → %s", "duplicate" if result.duplicate else "accepted",
                  new.packet_id, new.packet_type, client.name, ", ".join(result.destinations))
-        # Signing costs CPU: off the event loop, like validation.
-        receipt = await run_in_threadpool(build_receipt, result, packet, new.raw, signature.verdict,  # type: ignore[arg-type]
-                                          encoding, self.signer)
+        receipt = build_receipt(result, packet, new.raw, signature.verdict, encoding, self.signer)  # type: ignore[arg-type]
         body = receipt.to_dict(self.config.zone)
         if validation.get("warnings"):
             body["warnings"] = validation["warnings"]
