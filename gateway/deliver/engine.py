@@ -3,7 +3,7 @@
 Per destination, one dispatcher thread claims batches (one dossier each, in acceptance order —
 the store guarantees the order and that one dossier has one holder at a time) and runs up to
 ``concurrency`` calls at once through a thread pool. Before each call: manual pause, maintenance
-window, circuit breaker and token bucket — a job held back by any of them is released unattempted,
+window, circuit breaker and the token bucket every worker shares — a job held back by any of them is released unattempted,
 so no retry is burnt. After each call: delivered → complete; transient → next attempt time in the
 store (backoff with full jitter, never before Retry-After), or a dead letter past max attempts or
 max age; permanent → dead letter with the peer's message. A heartbeat thread extends the leases of
@@ -29,7 +29,7 @@ from gateway.deliver.backoff import next_attempt_at
 from gateway.deliver.breaker import CircuitBreaker
 from gateway.deliver.connector import Connector, Delivery, Outcome, OutcomeKind
 from gateway.deliver.policy import DestinationPolicy
-from gateway.deliver.ratelimit import TokenBucket
+from gateway.deliver.ratelimit import SharedBucket
 from gateway.deliver.settler import Settler
 from gateway.deliver.windows import active_window
 from gateway.packets.envelope import GoiTin
@@ -112,7 +112,7 @@ class DestinationRunner:
         saved = self.store.destination_state(policy.name)
         self.breaker.restore(saved.breaker_state,
                              saved.breaker_opened_at.timestamp() if saved.breaker_opened_at else None)
-        self.bucket = TokenBucket(policy.rate_per_second, policy.burst)
+        self.bucket = SharedBucket(self._draw_tokens, policy.rate_per_second, policy.burst)
         self.pool = ThreadPoolExecutor(policy.concurrency, thread_name_prefix=f"deliver-{policy.name}")
         # Up to ``concurrency`` calls in flight and as many batches claimed and waiting behind them,
         # so a claim (one store round trip) serves several batches instead of one.
@@ -133,6 +133,10 @@ class DestinationRunner:
                                  if window else "")
             self._hold_checked = clock
         return self._hold_reason
+
+    def _draw_tokens(self, want: int) -> tuple[int, float]:
+        return self.store.take_tokens(self.policy.name, want, self.policy.rate_per_second, self.policy.burst,
+                                      now_utc())
 
     def _save_breaker(self, state: BreakerState, opened_at: float | None) -> None:
         log.warning("destination %s: circuit %s", self.policy.name, state)
@@ -188,7 +192,9 @@ class DestinationRunner:
             stopping = self.engine.stopping.is_set
             # the circuit may have opened while this batch waited behind others: only the probe goes then
             tripped = self.breaker.state is not BreakerState.CLOSED and not probe
-            if stopping() or tripped or self.hold_reason() or not self.bucket.take(cancelled=stopping):
+            # A batch that cannot get a token within a third of its lease goes back unattempted.
+            if (stopping() or tripped or self.hold_reason()
+                    or not self.bucket.take(cancelled=stopping, within=self.policy.lease_seconds / 3)):
                 self._release(ids, probe)
                 return
             self.engine.leases.add(self.policy.lease_seconds, ids)

@@ -16,7 +16,7 @@ class DestinationPolicy:
     connector: str = "http"  # "http", or "package.module:factory" for a connector of its own
     timeout_seconds: float = 5.0
     concurrency: int = 4  # calls in flight at once, per worker process
-    rate_per_second: float = 50.0  # token bucket refill, per worker process
+    rate_per_second: float = 50.0  # token bucket refill, shared by every worker process (in the store)
     burst: int = 10  # token bucket size
     max_batch: int = 1  # > 1: consecutive jobs of one dossier travel in one call
     max_attempts: int = 12

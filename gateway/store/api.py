@@ -249,6 +249,11 @@ class Store(Protocol):
 
     def save_breaker(self, name: str, state: BreakerState, opened_at: datetime | None) -> None: ...
 
+    def take_tokens(self, name: str, want: int, rate: float, burst: int, now: datetime) -> tuple[int, float]:
+        """The destination's token bucket, one for every worker process: up to ``want`` tokens
+        (refilled at ``rate`` per second, at most ``burst``), and when none is left the seconds
+        until the next one."""
+
     def audit(self, actor: str, action: str, subject: str, detail: dict[str, Any] | None = None) -> None:
         """Appends to the audit trail (never updated or deleted)."""
         ...

@@ -369,6 +369,23 @@ class SqlStore:
             self._upsert_destination(connection, name, breaker_state=BreakerState(state).value,
                                      breaker_opened_at=opened_at)
 
+    def take_tokens(self, name: str, want: int, rate: float, burst: int, now: datetime) -> tuple[int, float]:
+        bucket = (sa.select(destinations.c.tokens, destinations.c.tokens_at)
+                  .where(destinations.c.name == name).with_for_update())
+        with self._bookkeeping() as connection:
+            row = connection.execute(bucket).one_or_none()
+            if row is None:  # the first draw ever: the row, then its lock (a rival's row, if it won)
+                self._upsert_destination(connection, name)
+                row = connection.execute(bucket).one()
+            # Clocks of several machines differ a little: time never runs backwards for the bucket.
+            stamp = now if row.tokens_at is None else max(row.tokens_at, now)
+            tokens = float(burst) if row.tokens is None or row.tokens_at is None else min(
+                float(burst), row.tokens + (stamp - row.tokens_at).total_seconds() * rate)
+            granted = max(0, min(want, int(tokens)))
+            connection.execute(destinations.update().where(destinations.c.name == name)
+                               .values(tokens=tokens - granted, tokens_at=stamp))
+        return granted, 0.0 if granted else (1 - (tokens - granted)) / rate
+
     @staticmethod
     def _audit(connection: sa.Connection, actor: str, action: str, subject: str, detail: dict[str, Any] | None) -> None:
         connection.execute(audit.insert().values(at=_now(), actor=actor, action=action, subject=subject,

@@ -104,4 +104,6 @@ destinations = sa.Table(
     sa.Column("breaker_state", sa.String(16), nullable=False),
     sa.Column("breaker_opened_at", UtcDateTime, nullable=True),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Column("tokens", sa.Float, nullable=True),  # the shared token bucket (migration 0005)
+    sa.Column("tokens_at", UtcDateTime, nullable=True),
 )

@@ -217,6 +217,30 @@ def test_rate_and_concurrency_limits(store, feed, traffic, peer, policy, engines
     assert peer.state.max_in_flight <= 2
 
 
+def test_several_workers_share_one_rate_limit(store, feed, traffic, peer, policy, engines, until):
+    """Two workers, each with its own connections to the store (as two processes have): together they
+    keep to the destination's 20 calls/s, not 20 each."""
+    from gateway.deliver.engine import Engine
+    from gateway.store import open_store
+
+    peer.set_faults(latency_ms=10)
+    packets = list(traffic.interleaved(dossiers=60, steps=0))
+    feed(packets)
+    limited = policy(rate_per_second=20.0, burst=2, concurrency=4)
+    engines(limited)
+    other = open_store(store.url)
+    second = Engine(other, {limited.name: limited}, poll_seconds=0.01, hold_check_seconds=0.05).start()
+    try:
+        until(all_delivered(store, len(packets)), what="all delivered", timeout=30)
+    finally:
+        second.stop()
+        other.close()
+    arrivals = sorted(d["at"] for d in peer.deliveries())
+    worst = max(sum(1 for t in arrivals if start <= t < start + 1.0) for start in arrivals)
+    assert worst <= 20 + 2, f"{worst} calls in one second from two workers, rate 20/s burst 2"
+    assert len(arrivals) == len(packets)
+
+
 def test_leases_are_renewed_during_a_long_call(store, feed, traffic, peer, policy, engines, until):
     peer.set_faults(latency_ms=1500)
     packets = list(traffic.interleaved(dossiers=3, steps=0))

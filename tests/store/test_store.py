@@ -4,7 +4,9 @@ from datetime import UTC, datetime, timedelta
 import hashlib
 import uuid
 
-from gateway.store import AttemptRecord, BreakerState, JobFilter, JobState, NewPacket, Store
+import pytest
+
+from gateway.store import AttemptRecord, BreakerState, JobFilter, JobState, NewPacket, Store, open_store
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
@@ -291,3 +293,22 @@ def test_accepting_waits_for_the_disk_and_bookkeeping_does_not(store: Store) -> 
     with sql_store._bookkeeping() as connection:  # type: ignore[attr-defined]
         relaxed = connection.exec_driver_sql(query).scalar()
     assert (durable, relaxed) == ((2, 1) if sqlite else ("on", "off"))  # FULL / NORMAL
+
+
+def test_one_token_bucket_per_destination_for_every_worker(store: Store) -> None:
+    """Rate 10/s, burst 8: the store's bucket, drawn from by two store handles (two worker processes)."""
+    other = open_store(store.url)
+    try:
+        assert store.take_tokens("portal", 5, 10.0, 8, T0) == (5, 0.0)  # a full bucket to start
+        assert other.take_tokens("portal", 5, 10.0, 8, T0) == (3, 0.0)  # what the first left
+        granted, wait = store.take_tokens("portal", 1, 10.0, 8, T0)
+        assert granted == 0 and wait == pytest.approx(0.1)
+        assert other.take_tokens("portal", 5, 10.0, 8, T0 + timedelta(seconds=0.35)) == (3, 0.0)  # 3.5 refilled
+        # a machine whose clock lags refills nothing and does not take the bucket back in time
+        granted, wait = store.take_tokens("portal", 5, 10.0, 8, T0)
+        assert granted == 0 and wait == pytest.approx(0.05)
+        assert store.take_tokens("portal", 100, 10.0, 8, T0 + timedelta(hours=1)) == (8, 0.0)  # never past the burst
+        assert store.take_tokens("postal", 1, 10.0, 8, T0) == (1, 0.0)  # each destination its own
+        assert store.destination_state("portal").paused is False
+    finally:
+        other.close()
