@@ -1,6 +1,6 @@
 """Delivery processes and the operators' view of jobs and destinations.
 
-``gateway worker``                 deliver (one process; start several, on several machines with PostgreSQL)
+``gateway worker [--processes N]`` deliver (N processes, ~one per CPU; more on other machines with PostgreSQL)
 ``gateway run``                    the API and delivery in one process (the embedded default)
 ``gateway jobs list|show|replay``  find, inspect and replay jobs (dead letters)
 ``gateway destinations status|pause|resume``
@@ -20,6 +20,7 @@ from rich.table import Table
 import typer
 
 from gateway.cli import app
+from gateway.cli.supervise import supervise
 from gateway.cli.validate import ConfigOption, load_config
 from gateway.config import Config, ConfigError
 from gateway.deliver.engine import Engine, make_connector
@@ -89,11 +90,20 @@ DestinationOption = Annotated[list[str] | None, typer.Option("--destination", "-
 @app.command()
 def worker(config: ConfigOption = None, store: StoreOption = None, destination: DestinationOption = None,
            name: Annotated[str | None, typer.Option(help="Worker name in leases (default host:pid:random).")] = None,
+           processes: Annotated[int, typer.Option(min=1, help="Worker processes to run and restart if one dies "
+                                                              "(about one per CPU).")] = 1,
            ) -> None:
     """Deliver accepted packets until SIGTERM / chuyển tiếp gói tin đã nhận cho đến khi có SIGTERM."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     cfg = load_config(config)
     stop = _on_signals()  # before the engine starts, so a SIGTERM at any moment stops it cleanly
+    if processes > 1:
+        if name:
+            raise _fail("--name đặt tên cho một tiến trình / --name names one process: not with --processes")
+        arguments = [*(["--config", str(config.resolve())] if config else []), *(["--store", store] if store else []),
+                     *[option for d in destination or [] for option in ("--destination", d)]]
+        supervise(arguments, processes, stop)
+        return
     opened = open_configured_store(cfg, store)
     engine = start_engine(cfg, opened, destination, name)
     try:

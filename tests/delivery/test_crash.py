@@ -289,3 +289,46 @@ def test_three_workers_on_postgres_never_send_a_job_twice_at_once(postgres_url, 
         assert all(t and int(t.group(1)) > 0 for t in tallies), "all three workers took part"
     finally:
         store.close()
+
+
+def children_of(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def test_worker_processes_replace_a_killed_one_and_lose_nothing(store, peer, tmp_path):
+    """``gateway worker --processes 2``: two delivering children; one SIGKILLed mid-run is replaced, every
+    packet still arrives in its dossier's order, and SIGTERM stops the children with the supervisor."""
+    config = write_config(tmp_path / "gateway.toml", store.url, peer, "unused")
+    peer.set_faults(latency_ms=15)
+    packets = list(Traffic(seed=5).interleaved(dossiers=40, steps=9))
+    for packet in packets:
+        store.accept(packet.stored(), [DEST])
+    supervisor = Process("supervisor", [*GATEWAY, "worker", "--processes", "2", "--config", str(config)],
+                         dict(os.environ), tmp_path / "supervisor.log")
+    supervisor.start()
+    assert supervisor.proc is not None
+    delivered = JobFilter(destination=DEST, state=JobState.DELIVERED)
+    try:
+        wait_until(lambda: len(children_of(supervisor.proc.pid)) == 2 and store.count_jobs(delivered) > 20, 60,
+                   "two workers delivering")
+        first, second = children_of(supervisor.proc.pid)
+        os.kill(first, signal.SIGKILL)
+        wait_until(lambda: first not in children_of(supervisor.proc.pid)
+                   and len(children_of(supervisor.proc.pid)) == 2, 30, "a replacement")
+        wait_until(lambda: store.count_jobs(delivered) == len(packets), 120, "every job delivered")
+        survivors = children_of(supervisor.proc.pid)
+    finally:
+        exit_code = supervisor.stop()
+    assert exit_code == 0 and second in survivors
+    assert not any(Path(f"/proc/{pid}").exists() for pid in survivors), "the children stop with the supervisor"
+    assert "started" in supervisor.log.read_text() and "in its place" in supervisor.log.read_text()
+    seen: set[str] = set()
+    arrived: dict[str, list[str]] = defaultdict(list)
+    for delivery in peer.deliveries():
+        if delivery["key"] not in seen:
+            seen.add(delivery["key"])
+            arrived[delivery["dossier"]].append(delivery["key"])
+    expected: dict[str, list[str]] = defaultdict(list)
+    for p in packets:
+        expected[p.dossier].append(p.packet_id)
+    assert dict(arrived) == dict(expected), "each dossier's packets arrived in acceptance order, all of them"
