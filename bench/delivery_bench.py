@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 import hashlib
+import http.client
 import os
 from pathlib import Path
 import secrets
@@ -178,10 +179,12 @@ def bench_accept(url: str, packets: list[Packet], threads: int = 8) -> float:
     return len(packets) / seconds
 
 
-def bench_accept_http(url: str, packets: list[Packet], base_peer: str, threads: int = 8, workers: int = 1) -> float:
+def bench_accept_http(url: str, packets: list[Packet], base_peer: str, threads: int = 8,
+                      workers: int = 1) -> tuple[float, float]:
     """End to end over HTTP: POST /v1/packets on ``gateway serve`` with ``workers`` processes (auth, signature
     check, validation, routing, group commit, signed receipt). One packet is sent first: the store opens
-    (and migrates) on the first request, which is start-up, not throughput."""
+    (and migrates) on the first request, which is start-up, not throughput. Also the whole machine's CPU per
+    packet: server, senders, database and kernel."""
     key = secrets.token_hex(16)
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "bench.toml"
@@ -189,26 +192,38 @@ def bench_accept_http(url: str, packets: list[Packet], base_peer: str, threads: 
         port = free_port()
         with process([*GATEWAY, "serve", "--port", str(port), "--workers", str(workers)],
                      {"GATEWAY_CONFIG": str(config)}, ready=f"http://127.0.0.1:{port}/healthz"):
-            client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"},
-                                  limits=httpx.Limits(max_connections=threads), timeout=30)
+            headers = {"Authorization": f"Bearer {key}"}
+
+            def post(connection: http.client.HTTPConnection, packet: Packet) -> tuple[int, bytes]:
+                connection.request("POST", "/v1/packets", body=packet.raw,
+                                   headers={**headers, "Content-Type": packet.content_type})
+                answer = connection.getresponse()
+                return answer.status, answer.read()
+
+            warm = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             for _ in range(2 * workers):  # each server process opens its store on its first packet
-                first = dossiers(1, steps=0)[0][0]
-                client.post("/v1/packets", content=first.raw, headers={"Content-Type": first.content_type})
+                post(warm, dossiers(1, steps=0)[0][0])
+            warm.close()
             groups: dict[str, list[Packet]] = defaultdict(list)
             for p in packets:
                 groups[p.dossier].append(p)
             lanes = [list(groups.values())[i::threads] for i in range(threads)]
 
             def send(lane: list[list[Packet]]) -> None:
+                # http.client, one kept-alive connection per sender: the load generator shares the two CPUs
+                # with the server, and costs a third of what httpx does per call (bench/http_client_bench.py)
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
                 for group in lane:
                     for p in group:
-                        answer = client.post("/v1/packets", content=p.raw, headers={"Content-Type": p.content_type})
-                        assert answer.status_code == 202, answer.text[:300]
+                        status, body = post(connection, p)
+                        assert status == 202, body[:300]
+                connection.close()
 
-            began = time.perf_counter()
+            began, cpu = time.perf_counter(), machine_busy_seconds()
             with ThreadPoolExecutor(threads) as pool:
                 list(pool.map(send, lanes))
-            return len(packets) / (time.perf_counter() - began)
+            rate = len(packets) / (time.perf_counter() - began)
+            return rate, (machine_busy_seconds() - cpu) * 1000 / len(packets)
 
 
 # --- deliver ---------------------------------------------------------------------------------
@@ -425,9 +440,10 @@ def main() -> None:
                     print(f"accept, in-process, validation on, group commit:  {rate:8.0f} packets/s")
             for workers in (1, 2) if "http" in parts else ():
                 with store_url(kind) as url:
-                    rate = bench_accept_http(url, interleave(dossiers(max(1, n_dossiers // 2))), base, workers=workers)
+                    rate, cpu = bench_accept_http(url, interleave(dossiers(max(1, n_dossiers // 2))), base,
+                                                  workers=workers)
                     print(f"accept over HTTP (8 clients, {workers} server process{'es' if workers > 1 else ''}): "
-                          f"{rate:6.0f} packets/s")
+                          f"{rate:6.0f} packets/s  (whole machine {cpu:.2f} ms CPU per packet, the senders included)")
             for batch in (1, 10) if "deliver" in parts else ():
                 with store_url(kind) as url:
                     rate, order = bench_deliver(url, base, interleave(dossiers(n_dossiers)), max_batch=batch)
