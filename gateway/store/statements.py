@@ -85,10 +85,11 @@ def complete_statements() -> tuple[sa.Update, sa.Insert]:
     return complete, attempts.insert()
 
 
-def previous_status() -> sa.Select:
-    """The last status accepted for :dossier (validation's status history, read on every packet)."""
-    return (sa.select(packets.c.status).where(packets.c.dossier == sa.bindparam("dossier"), packets.c.status.is_not(None))
-            .order_by(packets.c.received_at.desc()).limit(1))
+def previous_status_sql(placeholder: str) -> str:
+    """The last status accepted for a dossier (validation's status history, read on every packet), as
+    the driver's SQL: ``placeholder`` is its parameter mark (``?`` sqlite3, ``%s`` psycopg)."""
+    return (f"SELECT {packets.c.status.name} FROM {packets.name} WHERE {packets.c.dossier.name} = {placeholder} "
+            f"AND {packets.c.status.name} IS NOT NULL ORDER BY {packets.c.received_at.name} DESC LIMIT 1")
 
 
 def known_packets() -> sa.Select:
