@@ -68,7 +68,6 @@ class GroupCommitter:
             results = self.store.accept_many([(packet, routes) for packet, routes, _ in batch])
             self.commits += 1
         except Exception as exc:  # noqa: BLE001 - one bad packet must not fail its neighbours: retry one by one
-            # E.g. another API process stored one of these ids first (PostgreSQL): one by one, it is a resend.
             log.warning("batch commit failed (%s); committing %d packets one by one", type(exc).__name__, len(batch))
             for packet, routes, future in batch:
                 try:

@@ -42,7 +42,6 @@ class SqlStore:
         self._claims: dict[str, statements_.ClaimStatements] = {}
         self._complete_statements = statements_.complete_statements()
         self._previous_status = statements_.previous_status_sql("?" if self._sqlite else "%s")
-        self._known_packets = statements_.known_packets()
         if migrate:
             migrations.upgrade(self.engine)
 
@@ -90,48 +89,47 @@ class SqlStore:
         return self.accept_many([(packet, destinations_)])[0]
 
     def accept_many(self, items: Sequence[tuple[NewPacket, Sequence[str]]]) -> list[AcceptResult]:
-        """One lookup of the ids already stored, then one bulk insert for the new packets and one
-        for their jobs, whatever the batch size. A plain insert, not "on conflict do nothing …
-        returning": the lookup under the write lock already knows which rows are new, and the
-        returning form costs SQLAlchemy more than the database. The same id inserted meanwhile by
-        another process (PostgreSQL, another dossier) fails the batch; the caller retries it."""
+        """Bulk statements: one insert for the packets, one for their jobs, whatever the batch size."""
         batch = [(packet, list(dict.fromkeys(routes))) for packet, routes in items]
+        first: dict[str, int] = {}  # a packet id seen twice in one batch: the second is a resend
+        for index, (packet, _) in enumerate(batch):
+            first.setdefault(packet.packet_id, index)
+        fresh = [batch[index] for index in first.values()]
         with self._write() as connection:
             # Per ordering key, seq order must equal commit order, or a claimer could see seq n+1
             # committed before seq n of the same dossier (PostgreSQL; SQLite has one writer).
-            lock_keys(connection, sorted({"key:" + packet.ordering_key for packet, _ in batch}))
-            known = self._originals(connection, {packet.packet_id for packet, _ in batch})
-            results: list[AcceptResult] = []
-            fresh: list[tuple[NewPacket, list[str]]] = []
-            for packet, routes in batch:
-                if packet.packet_id in known:  # stored before, or earlier in this batch: a resend
-                    results.append(self._resent(connection, packet, *known[packet.packet_id]))
-                    continue
-                known[packet.packet_id] = (packet.sha256, packet.received_at, routes)
-                fresh.append((packet, routes))
-                results.append(AcceptResult(packet.packet_id, packet.sha256, packet.received_at, routes))
-            if fresh:
-                connection.execute(packets.insert(), [
-                    dict(packet_id=p.packet_id, sha256=p.sha256, raw=p.raw, encoding=p.encoding, sender=p.sender,
-                         agency=p.agency, received_at=p.received_at, packet_type=p.packet_type, dossier=p.dossier,
-                         verdicts=p.verdicts, status=p.status) for p, _ in fresh])
-                job_rows = [dict(job_id=job_id_for(p.packet_id, route), packet_id=p.packet_id, destination=route,
-                                 ordering_key=p.ordering_key, state=JobState.PENDING.value, attempts=0,
-                                 next_attempt_at=p.received_at, created_at=p.received_at)
-                            for p, routes in fresh for route in routes]
-                if job_rows:
-                    connection.execute(jobs.insert(), job_rows)
-        return results
+            lock_keys(connection, sorted({"key:" + packet.ordering_key for packet, _ in fresh}))
+            inserted = set(connection.execute(
+                self._insert(packets).on_conflict_do_nothing(index_elements=["packet_id"])
+                .returning(packets.c.packet_id),
+                [dict(packet_id=p.packet_id, sha256=p.sha256, raw=p.raw, encoding=p.encoding, sender=p.sender,
+                      agency=p.agency, received_at=p.received_at, packet_type=p.packet_type, dossier=p.dossier,
+                      verdicts=p.verdicts, status=p.status) for p, _ in fresh]).scalars())
+            job_rows = [dict(job_id=job_id_for(p.packet_id, route), packet_id=p.packet_id, destination=route,
+                             ordering_key=p.ordering_key, state=JobState.PENDING.value, attempts=0,
+                             next_attempt_at=p.received_at, created_at=p.received_at)
+                        for p, routes in fresh if p.packet_id in inserted for route in routes]
+            if job_rows:
+                connection.execute(jobs.insert(), job_rows)
+            results = [AcceptResult(p.packet_id, p.sha256, p.received_at, routes)
+                       if first[p.packet_id] == index and p.packet_id in inserted else None
+                       for index, (p, routes) in enumerate(batch)]
+            seen = [p for (p, _), result in zip(batch, results) if result is None]
+            if seen:
+                known = self._originals(connection, {p.packet_id for p in seen})
+                for index, (packet, _) in enumerate(batch):
+                    if results[index] is None:
+                        results[index] = self._resent(connection, packet, *known[packet.packet_id])
+        return results  # type: ignore[return-value]
 
-    def _originals(self, connection: sa.Connection,
-                   packet_ids: set[str]) -> dict[str, tuple[str, datetime, list[str]]]:
-        """(sha256, received_at, destinations) of those of ``packet_ids`` already stored."""
-        originals = {row.packet_id: (row.sha256, row.received_at, [])
-                     for row in connection.execute(self._known_packets, {"ids": list(packet_ids)})}
-        if originals:
-            for row in connection.execute(sa.select(jobs.c.packet_id, jobs.c.destination)
-                                          .where(jobs.c.packet_id.in_(originals)).order_by(jobs.c.seq)):
-                originals[row.packet_id][2].append(row.destination)
+    @staticmethod
+    def _originals(connection: sa.Connection, packet_ids: set[str]) -> dict[str, tuple[str, datetime, list[str]]]:
+        originals = {row.packet_id: (row.sha256, row.received_at, []) for row in connection.execute(
+            sa.select(packets.c.packet_id, packets.c.sha256, packets.c.received_at)
+            .where(packets.c.packet_id.in_(packet_ids)))}
+        for row in connection.execute(sa.select(jobs.c.packet_id, jobs.c.destination)
+                                      .where(jobs.c.packet_id.in_(packet_ids)).order_by(jobs.c.seq)):
+            originals[row.packet_id][2].append(row.destination)
         return originals
 
     def _resent(self, connection: sa.Connection, packet: NewPacket, sha256: str, received_at: datetime,
@@ -144,7 +142,8 @@ class SqlStore:
 
     def previous_status(self, dossier: str) -> int | None:
         # Read for every packet received: on the driver's own connection, one statement, no
-        # transaction of ours — SQLAlchemy's connection and result layers cost 20× the query here.
+        # transaction of ours: a quarter of the CPU of the same read through SQLAlchemy's connection and
+        # result layers (0.04–0.07 against 0.17–0.27 ms, SQLite).
         connection = self.engine.raw_connection()
         try:
             cursor = connection.cursor()

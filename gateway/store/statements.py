@@ -91,8 +91,3 @@ def previous_status_sql(placeholder: str) -> str:
     return (f"SELECT {packets.c.status.name} FROM {packets.name} WHERE {packets.c.dossier.name} = {placeholder} "
             f"AND {packets.c.status.name} IS NOT NULL ORDER BY {packets.c.received_at.name} DESC LIMIT 1")
 
-
-def known_packets() -> sa.Select:
-    """(packet_id, sha256, received_at) of those of :ids already stored."""
-    return (sa.select(packets.c.packet_id, packets.c.sha256, packets.c.received_at)
-            .where(packets.c.packet_id.in_(sa.bindparam("ids", expanding=True))))

@@ -49,7 +49,7 @@ def test_a_failing_packet_fails_alone(store: Store) -> None:
 def test_two_gateways_racing_on_the_same_ids_store_each_once(store: Store, store_url: str) -> None:
     """Two API processes (two stores, two committers) receive packets with the same MaGoiTin but other
     content and dossiers at the same moment: each id is stored once, the other side gets a conflict,
-    and nobody gets an error — on PostgreSQL the loser's batch fails on the key and is retried."""
+    and nobody gets an error."""
     from gateway.store import open_store
 
     other = open_store(store_url)
