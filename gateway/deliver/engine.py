@@ -3,12 +3,12 @@
 Per destination, one dispatcher thread claims batches (one dossier each, in acceptance order —
 the store guarantees the order and that one dossier has one holder at a time) and runs up to
 ``concurrency`` calls at once through a thread pool. Before each call: manual pause, maintenance
-window, circuit breaker and the token bucket every worker shares — a job held back by any of them is released unattempted,
-so no retry is burnt. After each call: delivered → complete; transient → next attempt time in the
-store (backoff with full jitter, never before Retry-After), or a dead letter past max attempts or
-max age; permanent → dead letter with the peer's message. A heartbeat thread extends the leases of
-calls in flight; on stop (SIGTERM) claimed jobs not yet sent are released, and after SIGKILL their
-leases simply expire and another worker takes them.
+window, circuit breaker and the token bucket every worker shares (in the store) — a job held back by
+any of them is released unattempted, so no retry is burnt. After each call: delivered → complete;
+transient → next attempt time in the store (backoff with full jitter, never before Retry-After), or
+a dead letter past max attempts or max age; permanent → dead letter with the peer's message. A
+heartbeat thread extends the leases of calls in flight; on stop (SIGTERM) claimed jobs not yet sent
+are released, and after SIGKILL their leases simply expire and another worker takes them.
 """
 
 from collections.abc import Callable, Sequence
