@@ -72,6 +72,7 @@ class PeerState:
         self.rng = random.Random()
         self.deliveries: list[dict[str, Any]] = []
         self.calls = 0
+        self.call_times: list[float] = []  # when each call arrived (time.time), whatever the answer
         self.answered: dict[str, int] = {}
         self.in_flight_keys: dict[str, int] = {}
         self.in_flight_dossiers: dict[str, int] = {}
@@ -206,6 +207,7 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server.state
         with state.lock:
             state.calls += 1
+            state.call_times.append(time.time())
             faults, roll = state.faults, state.roll
             fail_now = faults.fail_next > 0
             if fail_now:
