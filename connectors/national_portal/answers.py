@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from connectors.national_portal.settings import AnswerCodes
-from gateway.deliver.http_client import HttpTimeout, Reply
+from gateway.deliver.http_client import HttpError, HttpTimeout, Reply
 from gateway.pii import mask_digits_in
 
 TRANSIENT_STATUSES = (408, 425, 429)  # besides every 5xx
@@ -54,12 +54,11 @@ def _code_text(value: Any) -> str | None:
     return str(value).strip()
 
 
-def classify_error(exc: Exception) -> Answer:
+def classify_error(exc: HttpError) -> Answer:
     """A call that got no usable answer: always transient, the packet is not at fault."""
-    kind = getattr(exc, "kind", type(exc).__name__)
     if isinstance(exc, HttpTimeout):
-        return Answer(AnswerKind.TRANSIENT, f"hết thời gian chờ / timed out ({kind})")
-    return Answer(AnswerKind.TRANSIENT, f"lỗi kết nối / connection error ({kind})")
+        return Answer(AnswerKind.TRANSIENT, f"hết thời gian chờ / timed out ({exc.kind})")
+    return Answer(AnswerKind.TRANSIENT, f"lỗi kết nối / connection error ({exc.kind})")
 
 
 def classify(response: Reply, codes: AnswerCodes, *, code_key: str = "error_code") -> Answer:

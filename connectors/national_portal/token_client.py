@@ -13,9 +13,9 @@ from typing import Any
 
 from connectors.national_portal.answers import Answer, AnswerKind, classify, classify_error
 from connectors.national_portal.client import http_client
-from gateway.deliver.http_client import HttpClient, HttpError
 from connectors.national_portal.settings import PortalSettings
 from connectors.national_portal.transform import Transformer
+from gateway.deliver.http_client import HttpClient, HttpError
 from gateway.packets.bodies import HoSo, TienDoXuLy
 
 EXPIRY_MARGIN = 30.0  # seconds: renew a little before the portal would refuse the token
