@@ -105,7 +105,6 @@ class PacketIntake:
                                                                 SignatureCheck, dict[str, Any]]:
         """Everything before storing; raises Answer for every refusal. ``history`` replaces the
         store's status history, e.g. to see earlier packets of the same call not stored yet."""
-        validator = self.validator if history is None else Validator(self.config, history=history)
         # Verify first, on the bytes received; then validate, route and store from what the
         # signature covers (the signed XML element, the JWS payload), never another reading.
         signature = self.verify(client.name, data, encoding)
@@ -115,7 +114,8 @@ class PacketIntake:
                 raise Answer(503, {"error": "signature.try_later", "message_vi": vi, "message_en": en,
                                    "signature": signature.report}, {"Retry-After": str(signature.retry_after)})
             raise _error(422, signature.rule, vi, en, signature=signature.report)
-        report = validator.validate(data if signature.content is None else signature.content, encoding)
+        signed = data if signature.content is None else signature.content
+        report = self.validator.validate(signed, encoding, history)
         if report.packet is None or (not report.valid and not self._accepted_before(report.packet, data)):
             raise Answer(422, report.to_dict())
         packet = report.packet

@@ -180,6 +180,10 @@ class Store(Protocol):
 
     def get_packet(self, packet_id: str) -> PacketView | None: ...
 
+    def stored_raw(self, packet_ids: Sequence[str]) -> dict[str, bytes]:
+        """The received bytes of those of ``packet_ids`` already stored (and not purged), in one read."""
+        ...
+
     def previous_status(self, dossier: str) -> int | None:
         """The status of the latest accepted packet of ``dossier`` that carried one
         (validation's StatusHistory)."""

@@ -164,6 +164,14 @@ class SqlStore:
         return PacketView(row.packet_id, row.sha256, row.encoding, row.sender, row.agency, row.received_at,
                           row.packet_type, row.dossier, row.verdicts, row.raw, row.purged_at, routes)
 
+    def stored_raw(self, packet_ids: Sequence[str]) -> dict[str, bytes]:
+        if not packet_ids:
+            return {}
+        with self._read() as connection:
+            rows = connection.execute(sa.select(packets.c.packet_id, packets.c.raw).where(
+                packets.c.packet_id.in_(packet_ids), packets.c.raw.is_not(None)))
+            return {row.packet_id: row.raw for row in rows}
+
     # --- delivering ------------------------------------------------------------------
     def claim(self, destination: str, worker: str, *, limit: int, max_batch: int, lease_seconds: float,
               now: datetime, on_dead: OnDead = "hold") -> list[list[ClaimedJob]]:

@@ -47,7 +47,9 @@ class Validator:
         schema.xml_schema(), schema.json_validator()  # compile once, up front
         self.reading = facts.reading(semantic.reads(config))
 
-    def validate(self, data: bytes, encoding: Encoding) -> Report:
+    def validate(self, data: bytes, encoding: Encoding, history: StatusHistory | None = None) -> Report:
+        """``history`` replaces the validator's own status history for this packet."""
+        history = self.history if history is None else history
         report = Report(encoding)
         try:
             wellformed.check_size(data, self.config.max_bytes)
@@ -76,7 +78,7 @@ class Validator:
             if schema_ok and clean:
                 view = facts.of_xml(root, self.reading)
                 report.found_later(lambda: _model(root), view.heading())
-                return self._semantic(report, view)
+                return self._semantic(report, view, history)
             content = xml_codec.to_data(root)
 
         if not clean:
@@ -100,10 +102,10 @@ class Validator:
             return report
 
         report.found(built)
-        return self._semantic(report, facts.of_model(built))
+        return self._semantic(report, facts.of_model(built), history)
 
-    def _semantic(self, report: Report, view: facts.PacketView) -> Report:
-        errors, warnings = semantic.check(view, self.config, self.history)
+    def _semantic(self, report: Report, view: facts.PacketView, history: StatusHistory | None) -> Report:
+        errors, warnings = semantic.check(view, self.config, history)
         report.errors += errors
         report.warnings += warnings
         return report

@@ -207,6 +207,14 @@ def test_purge_dossier_removes_payloads_and_stops_delivery(store: Store) -> None
     assert row["action"] == "purge.dossier" and row["detail"]["packets"] == 2
 
 
+def test_stored_raw_reads_the_bytes_of_many_packets_at_once(store: Store) -> None:
+    kept, purged, unknown = packet("D1"), packet("D-person"), str(uuid.uuid4())
+    store.accept_many([(kept, ["national_portal"]), (purged, ["national_portal"])])
+    store.purge_dossier("D-person", "dpo@tinh")
+    assert store.stored_raw([kept.packet_id, purged.packet_id, unknown]) == {kept.packet_id: kept.raw}
+    assert store.stored_raw([]) == {}
+
+
 def test_times_are_aware_utc(store: Store) -> None:
     from zoneinfo import ZoneInfo
 

@@ -125,16 +125,16 @@ class ClassicSync:
         envelope = inbound.Envelope(sender.name, madonvi, self.settings.noi_nhan, self.settings.phien_ban)
         history = CallHistory(self.intake)
         checked = Checked()
-        now = datetime.now(self.intake.config.zone)
+        packets = self._packets(service, data, envelope)
         for index, item in enumerate(data):
-            if not isinstance(item, dict):
+            if index not in packets:
                 checked.issues.append(ItemIssue(index, f"data[{index}]", "input.not_object",
                                                 "Mỗi phần tử của data phải là một đối tượng JSON.",
                                                 "Each item of data must be a JSON object."))
                 continue
             try:
-                new, packet, routes, _, validation = self.intake.prepare(
-                    sender, self._bytes(service, item, envelope, now), "json", history=history)
+                new, packet, routes, _, validation = self.intake.prepare(sender, packets[index], "json",
+                                                                         history=history)
             except Answer as refusal:
                 found, about_data = _issues_of(index, refusal)
                 checked.issues += found
@@ -145,10 +145,13 @@ class ClassicSync:
             checked.prepared.append((new, routes))
         return checked
 
-    def _bytes(self, service: str, item: dict[str, Any], envelope: inbound.Envelope, now: datetime) -> bytes:
-        """The packet as JSON bytes; for a resend, the bytes stored the first time (same receipt)."""
-        packet = inbound.to_packet(service, item, envelope, now)
-        original = self.intake.store.get_packet(packet["MaGoiTin"])
-        if original is not None and original.raw is not None:
-            return original.raw
-        return json.dumps(packet, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    def _packets(self, service: str, data: list[Any], envelope: inbound.Envelope) -> dict[int, bytes]:
+        """Each object item as packet bytes, by index; for a resend, the bytes stored the first time
+        (same receipt). The store is asked once for the whole call."""
+        now = datetime.now(self.intake.config.zone)
+        built = {index: inbound.to_packet(service, item, envelope, now)
+                 for index, item in enumerate(data) if isinstance(item, dict)}
+        stored = self.intake.store.stored_raw([packet["MaGoiTin"] for packet in built.values()])
+        return {index: stored.get(packet["MaGoiTin"])
+                or json.dumps(packet, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+                for index, packet in built.items()}
