@@ -13,11 +13,12 @@ each run in a fresh schema, dropped afterwards.
 import argparse
 import asyncio
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 import hashlib
 import http.client
+import json
 import os
 from pathlib import Path
 import secrets
@@ -29,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from typing import Any
 import uuid
 
 import functools
@@ -191,51 +193,103 @@ def bench_accept_store(url: str, packets: list[Packet], batch: int) -> tuple[flo
     return len(stored) / seconds, cpu * 1000 / len(stored)
 
 
-def bench_accept_http(url: str, packets: list[Packet], base_peer: str, threads: int = 8,
-                      workers: int = 1) -> tuple[float, float]:
-    """End to end over HTTP: POST /v1/packets on ``gateway serve`` with ``workers`` processes (auth, signature
-    check, validation, routing, group commit, signed receipt). One packet is sent first: the store opens
-    (and migrates) on the first request, which is start-up, not throughput. Also the whole machine's CPU per
-    packet: server, senders, database and kernel."""
-    key = secrets.token_hex(16)
+@contextmanager
+def serving(url: str, workers: int, config_extra: str = "") -> Iterator[int]:
+    """``gateway serve`` with ``workers`` processes on ``url``'s store; yields its port."""
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "bench.toml"
-        config.write_text(f'[store]\nurl = "{url}"\n[clients.bench]\nkey_sha256 = "{hashlib.sha256(key.encode()).hexdigest()}"\n')
+        config.write_text(f'[store]\nurl = "{url}"\n{config_extra}')
         port = free_port()
-        with process([*GATEWAY, "serve", "--port", str(port), "--workers", str(workers)],
-                     {"GATEWAY_CONFIG": str(config)}, ready=f"http://127.0.0.1:{port}/healthz"):
-            headers = {"Authorization": f"Bearer {key}"}
+        # the classic protocol's sessions are HMAC tokens: every server process needs the same secret
+        env = {"GATEWAY_CONFIG": str(config), "GATEWAY_INBOUND_SESSION_SECRET": secrets.token_hex(32)}
+        with process([*GATEWAY, "serve", "--port", str(port), "--workers", str(workers)], env,
+                     ready=f"http://127.0.0.1:{port}/healthz"):
+            yield port
 
-            def post(connection: http.client.HTTPConnection, packet: Packet) -> tuple[int, bytes]:
-                connection.request("POST", "/v1/packets", body=packet.raw,
-                                   headers={**headers, "Content-Type": packet.content_type})
-                answer = connection.getresponse()
-                return answer.status, answer.read()
 
-            warm = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            for _ in range(2 * workers):  # each server process opens its store on its first packet
-                post(warm, dossiers(1, steps=0)[0][0])
-            warm.close()
-            groups: dict[str, list[Packet]] = defaultdict(list)
-            for p in packets:
-                groups[p.dossier].append(p)
-            lanes = [list(groups.values())[i::threads] for i in range(threads)]
+def lanes_of(packets: list[Packet], threads: int) -> list[list[Packet]]:
+    """Each dossier on one sender, in order, as a sending system would keep it."""
+    groups: dict[str, list[Packet]] = defaultdict(list)
+    for p in packets:
+        groups[p.dossier].append(p)
+    dossiers_ = list(groups.values())
+    return [[p for group in dossiers_[i::threads] for p in group] for i in range(threads)]
 
-            def send(lane: list[list[Packet]]) -> None:
-                # http.client, one kept-alive connection per sender: the load generator shares the two CPUs
-                # with the server, and costs a third of what httpx does per call (bench/http_client_bench.py)
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                for group in lane:
-                    for p in group:
-                        status, body = post(connection, p)
-                        assert status == 202, body[:300]
-                connection.close()
 
-            began, cpu = time.perf_counter(), machine_busy_seconds()
-            with ThreadPoolExecutor(threads) as pool:
-                list(pool.map(send, lanes))
-            rate = len(packets) / (time.perf_counter() - began)
-            return rate, (machine_busy_seconds() - cpu) * 1000 / len(packets)
+def timed_senders(send: Callable[[list[Packet]], None], lanes: list[list[Packet]]) -> tuple[float, float]:
+    """Runs one sender per lane; (packets/s, the whole machine's CPU ms per packet)."""
+    count = sum(len(lane) for lane in lanes)
+    began, cpu = time.perf_counter(), machine_busy_seconds()
+    with ThreadPoolExecutor(len(lanes)) as pool:
+        list(pool.map(send, lanes))
+    return count / (time.perf_counter() - began), (machine_busy_seconds() - cpu) * 1000 / count
+
+
+def bench_accept_http(url: str, packets: list[Packet], threads: int = 8, workers: int = 1) -> tuple[float, float]:
+    """End to end over HTTP: POST /v1/packets on ``gateway serve`` with ``workers`` processes (auth, signature
+    check, validation, routing, group commit, signed receipt), one packet per request. One packet is sent
+    first: the store opens (and migrates) on the first request, which is start-up, not throughput. Also the
+    whole machine's CPU per packet: server, senders, database and kernel."""
+    key = secrets.token_hex(16)
+    with serving(url, workers, f'[clients.bench]\nkey_sha256 = "{hashlib.sha256(key.encode()).hexdigest()}"\n') as port:
+        headers = {"Authorization": f"Bearer {key}"}
+
+        def post(connection: http.client.HTTPConnection, packet: Packet) -> tuple[int, bytes]:
+            connection.request("POST", "/v1/packets", body=packet.raw,
+                               headers={**headers, "Content-Type": packet.content_type})
+            answer = connection.getresponse()
+            return answer.status, answer.read()
+
+        warm = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        for _ in range(2 * workers):  # each server process opens its store on its first packet
+            post(warm, dossiers(1, steps=0)[0][0])
+        warm.close()
+
+        def send(lane: list[Packet]) -> None:
+            # http.client, one kept-alive connection per sender: the load generator shares the two CPUs
+            # with the server, and costs a third of what httpx does per call (bench/http_client_bench.py)
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            for p in lane:
+                status, body = post(connection, p)
+                assert status == 202, body[:300]
+            connection.close()
+
+        return timed_senders(send, lanes_of(packets, threads))
+
+
+def bench_accept_classic(url: str, packets: list[Packet], items: int, threads: int = 8,
+                         workers: int = 1) -> tuple[float, float]:
+    """Over HTTP, batched: the classic protocol's DongBoHoSoMC / CapNhatTienDoHoSoMC, ``items`` per call,
+    as a provincial one-stop system pushes its sync jobs. Every item is validated, routed and stored like a
+    POST /v1/packets packet; a call's items are stored in one transaction, in order."""
+    password = secrets.token_hex(16)
+    agency = packets[0].agency
+    client = (f'[inbound_classic]\nlookups = false\n[inbound_classic.clients.bench]\nusername = "bench"\n'
+              f'password_sha256 = "{hashlib.sha256(password.encode()).hexdigest()}"\nmadonvi = ["{agency}"]\n')
+    with serving(url, workers, client) as port:
+
+        def call(connection: http.client.HTTPConnection, path: str, body: dict[str, Any]) -> dict[str, Any]:
+            connection.request("POST", path, body=json.dumps(body, ensure_ascii=False).encode(),
+                               headers={"Content-Type": "application/json; charset=utf-8", "dstcode": "DVCQG"})
+            answer = connection.getresponse()
+            data = answer.read()
+            assert answer.status == 200, data[:300]
+            return json.loads(data)  # type: ignore[no-any-return]
+
+        def send(lane: list[Packet]) -> None:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            session = call(connection, "/adapter/auth", {"username": "bench", "password": password})["session"]
+            # a dossier's HoSo before its steps; calls of one service each, every dossier still in order
+            for service, kind in (("DongBoHoSoMC", "HoSo"), ("CapNhatTienDoHoSoMC", "TienDoXuLy")):
+                bodies = [json.loads(p.raw)["NoiDung"][kind] for p in lane if p.packet_type == kind]
+                for start in range(0, len(bodies), items):
+                    answer = call(connection, "/adapter/integration",
+                                  {"session": session, "madonvi": agency, "service": service,
+                                   "isUpdating": "False", "data": bodies[start:start + items]})
+                    assert answer["error_code"] == 0, str(answer)[:300]
+            connection.close()
+
+        return timed_senders(send, lanes_of(packets, threads))
 
 
 # --- deliver ---------------------------------------------------------------------------------
@@ -457,10 +511,15 @@ def main() -> None:
                               f"({cpu:.2f} ms CPU per packet)")
             for workers in (1, 2) if "http" in parts else ():
                 with store_url(kind) as url:
-                    rate, cpu = bench_accept_http(url, interleave(dossiers(max(1, n_dossiers // 2))), base,
-                                                  workers=workers)
-                    print(f"accept over HTTP (8 clients, {workers} server process{'es' if workers > 1 else ''}): "
-                          f"{rate:6.0f} packets/s  (whole machine {cpu:.2f} ms CPU per packet, the senders included)")
+                    rate, cpu = bench_accept_http(url, interleave(dossiers(max(1, n_dossiers // 2))), workers=workers)
+                    print(f"accept over HTTP, one packet per request (8 clients, {workers} server process"
+                          f"{'es' if workers > 1 else ''}): {rate:6.0f} packets/s  (whole machine {cpu:.2f} ms CPU "
+                          "per packet, the senders included)")
+            for items in (10, 100) if "http" in parts else ():
+                with store_url(kind) as url:
+                    rate, cpu = bench_accept_classic(url, interleave(dossiers(n_dossiers)), items)
+                    print(f"accept over HTTP, classic sync, {items:3} items per call (8 clients, 1 server process): "
+                          f"{rate:6.0f} packets/s  (whole machine {cpu:.2f} ms CPU per packet)")
             for batch in (1, 10) if "deliver" in parts else ():
                 with store_url(kind) as url:
                     rate, order = bench_deliver(url, base, interleave(dossiers(n_dossiers)), max_batch=batch)
