@@ -488,7 +488,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=500.0, help="steady accept rate for the latency run")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the latency run")
     parser.add_argument("--workers", type=int, default=1, help="worker processes in the latency run")
-    parser.add_argument("--parts", default="accept,http,deliver,latency,procrastinate",
+    parser.add_argument("--parts", default="accept,http,classic,deliver,latency,procrastinate",
                         help="which measurements to run (comma-separated)")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
@@ -515,7 +515,7 @@ def main() -> None:
                     print(f"accept over HTTP, one packet per request (8 clients, {workers} server process"
                           f"{'es' if workers > 1 else ''}): {rate:6.0f} packets/s  (whole machine {cpu:.2f} ms CPU "
                           "per packet, the senders included)")
-            for items in (10, 100) if "http" in parts else ():
+            for items in (10, 100) if "classic" in parts else ():
                 with store_url(kind) as url:
                     rate, cpu = bench_accept_classic(url, interleave(dossiers(n_dossiers)), items)
                     print(f"accept over HTTP, classic sync, {items:3} items per call (8 clients, 1 server process): "

@@ -23,6 +23,7 @@ class PortalClient(Protocol):
     """What the connector needs from either protocol."""
 
     supports_lookup: bool
+    transformer: Transformer
 
     def sync_dossier(self, hoso: HoSo, *, updating: bool,
                      portal_id: str | None = None) -> tuple[Answer, tuple[str, ...]]:

@@ -55,6 +55,11 @@ class NationalPortalConnector:
         client_type = ClassicClient if settings.protocol == "classic" else TokenClient
         return cls(client_type(settings, transformer), ledger or SyncLedger(settings.ledger_url), settings.batch_size)
 
+    @property
+    def transform(self) -> str:
+        """The mapping table each attempt runs (a worker reads it at start: restart it after a correction)."""
+        return f"ánh xạ / mapping: {self.client.transformer.mapping.source}"
+
     def deliver(self, batch: Sequence[Delivery]) -> list[Outcome]:
         outcomes: list[Outcome] = []
         while len(outcomes) < len(batch):

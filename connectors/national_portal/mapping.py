@@ -16,6 +16,7 @@ A row wins; a status without a row passes unchanged when it is already a nationa
 """
 
 from dataclasses import dataclass, field
+import hashlib
 from pathlib import Path
 import re
 import tomllib
@@ -49,6 +50,7 @@ def _key(value: object) -> str:
 class Mapping:
     statuses: dict[tuple[str, str | None], int] = field(default_factory=dict)
     procedures: dict[str, str] = field(default_factory=dict)
+    source: str = "không có bảng ánh xạ / no mapping table"  # which file, which version (its SHA-256)
 
     def national_status(self, local: object, sub: object | None = None) -> int:
         local_key = _key(local)
@@ -137,18 +139,24 @@ def load(path: str | Path | None) -> Mapping:
     """The mapping at ``path`` (empty: none), refusing a file with any error."""
     if not path:
         return Mapping()
-    raw = read(path)
+    raw, digest = _read(path)
     errors = [p for p in check(raw) if p.severity == "error"]
     if errors:
         raise MappingError("; ".join(str(p) for p in errors))
     statuses = {(_key(row["local"]), _key(row["sub"]) if row.get("sub") not in (None, "") else None): row["national"]
                 for row in raw.get("status", [])}
     procedures = {_key(local): national for local, national in raw.get("procedures", {}).items()}
-    return Mapping(statuses, procedures)
+    return Mapping(statuses, procedures, f"{Path(path).name} sha256:{digest[:16]}")
 
 
 def read(path: str | Path) -> dict[str, Any]:
+    return _read(path)[0]
+
+
+def _read(path: str | Path) -> tuple[dict[str, Any], str]:
+    """The table and the SHA-256 of the very bytes it was read from."""
     try:
-        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        data = Path(path).read_bytes()
+        return tomllib.loads(data.decode("utf-8")), hashlib.sha256(data).hexdigest()
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise MappingError(f"Không đọc được bảng ánh xạ {path} / cannot read mapping {path}: {exc}") from None

@@ -202,18 +202,20 @@ def jobs_show(job_id: str, config: ConfigOption = None, store: StoreOption = Non
     if job is None:
         raise _fail(f"Không có việc / no such job: {job_id}")
     attempts = [{"n": a.n, "started_at": _local(a.started_at), "duration_ms": a.duration_ms, "outcome": a.outcome,
-                 "peer_status": a.peer_status, "message": a.message} for a in job.attempt_log]
+                 "peer_status": a.peer_status, "message": a.message, "transform": a.transform}
+                for a in job.attempt_log]
     if as_json:
         typer.echo(json.dumps(_job_dict(job) | {"attempts": attempts}, ensure_ascii=False, indent=2))
         return
     for key, value in _job_dict(job).items():
         console.print(f"{key:16} {value if value is not None else '—'}")
     table = Table(title="Các lần thử / attempts")
-    for column in ("n", "lúc / at", "ms", "kết quả / outcome", "đích trả lời / peer", "thông điệp / message"):
+    for column in ("n", "lúc / at", "ms", "kết quả / outcome", "đích trả lời / peer", "thông điệp / message",
+                   "chuyển đổi / transform"):
         table.add_column(column)
     for a in attempts:
         table.add_row(*(str(a[k] if a[k] is not None else "—") for k in
-                        ("n", "started_at", "duration_ms", "outcome", "peer_status", "message")))
+                        ("n", "started_at", "duration_ms", "outcome", "peer_status", "message", "transform")))
     console.print(table)
 
 

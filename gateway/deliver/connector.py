@@ -45,6 +45,10 @@ class Connector(Protocol):
 
     name: str
     max_batch: int
+    # What turns packets into the peer's calls, recorded with every attempt — e.g. the status mapping
+    # table's digest, so that a replay after a corrected mapping shows which table each attempt ran.
+    # None: the packet travels as received.
+    transform: str | None
 
     def deliver(self, batch: Sequence[Delivery]) -> list[Outcome]: ...
 

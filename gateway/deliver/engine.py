@@ -228,7 +228,8 @@ class DestinationRunner:
         with other calls' deliveries in one transaction, and this batch's slot is freed once it is —
         so this thread goes on to the next call meanwhile."""
         outcomes = outcomes[:len(batch)] + [Outcome(OutcomeKind.TRANSIENT, "no outcome")] * (len(batch) - len(outcomes))
-        records = [AttemptRecord(started, duration_ms, o.kind.value, o.peer_status, o.message) for o in outcomes]
+        records = [AttemptRecord(started, duration_ms, o.kind.value, o.peer_status, o.message, self.connector.transform)
+                   for o in outcomes]
         taken = next((i for i, o in enumerate(outcomes) if o.kind is not OutcomeKind.DELIVERED), len(batch))
         delivered = [(job.job_id, records[i]) for i, job in enumerate(batch[:taken])]
         if taken == len(batch):

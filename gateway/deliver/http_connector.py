@@ -45,6 +45,8 @@ def _peer_message(response: Reply) -> str:
 
 
 class HttpConnector:
+    transform = None  # the packet travels as received
+
     def __init__(self, policy: DestinationPolicy, client: HttpClient | None = None) -> None:
         self.name, self.max_batch, self.url = policy.name, policy.max_batch, policy.url
         self.transient_statuses = frozenset(policy.transient_statuses)

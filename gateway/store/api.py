@@ -92,6 +92,7 @@ class AttemptRecord:
     outcome: str  # OutcomeKind value: delivered | transient | permanent (or "released", "lease_lost")
     peer_status: str | None = None  # HTTP status and/or the peer's error code
     message: str = ""  # the peer's own words (no personal data)
+    transform: str | None = None  # what turned the packet into the call (the connector's ``transform``)
 
 
 @dataclass(frozen=True)

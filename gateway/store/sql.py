@@ -234,7 +234,8 @@ class SqlStore:
                 return False
             connection.execute(attempts.insert().values(
                 job_id=job_id, n=number, started_at=attempt.started_at, duration_ms=attempt.duration_ms,
-                outcome=attempt.outcome, peer_status=attempt.peer_status, message=attempt.message))
+                outcome=attempt.outcome, peer_status=attempt.peer_status, message=attempt.message,
+                transform=attempt.transform))
             return True
 
     def complete(self, job_id: str, worker: str, attempt: AttemptRecord) -> bool:
@@ -256,7 +257,8 @@ class SqlStore:
                 connection.execute(record_attempts, [dict(
                     job_id=job_id, n=n, started_at=record[job_id].started_at, duration_ms=record[job_id].duration_ms,
                     outcome=record[job_id].outcome, peer_status=record[job_id].peer_status,
-                    message=record[job_id].message) for job_id, n in numbers.items()])
+                    message=record[job_id].message, transform=record[job_id].transform)
+                    for job_id, n in numbers.items()])
         return [job_id in numbers for job_id, _ in items]
 
     def retry_later(self, job_id: str, worker: str, attempt: AttemptRecord, next_attempt_at: datetime) -> bool:
@@ -334,7 +336,7 @@ class SqlStore:
                                      .where(jobs.c.job_id == job_id)).one_or_none()
             if row is None:
                 return None
-            log = [AttemptView(a.started_at, a.duration_ms, a.outcome, a.peer_status, a.message, a.n)
+            log = [AttemptView(a.started_at, a.duration_ms, a.outcome, a.peer_status, a.message, a.transform, a.n)
                    for a in connection.execute(sa.select(attempts).where(attempts.c.job_id == job_id)
                                                .order_by(attempts.c.n))]
         return self._view(row, log)

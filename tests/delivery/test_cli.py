@@ -38,6 +38,7 @@ def test_list_show_replay_with_dry_run(store, feed, traffic, peer, policy, engin
     assert json.loads(cli("jobs", "list", "--state", "dead", "--type", "TienDoXuLy", "--json"))["total"] == 0
     shown = json.loads(cli("jobs", "show", dead_id, "--json"))
     assert shown["attempts"][0]["peer_status"] == "422" and "từ chối" in shown["attempts"][0]["message"]
+    assert shown["attempts"][0]["transform"] is None  # the generic connector sends the packet as received
 
     dry = cli("jobs", "replay", "--destination", DEST, "--why", "đã sửa ánh xạ / mapping fixed", "--actor", "an.nv")
     assert "would replay: 1" in dry and store.get_job(dead_id).state is JobState.DEAD

@@ -178,7 +178,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_keeps_order(store, peer, tm
     processes = [api, *workers]
     peer.set_faults(error_rate=0.02, latency_ms=1, seed=5)  # a slightly unreliable destination too
 
-    traffic, rng = Traffic(seed=42), random.Random(42)
+    traffic = Traffic(seed=42)
     dossiers = [traffic.dossier(n, steps=6, encoding="json" if n % 3 else "xml") for n in range(1, 301)]
     total = sum(len(d) for d in dossiers)
     for process in processes:

@@ -4,8 +4,6 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 import time
 
-import pytest
-
 from gateway.deliver.traffic import Packet
 from gateway.store.api import BreakerState, JobFilter, JobState
 

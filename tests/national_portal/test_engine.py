@@ -4,11 +4,15 @@ a dossier the portal refuses is dead-lettered with the portal's message while th
 
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+import dataclasses
+import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from connectors.national_portal import mapping
 from connectors.national_portal.client import ClassicClient
 from connectors.national_portal.connector import NationalPortalConnector
 from connectors.national_portal.ledger import SyncLedger
@@ -29,8 +33,8 @@ def run_engine(store: Store, settings: PortalSettings, transformer: Transformer,
                tmp_path: Path) -> Iterator[Callable[..., Engine]]:
     started: list[Engine] = []
 
-    def start(**overrides: Any) -> Engine:
-        client = ClassicClient(PortalSettings(**{**settings.__dict__, "read_timeout": 1.0}), transformer)
+    def start(table: Transformer = transformer, **overrides: Any) -> Engine:
+        client = ClassicClient(PortalSettings(**{**settings.__dict__, "read_timeout": 1.0}), table)
         connector = NationalPortalConnector(client, SyncLedger(f"sqlite:///{tmp_path}/ledger.sqlite"))
         policy = policy_from(DEST, {"url": settings.adapter_url, "timeout_seconds": 1.0, "concurrency": 4,
                                     "rate_per_second": 1000.0, "burst": 100, "max_batch": 10, "max_attempts": 100,
@@ -116,3 +120,38 @@ def test_a_refused_dossier_is_dead_lettered_while_the_others_flow(store: Store, 
     assert "Thủ tục chưa được công bố" in (dead.last_error or "")
     record = simulator.record()
     assert refused not in record["dossiers"] and record["dossier_count"] == 3
+
+
+def test_a_replay_after_the_mapping_is_corrected_records_which_table_each_attempt_ran(
+        store: Store, simulator: Simulator, transformer: Transformer, run_engine: Callable[..., Engine],
+        tmp_path: Path) -> None:
+    local, national = "1.005129.000.00.00.H22", "1.005129"  # a local variant of a national procedure
+    hoso, *steps = Traffic(seed=8).dossier(1, steps=2)
+    content = json.loads(hoso.raw)
+    content["NoiDung"]["HoSo"]["MaTTHC"] = local
+    hoso = dataclasses.replace(hoso, raw=json.dumps(content, ensure_ascii=False).encode())
+    feed(store, [hoso, *steps])
+    table = tmp_path / "mapping.toml"
+    table.write_text('[procedures]\n"2.002622.000.00.00.H22" = "2.002622"\n', encoding="utf-8")
+    before = hashlib.sha256(table.read_bytes()).hexdigest()[:16]
+    engine = run_engine(Transformer(mapping.load(table), transformer.field_limits), on_dead="hold")
+    wait_for(lambda: count(store, JobState.DEAD) == 1, timeout=30, what="the unmapped dossier dead-lettered")
+    engine.stop()
+    assert simulator.record(hoso.dossier) is None and count(store, JobState.PENDING) == 2  # its steps wait
+
+    # The operator adds the row, restarts the worker (it reads the table at start) and replays.
+    table.write_text(table.read_text(encoding="utf-8") + f'"{local}" = "{national}"\n', encoding="utf-8")
+    after = hashlib.sha256(table.read_bytes()).hexdigest()[:16]
+    run_engine(Transformer(mapping.load(table), transformer.field_limits))
+    assert store.replay(JobFilter(dossier=hoso.dossier), "vận-hành", "bổ sung mã thủ tục vào bảng ánh xạ") == 1
+    wait_for(lambda: count(store, JobState.DELIVERED) == 3, timeout=30, what="the dossier delivered after replay")
+
+    job = store.get_job(f"{hoso.packet_id}/{DEST}")
+    assert job is not None and [(a.outcome, a.transform) for a in job.attempt_log] == [
+        ("permanent", f"ánh xạ / mapping: mapping.toml sha256:{before}"),
+        ("delivered", f"ánh xạ / mapping: mapping.toml sha256:{after}")]
+    assert "not mapped to a national MaTTHC" in job.attempt_log[0].message
+    assert simulator.record(hoso.dossier)["dossier"]["MaTTHC"] == national
+    stored = store.get_packet(hoso.packet_id)
+    assert stored is not None and stored.raw == hoso.raw  # the packet itself is untouched
+
