@@ -236,19 +236,20 @@ def jobs_replay(reason: Annotated[str, typer.Option("--why", help="Why (recorded
     opened = open_configured_store(load_config(config), store)
     who = actor or getpass.getuser()
     selection = _selection(destination, dossier, packet_type, "dead", error, since, until, limit=1000)
-    count = opened.replay(job, who, reason, dry_run=True) if job else opened.count_jobs(selection)
+    ids = list(job) if job else [j.job_id for j in _all(opened, selection)]
+    # Counted as the store will replay them: dead letters whose payload was purged cannot be sent again.
+    count = sum(opened.replay(ids[start:start + 1000], who, reason, dry_run=True) for start in range(0, len(ids), 1000))
     console.print(f"Sẽ gửi lại / would replay: {count} việc / jobs")
     if not yes or count == 0:
         if count:
             console.print("Chạy lại với --yes để gửi / run again with --yes to replay.")
         return
-    ids = list(job) if job else [j.job_id for j in _all(opened, selection)]
     chunk = max(1, int(rate))  # one chunk per second keeps the rate bounded
     done = 0
     for start in range(0, len(ids), chunk):
         began = time.monotonic()
         done += opened.replay(ids[start:start + chunk], who, reason)
-        console.print(f"  đã gửi lại / replayed {done}/{len(ids)}")
+        console.print(f"  đã gửi lại / replayed {done}/{count}")
         if start + chunk < len(ids):
             time.sleep(max(0.0, 1.0 - (time.monotonic() - began)))
     console.print(f"Xong / done: {done} việc được đưa lại hàng đợi / jobs queued again (by {who}: {reason})")

@@ -55,6 +55,15 @@ def test_list_show_replay_with_dry_run(store, feed, traffic, peer, policy, engin
     assert [d["key"] for d in peer.deliveries()] == [p.packet_id for p in packets]
 
 
+def test_replay_counts_only_what_can_be_sent_again(store, feed, traffic, cli):
+    purged, kept = traffic.dossier(6, 1), traffic.dossier(7, 1)
+    feed(purged + kept, destinations=(DEST,))
+    assert store.purge_dossier(purged[0].dossier, "dpo", "yêu cầu xoá") == 2  # its jobs are dead, payloads gone
+    dry = cli("jobs", "replay", "--dossier", purged[0].dossier, "--why", "thử / try")
+    assert "would replay: 0" in dry
+    assert "would replay: 0" in cli("jobs", "replay", "--destination", DEST, "--why", "thử / try", "--yes")
+
+
 def test_pause_resume_and_status(store, cli):
     cli("destinations", "pause", DEST, "--why", "Cổng DVC bảo trì / portal maintenance", "--actor", "binh.tt")
     status = json.loads(cli("destinations", "status", "--json"))
