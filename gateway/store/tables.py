@@ -83,7 +83,7 @@ attempts = sa.Table(
     sa.Column("outcome", sa.String(20), nullable=False),
     sa.Column("peer_status", sa.String(100), nullable=True),
     sa.Column("message", sa.Text, nullable=False),
-    sa.Column("transform", sa.String(200), nullable=True),
+    sa.Column("transform", sa.Text, nullable=True),
 )
 
 audit = sa.Table(

@@ -19,7 +19,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("attempts", sa.Column("transform", sa.String(200), nullable=True))
+    op.add_column("attempts", sa.Column("transform", sa.Text, nullable=True))  # a file name has no set length
 
 
 def downgrade() -> None:
