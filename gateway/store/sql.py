@@ -30,6 +30,13 @@ def job_id_for(packet_id: str, destination: str) -> str:
     return f"{packet_id}/{destination}"
 
 
+def _attempt_row(job_id: str, n: int, attempt: AttemptRecord) -> dict[str, Any]:
+    """The ``attempts`` row of attempt number ``n`` of a job."""
+    return dict(job_id=job_id, n=n, started_at=attempt.started_at, duration_ms=attempt.duration_ms,
+                outcome=attempt.outcome, peer_status=attempt.peer_status, message=attempt.message,
+                transform=attempt.transform)
+
+
 class SqlStore:
     def __init__(self, url: str, *, migrate: bool = True, synchronous: str = "FULL",
                  relaxed_bookkeeping: bool = True) -> None:
@@ -232,10 +239,7 @@ class SqlStore:
                 .returning(jobs.c.attempts), {"job_ids": [job_id], "worker": worker}).scalar_one_or_none()
             if number is None:
                 return False
-            connection.execute(attempts.insert().values(
-                job_id=job_id, n=number, started_at=attempt.started_at, duration_ms=attempt.duration_ms,
-                outcome=attempt.outcome, peer_status=attempt.peer_status, message=attempt.message,
-                transform=attempt.transform))
+            connection.execute(attempts.insert().values(_attempt_row(job_id, number, attempt)))
             return True
 
     def complete(self, job_id: str, worker: str, attempt: AttemptRecord) -> bool:
@@ -254,11 +258,8 @@ class SqlStore:
             numbers = {job_id: n for job_id, n in connection.execute(
                 complete, {"job_ids": list(record), "worker": worker, "at": _now()})}
             if numbers:
-                connection.execute(record_attempts, [dict(
-                    job_id=job_id, n=n, started_at=record[job_id].started_at, duration_ms=record[job_id].duration_ms,
-                    outcome=record[job_id].outcome, peer_status=record[job_id].peer_status,
-                    message=record[job_id].message, transform=record[job_id].transform)
-                    for job_id, n in numbers.items()])
+                connection.execute(record_attempts,
+                                   [_attempt_row(job_id, n, record[job_id]) for job_id, n in numbers.items()])
         return [job_id in numbers for job_id, _ in items]
 
     def retry_later(self, job_id: str, worker: str, attempt: AttemptRecord, next_attempt_at: datetime) -> bool:
