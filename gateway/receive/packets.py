@@ -6,6 +6,7 @@ the same MaGoiTin with the same bytes then gets the original receipt back (200).
 """
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 import hashlib
 import logging
@@ -25,9 +26,9 @@ from gateway.receive.body import Refused, read_packet
 from gateway.receive.committer import GroupCommitter
 from gateway.receive.lifespan import close_on_shutdown
 from gateway.route import Router, Unrouted
-from gateway.store.api import NewPacket, Store, open_store
+from gateway.store.api import NewPacket, NotAdmitted, Store, open_store
 from gateway.validate.pipeline import Encoding, Validator
-from gateway.validate.semantic import StatusHistory, status_of
+from gateway.validate.semantic import NoHistory, StatusHistory, status_of, status_path, transition_issues
 from gateway.verify import SignatureCheck, SignatureVerifier, not_checked
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,12 @@ class Answer(Exception):
     def __init__(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         super().__init__(status)
         self.response = JSONResponse(body, status_code=status, headers=headers)
+
+
+# A single packet's status transition is checked where it is stored (``PacketIntake.admit``, inside the
+# accepting transaction), not while validating: two steps of one dossier sent at the same instant are then
+# checked one after the other, and no request thread reads the store.
+AT_COMMIT = NoHistory()
 
 
 def _error(status: int, rule: str, vi: str, en: str, **extra: Any) -> Answer:
@@ -82,14 +89,32 @@ class PacketIntake:
         with self._lock:
             if self._committer is None:
                 settings = self.config.section("store")
-                self._committer = GroupCommitter(store, batch_max=int(settings.get("batch_max", 128)),
+                self._committer = GroupCommitter(store, admit=self.admit, batch_max=int(settings.get("batch_max", 128)),
                                                  batch_wait_ms=float(settings.get("batch_wait_ms", 0)))
             return self._committer
 
     def previous_status(self, dossier: str) -> int | None:
-        """Validation's StatusHistory: the last status accepted for the dossier. A packet still
-        in the commit queue is not seen yet (two steps of one dossier sent at the same instant)."""
+        """Validation's StatusHistory outside the accepting transaction: the last status accepted for
+        the dossier (the full report of a refused packet; the classic sync protocol's calls)."""
         return self.store.previous_status(dossier)
+
+    def admit(self, packet: NewPacket, previous: int | None) -> NewPacket | NotAdmitted:
+        """The status transition of a packet about to be stored (the store's ``Admit``): refused with the
+        validation report a 422 carries, or let through with a policy's warning added to its verdicts."""
+        assert packet.dossier is not None and packet.status is not None  # the store checks steps only
+        errors, warnings = transition_issues(self.config, packet.dossier, packet.status, previous,
+                                             status_path(packet.packet_type))
+        if not (errors or warnings):
+            return packet
+        validation = dict(packet.verdicts["validation"])
+        validation["warnings"] = [*validation.get("warnings", ()), *(issue.to_dict() for issue in warnings)]
+        if not validation["warnings"]:
+            del validation["warnings"]
+        if errors:
+            return NotAdmitted({**validation, "valid": False, "errors": [issue.to_dict() for issue in errors],
+                            "packet": {"MaGoiTin": packet.packet_id, "LoaiGoiTin": packet.packet_type,
+                                       "MaHoSo": packet.dossier}})
+        return replace(packet, verdicts={**packet.verdicts, "validation": validation})
 
     def close(self) -> None:
         with self._lock:
@@ -104,7 +129,8 @@ class PacketIntake:
                 history: StatusHistory | None = None) -> tuple[NewPacket, GoiTin, list[str],
                                                                 SignatureCheck, dict[str, Any]]:
         """Everything before storing; raises Answer for every refusal. ``history`` replaces the
-        store's status history, e.g. to see earlier packets of the same call not stored yet."""
+        store's status history, e.g. to see earlier packets of the same call not stored yet, or
+        AT_COMMIT to leave the transition to ``admit``."""
         # Verify first, on the bytes received; then validate, route and store from what the
         # signature covers (the signed XML element, the JWS payload), never another reading.
         signature = self.verify(client.name, data, encoding)
@@ -116,6 +142,8 @@ class PacketIntake:
             raise _error(422, signature.rule, vi, en, signature=signature.report)
         signed = data if signature.content is None else signature.content
         report = self.validator.validate(signed, encoding, history)
+        if not report.valid and history is AT_COMMIT:
+            report = self.validator.validate(signed, encoding)  # the full report, the transition included
         if report.packet is None or (not report.valid and not self._accepted_before(report.packet, data)):
             raise Answer(422, report.to_dict())
         packet = report.packet
@@ -158,7 +186,7 @@ class PacketIntake:
     def receive(self, client: Client, data: bytes, encoding: Encoding) -> JSONResponse:
         """Blocking: prepare, store durably, answer with the receipt."""
         try:
-            new, packet, routes, signature, validation = self.prepare(client, data, encoding)
+            new, packet, routes, signature, validation = self.prepare(client, data, encoding, AT_COMMIT)
             result = self.committer.submit(new, routes).result()
         except Answer as answer:
             return answer.response
@@ -169,6 +197,10 @@ class PacketIntake:
                  "message_vi": "Chưa lưu được gói tin (kho dữ liệu tạm thời không sẵn sàng); hãy gửi lại sau.",
                  "message_en": "The packet was not stored (the store is unavailable); send it again later."},
                 status_code=503, headers={"Retry-After": "5"})
+        if result.refused is not None:
+            return JSONResponse(result.refused, status_code=422)
+        if result.verdicts is not None:
+            validation = result.verdicts["validation"]  # as admitted: a transition warning added
         if result.conflict:
             log.warning("conflict: packet %s resent by %s with other content", new.packet_id, client.name)
             return _error(409, "packet.conflict",

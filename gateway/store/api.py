@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal, Protocol, Sequence
+from typing import Any, Callable, Literal, Protocol, Sequence
 
 OnDead = Literal["hold", "skip"]
 
@@ -68,6 +68,21 @@ class AcceptResult:
     destinations: list[str]
     duplicate: bool = False  # same id, same bytes: nothing new stored, no new jobs
     conflict: bool = False  # same id, different bytes: nothing stored, audited; HTTP 409
+    verdicts: dict[str, Any] | None = None  # what was stored with a new packet, as admitted (None otherwise)
+    refused: dict[str, Any] | None = None  # the admission check's refusal (nothing stored)
+
+
+@dataclass(frozen=True)
+class NotAdmitted:
+    """An admission check's "no", with what the caller wants to say about it."""
+
+    detail: dict[str, Any]
+
+
+# Checks a new packet that carries a dossier status against the dossier's previous status (None: its
+# first), inside the accepting transaction: returns the packet to store (its verdicts may be amended)
+# or NotAdmitted. Resends (an id already stored) are not checked: they get the original's receipt.
+Admit = Callable[["NewPacket", "int | None"], "NewPacket | NotAdmitted"]
 
 
 @dataclass(frozen=True)
@@ -175,8 +190,14 @@ class Store(Protocol):
         nothing stored but an audit row."""
         ...
 
-    def accept_many(self, items: Sequence[tuple[NewPacket, Sequence[str]]]) -> list[AcceptResult]:
-        """``accept`` for several packets in one transaction (group commit); results in order."""
+    def accept_many(self, items: Sequence[tuple[NewPacket, Sequence[str]]],
+                    admit: Admit | None = None) -> list[AcceptResult]:
+        """``accept`` for several packets in one transaction (group commit); results in order.
+
+        With ``admit``, each new packet carrying a status is checked in order against its dossier's
+        previous status — the store's, or an earlier packet's of the same batch — read inside the
+        transaction after the dossiers are locked, so two packets of one dossier accepted at the same
+        instant, by one process or several, are checked one after the other."""
         ...
 
     def get_packet(self, packet_id: str) -> PacketView | None: ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+import json
 import threading
 from typing import Any, Sequence
 
@@ -13,8 +14,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.store import migrate as migrations
 from gateway.store import statements as statements_
-from gateway.store.api import (AcceptResult, AttemptRecord, AttemptView, BreakerState, ClaimedJob,
-                               DestinationState, JobFilter, JobState, JobView, NewPacket, OnDead, PacketView)
+from gateway.store.api import (AcceptResult, Admit, AttemptRecord, AttemptView, BreakerState, ClaimedJob,
+                               DestinationState, JobFilter, JobState, JobView, NewPacket, OnDead, PacketView,
+                               NotAdmitted)
 from gateway.store.engines import create_engine, is_sqlite, lock_key, lock_keys
 from gateway.store.statements import DEAD, LEASED, PENDING
 from gateway.store.tables import attempts, audit, destinations, jobs, packets
@@ -49,6 +51,7 @@ class SqlStore:
         self._claims: dict[str, statements_.ClaimStatements] = {}
         self._complete_statements = statements_.complete_statements()
         self._previous_status = statements_.previous_status_sql("?" if self._sqlite else "%s")
+        self._stored_ids = statements_.stored_ids_sql(self._sqlite)
         if migrate:
             migrations.upgrade(self.engine)
 
@@ -95,32 +98,40 @@ class SqlStore:
     def accept(self, packet: NewPacket, destinations_: Sequence[str]) -> AcceptResult:
         return self.accept_many([(packet, destinations_)])[0]
 
-    def accept_many(self, items: Sequence[tuple[NewPacket, Sequence[str]]]) -> list[AcceptResult]:
+    def accept_many(self, items: Sequence[tuple[NewPacket, Sequence[str]]],
+                    admit: Admit | None = None) -> list[AcceptResult]:
         """Bulk statements: one insert for the packets, one for their jobs, whatever the batch size."""
         batch = [(packet, list(dict.fromkeys(routes))) for packet, routes in items]
         first: dict[str, int] = {}  # a packet id seen twice in one batch: the second is a resend
         for index, (packet, _) in enumerate(batch):
             first.setdefault(packet.packet_id, index)
         fresh = [batch[index] for index in first.values()]
+        refused: dict[str, NotAdmitted] = {}
         with self._write() as connection:
             # Per ordering key, seq order must equal commit order, or a claimer could see seq n+1
             # committed before seq n of the same dossier (PostgreSQL; SQLite has one writer).
             lock_keys(connection, sorted({"key:" + packet.ordering_key for packet, _ in fresh}))
+            if admit is not None:
+                fresh = self._admitted(connection, fresh, admit, refused)
             inserted = set(connection.execute(
                 self._insert(packets).on_conflict_do_nothing(index_elements=["packet_id"])
                 .returning(packets.c.packet_id),
                 [dict(packet_id=p.packet_id, sha256=p.sha256, raw=p.raw, encoding=p.encoding, sender=p.sender,
                       agency=p.agency, received_at=p.received_at, packet_type=p.packet_type, dossier=p.dossier,
-                      verdicts=p.verdicts, status=p.status) for p, _ in fresh]).scalars())
+                      verdicts=p.verdicts, status=p.status) for p, _ in fresh]).scalars()) if fresh else set()
             job_rows = [dict(job_id=job_id_for(p.packet_id, route), packet_id=p.packet_id, destination=route,
                              ordering_key=p.ordering_key, state=JobState.PENDING.value, attempts=0,
                              next_attempt_at=p.received_at, created_at=p.received_at)
                         for p, routes in fresh if p.packet_id in inserted for route in routes]
             if job_rows:
                 connection.execute(jobs.insert(), job_rows)
-            results = [AcceptResult(p.packet_id, p.sha256, p.received_at, routes)
-                       if first[p.packet_id] == index and p.packet_id in inserted else None
-                       for index, (p, routes) in enumerate(batch)]
+            stored = {p.packet_id: p for p, _ in fresh if p.packet_id in inserted}
+            results: list[AcceptResult | None] = [
+                AcceptResult(p.packet_id, p.sha256, p.received_at, [], refused=refused[p.packet_id].detail)
+                if p.packet_id in refused else
+                AcceptResult(p.packet_id, p.sha256, p.received_at, routes, verdicts=stored[p.packet_id].verdicts)
+                if first[p.packet_id] == index and p.packet_id in stored else None
+                for index, (p, routes) in enumerate(batch)]
             seen = [p for (p, _), result in zip(batch, results) if result is None]
             if seen:
                 known = self._originals(connection, {p.packet_id for p in seen})
@@ -128,6 +139,33 @@ class SqlStore:
                     if results[index] is None:
                         results[index] = self._resent(connection, packet, *known[packet.packet_id])
         return results  # type: ignore[return-value]
+
+    def _admitted(self, connection: sa.Connection, fresh: list[tuple[NewPacket, list[str]]], admit: Admit,
+                  refused: dict[str, NotAdmitted]) -> list[tuple[NewPacket, list[str]]]:
+        """``fresh`` as ``admit`` lets it through, in order: each new packet carrying a status is checked
+        against its dossier's status so far — the store's, then the batch's earlier packets'."""
+        steps = [p.packet_id for p, _ in fresh if p.status is not None and p.dossier is not None]
+        if not steps:
+            return fresh
+        cursor = connection.connection.cursor()  # the driver's, in this transaction: two reads per batch and dossier
+        cursor.execute(self._stored_ids, (json.dumps(steps) if self._sqlite else steps,))
+        resent = {row[0] for row in cursor.fetchall()}
+        statuses: dict[str, int | None] = {}
+        admitted = []
+        for packet, routes in fresh:
+            if packet.status is not None and packet.dossier is not None and packet.packet_id not in resent:
+                if packet.dossier not in statuses:
+                    cursor.execute(self._previous_status, (packet.dossier,))
+                    row = cursor.fetchone()
+                    statuses[packet.dossier] = None if row is None else int(row[0])
+                verdict = admit(packet, statuses[packet.dossier])
+                if isinstance(verdict, NotAdmitted):
+                    refused[packet.packet_id] = verdict
+                    continue
+                packet, statuses[packet.dossier] = verdict, verdict.status
+            admitted.append((packet, routes))
+        cursor.close()
+        return admitted
 
     @staticmethod
     def _originals(connection: sa.Connection, packet_ids: set[str]) -> dict[str, tuple[str, datetime, list[str]]]:

@@ -85,6 +85,14 @@ def complete_statements() -> tuple[sa.Update, sa.Insert]:
     return complete, attempts.insert()
 
 
+def stored_ids_sql(sqlite: bool) -> str:
+    """Which of a list of packet ids are stored (admission, once per accepted batch), as the driver's SQL
+    with one parameter: the list, as a JSON array for sqlite3, a list for psycopg."""
+    ids = "(SELECT value FROM json_each(?))" if sqlite else "ANY(%s)"
+    return f"SELECT {packets.c.packet_id.name} FROM {packets.name} WHERE {packets.c.packet_id.name} " + (
+        f"IN {ids}" if sqlite else f"= {ids}")
+
+
 def previous_status_sql(placeholder: str) -> str:
     """The last status accepted for a dossier (validation's status history, read on every packet), as
     the driver's SQL: ``placeholder`` is its parameter mark (``?`` sqlite3, ``%s`` psycopg)."""

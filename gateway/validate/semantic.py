@@ -191,12 +191,12 @@ class _Checker:
         if "." in procedure[2:]:
             self.report("semantic.local_procedure", f"{self.body_path}/MaTTHC", procedure, warning=True,
                         value=procedure)
-        self.transition(ho_so.get("MaHoSo"), status, "TrangThaiHoSo")
+        self.transition(ho_so.get("MaHoSo"), status)
 
     def tien_do(self, step: View) -> None:
         self.not_before(step, "ThoiDiemXuLy", "NgayBatDau")
         self.not_before(step, "NgayKetThucTheoQuyDinh", "NgayBatDau")
-        self.transition(step.get("MaHoSo"), step.get("TrangThai"), "TrangThai")
+        self.transition(step.get("MaHoSo"), step.get("TrangThai"))
 
     def amounts(self, payment: View) -> None:
         fees = payment.items("PhiLePhi")
@@ -213,20 +213,11 @@ class _Checker:
                 self.report("semantic.date_order", f"{self.body_path}/TraLoi/NgayTraLoi", replied,
                             field="TraLoi/NgayTraLoi", value=replied, other="NgayGui", other_value=sent)
 
-    def transition(self, dossier: str, status: int, name: str) -> None:
-        previous = self.history.previous_status(dossier)
-        if previous is None or previous == status:
-            return
-        names = self.config.status_names
-        values = dict(dossier=dossier, previous=previous, previous_name=Label.parse(names.get(previous, "")),
-                      status=status, status_name=Label.parse(names.get(status, "")))
-        path = f"{self.body_path}/{name}"
-        if previous in self.config.terminal_statuses:
-            self.report("semantic.after_terminal", path, status,
-                        warning=self.config.after_terminal_policy == "warn", **values)
-        elif status not in self.config.transitions.get(previous, ()):
-            self.report("semantic.transition", path, status, warning=self.config.transition_policy == "warn",
-                        **values)
+    def transition(self, dossier: str, status: int) -> None:
+        errors, warnings = transition_issues(self.config, dossier, status, self.history.previous_status(dossier),
+                                             status_path(self.body_type))
+        self.errors += errors
+        self.warnings += warnings
 
     def run(self) -> None:
         self.envelope()
@@ -240,6 +231,34 @@ class _Checker:
             self.amounts(body)
         elif self.body_type == "PhanAnhKienNghi":
             self.reply(body)
+
+
+STATUS_FIELDS = {"HoSo": "TrangThaiHoSo", "TienDoXuLy": "TrangThai"}  # body type → its dossier status
+
+
+def status_path(body_type: str) -> str:
+    """Where a body of ``body_type`` carries its dossier status (``STATUS_FIELDS``)."""
+    return f"NoiDung/{body_type}/{STATUS_FIELDS[body_type]}"
+
+
+def transition_issues(config: Config, dossier: str, status: int, previous: int | None,
+                      path: str) -> tuple[list[Issue], list[Issue]]:
+    """(errors, warnings) of a dossier moving from ``previous`` (None: the first step seen) to ``status``,
+    by the configured transitions and their policies; ``path`` is where the packet carries ``status``."""
+    if previous is None or previous == status:
+        return [], []
+    names = config.status_names
+    values = dict(dossier=dossier, previous=previous, previous_name=Label.parse(names.get(previous, "")),
+                  status=status, status_name=Label.parse(names.get(status, "")))
+    if previous in config.terminal_statuses:
+        rule, warning = "semantic.after_terminal", config.after_terminal_policy == "warn"
+    elif status not in config.transitions.get(previous, ()):
+        rule, warning = "semantic.transition", config.transition_policy == "warn"
+    else:
+        return [], []
+    vi, en = message(rule, **values)
+    issue = Issue("semantic", path, rule, vi, en, value=str(status))
+    return ([], [issue]) if warning else ([issue], [])
 
 
 def check(packet: GoiTin | PacketView, config: Config, history: StatusHistory | None = None,

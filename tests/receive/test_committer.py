@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from gateway.receive.committer import GroupCommitter
-from gateway.store import NewPacket, Store
+from gateway.store import JobFilter, NewPacket, NotAdmitted, Store
 
 
 def packet(at: datetime | None = None) -> NewPacket:
@@ -81,3 +81,35 @@ def test_a_failed_batch_is_logged_without_its_payload(store: Store, caplog: pyte
     finally:
         committer.close()
     assert "one by one" in caplog.text and secret.packet_id not in caplog.text
+
+
+def test_two_gateways_accepting_steps_of_the_same_dossiers_check_them_one_after_the_other(
+        store: Store, store_url: str) -> None:
+    """Two API processes (two stores) each receive a step of the same dossiers at the same moment: one
+    the terminal status 10, the other status 4. The transition is checked inside the accepting
+    transaction, after the dossier is locked, so whichever commits second sees the first: a 4 is never
+    stored after a 10 (it is refused), and each dossier's statuses stay a path the admission allows."""
+    from gateway.store import open_store
+
+    def admit(new: NewPacket, previous: int | None) -> NewPacket | NotAdmitted:
+        return NotAdmitted({"after": previous}) if previous == 10 else new
+
+    def step(dossier: str, status: int) -> NewPacket:
+        return NewPacket(**{**vars(packet()), "dossier": dossier, "status": status})
+
+    other = open_store(store_url)
+    ours, theirs = GroupCommitter(store, admit=admit), GroupCommitter(other, admit=admit)
+    dossiers = [f"D-race-{n}" for n in range(80)]
+    try:
+        futures = [(ours.submit(step(d, 10), ["x"]), theirs.submit(step(d, 4), ["x"])) for d in dossiers]
+        outcomes = [(a.result(timeout=60), b.result(timeout=60)) for a, b in futures]
+    finally:
+        ours.close(), theirs.close()
+        other.close()
+    for dossier, (terminal, late) in zip(dossiers, outcomes):
+        assert terminal.refused is None, dossier  # nothing ever precedes it with a 10
+        order = [job.packet_id for job in store.find_jobs(JobFilter(dossier=dossier))]
+        if late.refused is not None:
+            assert late.refused == {"after": 10} and order == [terminal.packet_id], dossier
+        else:  # the 4 committed first
+            assert order == [late.packet_id, terminal.packet_id], dossier

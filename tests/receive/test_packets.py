@@ -195,3 +195,44 @@ def test_status_history_comes_from_the_store(gateway) -> None:  # noqa: ANN001
     # A resend of an accepted step still gets its original receipt, though history moved on.
     again = post(gateway, finished, XML)
     assert again.status_code == 200 and again.json()["KetQua"] == "duplicate"
+
+
+def test_a_skipped_step_is_accepted_with_the_policy_warning_in_receipt_and_verdicts(gateway) -> None:  # noqa: ANN001
+    """The transition is checked where the packet is stored; a "warn" policy's warning still reaches
+    the sender and the stored verdicts."""
+    assert post(gateway, step(2), XML).status_code == 202
+    skipped = step(9)  # 2 → 9 skips the steps between: the default policy warns
+    answer = post(gateway, skipped, XML)
+    assert answer.status_code == 202, answer.text
+    assert [w["rule"] for w in answer.json()["warnings"]] == ["semantic.transition"]
+    assert answer.json()["warnings"][0]["path"] == "NoiDung/TienDoXuLy/TrangThai"
+    store = stored(gateway)
+    try:
+        verdicts = store.get_packet(packet_id(skipped)).verdicts  # type: ignore[union-attr]
+    finally:
+        store.close()
+    assert [w["rule"] for w in verdicts["validation"]["warnings"]] == ["semantic.transition"]
+
+
+def test_two_steps_of_one_dossier_prepared_together_are_checked_in_order(gateway) -> None:  # noqa: ANN001
+    """Both steps are validated before either is stored — as when a sender sends them at the same
+    instant. The one that comes second is still checked against the first: after the terminal
+    status 10, status 4 is refused and not stored."""
+    from gateway.receive.auth import Client
+    from gateway.receive.packets import AT_COMMIT, PacketIntake, unchecked
+
+    intake = PacketIntake(gateway.config, verify=unchecked)
+    try:
+        client = Client("portal")
+        terminal, late = step(10), step(4)
+        prepared = [intake.prepare(client, data, "xml", AT_COMMIT) for data in (terminal, late)]
+        futures = [intake.committer.submit(new, routes) for new, _, routes, _, _ in prepared]
+        first, second = (future.result(timeout=30) for future in futures)
+        assert first.refused is None and not first.duplicate
+        assert second.refused is not None and second.refused["valid"] is False
+        assert [e["rule"] for e in second.refused["errors"]] == ["semantic.after_terminal"]
+        assert second.refused["packet"]["MaGoiTin"] == packet_id(late)
+        assert intake.store.get_packet(packet_id(late)) is None
+        assert intake.store.previous_status(prepared[0][0].dossier) == 10  # type: ignore[arg-type]
+    finally:
+        intake.close()

@@ -6,7 +6,8 @@ import uuid
 
 import pytest
 
-from gateway.store import AttemptRecord, BreakerState, JobFilter, JobState, NewPacket, Store, open_store
+from gateway.store import (AttemptRecord, BreakerState, JobFilter, JobState, NewPacket, NotAdmitted, Store,
+                           open_store)
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
@@ -245,6 +246,45 @@ def test_previous_status_is_the_latest_accepted_for_the_dossier(store: Store) ->
         store.accept(NewPacket(**{**vars(packet("D-status", at=at)), "status": status}), ["national_portal"])
     assert store.previous_status("D-status") == 9
     assert store.previous_status("D-unknown") is None
+
+
+def step(dossier: str, status: int | None, **fields: object) -> NewPacket:
+    return NewPacket(**{**vars(packet(dossier)), "status": status, **fields})
+
+
+def test_admission_sees_the_store_then_the_batch_and_skips_resends(store: Store) -> None:
+    """``admit`` is asked about each new packet carrying a status, in batch order, with the dossier's
+    status so far: the store's for the first, the batch's own earlier step for the next."""
+    stored = step("D-admit", 2)
+    store.accept(stored, ["national_portal"])
+    asked: list[tuple[int | None, int | None]] = []
+
+    def admit(new: NewPacket, previous: int | None) -> NewPacket | NotAdmitted:
+        asked.append((previous, new.status))
+        if previous == 10:
+            return NotAdmitted({"why": f"{previous} → {new.status}"})
+        return NewPacket(**{**vars(new), "verdicts": {**new.verdicts, "admitted_after": previous}})
+
+    batch = [step("D-admit", 4), step("D-admit", 10), stored, step("D-admit", 5), step("D-other", 2),
+             step("D-admit", None, packet_type="VanDonBuuChinh")]
+    results = store.accept_many([(p, ["national_portal"]) for p in batch], admit)
+    assert asked == [(2, 4), (4, 10), (10, 5), (None, 2)]  # the resend and the status-less packet: not asked
+    assert [(r.verdicts or {}).get("admitted_after", "-") for r in results] == [2, 4, "-", "-", None, "-"]
+    assert results[2].duplicate and results[2].verdicts is None
+    assert results[3].refused == {"why": "10 → 5"} and results[3].destinations == []
+    assert store.get_packet(batch[3].packet_id) is None
+    assert store.get_packet(batch[1].packet_id).verdicts["admitted_after"] == 4  # type: ignore[union-attr]
+    assert [r.refused is None for r in results] == [True, True, True, False, True, True]
+    assert store.previous_status("D-admit") == 10
+    assert store.counts() == {"national_portal": {"pending": 5}}  # 2, 4, 10, D-other's 2, the status-less one
+
+
+def test_a_batch_refused_whole_stores_nothing(store: Store) -> None:
+    store.accept(step("D-closed", 10), ["national_portal"])
+    results = store.accept_many([(step("D-closed", 4), ["x"]), (step("D-closed", 5), ["x"])],
+                                lambda new, previous: NotAdmitted({"previous": previous}))
+    assert [r.refused for r in results] == [{"previous": 10}, {"previous": 10}]
+    assert store.counts() == {"national_portal": {"pending": 1}}
 
 
 def test_complete_many_settles_a_batch_in_one_go(store: Store) -> None:
