@@ -186,8 +186,8 @@ def bench_accept(url: str, packets: list[Packet], threads: int = 8) -> float:
 
 def bench_accept_intake(url: str, packets: list[Packet], threads: int = 8) -> tuple[float, float]:
     """In-process, the whole intake of ``POST /v1/packets`` without HTTP: ``PacketIntake.receive`` (signature
-    seam, validation with the store's status history, authorisation, routing, group commit, receipt) —
-    (packets/s, this process's CPU ms per packet)."""
+    seam, validation, authorisation, routing, group commit with the status transition checked against the
+    store's history, receipt) — (packets/s, this process's CPU ms per packet)."""
     store = open_store(url)
     intake = PacketIntake(Config.load(), store=store)
     client = Client("bench")

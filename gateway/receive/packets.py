@@ -89,7 +89,8 @@ class PacketIntake:
         with self._lock:
             if self._committer is None:
                 settings = self.config.section("store")
-                self._committer = GroupCommitter(store, admit=self.admit, batch_max=int(settings.get("batch_max", 128)),
+                self._committer = GroupCommitter(store, admit=self.admit,
+                                                 batch_max=int(settings.get("batch_max", 128)),
                                                  batch_wait_ms=float(settings.get("batch_wait_ms", 0)))
             return self._committer
 
@@ -111,9 +112,9 @@ class PacketIntake:
         if not validation["warnings"]:
             del validation["warnings"]
         if errors:
+            heading = {"MaGoiTin": packet.packet_id, "LoaiGoiTin": packet.packet_type, "MaHoSo": packet.dossier}
             return NotAdmitted({**validation, "valid": False, "errors": [issue.to_dict() for issue in errors],
-                            "packet": {"MaGoiTin": packet.packet_id, "LoaiGoiTin": packet.packet_type,
-                                       "MaHoSo": packet.dossier}})
+                                "packet": heading})
         return replace(packet, verdicts={**packet.verdicts, "validation": validation})
 
     def close(self) -> None:

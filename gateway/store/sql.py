@@ -15,8 +15,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from gateway.store import migrate as migrations
 from gateway.store import statements as statements_
 from gateway.store.api import (AcceptResult, Admit, AttemptRecord, AttemptView, BreakerState, ClaimedJob,
-                               DestinationState, JobFilter, JobState, JobView, NewPacket, OnDead, PacketView,
-                               NotAdmitted)
+                               DestinationState, JobFilter, JobState, JobView, NewPacket, NotAdmitted, OnDead,
+                               PacketView)
 from gateway.store.engines import create_engine, is_sqlite, lock_key, lock_keys
 from gateway.store.statements import DEAD, LEASED, PENDING
 from gateway.store.tables import attempts, audit, destinations, jobs, packets
