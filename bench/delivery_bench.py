@@ -1,4 +1,4 @@
-"""Delivery benchmark: accept (durable, validation on), deliver (ordered), latency at a steady rate —
+"""Delivery benchmark: accept (durable, validation on), deliver (ordered), latency at a steady rate, an idle worker's cost —
 on SQLite and PostgreSQL — and, side by side on the same PostgreSQL, the same enqueue → deliver →
 acknowledge work with procrastinate.
 
@@ -36,6 +36,7 @@ import uuid
 import functools
 
 import httpx
+import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -127,8 +128,6 @@ def store_url(kind: str) -> Iterator[str]:
         with tempfile.TemporaryDirectory(prefix="delivery-bench-") as tmp:
             yield f"sqlite:///{tmp}/gateway.db"
         return
-    import psycopg
-
     schema = f"bench_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES, autocommit=True) as c:
         c.execute(f'CREATE SCHEMA "{schema}"')
@@ -370,7 +369,7 @@ def bench_latency(url: str, base: str, rate: float, seconds: float,
     accepted: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         cfg = Path(tmp) / "worker.toml"
-        cfg.write_text(f'[store]\nurl = "{url}"\n[delivery]\npoll_seconds = 0.01\n[destinations.{DEST}]\n'
+        cfg.write_text(f'[store]\nurl = "{url}"\n[destinations.{DEST}]\n'
                        f'connector = "http"\nurl = "{base}/{DEST}"\nconcurrency = 8\nrate_per_second = 100000.0\nburst = 1000\n'
                        'max_batch = 10\n')
         with ExitStack() as stack:
@@ -422,6 +421,30 @@ def bench_latency(url: str, base: str, rate: float, seconds: float,
     p50 = statistics.median(latencies)
     p99 = latencies[int(len(latencies) * 0.99) - 1]
     return achieved, p50, p99, len(latencies), cpu
+
+
+def bench_idle(url: str, seconds: float) -> tuple[float, float, float | None]:
+    """A ``gateway worker`` on the embedded defaults (every configured destination) with nothing to do:
+    (its CPU, the whole machine's — the database server included — both in % of one CPU, and
+    PostgreSQL's committed transactions per second, None on SQLite)."""
+    def transactions() -> int | None:
+        if not url.startswith("postgres"):
+            return None
+        with psycopg.connect(POSTGRES, autocommit=True) as connection:
+            row = connection.execute("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
+            return int(row.fetchone()[0])  # type: ignore[index]
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = Path(tmp) / "worker.toml"
+        cfg.write_text(f'[store]\nurl = "{url}"\n')
+        with process([*GATEWAY, "worker"], {"GATEWAY_CONFIG": str(cfg)}) as worker:
+            time.sleep(5)  # start-up, migrations, first claims
+            cpu, machine, xacts, began = cpu_seconds(worker.pid), machine_busy_seconds(), transactions(), time.time()
+            time.sleep(seconds)
+            elapsed = time.time() - began
+            after = transactions()
+            return ((cpu_seconds(worker.pid) - cpu) * 100 / elapsed, (machine_busy_seconds() - machine) * 100 / elapsed,
+                    None if after is None or xacts is None else (after - xacts) / elapsed)
 
 
 # --- procrastinate, same work on the same PostgreSQL ----------------------------------------
@@ -514,7 +537,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=500.0, help="steady accept rate for the latency run")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the latency run")
     parser.add_argument("--workers", type=int, default=1, help="worker processes in the latency run")
-    parser.add_argument("--parts", default="accept,http,classic,deliver,latency,procrastinate",
+    parser.add_argument("--parts", default="accept,http,classic,deliver,latency,idle,procrastinate",
                         help="which measurements to run (comma-separated)")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
@@ -565,6 +588,11 @@ def main() -> None:
                     print("  CPU per packet: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in cpu.items())
                           + f"; whole machine {machine:.2f} ms → {machine * achieved / 1000:.2f} of {os.cpu_count()}"
                           " CPUs busy at that rate")
+            if "idle" in parts:
+                with store_url(kind) as url:
+                    worker, machine, xacts = bench_idle(url, args.seconds)
+                    print(f"idle worker (every configured destination): {worker:.1f} % of one CPU; the whole machine "
+                          f"{machine:.1f} %" + ("" if xacts is None else f"; {xacts:.0f} database transactions/s"))
             if kind == "postgres" and "procrastinate" in parts:
                 try:
                     import procrastinate  # noqa: F401

@@ -2,6 +2,7 @@
 schema with a unique name, dropped afterwards, so concurrent runs never collide)."""
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 import os
 from pathlib import Path
 import sys
@@ -37,20 +38,26 @@ def postgres_base_url() -> str:
     return POSTGRES_URL
 
 
-@pytest.fixture
-def postgres_url(postgres_base_url: str) -> Iterator[str]:
-    """A URL whose connections live in a fresh schema of their own."""
+@contextmanager
+def fresh_schema(base_url: str) -> Iterator[str]:
+    """A URL whose connections live in a fresh schema of their own, dropped afterwards."""
     import psycopg
 
     schema = f"t_{uuid.uuid4().hex[:16]}"
-    with psycopg.connect(postgres_base_url, autocommit=True) as connection:
+    with psycopg.connect(base_url, autocommit=True) as connection:
         connection.execute(f'CREATE SCHEMA "{schema}"')
-    separator = "&" if "?" in postgres_base_url else "?"
+    separator = "&" if "?" in base_url else "?"
     try:
-        yield f"{postgres_base_url}{separator}options=-csearch_path%3D{schema}"
+        yield f"{base_url}{separator}options=-csearch_path%3D{schema}"
     finally:
-        with psycopg.connect(postgres_base_url, autocommit=True) as connection:
+        with psycopg.connect(base_url, autocommit=True) as connection:
             connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def postgres_url(postgres_base_url: str) -> Iterator[str]:
+    with fresh_schema(postgres_base_url) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

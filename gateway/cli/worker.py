@@ -69,7 +69,7 @@ def _policies(config: Config, only: list[str] | None):  # type: ignore[no-untype
 def start_engine(config: Config, store: Store, only: list[str] | None = None, worker: str | None = None) -> Engine:
     delivery = config.section("delivery")
     return Engine(store, _policies(config, only), worker=worker,
-                  poll_seconds=float(delivery.get("poll_seconds", 0.02)),
+                  poll_seconds=float(delivery.get("poll_seconds", 0.5)),
                   hold_check_seconds=float(delivery.get("hold_check_seconds", 0.25)),
                   # the loaded configuration, --config overlay included, not a fresh Config.load()
                   connector_factory=lambda policy: make_connector(policy, config)).start()

@@ -38,6 +38,8 @@ from gateway.store.api import AttemptRecord, BreakerState, ClaimedJob, Store
 
 log = logging.getLogger("gateway.deliver")
 
+SIGNAL_INTERVAL = 0.01  # how often an SQLite worker looks for other processes' commits (PRAGMA data_version)
+
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
@@ -145,21 +147,22 @@ class DestinationRunner:
 
     # --- claiming ----------------------------------------------------------------------
     def _loop(self) -> None:
-        stop, poll = self.engine.stopping, self.engine.poll_seconds
+        stop, poll, signal, name = self.engine.stopping, self.engine.poll_seconds, self.engine.signal, self.policy.name
         busy = False
         while not stop.is_set():
             try:
                 if self.hold_reason() or not self._slots.acquire(timeout=poll):
-                    stop.wait(poll)
+                    stop.wait(min(poll, self.engine.hold_check_seconds))
                     continue
                 if busy:  # batches are still queued behind the calls: let a few more slots free up
-                    stop.wait(min(poll, 0.005))
+                    stop.wait(0.005)
                 free = 1
                 while free < self._capacity and self._slots.acquire(blocking=False):
                     free += 1
+                seen = signal.seen(name)  # before the claim: a wake-up during it is not missed
                 busy = self._claim(free) > 0
-                if not busy:
-                    stop.wait(poll)
+                if not busy:  # until jobs may be claimable (JobSignal), at the latest after poll_seconds
+                    signal.wait(name, seen, poll)
             except Exception:  # the store may be briefly unreachable: keep going
                 log.exception("destination %s: claim failed", self.policy.name)
                 stop.wait(1.0)
@@ -216,7 +219,7 @@ class DestinationRunner:
                 self.breaker.unprobe()
         finally:
             if not recording:
-                self._slots.release()
+                self._free_slot()
 
     def _release(self, ids: list[str], probe: bool = True) -> None:
         if probe:
@@ -255,7 +258,12 @@ class DestinationRunner:
             log.exception("destination %s: recording %d deliveries failed; the leases will expire",
                           self.policy.name, len(batch))
         finally:
-            self._slots.release()
+            self._free_slot()
+
+    def _free_slot(self) -> None:
+        """A call is over and settled: its dossier's next step may be claimable now."""
+        self._slots.release()
+        self.engine.signal.wake(self.policy.name)
 
     def _count_delivered(self, batch: list[ClaimedJob], held: list[bool]) -> None:
         self.engine.tally.add(delivered=sum(held))
@@ -290,12 +298,13 @@ class Engine:
     """Delivery for the given destinations in this process: ``start()``, then ``stop()``."""
 
     def __init__(self, store: Store, policies: dict[str, DestinationPolicy], *, worker: str | None = None,
-                 connectors: dict[str, Connector] | None = None, poll_seconds: float = 0.02,
+                 connectors: dict[str, Connector] | None = None, poll_seconds: float = 0.5,
                  hold_check_seconds: float = 0.25,
                  connector_factory: Callable[[DestinationPolicy], Connector] = make_connector) -> None:
         self.store, self.worker = store, worker or worker_name()
         self.poll_seconds, self.hold_check_seconds = poll_seconds, hold_check_seconds
         self.stopping = threading.Event()
+        self.signal = store.job_signal(SIGNAL_INTERVAL)
         self.leases = _Leases()
         self.tally = Tally()
         self.settler = Settler(store, self.worker)
@@ -323,6 +332,7 @@ class Engine:
     def stop(self, timeout: float = 30.0) -> None:
         """Stops claiming, lets calls in flight finish (each bounded by its timeout) and releases the rest."""
         self.stopping.set()
+        self.signal.wake()
         for runner in self.runners.values():
             runner.thread.join(timeout)
         for runner in self.runners.values():

@@ -19,7 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Callable, Literal, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol, Sequence
+
+if TYPE_CHECKING:
+    from gateway.store.wakeups import JobSignal
 
 OnDead = Literal["hold", "skip"]
 
@@ -212,6 +215,12 @@ class Store(Protocol):
         ...
 
     # --- delivering (the engine) -------------------------------------------------------
+    def job_signal(self, interval: float) -> JobSignal:
+        """Wakes idle runners when jobs may have become claimable — committed by any process
+        (``gateway.store.wakeups``); started on first use, stopped by ``close``. ``interval``: how
+        often SQLite's change counter is read."""
+        ...
+
     def claim(self, destination: str, worker: str, *, limit: int, max_batch: int, lease_seconds: float,
               now: datetime, on_dead: OnDead = "hold") -> list[list[ClaimedJob]]:
         """Up to ``limit`` batches; each holds up to ``max_batch`` consecutive jobs of ONE

@@ -20,6 +20,7 @@ from gateway.store.api import (AcceptResult, Admit, AttemptRecord, AttemptView, 
 from gateway.store.engines import create_engine, is_sqlite, lock_key, lock_keys
 from gateway.store.statements import DEAD, LEASED, PENDING
 from gateway.store.tables import attempts, audit, destinations, jobs, packets
+from gateway.store.wakeups import CHANNEL, JobSignal, watch_postgres, watch_sqlite
 
 PURGED = "purged: payload deleted on request — đã xoá dữ liệu theo yêu cầu"
 
@@ -30,6 +31,10 @@ def _now() -> datetime:
 
 def job_id_for(packet_id: str, destination: str) -> str:
     return f"{packet_id}/{destination}"
+
+
+def destination_of(job_id: str) -> str:
+    return job_id.rpartition("/")[2]
 
 
 def _attempt_row(job_id: str, n: int, attempt: AttemptRecord) -> dict[str, Any]:
@@ -52,15 +57,39 @@ class SqlStore:
         self._complete_statements = statements_.complete_statements()
         self._previous_status = statements_.previous_status_sql("?" if self._sqlite else "%s")
         self._stored_ids = statements_.stored_ids_sql(self._sqlite)
+        self._signal: JobSignal | None = None
         if migrate:
             migrations.upgrade(self.engine)
 
     def close(self) -> None:
+        if self._signal is not None:
+            self._signal.close()
         with self._writer:
             if self._write_connection is not None:
                 self._write_connection.close()
                 self._write_connection = None
         self.engine.dispose()
+
+    def job_signal(self, interval: float) -> JobSignal:
+        with self._writer:
+            if self._signal is None:
+                self._signal = JobSignal()
+                if self._sqlite:
+                    self._signal.watch(watch_sqlite(str(self.engine.url.database), interval), "job-signal")
+                else:
+                    url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+                    self._signal.watch(watch_postgres(url), "job-signal")
+            return self._signal
+
+    @staticmethod
+    def _notify(connection: sa.Connection, destinations_: set[str]) -> None:
+        """PostgreSQL: tells listening workers, at commit, that jobs of ``destinations_`` may be claimable
+        (SQLite's workers see every commit through ``PRAGMA data_version``)."""
+        if connection.dialect.name == "postgresql" and destinations_:
+            # The channel is the database's; the payload names the schema, which is the store's.
+            connection.execute(sa.text("SELECT count(pg_notify(:channel, current_schema() || '/' || d)) "
+                                       "FROM unnest(CAST(:ds AS text[])) AS d"),
+                               {"channel": CHANNEL, "ds": sorted(destinations_)})
 
     def _insert(self, table: sa.Table) -> Any:
         return (sqlite.insert if self._sqlite else postgresql.insert)(table)
@@ -125,6 +154,7 @@ class SqlStore:
                         for p, routes in fresh if p.packet_id in inserted for route in routes]
             if job_rows:
                 connection.execute(jobs.insert(), job_rows)
+                self._notify(connection, {row["destination"] for row in job_rows})
             stored = {p.packet_id: p for p, _ in fresh if p.packet_id in inserted}
             results: list[AcceptResult | None] = [
                 AcceptResult(p.packet_id, p.sha256, p.received_at, [], refused=refused[p.packet_id].detail)
@@ -311,10 +341,12 @@ class SqlStore:
         if not job_ids:
             return 0
         with self._bookkeeping() as connection:
-            return connection.execute(
+            released = connection.execute(
                 jobs.update().where(statements_.held_by_worker())
                 .values(state=JobState.PENDING.value, lease_owner=None, lease_expires_at=None),
                 {"job_ids": list(job_ids), "worker": worker}).rowcount
+            self._notify(connection, {destination_of(job_id) for job_id in job_ids})
+            return released
 
     def extend_lease(self, job_ids: Sequence[str], worker: str, lease_seconds: float, now: datetime) -> int:
         if not job_ids:
@@ -397,6 +429,7 @@ class SqlStore:
                 return len(chosen)
             connection.execute(jobs.update().where(jobs.c.job_id.in_(chosen), jobs.c.state == JobState.DEAD.value)
                                .values(state=JobState.PENDING.value, next_attempt_at=now or _now()))
+            self._notify(connection, {destination_of(job_id) for job_id in chosen})
             self._audit(connection, actor, "replay", "jobs",
                         {"reason": reason, "selection": described, "count": len(chosen), "job_ids": chosen})
         return len(chosen)

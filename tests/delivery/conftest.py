@@ -57,8 +57,8 @@ def engines(store: Store) -> Iterator[Callable[..., Engine]]:
     started: list[Engine] = []
 
     def start(*policies: DestinationPolicy, **options: Any) -> Engine:
-        engine = Engine(store, {p.name: p for p in policies}, poll_seconds=0.01, hold_check_seconds=0.05,
-                        **options).start()
+        engine = Engine(store, {p.name: p for p in policies}, **{"poll_seconds": 0.01, "hold_check_seconds": 0.05,
+                                                                 **options}).start()
         started.append(engine)
         return engine
 

@@ -263,3 +263,22 @@ def test_stop_releases_unsent_jobs_without_an_attempt(store, feed, traffic, peer
     delivered = {d["key"] for d in peer.deliveries()}
     assert all((j.attempts == 0) == (j.packet_id not in delivered) for j in jobs)
     assert len(delivered) < len(packets)
+
+
+def test_an_idle_worker_is_woken_by_new_jobs_not_by_its_poll(store_url, store, traffic, peer, policy, engines, until):
+    """With the fallback poll far longer than the test may take, what an API process accepts after the
+    worker went idle is still delivered, every step of each dossier in order: the accept wakes the
+    worker (NOTIFY / SQLite's change counter), and each delivered step wakes it for the next."""
+    from gateway.store import open_store
+
+    engines(policy(concurrency=4), poll_seconds=600)
+    time.sleep(0.3)  # its first claims found nothing: it waits now
+    packets = list(traffic.interleaved(dossiers=4, steps=5))
+    api = open_store(store_url)  # another process's store
+    try:
+        for p in packets:
+            api.accept(p.stored(), [DEST])
+    finally:
+        api.close()
+    until(all_delivered(store, len(packets)), timeout=60, what="every job delivered without a poll")
+    assert first_arrivals(peer.deliveries()) == expected_order(packets)
