@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "gateway_jobs"
 EVERY = ""  # the wake-up of every destination (SQLite's signal does not say which)
+APPLICATION_NAME = "gateway-job-signal"  # the listening session, as pg_stat_activity shows it
 
 
 class JobSignal:
@@ -68,14 +69,16 @@ def watch_sqlite(path: str, interval: float) -> Callable[[JobSignal], None]:
     def run(signal: JobSignal) -> None:
         connection = sqlite3.connect(path, timeout=60, check_same_thread=False)
         try:
-            version = None
+            version, failing = None, False
             while not signal.closed.wait(interval):
                 try:
                     now = connection.execute("PRAGMA data_version").fetchone()[0]
+                    failing = False
                 except sqlite3.Error as exc:
-                    log.warning("job signal: SQLite did not answer (%s)", type(exc).__name__)
-                    now = None  # every runner asks the store itself meanwhile
-                if now != version or now is None:
+                    if not failing:  # once, not every interval
+                        log.warning("job signal: SQLite did not answer (%s)", type(exc).__name__)
+                    now, failing = None, True  # every runner asks the store itself meanwhile
+                if now != version or failing:
                     signal.wake()
                 version = now
                 signal.watching.set()
@@ -88,7 +91,8 @@ def watch_postgres(url: str) -> Callable[[JobSignal], None]:
     def run(signal: JobSignal) -> None:
         while not signal.closed.is_set():
             try:
-                with psycopg.connect(url, autocommit=True, connect_timeout=10) as connection:
+                with psycopg.connect(url, autocommit=True, connect_timeout=10,
+                                     application_name=APPLICATION_NAME) as connection:
                     schema = connection.execute("SELECT current_schema()").fetchone()[0]  # type: ignore[index]
                     connection.execute(f"LISTEN {CHANNEL}")
                     signal.wake()  # anything committed before the LISTEN took hold

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from gateway.store import AttemptRecord, JobFilter, Store, open_store
-from gateway.store.wakeups import JobSignal
+from gateway.store.wakeups import APPLICATION_NAME, JobSignal
 from tests.conftest import fresh_schema
 from tests.store.test_store import packet
 
@@ -83,3 +83,32 @@ def test_closing_the_store_stops_the_watcher(store_url: str) -> None:
     assert signal.watching.wait(20)
     store.close()
     assert signal.closed.is_set() and not any(thread.is_alive() for thread in signal._watchers)
+
+
+@pytest.mark.postgres
+def test_the_listener_comes_back_after_its_connection_is_killed(postgres_url: str) -> None:
+    """PostgreSQL ends the listening session (a restart, an operator's pg_terminate_backend): the watcher
+    wakes every runner at once — they ask the store themselves — reconnects, and listens again."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    worker, api = open_store(postgres_url), open_store(postgres_url)
+    try:
+        signal = worker.job_signal(0.01)
+        assert signal.watching.wait(20)
+        libpq = make_url(worker.engine.url).set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(libpq, autocommit=True) as admin:
+            listeners = admin.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s",
+                                      (APPLICATION_NAME,)).fetchall()
+            assert listeners, "no listening session found"
+            signal.watching.clear()
+            seen = signal.seen(DEST)
+            for (pid,) in listeners:
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        assert signal.wait(DEST, seen, timeout=20), "the lost listener did not wake the runners"
+        assert signal.watching.wait(20), "the listener did not come back"
+        seen = signal.seen(DEST)
+        api.accept(packet(), [DEST])
+        assert signal.wait(DEST, seen, timeout=20), "not woken after the reconnection"
+    finally:
+        worker.close(), api.close()
