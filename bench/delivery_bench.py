@@ -436,7 +436,7 @@ def bench_idle(url: str, seconds: float) -> tuple[float, float, float | None]:
 
     with tempfile.TemporaryDirectory() as tmp:
         cfg = Path(tmp) / "worker.toml"
-        cfg.write_text(f'[store]\nurl = "{url}"\n')
+        cfg.write_text(f'[store]\nurl = "{url}"\n[national_portal]\nledger_url = "sqlite:///{tmp}/ledger.sqlite"\n')
         with process([*GATEWAY, "worker"], {"GATEWAY_CONFIG": str(cfg)}) as worker:
             time.sleep(5)  # start-up, migrations, first claims
             cpu, machine, xacts, began = cpu_seconds(worker.pid), machine_busy_seconds(), transactions(), time.time()
