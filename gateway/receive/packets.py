@@ -28,7 +28,8 @@ from gateway.receive.lifespan import close_on_shutdown
 from gateway.route import Router, Unrouted
 from gateway.store.api import NewPacket, NotAdmitted, Store, open_store
 from gateway.validate.pipeline import Encoding, Validator
-from gateway.validate.semantic import NoHistory, StatusHistory, status_of, status_path, transition_issues
+from gateway.validate.semantic import (TRANSITION_RULES, NoHistory, StatusHistory, status_of, status_path,
+                                       transition_issues)
 from gateway.verify import SignatureCheck, SignatureVerifier, not_checked
 
 log = logging.getLogger(__name__)
@@ -101,21 +102,25 @@ class PacketIntake:
 
     def admit(self, packet: NewPacket, previous: int | None) -> NewPacket | NotAdmitted:
         """The status transition of a packet about to be stored (the store's ``Admit``): refused with the
-        validation report a 422 carries, or let through with a policy's warning added to its verdicts."""
+        validation report a 422 carries, or let through with a policy's warning in its verdicts. A
+        transition warning found before, against an older history (the classic path checks each call
+        first), gives way to this one."""
         assert packet.dossier is not None and packet.status is not None  # the store checks steps only
-        errors, warnings = transition_issues(self.config, packet.dossier, packet.status, previous,
-                                             status_path(packet.packet_type))
-        if not (errors or warnings):
-            return packet
-        validation = dict(packet.verdicts["validation"])
-        validation["warnings"] = [*validation.get("warnings", ()), *(issue.to_dict() for issue in warnings)]
-        if not validation["warnings"]:
-            del validation["warnings"]
+        path = status_path(packet.packet_type)
+        errors, warnings = transition_issues(self.config, packet.dossier, packet.status, previous, path)
+        validation = packet.verdicts["validation"]
+        before = validation.get("warnings", [])
+        found = [w for w in before if not (w["path"] == path and w["rule"] in TRANSITION_RULES)]
+        found += [issue.to_dict() for issue in warnings]
+        amended = {key: value for key, value in validation.items() if key != "warnings"} | (
+            {"warnings": found} if found else {})
         if errors:
             heading = {"MaGoiTin": packet.packet_id, "LoaiGoiTin": packet.packet_type, "MaHoSo": packet.dossier}
-            return NotAdmitted({**validation, "valid": False, "errors": [issue.to_dict() for issue in errors],
+            return NotAdmitted({**amended, "valid": False, "errors": [issue.to_dict() for issue in errors],
                                 "packet": heading})
-        return replace(packet, verdicts={**packet.verdicts, "validation": validation})
+        if found == before:
+            return packet
+        return replace(packet, verdicts={**packet.verdicts, "validation": amended})
 
     def close(self) -> None:
         with self._lock:

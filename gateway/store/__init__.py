@@ -1,9 +1,9 @@
 """The durable store: packets exactly as received, delivery jobs, attempts, audit trail."""
 
-from gateway.store.api import (AcceptResult, Admit, AttemptRecord, AttemptView, BreakerState, ClaimedJob,
-                               DestinationState, JobFilter, JobState, JobView, NewPacket, NotAdmitted, OnDead,
-                               PacketView, Store, open_store)
+from gateway.store.api import (AcceptResult, Admit, AttemptRecord, AttemptView, BatchNotAdmitted, BreakerState,
+                               ClaimedJob, DestinationState, JobFilter, JobState, JobView, NewPacket, NotAdmitted,
+                               OnDead, PacketView, Store, open_store)
 
-__all__ = ["AcceptResult", "Admit", "AttemptRecord", "AttemptView", "BreakerState", "ClaimedJob", "DestinationState",
-           "JobFilter", "JobState", "JobView", "NewPacket", "NotAdmitted", "OnDead", "PacketView", "Store",
-           "open_store"]
+__all__ = ["AcceptResult", "Admit", "AttemptRecord", "AttemptView", "BatchNotAdmitted", "BreakerState", "ClaimedJob",
+           "DestinationState", "JobFilter", "JobState", "JobView", "NewPacket", "NotAdmitted", "OnDead", "PacketView",
+           "Store", "open_store"]

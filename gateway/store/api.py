@@ -82,6 +82,15 @@ class NotAdmitted:
     detail: dict[str, Any]
 
 
+class BatchNotAdmitted(Exception):
+    """``accept_many(…, whole=True)``: packets the admission check refused, by packet id, their
+    refusals' details; nothing of the batch was stored."""
+
+    def __init__(self, refusals: dict[str, dict[str, Any]]) -> None:
+        super().__init__(f"{len(refusals)} packet(s) not admitted")
+        self.refusals = refusals
+
+
 # Checks a new packet that carries a dossier status against the dossier's previous status (None: its
 # first), inside the accepting transaction: returns the packet to store (its verdicts may be amended)
 # or NotAdmitted. Resends (an id already stored) are not checked: they get the original's receipt.
@@ -194,13 +203,14 @@ class Store(Protocol):
         ...
 
     def accept_many(self, items: Sequence[tuple[NewPacket, Sequence[str]]],
-                    admit: Admit | None = None) -> list[AcceptResult]:
+                    admit: Admit | None = None, *, whole: bool = False) -> list[AcceptResult]:
         """``accept`` for several packets in one transaction (group commit); results in order.
 
         With ``admit``, each new packet carrying a status is checked in order against its dossier's
         previous status — the store's, or an earlier packet's of the same batch — read inside the
         transaction after the dossiers are locked, so two packets of one dossier accepted at the same
-        instant, by one process or several, are checked one after the other."""
+        instant, by one process or several, are checked one after the other. A refused packet gets
+        ``refused`` in its result; with ``whole``, any refusal stores nothing (``BatchNotAdmitted``)."""
         ...
 
     def get_packet(self, packet_id: str) -> PacketView | None: ...

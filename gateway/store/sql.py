@@ -14,9 +14,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.store import migrate as migrations
 from gateway.store import statements as statements_
-from gateway.store.api import (AcceptResult, Admit, AttemptRecord, AttemptView, BreakerState, ClaimedJob,
-                               DestinationState, JobFilter, JobState, JobView, NewPacket, NotAdmitted, OnDead,
-                               PacketView)
+from gateway.store.api import (AcceptResult, Admit, AttemptRecord, AttemptView, BatchNotAdmitted, BreakerState,
+                               ClaimedJob, DestinationState, JobFilter, JobState, JobView, NewPacket, NotAdmitted,
+                               OnDead, PacketView)
 from gateway.store.engines import create_engine, is_sqlite, lock_key, lock_keys
 from gateway.store.statements import DEAD, LEASED, PENDING
 from gateway.store.tables import attempts, audit, destinations, jobs, packets
@@ -128,7 +128,7 @@ class SqlStore:
         return self.accept_many([(packet, destinations_)])[0]
 
     def accept_many(self, items: Sequence[tuple[NewPacket, Sequence[str]]],
-                    admit: Admit | None = None) -> list[AcceptResult]:
+                    admit: Admit | None = None, *, whole: bool = False) -> list[AcceptResult]:
         """Bulk statements: one insert for the packets, one for their jobs, whatever the batch size."""
         batch = [(packet, list(dict.fromkeys(routes))) for packet, routes in items]
         first: dict[str, int] = {}  # a packet id seen twice in one batch: the second is a resend
@@ -142,6 +142,8 @@ class SqlStore:
             lock_keys(connection, sorted({"key:" + packet.ordering_key for packet, _ in fresh}))
             if admit is not None:
                 fresh = self._admitted(connection, fresh, admit, refused)
+                if whole and refused:  # nothing was written yet: the transaction ends empty
+                    raise BatchNotAdmitted({packet_id: refusal.detail for packet_id, refusal in refused.items()})
             inserted = set(connection.execute(
                 self._insert(packets).on_conflict_do_nothing(index_elements=["packet_id"])
                 .returning(packets.c.packet_id),

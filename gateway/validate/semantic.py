@@ -241,6 +241,9 @@ def status_path(body_type: str) -> str:
     return f"NoiDung/{body_type}/{STATUS_FIELDS[body_type]}"
 
 
+TRANSITION_RULES = ("semantic.transition", "semantic.after_terminal")  # what transition_issues reports
+
+
 def transition_issues(config: Config, dossier: str, status: int, previous: int | None,
                       path: str) -> tuple[list[Issue], list[Issue]]:
     """(errors, warnings) of a dossier moving from ``previous`` (None: the first step seen) to ``status``,

@@ -271,6 +271,57 @@ def test_steps_of_one_call_are_checked_against_each_other(gateway: Gateway, stor
     assert len(jobs(store, dossier=code)) == 1
 
 
+def test_a_step_stored_by_another_process_during_the_call_is_checked_too(
+        gateway: Gateway, store: Store, store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The call's items are checked first, then stored in one transaction that checks the transitions
+    again after locking the dossiers. Another API process stores the terminal step 8 exactly between
+    the two: the call's "being processed" step is refused there, by its index, and nothing is stored."""
+    from datetime import UTC, datetime
+    import uuid
+
+    from gateway.store import NewPacket, open_store
+
+    one_stop = gateway.client()
+    one_stop.login()
+    code = dossier_code()
+    assert one_stop.call("DongBoHoSoMC", isUpdating="False", data=[dossier(code)])["error_code"] == 0
+    intake_store = gateway.app.state.intake.store
+    accept_many = intake_store.accept_many
+
+    def another_process_first(*args: Any, **kwargs: Any) -> Any:
+        other = open_store(store_url)
+        try:
+            raw = f"stopped elsewhere {uuid.uuid4()}".encode()
+            other.accept(NewPacket(str(uuid.uuid4()), hashlib.sha256(raw).hexdigest(), raw, "json", "sector",
+                                   datetime.now(UTC), "TienDoXuLy", code, {"validation": {"valid": True}},
+                                   AGENCY, status=8), [DEST])
+        finally:
+            other.close()
+        return accept_many(*args, **kwargs)
+
+    monkeypatch.setattr(intake_store, "accept_many", another_process_first)
+    answer = one_stop.call("CapNhatTienDoHoSoMC", data=[step(code, 1, 4)])
+    assert answer["error_code"] == 1, answer
+    assert [(e["index"], e["path"], e["rule"]) for e in answer["errors"]] == [
+        (0, "data[0].TrangThai", "semantic.after_terminal")]
+    assert len(jobs(store, dossier=code)) == 2  # the dossier and the other process's step: none of the call
+
+
+def test_a_transition_warning_is_recorded_once(gateway: Gateway, store: Store) -> None:
+    """2 → 9 skips the steps between: the default policy warns. The call is checked first and again
+    where it is stored; the stored verdicts hold the warning once."""
+    one_stop = gateway.client()
+    one_stop.login()
+    code = dossier_code()
+    assert one_stop.call("DongBoHoSoMC", isUpdating="False", data=[dossier(code)])["error_code"] == 0
+    answer = one_stop.call("CapNhatTienDoHoSoMC", data=[step(code, 1, 9)])
+    assert answer["error_code"] == 0, answer
+    assert [w["rule"] for w in answer["warnings"]] == ["semantic.transition"]
+    stored = store.get_packet(answer["packets"][0]["MaGoiTin"])
+    assert stored is not None
+    assert [w["rule"] for w in stored.verdicts["validation"]["warnings"]] == ["semantic.transition"]
+
+
 def test_a_resend_is_idempotent(gateway: Gateway, store: Store) -> None:
     one_stop = gateway.client()
     one_stop.login()

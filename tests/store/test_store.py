@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from gateway.store import (AttemptRecord, BreakerState, JobFilter, JobState, NewPacket, NotAdmitted, Store,
-                           open_store)
+from gateway.store import (AttemptRecord, BatchNotAdmitted, BreakerState, JobFilter, JobState, NewPacket,
+                           NotAdmitted, Store, open_store)
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
@@ -284,6 +284,19 @@ def test_a_batch_refused_whole_stores_nothing(store: Store) -> None:
     results = store.accept_many([(step("D-closed", 4), ["x"]), (step("D-closed", 5), ["x"])],
                                 lambda new, previous: NotAdmitted({"previous": previous}))
     assert [r.refused for r in results] == [{"previous": 10}, {"previous": 10}]
+    assert store.counts() == {"national_portal": {"pending": 1}}
+
+
+def test_whole_stores_nothing_of_a_batch_with_a_refusal(store: Store) -> None:
+    """The classic sync protocol's all or nothing: one packet not admitted, none stored."""
+    store.accept(step("D-whole", 10), ["national_portal"])
+    fine, late = step("D-other-whole", 2), step("D-whole", 4)
+    with pytest.raises(BatchNotAdmitted) as refusal:
+        store.accept_many([(fine, ["x"]), (late, ["x"])],
+                          lambda new, previous: NotAdmitted({"after": previous}) if previous == 10 else new,
+                          whole=True)
+    assert refusal.value.refusals == {late.packet_id: {"after": 10}}
+    assert store.get_packet(fine.packet_id) is None
     assert store.counts() == {"national_portal": {"pending": 1}}
 
 

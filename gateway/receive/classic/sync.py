@@ -23,7 +23,7 @@ from gateway.receive.classic import answers
 from gateway.receive.classic.answers import ItemIssue
 from gateway.receive.classic.settings import InboundClient, InboundSettings
 from gateway.receive.packets import Answer, PacketIntake
-from gateway.store.api import NewPacket
+from gateway.store.api import BatchNotAdmitted, NewPacket
 from gateway.validate.semantic import StatusHistory, status_of
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ def _issues_of(index: int, answer: Answer) -> tuple[list[ItemIssue], bool]:
 @dataclass
 class Checked:
     prepared: list[tuple[NewPacket, list[str]]] = field(default_factory=list)
+    index_of: dict[str, int] = field(default_factory=dict)  # packet id → its item in the call
     issues: list[ItemIssue] = field(default_factory=list)
     warnings: list[ItemIssue] = field(default_factory=list)
     about_data: bool = True  # False when a refusal is about policy (routing, signature), not the data
@@ -88,7 +89,13 @@ class ClassicSync:
             if checked.issues:
                 return answers.invalid(codes.invalid if checked.about_data else codes.denied, checked.issues,
                                        len(data))
-            results = self.intake.store.accept_many(checked.prepared)  # one transaction, array order
+            # One transaction, array order. The transitions are checked again inside it, after the
+            # dossiers are locked: a step another process stored since the check above counts too.
+            results = self.intake.store.accept_many(checked.prepared, self.intake.admit, whole=True)
+        except BatchNotAdmitted as late:  # nothing of the call was stored
+            issues = [_item_issue(checked.index_of[packet_id], entry)
+                      for packet_id, report in late.refusals.items() for entry in report["errors"]]
+            return answers.invalid(codes.invalid, sorted(issues, key=lambda issue: issue.index), len(data))
         except (SQLAlchemyError, OSError) as exc:  # nothing of the call was stored
             # Type only: a database error's text can quote the statement's parameters (the payload).
             log.error("classic %s from %s not stored: store unavailable (%s)", service, client.name,
@@ -143,6 +150,7 @@ class ClassicSync:
             history.record(packet)
             checked.warnings += [_item_issue(index, entry) for entry in validation.get("warnings", ())]
             checked.prepared.append((new, routes))
+            checked.index_of.setdefault(new.packet_id, index)
         return checked
 
     def _packets(self, service: str, data: list[Any], envelope: inbound.Envelope) -> dict[int, bytes]:
