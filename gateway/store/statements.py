@@ -88,9 +88,8 @@ def complete_statements() -> tuple[sa.Update, sa.Insert]:
 def stored_ids_sql(sqlite: bool) -> str:
     """Which of a list of packet ids are stored (admission, once per accepted batch), as the driver's SQL
     with one parameter: the list, as a JSON array for sqlite3, a list for psycopg."""
-    ids = "(SELECT value FROM json_each(?))" if sqlite else "ANY(%s)"
-    return f"SELECT {packets.c.packet_id.name} FROM {packets.name} WHERE {packets.c.packet_id.name} " + (
-        f"IN {ids}" if sqlite else f"= {ids}")
+    listed = "IN (SELECT value FROM json_each(?))" if sqlite else "= ANY(%s)"
+    return f"SELECT {packets.c.packet_id.name} FROM {packets.name} WHERE {packets.c.packet_id.name} {listed}"
 
 
 def previous_status_sql(placeholder: str) -> str:
