@@ -32,6 +32,23 @@ def all_delivered(store, count: int):
     return lambda: store.count_jobs(JobFilter(destination=DEST, state=JobState.DELIVERED)) == count
 
 
+# The bucket's grants are exact, but a call reaches the peer a little after its token (thread
+# scheduling, the transform, HTTP): on a busy machine one second at the receiver can hold calls
+# granted up to this much earlier.
+ARRIVAL_JITTER_SECONDS = 0.1
+
+
+def assert_rate_kept(arrivals: list[float], rate: float, burst: int) -> None:
+    """At most ``burst + rate × (1 s + jitter)`` calls in any second, and the whole run no faster
+    than the rate allows."""
+    arrivals = sorted(arrivals)
+    worst = max(sum(1 for t in arrivals if start <= t < start + 1.0) for start in arrivals)
+    bound = burst + rate * (1 + ARRIVAL_JITTER_SECONDS)
+    assert worst <= bound, f"{worst} calls in one second, rate {rate}/s burst {burst}"
+    shortest = (len(arrivals) - burst) / rate - ARRIVAL_JITTER_SECONDS
+    assert arrivals[-1] - arrivals[0] >= shortest, f"{len(arrivals)} calls in {arrivals[-1] - arrivals[0]:.2f} s"
+
+
 def test_dossiers_in_order_in_parallel_and_batched(store, feed, traffic, peer, policy, engines, until):
     peer.set_faults(latency_ms=20)  # calls last long enough to overlap
     packets = list(traffic.interleaved(dossiers=30, steps=5))
@@ -210,9 +227,7 @@ def test_rate_and_concurrency_limits(store, feed, traffic, peer, policy, engines
     feed(packets)
     engines(policy(rate_per_second=20.0, burst=2, concurrency=2))
     until(all_delivered(store, len(packets)), what="all delivered")
-    arrivals = sorted(d["at"] for d in peer.deliveries())
-    worst = max(sum(1 for t in arrivals if start <= t < start + 1.0) for start in arrivals)
-    assert worst <= 20 + 2, f"{worst} calls in one second, rate 20/s burst 2"
+    assert_rate_kept([d["at"] for d in peer.deliveries()], rate=20.0, burst=2)
     assert peer.state.max_in_flight <= 2
 
 
@@ -234,10 +249,9 @@ def test_several_workers_share_one_rate_limit(store, feed, traffic, peer, policy
     finally:
         second.stop()
         other.close()
-    arrivals = sorted(d["at"] for d in peer.deliveries())
-    worst = max(sum(1 for t in arrivals if start <= t < start + 1.0) for start in arrivals)
-    assert worst <= 20 + 2, f"{worst} calls in one second from two workers, rate 20/s burst 2"
+    arrivals = [d["at"] for d in peer.deliveries()]
     assert len(arrivals) == len(packets)
+    assert_rate_kept(arrivals, rate=20.0, burst=2)  # 20 each would be some 40 calls a second
 
 
 def test_leases_are_renewed_during_a_long_call(store, feed, traffic, peer, policy, engines, until):
