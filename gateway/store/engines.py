@@ -21,26 +21,23 @@ def is_sqlite(engine: sa.Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def create_engine(url: str, *, synchronous: str = "FULL") -> sa.Engine:
-    """Transactions begun on a connection with ``execution_options(relaxed=True)`` commit
-    without waiting for the disk (SQLite synchronous=NORMAL in WAL, PostgreSQL
-    synchronous_commit=off): a power or server crash may forget the last of them, never
-    corrupt, and never an earlier one while keeping a later one (the log is sequential).
-    Delivery bookkeeping uses them; accepting packets never does.
+def create_engine(url: str, *, synchronous: str = "FULL", relaxed: bool = False) -> sa.Engine:
+    """Relaxed transactions commit without waiting for the disk: a power or server crash may forget
+    the last of them, never corrupt, and never an earlier one while keeping a later one (the log is
+    sequential). Delivery bookkeeping uses them; accepting packets never does. On SQLite a transaction
+    is relaxed when begun with ``execution_options(relaxed=True)`` (synchronous=NORMAL in WAL); on
+    PostgreSQL, when it runs on an engine made with ``relaxed=True``, whose sessions have
+    synchronous_commit off (set when they connect, not by one more round trip per transaction).
 
     ``hide_parameters``: a database error's text never quotes a statement's parameters (packets
     hold citizens' names and identifiers), whoever logs it."""
-    url = normalise_url(url)
-    if make_url(url).get_backend_name() != "sqlite":
-        engine = sa.create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8, hide_parameters=True)
-
-        @sa.event.listens_for(engine, "begin")
-        def _on_begin_pg(connection: sa.Connection) -> None:
-            if connection.get_execution_options().get("relaxed", False):
-                connection.exec_driver_sql("SET LOCAL synchronous_commit TO off")
-
-        return engine
-    engine = sa.create_engine(url, connect_args={"timeout": 60, "check_same_thread": False}, hide_parameters=True)
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() != "sqlite":
+        if relaxed:  # added to the URL's own options (a search_path, say), not in place of them
+            options = f"{parsed.query.get('options', '')} -c synchronous_commit=off".strip()
+            parsed = parsed.update_query_dict({"options": options})
+        return sa.create_engine(parsed, pool_pre_ping=True, pool_size=8, max_overflow=8, hide_parameters=True)
+    engine = sa.create_engine(parsed, connect_args={"timeout": 60, "check_same_thread": False}, hide_parameters=True)
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, record: Any) -> None:

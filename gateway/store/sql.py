@@ -51,6 +51,9 @@ class SqlStore:
         self.relaxed_bookkeeping = relaxed_bookkeeping
         self.engine = create_engine(url, synchronous=synchronous)
         self._sqlite = is_sqlite(self.engine)
+        # PostgreSQL: bookkeeping has a pool of its own, whose sessions do not wait for the disk.
+        self._bookkeeping_engine = (create_engine(url, relaxed=True) if relaxed_bookkeeping and not self._sqlite
+                                    else self.engine)
         self._writer = threading.Lock()
         self._write_connection: sa.Connection | None = None
         self._claims: dict[str, statements_.ClaimStatements] = {}
@@ -69,6 +72,7 @@ class SqlStore:
                 self._write_connection.close()
                 self._write_connection = None
         self.engine.dispose()
+        self._bookkeeping_engine.dispose()
 
     def job_signal(self, interval: float) -> JobSignal:
         with self._writer:
@@ -103,8 +107,8 @@ class SqlStore:
         lock and start the moment the previous one commits, instead of meeting SQLite's busy
         handler, which sleeps (1, 2, 5 … 100 ms) between tries."""
         if not self._sqlite:
-            with self.engine.connect() as connection:
-                with connection.execution_options(relaxed=relaxed).begin():
+            with (self._bookkeeping_engine if relaxed else self.engine).connect() as connection:
+                with connection.begin():
                     yield connection
             return
         with self._writer:  # one writer at a time: it keeps one connection (no pool round trip per transaction)
@@ -265,11 +269,11 @@ class SqlStore:
             seqs = [seq for batch in batches for seq in batch]
             if not seqs:
                 return []
-            connection.execute(statements.lease, {"seqs": seqs, "worker": worker,
-                                                  "expires": now + timedelta(seconds=lease_seconds)})
+            leased = connection.execute(statements.lease, {"seqs": seqs, "worker": worker,
+                                                           "expires": now + timedelta(seconds=lease_seconds)})
+            carried = leased if statements.rows is None else connection.execute(statements.rows, {"seqs": seqs})
             claimed = {seq: ClaimedJob(job_id, packet_id, destination, key, seq, attempts, raw, encoding, packet_type)
-                       for seq, job_id, packet_id, key, attempts, raw, encoding, packet_type
-                       in connection.execute(statements.rows, {"seqs": seqs})}
+                       for seq, job_id, packet_id, key, attempts, raw, encoding, packet_type in carried}
         return [[claimed[seq] for seq in batch] for batch in batches]
 
     def _claim_statements(self, on_dead: OnDead) -> statements_.ClaimStatements:

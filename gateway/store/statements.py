@@ -29,8 +29,8 @@ def is_open(table: sa.FromClause) -> sa.ColumnElement[bool]:
 class ClaimStatements:
     heads: sa.Select  # (seq, ordering_key) of up to :limit claimable heads, in seq order
     followers: sa.Select  # jobs behind the heads :keys, ranked per key (n), from :after on
-    lease: sa.Update  # :seqs leased to :worker until :expires
-    rows: sa.Select  # what a claimed job carries, for :seqs
+    lease: sa.Update  # :seqs leased to :worker until :expires; on PostgreSQL returning ``rows``' columns
+    rows: sa.Select | None  # what a claimed job carries, for :seqs (SQLite: its RETURNING cannot join)
 
 
 def claim_statements(postgres: bool, on_dead: OnDead) -> ClaimStatements:
@@ -64,9 +64,12 @@ def claim_statements(postgres: bool, on_dead: OnDead) -> ClaimStatements:
     lease = jobs.update().where(jobs.c.seq.in_(seqs)).values(
         state=LEASED, lease_owner=sa.bindparam("worker"),
         lease_expires_at=sa.bindparam("expires", type_=jobs.c.lease_expires_at.type))
-    rows = (sa.select(jobs.c.seq, jobs.c.job_id, jobs.c.packet_id, jobs.c.ordering_key, jobs.c.attempts,
-                      packets.c.raw, packets.c.encoding, packets.c.packet_type)
-            .join(packets, packets.c.packet_id == jobs.c.packet_id).where(jobs.c.seq.in_(seqs)))
+    carried = (jobs.c.seq, jobs.c.job_id, jobs.c.packet_id, jobs.c.ordering_key, jobs.c.attempts,
+               packets.c.raw, packets.c.encoding, packets.c.packet_type)
+    if postgres:  # one round trip: UPDATE … FROM packets … RETURNING
+        return ClaimStatements(heads, followers, lease.where(packets.c.packet_id == jobs.c.packet_id)
+                               .returning(*carried), None)
+    rows = sa.select(*carried).join(packets, packets.c.packet_id == jobs.c.packet_id).where(jobs.c.seq.in_(seqs))
     return ClaimStatements(heads, followers, lease, rows)
 
 

@@ -349,7 +349,7 @@ def test_accepting_waits_for_the_disk_and_bookkeeping_does_not(store: Store) -> 
     sql_store = store  # SqlStore: the durability settings of its two kinds of write transaction
     sqlite = sql_store.engine.dialect.name == "sqlite"  # type: ignore[attr-defined]
     query = "PRAGMA synchronous" if sqlite else "SHOW synchronous_commit"
-    with sql_store.engine.begin() as connection:  # type: ignore[attr-defined]
+    with sql_store._write() as connection:  # type: ignore[attr-defined]
         durable = connection.exec_driver_sql(query).scalar()
     with sql_store._bookkeeping() as connection:  # type: ignore[attr-defined]
         relaxed = connection.exec_driver_sql(query).scalar()
