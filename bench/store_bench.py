@@ -1,8 +1,9 @@
 """Store-level delivery bookkeeping, side by side in one run: claim batches of one dossier and
 settle them — per job with durable commits, per job with relaxed commits (the default), and
-per batch (complete_many). No HTTP: this is the store's share of a delivery's cost.
+per batch (complete_many). No HTTP: this is the store's share of a delivery's cost. Then one
+claim's own time: 50 claims of 4 heads each, one after the other (its round trips, on PostgreSQL).
 
-    .venv/bin/python bench/store_bench.py [--jobs 6000] [--skip-postgres]
+    .venv/bin/python bench/store_bench.py [--jobs 6000] [--skip-postgres] [--claims-only]
 """
 
 import argparse
@@ -43,10 +44,22 @@ def drain(store: SqlStore, per_batch: bool) -> float:
     return done / (time.perf_counter() - started)
 
 
+def claim_ms(store: SqlStore, max_batch: int, claims: int = 50) -> float:
+    """Milliseconds per claim of 4 heads, claims made one after the other (``fill`` gave every dossier
+    a job, so each head stands alone: max_batch > 1 adds the followers' read and finds none)."""
+    store.claim("national_portal", "bench", limit=1, max_batch=1, lease_seconds=60, now=datetime.now(UTC))  # warm pool
+    started = time.perf_counter()
+    for _ in range(claims):
+        assert store.claim("national_portal", "bench", limit=4, max_batch=max_batch, lease_seconds=60,
+                           now=datetime.now(UTC))
+    return (time.perf_counter() - started) * 1000 / claims
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, default=6000)
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--claims-only", action="store_true", help="only the time of one claim")
     args = parser.parse_args()
     pg = os.environ.get("GATEWAY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
     print(f"{args.jobs} jobs over 500 dossiers; claim limit 50 batches of up to 10; jobs/s\n")
@@ -54,8 +67,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         backends = ["sqlite"] + ([] if args.skip_postgres else ["postgresql"])
         for backend in backends:
-            rates = []
-            for relaxed, per_batch in ((False, False), (True, False), (True, True)):
+            rates: list[float] = []
+            claims: list[float] = []
+            runs = ((True, None),) if args.claims_only else ((False, False), (True, False), (True, True), (True, None))
+            for relaxed, per_batch in runs:
                 schema = f"bench_{uuid.uuid4().hex[:8]}"
                 if backend == "sqlite":
                     url = f"sqlite:///{Path(tmp) / (schema + '.db')}"
@@ -67,15 +82,21 @@ def main() -> None:
                     url = f"{pg}?options=-csearch_path%3D{schema}"
                 store = SqlStore(url, relaxed_bookkeeping=relaxed)
                 try:
-                    fill(store, args.jobs)
-                    rates.append(drain(store, per_batch))
+                    if per_batch is None:
+                        fill(store, 500)
+                        claims += [claim_ms(store, 1), claim_ms(store, 10)]
+                    else:
+                        fill(store, args.jobs)
+                        rates.append(drain(store, per_batch))
                 finally:
                     store.close()
                     if backend != "sqlite":
                         with psycopg.connect(pg, autocommit=True) as connection:
                             connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
-            print(f"{backend:12} {rates[0]:16.0f}/s {rates[1]:16.0f}/s {rates[2]:18.0f}/s"
-                  f"   ({rates[1] / rates[0]:.1f}x, {rates[2] / rates[0]:.1f}x)")
+            if rates:
+                print(f"{backend:12} {rates[0]:16.0f}/s {rates[1]:16.0f}/s {rates[2]:18.0f}/s"
+                      f"   ({rates[1] / rates[0]:.1f}x, {rates[2] / rates[0]:.1f}x)")
+            print(f"{backend:12} one claim of 4 heads: {claims[0]:.2f} ms, {claims[1]:.2f} ms with max_batch 10")
 
 
 if __name__ == "__main__":
