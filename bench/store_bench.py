@@ -7,6 +7,8 @@ claim's own time: 50 claims of 4 heads each, one after the other (its round trip
 """
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 import hashlib
 import os
@@ -14,6 +16,8 @@ from pathlib import Path
 import tempfile
 import time
 import uuid
+
+import psycopg
 
 from gateway.store import AttemptRecord, NewPacket
 from gateway.store.sql import SqlStore
@@ -55,6 +59,26 @@ def claim_ms(store: SqlStore, max_batch: int, claims: int = 50) -> float:
     return (time.perf_counter() - started) * 1000 / claims
 
 
+@contextmanager
+def fresh_store(backend: str, folder: str, postgres: str, relaxed: bool) -> Iterator[SqlStore]:
+    """A store of its own: a new SQLite file, or a new PostgreSQL schema dropped afterwards."""
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    if backend == "sqlite":
+        url = f"sqlite:///{Path(folder) / (schema + '.db')}"
+    else:
+        with psycopg.connect(postgres, autocommit=True) as connection:
+            connection.execute(f'CREATE SCHEMA "{schema}"')
+        url = f"{postgres}?options=-csearch_path%3D{schema}"
+    store = SqlStore(url, relaxed_bookkeeping=relaxed)
+    try:
+        yield store
+    finally:
+        store.close()
+        if backend != "sqlite":
+            with psycopg.connect(postgres, autocommit=True) as connection:
+                connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, default=6000)
@@ -62,41 +86,23 @@ def main() -> None:
     parser.add_argument("--claims-only", action="store_true", help="only the time of one claim")
     args = parser.parse_args()
     pg = os.environ.get("GATEWAY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-    print(f"{args.jobs} jobs over 500 dossiers; claim limit 50 batches of up to 10; jobs/s\n")
-    print(f"{'store':12} {'per job, durable':>18} {'per job, relaxed':>18} {'per batch, relaxed':>20}")
+    if not args.claims_only:
+        print(f"{args.jobs} jobs over 500 dossiers; claim limit 50 batches of up to 10; jobs/s\n")
+        print(f"{'store':12} {'per job, durable':>18} {'per job, relaxed':>18} {'per batch, relaxed':>20}")
     with tempfile.TemporaryDirectory() as tmp:
-        backends = ["sqlite"] + ([] if args.skip_postgres else ["postgresql"])
-        for backend in backends:
-            rates: list[float] = []
-            claims: list[float] = []
-            runs = ((True, None),) if args.claims_only else ((False, False), (True, False), (True, True), (True, None))
-            for relaxed, per_batch in runs:
-                schema = f"bench_{uuid.uuid4().hex[:8]}"
-                if backend == "sqlite":
-                    url = f"sqlite:///{Path(tmp) / (schema + '.db')}"
-                else:
-                    import psycopg
-
-                    with psycopg.connect(pg, autocommit=True) as connection:
-                        connection.execute(f'CREATE SCHEMA "{schema}"')
-                    url = f"{pg}?options=-csearch_path%3D{schema}"
-                store = SqlStore(url, relaxed_bookkeeping=relaxed)
-                try:
-                    if per_batch is None:
-                        fill(store, 500)
-                        claims += [claim_ms(store, 1), claim_ms(store, 10)]
-                    else:
+        for backend in ["sqlite"] + ([] if args.skip_postgres else ["postgresql"]):
+            if not args.claims_only:
+                rates = []
+                for relaxed, per_batch in ((False, False), (True, False), (True, True)):
+                    with fresh_store(backend, tmp, pg, relaxed) as store:
                         fill(store, args.jobs)
                         rates.append(drain(store, per_batch))
-                finally:
-                    store.close()
-                    if backend != "sqlite":
-                        with psycopg.connect(pg, autocommit=True) as connection:
-                            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
-            if rates:
                 print(f"{backend:12} {rates[0]:16.0f}/s {rates[1]:16.0f}/s {rates[2]:18.0f}/s"
                       f"   ({rates[1] / rates[0]:.1f}x, {rates[2] / rates[0]:.1f}x)")
-            print(f"{backend:12} one claim of 4 heads: {claims[0]:.2f} ms, {claims[1]:.2f} ms with max_batch 10")
+            with fresh_store(backend, tmp, pg, relaxed=True) as store:
+                fill(store, 500)
+                alone, followed = claim_ms(store, 1), claim_ms(store, 10)
+            print(f"{backend:12} one claim of 4 heads: {alone:.2f} ms, {followed:.2f} ms with max_batch 10")
 
 
 if __name__ == "__main__":
