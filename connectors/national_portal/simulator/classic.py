@@ -44,7 +44,7 @@ def add_routes(app: FastAPI, sim: Simulation, player: FaultPlayer) -> None:
         if not isinstance(body, dict) or body.get("username") != settings.username \
                 or body.get("password") != settings.password:
             return answer("login", BAD_LOGIN, "Tên đăng nhập hoặc mật khẩu không đúng")
-        return ok("login", session=state.open_session())
+        return answer("login", 0, "Thành công", session=state.open_session())  # clients read it as the integer 0
 
     async def classic(request: Request, share: bool) -> Response:
         try:
