@@ -3,6 +3,7 @@ isolated (answered, or held for its dossier only and dead-lettered past its age,
 untouched), what the normalisation recorded, the session-less bare-array variant, success spelling."""
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 import hashlib
 import json
 from pathlib import Path
@@ -14,6 +15,7 @@ from connectors.national_portal import inbound
 from connectors.national_portal.client import ClassicClient
 from connectors.national_portal.settings import PortalSettings
 from connectors.national_portal.transform import Transformer
+from gateway.deliver.traffic import Packet, Traffic
 from gateway.packets.bodies import HoSo
 from gateway.store.api import BreakerState, JobFilter, JobState, Store
 
@@ -127,3 +129,26 @@ def test_success_is_spelled_as_configured(open_gateway, spelling: str) -> None: 
     assert client.login()["error_code"] == 0  # the login answer stays the integer clients read
     answer = client.call("DongBoHoSoMC", isUpdating="False", data=[real.dossier(dossier_code())])
     assert answer["error_code"] == json.loads(spelling)
+
+
+def test_a_half_open_probe_is_not_spent_on_a_dossier_that_cannot_succeed(
+        store: Store, simulator: Simulator, settings: PortalSettings, transformer: Transformer,
+        tmp_path: Path) -> None:
+    traffic = Traffic(seed=13)
+    step = json.loads(traffic.dossier(1, 2)[1].raw)
+    step["NoiDung"]["TienDoXuLy"]["MaHoSo"] = orphan = dossier_code()
+    store.accept(Packet(step["MaGoiTin"], orphan, "TienDoXuLy", "json",
+                        json.dumps(step, ensure_ascii=False).encode()).stored(), [DEST])  # first in line
+    others = [p for n in range(2, 5) for p in traffic.dossier(n, 2)]
+    for packet in others:
+        store.accept(packet.stored(), [DEST])
+    # The circuit was opened long ago (another worker, the portal then down): the next call is a probe.
+    store.save_breaker(DEST, BreakerState.OPEN, datetime.now(UTC) - timedelta(hours=1))
+    engine = start_engine(store, settings, transformer, f"sqlite:///{tmp_path}/ledger.sqlite",
+                          breaker_threshold=1, breaker_cooldown_seconds=600)
+    try:  # were the orphan's outcome a failure, the circuit would reopen for ten minutes
+        wait_for(lambda: len(jobs(store, state=JobState.DELIVERED)) == len(others), what="the others delivered")
+    finally:
+        engine.stop()
+    assert store.destination_state(DEST).breaker_state is BreakerState.CLOSED
+    assert simulator.record(orphan) is None
