@@ -3,8 +3,9 @@ validated, authorised and routed by the same intake as ``POST /v1/packets``.
 
 All or nothing: every item is checked first (all issues reported, each with its index); only
 when all pass are they stored, in ONE transaction, in array order — so the steps of a dossier
-keep the order the client gave them. A resend of an item gives the same MaGoiTin (client,
-agency, service, content) and the stored packet's own bytes, so it is a duplicate, not a new one.
+keep the order the client gave them. Items are read and given their MaGoiTin by ``items``: a
+resend gets the stored packet's own bytes, so it is a duplicate, not a new one. Before that, the
+answers the portal gives about dossiers: already exists (3), not found (2, ``orphans``).
 """
 
 from dataclasses import dataclass, field, replace
