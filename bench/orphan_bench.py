@@ -1,7 +1,7 @@
 """One poison dossier against everyone else's delivery to the national portal (issue 13).
 
 A steady stream of dossiers (a HoSo and two steps each, ``--rate`` dossiers/s for ``--seconds``) is
-accepted into a fresh SQLite store while the delivery engine (in this process, the embedded defaults:
+accepted into a fresh SQLite store (a connection of its own, as the API process) while the delivery engine (in this process, the embedded defaults:
 concurrency 8, batches of 10, breaker after 5 failures) carries it to the simulated portal (its own
 process). Side by side, in alternating runs: the same stream alone, and the same stream with ONE
 progress step queued first for a dossier the portal does not have (held for that dossier, retried
@@ -48,9 +48,10 @@ def orphan_step(traffic: Traffic) -> Packet:
 
 def one_run(url: str, folder: Path, n: int, orphan: bool, rate: float, seconds: float) -> dict[str, float]:
     store = open_store(f"sqlite:///{folder}/store-{n}-{int(orphan)}.db")
+    intake = open_store(f"sqlite:///{folder}/store-{n}-{int(orphan)}.db", migrate=False)  # as the API's own
     traffic = Traffic(seed=n)
     if orphan:
-        store.accept(orphan_step(traffic).stored(), [DEST])
+        intake.accept(orphan_step(traffic).stored(), [DEST])
     settings = PortalSettings(adapter_url=url, username=CREDENTIALS["GATEWAY_PORTAL_USERNAME"],
                               password=CREDENTIALS["GATEWAY_PORTAL_PASSWORD"])
     connector = NationalPortalConnector(ClassicClient(settings, Transformer(Mapping(), settings.field_limits)),
@@ -60,7 +61,7 @@ def one_run(url: str, folder: Path, n: int, orphan: bool, rate: float, seconds: 
     try:
         for number in range(total):  # paced: dossier ``number`` is accepted at began + number / rate
             time.sleep(max(0.0, began + number / rate - time.perf_counter()))
-            store.accept_many([(p.stored(), [DEST]) for p in traffic.dossier(n * 100_000 + number, 2)])
+            intake.accept_many([(p.stored(), [DEST]) for p in traffic.dossier(n * 100_000 + number, 2)])
         others = JobFilter(destination=DEST, state=JobState.DELIVERED, limit=10 * total)
         while len(store.find_jobs(others)) < 3 * total:
             time.sleep(0.1)
@@ -71,6 +72,7 @@ def one_run(url: str, folder: Path, n: int, orphan: bool, rate: float, seconds: 
     held = store.find_jobs(JobFilter(destination=DEST, dossier=ORPHAN))
     state = store.destination_state(DEST).breaker_state or "closed"
     store.close()
+    intake.close()
     return {"p50": statistics.median(waits), "p99": waits[int(0.99 * (len(waits) - 1))], "max": waits[-1],
             "orphan_attempts": held[0].attempts if held else 0, "breaker_open": float(state != "closed")}
 
