@@ -6,6 +6,7 @@ session and credentials are never logged.
 """
 
 from collections.abc import Sequence
+from dataclasses import replace
 import logging
 import threading
 from typing import Any, Protocol
@@ -14,7 +15,7 @@ from connectors.national_portal.answers import Answer, AnswerKind, classify, cla
 from connectors.national_portal.settings import PortalSettings
 from connectors.national_portal.transform import Transformer
 from gateway.deliver.http_client import HttpClient, HttpError
-from gateway.packets.bodies import HoSo, TienDoXuLy
+from gateway.packets.bodies import HoSo, Record, ThuTucHanhChinh, TienDoXuLy
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,37 @@ class PortalClient(Protocol):
     def find_dossier(self, code: str) -> Answer: ...
 
     def close(self) -> None: ...
+
+
+def _respelled(value: Any, model: type[Record] | None) -> Any:
+    if isinstance(value, list):
+        return [_respelled(item, model) for item in value]
+    if not isinstance(value, dict) or model is None:
+        return value
+    names = {name.upper(): name for name in model.model_fields}
+    result = {}
+    for key, item in value.items():
+        name = names.get(str(key).upper(), key)
+        field = model.model_fields.get(name)
+        inner = next((arg for arg in _args(field.annotation) if isinstance(arg, type) and issubclass(arg, Record)),
+                     None) if field is not None else None
+        result[name] = _respelled(item, inner)
+    return result
+
+
+def _args(annotation: Any) -> list[Any]:
+    """Every type named in an annotation (``list[LinhVuc] | None`` → list, LinhVuc, NoneType)."""
+    found, stack = [], [annotation]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(getattr(current, "__args__", ()))
+    return found
+
+
+def model_spelling(answer: Answer, model: type[Record]) -> Answer:
+    """A look-up's result with the portal's key spelling (``TENTTHC``, ``LINHVUCTHUCHIEN``) read as the model's."""
+    return replace(answer, result=_respelled(answer.result, model)) if answer.result else answer
 
 
 def http_client(settings: PortalSettings) -> HttpClient:
@@ -138,14 +170,18 @@ class ClassicClient:
         answer = self.call("CapNhatTienDoHoSoMC", data=[p.data for p in payloads])
         return answer, [p.warnings for p in payloads]
 
+    # Where and with which keys the portal's own clients call: TraCuuHoSo and LayThuTuc on the
+    # integration endpoint (``mahoso``, ``maTTHC``), the catalogue list on the share endpoint. Procedures
+    # come back in upper case (``TENTTHC``) and are read in the model's spelling.
     def find_dossier(self, code: str) -> Answer:
-        return self.call("TraCuuHoSo", MaHoSo=code)
+        return self.call("TraCuuHoSo", mahoso=code)
 
     def get_procedure(self, code: str) -> Answer:
-        return self.call("LayThuTuc", share=True, MaTTHC=code)
+        return model_spelling(self.call("LayThuTuc", maTTHC=code), ThuTucHanhChinh)
 
     def list_procedures(self, page: int = 1, page_size: int = 50) -> Answer:
-        return self.call("LayDanhSachTTHC", share=True, page=page, pageSize=page_size)
+        return model_spelling(self.call("LayDanhSachTTHC", share=True, page=page, pageSize=page_size),
+                              ThuTucHanhChinh)
 
     def close(self) -> None:
         self.http.close()

@@ -35,25 +35,29 @@ def outcome_of(answer: Answer, warnings: tuple[str, ...] = ()) -> Outcome:
     message = answer.message
     if kind is OutcomeKind.PERMANENT:
         message = f"Cổng DVC quốc gia từ chối / the portal refused: {answer.message or answer.peer_status}"
-    return Outcome(kind, message, retry_after=answer.retry_after, peer_status=answer.peer_status, warnings=warnings)
+    return Outcome(kind, message, retry_after=answer.retry_after, peer_status=answer.peer_status, warnings=warnings,
+                   dossier_only=kind is OutcomeKind.PERMANENT)  # a refusal of this item, not of the portal
 
 
 class NationalPortalConnector:
     name = "national_portal"
     carries = frozenset({"HoSo", "TienDoXuLy"})  # packet types it delivers; routes send it nothing else
 
-    def __init__(self, client: PortalClient, ledger: SyncLedger, batch_size: int = 10) -> None:
+    def __init__(self, client: PortalClient, ledger: SyncLedger, batch_size: int = 10,
+                 hold_seconds: float = 86400.0) -> None:
         self.client = client
         self.ledger = ledger
         self.max_batch = batch_size
+        self.hold_seconds = hold_seconds  # how long a step waits for its dossier to reach the portal
 
     @classmethod
     def from_config(cls, config: Config, ledger: SyncLedger | None = None,
                     environ: dict[str, str] | None = None) -> "NationalPortalConnector":
         settings = PortalSettings.from_config(config, environ)
-        transformer = Transformer(mapping.load(settings.mapping_file), settings.field_limits)
+        transformer = Transformer(mapping.load(settings.mapping_file), settings.field_limits, settings.scalars)
         client_type = ClassicClient if settings.protocol == "classic" else TokenClient
-        return cls(client_type(settings, transformer), ledger or SyncLedger(settings.ledger_url), settings.batch_size)
+        return cls(client_type(settings, transformer), ledger or SyncLedger(settings.ledger_url), settings.batch_size,
+                   settings.hold_seconds)
 
     @property
     def transform(self) -> str:
@@ -118,7 +122,8 @@ class NationalPortalConnector:
         try:
             missing = self._known_on_portal(code)
             if missing is not None:
-                outcome = outcome_of(missing) if not missing.ok else Outcome(OutcomeKind.TRANSIENT, NOT_SYNCED)
+                outcome = outcome_of(missing) if not missing.ok else Outcome(
+                    OutcomeKind.TRANSIENT, NOT_SYNCED, dossier_only=True, max_age_seconds=self.hold_seconds)
                 return [outcome] * len(steps)
             answer, warnings = self.client.push_progress(steps, self.ledger.portal_id(code))
         except MappingError as exc:  # statuses in packets are national codes, so a row must have broken it

@@ -6,10 +6,12 @@ one in an envelope it builds itself. Statuses and procedure codes stay as sent: 
 of the portal already sends national codes (the portal accepts nothing else).
 
 The portal is laxer than QCVN 120 JSON in ways the serialisers of existing systems rely
-on, so those are normalised first: ``null`` values and empty lists mean "absent"
-(dropped), integer fields sent as digit strings (``"4"``) become numbers, and text is put
-in NFC (decomposed Vietnamese from some input methods). Everything else — unknown fields
-included — is left for the Validator to judge.
+on, so those are normalised first — and each change is noted (``Change``), so an operator
+sees per item what the gateway read differently from the bytes sent: ``null``, ``""`` and
+empty lists mean "absent" (dropped); integer fields sent as digit strings (``"4"``) become
+numbers, and yes/no fields sent as ``"True"``/``"False"`` become 1/0; text is put in NFC
+(decomposed Vietnamese from some input methods). Everything else — unknown fields, a code
+that is not digits — is left for the Validator to judge.
 """
 
 from collections.abc import Mapping
@@ -47,36 +49,73 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
-def _normalise(model: type[Record], item: Mapping[str, Any]) -> dict[str, Any]:
+_BOOLEANS = {"true": 1, "false": 0}  # how .NET serialises a bool; the yes/no fields are 0/1 in QCVN 120
+
+
+@dataclass(frozen=True)
+class Change:
+    """One value read differently from how it was sent: where (``TaiLieuNop[0].IsDeleted``), which rule
+    (``null``, ``empty_text``, ``empty_list``, ``text_number``, ``text_boolean``, ``nfc``) and, for the
+    number and boolean rules only (codes, flags, amounts — never personal), the value as sent."""
+
+    path: str
+    rule: str
+    sent: str | None = None
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "rule": self.rule} | ({"sent": self.sent} if self.sent is not None else {})
+
+
+def _normalise(model: type[Record], item: Mapping[str, Any], changes: list[Change], where: str = "") -> dict[str, Any]:
     fields = model.model_fields
     result: dict[str, Any] = {}
     for name, value in item.items():
-        if value is None or value == []:
+        path = f"{where}{name}"
+        absent = "null" if value is None else "empty_list" if value == [] else \
+            "empty_text" if isinstance(value, str) and not value.strip() else ""
+        if absent:
+            changes.append(Change(path, absent))
             continue
         kind = _unwrap(fields[name].annotation) if name in fields else None
         if kind is int and isinstance(value, str) and _DIGITS.match(value):
+            changes.append(Change(path, "text_number", value))
             value = int(value)
+        elif kind is int and isinstance(value, str) and value.strip().lower() in _BOOLEANS:
+            changes.append(Change(path, "text_boolean", value))
+            value = _BOOLEANS[value.strip().lower()]
         elif isinstance(value, str):
-            value = unicodedata.normalize("NFC", value)  # the gateway builds this packet: it stores NFC
+            nfc = unicodedata.normalize("NFC", value)  # the gateway builds this packet: it stores NFC
+            if nfc != value:
+                changes.append(Change(path, "nfc"))
+            value = nfc
         elif isinstance(kind, type) and issubclass(kind, Record):
             if isinstance(value, list):
-                value = [_normalise(kind, v) if isinstance(v, Mapping) else v for v in value]
+                value = [_normalise(kind, v, changes, f"{path}[{n}].") if isinstance(v, Mapping) else v
+                         for n, v in enumerate(value)]
             elif isinstance(value, Mapping):
-                value = _normalise(kind, value)
+                value = _normalise(kind, value, changes, f"{path}.")
         result[name] = value
     return result
 
 
+def normalised(service: str, item: Mapping[str, Any]) -> tuple[dict[str, Any], list[Change]]:
+    """The item as a QCVN 120 body, and every change made to read it so."""
+    changes: list[Change] = []
+    return _normalise(SERVICES[service], item, changes), changes
+
+
 def normalise(service: str, item: Mapping[str, Any]) -> dict[str, Any]:
-    """The item as a QCVN 120 body: nulls and empty lists dropped, digit strings of integer fields as numbers."""
-    return _normalise(SERVICES[service], item)
+    """The item as a QCVN 120 body: absent values dropped, numbers and yes/no sent as text read as numbers."""
+    return normalised(service, item)[0]
 
 
-def packet_id(client: str, madonvi: str, service: str, body: Mapping[str, Any]) -> str:
-    """Deterministic MaGoiTin: a resend of the same item by the same client is the same packet."""
+def packet_id(client: str, madonvi: str, service: str, body: Mapping[str, Any], after: str | None = None) -> str:
+    """Deterministic MaGoiTin: a resend of the same item by the same client is the same packet. ``after``, the
+    MaGoiTin of the dossier's change stored last, makes the same content sent again after another change
+    (A → B → A) a new packet — a new change — instead of a resend of the first A."""
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     text = unicodedata.normalize("NFC", f"{client}\n{madonvi}\n{service}\n{canonical}")
-    return str(uuid.uuid5(_NAMESPACE, text))
+    return str(uuid.uuid5(_NAMESPACE, text + (f"\n{after}" if after else "")))
 
 
 @dataclass(frozen=True)
@@ -89,15 +128,21 @@ class Envelope:
     phien_ban: str = "1.0"
 
 
-def to_packet(service: str, item: Mapping[str, Any], envelope: Envelope, sent_at: datetime) -> dict[str, Any]:
+def to_packet(service: str, item: Mapping[str, Any], envelope: Envelope, sent_at: datetime,
+              after: str | None = None) -> dict[str, Any]:
     """One ``data`` item of a classic call → a QCVN 120 GoiTin (JSON form), not yet validated.
 
     ``sent_at`` becomes ThoiGianGui (wall clock of the configured zone); it is not part of the
     MaGoiTin, so a caller that wants a resend byte-identical must reuse the stored packet."""
+    return wrap(service, normalise(service, item), envelope, sent_at, after)
+
+
+def wrap(service: str, body: dict[str, Any], envelope: Envelope, sent_at: datetime,
+         after: str | None = None) -> dict[str, Any]:
+    """A normalised body in the gateway's envelope."""
     body_type = SERVICES[service].__name__
-    body = normalise(service, item)
     return {
-        "MaGoiTin": packet_id(envelope.client, envelope.madonvi, service, body),
+        "MaGoiTin": packet_id(envelope.client, envelope.madonvi, service, body, after),
         "LoaiGoiTin": body_type,
         "PhienBan": envelope.phien_ban,
         "NoiGui": envelope.madonvi,

@@ -54,6 +54,8 @@ class PortalSettings:
     answers: AnswerCodes = AnswerCodes()
     token: TokenEndpoints = TokenEndpoints()
     mapping_file: str = ""
+    hold_seconds: float = 86400.0  # a progress step waits this long for its dossier to reach the portal, then dead letter
+    scalars: str = "text"  # classic payloads: numbers as text, as the portal's clients send them; "typed": JSON numbers
     ledger_url: str = "sqlite:///national_portal_ledger.sqlite"
 
     @classmethod
@@ -78,6 +80,8 @@ class PortalSettings:
             raise ConfigError(f"national_portal: {exc}") from None
         if settings.protocol not in ("classic", "token"):
             raise ConfigError('national_portal.protocol must be "classic" or "token"')
+        if settings.scalars not in ("text", "typed"):
+            raise ConfigError('national_portal.scalars must be "text" or "typed"')
         if not 1 <= settings.batch_size <= 100:
             raise ConfigError("national_portal.batch_size must be between 1 and 100")
         return settings

@@ -14,6 +14,20 @@ from connectors.national_portal.mapping import Mapping
 from gateway.packets.bodies import HoSo, TienDoXuLy
 
 CLASSIC_DATE = "%Y%m%d%H%M%S"
+# Classic protocol, ``scalars = "text"``: the portal's own typing is not published, and the shape its
+# clients send (and it accepts) is text everywhere, yes/no of a document as .NET spells a bool.
+TEXT_BOOLEANS = {"IsDeleted": ("False", "True")}
+
+
+def as_text(value: Any, name: str = "") -> Any:
+    """Numbers as the portal's clients send them: ``4`` → ``"4"``; ``IsDeleted`` 1 → ``"True"``."""
+    if isinstance(value, dict):
+        return {key: as_text(item, key) for key, item in value.items()}
+    if isinstance(value, list):
+        return [as_text(item, name) for item in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return TEXT_BOOLEANS[name][value] if name in TEXT_BOOLEANS and value in (0, 1) else str(value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -30,9 +44,14 @@ def iso_date(value: str | None) -> str | None:
 
 
 class Transformer:
-    def __init__(self, mapping: Mapping, field_limits: dict[str, int]) -> None:
+    def __init__(self, mapping: Mapping, field_limits: dict[str, int], scalars: str = "text") -> None:
         self.mapping = mapping
         self.field_limits = field_limits
+        self.scalars = scalars  # classic payloads: "text" as the portal's clients send them, or "typed" (JSON numbers)
+
+    def _classic(self, data: dict[str, Any], warnings: list[str]) -> Payload:
+        self._cut(data, warnings)
+        return Payload(as_text(data) if self.scalars == "text" else data, tuple(warnings))
 
     def _cut(self, data: dict[str, Any], warnings: list[str]) -> None:
         for name, limit in self.field_limits.items():
@@ -48,16 +67,12 @@ class Transformer:
         data = hoso.model_dump(exclude_none=True)
         data["MaTTHC"] = self.mapping.national_procedure(hoso.MaTTHC)
         data["TrangThaiHoSo"] = self.mapping.national_status(hoso.TrangThaiHoSo)
-        warnings: list[str] = []
-        self._cut(data, warnings)
-        return Payload(data, tuple(warnings))
+        return self._classic(data, [])
 
     def progress(self, step: TienDoXuLy) -> Payload:
         data = step.model_dump(exclude_none=True)
         data["TrangThai"] = self.mapping.national_status(step.TrangThai)
-        warnings: list[str] = []
-        self._cut(data, warnings)
-        return Payload(data, tuple(warnings))
+        return self._classic(data, [])
 
     # --- token protocol ------------------------------------------------------------
 

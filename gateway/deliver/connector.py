@@ -25,6 +25,10 @@ class Outcome:
     retry_after: float | None = None  # seconds, when the peer said (HTTP Retry-After)
     peer_status: str | None = None  # HTTP status and/or the peer's error code
     warnings: tuple[str, ...] = ()  # e.g. fields cut to the peer's length limits
+    # About this packet's dossier only (not on the peer yet, one item refused), not the peer's health:
+    # it never moves the circuit breaker.
+    dossier_only: bool = False
+    max_age_seconds: float | None = None  # a tighter bound than the destination's max age for this retry
 
 
 @dataclass(frozen=True)

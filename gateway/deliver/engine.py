@@ -242,7 +242,10 @@ class DestinationRunner:
         if taken:  # the delivered prefix first
             self._count_delivered(batch, self.engine.settler.complete(delivered).result())
         job, outcome, attempt = batch[taken], outcomes[taken], records[taken]
-        self.breaker.record(success=outcome.kind is OutcomeKind.PERMANENT)
+        if outcome.dossier_only:  # one dossier's trouble says nothing of the destination: the probe is not spent
+            self.breaker.unprobe()
+        else:
+            self.breaker.record(success=outcome.kind is OutcomeKind.PERMANENT)
         settled = (self._dead(job, attempt, outcome.message) if outcome.kind is OutcomeKind.PERMANENT
                    else self._transient(job, attempt, outcome))
         if not settled:
@@ -275,9 +278,10 @@ class DestinationRunner:
         n, policy, now = job.attempts + 1, self.policy, now_utc()
         if n >= policy.max_attempts:
             return self._dead(job, attempt, f"hết số lần thử / {n} attempts: {outcome.message}")
+        max_age = min(policy.max_age_seconds, outcome.max_age_seconds or policy.max_age_seconds)
         view = self.store.get_job(job.job_id)
-        if view and now - view.created_at > timedelta(seconds=policy.max_age_seconds):
-            return self._dead(job, attempt, f"quá hạn / older than {policy.max_age_seconds:g} s: {outcome.message}")
+        if view and now - view.created_at > timedelta(seconds=max_age):
+            return self._dead(job, attempt, f"quá hạn / older than {max_age:g} s: {outcome.message}")
         due = next_attempt_at(now, n, policy.backoff_base_seconds, policy.backoff_cap_seconds, outcome.retry_after)
         self.engine.tally.add(retried=1)
         log.info("job %s attempt %d: %s; next at %s", job.job_id, n, outcome.message, due.isoformat())

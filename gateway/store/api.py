@@ -219,6 +219,10 @@ class Store(Protocol):
         """The received bytes of those of ``packet_ids`` already stored (and not purged), in one read."""
         ...
 
+    def latest_changes(self, dossiers: Sequence[str]) -> dict[str, tuple[str, str, bytes | None]]:
+        """Per dossier, the last packet stored that carries its status (the one ``previous_status``
+        reads): its id, sender and bytes (None once purged); dossiers with none are left out."""
+
     def previous_status(self, dossier: str) -> int | None:
         """The status of the latest accepted packet of ``dossier`` that carried one
         (validation's StatusHistory)."""

@@ -235,6 +235,18 @@ class SqlStore:
             connection.close()  # back to the pool, which ends the driver's transaction (PostgreSQL)
         return None if row is None else int(row[0])
 
+    def latest_changes(self, dossiers: Sequence[str]) -> dict[str, tuple[str, str, bytes | None]]:
+        latest: dict[str, tuple[str, str, bytes | None]] = {}
+        with self._read() as connection:
+            for dossier in dict.fromkeys(dossiers):
+                row = connection.execute(
+                    sa.select(packets.c.packet_id, packets.c.sender, packets.c.raw)
+                    .where(packets.c.dossier == dossier, packets.c.status.is_not(None))
+                    .order_by(packets.c.received_at.desc()).limit(1)).first()
+                if row is not None:
+                    latest[dossier] = (row.packet_id, row.sender, row.raw)
+        return latest
+
     def get_packet(self, packet_id: str) -> PacketView | None:
         with self._read() as connection:
             row = connection.execute(sa.select(packets).where(packets.c.packet_id == packet_id)).one_or_none()

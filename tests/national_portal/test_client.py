@@ -76,7 +76,7 @@ def test_the_envelope_is_checked(simulator: Simulator, client: ClassicClient) ->
     login = http.post("/adapter/auth", json={"username": CREDENTIALS["username"],
                                               "password": CREDENTIALS["password"]}, headers={"dstcode": "DVCQG-TEST"})
     session = login.json()["session"]
-    base = {"session": session, "madonvi": "000.00.00.H22", "service": "TraCuuHoSo", "MaHoSo": "X"}
+    base = {"session": session, "madonvi": "000.00.00.H22", "service": "TraCuuHoSo", "mahoso": "X"}
     found = http.post("/adapter/integration", json=base, headers={"dstcode": "DVCQG-TEST"}).json()
     assert found["error_code"] in (0, "0", "00") and found["result"] == []
     assert http.post("/adapter/integration", json=base, headers={"dstcode": "KHAC"}).json()["error_code"] == 5
@@ -125,7 +125,7 @@ def test_simulator_answers_success_in_all_three_spellings(client: ClassicClient,
     session = http.post("/adapter/auth", json={"username": CREDENTIALS["username"],
                                                 "password": CREDENTIALS["password"]}).json()["session"]
     codes = {repr(http.post("/adapter/share", json={"session": session, "madonvi": "000.00.00.H22",
-                                                     "service": "LayThuTuc", "MaTTHC": "1.001193"}).json()["error_code"])
+                                                     "service": "LayThuTuc", "maTTHC": "1.001193"}).json()["error_code"])
              for _ in range(3)}
     assert codes == {"0", "'0'", "'00'"}
     http.close()

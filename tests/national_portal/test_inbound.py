@@ -119,3 +119,40 @@ def test_configuration_mistakes_are_named() -> None:
             "username": "u", "password_sha256": "ab" * 32}}}}))
     with pytest.raises(ConfigError, match="inbound_classic"):
         InboundSettings.from_config(Config({"inbound_classic": {"sesion_seconds": 5}}))
+
+
+def test_the_real_clients_shapes_are_normalised_and_each_change_is_noted() -> None:
+    from . import realshapes as real  # the shapes of issue 13: strings everywhere, "" for absent
+    body, changes = inbound.normalised("DongBoHoSoMC", real.dossier("000.00.01.H22-241202-0007"))
+    assert body["LoaiDoiTuong"] == 1 and body["KenhThucHien"] == 1 and body["HinhThuc"] == 0
+    assert body["TaiLieuNop"] == [{"TenTepDinhKem": "Đơn đề nghị cấp giấy phép xây dựng.pdf", "IsDeleted": 0,
+                                   "DuongDanTaiTepTin": "https://motcua.example.gov.vn/tep/123"}]
+    for absent in ("Email", "Fax", "NgayTra", "NgayKetThucXuLy", "DinhDanhCHS", "DSKetNoiCSDL", "DanhSachLePhi"):
+        assert absent not in body
+    assert body["SoGiayToChuHoSo"] == "001085001234"  # a text field stays text, digits or not
+    noted = {(c.path, c.rule, c.sent) for c in changes}
+    assert ("TaiLieuNop[0].IsDeleted", "text_boolean", "False") in noted
+    assert ("NgayTra", "empty_text", None) in noted and ("DinhDanhCHS", "null", None) in noted
+    assert ("DanhSachLePhi", "empty_list", None) in noted and ("LoaiDoiTuong", "text_number", "1") in noted
+    assert all(c.sent is None for c in changes if c.rule in ("empty_text", "null", "empty_list", "nfc"))
+    step, step_changes = inbound.normalised("CapNhatTienDoHoSoMC", real.step("X", "4", "20241203090000"))
+    assert step == {"MaHoSo": "X", "NguoiXuLy": "Phạm Thị Lan", "ThoiDiemXuLy": "20241203090000",
+                    "NoiDungXuLy": "Xử lý hồ sơ", "TrangThai": 4}
+    assert {c.path for c in step_changes if c.rule == "empty_text"} == {
+        "ChucDanh", "PhongBanXuLy", "NgayBatDau", "NgayKetThucTheoQuyDinh"}
+
+
+def test_what_is_not_a_number_or_a_yes_no_is_left_for_the_validator() -> None:
+    body, changes = inbound.normalised("DongBoHoSoMC", {"LoaiDoiTuong": "một", "TrangThaiHoSo": "4.0",
+                                                        "TaiLieuNop": [{"IsDeleted": "yes"}]})
+    assert body == {"LoaiDoiTuong": "một", "TrangThaiHoSo": "4.0", "TaiLieuNop": [{"IsDeleted": "yes"}]}
+    assert changes == []
+
+
+def test_the_packets_intake_stays_strict_about_the_same_shapes() -> None:
+    """POST /v1/packets does not loosen: text for a number is an error there."""
+    packet = json.loads((EXAMPLES / "HoSo.json").read_text(encoding="utf-8"))
+    packet["NoiDung"]["HoSo"].update(LoaiDoiTuong="1", Email="")
+    report = Validator(Config.load()).validate(json.dumps(packet, ensure_ascii=False).encode("utf-8"), "json")
+    assert not report.valid
+    assert {e["path"] for e in report.to_dict()["errors"]} >= {"NoiDung/HoSo/LoaiDoiTuong", "NoiDung/HoSo/Email"}

@@ -186,7 +186,7 @@ def test_login_gives_a_session_and_wrong_credentials_or_dstcode_are_refused(gate
     assert one_stop.login(username="nobody")["error_code"] == 6
     assert one_stop.login(dstcode="KHAC")["error_code"] == 5
     # No session, no service.
-    assert one_stop.call("TraCuuHoSo", MaHoSo="x")["error_code"] == -1
+    assert one_stop.call("TraCuuHoSo", mahoso="x")["error_code"] == -1
 
 
 def test_an_expired_session_is_refused_and_a_new_login_works(gateway: Gateway) -> None:
@@ -354,7 +354,7 @@ def test_bare_array_variant_and_malformed_calls(gateway: Gateway, store: Store) 
     code = dossier_code()
     bare = one_stop.post("/adapter/integration", [dossier(code)], headers={"session": one_stop.session},
                          params={"service": "DongBoHoSoMC", "madonvi": AGENCY})
-    assert bare["error_code"] == 0 and len(jobs(store, dossier=code)) == 1
+    assert bare["error_code"] == 0 and len(jobs(store, dossier=code)) == 1, bare
     assert one_stop.call("DongBoHoSoMC", isUpdating="maybe", data=[dossier(code)])["error_code"] == 1
     assert one_stop.call("CapNhatTienDoHoSoMC", data=[])["error_code"] == 1
     assert one_stop.call("CapNhatTienDoHoSoMC", data=["not an object"])["errors"][0]["path"] == "data[0]"
@@ -371,15 +371,16 @@ def test_look_ups_are_relayed_to_the_portal(gateway: Gateway, simulator: Simulat
     assert client.sync_dossier(HoSo.model_validate(dossier(code)), updating=False)[0].ok  # on the portal already
     one_stop = gateway.client()
     one_stop.login()
-    found = one_stop.call("TraCuuHoSo", MaHoSo=code)
+    found = one_stop.call("TraCuuHoSo", mahoso=code)
     assert int(found["error_code"]) == 0 and found["result"][0]["MaHoSo"] == code
-    assert int(one_stop.call("TraCuuHoSo", MaHoSo=dossier_code())["error_code"]) == 0
-    procedure = one_stop.call("LayThuTuc", share=True, MaTTHC="1.005129")
-    assert procedure["result"][0]["TenTTHC"] == "Cấp giấy phép xây dựng nhà ở riêng lẻ"
+    assert int(one_stop.call("TraCuuHoSo", mahoso=dossier_code())["error_code"]) == 0
+    procedure = one_stop.call("LayThuTuc", maTTHC="1.005129")  # on the integration endpoint, as clients call it
+    assert procedure["result"][0]["TENTTHC"] == "Cấp giấy phép xây dựng nhà ở riêng lẻ"
+    assert procedure["result"][0]["LINHVUCTHUCHIEN"][0]["MALINHVUC"] == "G09-XD01"
     listed = one_stop.call("LayDanhSachTTHC", share=True, page=1, pageSize=3)
     assert len(listed["result"]) == 3 and listed["total"] >= 8  # the portal's own fields pass through
-    assert one_stop.call("LayThuTuc", MaTTHC="1.005129")["error_code"] == 4  # as the portal: share only
-    assert one_stop.call("TraCuuHoSo", share=True, MaHoSo=code)["result"][0]["MaHoSo"] == code
+    assert one_stop.call("LayDanhSachTTHC", page=1, pageSize=3)["error_code"] == 4  # as the portal: share only
+    assert one_stop.call("TraCuuHoSo", share=True, mahoso=code)["result"][0]["MaHoSo"] == code
 
 
 def test_a_portal_that_does_not_answer_gives_a_portal_style_error(
@@ -387,11 +388,11 @@ def test_a_portal_that_does_not_answer_gives_a_portal_style_error(
     one_stop = gateway.client()
     one_stop.login()
     simulator.faults(maintenance=True, maintenance_retry_after=1)
-    down = one_stop.call("LayThuTuc", share=True, MaTTHC="1.005129")
+    down = one_stop.call("LayThuTuc", maTTHC="1.005129")
     assert down["error_code"] == 7 and "thử lại" in down["message"]
     nowhere = start_gateway(adapter_url=f"http://127.0.0.1:{free_port()}").client()  # nothing listens there
     nowhere.login()
-    assert nowhere.call("TraCuuHoSo", MaHoSo=dossier_code())["error_code"] == 7
+    assert nowhere.call("TraCuuHoSo", mahoso=dossier_code())["error_code"] == 7
 
 
 def test_a_store_that_cannot_be_reached_gives_a_portal_style_error(start_gateway: Callable[..., Gateway]) -> None:
@@ -411,5 +412,6 @@ def test_a_session_from_one_gateway_process_works_on_another(start_gateway: Call
     other.session = one_stop.session
     code = dossier_code()
     assert other.call("DongBoHoSoMC", isUpdating="False", data=[dossier(code)])["error_code"] == 0
-    assert one_stop.call("DongBoHoSoMC", isUpdating="False", data=[dossier(code)])["packets"][0]["duplicate"]
+    assert one_stop.call("DongBoHoSoMC", isUpdating="False", data=[dossier(code)])["error_code"] == 3  # as the portal
+    assert one_stop.call("DongBoHoSoMC", isUpdating="True", data=[dossier(code)])["packets"][0]["duplicate"]
     assert len(jobs(store, dossier=code)) == 1

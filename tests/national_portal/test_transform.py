@@ -12,7 +12,7 @@ LIMITS = {"TrichYeuHoSo": 1000, "GhiChu": 2000, "NoiDungXuLy": 2000}
 
 def test_classic_dossier_keeps_fields_and_dates() -> None:
     hoso = make_dossier("000.00.01.H22-241201-0001").body
-    payload = Transformer(Mapping(), LIMITS).dossier(hoso)
+    payload = Transformer(Mapping(), LIMITS, "typed").dossier(hoso)
     assert payload.warnings == ()
     assert payload.data["NgayTiepNhan"] == "20241201093000"
     assert payload.data["MaTTHC"] == "1.005129" and payload.data["TrangThaiHoSo"] == 10
@@ -39,10 +39,10 @@ def test_limits_are_configurable() -> None:
 def test_status_and_procedure_mapping() -> None:
     table = Mapping(statuses={("4", None): 2, ("10", None): 9}, procedures={"1.003560.000.00.00.H56": "1.003560"})
     hoso = make_dossier("X-2", MaTTHC="1.003560.000.00.00.H56").body
-    payload = Transformer(table, LIMITS).dossier(hoso)
+    payload = Transformer(table, LIMITS, "typed").dossier(hoso)
     assert payload.data["MaTTHC"] == "1.003560" and payload.data["TrangThaiHoSo"] == 9
-    assert Transformer(table, LIMITS).progress(make_step("X-2", 1, status=4).body).data["TrangThai"] == 2
-    assert Transformer(table, LIMITS).progress(make_step("X-2", 1, status=5).body).data["TrangThai"] == 5
+    assert Transformer(table, LIMITS, "typed").progress(make_step("X-2", 1, status=4).body).data["TrangThai"] == 2
+    assert Transformer(table, LIMITS, "typed").progress(make_step("X-2", 1, status=5).body).data["TrangThai"] == 5
     with pytest.raises(MappingError, match="not mapped to a national MaTTHC"):
         Transformer(Mapping(), LIMITS).dossier(make_dossier("X-3", MaTTHC="2.002622.H56").body)
 
@@ -58,3 +58,13 @@ def test_token_protocol_dates_are_iso_with_milliseconds() -> None:
     assert dossier["MaDonViTiepNhan"] == "000.00.00.H22"
     assert dossier["ThanhPhanHoSo"][0]["MaThanhPhanHoSo"] == "TP01"
     assert dossier["ThanhPhanHoSo"][0]["GiayToDinhKem"][0]["IdGiayTo"] == "TL-9f3a1c"
+
+
+def test_classic_payloads_go_out_as_text_as_the_portals_clients_send_them() -> None:
+    hoso = make_dossier("000.00.01.H22-241201-0003", TaiLieuNop=[
+        {"TepDinhKemId": "T1", "TenTepDinhKem": "Đơn", "IsDeleted": 0, "DuocSoHoa": 1}]).body
+    data = Transformer(Mapping(), LIMITS).dossier(hoso).data
+    assert data["TrangThaiHoSo"] == "10" and data["LoaiDoiTuong"] == "1"
+    assert data["TaiLieuNop"][0]["IsDeleted"] == "False" and data["TaiLieuNop"][0]["DuocSoHoa"] == "1"
+    assert data["DinhDanhCHS"] == [{"LoaiDinhDanh": "1", "SoDinhDanh": "001190012345"}]
+    assert Transformer(Mapping(), LIMITS).progress(make_step("X", 1, 4).body).data["TrangThai"] == "4"

@@ -248,6 +248,15 @@ def test_previous_status_is_the_latest_accepted_for_the_dossier(store: Store) ->
     assert store.previous_status("D-unknown") is None
 
 
+def test_latest_changes_are_the_last_packets_carrying_a_status(store: Store) -> None:
+    first, last, history = (NewPacket(**{**vars(packet("D-head", at=T0 + timedelta(minutes=n))), "status": status})
+                            for n, status in ((0, 2), (5, 10), (9, None)))
+    for new in (first, last, history):  # the last one carries no status (a finished dossier's late history)
+        store.accept(new, ["national_portal"])
+    assert store.latest_changes(["D-head", "D-unknown", "D-head"]) == {
+        "D-head": (last.packet_id, last.sender, last.raw)}
+
+
 def step(dossier: str, status: int | None, **fields: object) -> NewPacket:
     return NewPacket(**{**vars(packet(dossier)), "status": status, **fields})
 

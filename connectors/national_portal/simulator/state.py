@@ -8,6 +8,8 @@ import time
 from typing import Any
 import uuid
 
+TERMINAL = (3, 7, 8, 10)  # statuses after which nothing follows but the dossier's own history
+
 
 @dataclass
 class DossierRecord:
@@ -17,10 +19,24 @@ class DossierRecord:
     updates: int = 0
     progress: list[dict[str, Any]] = field(default_factory=list)
     seen: set[str] = field(default_factory=set, repr=False)  # fingerprints of the steps received
+    status: int | None = None  # the dossier's status now (its sync, or a later step)
+    ended: str | None = None  # when a terminal status ended it; earlier steps are its history, later refused
+
+    def follow_dossier(self) -> None:
+        self.status = self.data.get("TrangThaiHoSo")
+        ends = [str(self.data[name]) for name in ("NgayTra", "NgayKetThucXuLy", "NgayTuChoi") if self.data.get(name)]
+        self.ended = max(ends) if self.status in TERMINAL and ends else None
+
+    def follow_step(self, step: dict[str, Any]) -> None:
+        if self.ended is not None:  # history of a finished dossier: its status stays
+            return
+        self.status = step.get("TrangThai")
+        if self.status in TERMINAL:
+            self.ended = str(step.get("ThoiDiemXuLy") or "") or None
 
     def to_dict(self) -> dict[str, Any]:
         return {"dossier": self.data, "protocol": self.protocol, "IdHoSo": self.portal_id, "updates": self.updates,
-                "progress": self.progress}
+                "progress": self.progress, "status": self.status, "ended": self.ended}
 
 
 @dataclass
@@ -64,6 +80,7 @@ class PortalState:
         repeated = fingerprint in record.seen
         record.seen.add(fingerprint)
         record.progress.append({"seq": next(self.sequence), **step, **({"repeat": True} if repeated else {})})
+        record.follow_step(step)
 
     def record(self) -> dict[str, Any]:
         return {"dossiers": {code: record.to_dict() for code, record in self.dossiers.items()},

@@ -14,8 +14,9 @@ _ENVELOPE_FIELDS = {"NoiGui": "madonvi"}  # the only envelope field a client cho
 _SHOWN = 10  # issues spelled out in ``message``; all are in ``errors``
 
 
-def ok(message: str = "Thành công", **extra: Any) -> JSONResponse:
-    return JSONResponse({"error_code": 0, "message": message, **extra})
+def ok(message: str = "Thành công", *, code: int | str = 0, **extra: Any) -> JSONResponse:
+    """Success; ``code`` as the portal spells it (0, "0" or "00"): some clients compare the text."""
+    return JSONResponse({"error_code": code, "message": message, **extra})
 
 
 def refused(code: int, message_vi: str, message_en: str, **extra: Any) -> JSONResponse:

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from gateway.config import Config
 from gateway.receive.classic import answers, lookups
 from gateway.receive.classic.lookups import Lookups
+from gateway.receive.classic.orphans import OrphanCheck
 from gateway.receive.classic.sessions import Sessions, secret_from
 from gateway.receive.classic.settings import InboundSettings
 from gateway.receive.classic.sync import ClassicSync
@@ -22,7 +23,7 @@ from gateway.receive.packets import PacketIntake
 from gateway.validate import wellformed
 
 WRITES = ("DongBoHoSoMC", "CapNhatTienDoHoSoMC")
-INTEGRATION = (*WRITES, "TraCuuHoSo")  # as the portal: look-ups of the catalogue are on share
+INTEGRATION = (*WRITES, "TraCuuHoSo", "LayThuTuc")  # where the portal's clients call them
 SHARE = ("LayThuTuc", "LayDanhSachTTHC", "TraCuuHoSo")
 
 
@@ -41,12 +42,15 @@ async def _read(request: Request, max_bytes: int) -> tuple[dict[str, Any], bool]
             raise Unreadable(f"Nội dung vượt quá {max_bytes} byte", f"The body is larger than {max_bytes} bytes")
         chunks.append(chunk)
     try:
-        text = wellformed.decode_utf8(b"".join(chunks)).removeprefix("\ufeff")
-        bare = text.lstrip().startswith("[")
-        return wellformed.parse_json('{"data":' + text + "}" if bare else text), bare
+        parsed = wellformed.parse_json_value(wellformed.decode_utf8(b"".join(chunks)).removeprefix("\ufeff"))
     except wellformed.Unreadable as exc:
         raise Unreadable(f"Nội dung không phải JSON hợp lệ: {exc.issue.message_vi}",
                          f"The body is not valid JSON: {exc.issue.message_en}") from None
+    if isinstance(parsed, list):
+        return {"data": parsed}, True
+    if not isinstance(parsed, dict):
+        raise Unreadable("Nội dung phải là đối tượng hoặc mảng JSON", "The body must be a JSON object or array")
+    return parsed, False
 
 
 def install(app: FastAPI, config: Config, intake: PacketIntake,
@@ -56,8 +60,10 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
         return settings
     codes = settings.codes
     sessions = Sessions(settings, secret_from(settings))
-    sync = ClassicSync(settings, intake)
     relays = Lookups(config, codes, portal)
+    orphans = OrphanCheck(relays, settings.orphan_check_seconds) if settings.lookups and settings.orphan_check_seconds \
+        else None
+    sync = ClassicSync(settings, intake, orphans)
     app.state.inbound_classic = sessions
 
     def dstcode_refused(request: Request) -> JSONResponse | None:
@@ -112,6 +118,24 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
                                    f"Service {service} is not enabled on the gateway")
         return await run_in_threadpool(relays.relay, service, body, share)
 
+    async def bare(request: Request, token: str, service: str) -> JSONResponse:
+        """The session-less variant: a bare array at a URL carrying the client's secret token; see README."""
+        client = settings.bare_client(token, request.client.host if request.client else None)
+        if client is None:
+            return answers.refused(codes.session, "Không được phép", "Not allowed")
+        if (refusal := dstcode_refused(request)) is not None:
+            return refusal
+        try:
+            body, is_bare = await _read(request, config.max_bytes)
+        except Unreadable as exc:
+            return answers.refused(codes.invalid, exc.message_vi, exc.message_en)
+        agencies = sorted(client.madonvi)
+        madonvi = request.query_params.get("madonvi") or (agencies[0] if len(agencies) == 1 else None)
+        if not is_bare or madonvi not in client.madonvi or service not in WRITES:
+            return answers.refused(codes.envelope, "Cần mảng JSON, madonvi được phép và dịch vụ ghi",
+                                   "Needs a JSON array, an allowed madonvi and a write service")
+        return await run_in_threadpool(sync.handle, client, madonvi, service, body, True)
+
     async def integration(request: Request) -> JSONResponse:
         return await classic(request, INTEGRATION, share=False)
 
@@ -122,6 +146,11 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
     app.add_api_route(settings.auth_endpoint, login, methods=["POST"], summary=f"{summary} (login)")
     app.add_api_route(settings.integration_endpoint, integration, methods=["POST"], summary=summary)
     app.add_api_route(settings.share_endpoint, share, methods=["POST"], summary=f"{summary} (share)")
+    if any(client.bare is not None for client in settings.clients):
+        app.add_api_route(settings.bare_endpoint + "/{token}/{service}", bare, methods=["POST"],
+                          summary=f"{summary} (bare array, no session)")
 
     close_on_shutdown(app, relays.close)
+    if orphans is not None:
+        close_on_shutdown(app, orphans.close)
     return settings

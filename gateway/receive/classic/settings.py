@@ -1,12 +1,36 @@
 """The ``[inbound_classic]`` configuration section, read once into a typed value."""
 
 from dataclasses import dataclass, field
+import hashlib
+import hmac
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 import re
 from typing import Any
 
 from gateway.config import Config, ConfigError
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class BareAccess:
+    """How a client of the session-less variant is known: the SHA-256 of the secret token in its URL,
+    and, optionally, the only source addresses (networks) it may call from."""
+
+    token_sha256: str = field(repr=False)
+    networks: tuple[IPv4Network | IPv6Network, ...] = ()
+
+    def allows(self, token: str, address: str | None) -> bool:
+        digest = hashlib.sha256(token.encode("utf-8")).hexdigest()
+        if not hmac.compare_digest(digest, self.token_sha256):
+            return False
+        if not self.networks:
+            return True
+        try:
+            source = ip_address(address or "")
+        except ValueError:
+            return False
+        return any(source in network for network in self.networks)
 
 
 @dataclass(frozen=True)
@@ -17,6 +41,7 @@ class InboundClient:
     username: str
     password_sha256: str = field(repr=False)
     madonvi: frozenset[str]
+    bare: BareAccess | None = None  # the session-less bare-array variant, if this client may use it
 
 
 @dataclass(frozen=True)
@@ -25,6 +50,8 @@ class ErrorCodes:
 
     session: int = -1  # log in again (the portal's clients, and ours, renew on this)
     invalid: int = 1
+    not_found: int = 2  # progress for a dossier neither the gateway nor the portal knows (as the portal)
+    exists: int = 3  # isUpdating "False" for a dossier the gateway already holds (as the portal)
     unknown_service: int = 4
     envelope: int = 5  # dstcode or madonvi not accepted
     login: int = 6
@@ -38,6 +65,7 @@ class InboundSettings:
     auth_endpoint: str = "/adapter/auth"
     integration_endpoint: str = "/adapter/integration"
     share_endpoint: str = "/adapter/share"
+    bare_endpoint: str = "/adapter/bare"  # + /{token}/{service}: the session-less bare-array variant
     dstcodes: frozenset[str] = frozenset()  # empty: any dstcode header
     session_seconds: float = 1800.0
     session_secret_env: str = "GATEWAY_INBOUND_SESSION_SECRET"
@@ -45,11 +73,18 @@ class InboundSettings:
     noi_nhan: str = "DVCQG"
     phien_ban: str = "1.0"
     lookups: bool = True
+    success_code: int | str = 0  # error_code of success, spelled as the portal a client knows spells it
+    late_history: str = "accept"  # "accept": steps earlier than a finished dossier's end are its history
+    orphan_check_seconds: float = 2.0  # longest wait for the portal's look-up of an unknown dossier; 0: off
     codes: ErrorCodes = ErrorCodes()
     clients: tuple[InboundClient, ...] = ()
 
     def client_named(self, username: str) -> InboundClient | None:
         return next((c for c in self.clients if c.username == username), None)
+
+    def bare_client(self, token: str, address: str | None) -> InboundClient | None:
+        """The client whose path token this is, if it may call from ``address``."""
+        return next((c for c in self.clients if c.bare is not None and c.bare.allows(token, address)), None)
 
     @classmethod
     def from_config(cls, config: Config) -> "InboundSettings":
@@ -69,6 +104,10 @@ class InboundSettings:
             raise ConfigError(f"inbound_classic: {exc}") from None
         if settings.session_seconds <= 0 or not 1 <= settings.max_items <= 1000:
             raise ConfigError("inbound_classic: session_seconds must be > 0 and max_items between 1 and 1000")
+        if settings.success_code not in (0, "0", "00"):
+            raise ConfigError('inbound_classic.success_code must be 0, "0" or "00"')
+        if settings.late_history not in ("accept", "check") or settings.orphan_check_seconds < 0:
+            raise ConfigError('inbound_classic: late_history must be "accept" or "check", orphan_check_seconds >= 0')
         if len({settings.auth_endpoint, settings.integration_endpoint, settings.share_endpoint}) != 3:
             raise ConfigError("inbound_classic: auth, integration and share endpoints must differ")
         return settings
@@ -86,7 +125,22 @@ def _client(name: str, table: Any) -> InboundClient:
         raise ConfigError(f"inbound_classic.clients.{name}.username is required")
     if not isinstance(agencies, list) or not agencies:
         raise ConfigError(f"inbound_classic.clients.{name}.madonvi must list the agency codes it may send for")
-    unknown = set(table) - {"username", "password_sha256", "madonvi"}
+    unknown = set(table) - {"username", "password_sha256", "madonvi", "path_token_sha256", "addresses"}
     if unknown:
         raise ConfigError(f"inbound_classic.clients.{name}: unknown keys {sorted(unknown)}")
-    return InboundClient(name, username, digest, frozenset(str(a) for a in agencies))
+    return InboundClient(name, username, digest, frozenset(str(a) for a in agencies), _bare(name, table))
+
+
+def _bare(name: str, table: dict[str, Any]) -> BareAccess | None:
+    token = str(table.get("path_token_sha256", "")).lower()
+    if not token:
+        if "addresses" in table:
+            raise ConfigError(f"inbound_classic.clients.{name}.addresses needs path_token_sha256")
+        return None
+    if not _HEX64.match(token):
+        raise ConfigError(f"inbound_classic.clients.{name}.path_token_sha256 must be 64 hex digits")
+    try:
+        networks = tuple(ip_network(str(a), strict=False) for a in table.get("addresses", ()))
+    except ValueError as exc:
+        raise ConfigError(f"inbound_classic.clients.{name}.addresses: {exc}") from None
+    return BareAccess(token, networks)

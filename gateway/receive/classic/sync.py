@@ -3,11 +3,12 @@ validated, authorised and routed by the same intake as ``POST /v1/packets``.
 
 All or nothing: every item is checked first (all issues reported, each with its index); only
 when all pass are they stored, in ONE transaction, in array order — so the steps of a dossier
-keep the order the client gave them. A resend of an item gives the same MaGoiTin (client,
-agency, service, content) and the stored packet's own bytes, so it is a duplicate, not a new one.
+keep the order the client gave them. Items are read and given their MaGoiTin by ``items``: a
+resend gets the stored packet's own bytes, so it is a duplicate, not a new one. Before that, the
+answers the portal gives about dossiers: already exists (3), not found (2, ``orphans``).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 import json
 import logging
@@ -21,10 +22,12 @@ from gateway.packets.envelope import GoiTin
 from gateway.receive.auth import Client
 from gateway.receive.classic import answers
 from gateway.receive.classic.answers import ItemIssue
+from gateway.receive.classic.items import Item, read_items
+from gateway.receive.classic.orphans import OrphanCheck
 from gateway.receive.classic.settings import InboundClient, InboundSettings
 from gateway.receive.packets import Answer, PacketIntake
 from gateway.store.api import BatchNotAdmitted, NewPacket
-from gateway.validate.semantic import StatusHistory, status_of
+from gateway.validate.semantic import NoHistory, StatusHistory, status_of
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +78,7 @@ class Checked:
 class ClassicSync:
     settings: InboundSettings
     intake: PacketIntake
+    orphans: OrphanCheck | None = None  # progress for dossiers nobody knows: answered as the portal does
 
     def handle(self, client: InboundClient, madonvi: str, service: str, body: dict[str, Any],
                bare: bool) -> JSONResponse:
@@ -85,7 +89,10 @@ class ClassicSync:
             return refusal
         assert isinstance(data, list)
         try:
-            checked = self._check_all(client, madonvi, service, data)
+            items = self._items(client, madonvi, service, data)
+            if (refusal := self._known_refused(service, body, items)) is not None:
+                return refusal
+            checked = self._check_all(client, madonvi, service, data, items)
             if checked.issues:
                 return answers.invalid(codes.invalid if checked.about_data else codes.denied, checked.issues,
                                        len(data))
@@ -109,7 +116,7 @@ class ClassicSync:
         log.info("classic %s from %s: %d packet(s), %d new: %s", service, client.name, len(results), fresh,
                  ", ".join(r.packet_id for r in results))
         extra = {"warnings": [w.to_dict() for w in checked.warnings]} if checked.warnings else {}
-        return answers.ok(packets=[{"MaGoiTin": r.packet_id, "MaHoSo": new.dossier,
+        return answers.ok(code=self.settings.success_code, packets=[{"MaGoiTin": r.packet_id, "MaHoSo": new.dossier,
                                     "duplicate": r.duplicate or r.conflict}
                                    for r, (new, _) in zip(results, checked.prepared)], **extra)
 
@@ -126,40 +133,56 @@ class ClassicSync:
             return answers.refused(codes.invalid, f"data vượt quá {limit} phần tử", f"data has more than {limit} items")
         return None
 
-    def _check_all(self, client: InboundClient, madonvi: str, service: str, data: list[Any]) -> "Checked":
+    def _items(self, client: InboundClient, madonvi: str, service: str, data: list[Any]) -> dict[int, Item]:
+        envelope = inbound.Envelope(f"classic:{client.name}", madonvi, self.settings.noi_nhan, self.settings.phien_ban)
+        config = self.intake.config
+        return read_items(service, data, envelope, self.intake.store, datetime.now(config.zone),
+                          frozenset(config.terminal_statuses), self.settings.late_history)
+
+    def _known_refused(self, service: str, body: dict[str, Any], items: dict[int, Item]) -> JSONResponse | None:
+        """The portal's answers about dossiers: a new dossier (isUpdating "False") the gateway already
+        holds already exists; progress for a dossier neither the gateway nor the portal knows is not found."""
+        codes = self.settings.codes
+        dossiers = list(dict.fromkeys(item.dossier for item in items.values() if item.dossier))
+        if service == "DongBoHoSoMC" and str(body.get("isUpdating", "")).lower() == "false":
+            held = self.intake.store.latest_changes(dossiers)
+            if held:
+                code = next(iter(held))
+                return answers.refused(codes.exists, f"Hồ sơ {code} đã tồn tại trên hệ thống",
+                                       f"Dossier {code} already exists")
+        if service == "CapNhatTienDoHoSoMC" and self.orphans is not None:
+            unknown = self.orphans.unknown(dossiers, self.intake.store)
+            if unknown:
+                return answers.refused(codes.not_found, f"Không tìm thấy hồ sơ {unknown[0]}",
+                                       f"Dossier {unknown[0]} not found")
+        return None
+
+    def _check_all(self, client: InboundClient, madonvi: str, service: str, data: list[Any],
+                   items: dict[int, Item]) -> "Checked":
         """Every item through the intake (validate, authorise, verify, route), nothing stored yet."""
         sender = Client(f"classic:{client.name}", client.madonvi, frozenset({inbound.SERVICES[service].__name__}))
-        envelope = inbound.Envelope(sender.name, madonvi, self.settings.noi_nhan, self.settings.phien_ban)
         history = CallHistory(self.intake)
         checked = Checked()
-        packets = self._packets(service, data, envelope)
         for index, item in enumerate(data):
-            if index not in packets:
+            if index not in items:
                 checked.issues.append(ItemIssue(index, f"data[{index}]", "input.not_object",
                                                 "Mỗi phần tử của data phải là một đối tượng JSON.",
                                                 "Each item of data must be a JSON object."))
                 continue
+            late = items[index].late_after is not None  # history: no transition to check, no status to follow
             try:
-                new, packet, routes, _, validation = self.intake.prepare(sender, packets[index], "json",
-                                                                         history=history)
+                new, packet, routes, _, validation = self.intake.prepare(sender, items[index].raw, "json",
+                                                                         history=NoHistory() if late else history)
             except Answer as refusal:
                 found, about_data = _issues_of(index, refusal)
                 checked.issues += found
                 checked.about_data = checked.about_data and about_data
                 continue
-            history.record(packet)
+            new = replace(new, verdicts={**new.verdicts, "classic": items[index].verdict()},
+                          status=None if late else new.status)
+            if not late:
+                history.record(packet)
             checked.warnings += [_item_issue(index, entry) for entry in validation.get("warnings", ())]
             checked.prepared.append((new, routes))
             checked.index_of.setdefault(new.packet_id, index)
         return checked
-
-    def _packets(self, service: str, data: list[Any], envelope: inbound.Envelope) -> dict[int, bytes]:
-        """Each object item as packet bytes, by index; for a resend, the bytes stored the first time
-        (same receipt). The store is asked once for the whole call."""
-        now = datetime.now(self.intake.config.zone)
-        built = {index: inbound.to_packet(service, item, envelope, now)
-                 for index, item in enumerate(data) if isinstance(item, dict)}
-        stored = self.intake.store.stored_raw([packet["MaGoiTin"] for packet in built.values()])
-        return {index: stored.get(packet["MaGoiTin"])
-                or json.dumps(packet, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-                for index, packet in built.items()}
