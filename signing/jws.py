@@ -235,9 +235,10 @@ def verify_jws(data: bytes | str, policy: TrustPolicy, *, at: datetime | None = 
         else:
             when, source = policy.signing_time(claimed=_claimed_time(packet), now=now)
         signature_report.signing_time, signature_report.signing_time_source = when.astimezone(ZONE).isoformat(), source
-        chain = validate_chain(policy, signer, certificates[1:], when)
+        chain = validate_chain(policy, signer, certificates[1:], when, time_proven=source == "timestamp")
         signature_report.verdict, signature_report.reason = chain.verdict, chain.reason
         signature_report.detail = bilingual(chain.reason, chain.detail)
+        signature_report.sub_indication, signature_report.notes = chain.sub_indication, list(chain.notes)
         signature_report.checks_not_done = time_note(source) + chain.checks_not_done  # new list: chain may be cached
     return report, packet if intact else None
 

@@ -172,8 +172,10 @@ def _verify_one(signature: EmbeddedPdfSignature, reader: PdfFileReader, policy: 
         result.verdict, result.reason = Verdict.INDETERMINATE, Reason.NO_CERTIFICATE_CHAIN_FOUND
         result.detail += ": chứng thư tự ký, không phải điểm tin cậy đã cấu hình — self-signed, not a configured anchor"
         return result
-    chain = validate_chain(policy, cert, signature.other_embedded_certs, at=chain_at)
+    chain = validate_chain(policy, cert, signature.other_embedded_certs, at=chain_at,
+                           time_proven=source in ("timestamp", "document timestamp"))
     result.verdict, result.reason = chain.verdict, chain.reason
+    result.sub_indication, result.notes = chain.sub_indication, list(chain.notes)
     if chain.detail:
         result.detail += f": {_without_names(chain.detail)}"
     result.checks_not_done.extend(chain.checks_not_done)
@@ -216,7 +218,7 @@ def _integrity_problem(status: PdfSignatureStatus | DocumentTimestampStatus, pol
             "chữ ký không bao phủ trọn phiên bản tài liệu (ByteRange bất thường) — the byte ranges do not " \
             "cover a whole revision (gap, single range or uncovered tail)"
     if (weak := _weak_algorithm(status, policy, cert)) is not None:
-        return Verdict.FAILED, Reason.CRYPTO_CONSTRAINTS_FAILURE, weak
+        return Verdict.INDETERMINATE, Reason.CRYPTO_CONSTRAINTS_FAILURE, weak
     if not status.valid:
         return Verdict.FAILED, Reason.SIG_CRYPTO_FAILURE, \
             "chữ ký CMS không hợp lệ với khoá công khai của chứng thư — CMS signature does not verify"

@@ -28,7 +28,7 @@ from lxml import etree
 from gateway.packets.schema_gen import NAMESPACE
 from gateway.validate import wellformed
 from signing.messages import bilingual
-from signing.report import Reason, Rejected, SignatureReport, VerificationReport, Verdict, fail
+from signing.report import Reason, Rejected, SignatureReport, VerificationReport, Verdict, fail, verdict_for
 from signing.trust import (MAX_CERTIFICATES, ZONE, TrustPolicy, certificate_from_der, describe_name,
                            parse_packet_time, time_note, validate_chain)
 
@@ -102,7 +102,7 @@ _NCNAME = re.compile(r"^[A-Za-z_][\w.\-]*$")
 
 
 def _refusal(reason: Reason, detail: str) -> SignatureReport:
-    return SignatureReport(Verdict.FAILED, reason, bilingual(reason, detail))
+    return SignatureReport(verdict_for(reason), reason, bilingual(reason, detail))
 
 
 # --- parsing -----------------------------------------------------------------------------
@@ -361,8 +361,9 @@ def _verify_one(root: etree._Element, signature: etree._Element, policy: TrustPo
         when, source = policy.signing_time(claimed=_claimed_time(plan.covered, root), now=now)
     report.signing_time, report.signing_time_source = when.astimezone(ZONE).isoformat(), source
     extra = [c for c in plan.certificates if c is not cert]
-    chain = validate_chain(policy, cert, extra, when)
+    chain = validate_chain(policy, cert, extra, when, time_proven=source == "timestamp")
     report.verdict, report.reason, report.detail = chain.verdict, chain.reason, bilingual(chain.reason, chain.detail)
+    report.sub_indication, report.notes = chain.sub_indication, list(chain.notes)
     report.checks_not_done = time_note(source) + chain.checks_not_done  # a new list: the chain may be cached
     return report, plan.covered
 
