@@ -14,6 +14,7 @@ certificate must carry the critical timeStamping extended key usage (pyhanko che
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import datetime, timezone
 
@@ -22,6 +23,7 @@ from asn1crypto import cms, tsp
 
 from signing.trust import TrustPolicy, _run, describe_name
 
+_QUOTED = re.compile(r'"[^"]*"|\d{6,}')
 MAX_REPLY_BYTES = 64 * 1024  # a token is a few kilobytes: a chain, a signature, TSTInfo
 _DIGESTS = ("sha256", "sha384", "sha512")
 
@@ -93,7 +95,8 @@ def verify_timestamp(token: bytes, data: bytes, trust: TrustPolicy, *, at: datet
     except TimestampError:
         raise
     except Exception as exc:  # noqa: BLE001 - any engine error means "not proven"
-        raise TimestampError(f"timestamp token does not verify: {exc}") from None
+        # the engine quotes subjects (names, identifiers): keep its words, not its quotes or numbers
+        raise TimestampError(f"timestamp token does not verify: {_QUOTED.sub('…', str(exc))[:300]}") from None
     if not status.intact:
         raise TimestampError("timestamp imprint does not match the data")
     if not status.valid:
