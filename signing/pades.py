@@ -30,6 +30,7 @@ from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko.sign.validation.status import DocumentTimestampStatus, ModificationInfo, PdfSignatureStatus
 
 from gateway.pii import mask_digits_in
+from signing import pdf_visual
 from signing.report import Reason, SignatureReport, Verdict, VerificationReport
 from signing.trust import ZONE, TrustPolicy, _run, describe_name, validate_chain
 
@@ -92,7 +93,7 @@ def verify_pdf(data: bytes, policy: TrustPolicy, *, at: datetime | None = None,
                                                  "tệp PDF không có chữ ký — the PDF has no signature"))
     for fq_name, _, sig_field in fields:
         try:
-            result = _verify_one(EmbeddedPdfSignature(reader, sig_field, fq_name), reader, policy, now,
+            result = _verify_one(EmbeddedPdfSignature(reader, sig_field, fq_name), reader, data, policy, now,
                                  allowed_changes)
             result.checks_not_done.extend(leniency)
             report.signatures.append(result)
@@ -136,8 +137,8 @@ def _open(data: bytes) -> tuple[PdfFileReader, list[str]]:
     return reader, notes
 
 
-def _verify_one(signature: EmbeddedPdfSignature, reader: PdfFileReader, policy: TrustPolicy, now: datetime,
-                allowed_changes: ModificationLevel) -> SignatureReport:
+def _verify_one(signature: EmbeddedPdfSignature, reader: PdfFileReader, data: bytes, policy: TrustPolicy,
+                now: datetime, allowed_changes: ModificationLevel) -> SignatureReport:
     is_timestamp = signature.sig_object_type == "/DocTimeStamp"
     # pyhanko also judges the signer's chain, at ``now``; that verdict is superseded below by
     # validate_chain at the signing time. Its context still decides whether a TSA is trusted.
@@ -154,6 +155,10 @@ def _verify_one(signature: EmbeddedPdfSignature, reader: PdfFileReader, policy: 
 
     problem = (_integrity_problem(status, policy, cert, allowed_changes)
                or (None if is_timestamp else _timestamp_problem(status)))
+    if not is_timestamp and (problem is None or problem[1] is Reason.MODIFIED_AFTER_SIGNING):
+        shown = _what_the_page_shows(signature, data, status, reader, allowed_changes, result.checks_not_done)
+        if shown is not None:
+            problem = shown if problem is None else (problem[0], problem[1], f"{problem[2]}; {shown[2]}")
     if problem is not None:
         result.verdict, result.reason, detail = problem
         result.detail += f": {detail}"
@@ -237,6 +242,46 @@ def _modification_problem(status: ModificationInfo, allowed: ModificationLevel) 
         return f"thay đổi vượt quyền DocMDP của chữ ký — changes exceed the signature's DocMDP permissions: " \
                f"{_CHANGES[level]}"
     return None
+
+
+def _what_the_page_shows(signature: EmbeddedPdfSignature, data: bytes, status: PdfSignatureStatus,
+                         reader: PdfFileReader, allowed: ModificationLevel,
+                         not_done: list[str]) -> tuple[Verdict, Reason, str] | None:
+    """The signed revision and the final document as poppler renders and reads them. A change of the
+    page content is a change of the document (FAILED); a change that only form fields make, where the
+    policy allows form filling, is INDETERMINATE with the fields named; new signature appearances are
+    what signing again looks like."""
+    if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
+        return None
+    ranges = list(signature.byte_range)
+    try:
+        diff = pdf_visual.compare(data[:ranges[2] + ranges[3]], data)
+    except pdf_visual.NotCompared as exc:
+        not_done.append(f"visible content: không so sánh được hình trang — pages not compared: {exc}")
+        return None
+    if not diff.changed:
+        return None
+    changed = f"nội dung hiển thị thay đổi sau khi ký — visible change after signing: {diff.describe()}"
+    # poppler's text includes what field appearances show: only without any change in the pixels
+    # does a text change say something on its own (hidden text swapped under an unchanged picture)
+    if diff.content_pages or (diff.text_changes and not diff.shown_pages):
+        return Verdict.FAILED, Reason.MODIFIED_AFTER_SIGNING, changed
+    fields = _changed_fields(status, reader)
+    if not fields:
+        return None
+    named = f"{changed}; trường biểu mẫu — form fields: {', '.join(sorted(fields))}"
+    if allowed >= ModificationLevel.FORM_FILLING:
+        return Verdict.INDETERMINATE, Reason.MODIFIED_AFTER_SIGNING, named
+    return Verdict.FAILED, Reason.MODIFIED_AFTER_SIGNING, named
+
+
+def _changed_fields(status: PdfSignatureStatus, reader: PdfFileReader) -> set[str]:
+    """Form fields filled or changed after signing, signature fields left out."""
+    result = status.diff_result
+    if not isinstance(result, DiffResult):
+        return set()
+    signatures = {name for name, _, _ in enumerate_sig_fields(reader)}
+    return set(result.changed_form_fields) - signatures
 
 
 def _timestamp_problem(status: PdfSignatureStatus) -> tuple[Verdict, Reason, str] | None:

@@ -146,3 +146,51 @@ def pdfsig(pdf: Path, nss: Path, *options: str) -> str:
     # the test certificates name no OCSP responder, so nothing is fetched anyway.
     done = run("pdfsig", "-nssdir", f"sql:{nss}", *options, str(pdf))
     return done.stdout + done.stderr
+
+
+# --- form fields: filled after signing, and what that can paint over ----------------------------
+
+def with_text_field(pdf: bytes, name: str, rect: tuple[float, float, float, float]) -> bytes:
+    """The document with an empty text field (its widget on page 1 at ``rect``), before any signing."""
+    writer = IncrementalPdfFileWriter(BytesIO(pdf))
+    page = writer.root["/Pages"]["/Kids"][0]
+    page_ref = writer.root["/Pages"]["/Kids"].raw_get(0)
+    widget = writer.add_object(generic.DictionaryObject({
+        pdf_name("/Type"): pdf_name("/Annot"), pdf_name("/Subtype"): pdf_name("/Widget"),
+        pdf_name("/FT"): pdf_name("/Tx"), pdf_name("/T"): generic.TextStringObject(name),
+        pdf_name("/F"): generic.NumberObject(4), pdf_name("/P"): page_ref,
+        pdf_name("/Rect"): generic.ArrayObject(map(generic.FloatObject, rect)),
+        pdf_name("/DA"): generic.TextStringObject("/Helv 12 Tf 0 g")}))
+    page[pdf_name("/Annots")] = generic.ArrayObject([widget])
+    writer.update_container(page)
+    writer.root[pdf_name("/AcroForm")] = generic.DictionaryObject({
+        pdf_name("/Fields"): generic.ArrayObject([widget]),
+        pdf_name("/DR"): generic.DictionaryObject({pdf_name("/Font"): generic.DictionaryObject(
+            {pdf_name("/Helv"): HELVETICA})})})
+    writer.update_root()
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def fill_text_field(pdf: bytes, value: str, *, paint_over: bool) -> bytes:
+    """A later revision filling the (only) text field; with ``paint_over`` its appearance blanks the
+    widget's whole area (covering the page text under it) before writing ``value``."""
+    writer = IncrementalPdfFileWriter(BytesIO(pdf))
+    widget_ref = writer.root["/AcroForm"]["/Fields"].raw_get(0)
+    widget = widget_ref.get_object()
+    x1, y1, x2, y2 = (float(v) for v in widget["/Rect"])
+    width, height = x2 - x1, y2 - y1
+    blank = f"1 g 0 0 {width:.0f} {height:.0f} re f " if paint_over else ""
+    appearance = writer.add_object(generic.StreamObject({
+        pdf_name("/Type"): pdf_name("/XObject"), pdf_name("/Subtype"): pdf_name("/Form"),
+        pdf_name("/BBox"): generic.ArrayObject(map(generic.FloatObject, (0, 0, width, height))),
+        pdf_name("/Resources"): generic.DictionaryObject({pdf_name("/Font"): generic.DictionaryObject(
+            {pdf_name("/Helv"): HELVETICA})})},
+        stream_data=f"/Tx BMC q {blank}BT 0 g /Helv 18 Tf 2 6 Td ({value}) Tj ET Q EMC".encode("latin-1")))
+    widget[pdf_name("/V")] = generic.TextStringObject(value)
+    widget[pdf_name("/AP")] = generic.DictionaryObject({pdf_name("/N"): appearance})
+    writer.mark_update(widget_ref)
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
