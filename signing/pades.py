@@ -18,6 +18,7 @@ from io import BytesIO
 
 from asn1crypto import x509 as asn1_x509
 from asn1crypto.crl import CertificateList
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.crypt import AuthStatus
 from pyhanko.pdf_utils.misc import PdfReadError, PdfStrictReadError
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader
@@ -91,31 +92,45 @@ def verify_pdf(data: bytes, policy: TrustPolicy, *, at: datetime | None = None,
     if not fields:
         report.signatures.append(SignatureReport(Verdict.INDETERMINATE, Reason.NO_SIGNATURE,
                                                  "tệp PDF không có chữ ký — the PDF has no signature"))
-    for fq_name, _, sig_field in fields:
+    # Document timestamps first: each one that holds is a proof of existence for the revisions it covers.
+    proofs: list[tuple[int, datetime]] = []
+    results: dict[int, SignatureReport] = {}
+    ordered = sorted(enumerate(fields), key=lambda item: not _is_document_timestamp(item[1][2]))
+    for index, (fq_name, _, sig_field) in ordered:
         try:
             result = _verify_one(EmbeddedPdfSignature(reader, sig_field, fq_name), reader, data, policy, now,
-                                 allowed_changes)
+                                 allowed_changes, proofs)
             result.checks_not_done.extend(leniency)
-            report.signatures.append(result)
         except Exception as exc:  # noqa: BLE001 - a malformed signature is reported, never raised
-            report.signatures.append(
-                _format_failure(f"chữ ký — signature {fq_name!r}: không đọc được — unreadable", exc))
+            result = _format_failure(f"chữ ký — signature {fq_name!r}: không đọc được — unreadable", exc)
+        results[index] = result
+    report.signatures.extend(results[index] for index in sorted(results))
     return report
 
 
+def _is_document_timestamp(sig_field: generic.IndirectObject) -> bool:
+    try:
+        return sig_field.get_object()["/V"]["/Type"] == "/DocTimeStamp"
+    except Exception:  # noqa: BLE001 - a malformed field is reported when it is verified
+        return False
+
+
 def _with_embedded_evidence(policy: TrustPolicy, reader: PdfFileReader) -> TrustPolicy:
-    """The CRLs and certificates a PAdES-LT file carries in its DSS, added to the purpose's own.
-    They are evidence, not trust: a CRL counts only when its issuer chains to the anchors."""
+    """The certificates, CRLs and OCSP responses a PAdES-LT file carries in its DSS, added to the purpose's
+    own: validation at the signing time needs no network. They are evidence, not trust: a CRL or an OCSP
+    response counts only when its issuer chains to the anchors."""
     try:
         dss = DocumentSecurityStore.read_dss(reader)
     except NoDSSFoundError:
         return policy
     crls = tuple(CertificateList.load(ref.get_object().data) for ref in dss.crls)
+    ocsps = tuple(ref.get_object().data for ref in dss.ocsps)
     certs = tuple(dss.load_certs())
-    if not crls and not certs:
+    if not crls and not certs and not ocsps:
         return policy
     # replace() starts a fresh chain cache: results drawn from one file's evidence serve no other file.
-    return dataclasses.replace(policy, crls=policy.crls + crls, intermediates=policy.intermediates + certs)
+    return dataclasses.replace(policy, crls=policy.crls + crls, intermediates=policy.intermediates + certs,
+                               ocsps=policy.ocsps + ocsps)
 
 
 def _open(data: bytes) -> tuple[PdfFileReader, list[str]]:
@@ -138,7 +153,10 @@ def _open(data: bytes) -> tuple[PdfFileReader, list[str]]:
 
 
 def _verify_one(signature: EmbeddedPdfSignature, reader: PdfFileReader, data: bytes, policy: TrustPolicy,
-                now: datetime, allowed_changes: ModificationLevel) -> SignatureReport:
+                now: datetime, allowed_changes: ModificationLevel,
+                proofs: list[tuple[int, datetime]]) -> SignatureReport:
+    """One signature or document timestamp; a document timestamp that holds is added to ``proofs``
+    (its signed revision, its time) for the signatures it covers."""
     is_timestamp = signature.sig_object_type == "/DocTimeStamp"
     # pyhanko also judges the signer's chain, at ``now``; that verdict is superseded below by
     # validate_chain at the signing time. Its context still decides whether a TSA is trusted.
@@ -167,7 +185,8 @@ def _verify_one(signature: EmbeddedPdfSignature, reader: PdfFileReader, data: by
     if is_timestamp:  # its own time is proven; its TSA's certificate must hold now, nothing vouches for it later
         signing_time, source, chain_at = status.timestamp, "timestamp", now
     else:
-        signing_time, source = _signing_time(status, policy, now, result.checks_not_done)
+        signing_time, source = _signing_time(status, policy, now, result.checks_not_done,
+                                             _document_proof(signature, proofs))
         chain_at = signing_time
     result.signing_time = signing_time.astimezone(ZONE).isoformat()
     result.signing_time_source = source
@@ -181,16 +200,27 @@ def _verify_one(signature: EmbeddedPdfSignature, reader: PdfFileReader, data: by
                            time_proven=source in ("timestamp", "document timestamp"))
     result.verdict, result.reason = chain.verdict, chain.reason
     result.sub_indication, result.notes = chain.sub_indication, list(chain.notes)
+    if is_timestamp and chain.verdict is Verdict.PASSED:
+        proofs.append((signature.signed_revision, signing_time))
     if chain.detail:
         result.detail += f": {_without_names(chain.detail)}"
     result.checks_not_done.extend(chain.checks_not_done)
     return result
 
 
-def _signing_time(status: PdfSignatureStatus, policy: TrustPolicy, now: datetime,
-                  not_done: list[str]) -> tuple[datetime, str]:
-    """The signature timestamp when valid and trusted, else the claimed time within tolerance, else now."""
+def _document_proof(signature: EmbeddedPdfSignature, proofs: list[tuple[int, datetime]]) -> datetime | None:
+    """The earliest document timestamp (that held) over a later revision: the signature existed then."""
+    times = [when for revision, when in proofs if revision > signature.signed_revision]
+    return min(times) if times else None
+
+
+def _signing_time(status: PdfSignatureStatus, policy: TrustPolicy, now: datetime, not_done: list[str],
+                  document_proof: datetime | None = None) -> tuple[datetime, str]:
+    """The signature timestamp when valid and trusted, else a document timestamp over a later revision
+    (PAdES B-LTA), else the claimed time within tolerance, else now."""
     timestamp = status.timestamp_validity
+    if (timestamp is None or not timestamp.trusted) and document_proof is not None:
+        return document_proof, "document timestamp"
     at, source = policy.signing_time(timestamp=timestamp.timestamp if timestamp and timestamp.trusted else None,
                                      claimed=status.signer_reported_dt, now=now)
     if timestamp is not None and not timestamp.trusted:

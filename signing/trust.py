@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from asn1crypto import crl as asn1_crl, pem, x509 as asn1_x509
+from asn1crypto import crl as asn1_crl, ocsp as asn1_ocsp, pem, x509 as asn1_x509
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator import errors as cv_errors
 from pyhanko_certvalidator.policy_decl import (CertRevTrustPolicy, DisallowWeakAlgorithmsPolicy,
@@ -132,6 +132,7 @@ class TrustPolicy:
     anchors: tuple[asn1_x509.Certificate, ...] = ()
     intermediates: tuple[asn1_x509.Certificate, ...] = ()
     crls: tuple[asn1_crl.CertificateList, ...] = ()
+    ocsps: tuple[bytes, ...] = ()  # OCSP responses held as evidence (a PAdES-LT file's DSS), DER
     fetch_revocation: bool = False  # ask the OCSP responders / CRL URLs named in the certificates
     ocsp_urls: tuple[str, ...] = ()  # responders of our own to ask (for certificates that declare OCSP)
     revocation_mode: str = "soft-fail"  # pyhanko-certvalidator: soft-fail | hard-fail | require
@@ -267,7 +268,7 @@ class TrustPolicy:
             else default.intermediate_ca_cert_rule)
         return ValidationContext(
             trust_roots=list(self.anchors) + list(self.pinned), other_certs=list(self.intermediates),
-            crls=list(self.crls), ocsps=list(ocsps), moment=(at or datetime.now(timezone.utc)).astimezone(timezone.utc),
+            crls=list(self.crls), ocsps=[*self.ocsps, *ocsps], moment=(at or datetime.now(timezone.utc)).astimezone(timezone.utc),
             allow_fetching=self.fetch_revocation, revinfo_policy=CertRevTrustPolicy(rules, retroactive_revinfo=True),
             algorithm_usage_policy=DisallowWeakAlgorithmsPolicy(
                 weak_hash_algos=weak, rsa_key_size_threshold=self.algorithms.min_rsa_bits),
@@ -380,6 +381,23 @@ def _revocation_gaps(policy: TrustPolicy, path: Sequence[asn1_x509.Certificate],
             gaps.append(f"revocation: không có CRL hoặc OCSP — no CRL or OCSP for "
                         f"{describe_name(cert.subject)} (issuer {describe_name(cert.issuer)})")
     return gaps
+
+
+def _held_ocsp_covers(policy: TrustPolicy, path: Sequence[asn1_x509.Certificate]) -> set[bytes]:
+    """Certificates of the path (SHA-256) that an OCSP response the policy holds speaks for."""
+    if not policy.ocsps:
+        return set()
+    answered: set[tuple[int, bytes]] = set()
+    for data in policy.ocsps:
+        try:
+            basic = asn1_ocsp.OCSPResponse.load(data).basic_ocsp_response
+            for single in basic["tbs_response_data"]["responses"]:
+                cert_id = single["cert_id"]
+                answered.add((cert_id["serial_number"].native, cert_id["issuer_name_hash"].native))
+        except (ValueError, TypeError, KeyError):
+            continue  # unreadable evidence is no evidence; the engine says the same
+    return {cert.sha256 for issuer, cert in zip(path, path[1:])
+            if (cert.serial_number, hashlib.sha1(issuer.subject.dump()).digest()) in answered}
 
 
 def _ocsp_responses(policy: TrustPolicy, path: Sequence[asn1_x509.Certificate]) -> tuple[dict[bytes, bytes], list[str]]:
@@ -512,7 +530,7 @@ def _validate_uncached(policy: TrustPolicy, signer: asn1_x509.Certificate, extra
         # for the path's certificates, checking them is mandatory.
         certs = tuple(attempt(path_only=True).iter_certs(include_root=True))
         responses, not_done = _ocsp_responses(policy, certs)
-        covered = set(responses)
+        covered = set(responses) | _held_ocsp_covers(policy, certs)
         ee_required = policy.has_local_crl(signer) or signer.sha256 in covered
         ca_required = len(certs) > 2 and all(policy.has_local_crl(c) or c.sha256 in covered for c in certs[1:-1])
         attempt(ee_revocation_required=ee_required, ca_revocation_required=ca_required, ocsps=list(responses.values()))
