@@ -64,8 +64,10 @@ def _print_human(console: Console, path: Path, report: VerificationReport) -> No
     mark = {"passed": "[green]✓[/]", "failed": "[red]✗[/]", "indeterminate": "[yellow]?[/]"}[verdict.value]
     console.print(f"{mark} {path}  {report.format}: {_VERDICT_VI[verdict]} / {verdict.value}", highlight=False)
     for number, signature in enumerate(report.signatures, 1):
+        etsi = signature.to_dict()
+        indication = " / ".join(filter(None, (etsi["indication"], etsi.get("sub_indication"))))
         console.print(f"    chữ ký / signature {number}: {_VERDICT_VI[signature.verdict]} / {signature.verdict.value}"
-                      f"  [bold]{signature.reason.value}[/]", highlight=False)
+                      f"  [bold]{signature.reason.value}[/]  (ETSI EN 319 102-1: {indication})", highlight=False)
         for label, value in (("người ký / signer", signature.signer), ("bên cấp / issuer", signature.issuer),
                              ("phạm vi / covers", signature.covered),
                              ("thời điểm ký / signing time", signature.signing_time and
@@ -75,6 +77,8 @@ def _print_human(console: Console, path: Path, report: VerificationReport) -> No
                              ("chi tiết / detail", signature.detail)):
             if value:
                 console.print(f"      {label}: {value}", highlight=False, markup=False)
+        for item in signature.notes:
+            console.print(f"      ghi chú / note: {item}", highlight=False, markup=False)
         for item in signature.checks_not_done:
             console.print(f"      chưa kiểm tra được / not checked: {item}", style="yellow", highlight=False,
                           markup=False)

@@ -31,11 +31,14 @@ def _text_stream(text: str) -> generic.StreamObject:
     return generic.StreamObject(stream_data=f"BT /F1 18 Tf 72 720 Td ({text}) Tj ET".encode("latin-1"))
 
 
-def blank_pdf(text: str = "Giay to ket qua - so 123/QD-UBND") -> bytes:
-    """A one-page PDF showing ``text`` (classic xref table, so every reader copes)."""
+def blank_pdf(text: str = "Giay to ket qua - so 123/QD-UBND", pages: int = 1) -> bytes:
+    """A PDF whose pages show ``text`` (classic xref table, so every reader copes)."""
     writer = PdfFileWriter(stream_xrefs=False)
     resources = generic.DictionaryObject({pdf_name("/Font"): generic.DictionaryObject({pdf_name("/F1"): HELVETICA})})
-    writer.insert_page(PageObject(writer.add_object(_text_stream(text)), (0, 0, 595, 842), resources))
+    for number in range(pages):
+        page_text = text if pages == 1 else f"{text} - trang {number + 1}"
+        writer.insert_page(PageObject(writer.add_object(_text_stream(page_text)), (0, 0, 595, 842), resources),
+                           after=number - 1 if number else None)
     out = BytesIO()
     writer.write(out)
     return out.getvalue()
