@@ -151,3 +151,32 @@ def test_xmlsec1_side_by_side_on_timestamped_files(pki: TestPKI, tsa_keys: TSAKe
                           capture_output=True, text=True, timeout=60)
     assert told.returncode == 0, told.stderr
     assert verify_xml(path.read_bytes(), pki.policy())[0].verdict is Verdict.PASSED  # the gateway reads the token
+
+
+# --- the intake's decisions follow the classification --------------------------------------------
+
+def intake(pki: TestPKI):
+    from gateway.verify import IntakeSettings, Rule, SignatureVerifier
+    settings = IntakeSettings(Rule("optional", "partner", frozenset({"packet"})), {}, retry_after_seconds=7)
+    return SignatureVerifier(settings, {"partner": pki.policy()}, max_bytes=4_194_304)
+
+
+def test_intake_refuses_expired_without_proof_as_indeterminate_and_accepts_it_with_one(
+        pki: TestPKI, tsa_keys: TSAKeys) -> None:
+    verifier = intake(pki)
+    unproven = verifier("partner", sign_xml(packet_bytes(), pki.signer("expired")), "xml")
+    assert (unproven.verdict, unproven.refuse, unproven.retry_after) == ("indeterminate", True, None)
+    assert unproven.report["indication"] == "INDETERMINATE"
+    assert unproven.report["signatures"][0]["sub_indication"] == "OUT_OF_BOUNDS_NOT_REVOKED"
+    assert unproven.report["signatures"][0]["reason"] == "EXPIRED"  # the reason code answers still carry
+    proven = verifier("partner", stamped(pki, tsa_keys, "expired", pki.now - timedelta(days=100)), "xml")
+    assert (proven.verdict, proven.refuse) == ("passed", False) and proven.content is not None
+    assert proven.report["signatures"][0]["signing_time_source"] == "timestamp"
+
+
+def test_intake_accepts_revoked_after_the_proof_with_the_revocation_noted(pki: TestPKI, tsa_keys: TSAKeys) -> None:
+    check = intake(pki)("partner", stamped(pki, tsa_keys, "revoked", pki.now - timedelta(days=2)), "xml")
+    assert (check.verdict, check.refuse) == ("passed", False)
+    assert "revoked after the proven signing time" in check.report["signatures"][0]["notes"][0]
+    # the signed content handed on leaves the unsigned timestamp property out with the signature
+    assert b"EncapsulatedTimeStamp" not in check.content
