@@ -268,7 +268,8 @@ class TrustPolicy:
             else default.intermediate_ca_cert_rule)
         return ValidationContext(
             trust_roots=list(self.anchors) + list(self.pinned), other_certs=list(self.intermediates),
-            crls=list(self.crls), ocsps=[*self.ocsps, *ocsps], moment=(at or datetime.now(timezone.utc)).astimezone(timezone.utc),
+            crls=list(self.crls), ocsps=[*self.ocsps, *ocsps],
+            moment=(at or datetime.now(timezone.utc)).astimezone(timezone.utc),
             allow_fetching=self.fetch_revocation, revinfo_policy=CertRevTrustPolicy(rules, retroactive_revinfo=True),
             algorithm_usage_policy=DisallowWeakAlgorithmsPolicy(
                 weak_hash_algos=weak, rsa_key_size_threshold=self.algorithms.min_rsa_bits),
