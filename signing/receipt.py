@@ -16,7 +16,7 @@ from typing import Literal
 from gateway.packets import json_codec, xml_codec
 from gateway.packets.bodies import BienNhan
 from gateway.packets.envelope import GoiTin, NoiDung
-from signing.jws import sign_jws
+from signing.jws import sign_jws, timestamp_jws
 from signing.signer import Signer
 from signing.trust import ZONE
 from signing.xml_sign import sign_xml, timestamp_signature
@@ -47,10 +47,12 @@ def issue_receipt(received: bytes, packet_id: str, *, sender: str, recipient: st
 def sign_receipt(receipt: GoiTin, signer: Signer, encoding: Literal["xml", "json"] = "xml", *,
                  tsa_url: str | None = None, tsa_timeout: float = 10.0) -> bytes:
     """The signed receipt: XML with an enveloped XML-DSig, or a compact JWS over its canonical JSON.
-    With ``tsa_url`` an XML receipt carries an XAdES signature timestamp from that TSA, so it stays
-    verifiable after the gateway's certificate expires (``signing.timestamps.TimestampError`` if the
-    TSA fails). JSON receipts are not timestamped (a compact JWS has no unsigned header)."""
+    With ``tsa_url`` the receipt carries a signature timestamp from that TSA — XAdES in XML; in JSON a
+    JAdES-style ``etsiU`` header, which takes the flattened JSON serialisation (a compact JWS has no
+    unsigned header) — so it stays verifiable after the gateway's certificate expires
+    (``signing.timestamps.TimestampError`` if the TSA fails)."""
     if encoding == "xml":
         signed = sign_xml(xml_codec.encode(receipt), signer)
         return timestamp_signature(signed, tsa_url, timeout=tsa_timeout) if tsa_url else signed
-    return sign_jws(json_codec.encode(receipt), signer).encode("ascii")
+    compact = sign_jws(json_codec.encode(receipt), signer)
+    return (timestamp_jws(compact, tsa_url, timeout=tsa_timeout) if tsa_url else compact).encode("ascii")

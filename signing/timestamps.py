@@ -13,6 +13,7 @@ certificate must carry the critical timeStamping extended key usage (pyhanko che
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 import secrets
@@ -105,6 +106,19 @@ def verify_timestamp(token: bytes, data: bytes, trust: TrustPolicy, *, at: datet
         raise TimestampError(f"TSA {describe_name(status.signing_cert.subject)} not trusted: "
                              f"{status.trust_problem_indic}")
     return status.timestamp
+
+
+def first_proof(encoded_tokens: list[str], data: bytes, trust: TrustPolicy, not_done: list[str],
+                what: str) -> datetime | None:
+    """The time the first of a signature's base64 timestamp tokens (at most two looked at) proves for
+    ``data``; each one that does not hold is noted in ``not_done`` and ignored — a signature is then
+    judged without a proof of existence, never better."""
+    for encoded in encoded_tokens[:2]:
+        try:
+            return verify_timestamp(base64.b64decode("".join(encoded.split()), validate=True), data, trust)
+        except (TimestampError, ValueError) as exc:
+            not_done.append(f"signing time: dấu thời gian không dùng được — {what} not used: {str(exc)[:200]}")
+    return None
 
 
 def token_time(token: bytes) -> datetime:

@@ -29,7 +29,7 @@ from gateway.packets.schema_gen import NAMESPACE
 from gateway.validate import wellformed
 from signing.messages import bilingual
 from signing.report import Reason, Rejected, SignatureReport, VerificationReport, Verdict, fail, verdict_for
-from signing.timestamps import TimestampError, verify_timestamp
+from signing.timestamps import first_proof
 from signing.trust import (MAX_CERTIFICATES, ZONE, TrustPolicy, certificate_from_der, describe_name,
                            parse_packet_time, time_note, validate_chain)
 
@@ -103,7 +103,6 @@ _NCNAME = re.compile(r"^[A-Za-z_][\w.\-]*$")
 
 
 XADES = "http://uri.etsi.org/01903/v1.3.2#"
-MAX_TIMESTAMPS = 2
 
 
 def signature_value_c14n(signature: etree._Element) -> bytes:
@@ -117,19 +116,14 @@ def signature_value_c14n(signature: etree._Element) -> bytes:
 def _signature_timestamp(signature: etree._Element, policy: TrustPolicy,
                          not_done: list[str]) -> datetime | None:
     """The time an XAdES SignatureTimeStamp proves for this signature, if one is there and holds
-    (its TSA chaining to the purpose's anchors). A token that does not hold is reported and ignored:
-    the signature is then judged without a proof of existence, never better."""
+    (its TSA chaining to the purpose's anchors)."""
     tokens = signature.findall(f"{_DS}Object/{{{XADES}}}QualifyingProperties/{{{XADES}}}UnsignedProperties/"
                                f"{{{XADES}}}UnsignedSignatureProperties/{{{XADES}}}SignatureTimeStamp/"
                                f"{{{XADES}}}EncapsulatedTimeStamp")
-    for node in tokens[:MAX_TIMESTAMPS]:
-        try:
-            token = base64.b64decode("".join((node.text or "").split()), validate=True)
-            return verify_timestamp(token, signature_value_c14n(signature), policy)
-        except (TimestampError, ValueError, binascii.Error) as exc:
-            not_done.append(f"signing time: dấu thời gian XAdES không dùng được — XAdES signature timestamp "
-                            f"not used: {str(exc)[:200]}")
-    return None
+    if not tokens:
+        return None
+    return first_proof([node.text or "" for node in tokens], signature_value_c14n(signature), policy, not_done,
+                       "XAdES signature timestamp")
 
 
 def _refusal(reason: Reason, detail: str) -> SignatureReport:

@@ -48,8 +48,8 @@ class UnsignedReceipts:
 
 @dataclass(frozen=True)
 class SignedReceipts:
-    """The gateway's own key (``[signing] key/cert`` or ``pkcs12``); with ``[signing] tsa_url`` XML
-    receipts also carry an RFC 3161 signature timestamp. The packet is already kept when the receipt
+    """The gateway's own key (``[signing] key/cert`` or ``pkcs12``); with ``[signing] tsa_url`` receipts
+    also carry an RFC 3161 signature timestamp (a JSON receipt is then a flattened JSON JWS). The packet is already kept when the receipt
     is made, so a TSA that fails costs the timestamp (logged), never the answer."""
 
     signer: Signer
@@ -58,7 +58,7 @@ class SignedReceipts:
     tsa_timeout: float = 10.0
 
     def sign(self, receipt: GoiTin, encoding: Encoding) -> bytes:
-        if self.tsa_url and encoding == "xml":
+        if self.tsa_url:
             try:
                 return sign_receipt(receipt, self.signer, encoding, tsa_url=self.tsa_url, tsa_timeout=self.tsa_timeout)
             except TimestampError as exc:

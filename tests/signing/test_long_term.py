@@ -3,6 +3,7 @@ DSS-style cases built at test time — expired without a timestamp is INDETERMIN
 timestamp from before the expiry passes, revoked after the timestamp passes with the revocation
 noted — the gateway's timestamped receipts, and xmlsec1 side by side."""
 
+import json
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import pytest
 
 from gateway.config import Config
 from gateway.receipt.build import SignedReceipts, receipt_signer
+from signing.jws import sign_jws, timestamp_jws, verify_jws
 from signing.receipt import issue_receipt, sign_receipt
 from signing.report import Reason, Verdict
 from signing.xml_sign import sign_xml, timestamp_signature
@@ -107,24 +109,44 @@ def receipt(signature_verdict: str = "passed"):
                          recipient="000.00.01.H22", signature_verdict=signature_verdict)
 
 
-def test_timestamped_receipt_outlives_the_gateway_certificate(pki: TestPKI, tsa_keys: TSAKeys) -> None:
+@pytest.mark.parametrize("encoding", ["xml", "json"])
+def test_timestamped_receipt_outlives_the_gateway_certificate(pki: TestPKI, tsa_keys: TSAKeys,
+                                                              encoding: str) -> None:
     """A receipt signed while the gateway's certificate held stays verifiable once it has expired."""
+    verify = verify_xml if encoding == "xml" else verify_jws
     with serve_tsa(tsa_keys, fixed_time=pki.now - timedelta(days=100)) as old_tsa:
-        signed = sign_receipt(receipt(), pki.signer("expired"), "xml", tsa_url=old_tsa.url)
-    report, covered = verify_xml(signed, pki.policy("gateway"))
+        signed = sign_receipt(receipt(), pki.signer("expired"), encoding, tsa_url=old_tsa.url)
+    report, covered = verify(signed, pki.policy("gateway"))
     assert etsi(report) == ("passed", "TOTAL-PASSED", None, "timestamp") and covered is not None
-    plain = sign_receipt(receipt(), pki.signer("expired"), "xml")
-    assert verify_xml(plain, pki.policy("gateway"))[0].verdict is Verdict.INDETERMINATE
+    plain = sign_receipt(receipt(), pki.signer("expired"), encoding)
+    assert verify(plain, pki.policy("gateway"))[0].verdict is Verdict.INDETERMINATE
 
 
-def test_receipt_signer_from_configuration(pki: TestPKI, tsa: TSA, tmp_path: Path) -> None:
+def test_a_jws_timestamp_over_another_signature_proves_nothing(pki: TestPKI, tsa: TSA) -> None:
+    packet = receipt_json()
+    stamped_jws = json.loads(timestamp_jws(sign_jws(packet, pki.signer()), tsa.url))
+    other = sign_jws(packet, pki.signer("ec256")).split(".")
+    stamped_jws["signature"], stamped_jws["protected"] = other[2], other[0]  # the token stays, the signature changes
+    report, _ = verify_jws(json.dumps(stamped_jws), pki.policy())
+    assert report.verdict is Verdict.PASSED and report.signatures[0].signing_time_source != "timestamp"
+    assert any("JAdES signature timestamp not used" in note for note in report.signatures[0].checks_not_done)
+
+
+def receipt_json() -> bytes:
+    from gateway.packets import json_codec
+    return json_codec.encode(receipt())
+
+
+@pytest.mark.parametrize("encoding", ["xml", "json"])
+def test_receipt_signer_from_configuration(pki: TestPKI, tsa: TSA, tmp_path: Path, encoding: str) -> None:
     config_file = tmp_path / "gateway.toml"
     config_file.write_text(f'[signing]\nkey = "{pki["signer"].key_path}"\ncert = "{pki["signer"].cert_path}"\n'
                            f'tsa_url = "{tsa.url}"\n', encoding="utf-8")
     config = Config.load(config_file)
     signer = receipt_signer(config)
     assert isinstance(signer, SignedReceipts) and signer.tsa_url == tsa.url
-    report, _ = verify_xml(signer.sign(receipt(), "xml"), pki.policy("gateway"))
+    report, _ = (verify_xml if encoding == "xml" else verify_jws)(signer.sign(receipt(), encoding),
+                                                                   pki.policy("gateway"))
     assert etsi(report) == ("passed", "TOTAL-PASSED", None, "timestamp")
 
 
