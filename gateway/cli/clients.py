@@ -106,7 +106,8 @@ def list_(config: ConfigOption = None, store: StoreOption = None,
 
 
 def _change(name: str, config: Config, url: str | None, actor: str | None, action: str, *,
-            suspended: bool, rotate: bool) -> str | None:
+            suspended: bool | None, rotate: bool) -> str | None:
+    """Suspends or resumes (``suspended``; None: as it is) and/or gives a new key (``rotate``); audited."""
     opened = open_configured_store(config, url)
     try:
         row = _rows(opened).get(name)
@@ -117,7 +118,8 @@ def _change(name: str, config: Config, url: str | None, actor: str | None, actio
         if rotate:
             key, digest = new_key()
             record = ApiClientRecord(name, digest, record.agencies, record.types, record.suspended)
-        opened.save_api_client(ApiClientRecord(name, record.key_sha256, record.agencies, record.types, suspended),
+        opened.save_api_client(ApiClientRecord(name, record.key_sha256, record.agencies, record.types,
+                                               record.suspended if suspended is None else suspended),
                                actor or getpass.getuser(), action)
         return key
     finally:
@@ -140,8 +142,10 @@ def resume(name: Name, config: ConfigOption = None, store: StoreOption = None, a
 
 @clients_app.command("rotate-key")
 def rotate_key(name: Name, config: ConfigOption = None, store: StoreOption = None, actor: Actor = None) -> None:
-    """Cấp khoá mới, khoá cũ hết hiệu lực / a new key for a client; the old one stops working (shown once)."""
-    key = _change(name, load_config(config), store, actor, "client.rotate_key", suspended=False, rotate=True)
+    """Cấp khoá mới, khoá cũ hết hiệu lực / a new key for a client; the old one stops working (shown once).
+
+    A suspended client stays suspended: resume it once the new key is in place."""
+    key = _change(name, load_config(config), store, actor, "client.rotate_key", suspended=None, rotate=True)
     assert key is not None
     _show_key(key)
 

@@ -9,7 +9,6 @@ API process within that time.
 """
 
 from collections.abc import Callable
-from dataclasses import replace
 import hashlib
 import logging
 import secrets
@@ -63,7 +62,3 @@ class ManagedClients:
                     log.exception("reading the managed API clients failed")
             rows = self._rows
         return effective(configured, rows) if rows else configured
-
-
-def with_key(record: ApiClientRecord, key_sha256: str) -> ApiClientRecord:
-    return replace(record, key_sha256=key_sha256, suspended=False)
