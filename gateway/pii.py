@@ -2,7 +2,10 @@
 
 from collections.abc import Iterable
 from functools import cache
+import logging
 import re
+import traceback
+from typing import Any
 
 _DIGITS = re.compile(r"\d{9,13}")
 
@@ -87,16 +90,44 @@ def personal_values(record: object) -> set[str]:
     return found
 
 
-def scrub(text: str, known: Iterable[str] = (), limit: int = 500) -> str:
-    """A peer's words made fit to store and log: a quoted packet's personal fields masked by name (XML
-    elements, JSON members), the personal values of the packets it was about (``known``) masked
-    wherever they appear, then any e-mail address, phone or ID number; cut to ``limit`` characters."""
-    text = " ".join(str(text)[:65536].split())
+def mask_free_text(text: str) -> str:
+    """Personal data recognisable without knowing whose: a quoted packet's personal fields by name (XML
+    elements, JSON members), any e-mail address, phone or ID number. Layout (line breaks) is kept."""
     element, member = _field_patterns()
     text = element.sub(lambda m: m.group(1) + mask(m.group(2)) + m.group(3), text)
     text = member.sub(lambda m: m.group(1) + m.group(2) + mask(m.group(3)) + m.group(2), text)
+    text = _EMAIL.sub(lambda m: mask(m.group()), text)
+    return _NUMBER.sub(_mask_number, text)
+
+
+def scrub(text: str, known: Iterable[str] = (), limit: int = 500) -> str:
+    """A peer's words made fit to store and log: the personal values of the packets it was about
+    (``known``) masked wherever they appear, then what ``mask_free_text`` recognises; on one line, cut
+    to ``limit`` characters."""
+    text = " ".join(str(text)[:65536].split())
     for value in sorted({" ".join(v.split()) for v in known if len(v.strip()) >= 3}, key=len, reverse=True):
         text = re.sub(re.escape(value), lambda m: mask(m.group()), text, flags=re.IGNORECASE)
-    text = _EMAIL.sub(lambda m: mask(m.group()), text)
-    text = _NUMBER.sub(_mask_number, text)
+    text = mask_free_text(text)
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+def mask_logs() -> None:
+    """Every log record of this process, from any logger (uvicorn's too), made with its message and
+    traceback passed through ``mask_free_text``: a safety net under the masking done where data is
+    known to be personal. Installed once by the commands that run the gateway."""
+    make = logging.getLogRecordFactory()
+    if getattr(make, "masks_personal_data", False):
+        return
+
+    def masked(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        try:
+            record.msg, record.args = mask_free_text(record.getMessage()), ()
+            if record.exc_info and record.exc_info[0] is not None:
+                record.exc_text = mask_free_text("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))
+        except Exception:  # a malformed call is logged as it would have been
+            pass
+        return record
+
+    masked.masks_personal_data = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(masked)

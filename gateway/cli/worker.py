@@ -26,7 +26,7 @@ from gateway.config import Config, ConfigError
 from gateway.deliver.engine import Engine, make_connector
 from gateway.deliver.policy import load_policies
 from gateway.deliver.windows import LOCAL, active_window
-from gateway.pii import scrub
+from gateway.pii import mask_logs, scrub
 from gateway.store import JobFilter, JobState, Store, open_store
 
 jobs_app = typer.Typer(no_args_is_help=True, help="Việc chuyển tiếp, thư chết, gửi lại / delivery jobs, dead letters, replay.")
@@ -96,6 +96,7 @@ def worker(config: ConfigOption = None, store: StoreOption = None, destination: 
            ) -> None:
     """Deliver accepted packets until SIGTERM / chuyển tiếp gói tin đã nhận cho đến khi có SIGTERM."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    mask_logs()
     cfg = load_config(config)
     stop = _on_signals()  # before the engine starts, so a SIGTERM at any moment stops it cleanly
     if processes > 1:
@@ -125,6 +126,7 @@ def run(config: ConfigOption = None, store: StoreOption = None,
     from gateway.receive.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    mask_logs()
     cfg = load_config(config)
     if store:
         cfg = Config({**cfg.raw, "store": {**cfg.section("store"), "url": store}}, cfg.source)
@@ -193,7 +195,7 @@ def jobs_list(config: ConfigOption = None, store: StoreOption = None, destinatio
         table.add_column(column)
     for job in jobs:
         table.add_row(job.job_id, job.destination, job.dossier or "—", job.packet_type, str(job.state),
-                      str(job.attempts), (job.last_error or "")[:80])
+                      str(job.attempts), scrub(job.last_error or "", limit=80))
     console.print(table)
 
 

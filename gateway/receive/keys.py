@@ -49,6 +49,7 @@ class ManagedClients:
         self.store, self.refresh_seconds, self.clock = store, refresh_seconds, clock
         self._rows: list[ApiClientRecord] = []
         self._read_at: float | None = None
+        self._table: tuple[dict[str, Client], dict[str, Client]] | None = None  # (configured, effective)
         self._lock = threading.Lock()
 
     def table(self, configured: dict[str, Client]) -> dict[str, Client]:
@@ -57,8 +58,12 @@ class ManagedClients:
             if self._read_at is None or now - self._read_at >= self.refresh_seconds:
                 self._read_at = now
                 try:
-                    self._rows = self.store().api_clients()
+                    rows = self.store().api_clients()
                 except Exception:  # the store is down: nothing can be accepted anyway; keep the last rows
                     log.exception("reading the managed API clients failed")
-            rows = self._rows
-        return effective(configured, rows) if rows else configured
+                    rows = self._rows
+                if rows != self._rows:
+                    self._rows, self._table = rows, None
+            if self._table is None or self._table[0] is not configured:
+                self._table = (configured, effective(configured, self._rows) if self._rows else configured)
+            return self._table[1]
