@@ -42,8 +42,9 @@ def mask_digits_in(text: str) -> str:
 
 
 # Phones and ID numbers as peers write them: 9–13 digits, maybe "+84", maybe grouped by spaces or dots
-# ("0912 345 678", "0912.345.678"). Dashes are left alone: they join dossier codes and dates.
-_NUMBER = re.compile(r"(?<![\w+])\+?\d(?:[ .]?\d){8,12}(?!\w)")
+# ("0912 345 678", "0912.345.678"). Runs joined by dashes are left alone: they are parts of packet ids
+# (UUIDs), dossier codes and dates, which operators search logs for.
+_NUMBER = re.compile(r"(?<![\w+-])\+?\d(?:[ .]?\d){8,12}(?![\w-])")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 

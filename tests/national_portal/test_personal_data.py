@@ -149,16 +149,18 @@ def test_the_log_safety_net_masks_any_logger_and_tracebacks(caplog: pytest.LogCa
     mask_logs()
     try:
         caplog.set_level(logging.INFO)
-        log = logging.getLogger("uvicorn.error")
+        log = logging.getLogger("gateway.deliver.engine")
         log.info("peer said %s", "<ns:ChuHoSo>Nguyễn Văn An</ns:ChuHoSo> an.nguyen@example.vn, SĐT 0912 345 678")
         try:
             raise ValueError('{"DiaChi": "12 Lê Lợi, Huế", "SoGiayToChuHoSo": "001190012345"}')
         except ValueError:
-            log.exception("dossier 000.00.01.H22-241201-0001 at 20241201081512 failed")
+            log.exception("packet bc31604e-68e1-4ae4-9284-528312343036, dossier 000.00.01.H22-241201-0001 "
+                          "at 20241201081512 failed")
         text = caplog.text
     finally:
         logging.setLogRecordFactory(factory)
     for value in ("Nguyễn Văn An", "an.nguyen", "0912 345 678", "Lê Lợi", "001190012345"):
         assert value not in text
     assert "N***** V** A*" in text and "000.00.01.H22-241201-0001" in text and "20241201081512" in text
+    assert "bc31604e-68e1-4ae4-9284-528312343036" in text  # ids operators search for stay whole
     assert "Traceback" in text and "ValueError" in text
