@@ -99,3 +99,20 @@ def test_password_hashes_are_salted_and_configuration_mistakes_are_named() -> No
         with pytest.raises(ConfigError, match=match):
             InboundSettings.from_config(Config({"inbound_classic": {"clients": {"x": {
                 "username": "u", "madonvi": ["a"], **table}}}}))
+
+
+def test_password_checks_are_bounded_and_a_flood_waits_or_is_told_to_come_back(store: Store) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gateway.receive.classic.passwords import Busy, ClassicPasswords
+
+    account = InboundSettings.from_config(Config({"inbound_classic": {"clients": {"x": {
+        "username": "u", "madonvi": ["a"], "password_hash": hash_password(PASSWORD)}}}})).clients[0]
+    checks = ClassicPasswords(lambda: store, concurrent=1, wait_seconds=0.0)
+    checks._slots.acquire()  # a check in progress
+    with pytest.raises(Busy):
+        checks.check(account, PASSWORD)
+    checks._slots.release()
+    patient = ClassicPasswords(lambda: store, concurrent=2, wait_seconds=60)
+    with ThreadPoolExecutor(6) as pool:
+        assert list(pool.map(lambda p: patient.check(account, p), [PASSWORD, "sai"] * 3)) == [True, False] * 3

@@ -10,6 +10,7 @@ takes effect at once, and its next good login re-hashes the new one.
 
 from collections.abc import Callable
 import logging
+import threading
 
 from gateway.receive.classic.settings import InboundClient
 from gateway.receive.passwords import hash_password, is_legacy, verify_password, waste_time
@@ -18,12 +19,29 @@ from gateway.store import Store
 log = logging.getLogger(__name__)
 
 
+class Busy(Exception):
+    """Every password check slot stayed taken: the caller should try again later."""
+
+
 class ClassicPasswords:
-    def __init__(self, store: Callable[[], Store]) -> None:
-        self.store = store
+    """``concurrent`` checks at most at a time: each takes 32 MiB and ~0.1 s of CPU, so a flood of logins
+    (from addresses not locked yet) queues here instead of taking the memory and every request thread."""
+
+    def __init__(self, store: Callable[[], Store], concurrent: int = 4, wait_seconds: float = 5.0) -> None:
+        self.store, self.wait_seconds = store, wait_seconds
+        self._slots = threading.BoundedSemaphore(concurrent)
 
     def check(self, client: InboundClient | None, password: str) -> bool:
-        """Blocking (a hash costs ~0.1 s and may write to the store): run it off the event loop."""
+        """Blocking (a hash, maybe a write to the store): run it off the event loop. Busy when no slot frees
+        within ``wait_seconds``."""
+        if not self._slots.acquire(timeout=self.wait_seconds):
+            raise Busy()
+        try:
+            return self._check(client, password)
+        finally:
+            self._slots.release()
+
+    def _check(self, client: InboundClient | None, password: str) -> bool:
         if client is None:
             return waste_time(password)
         if not verify_password(password, client.credential):

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from gateway.config import Config
 from gateway.receive.classic import answers, lookups
 from gateway.receive.classic.lookups import Lookups
-from gateway.receive.classic.passwords import ClassicPasswords
+from gateway.receive.classic.passwords import Busy, ClassicPasswords
 from gateway.receive.classic.sessions import Sessions, secret_from
 from gateway.receive.classic.settings import InboundSettings
 from gateway.receive.classic.sync import ClassicSync
@@ -80,7 +80,12 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
         if (wait := lockout.retry_after(*keys)) > 0:  # nothing checked: the right password does not help now
             return answers.refused(codes.login, f"Tạm khoá do đăng nhập sai nhiều lần; thử lại sau {wait:.0f} giây",
                                    f"Locked after repeated failed logins; try again in {wait:.0f} s")
-        if not await run_in_threadpool(passwords.check, client, password if isinstance(password, str) else ""):
+        try:
+            good = await run_in_threadpool(passwords.check, client, password if isinstance(password, str) else "")
+        except Busy:
+            return answers.refused(codes.unavailable, "Cổng kết nối đang bận; hãy đăng nhập lại sau",
+                                   "The gateway is busy; log in again later")
+        if not good:
             locked = lockout.failed(*keys)
             if locked:
                 await run_in_threadpool(audit_lock, lambda: intake.store, "classic", "login.locked", locked)
