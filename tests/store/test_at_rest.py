@@ -54,7 +54,7 @@ def test_sealed_payloads_read_back_exactly_and_every_operation_works(store_url: 
         (batch,) = store.claim("dest", "w", limit=1, max_batch=1, lease_seconds=5, now=NOW)
         assert batch[0].raw == RAW
         assert store.dead_letter(batch[0].job_id, "w", attempt(), "refused")
-        assert store.replay([batch[0].job_id], "op", "fixed") == 1
+        assert store.replay([batch[0].job_id], "op", "fixed", now=NOW) == 1
         (again,) = store.claim("dest", "w", limit=1, max_batch=1, lease_seconds=5, now=NOW + timedelta(seconds=1))
         assert again[0].raw == RAW
         assert store.purge_dossier("D1", "op", "deletion request") == 1
