@@ -9,6 +9,7 @@ import typer
 from gateway.cli import app
 from gateway.cli.validate import ConfigOption, load_config
 from gateway.cli.worker import StoreOption, open_configured_store
+from gateway.pii import mask_logs
 
 
 @app.command()
@@ -20,6 +21,7 @@ def serve(config: ConfigOption = None, store: StoreOption = None,
     import uvicorn
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    mask_logs()
     if config:
         os.environ["GATEWAY_CONFIG"] = str(config.resolve())
     if store:

@@ -4,7 +4,7 @@ as its SHA-256; optional limits on the agencies (NoiGui) and packet types a clie
 from dataclasses import dataclass
 import hashlib
 import re
-from typing import Mapping
+from typing import Mapping, Protocol
 
 from gateway.config import Config, ConfigError
 from gateway.packets.envelope import BODY_TYPES, GoiTin
@@ -23,6 +23,11 @@ class Denied(Exception):
         return {"error": self.rule, "message_vi": self.message_vi, "message_en": self.message_en}
 
 
+# Too many invalid keys from one address (gateway.receive.lockout): answered 429 with Retry-After.
+LOCKED = Denied(429, "auth.locked", "Tạm khoá do xác thực sai nhiều lần; hãy thử lại sau.",
+                "Locked after repeated failed authentication; try again later.")
+
+
 @dataclass(frozen=True)
 class Client:
     name: str
@@ -38,9 +43,14 @@ def _presented_key(headers: Mapping[str, str]) -> str | None:
     return headers.get("x-api-key") or None
 
 
+class KeyTable(Protocol):
+    def table(self, configured: dict[str, Client]) -> dict[str, Client]: ...
+
+
 @dataclass(frozen=True)
 class Clients:
     by_key_hash: dict[str, Client]
+    managed: KeyTable | None = None  # clients added, re-keyed or suspended with ``gateway clients`` (the store)
 
     @classmethod
     def from_config(cls, config: Config) -> "Clients":
@@ -67,7 +77,8 @@ class Clients:
             raise Denied(401, "auth.missing", "Thiếu khoá truy cập (Authorization: Bearer … hoặc X-API-Key).",
                          "Missing credentials (Authorization: Bearer … or X-API-Key).")
         # Only hashes are kept, so a lookup by hash compares nothing secret.
-        client = self.by_key_hash.get(hashlib.sha256(key.encode("utf-8")).hexdigest())
+        table = self.by_key_hash if self.managed is None else self.managed.table(self.by_key_hash)
+        client = table.get(hashlib.sha256(key.encode("utf-8")).hexdigest())
         if client is None:
             raise Denied(401, "auth.invalid", "Khoá truy cập không hợp lệ.", "Invalid credentials.")
         return client

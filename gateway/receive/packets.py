@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 import hashlib
 import logging
+import math
 import threading
 from typing import Any
 
@@ -21,10 +22,12 @@ from starlette.concurrency import run_in_threadpool
 from gateway.config import Config
 from gateway.packets.envelope import GoiTin
 from gateway.receipt import ReceiptSigner, build_receipt, receipt_signer
-from gateway.receive.auth import Client, Clients, Denied
+from gateway.receive.auth import LOCKED, Client, Clients, Denied
 from gateway.receive.body import Refused, read_packet
 from gateway.receive.committer import GroupCommitter
+from gateway.receive.keys import ManagedClients
 from gateway.receive.lifespan import close_on_shutdown
+from gateway.receive.lockout import Lockout, LockoutPolicy, audit_lock
 from gateway.route import Router, Unrouted
 from gateway.store.api import NewPacket, NotAdmitted, Store, open_store
 from gateway.validate.pipeline import Encoding, Validator
@@ -69,7 +72,8 @@ class PacketIntake:
         self.config = config
         self.validator = Validator(config, history=self)  # statuses come from the store
         self.router = Router.from_config(config)
-        self.clients = Clients.from_config(config)
+        self.clients = replace(Clients.from_config(config), managed=ManagedClients(lambda: self.store))
+        self.lockout = Lockout(LockoutPolicy.from_config(config))  # API keys here, classic logins too
         self.verify = verify or SignatureVerifier.from_config(config)  # trust loaded once, at start-up
         self.signer = signer or receipt_signer(config)
         self._store = store
@@ -177,9 +181,14 @@ class PacketIntake:
         return original is not None and original.sha256 == hashlib.sha256(data).hexdigest()
 
     async def handle(self, request: Request) -> JSONResponse:
+        address = f"address:{request.client.host if request.client else '-'}"
+        if (wait := self.lockout.retry_after(address)) > 0:  # nothing checked while locked
+            return JSONResponse(LOCKED.to_dict(), status_code=429, headers={"Retry-After": str(math.ceil(wait))})
         try:
             client = self.clients.authenticate(request.headers)
         except Denied as exc:
+            if exc.rule == "auth.invalid" and (locked := self.lockout.failed(address)):
+                await run_in_threadpool(audit_lock, lambda: self.store, "api", "apikey.locked", locked)
             return JSONResponse(exc.to_dict(), status_code=exc.status, headers={"WWW-Authenticate": "Bearer"})
         try:
             data, encoding = await read_packet(request, self.config.max_bytes)

@@ -188,6 +188,20 @@ class DestinationState:
     updated_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class ApiClientRecord:
+    """An API client as ``gateway clients`` keeps it: a client of its own, or an override of a configured
+    one of the same name (``key_sha256`` None: the configured key; ``agencies``/``types`` None: any, or
+    the configured ones)."""
+
+    name: str
+    key_sha256: str | None
+    agencies: list[str] | None = None
+    types: list[str] | None = None
+    suspended: bool = False
+    updated_at: datetime | None = None
+
+
 class Store(Protocol):
     """Everything the gateway keeps. Every method is one transaction."""
 
@@ -317,6 +331,26 @@ class Store(Protocol):
     def purge_dossier(self, dossier: str, actor: str, reason: str = "") -> int:
         """A person's deletion request: every payload of the dossier removed, undelivered jobs
         dead-lettered ("purged"), hashes/receipts/audit kept, audited. How many packets."""
+        ...
+
+    def rekey(self, actor: str, batch: int = 200) -> dict[str, int]:
+        """Seals every stored payload under the key ring's first key (``gateway.store.sealing``): plain ones
+        and those under older keys, a batch per transaction; audited. {"changed": n, "kept": n}."""
+        ...
+
+    # --- accounts ---------------------------------------------------------------------
+    def api_clients(self) -> list[ApiClientRecord]: ...
+
+    def save_api_client(self, record: ApiClientRecord, actor: str, action: str) -> None:
+        """Adds or replaces the row of ``record.name``, audited as ``action`` (never with the key's hash)."""
+        ...
+
+    def classic_password(self, username: str) -> str | None:
+        """The salted hash a classic account's legacy SHA-256 entry was re-hashed into, if any."""
+        ...
+
+    def save_classic_password(self, username: str, password_hash: str) -> None:
+        """Keeps the re-hashed password of ``username`` (audited)."""
         ...
 
     def counts(self) -> dict[str, dict[str, int]]:

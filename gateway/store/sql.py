@@ -7,19 +7,20 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 import json
 import threading
-from typing import Any, Sequence
+from typing import Any, Literal, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.store import migrate as migrations
 from gateway.store import statements as statements_
-from gateway.store.api import (AcceptResult, Admit, AttemptRecord, AttemptView, BatchNotAdmitted, BreakerState,
+from gateway.store.api import (AcceptResult, Admit, ApiClientRecord, AttemptRecord, AttemptView, BatchNotAdmitted, BreakerState,
                                ClaimedJob, DestinationState, JobFilter, JobState, JobView, NewPacket, NotAdmitted,
                                OnDead, PacketView)
 from gateway.store.engines import create_engine, is_sqlite, lock_key, lock_keys
+from gateway.store.sealing import KEY_FILE_ENV, KEYS_ENV, KeyRing, SealingError, key_id_of, unseal
 from gateway.store.statements import DEAD, LEASED, PENDING
-from gateway.store.tables import attempts, audit, destinations, jobs, packets
+from gateway.store.tables import api_clients, attempts, audit, classic_passwords, destinations, jobs, packets
 from gateway.store.wakeups import CHANNEL, JobSignal, watch_postgres, watch_sqlite
 
 PURGED = "purged: payload deleted on request — đã xoá dữ liệu theo yêu cầu"
@@ -46,8 +47,10 @@ def _attempt_row(job_id: str, n: int, attempt: AttemptRecord) -> dict[str, Any]:
 
 class SqlStore:
     def __init__(self, url: str, *, migrate: bool = True, synchronous: str = "FULL",
-                 relaxed_bookkeeping: bool = True) -> None:
+                 relaxed_bookkeeping: bool = True, keys: KeyRing | None | Literal["environment"] = "environment") -> None:
         self.url = url
+        # Payloads are sealed when a key ring is given or named by the environment (gateway.store.sealing).
+        self.keys = KeyRing.from_environment() if keys == "environment" else keys
         self.relaxed_bookkeeping = relaxed_bookkeeping
         self.engine = create_engine(url, synchronous=synchronous)
         self._sqlite = is_sqlite(self.engine)
@@ -94,6 +97,39 @@ class SqlStore:
             connection.execute(sa.text("SELECT count(pg_notify(:channel, current_schema() || '/' || d)) "
                                        "FROM unnest(CAST(:ds AS text[])) AS d"),
                                {"channel": CHANNEL, "ds": sorted(destinations_)})
+
+    def _seal(self, packet_id: str, raw: bytes) -> bytes:
+        return raw if self.keys is None else self.keys.seal(packet_id, raw)
+
+    def _unseal(self, packet_id: str, raw: bytes | None) -> Any:
+        return None if raw is None else unseal(self.keys, packet_id, raw)
+
+    def rekey(self, actor: str, batch: int = 200) -> dict[str, int]:
+        """Every payload sealed under the ring's first key: plain ones sealed, others re-sealed, a batch per
+        transaction (the gateway keeps running). How many were changed and how many were already so."""
+        if self.keys is None:
+            raise SealingError(f"no store key ring: set {KEYS_ENV} or {KEY_FILE_ENV}")
+        changed = kept = 0
+        after = ""
+        while True:
+            with self._write() as connection:
+                rows = list(connection.execute(
+                    sa.select(packets.c.packet_id, packets.c.raw)
+                    .where(packets.c.packet_id > after, packets.c.raw.is_not(None))
+                    .order_by(packets.c.packet_id).limit(batch)))
+                for row in rows:
+                    if key_id_of(row.raw) == self.keys.current:
+                        kept += 1
+                        continue
+                    raw = self._seal(row.packet_id, unseal(self.keys, row.packet_id, row.raw))
+                    connection.execute(packets.update().where(packets.c.packet_id == row.packet_id).values(raw=raw))
+                    changed += 1
+                if rows:
+                    after = rows[-1].packet_id
+                    continue
+                self._audit(connection, actor, "store.rekey", "packets",
+                            {"key": self.keys.current, "changed": changed, "kept": kept})
+            return {"changed": changed, "kept": kept}
 
     def _insert(self, table: sa.Table) -> Any:
         return (sqlite.insert if self._sqlite else postgresql.insert)(table)
@@ -151,7 +187,7 @@ class SqlStore:
             inserted = set(connection.execute(
                 self._insert(packets).on_conflict_do_nothing(index_elements=["packet_id"])
                 .returning(packets.c.packet_id),
-                [dict(packet_id=p.packet_id, sha256=p.sha256, raw=p.raw, encoding=p.encoding, sender=p.sender,
+                [dict(packet_id=p.packet_id, sha256=p.sha256, raw=self._seal(p.packet_id, p.raw), encoding=p.encoding, sender=p.sender,
                       agency=p.agency, received_at=p.received_at, packet_type=p.packet_type, dossier=p.dossier,
                       verdicts=p.verdicts, status=p.status) for p, _ in fresh]).scalars()) if fresh else set()
             job_rows = [dict(job_id=job_id_for(p.packet_id, route), packet_id=p.packet_id, destination=route,
@@ -255,7 +291,8 @@ class SqlStore:
             routes = list(connection.execute(sa.select(jobs.c.destination).where(
                 jobs.c.packet_id == packet_id).order_by(jobs.c.seq)).scalars())
         return PacketView(row.packet_id, row.sha256, row.encoding, row.sender, row.agency, row.received_at,
-                          row.packet_type, row.dossier, row.verdicts, row.raw, row.purged_at, routes)
+                          row.packet_type, row.dossier, row.verdicts, self._unseal(row.packet_id, row.raw),
+                          row.purged_at, routes)
 
     def stored_raw(self, packet_ids: Sequence[str]) -> dict[str, bytes]:
         if not packet_ids:
@@ -263,7 +300,7 @@ class SqlStore:
         with self._read() as connection:
             rows = connection.execute(sa.select(packets.c.packet_id, packets.c.raw).where(
                 packets.c.packet_id.in_(packet_ids), packets.c.raw.is_not(None)))
-            return {row.packet_id: row.raw for row in rows}
+            return {row.packet_id: self._unseal(row.packet_id, row.raw) for row in rows}
 
     # --- delivering ------------------------------------------------------------------
     def claim(self, destination: str, worker: str, *, limit: int, max_batch: int, lease_seconds: float,
@@ -284,7 +321,8 @@ class SqlStore:
             leased = connection.execute(statements.lease, {"seqs": seqs, "worker": worker,
                                                            "expires": now + timedelta(seconds=lease_seconds)})
             carried = leased if statements.rows is None else connection.execute(statements.rows, {"seqs": seqs})
-            claimed = {seq: ClaimedJob(job_id, packet_id, destination, key, seq, attempts, raw, encoding, packet_type)
+            claimed = {seq: ClaimedJob(job_id, packet_id, destination, key, seq, attempts,
+                                       self._unseal(packet_id, raw), encoding, packet_type)
                        for seq, job_id, packet_id, key, attempts, raw, encoding, packet_type in carried}
         return [[claimed[seq] for seq in batch] for batch in batches]
 
@@ -538,6 +576,34 @@ class SqlStore:
             self._audit(connection, actor, "purge.dossier", dossier,
                         {"reason": reason, "packets": purged, "jobs_stopped": stopped})
         return purged
+
+    # --- accounts ---------------------------------------------------------------------
+    def api_clients(self) -> list[ApiClientRecord]:
+        with self._read() as connection:
+            return [ApiClientRecord(row.name, row.key_sha256, row.agencies, row.types, row.suspended, row.updated_at)
+                    for row in connection.execute(sa.select(api_clients).order_by(api_clients.c.name))]
+
+    def save_api_client(self, record: ApiClientRecord, actor: str, action: str) -> None:
+        values = dict(key_sha256=record.key_sha256, agencies=record.agencies, types=record.types,
+                      suspended=record.suspended, updated_at=_now())
+        with self._write() as connection:
+            connection.execute(self._insert(api_clients).values(name=record.name, **values)
+                               .on_conflict_do_update(index_elements=["name"], set_=values))
+            self._audit(connection, actor, action, f"client:{record.name}",
+                        {"suspended": record.suspended, "agencies": record.agencies, "types": record.types,
+                         "own_key": record.key_sha256 is not None})
+
+    def classic_password(self, username: str) -> str | None:
+        with self._read() as connection:
+            return connection.execute(sa.select(classic_passwords.c.password_hash)
+                                      .where(classic_passwords.c.username == username)).scalar_one_or_none()
+
+    def save_classic_password(self, username: str, password_hash: str) -> None:
+        values = dict(password_hash=password_hash, updated_at=_now())
+        with self._write() as connection:
+            connection.execute(self._insert(classic_passwords).values(username=username, **values)
+                               .on_conflict_do_update(index_elements=["username"], set_=values))
+            self._audit(connection, "gateway", "password.rehash", f"classic:{username}", {})
 
     def counts(self) -> dict[str, dict[str, int]]:
         result: dict[str, dict[str, int]] = {}

@@ -108,3 +108,23 @@ destinations = sa.Table(
     sa.Column("tokens", sa.Float, nullable=True),  # the shared token bucket (migration 0005)
     sa.Column("tokens_at", UtcDateTime, nullable=True),
 )
+
+# API clients managed with ``gateway clients`` (migration 0009): a row adds a client, or overrides a
+# configured one of the same name (its key, when key_sha256 is set; suspended either way).
+api_clients = sa.Table(
+    "api_clients", metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("key_sha256", sa.String(64), nullable=True, unique=True),  # NULL: the configured key
+    sa.Column("agencies", sa.JSON, nullable=True),
+    sa.Column("types", sa.JSON, nullable=True),
+    sa.Column("suspended", sa.Boolean, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Classic accounts' passwords re-hashed (scrypt) at a good login against a legacy SHA-256 entry (migration 0009).
+classic_passwords = sa.Table(
+    "classic_passwords", metadata,
+    sa.Column("username", sa.String(100), primary_key=True),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)

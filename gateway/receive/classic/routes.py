@@ -3,8 +3,6 @@ the portal's order: dstcode, session, madonvi, service. Every answer is HTTP 200
 format, as existing clients expect."""
 
 from collections.abc import Callable
-import hashlib
-import hmac
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,10 +13,12 @@ from gateway.config import Config
 from gateway.receive.classic import answers, lookups
 from gateway.receive.classic.lookups import Lookups
 from gateway.receive.classic.orphans import OrphanCheck
+from gateway.receive.classic.passwords import Busy, ClassicPasswords
 from gateway.receive.classic.sessions import Sessions, secret_from
 from gateway.receive.classic.settings import InboundSettings
 from gateway.receive.classic.sync import ClassicSync
 from gateway.receive.lifespan import close_on_shutdown
+from gateway.receive.lockout import audit_lock
 from gateway.receive.packets import PacketIntake
 from gateway.validate import wellformed
 
@@ -60,6 +60,8 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
         return settings
     codes = settings.codes
     sessions = Sessions(settings, secret_from(settings))
+    passwords = ClassicPasswords(lambda: intake.store)
+    lockout = intake.lockout
     relays = Lookups(config, codes, portal)
     orphans = OrphanCheck(relays, settings.orphan_check_seconds) if settings.lookups and settings.orphan_check_seconds \
         else None
@@ -80,10 +82,22 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
             return answers.refused(codes.invalid, exc.message_vi, exc.message_en)
         username, password = body.get("username"), body.get("password")
         client = settings.client_named(username) if isinstance(username, str) else None
-        digest = hashlib.sha256(password.encode("utf-8")).hexdigest() if isinstance(password, str) else ""
-        if client is None or not hmac.compare_digest(digest, client.password_sha256):
+        keys = (f"account:{str(username)[:100]}", f"address:{request.client.host if request.client else '-'}")
+        if (wait := lockout.retry_after(*keys)) > 0:  # nothing checked: the right password does not help now
+            return answers.refused(codes.login, f"Tạm khoá do đăng nhập sai nhiều lần; thử lại sau {wait:.0f} giây",
+                                   f"Locked after repeated failed logins; try again in {wait:.0f} s")
+        try:
+            good = await run_in_threadpool(passwords.check, client, password if isinstance(password, str) else "")
+        except Busy:
+            return answers.refused(codes.unavailable, "Cổng kết nối đang bận; hãy đăng nhập lại sau",
+                                   "The gateway is busy; log in again later")
+        if not good:
+            locked = lockout.failed(*keys)
+            if locked:
+                await run_in_threadpool(audit_lock, lambda: intake.store, "classic", "login.locked", locked)
             return answers.refused(codes.login, "Tên đăng nhập hoặc mật khẩu không đúng",
                                    "Wrong username or password")
+        lockout.succeeded(keys[0])
         return answers.ok(session=sessions.open(client))
 
     async def classic(request: Request, offered: tuple[str, ...], share: bool) -> JSONResponse:
