@@ -238,14 +238,15 @@ def install(app: FastAPI, config: Config) -> Console:
                            "circuit_open" if entry.breaker != "closed" else "retrying" if entry.retrying else "flowing")
         chosen = destination if destination in figures else next(
             (name for name, f in figures.items() if f.delivered_day or f.backlog), next(iter(figures), ""))
-        svgs: list[str] = []
+        svgs: list[tuple[str, str]] = []
         if chosen:
             s = data.series(console.engine, chosen, span, now, figures[chosen].backlog)
             lang, label = console.lang(request), "%H:%M" if span != "week" else "%d/%m"
-            svgs = [charts.bars(text("chart.delivered", lang), s.starts, s.delivered, "#1b5e20", label_format=label),
-                    charts.bars(text("chart.failed", lang), s.starts, s.failed, "#b71c1c", label_format=label),
-                    charts.bars(text("chart.backlog", lang), s.starts, s.backlog, "#0d47a1", label_format=label),
-                    charts.bars(text("chart.latency", lang), s.starts, s.latency_s, "#4a148c", " s", label)]
+            svgs = [(text(key, lang), charts.bars(text(key, lang), s.starts, values, colour, unit, label))
+                    for key, values, colour, unit in (("chart.delivered", s.delivered, "#1b5e20", ""),
+                                                      ("chart.failed", s.failed, "#b71c1c", ""),
+                                                      ("chart.backlog", s.backlog, "#0d47a1", ""),
+                                                      ("chart.latency", s.latency_s, "#4a148c", " s"))]
         return console.render(request, "overview.html", session, figures=list(figures.values()), span=span,
                               chosen=chosen, charts=svgs)
 

@@ -10,7 +10,7 @@ import pytest
 from gateway.config import Config
 from gateway.console.accounts import Accounts
 from gateway.receive.app import create_app
-from gateway.store import Store, open_store
+from gateway.store import Store
 from tests.console.seed import AGENCY_A, Seeded, seed
 
 PASSWORD = "mật-khẩu-ban-đầu-1"

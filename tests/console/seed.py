@@ -33,7 +33,7 @@ def packet(n: int, dossier: str, agency: str, at: datetime) -> NewPacket:
     body["MaGoiTin"], body["NoiGui"] = f"pkt-{n:07d}", agency
     body["NoiDung"]["HoSo"]["MaHoSo"] = dossier
     raw = json.dumps(body, ensure_ascii=False).encode()
-    return NewPacket(body["MaGoiTin"], hashlib.sha256(raw).hexdigest(), raw, "json", "portal-" + agency[-7:-4],
+    return NewPacket(body["MaGoiTin"], hashlib.sha256(raw).hexdigest(), raw, "json", "motcua-" + agency[7:9],
                      at, "HoSo", dossier, {"validation": {"valid": True, "encoding": "json", "errors": []},
                                            "signature": {"status": "unsigned"}}, agency=agency, status=1)
 
