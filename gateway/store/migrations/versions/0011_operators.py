@@ -1,5 +1,5 @@
 """The operators' console: local operator accounts, their sessions, and the indexes its pages read
-(search by date, overview by delivery time, attempts by time).
+(search by date, overview by delivery time, attempts by time, dead letters).
 
 Existing rows keep every value.
 
@@ -44,6 +44,8 @@ def upgrade() -> None:
     op.create_index("ix_packets_agency_received", "packets", ["agency", "received_at"])
     op.create_index("ix_jobs_delivered", "jobs", ["delivered_at"])
     op.create_index("ix_attempts_started", "attempts", ["started_at"])
+    dead = sa.text("state = 'dead'")
+    op.create_index("ix_jobs_dead", "jobs", ["destination", "seq"], postgresql_where=dead, sqlite_where=dead)
 
 
 def downgrade() -> None:
