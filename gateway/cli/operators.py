@@ -1,7 +1,7 @@
 """``gateway operators add|list`` (console accounts) and ``gateway report monthly`` (the regulations' counts)."""
 
 from dataclasses import asdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 import getpass
 import json
 import secrets
@@ -14,7 +14,8 @@ from gateway.cli.validate import ConfigOption, load_config
 from gateway.cli.worker import StoreOption, open_configured_store
 from gateway.console.accounts import ALL_AGENCIES, ROLES, AccountError, Accounts, Operator
 from gateway.console.catalogue import text
-from gateway.console.data import monthly
+from gateway.console.data import monthly, quality
+from gateway.console.web import quality_rules
 from gateway.deliver.windows import LOCAL
 
 operators_app = typer.Typer(no_args_is_help=True, help="Tài khoản bảng điều khiển / console operator accounts.")
@@ -23,8 +24,8 @@ app.add_typer(operators_app, name="operators")
 app.add_typer(report_app, name="report")
 
 
-def _both(key: str) -> str:
-    return f"{text(key, 'vi')} / {text(key, 'en')}"
+def _both(key: str, **values: object) -> str:
+    return f"{text(key, 'vi', **values)} / {text(key, 'en', **values)}"
 
 
 @operators_app.command("add")
@@ -82,15 +83,22 @@ def report_monthly(start: Annotated[str, typer.Option("--from", help="First mont
     late = timedelta(minutes=int(cfg.section("console").get("late_after_minutes", 60)))
     opened = open_configured_store(cfg, store)
     try:
-        rows = monthly(opened.engine, Operator("cli", "admin", (ALL_AGENCIES,), False),  # type: ignore[attr-defined]
-                       since=since, until=until, late_after=late)
+        everyone = Operator("cli", "admin", (ALL_AGENCIES,), False)
+        rows = monthly(opened.engine, everyone, since=since, until=until, late_after=late)  # type: ignore[attr-defined]
+        sync = quality(opened.engine, everyone, since=since, until=until, now=datetime.now(UTC),  # type: ignore[attr-defined]
+                       **quality_rules(cfg))
     finally:
         opened.close()
     if as_json:
         typer.echo(json.dumps({"from": start, "to": end or start, "late_after_minutes": int(late.total_seconds() // 60),
-                               "rows": [asdict(r) for r in rows]}, ensure_ascii=False, indent=2))
+                               "rows": [asdict(r) for r in rows],
+                               "quality": asdict(sync) | {"on_time_share": sync.on_time_share}},
+                              ensure_ascii=False, indent=2))
         return
     typer.echo("\t".join(_both(k) for k in ("col.agency", "reports.month", "reports.received", "reports.valid",
                                              "reports.delivered", "reports.late")))
     for r in rows:
         typer.echo(f"{r.agency}\t{r.month}\t{r.received}\t{r.valid}\t{r.delivered}\t{r.delivered_late}")
+    share = "—" if sync.on_time_share is None else f"{100 * sync.on_time_share:.1f} %"
+    typer.echo(f"{_both('quality.on_time')}: {share} ({sync.on_time}/{sync.finished}); "
+               f"{_both('quality.backwards')}: {len(sync.backwards)}; {_both('quality.stale', days=cfg.section('console').get('stale_days', 7))}: {len(sync.stale)}")

@@ -159,6 +159,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "“Delivered late”: delivered more than {minutes} minutes after acceptance."),
     "reports.refused_note": ("Gói bị từ chối không được lưu nên không đếm ở đây.",
                              "Refused packets are not stored, so they are not counted here."),
+    "quality.title": ("Chất lượng đồng bộ theo hồ sơ", "Sync quality, dossier by dossier"),
+    "quality.dossiers": ("Hồ sơ có đồng bộ trong kỳ", "Dossiers synced in the period"),
+    "quality.on_time": ("Tỷ lệ giải quyết đúng hạn", "Share finished on time"),
+    "quality.on_time_rule": ("NgayKetThucXuLy ≤ NgayHenTra, trên các hồ sơ đã kết thúc có đủ hai ngày",
+                             "NgayKetThucXuLy ≤ NgayHenTra, over finished dossiers that carry both dates"),
+    "quality.steps": ("Hồ sơ kết thúc có đủ các bước tiến độ", "Finished dossiers with every progress step"),
+    "quality.backwards": ("Hồ sơ bị lùi trạng thái", "Dossiers whose status went backwards"),
+    "quality.stale": ("Hồ sơ chưa kết thúc, không đồng bộ quá {days} ngày", "Unfinished dossiers silent for over {days} days"),
     "reports.none": ("Không có số liệu trong khoảng này.", "No figures in this period."),
 }
 

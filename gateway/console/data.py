@@ -12,6 +12,7 @@ from typing import Any, Sequence
 import sqlalchemy as sa
 
 from gateway.console.accounts import Operator
+from gateway.console.content import hoso_fields
 from gateway.store.api import JobState
 from gateway.store.tables import attempts, destinations, jobs, packets
 
@@ -384,3 +385,62 @@ def monthly(engine: sa.Engine, operator: Operator, *, since: datetime, until: da
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+# --- the sync stream's quality, dossier by dossier ---------------------------------------------------
+
+@dataclass
+class Quality:
+    dossiers: int = 0  # with a packet received in the period
+    finished: int = 0  # whose latest HoSo has NgayKetThucXuLy and NgayHenTra
+    on_time: int = 0  # … with NgayKetThucXuLy ≤ NgayHenTra
+    terminal: int = 0  # at a final status
+    steps_complete: int = 0  # … reached through moves the transition graph allows, none skipped
+    backwards: list[str] = field(default_factory=list)  # dossiers whose status went back outside the graph
+    stale: list[str] = field(default_factory=list)  # not final, no packet for ``stale_days``
+
+    @property
+    def on_time_share(self) -> float | None:
+        return self.on_time / self.finished if self.finished else None
+
+
+def quality(engine: sa.Engine, operator: Operator, *, since: datetime, until: datetime, now: datetime,
+            transitions: dict[int, frozenset[int]], terminal: frozenset[int], stale_after: timedelta) -> Quality:
+    """What the national index set scores, for dossiers that synced in [since, until): on time, complete, never
+    backwards, not silent. Dates come from the latest HoSo packet's content (``NgayGio`` text compares in order)."""
+    result = Quality()
+    active = (sa.select(packets.c.dossier).where(packets.c.received_at >= since, packets.c.received_at < until,
+                                                 packets.c.dossier.is_not(None), *visible_packets(operator))
+              .distinct().scalar_subquery())
+    paths: dict[str, list[tuple[datetime, int | None, str, str]]] = {}
+    with engine.connect() as connection:
+        for dossier, at, status, packet_type, packet_id in connection.execute(
+                sa.select(packets.c.dossier, packets.c.received_at, packets.c.status, packets.c.packet_type,
+                          packets.c.packet_id).where(packets.c.dossier.in_(active))
+                .order_by(packets.c.dossier, packets.c.received_at)):
+            paths.setdefault(dossier, []).append((at, status, packet_type, packet_id))
+        latest_hoso = {d: next((p[3] for p in reversed(path) if p[2] == "HoSo"), None) for d, path in paths.items()}
+        ids = [pid for pid in latest_hoso.values() if pid]
+        raws = {row.packet_id: (row.raw, row.encoding) for start in range(0, len(ids), 500) for row in connection.execute(
+            sa.select(packets.c.packet_id, packets.c.raw, packets.c.encoding)
+            .where(packets.c.packet_id.in_(ids[start:start + 500]), packets.c.raw.is_not(None)))}
+    for dossier, path in paths.items():
+        result.dossiers += 1
+        statuses = [s for _, s, _, _ in path if s is not None]
+        moves = list(zip(statuses, statuses[1:]))
+        if any(b < a and b not in transitions.get(a, frozenset()) for a, b in moves if a != b):
+            result.backwards.append(dossier)
+        if statuses and statuses[-1] in terminal:
+            result.terminal += 1
+            if statuses[0] == 1 and all(b in transitions.get(a, frozenset()) for a, b in moves if a != b):
+                result.steps_complete += 1
+        elif now - path[-1][0] > stale_after:
+            result.stale.append(dossier)
+        found = raws.get(latest_hoso[dossier] or "")
+        if found is None:
+            continue
+        dates = hoso_fields(*found, ("NgayKetThucXuLy", "NgayHenTra"))
+        if dates["NgayKetThucXuLy"] and dates["NgayHenTra"]:
+            result.finished += 1
+            result.on_time += dates["NgayKetThucXuLy"] <= dates["NgayHenTra"]
+    return result

@@ -65,6 +65,7 @@ class Console:
         section = config.section("console")
         self.secure_cookie = bool(section.get("secure_cookie", True))
         self.late_minutes = int(section.get("late_after_minutes", 60))
+        self.stale_days = int(section.get("stale_days", 7))
         self.policies = load_policies(config)
         self.templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(),
                                      trim_blocks=True, lstrip_blocks=True)
@@ -88,6 +89,9 @@ class Console:
         return Accounts(self.engine, max_failures=int(section.get("max_failures", 5)),
                         lock_minutes=float(section.get("lock_minutes", 15)),
                         session_hours=float(section.get("session_hours", 8)))
+
+    def quality_rules(self) -> dict[str, Any]:
+        return quality_rules(self.config)
 
     def close(self) -> None:
         with self._lock:
@@ -138,6 +142,12 @@ class Console:
 
     def names(self) -> list[str]:
         return sorted(self.policies)
+
+
+def quality_rules(config: Config) -> dict[str, Any]:
+    """The transition graph, final statuses and silence limit the sync-quality view judges by."""
+    return {"transitions": config.transitions, "terminal": config.terminal_statuses,
+            "stale_after": timedelta(days=int(config.section("console").get("stale_days", 7)))}
 
 
 def _one(form: dict[str, list[str]], key: str) -> str:
@@ -362,8 +372,11 @@ def install(app: FastAPI, config: Config) -> Console:
     def reports(request: Request, start: str = "", end: str = "") -> Response:
         session = console.session(request)
         rows, start, end = _report(request, session, start, end)
+        since, until = _month_start(start), _month_after(_month_start(end) or datetime.now(LOCAL).replace(day=1))
+        sync = data.quality(console.engine, session.operator, since=since or until - timedelta(days=31), until=until,
+                            now=datetime.now(UTC), **console.quality_rules())
         return console.render(request, "reports.html", session, rows=rows, start=start, end=end,
-                              late_minutes=console.late_minutes)
+                              late_minutes=console.late_minutes, quality=sync, stale_days=console.stale_days)
 
     @app.get(PREFIX + "/reports/monthly.{kind}", include_in_schema=False)
     def report_file(request: Request, kind: str, start: str = "", end: str = "") -> Response:

@@ -134,3 +134,39 @@ def test_english_switch(client: TestClient) -> None:
     log_in(client, "quantri")
     assert "Dead letters" in client.get("/console/lang?to=en&back=/console/dead").text
     assert "Thư chết" in client.get("/console/lang?to=vi&back=//evil.example").text  # no open redirect
+
+
+def test_sync_quality_dossier_by_dossier(store: Store, store_url: str) -> None:
+    """On time, complete, backwards, silent — judged from the stored stream as the national index set scores it."""
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+    import hashlib
+
+    from tests.console.seed import packet
+
+    now, n = datetime.now(UTC), 100
+
+    def send(code: str, status: int, at: datetime, end: str | None = None, due: str = "20261210170000") -> None:
+        nonlocal n
+        n += 1
+        base = packet(n, code, AGENCY_A, at)
+        body = json.loads(base.raw)
+        body["NoiDung"]["HoSo"] |= {"TrangThaiHoSo": status, "NgayHenTra": due}
+        body["NoiDung"]["HoSo"]["NgayKetThucXuLy"] = end  # None: not finished
+        raw = json.dumps(body, ensure_ascii=False).encode()
+        store.accept(replace(base, raw=raw, sha256=hashlib.sha256(raw).hexdigest(), status=status), ["postal"])
+
+    hour = timedelta(hours=1)
+    for i, status in enumerate([1, 2, 4, 9, 10]):  # complete, on time
+        send("Q-ONTIME", status, now - 5 * hour + i * hour, end="20261201100000" if status == 10 else None)
+    for i, status in enumerate([1, 4, 8]):  # 2 skipped; late
+        send("Q-LATE", status, now - 4 * hour + i * hour, end="20261215100000" if status == 8 else None)
+    send("Q-BACK", 4, now - 3 * hour)
+    send("Q-BACK", 2, now - 2 * hour)  # 4 → 2: outside the graph, backwards
+    send("Q-SILENT", 2, now - timedelta(days=9))
+    answer = CliRunner().invoke(cli, ["report", "monthly", "--from", (now - timedelta(days=40)).strftime("%Y-%m"),
+                                      "--to", _month(), "--json", "--store", store_url])
+    quality = json.loads(answer.stdout)["quality"]
+    assert quality["dossiers"] == 4 and (quality["finished"], quality["on_time"]) == (2, 1)
+    assert (quality["terminal"], quality["steps_complete"]) == (2, 1)
+    assert quality["backwards"] == ["Q-BACK"] and quality["stale"] == ["Q-SILENT"] and quality["on_time_share"] == 0.5
