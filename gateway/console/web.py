@@ -22,6 +22,7 @@ from gateway.console.catalogue import LANGUAGES, text
 from gateway.deliver.policy import load_policies
 from gateway.deliver.windows import LOCAL, active_window
 from gateway.receive.lifespan import close_on_shutdown
+from gateway.observe.metrics import LOOKUPS
 from gateway.store import BreakerState, Store, open_store
 
 HERE = Path(__file__).parent
@@ -139,6 +140,9 @@ class Console:
 
     def audit(self, session: Session, action: str, subject: str, detail: dict[str, Any] | None = None) -> None:
         self.store.audit(f"console:{session.operator.username}", action, subject, detail)
+
+    def looked_up(self, session: Session, kind: str) -> None:
+        LOOKUPS.labels(session.operator.username, kind).inc()
 
     def names(self) -> list[str]:
         return sorted(self.policies)
@@ -271,6 +275,7 @@ def install(app: FastAPI, config: Config) -> Console:
                             _day(since), _day(until))
         results = None if query.empty else data.search(console.engine, query, session.operator)
         if results is not None:
+            console.looked_up(session, "search")
             console.audit(session, "console.search", "packets",
                           {k: v for k, v in vars(query).items() if v and k != "limit"} | {"found": len(results)})
         return console.render(request, "search.html", session, results=results, form=request.query_params,
@@ -283,6 +288,7 @@ def install(app: FastAPI, config: Config) -> Console:
         if packets is None:
             console.audit(session, "console.dossier_denied", code)
             raise Refusal("not_found", 404)
+        console.looked_up(session, "dossier")
         console.audit(session, "console.view_dossier", code)
         return console.render(request, "dossier.html", session, code=code, packets=packets)
 
@@ -293,6 +299,7 @@ def install(app: FastAPI, config: Config) -> Console:
         if found is None:
             raise Refusal("not_found", 404)
         revealed = bool(reveal) and session.operator.may("operator")
+        console.looked_up(session, "content")
         console.audit(session, "console.view_content", packet_id, {"personal_data_shown": revealed})
         return console.render(request, "packet.html", session, packet_id=packet_id, dossier=found[2],
                               body=content.pretty(found[0], found[1], reveal=revealed), revealed=revealed,

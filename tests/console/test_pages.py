@@ -120,7 +120,10 @@ def _month() -> str:
 
 
 def test_metrics_and_readiness_match_the_store(client: TestClient, seeded: Seeded, store: Store) -> None:
+    log_in(client, "xem_a")
+    client.get("/console/search", params={"dossier": next(iter(seeded.dossiers))})
     text = client.get("/metrics").text
+    assert 'gateway_console_lookups_total{account="xem_a",kind="search"}' in text
     counts = store.counts()
     assert f'gateway_jobs{{destination="national_portal",state="dead"}} {float(counts["national_portal"]["dead"])}' in text
     assert f"gateway_packets_accepted_total {float(seeded.packets)}" in text
