@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/console_bench.py --packets 1000000          # [--stores sqlite,postgres] [--rounds 20]
     .venv/bin/python bench/console_bench.py --packets 0 --intake 3000  # metrics on vs off only
+    .venv/bin/python bench/console_bench.py --reuse /tmp/seeded.db --intake 0   # pages again on a seeded SQLite copy
 
 Seeding writes rows straight into the tables (bulk inserts, not through intake): packets of 10 agencies
 over 60 days, about 5 per dossier, one national_portal job each (97 % delivered, 2 % waiting, 1 % dead)
@@ -85,10 +86,29 @@ def seed(url: str, count: int, now: datetime) -> list[str]:
         else:
             connection.execute(sa.text("ANALYZE"))
     print(f"  seeded {count:,} packets + jobs + attempts in {time.perf_counter() - began:.0f} s")
-    accounts = Accounts(engine)
+    store.close()
+    return sample
+
+
+def bench_accounts(url: str) -> None:
+    store = open_store(url)
+    with store.engine.begin() as connection:  # type: ignore[attr-defined]
+        connection.execute(sa.text("DELETE FROM operators WHERE username LIKE 'bench-%'"))
+    accounts = Accounts(store.engine)  # type: ignore[attr-defined]
     accounts.add("bench-admin", PASSWORD, "admin", ["*"], must_change=False)
     accounts.add("bench-op", PASSWORD, "operator", [AGENCIES[0]], must_change=False)
     store.close()
+
+
+def reused_sample(url: str) -> list[str]:
+    store = open_store(url)
+    with store.engine.connect() as connection:  # type: ignore[attr-defined]
+        count = connection.execute(sa.text("SELECT count(*) FROM packets")).scalar_one()
+        sample = [d for d, in connection.execute(sa.text("SELECT dossier FROM packets WHERE packet_id IN :ids")
+                                                 .bindparams(sa.bindparam("ids", expanding=True)),
+                                                 {"ids": [f"b{n:09d}" for n in range(0, count, 997)]})]
+    store.close()
+    print(f"  reusing a store of {count:,} packets")
     return sample
 
 
@@ -179,6 +199,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--intake", type=int, default=2000, help="packets per intake run (0: skip)")
     parser.add_argument("--intake-rounds", type=int, default=3)
+    parser.add_argument("--reuse", help="a SQLite file seeded by an earlier run (pages only)")
     args = parser.parse_args()
     import delivery_bench as db
 
@@ -191,11 +212,18 @@ def main() -> None:
             SCRAPE.pop("port", None)
 
     db.serving = db.contextmanager(serving)  # type: ignore[attr-defined]
+    if args.reuse:
+        url = f"sqlite:///{Path(args.reuse).resolve()}"
+        sample = reused_sample(url)
+        bench_accounts(url)
+        bench_pages(url, sample, args.rounds)
+        return
     for kind in args.stores.split(","):
         print(f"== {kind}")
         if args.packets:
             with db.store_url(kind) as url:
                 sample = seed(url, args.packets, datetime.now(UTC))
+                bench_accounts(url)
                 bench_pages(url, sample, args.rounds)
         if args.intake:
             bench_metrics_cost(kind, args.intake, args.intake_rounds)
