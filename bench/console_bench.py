@@ -132,7 +132,8 @@ def bench_pages(url: str, sample: list[str], rounds: int) -> None:
                      "search dead, national_portal": lambda: "/console/search?state=dead&destination=national_portal",
                      "dossier timeline": lambda: f"/console/dossier/{random.choice(own)}",
                      "dead letters": lambda: "/console/dead",
-                     "report (this month)": lambda: f"/console/reports?start={month}&end={month}"}
+                     "report (this month)": lambda: f"/console/reports?start={month}&end={month}",
+                     "sync quality (this month)": lambda: f"/console/reports?start={month}&end={month}&quality=1"}
             print(f"  as {who}:")
             for name, path in pages.items():
                 for _ in range(2):

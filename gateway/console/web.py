@@ -6,19 +6,26 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-import sqlalchemy as sa
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from gateway.config import Config
-from gateway.console import charts, content, data, export
-from gateway.console.accounts import AccountError, Accounts, Session, csrf_matches
 from gateway.console.catalogue import LANGUAGES, text
+from gateway.console.lazy import lazy
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from gateway.console import accounts as accounts_, charts, content, data, export
+    from gateway.console.accounts import Accounts, Session
+else:  # loaded on first use: a server process starts (and answers uvicorn's health check) sooner
+    accounts_, charts, content, data, export = (lazy(f"gateway.console.{name}") for name in
+                                                ("accounts", "charts", "content", "data", "export"))
 from gateway.deliver.policy import load_policies
 from gateway.deliver.windows import LOCAL, active_window
 from gateway.receive.lifespan import close_on_shutdown
@@ -32,6 +39,27 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
        "frame-ancestors 'none'; base-uri 'none'")
 HEADERS = {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
            "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
+
+class SecurityHeaders:
+    """Adds ``HEADERS`` to the console's answers. Plain ASGI: other paths (the intake's) pass untouched, at
+    no cost per request."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []),
+                                      *((k.lower().encode(), v.encode()) for k, v in HEADERS.items())]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 class Redirect(Exception):
@@ -81,13 +109,13 @@ class Console:
             return self._store
 
     @property
-    def engine(self) -> sa.Engine:
+    def engine(self) -> "sa.Engine":
         return self.store.engine  # type: ignore[attr-defined,no-any-return]
 
     @cached_property
     def accounts(self) -> Accounts:
         section = self.config.section("console")
-        return Accounts(self.engine, max_failures=int(section.get("max_failures", 5)),
+        return accounts_.Accounts(self.engine, max_failures=int(section.get("max_failures", 5)),
                         lock_minutes=float(section.get("lock_minutes", 15)),
                         session_hours=float(section.get("session_hours", 8)))
 
@@ -134,7 +162,7 @@ class Console:
 
     def checked(self, request: Request, form: dict[str, list[str]], role: str) -> Session:
         session = self.session(request, role)
-        if not csrf_matches(session, (form.get("csrf") or [None])[0]):
+        if not accounts_.csrf_matches(session, (form.get("csrf") or [None])[0]):
             raise Refusal("csrf.failed", 403)
         return session
 
@@ -164,12 +192,7 @@ def install(app: FastAPI, config: Config) -> Console:
     app.state.console = console
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Response:
-        response = await call_next(request)
-        if request.url.path.startswith(PREFIX):
-            response.headers.update(HEADERS)
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(Redirect)
     async def redirect(request: Request, exc: Redirect) -> Response:
@@ -191,7 +214,7 @@ def install(app: FastAPI, config: Config) -> Console:
         username = _one(form, "username")
         try:
             operator = console.accounts.authenticate(username, (form.get("password") or [""])[0])
-        except AccountError as exc:
+        except accounts_.AccountError as exc:
             console.store.audit(f"console:{username[:80]}", "console.login_failed", "console", {"why": exc.key})
             return console.render(request, "login.html", status=401, error=exc.key, username=username)
         token = console.accounts.open_session(operator)
@@ -222,9 +245,9 @@ def install(app: FastAPI, config: Config) -> Console:
         new = (form.get("new") or [""])[0]
         try:
             if new != (form.get("repeat") or [""])[0]:
-                raise AccountError("password.mismatch")
+                raise accounts_.AccountError("password.mismatch")
             console.accounts.change_password(session.operator.username, (form.get("current") or [""])[0], new)
-        except AccountError as exc:
+        except accounts_.AccountError as exc:
             return console.render(request, "password.html", session, status=400, error=exc.key)
         console.audit(session, "console.password_changed", session.operator.username)
         return RedirectResponse(f"{PREFIX}/", status_code=303)
@@ -376,12 +399,13 @@ def install(app: FastAPI, config: Config) -> Console:
         return rows, start, end
 
     @app.get(PREFIX + "/reports", include_in_schema=False)
-    def reports(request: Request, start: str = "", end: str = "") -> Response:
+    def reports(request: Request, start: str = "", end: str = "", quality: int = 0) -> Response:
         session = console.session(request)
         rows, start, end = _report(request, session, start, end)
         since, until = _month_start(start), _month_after(_month_start(end) or datetime.now(LOCAL).replace(day=1))
+        # dossier by dossier reads every packet of the period: asked for, not drawn with every report
         sync = data.quality(console.engine, session.operator, since=since or until - timedelta(days=31), until=until,
-                            now=datetime.now(UTC), **console.quality_rules())
+                            now=datetime.now(UTC), **console.quality_rules()) if quality else None
         return console.render(request, "reports.html", session, rows=rows, start=start, end=end,
                               late_minutes=console.late_minutes, quality=sync, stale_days=console.stale_days)
 

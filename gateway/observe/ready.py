@@ -1,17 +1,23 @@
 """/readyz: ready to take traffic — the store answers, its schema is current; the destinations' states."""
 
+from __future__ import annotations
+
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-import sqlalchemy as sa
 
-from gateway.store import migrate
-from gateway.store.tables import destinations
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 
 def readiness(engine: sa.Engine) -> tuple[bool, dict[str, Any]]:
+    import sqlalchemy as sa  # on the first check: a server process starts sooner
+
+    from gateway.store import migrate
+    from gateway.store.tables import destinations
+
     checks: dict[str, Any] = {}
     try:
         with engine.connect() as connection:

@@ -106,6 +106,7 @@ def test_reports_files_and_cli_agree(client: TestClient, seeded: Seeded, store_u
     assert sum(r["received"] for r in cli_rows) == seeded.packets
     assert sum(r["delivered"] for r in cli_rows) == seeded.delivered
     assert {r["agency"] for r in cli_rows} == {AGENCY_A, AGENCY_B} and AGENCY_B in page.text
+    assert "Hồ sơ có đồng bộ trong kỳ" in client.get("/console/reports", params={"quality": 1}).text
     rows = list(csv.reader(io.StringIO(client.get("/console/reports/monthly.csv").content.decode("utf-8-sig"))))
     assert rows[0][0] == "Cơ quan" and sum(int(r[2]) for r in rows[1:]) == seeded.packets
     ods = zipfile.ZipFile(io.BytesIO(client.get("/console/reports/monthly.ods").content))
