@@ -250,13 +250,15 @@ def timed_senders(send: Callable[[list[Packet]], None], lanes: list[list[Packet]
     return count / (time.perf_counter() - began), (machine_busy_seconds() - cpu) * 1000 / count
 
 
-def bench_accept_http(url: str, packets: list[Packet], threads: int = 8, workers: int = 1) -> tuple[float, float]:
+def bench_accept_http(url: str, packets: list[Packet], threads: int = 8, workers: int = 1,
+                      config_extra: str = "") -> tuple[float, float]:
     """End to end over HTTP: POST /v1/packets on ``gateway serve`` with ``workers`` processes (auth, signature
     check, validation, routing, group commit, signed receipt), one packet per request. One packet is sent
     first: the store opens (and migrates) on the first request, which is start-up, not throughput. Also the
     whole machine's CPU per packet: server, senders, database and kernel."""
     key = secrets.token_hex(16)
-    with serving(url, workers, f'[clients.bench]\nkey_sha256 = "{hashlib.sha256(key.encode()).hexdigest()}"\n') as port:
+    client = f'[clients.bench]\nkey_sha256 = "{hashlib.sha256(key.encode()).hexdigest()}"\n'
+    with serving(url, workers, client + config_extra) as port:
         headers = {"Authorization": f"Bearer {key}"}
 
         def post(connection: http.client.HTTPConnection, packet: Packet) -> tuple[int, bytes]:

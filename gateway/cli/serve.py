@@ -1,12 +1,12 @@
 """``gateway serve``: the HTTP API (POST /v1/packets, /v1/validate) — delivery runs in ``gateway worker``."""
 
-import logging
 import os
 from typing import Annotated
 
 import typer
 
 from gateway.cli import app
+from gateway.observe.logs import setup as setup_logging
 from gateway.cli.validate import ConfigOption, load_config
 from gateway.cli.worker import StoreOption, open_configured_store
 from gateway.pii import mask_logs
@@ -20,7 +20,7 @@ def serve(config: ConfigOption = None, store: StoreOption = None,
     """Nhận gói tin qua HTTP / accept packets over HTTP (POST /v1/packets)."""
     import uvicorn
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    setup_logging()  # text, or JSON lines with GATEWAY_LOG_FORMAT=json
     mask_logs()
     if config:
         os.environ["GATEWAY_CONFIG"] = str(config.resolve())

@@ -9,7 +9,6 @@
 from datetime import UTC, datetime
 import getpass
 import json
-import logging
 import signal
 import threading
 import time
@@ -20,6 +19,7 @@ from rich.table import Table
 import typer
 
 from gateway.cli import app
+from gateway.observe.logs import setup as setup_logging
 from gateway.cli.supervise import supervise
 from gateway.cli.validate import ConfigOption, load_config
 from gateway.config import Config, ConfigError
@@ -95,7 +95,7 @@ def worker(config: ConfigOption = None, store: StoreOption = None, destination: 
                                                               "(about one per CPU).")] = 1,
            ) -> None:
     """Deliver accepted packets until SIGTERM / chuyển tiếp gói tin đã nhận cho đến khi có SIGTERM."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    setup_logging()  # text, or JSON lines with GATEWAY_LOG_FORMAT=json
     mask_logs()
     cfg = load_config(config)
     stop = _on_signals()  # before the engine starts, so a SIGTERM at any moment stops it cleanly
@@ -125,7 +125,7 @@ def run(config: ConfigOption = None, store: StoreOption = None,
 
     from gateway.receive.app import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    setup_logging()  # text, or JSON lines with GATEWAY_LOG_FORMAT=json
     mask_logs()
     cfg = load_config(config)
     if store:

@@ -33,6 +33,7 @@ import typer
 
 from gateway.cli.validate import load_config, validate_file
 from gateway.config import Config
+from gateway.console.accounts import Accounts
 from gateway.demo import check, processes
 from gateway.demo.day import Day, build_day
 from gateway.demo.play import Answer, Moment, Sender, Tally, play
@@ -72,11 +73,20 @@ def _wait(condition: Callable[[], bool], timeout: float) -> bool:
     return condition()
 
 
+def _console_account(store: Store, port: int) -> None:
+    """A demo operator with a password made up now and printed once (changed at first login)."""
+    password = secrets.token_urlsafe(12)
+    Accounts(store.engine).add("demo-admin", password, "admin", ["*"], must_change=True)  # type: ignore[attr-defined]
+    console.print(f"  Bảng điều khiển / operators' console: http://localhost:{port}/console/  —  đăng nhập / log in: "
+                  f"demo-admin / {password}  (đổi mật khẩu ở lần đầu / change it at first login)")
+
+
 def _config(folder: Path, peer: FaultyPeer, portal_port: int, key: str) -> Path:
     """The embedded defaults, with the demo's store, client, addresses and demo-sized timings."""
     lines = [f'[store]\nurl = "sqlite:///{folder}/gateway.db"\n',
              f'[clients.demo]\nkey_sha256 = "{hashlib.sha256(key.encode()).hexdigest()}"\n',
              '[delivery]\npoll_seconds = 0.1\nhold_check_seconds = 0.2\n',  # new jobs are signalled; 0.1 s bounds how late a retry starts
+             '[console]\nsecure_cookie = false\n',  # the demo serves plain HTTP on this machine
              f'[national_portal]\nadapter_url = "http://127.0.0.1:{portal_port}"\n'
              f'ledger_url = "sqlite:///{folder}/national_portal_ledger.sqlite"\n']
     timings = ('timeout_seconds = 2.0\nbackoff_base_seconds = 0.2\nbackoff_cap_seconds = 1.0\nbreaker_threshold = 5\n'
@@ -356,6 +366,7 @@ def _flow(folder: Path, seconds: float, seed: int, linger: bool) -> bool:
                           "provincial_portal, catalogue)")
             console.print(f"  Nhật ký, kho, cấu hình / logs, store, configuration: {folder}")
             store = open_store(f"sqlite:///{folder}/gateway.db", migrate=False)
+            _console_account(store, gateway_port)
             portal = PortalAdmin(portal_url)
             sender = Sender(gateway_url, key)
             answers: dict[str, Answer] = {}

@@ -3,6 +3,7 @@
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from gateway import console, observe
 from gateway.config import Config
 from gateway.packets.stored import packet_bytes
 from gateway.receive import classic, packets
@@ -32,6 +33,12 @@ def create_app(config: Config | None = None) -> FastAPI:
 
     packets.install(app, config)
     classic.install(app, config, app.state.intake)  # drop-in for the portal's classic protocol
+
+    if config.section("console").get("enabled", True):
+        operators = console.web.install(app, config)  # the operators' web console, /console
+        observe.ready.install(app, lambda: operators.engine)
+        observe.metrics.install(app, lambda: operators.engine,
+                                timed=bool(config.section("observability").get("metrics", True)))
 
     @app.get("/healthz", include_in_schema=False)
     async def health() -> dict[str, str]:

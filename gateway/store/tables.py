@@ -128,3 +128,35 @@ classic_passwords = sa.Table(
     sa.Column("password_hash", sa.Text, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
 )
+# The operators' console (migration 0011): local accounts and their sessions.
+operators = sa.Table(
+    "operators", metadata,
+    sa.Column("username", sa.String(100), primary_key=True),
+    sa.Column("password_hash", sa.String(200), nullable=False),  # argon2id
+    sa.Column("role", sa.String(16), nullable=False),  # viewer | operator | admin
+    sa.Column("agencies", sa.JSON, nullable=False),  # agency codes (NoiGui) it may see; ["*"]: all
+    sa.Column("must_change", sa.Boolean, nullable=False),  # change the password at the next login
+    sa.Column("failures", sa.Integer, nullable=False),  # consecutive failed logins
+    sa.Column("locked_until", UtcDateTime, nullable=True),
+    sa.Column("disabled", sa.Boolean, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+operator_sessions = sa.Table(
+    "operator_sessions", metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),  # SHA-256 of the cookie's token: a stolen table logs no one in
+    sa.Column("username", sa.String(100), nullable=False),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+)
+sa.Index("ix_operator_sessions_user", operator_sessions.c.username)
+sa.Index("ix_packets_received", packets.c.received_at)
+sa.Index("ix_packets_agency_received", packets.c.agency, packets.c.received_at)
+# covering: the console's overview counts and charts read these indexes alone, not the rows
+sa.Index("ix_jobs_delivered", jobs.c.delivered_at, jobs.c.destination, jobs.c.created_at)
+sa.Index("ix_jobs_created", jobs.c.destination, jobs.c.created_at)
+DEAD_JOBS = sa.text("state = 'dead'")  # the console's dead letters and their counts, without reading the history
+sa.Index("ix_jobs_dead", jobs.c.destination, jobs.c.seq, postgresql_where=DEAD_JOBS, sqlite_where=DEAD_JOBS)
+sa.Index("ix_attempts_started", attempts.c.started_at, attempts.c.outcome, attempts.c.job_id)
