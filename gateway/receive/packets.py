@@ -25,6 +25,7 @@ from gateway.receive.auth import Client, Clients, Denied
 from gateway.receive.body import Refused, read_packet
 from gateway.receive.committer import GroupCommitter
 from gateway.receive.lifespan import close_on_shutdown
+from gateway.receive.ownership import GuardedHistory, Ownership
 from gateway.route import Router, Unrouted
 from gateway.store.api import NewPacket, NotAdmitted, Store, open_store
 from gateway.validate.pipeline import Encoding, Validator
@@ -70,6 +71,7 @@ class PacketIntake:
         self.validator = Validator(config, history=self)  # statuses come from the store
         self.router = Router.from_config(config)
         self.clients = Clients.from_config(config)
+        self.ownership = Ownership.from_config(config)
         self.verify = verify or SignatureVerifier.from_config(config)  # trust loaded once, at start-up
         self.signer = signer or receipt_signer(config)
         self._store = store
@@ -90,7 +92,7 @@ class PacketIntake:
         with self._lock:
             if self._committer is None:
                 settings = self.config.section("store")
-                self._committer = GroupCommitter(store, admit=self.admit,
+                self._committer = GroupCommitter(store, admit=self.admit, guard=self.ownership.guard,
                                                  batch_max=int(settings.get("batch_max", 128)),
                                                  batch_wait_ms=float(settings.get("batch_wait_ms", 0)))
             return self._committer
@@ -99,6 +101,10 @@ class PacketIntake:
         """Validation's StatusHistory outside the accepting transaction: the last status accepted for
         the dossier (the full report of a refused packet; the classic sync protocol's calls)."""
         return self.store.previous_status(dossier)
+
+    def history_for(self, client: Client) -> GuardedHistory:
+        """The status history as ``client`` may see it: none for another agency's dossiers."""
+        return GuardedHistory(self.store, self.ownership, client.agencies)
 
     def admit(self, packet: NewPacket, previous: int | None) -> NewPacket | NotAdmitted:
         """The status transition of a packet about to be stored (the store's ``Admit``): refused with the
@@ -148,9 +154,9 @@ class PacketIntake:
             raise _error(422, signature.rule, vi, en, signature=signature.report)
         signed = data if signature.content is None else signature.content
         report = self.validator.validate(signed, encoding, history)
-        if not report.valid and history is AT_COMMIT:
-            report = self.validator.validate(signed, encoding)  # the full report, the transition included
-        if report.packet is None or (not report.valid and not self._accepted_before(report.packet, data)):
+        if not report.valid and history is AT_COMMIT:  # the full report, the transition included
+            report = self.validator.validate(signed, encoding, self.history_for(client))
+        if report.packet is None or (not report.valid and not self._accepted_before(client, report.packet, data)):
             raise Answer(422, report.to_dict())
         packet = report.packet
         try:
@@ -166,15 +172,17 @@ class PacketIntake:
         validation.pop("packet", None)
         new = NewPacket(packet.MaGoiTin, hashlib.sha256(data).hexdigest(), data, encoding, client.name,
                         datetime.now(UTC), packet.LoaiGoiTin, packet.dossier_code,
-                        {"validation": validation, "signature": signature.report}, packet.NoiGui, status_of(packet))
+                        {"validation": validation, "signature": signature.report}, packet.NoiGui, status_of(packet),
+                        client.agencies)
         return new, packet, routes, signature, validation
 
-    def _accepted_before(self, packet: GoiTin, data: bytes) -> bool:
+    def _accepted_before(self, client: Client, packet: GoiTin, data: bytes) -> bool:
         """These exact bytes were accepted already: a resend after a lost receipt. The status
         history has moved on since (its own step is in it), so the resend gets the original
         receipt instead of a transition error."""
         original = self.store.get_packet(packet.MaGoiTin)
-        return original is not None and original.sha256 == hashlib.sha256(data).hexdigest()
+        return (original is not None and original.sender == client.name
+                and original.sha256 == hashlib.sha256(data).hexdigest())
 
     async def handle(self, request: Request) -> JSONResponse:
         try:
@@ -204,7 +212,8 @@ class PacketIntake:
                  "message_en": "The packet was not stored (the store is unavailable); send it again later."},
                 status_code=503, headers={"Retry-After": "5"})
         if result.refused is not None:
-            return JSONResponse(result.refused, status_code=422)
+            return JSONResponse(result.refused, status_code=403 if result.refused.get("error") == "auth.dossier"
+                                else 422)
         if result.verdicts is not None:
             validation = result.verdicts["validation"]  # as admitted: a transition warning added
         if result.conflict:

@@ -62,6 +62,21 @@ def _issues_of(index: int, answer: Answer) -> tuple[list[ItemIssue], bool]:
                       str(body.get("message_en", "")))], False
 
 
+def _late_issues(late: BatchNotAdmitted, index_of: dict[str, int]) -> tuple[list[ItemIssue], bool]:
+    """The accepting transaction's refusals as issues in item order; True when all are about the data
+    (a transition), False when one is about policy (another agency's dossier)."""
+    issues, about_data = [], True
+    for packet_id, report in late.refusals.items():
+        index = index_of[packet_id]
+        if "errors" in report:
+            issues += [_item_issue(index, entry) for entry in report["errors"]]
+        else:
+            issues.append(ItemIssue(index, f"data[{index}]", str(report.get("error", "refused")),
+                                    str(report.get("message_vi", "")), str(report.get("message_en", ""))))
+            about_data = False
+    return sorted(issues, key=lambda issue: issue.index), about_data
+
+
 @dataclass
 class Checked:
     prepared: list[tuple[NewPacket, list[str]]] = field(default_factory=list)
@@ -91,11 +106,11 @@ class ClassicSync:
                                        len(data))
             # One transaction, array order. The transitions are checked again inside it, after the
             # dossiers are locked: a step another process stored since the check above counts too.
-            results = self.intake.store.accept_many(checked.prepared, self.intake.admit, whole=True)
+            results = self.intake.store.accept_many(checked.prepared, self.intake.admit, whole=True,
+                                                    guard=self.intake.ownership.guard)
         except BatchNotAdmitted as late:  # nothing of the call was stored
-            issues = [_item_issue(checked.index_of[packet_id], entry)
-                      for packet_id, report in late.refusals.items() for entry in report["errors"]]
-            return answers.invalid(codes.invalid, sorted(issues, key=lambda issue: issue.index), len(data))
+            issues, about_data = _late_issues(late, checked.index_of)
+            return answers.invalid(codes.invalid if about_data else codes.denied, issues, len(data))
         except (SQLAlchemyError, OSError) as exc:  # nothing of the call was stored
             # Type only: a database error's text can quote the statement's parameters (the payload).
             log.error("classic %s from %s not stored: store unavailable (%s)", service, client.name,
@@ -130,7 +145,7 @@ class ClassicSync:
         """Every item through the intake (validate, authorise, verify, route), nothing stored yet."""
         sender = Client(f"classic:{client.name}", client.madonvi, frozenset({inbound.SERVICES[service].__name__}))
         envelope = inbound.Envelope(sender.name, madonvi, self.settings.noi_nhan, self.settings.phien_ban)
-        history = CallHistory(self.intake)
+        history = CallHistory(self.intake.history_for(sender))  # nothing of other agencies' dossiers
         checked = Checked()
         packets = self._packets(service, data, envelope)
         for index, item in enumerate(data):
