@@ -16,7 +16,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.concurrency import run_in_threadpool
 
 from gateway.config import Config
 from gateway.packets.envelope import GoiTin
@@ -25,6 +24,7 @@ from gateway.receive.auth import Client, Clients, Denied
 from gateway.receive.body import Refused, read_packet
 from gateway.receive.committer import GroupCommitter
 from gateway.receive.lifespan import close_on_shutdown
+from gateway.receive.limits import ClientLimits, Limited, LimitSettings
 from gateway.receive.ownership import GuardedHistory, Ownership
 from gateway.route import Router, Unrouted
 from gateway.store.api import NewPacket, NotAdmitted, Store, open_store
@@ -72,6 +72,7 @@ class PacketIntake:
         self.router = Router.from_config(config)
         self.clients = Clients.from_config(config)
         self.ownership = Ownership.from_config(config)
+        self.limits = ClientLimits(LimitSettings.from_config(config))
         self.verify = verify or SignatureVerifier.from_config(config)  # trust loaded once, at start-up
         self.signer = signer or receipt_signer(config)
         self._store = store
@@ -157,7 +158,7 @@ class PacketIntake:
         if not report.valid and history is AT_COMMIT:  # the full report, the transition included
             report = self.validator.validate(signed, encoding, self.history_for(client))
         if report.packet is None or (not report.valid and not self._accepted_before(client, report.packet, data)):
-            raise Answer(422, report.to_dict())
+            raise Answer(422, report.to_dict(self.limits.settings.report_issues))
         packet = report.packet
         try:
             self.clients.authorize(client, packet)
@@ -168,7 +169,7 @@ class PacketIntake:
         except Unrouted:
             raise _error(422, "route.none", f"Không có nơi nhận nào được cấu hình cho gói tin {packet.LoaiGoiTin} này.",
                          f"No destination is configured for this {packet.LoaiGoiTin} packet.") from None
-        validation = report.to_dict()  # a resend keeps the original's verdicts: the store ignores this one
+        validation = report.to_dict(self.limits.settings.report_issues)  # a resend keeps the original's verdicts: the store ignores this one
         validation.pop("packet", None)
         new = NewPacket(packet.MaGoiTin, hashlib.sha256(data).hexdigest(), data, encoding, client.name,
                         datetime.now(UTC), packet.LoaiGoiTin, packet.dossier_code,
@@ -190,12 +191,17 @@ class PacketIntake:
         except Denied as exc:
             return JSONResponse(exc.to_dict(), status_code=exc.status, headers={"WWW-Authenticate": "Bearer"})
         try:
-            data, encoding = await read_packet(request, self.config.max_bytes)
-        except Refused as exc:
-            return JSONResponse({"valid": False, "errors": [exc.issue.to_dict()]}, status_code=exc.status)
-        # One trip off the event loop for everything that blocks: verification, validation (it reads the
-        # store), waiting for the group commit, signing the receipt.
-        return await run_in_threadpool(self.receive, client, data, encoding)
+            with self.limits.request(client.name):
+                try:
+                    data, encoding = await read_packet(request, self.config.max_bytes,
+                                                       self.limits.settings.read_timeout_seconds)
+                except Refused as exc:
+                    return JSONResponse({"valid": False, "errors": [exc.issue.to_dict()]}, status_code=exc.status)
+                # One trip off the event loop, in the intake bulkhead, for everything that blocks:
+                # verification, validation, waiting for the group commit, signing the receipt.
+                return await self.limits.intake(self.receive, client, data, encoding)
+        except Limited as exc:
+            return exc.response()
 
     def receive(self, client: Client, data: bytes, encoding: Encoding) -> JSONResponse:
         """Blocking: prepare, store durably, answer with the receipt."""

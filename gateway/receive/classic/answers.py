@@ -1,6 +1,7 @@
 """Answers in the portal's format: HTTP 200 and ``error_code`` (0 on success) with a ``message``;
 refusals add ``message_en`` and, for invalid data, the issues with their place in the call."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 import re
 from typing import Any
@@ -18,9 +19,10 @@ def ok(message: str = "Thành công", **extra: Any) -> JSONResponse:
     return JSONResponse({"error_code": 0, "message": message, **extra})
 
 
-def refused(code: int, message_vi: str, message_en: str, **extra: Any) -> JSONResponse:
+def refused(code: int, message_vi: str, message_en: str, *, status_code: int = 200,
+            headers: Mapping[str, str] | None = None, **extra: Any) -> JSONResponse:
     return JSONResponse({"error_code": code, "message": message_vi, "message_vi": message_vi,
-                         "message_en": message_en, **extra})
+                         "message_en": message_en, **extra}, status_code=status_code, headers=headers)
 
 
 def item_path(index: int, issue_path: str) -> str:
