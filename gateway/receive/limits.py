@@ -27,13 +27,13 @@ T = TypeVar("T")
 class LimitSettings:
     """``[limits]`` (beside ``max_bytes``): per client, then the bulkheads' sizes and the report bound."""
 
-    client_rate: float = 50.0  # requests per second, per client (a token bucket)
-    client_burst: int = 100
+    client_rate: float = 200.0  # requests per second, per client (a token bucket)
+    client_burst: int = 400
     client_concurrent: int = 16  # requests of one client in progress at once
     lookup_rate: float = 5.0  # look-ups relayed to a peer, per second, per client
     lookup_burst: int = 20
     anonymous_validate_rate: float = 0.0  # /v1/validate without a key, all callers together; 0: key required
-    intake_threads: int = 32
+    intake_threads: int = 40
     lookup_threads: int = 16
     report_issues: int = 100  # errors (and warnings) a report lists; then only their number
     read_timeout_seconds: float = 30.0  # a request body not complete by then: 408
