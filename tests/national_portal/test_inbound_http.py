@@ -123,10 +123,10 @@ def start_gateway(store_url: str, simulator: Simulator, tmp_path: Path,
     monkeypatch.setenv("GATEWAY_INBOUND_SESSION_SECRET", sha(str(tmp_path)))
     servers: list[tuple[uvicorn.Server, threading.Thread]] = []
 
-    def start(adapter_url: str = simulator.url, store: str = store_url) -> Gateway:
+    def start(adapter_url: str = simulator.url, store: str = store_url, extra: str = "") -> Gateway:
         config_file = tmp_path / f"gateway-{len(servers)}.toml"
         config_file.write_text(f'[store]\nurl = "{store}"\nbatch_wait_ms = 1\n'
-                               f'{CONFIG}\n'.replace("[national_portal]\n",
+                               f'{CONFIG}\n{extra}'.replace("[national_portal]\n",
                                                      f'[national_portal]\nadapter_url = "{adapter_url}"\n'),
                                encoding="utf-8")
         app = create_app(Config.load(config_file))

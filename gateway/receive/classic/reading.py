@@ -2,7 +2,7 @@
 audited: a dossier the gateway holds goes by its owner (``Ownership.may_read``); one it does not hold is
 relayed, and the portal's answer keeps only records of the caller's agencies — named by the record
 (``MaDonViTiepNhan``, ``MaDonVi``) or by its code (``agency-date-sequence``). Another agency's dossier and
-an unknown one get the same answer: an empty ``result``."""
+an unknown one get the same answer, the gateway's own ``NOTHING`` (whatever words the portal uses)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +13,7 @@ from gateway.receive.ownership import Ownership
 from gateway.store.api import Store
 
 DOSSIER_LOOKUPS = ("TraCuuHoSo",)
+NOTHING = {"error_code": 0, "message": "Thành công", "result": []}  # no dossier the caller may read
 _AGENCY_FIELDS = ("MaDonViTiepNhan", "MaDonVi")
 
 
@@ -36,11 +37,12 @@ class DossierReads:
         return None if owner is None else self.ownership.may_act(client.madonvi, owner)
 
     def readable_records(self, client: InboundClient, answer: dict[str, Any]) -> dict[str, Any]:
-        """The portal's answer with only the records the client may read."""
+        """The portal's answer with only the records the client may read; ``NOTHING`` when none is left."""
         result = answer.get("result")
         if not isinstance(result, list):
             return answer
-        return {**answer, "result": [record for record in result if self._readable(client, record)]}
+        readable = [record for record in result if self._readable(client, record)]
+        return {**answer, "result": readable} if readable else NOTHING
 
     def _readable(self, client: InboundClient, record: Any) -> bool:
         if not isinstance(record, dict):

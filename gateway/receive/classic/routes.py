@@ -17,7 +17,7 @@ from gateway.config import Config
 from gateway.receive.body import Refused, read_body
 from gateway.receive.classic import answers, lookups
 from gateway.receive.classic.lookups import Lookups
-from gateway.receive.classic.reading import DOSSIER_LOOKUPS, DossierReads, looked_up_dossier
+from gateway.receive.classic.reading import DOSSIER_LOOKUPS, NOTHING, DossierReads, looked_up_dossier
 from gateway.receive.classic.settings import InboundClient
 from gateway.receive.limits import Limited
 from gateway.receive.classic.sessions import Sessions, secret_from
@@ -161,8 +161,8 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
         dossier = looked_up_dossier(body)
         held = None if dossier is None else reads.held(client, dossier)
         reads.audit(client, service, dossier, {True: "relayed", False: "refused", None: "relayed, answer checked"}[held])
-        if held is False:  # the same answer as the portal's for a dossier it does not know
-            return answers.ok(result=[])
+        if held is False:  # the same answer as for a dossier nobody knows
+            return JSONResponse(NOTHING)
         return relays.relay(service, body, share, keep=None if held else lambda raw: reads.readable_records(client, raw))
 
     async def integration(request: Request) -> JSONResponse:
