@@ -39,6 +39,7 @@ _DOSSIER = re.compile(rb"<MaHoSo>([^<]+)</MaHoSo>")
 # One bench client sends what a province's many would: the per-client limits must not be what is measured.
 UNTHROTTLED = "[limits]\nclient_rate = 1e9\nclient_burst = 1000000000\nclient_concurrent = 100000\n"
 
+
 def packet_bytes(n: int) -> bytes:
     data = TEMPLATE.replace(_ID.search(TEMPLATE).group(1), str(uuid.uuid4()).encode(), 1)  # type: ignore[union-attr]
     old = _DOSSIER.search(data).group(1)  # type: ignore[union-attr]

@@ -61,6 +61,7 @@ print = functools.partial(print, flush=True)  # noqa: A001 - figures appear as t
 # One bench client sends what a province's many would: the per-client limits must not be what is measured.
 UNTHROTTLED = "[limits]\nclient_rate = 1e9\nclient_burst = 1000000000\nclient_concurrent = 100000\n"
 
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -28,6 +28,7 @@ from gateway.receive.limits import ClientLimits, Limited, LimitSettings
 from gateway.receive.ownership import GuardedHistory, Ownership
 from gateway.route import Router, Unrouted
 from gateway.store.api import NewPacket, NotAdmitted, Store, open_store
+from gateway.store.trail import AuditBatcher
 from gateway.validate.pipeline import Encoding, Validator
 from gateway.validate.semantic import (TRANSITION_RULES, NoHistory, StatusHistory, status_of, status_path,
                                        transition_issues)
@@ -73,6 +74,7 @@ class PacketIntake:
         self.clients = Clients.from_config(config)
         self.ownership = Ownership.from_config(config)
         self.limits = ClientLimits(LimitSettings.from_config(config))
+        self.trail = AuditBatcher(lambda: self.store)  # frequent audit rows (look-ups), written together
         self.verify = verify or SignatureVerifier.from_config(config)  # trust loaded once, at start-up
         self.signer = signer or receipt_signer(config)
         self._store = store
@@ -130,6 +132,7 @@ class PacketIntake:
         return replace(packet, verdicts={**packet.verdicts, "validation": amended})
 
     def close(self) -> None:
+        self.trail.close()  # first: it writes to the store
         with self._lock:
             if self._committer is not None:
                 self._committer.close()

@@ -319,6 +319,12 @@ class Store(Protocol):
         """Appends to the audit trail (never updated or deleted)."""
         ...
 
+    def audit_many(self, rows: Sequence[tuple[str, str, str, dict[str, Any]]]) -> None:
+        """``audit`` for many (actor, action, subject, detail) rows of frequent events (look-ups) in ONE
+        transaction that, like delivery bookkeeping, does not wait for the disk: a power cut may lose the last
+        few, never a packet's commit (which carries them to disk when it is made)."""
+        ...
+
     def audit_log(self, subject: str | None = None, limit: int = 100) -> list[dict[str, Any]]: ...
 
     def purge_delivered(self, older_than: datetime, actor: str = "retention") -> int:

@@ -520,6 +520,13 @@ class SqlStore:
         with self._write() as connection:
             self._audit(connection, actor, action, subject, detail)
 
+    def audit_many(self, rows: Sequence[tuple[str, str, str, dict[str, Any]]]) -> None:
+        if rows:
+            at = _now()
+            with self._bookkeeping() as connection:
+                connection.execute(audit.insert(), [dict(at=at, actor=actor, action=action, subject=subject,
+                                                         detail=detail) for actor, action, subject, detail in rows])
+
     def audit_log(self, subject: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         query = sa.select(audit).order_by(audit.c.id.desc()).limit(limit)
         if subject is not None:

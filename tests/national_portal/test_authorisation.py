@@ -16,7 +16,7 @@ from gateway.packets.bodies import HoSo
 from gateway.receive.ownership import refusal
 from gateway.store.api import JobFilter, Store
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, wait_for
 from .test_inbound_http import AGENCY, OTHER_PASSWORD, OTHER_USER, Gateway, dossier, sha, start_gateway, step
 
 __all__ = ["start_gateway"]  # the fixture, for pytest
@@ -133,8 +133,12 @@ def test_classic_look_ups_own_other_unknown(world: dict[str, Any], client: Class
     assert [r["MaHoSo"] for r in world["a"].call("TraCuuHoSo", share=share, MaHoSo=portal_only)["result"]] == [
         portal_only]
     assert world["b"].call("TraCuuHoSo", share=share, madonvi=OTHER, MaHoSo=portal_only)["result"] == []
-    audited = [(row["actor"], row["detail"]["outcome"]) for row in store.audit_log(own) if row["action"] == "lookup"]
-    assert audited == [("classic:so_nganh", "refused"), ("classic:mot_cua", "relayed")]  # newest first
+
+    def audited() -> list[tuple[str, str]]:  # look-ups are audited within half a second, in batches
+        return [(row["actor"], row["detail"]["outcome"]) for row in store.audit_log(own) if row["action"] == "lookup"]
+
+    wait_for(lambda: len(audited()) == 2, timeout=10, what="the look-ups' audit rows")
+    assert audited() == [("classic:so_nganh", "refused"), ("classic:mot_cua", "relayed")]  # newest first
 
 
 def test_catalogue_look_ups_need_a_session_only(world: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from gateway.receive.classic.settings import InboundClient
 from gateway.receive.ownership import Ownership
 from gateway.store.api import Store
+from gateway.store.trail import AuditBatcher
 
 DOSSIER_LOOKUPS = ("TraCuuHoSo",)
 NOTHING = {"error_code": 0, "message": "Thành công", "result": []}  # no dossier the caller may read
@@ -29,6 +30,7 @@ def looked_up_dossier(body: dict[str, Any]) -> str | None:
 class DossierReads:
     ownership: Ownership
     store_of: Callable[[], Store]  # opened on first use
+    trail: AuditBatcher
 
     def held(self, client: InboundClient, dossier: str) -> bool | None:
         """True: the gateway holds the dossier and the client may read it; False: it may not, or the gateway
@@ -53,5 +55,5 @@ class DossierReads:
         return any(self.ownership.may_act(client.madonvi, agency) for agency in agencies)
 
     def audit(self, client: InboundClient, service: str, dossier: str | None, outcome: str) -> None:
-        """Who looked up what, and what they were given."""
-        self.store_of().audit(f"classic:{client.name}", "lookup", dossier or "", {"service": service, "outcome": outcome})
+        """Who looked up what, and what they were given (written within ``trail``'s interval)."""
+        self.trail.add(f"classic:{client.name}", "lookup", dossier or "", {"service": service, "outcome": outcome})

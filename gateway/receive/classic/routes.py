@@ -78,7 +78,7 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
     sessions = Sessions(settings, secret_from(settings))
     sync = ClassicSync(settings, intake)
     relays = Lookups(config, codes, portal)
-    reads = DossierReads(intake.ownership, lambda: intake.store)
+    reads = DossierReads(intake.ownership, lambda: intake.store, intake.trail)
     limits = intake.limits
     app.state.inbound_classic = sessions
 
