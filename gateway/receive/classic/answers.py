@@ -50,11 +50,13 @@ class ItemIssue:
         return shown | ({"value": self.value} if self.value is not None else {})
 
 
-def invalid(code: int, issues: list[ItemIssue], total: int) -> JSONResponse:
-    """Nothing of the call was stored; every issue names its item, field and rule."""
+def invalid(code: int, issues: list[ItemIssue], total: int, max_issues: int = 100) -> JSONResponse:
+    """Nothing of the call was stored; every issue listed (at most ``max_issues``, then ``errors_total``)
+    names its item, field and rule."""
     more_vi = f"; … (+{len(issues) - _SHOWN})" if len(issues) > _SHOWN else ""
     vi = "; ".join(f"{i.path} [{i.rule}]: {i.message_vi}" for i in issues[:_SHOWN]) + more_vi
     en = "; ".join(f"{i.path} [{i.rule}]: {i.message_en}" for i in issues[:_SHOWN]) + more_vi
     return refused(code, f"Dữ liệu không hợp lệ, không mục nào trong {total} mục được nhận: {vi}",
                    f"Invalid data, none of the {total} items was accepted: {en}",
-                   errors=[i.to_dict() for i in issues])
+                   errors=[i.to_dict() for i in issues[:max_issues]],
+                   **({"errors_total": len(issues)} if len(issues) > max_issues else {}))

@@ -103,14 +103,15 @@ class ClassicSync:
             checked = self._check_all(client, madonvi, service, data)
             if checked.issues:
                 return answers.invalid(codes.invalid if checked.about_data else codes.denied, checked.issues,
-                                       len(data))
+                                       len(data), self.intake.limits.settings.report_issues)
             # One transaction, array order. The transitions are checked again inside it, after the
             # dossiers are locked: a step another process stored since the check above counts too.
             results = self.intake.store.accept_many(checked.prepared, self.intake.admit, whole=True,
                                                     guard=self.intake.ownership.guard)
         except BatchNotAdmitted as late:  # nothing of the call was stored
             issues, about_data = _late_issues(late, checked.index_of)
-            return answers.invalid(codes.invalid if about_data else codes.denied, issues, len(data))
+            return answers.invalid(codes.invalid if about_data else codes.denied, issues, len(data),
+                                   self.intake.limits.settings.report_issues)
         except (SQLAlchemyError, OSError) as exc:  # nothing of the call was stored
             # Type only: a database error's text can quote the statement's parameters (the payload).
             log.error("classic %s from %s not stored: store unavailable (%s)", service, client.name,
