@@ -16,7 +16,7 @@ from .test_inbound_http import AGENCY, DSTCODE, OTHER_PASSWORD, OTHER_USER, Gate
 
 __all__ = ["start_gateway"]  # the fixture, for pytest
 
-PORTAL_SECONDS = 3.0
+PORTAL_SECONDS = 4.0
 LIMITS = "[limits]\nclient_concurrent = 8\nlookup_rate = 1000.0\nlookup_burst = 1000\nlookup_threads = 8\n"
 
 
@@ -63,7 +63,7 @@ def test_a_noisy_client_and_a_slow_portal_do_not_delay_another_clients_packets(
             stop.set()
             for future in futures:
                 future.result()
-    # Sharing one pool, a packet would have waited for a look-up thread: the portal's 3 s at least.
-    assert max(latencies) < PORTAL_SECONDS / 2, latencies
+    # Sharing one pool, a packet would have waited for a look-up thread: the portal's 4 s at least.
+    assert max(latencies) < PORTAL_SECONDS * 0.6, latencies
     assert answers.get(429, 0) > 0 and retry_after and all(int(s) >= 1 for s in retry_after)
     assert answers.get(202, 0) > 0  # the noisy client's own packets within its limits still go in
