@@ -26,13 +26,10 @@ def serve(config: ConfigOption = None, store: StoreOption = None,
         os.environ["GATEWAY_STORE_URL"] = store
     cfg = load_config(config)  # fails early, with the key named, before any process starts
     open_configured_store(cfg, store).close()  # migrate once, before several processes race to
-    from gateway.receive.limits import LimitSettings
+    from gateway.receive.limits import server_options
 
-    # Connections past the cap get 503 at once; idle keep-alive connections close after 5 s; a slow body
-    # is cut by the app's read timeout.
     uvicorn.run("gateway.cli.serve:make_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", access_log=False, limit_concurrency=LimitSettings.from_config(cfg).max_connections,
-                timeout_keep_alive=5)
+                log_level="info", access_log=False, **server_options(cfg))
 
 
 def make_app():  # type: ignore[no-untyped-def]

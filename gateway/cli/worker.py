@@ -122,6 +122,7 @@ def run(config: ConfigOption = None, store: StoreOption = None,
     import uvicorn
 
     from gateway.receive.app import create_app
+    from gateway.receive.limits import server_options
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     cfg = load_config(config)
@@ -130,7 +131,7 @@ def run(config: ConfigOption = None, store: StoreOption = None,
     opened = open_configured_store(cfg, store)
     engine = start_engine(cfg, opened)
     try:
-        uvicorn.run(create_app(cfg), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(cfg), host=host, port=port, log_level="warning", **server_options(cfg))
     finally:
         engine.stop()
         opened.close()

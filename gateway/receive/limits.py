@@ -56,6 +56,12 @@ class LimitSettings:
         return settings
 
 
+def server_options(config: Config) -> dict[str, Any]:
+    """uvicorn's own bounds: connections past the cap get 503 at once; idle keep-alive connections close
+    after 5 s (a slow body is cut by the app's read timeout)."""
+    return {"limit_concurrency": LimitSettings.from_config(config).max_connections, "timeout_keep_alive": 5}
+
+
 class Limited(Exception):
     """A request over its client's limit: 429, with the seconds to wait."""
 
