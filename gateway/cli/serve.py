@@ -28,8 +28,10 @@ def serve(config: ConfigOption = None, store: StoreOption = None,
         os.environ["GATEWAY_STORE_URL"] = store
     cfg = load_config(config)  # fails early, with the key named, before any process starts
     open_configured_store(cfg, store).close()  # migrate once, before several processes race to
+    from gateway.receive.limits import server_options
+
     uvicorn.run("gateway.cli.serve:make_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", access_log=False)
+                log_level="info", access_log=False, **server_options(cfg))
 
 
 def make_app():  # type: ignore[no-untyped-def]

@@ -124,6 +124,7 @@ def run(config: ConfigOption = None, store: StoreOption = None,
     import uvicorn
 
     from gateway.receive.app import create_app
+    from gateway.receive.limits import server_options
 
     setup_logging()  # text, or JSON lines with GATEWAY_LOG_FORMAT=json
     mask_logs()
@@ -133,7 +134,7 @@ def run(config: ConfigOption = None, store: StoreOption = None,
     opened = open_configured_store(cfg, store)
     engine = start_engine(cfg, opened)
     try:
-        uvicorn.run(create_app(cfg), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(cfg), host=host, port=port, log_level="warning", **server_options(cfg))
     finally:
         engine.stop()
         opened.close()

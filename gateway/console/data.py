@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from gateway.console.accounts import Operator
 from gateway.console.content import hoso_fields
 from gateway.store.api import JobState
-from gateway.store.tables import attempts, destinations, jobs, packets
+from gateway.store.tables import attempts, destinations, dossiers, jobs, packets
 
 LOCAL_OFFSET_HOURS = 7  # Asia/Ho_Chi_Minh has no daylight saving time: months are cut at UTC+7
 
@@ -24,14 +24,13 @@ LOCAL_OFFSET_HOURS = 7  # Asia/Ho_Chi_Minh has no daylight saving time: months a
 # stored for it. Switching to the ownership record changes these two functions only.
 
 def dossier_agency(connection: sa.Connection, dossier: str) -> str | None:
-    """The agency of ``dossier``: its first stored packet's NoiGui."""
-    return connection.execute(
-        sa.select(packets.c.agency).where(packets.c.dossier == dossier, packets.c.agency.is_not(None))
-        .order_by(packets.c.received_at).limit(1)).scalar()
+    """The agency that owns ``dossier`` (the store's ownership record: its first packet's NoiGui)."""
+    return connection.execute(sa.select(dossiers.c.agency).where(dossiers.c.dossier == dossier)).scalar()
 
 
 def visible_packets(operator: Operator) -> list[sa.ColumnElement[bool]]:
-    """The condition on ``packets`` rows an operator may see (all, or its agencies' dossiers)."""
+    """The condition on ``packets`` rows an operator may see in lists (all, or those its agencies sent: a
+    packet's NoiGui is its dossier's owner or an agency the owner hands over to, as the intake enforces)."""
     return [] if operator.all_agencies else [packets.c.agency.in_(operator.agencies)]
 
 

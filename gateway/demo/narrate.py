@@ -85,6 +85,7 @@ def _config(folder: Path, peer: FaultyPeer, portal_port: int, key: str) -> Path:
     """The embedded defaults, with the demo's store, client, addresses and demo-sized timings."""
     lines = [f'[store]\nurl = "sqlite:///{folder}/gateway.db"\n',
              f'[clients.demo]\nkey_sha256 = "{hashlib.sha256(key.encode()).hexdigest()}"\n',
+             '[server]\ndocs = true\n',  # the demo shows its API; production keeps it private
              '[delivery]\npoll_seconds = 0.1\nhold_check_seconds = 0.2\n',  # new jobs are signalled; 0.1 s bounds how late a retry starts
              '[console]\nsecure_cookie = false\n',  # the demo serves plain HTTP on this machine
              f'[national_portal]\nadapter_url = "http://127.0.0.1:{portal_port}"\n'

@@ -17,7 +17,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.concurrency import run_in_threadpool
 
 from gateway.config import Config
 from gateway.packets.envelope import GoiTin
@@ -28,8 +27,11 @@ from gateway.receive.committer import GroupCommitter
 from gateway.receive.keys import ManagedClients
 from gateway.receive.lifespan import close_on_shutdown
 from gateway.receive.lockout import Lockout, LockoutPolicy, audit_lock
+from gateway.receive.limits import ClientLimits, Limited, LimitSettings
+from gateway.receive.ownership import GuardedHistory, Ownership
 from gateway.route import Router, Unrouted
 from gateway.store.api import NewPacket, NotAdmitted, Store, open_store
+from gateway.store.trail import AuditBatcher
 from gateway.validate.pipeline import Encoding, Validator
 from gateway.validate.semantic import (TRANSITION_RULES, NoHistory, StatusHistory, status_of, status_path,
                                        transition_issues)
@@ -74,6 +76,9 @@ class PacketIntake:
         self.router = Router.from_config(config)
         self.clients = replace(Clients.from_config(config), managed=ManagedClients(lambda: self.store))
         self.lockout = Lockout(LockoutPolicy.from_config(config))  # API keys here, classic logins too
+        self.ownership = Ownership.from_config(config)
+        self.limits = ClientLimits(LimitSettings.from_config(config))
+        self.trail = AuditBatcher(lambda: self.store)  # frequent audit rows (look-ups), written together
         self.verify = verify or SignatureVerifier.from_config(config)  # trust loaded once, at start-up
         self.signer = signer or receipt_signer(config)
         self._store = store
@@ -94,7 +99,7 @@ class PacketIntake:
         with self._lock:
             if self._committer is None:
                 settings = self.config.section("store")
-                self._committer = GroupCommitter(store, admit=self.admit,
+                self._committer = GroupCommitter(store, admit=self.admit, guard=self.ownership.guard,
                                                  batch_max=int(settings.get("batch_max", 128)),
                                                  batch_wait_ms=float(settings.get("batch_wait_ms", 0)))
             return self._committer
@@ -103,6 +108,10 @@ class PacketIntake:
         """Validation's StatusHistory outside the accepting transaction: the last status accepted for
         the dossier (the full report of a refused packet; the classic sync protocol's calls)."""
         return self.store.previous_status(dossier)
+
+    def history_for(self, client: Client) -> GuardedHistory:
+        """The status history as ``client`` may see it: none for another agency's dossiers."""
+        return GuardedHistory(self.store, self.ownership, client.agencies)
 
     def admit(self, packet: NewPacket, previous: int | None) -> NewPacket | NotAdmitted:
         """The status transition of a packet about to be stored (the store's ``Admit``): refused with the
@@ -127,6 +136,7 @@ class PacketIntake:
         return replace(packet, verdicts={**packet.verdicts, "validation": amended})
 
     def close(self) -> None:
+        self.trail.close()  # first: it writes to the store
         with self._lock:
             if self._committer is not None:
                 self._committer.close()
@@ -152,10 +162,10 @@ class PacketIntake:
             raise _error(422, signature.rule, vi, en, signature=signature.report)
         signed = data if signature.content is None else signature.content
         report = self.validator.validate(signed, encoding, history)
-        if not report.valid and history is AT_COMMIT:
-            report = self.validator.validate(signed, encoding)  # the full report, the transition included
-        if report.packet is None or (not report.valid and not self._accepted_before(report.packet, data)):
-            raise Answer(422, report.to_dict())
+        if not report.valid and history is AT_COMMIT:  # the full report, the transition included
+            report = self.validator.validate(signed, encoding, self.history_for(client))
+        if report.packet is None or (not report.valid and not self._accepted_before(client, report.packet, data)):
+            raise Answer(422, report.to_dict(self.limits.settings.report_issues))
         packet = report.packet
         try:
             self.clients.authorize(client, packet)
@@ -166,19 +176,21 @@ class PacketIntake:
         except Unrouted:
             raise _error(422, "route.none", f"Không có nơi nhận nào được cấu hình cho gói tin {packet.LoaiGoiTin} này.",
                          f"No destination is configured for this {packet.LoaiGoiTin} packet.") from None
-        validation = report.to_dict()  # a resend keeps the original's verdicts: the store ignores this one
+        validation = report.to_dict(self.limits.settings.report_issues)  # a resend keeps the original's verdicts: the store ignores this one
         validation.pop("packet", None)
         new = NewPacket(packet.MaGoiTin, hashlib.sha256(data).hexdigest(), data, encoding, client.name,
                         datetime.now(UTC), packet.LoaiGoiTin, packet.dossier_code,
-                        {"validation": validation, "signature": signature.report}, packet.NoiGui, status_of(packet))
+                        {"validation": validation, "signature": signature.report}, packet.NoiGui, status_of(packet),
+                        client.agencies)
         return new, packet, routes, signature, validation
 
-    def _accepted_before(self, packet: GoiTin, data: bytes) -> bool:
+    def _accepted_before(self, client: Client, packet: GoiTin, data: bytes) -> bool:
         """These exact bytes were accepted already: a resend after a lost receipt. The status
         history has moved on since (its own step is in it), so the resend gets the original
         receipt instead of a transition error."""
         original = self.store.get_packet(packet.MaGoiTin)
-        return original is not None and original.sha256 == hashlib.sha256(data).hexdigest()
+        return (original is not None and original.sender == client.name
+                and original.sha256 == hashlib.sha256(data).hexdigest())
 
     async def handle(self, request: Request) -> JSONResponse:
         address = f"address:{request.client.host if request.client else '-'}"
@@ -191,12 +203,17 @@ class PacketIntake:
                 await run_in_threadpool(audit_lock, lambda: self.store, "api", "apikey.locked", locked)
             return JSONResponse(exc.to_dict(), status_code=exc.status, headers={"WWW-Authenticate": "Bearer"})
         try:
-            data, encoding = await read_packet(request, self.config.max_bytes)
-        except Refused as exc:
-            return JSONResponse({"valid": False, "errors": [exc.issue.to_dict()]}, status_code=exc.status)
-        # One trip off the event loop for everything that blocks: verification, validation (it reads the
-        # store), waiting for the group commit, signing the receipt.
-        return await run_in_threadpool(self.receive, client, data, encoding)
+            with self.limits.request(client.name):
+                try:
+                    data, encoding = await read_packet(request, self.config.max_bytes,
+                                                       self.limits.settings.read_timeout_seconds)
+                except Refused as exc:
+                    return JSONResponse({"valid": False, "errors": [exc.issue.to_dict()]}, status_code=exc.status)
+                # One trip off the event loop, in the intake bulkhead, for everything that blocks:
+                # verification, validation, waiting for the group commit, signing the receipt.
+                return await self.limits.intake(self.receive, client, data, encoding)
+        except Limited as exc:
+            return exc.response()
 
     def receive(self, client: Client, data: bytes, encoding: Encoding) -> JSONResponse:
         """Blocking: prepare, store durably, answer with the receipt."""
@@ -213,7 +230,8 @@ class PacketIntake:
                  "message_en": "The packet was not stored (the store is unavailable); send it again later."},
                 status_code=503, headers={"Retry-After": "5"})
         if result.refused is not None:
-            return JSONResponse(result.refused, status_code=422)
+            return JSONResponse(result.refused, status_code=403 if result.refused.get("error") == "auth.dossier"
+                                else 422)
         if result.verdicts is not None:
             validation = result.verdicts["validation"]  # as admitted: a transition warning added
         if result.conflict:

@@ -55,6 +55,7 @@ class NewPacket:
     verdicts: dict[str, Any] = field(default_factory=dict)  # {"validation": …, "signature": …}
     agency: str | None = None  # NoiGui
     status: int | None = None  # the dossier status it carries (TrangThaiHoSo / TrangThai), if any
+    acts_for: frozenset[str] | None = None  # the agencies its sender may act for (None: any); not stored
 
     @property
     def ordering_key(self) -> str:
@@ -95,6 +96,11 @@ class BatchNotAdmitted(Exception):
 # first), inside the accepting transaction: returns the packet to store (its verdicts may be amended)
 # or NotAdmitted. Resends (an id already stored) are not checked: they get the original's receipt.
 Admit = Callable[["NewPacket", "int | None"], "NewPacket | NotAdmitted"]
+
+# Checks a new packet of a dossier that already has an owner (the agency of its first packet) inside the
+# accepting transaction, before its status is looked at: None lets it through, else its refusal. A packet
+# of a dossier without an owner makes its own agency the owner.
+Guard = Callable[["NewPacket", str], "NotAdmitted | None"]
 
 
 @dataclass(frozen=True)
@@ -217,8 +223,14 @@ class Store(Protocol):
         ...
 
     def accept_many(self, items: Sequence[tuple[NewPacket, Sequence[str]]],
-                    admit: Admit | None = None, *, whole: bool = False) -> list[AcceptResult]:
+                    admit: Admit | None = None, *, whole: bool = False,
+                    guard: Guard | None = None) -> list[AcceptResult]:
         """``accept`` for several packets in one transaction (group commit); results in order.
+
+        Every new packet of a dossier is first checked by ``guard`` against the dossier's owner, read after
+        the dossier is locked (so two agencies creating one dossier at the same instant, in one process or
+        several, are decided one after the other); the first packet of a dossier records its owner. A
+        packet id already stored by another sender is a conflict (audited), never its receipt.
 
         With ``admit``, each new packet carrying a status is checked in order against its dossier's
         previous status — the store's, or an earlier packet's of the same batch — read inside the
@@ -233,9 +245,14 @@ class Store(Protocol):
         """The received bytes of those of ``packet_ids`` already stored (and not purged), in one read."""
         ...
 
+    def dossier_owner(self, dossier: str) -> str | None:
+        """The agency that owns ``dossier`` (its first packet's), or None when the store has none of it."""
+        ...
+
     def latest_changes(self, dossiers: Sequence[str]) -> dict[str, tuple[str, str, bytes | None]]:
         """Per dossier, the last packet stored that carries its status (the one ``previous_status``
         reads): its id, sender and bytes (None once purged); dossiers with none are left out."""
+        ...
 
     def previous_status(self, dossier: str) -> int | None:
         """The status of the latest accepted packet of ``dossier`` that carried one
@@ -319,6 +336,12 @@ class Store(Protocol):
 
     def audit(self, actor: str, action: str, subject: str, detail: dict[str, Any] | None = None) -> None:
         """Appends to the audit trail (never updated or deleted)."""
+        ...
+
+    def audit_many(self, rows: Sequence[tuple[str, str, str, dict[str, Any]]]) -> None:
+        """``audit`` for many (actor, action, subject, detail) rows of frequent events (look-ups) in ONE
+        transaction that, like delivery bookkeeping, does not wait for the disk: a power cut may lose the last
+        few, never a packet's commit (which carries them to disk when it is made)."""
         ...
 
     def audit_log(self, subject: str | None = None, limit: int = 100) -> list[dict[str, Any]]: ...

@@ -14,13 +14,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.store import migrate as migrations
 from gateway.store import statements as statements_
-from gateway.store.api import (AcceptResult, Admit, ApiClientRecord, AttemptRecord, AttemptView, BatchNotAdmitted, BreakerState,
-                               ClaimedJob, DestinationState, JobFilter, JobState, JobView, NewPacket, NotAdmitted,
-                               OnDead, PacketView)
+from gateway.store.api import (AcceptResult, Admit, ApiClientRecord, AttemptRecord, AttemptView, BatchNotAdmitted,
+                               BreakerState, ClaimedJob, DestinationState, Guard, JobFilter, JobState, JobView,
+                               NewPacket, NotAdmitted, OnDead, PacketView)
 from gateway.store.engines import create_engine, is_sqlite, lock_key, lock_keys
 from gateway.store.sealing import KEY_FILE_ENV, KEYS_ENV, KeyRing, SealingError, key_id_of, unseal
 from gateway.store.statements import DEAD, LEASED, PENDING
-from gateway.store.tables import api_clients, attempts, audit, classic_passwords, destinations, jobs, packets
+from gateway.store.tables import api_clients, attempts, audit, classic_passwords, destinations, dossiers, jobs, packets
 from gateway.store.wakeups import CHANNEL, JobSignal, watch_postgres, watch_sqlite
 
 PURGED = "purged: payload deleted on request — đã xoá dữ liệu theo yêu cầu"
@@ -63,6 +63,7 @@ class SqlStore:
         self._complete_statements = statements_.complete_statements()
         self._previous_status = statements_.previous_status_sql("?" if self._sqlite else "%s")
         self._stored_ids = statements_.stored_ids_sql(self._sqlite)
+        self._owners = statements_.owners_sql(self._sqlite)
         self._signal: JobSignal | None = None
         if migrate:
             migrations.upgrade(self.engine)
@@ -168,7 +169,8 @@ class SqlStore:
         return self.accept_many([(packet, destinations_)])[0]
 
     def accept_many(self, items: Sequence[tuple[NewPacket, Sequence[str]]],
-                    admit: Admit | None = None, *, whole: bool = False) -> list[AcceptResult]:
+                    admit: Admit | None = None, *, whole: bool = False,
+                    guard: Guard | None = None) -> list[AcceptResult]:
         """Bulk statements: one insert for the packets, one for their jobs, whatever the batch size."""
         batch = [(packet, list(dict.fromkeys(routes))) for packet, routes in items]
         first: dict[str, int] = {}  # a packet id seen twice in one batch: the second is a resend
@@ -180,10 +182,9 @@ class SqlStore:
             # Per ordering key, seq order must equal commit order, or a claimer could see seq n+1
             # committed before seq n of the same dossier (PostgreSQL; SQLite has one writer).
             lock_keys(connection, sorted({"key:" + packet.ordering_key for packet, _ in fresh}))
-            if admit is not None:
-                fresh = self._admitted(connection, fresh, admit, refused)
-                if whole and refused:  # nothing was written yet: the transaction ends empty
-                    raise BatchNotAdmitted({packet_id: refusal.detail for packet_id, refusal in refused.items()})
+            fresh = self._admitted(connection, fresh, admit, guard, refused)
+            if refused and whole:  # the transaction is rolled back: nothing of the batch stays
+                raise BatchNotAdmitted({packet_id: refusal.detail for packet_id, refusal in refused.items()})
             inserted = set(connection.execute(
                 self._insert(packets).on_conflict_do_nothing(index_elements=["packet_id"])
                 .returning(packets.c.packet_id),
@@ -212,37 +213,62 @@ class SqlStore:
                         results[index] = self._resent(connection, packet, *known[packet.packet_id])
         return results  # type: ignore[return-value]
 
-    def _admitted(self, connection: sa.Connection, fresh: list[tuple[NewPacket, list[str]]], admit: Admit,
-                  refused: dict[str, NotAdmitted]) -> list[tuple[NewPacket, list[str]]]:
-        """``fresh`` as ``admit`` lets it through, in order: each new packet carrying a status is checked
-        against its dossier's status so far — the store's, then the batch's earlier packets'."""
-        steps = [p.packet_id for p, _ in fresh if p.status is not None and p.dossier is not None]
-        if not steps:
+    def _admitted(self, connection: sa.Connection, fresh: list[tuple[NewPacket, list[str]]], admit: Admit | None,
+                  guard: Guard | None, refused: dict[str, NotAdmitted]) -> list[tuple[NewPacket, list[str]]]:
+        """``fresh`` as its dossiers' owners and ``admit`` let it through, in order: each new packet of a
+        dossier is checked by ``guard`` against the dossier's owner, then, when it carries a status, by
+        ``admit`` against the dossier's status so far — the store's, then the batch's earlier packets'.
+        The first packet of a dossier records its agency as the owner."""
+        named = [p for p, _ in fresh if p.dossier is not None]
+        if not named:
             return fresh
-        cursor = connection.connection.cursor()  # the driver's, in this transaction: two reads per batch and dossier
-        cursor.execute(self._stored_ids, (json.dumps(steps) if self._sqlite else steps,))
+        listed = (lambda values: json.dumps(values)) if self._sqlite else (lambda values: values)
+        cursor = connection.connection.cursor()  # the driver's, in this transaction: a few reads per batch
+        cursor.execute(self._stored_ids, (listed([p.packet_id for p in named]),))
         resent = {row[0] for row in cursor.fetchall()}
+        cursor.execute(self._owners, (listed(sorted({p.dossier for p in named})),))
+        owners: dict[str, str] = {row[0]: row[1] for row in cursor.fetchall()}
+        created: list[dict[str, Any]] = []
         statuses: dict[str, int | None] = {}
         admitted = []
         for packet, routes in fresh:
-            if packet.status is not None and packet.dossier is not None and packet.packet_id not in resent:
-                if packet.dossier not in statuses:
-                    cursor.execute(self._previous_status, (packet.dossier,))
+            dossier = packet.dossier
+            if dossier is None or packet.packet_id in resent:  # a resend gets its original's receipt
+                admitted.append((packet, routes))
+                continue
+            owner = owners.get(dossier)
+            if owner is not None and guard is not None and (refusal := guard(packet, owner)) is not None:
+                refused[packet.packet_id] = refusal  # before its status is looked at: nothing about it leaks
+                continue
+            if admit is not None and packet.status is not None:
+                if dossier not in statuses:
+                    cursor.execute(self._previous_status, (dossier,))
                     row = cursor.fetchone()
-                    statuses[packet.dossier] = None if row is None else int(row[0])
-                verdict = admit(packet, statuses[packet.dossier])
+                    statuses[dossier] = None if row is None else int(row[0])
+                verdict = admit(packet, statuses[dossier])
                 if isinstance(verdict, NotAdmitted):
                     refused[packet.packet_id] = verdict
                     continue
-                packet, statuses[packet.dossier] = verdict, verdict.status
+                packet, statuses[dossier] = verdict, verdict.status
+            if owner is None and packet.agency is not None:
+                owners[dossier] = packet.agency
+                created.append(dict(dossier=dossier, agency=packet.agency, created_at=packet.received_at))
             admitted.append((packet, routes))
         cursor.close()
+        if created:
+            connection.execute(self._insert(dossiers).on_conflict_do_nothing(index_elements=["dossier"]), created)
         return admitted
 
+    def dossier_owner(self, dossier: str) -> str | None:
+        with self._read() as connection:
+            return connection.execute(sa.select(dossiers.c.agency).where(dossiers.c.dossier == dossier)
+                                      ).scalar_one_or_none()
+
     @staticmethod
-    def _originals(connection: sa.Connection, packet_ids: set[str]) -> dict[str, tuple[str, datetime, list[str]]]:
-        originals = {row.packet_id: (row.sha256, row.received_at, []) for row in connection.execute(
-            sa.select(packets.c.packet_id, packets.c.sha256, packets.c.received_at)
+    def _originals(connection: sa.Connection,
+                   packet_ids: set[str]) -> dict[str, tuple[str, datetime, list[str], str]]:
+        originals = {row.packet_id: (row.sha256, row.received_at, [], row.sender) for row in connection.execute(
+            sa.select(packets.c.packet_id, packets.c.sha256, packets.c.received_at, packets.c.sender)
             .where(packets.c.packet_id.in_(packet_ids)))}
         for row in connection.execute(sa.select(jobs.c.packet_id, jobs.c.destination)
                                       .where(jobs.c.packet_id.in_(packet_ids)).order_by(jobs.c.seq)):
@@ -250,7 +276,10 @@ class SqlStore:
         return originals
 
     def _resent(self, connection: sa.Connection, packet: NewPacket, sha256: str, received_at: datetime,
-                routes: list[str]) -> AcceptResult:
+                routes: list[str], sender: str) -> AcceptResult:
+        if sender != packet.sender:  # another client's id: a conflict that shows nothing of the original
+            self._audit(connection, packet.sender, "accept.foreign_id", packet.packet_id, {"owner": sender})
+            return AcceptResult(packet.packet_id, packet.sha256, packet.received_at, [], conflict=True)
         if sha256 == packet.sha256:
             return AcceptResult(packet.packet_id, sha256, received_at, routes, duplicate=True)
         self._audit(connection, packet.sender, "accept.conflict", packet.packet_id,
@@ -280,7 +309,7 @@ class SqlStore:
                     .where(packets.c.dossier == dossier, packets.c.status.is_not(None))
                     .order_by(packets.c.received_at.desc()).limit(1)).first()
                 if row is not None:
-                    latest[dossier] = (row.packet_id, row.sender, row.raw)
+                    latest[dossier] = (row.packet_id, row.sender, self._unseal(row.packet_id, row.raw))
         return latest
 
     def get_packet(self, packet_id: str) -> PacketView | None:
@@ -540,6 +569,13 @@ class SqlStore:
     def audit(self, actor: str, action: str, subject: str, detail: dict[str, Any] | None = None) -> None:
         with self._write() as connection:
             self._audit(connection, actor, action, subject, detail)
+
+    def audit_many(self, rows: Sequence[tuple[str, str, str, dict[str, Any]]]) -> None:
+        if rows:
+            at = _now()
+            with self._bookkeeping() as connection:
+                connection.execute(audit.insert(), [dict(at=at, actor=actor, action=action, subject=subject,
+                                                         detail=detail) for actor, action, subject, detail in rows])
 
     def audit_log(self, subject: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         query = sa.select(audit).order_by(audit.c.id.desc()).limit(limit)

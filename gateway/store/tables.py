@@ -47,6 +47,14 @@ packets = sa.Table(
 sa.Index("ix_packets_dossier", packets.c.dossier)  # migration 0002
 sa.Index("ix_packets_dossier_received", packets.c.dossier, packets.c.received_at)  # migration 0003
 
+# Who owns a dossier: the agency of its first packet (migration 0008).
+dossiers = sa.Table(
+    "dossiers", metadata,
+    sa.Column("dossier", sa.String(100), primary_key=True),
+    sa.Column("agency", sa.String(100), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
 jobs = sa.Table(
     "jobs", metadata,
     sa.Column("seq", BigId, primary_key=True, autoincrement=True),  # global acceptance order

@@ -49,11 +49,26 @@ def test_accept_stores_exact_bytes_and_one_job_per_destination(store: Store) -> 
 def test_same_id_same_bytes_is_a_duplicate_with_the_original_receipt(store: Store) -> None:
     first = packet()
     store.accept(first, ["national_portal"])
-    again = NewPacket(**{**vars(first), "received_at": T0 + timedelta(hours=1), "sender": "other"})
+    again = NewPacket(**{**vars(first), "received_at": T0 + timedelta(hours=1)})
     result = store.accept(again, ["national_portal", "postal"])
     assert result.duplicate and not result.conflict
     assert result.received_at == T0 and result.destinations == ["national_portal"]
     assert store.counts() == {"national_portal": {"pending": 1}}
+
+
+def test_another_senders_packet_id_is_a_conflict_that_shows_nothing_of_the_original(store: Store) -> None:
+    first = packet()
+    store.accept(first, ["national_portal"])
+    later = T0 + timedelta(hours=1)
+    for raw in (first.raw, b"<GoiTin>other</GoiTin>"):  # the same bytes (a probe) or other ones
+        again = NewPacket(**{**vars(first), "raw": raw, "received_at": later, "sender": "other"})
+        result = store.accept(again, ["national_portal", "postal"])
+        assert result.conflict and not result.duplicate
+        assert (result.received_at, result.destinations, result.sha256) == (later, [], again.sha256)
+    assert store.counts() == {"national_portal": {"pending": 1}}
+    collisions = [row for row in store.audit_log(first.packet_id) if row["action"] == "accept.foreign_id"]
+    assert len(collisions) == 2 and collisions[0]["actor"] == "other" and collisions[0]["detail"] == {
+        "owner": first.sender}
 
 
 def test_same_id_other_bytes_is_a_conflict_and_is_audited(store: Store) -> None:
