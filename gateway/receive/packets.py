@@ -18,13 +18,14 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
+from gateway.audit.service import AuditDuties
 from gateway.config import Config
 from gateway.packets.envelope import GoiTin
 from gateway.receipt import ReceiptSigner, build_receipt, receipt_signer
 from gateway.receive.auth import Client, Clients, Denied
 from gateway.receive.body import Refused, read_packet
 from gateway.receive.committer import GroupCommitter
-from gateway.receive.lifespan import close_on_shutdown
+from gateway.receive.lifespan import close_on_shutdown, run_while_serving
 from gateway.route import Router, Unrouted
 from gateway.store.api import NewPacket, NotAdmitted, Store, open_store
 from gateway.validate.pipeline import Encoding, Validator
@@ -228,5 +229,7 @@ def install(app: FastAPI, config: Config, **options: Any) -> PacketIntake:
     app.state.intake = intake
     app.add_api_route("/v1/packets", intake.handle, methods=["POST"], status_code=202,
                       summary="Submit a packet for delivery — gửi gói tin để chuyển tiếp")
-    close_on_shutdown(app, intake.close)
+    duties = AuditDuties(config)
+    run_while_serving(app, lambda: duties.start(intake.store), duties.stop)
+    close_on_shutdown(app, intake.close)  # after the duties stopped: they use the store
     return intake

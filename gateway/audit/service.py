@@ -1,0 +1,108 @@
+"""The gateway's own audit duties: periodic signed checkpoints of the chain, and recording the
+configuration and signing key a process starts with (a change, a key rotation)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+import hashlib
+import json
+import logging
+import threading
+
+from gateway.audit.chain import timestamp
+from gateway.audit.checkpoint import Checkpoint, fingerprint, make_checkpoint
+from gateway.config import Config, ConfigError
+from gateway.store.api import Store
+from signing.signer import KeySigner, Signer, SignerError
+
+log = logging.getLogger(__name__)
+CONFIGURATION = "configuration"  # the subject of configuration and key entries
+
+
+def gateway_signer(config: Config) -> Signer | None:
+    """The ``[signing]`` key that signs receipts, or None when none is configured."""
+    section = config.section("signing")
+    if not (section.get("pkcs12") or (section.get("key") and section.get("cert"))):
+        return None
+    try:
+        return KeySigner.from_config(config)
+    except SignerError as exc:
+        raise ConfigError(f"signing: {exc}") from exc
+
+
+def checkpoint_now(store: Store, signer: Signer | None) -> Checkpoint | None:
+    """A checkpoint of the chain as it stands (signed when ``signer``); None while it is empty."""
+    return store.checkpoint(lambda n, hash_: make_checkpoint(n, hash_, timestamp(datetime.now(UTC)), signer))
+
+
+def record_configuration(store: Store, config: Config, signer: Signer | None, actor: str) -> list[str]:
+    """Audits the configuration and signing certificate this process runs with when they differ from the
+    last recorded ones ("config.change", "key.rotation"; the first time "config.loaded"). Only digests
+    are kept: the configuration holds hashes of client keys, never secrets, but is no one's business."""
+    digest = hashlib.sha256(json.dumps(config.raw, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+    certificate = fingerprint(signer.certificate) if signer is not None else None
+    last = store.audit_log(CONFIGURATION, limit=1)
+    recorded = last[0]["detail"] if last else None
+    actions = []
+    if recorded is None:
+        actions.append("config.loaded")
+    else:
+        if recorded.get("config_sha256") != digest:
+            actions.append("config.change")
+        if recorded.get("signing_certificate") != certificate:
+            actions.append("key.rotation")
+    for action in actions:
+        store.audit(actor, action, CONFIGURATION, {
+            "config_sha256": digest, "source": config.source, "signing_certificate": certificate,
+            "previous_config_sha256": recorded and recorded.get("config_sha256"),
+            "previous_signing_certificate": recorded and recorded.get("signing_certificate")})
+    return actions
+
+
+class Checkpointer:
+    """Makes a checkpoint every ``seconds`` while the chain grows (several processes may: the head is
+    checkpointed once)."""
+
+    def __init__(self, store: Store, signer: Signer | None, seconds: float) -> None:
+        self.store, self.signer, self.seconds = store, signer, seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="audit-checkpoints", daemon=True)
+
+    def start(self) -> Checkpointer:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.seconds):
+            try:
+                checkpoint_now(self.store, self.signer)
+            except Exception:  # the store may be down for a while: the next round tries again
+                log.exception("audit checkpoint not written")
+
+    def stop(self) -> None:
+        """Stops, leaving a last checkpoint of what this process wrote."""
+        self._stop.set()
+        self._thread.join()
+        try:
+            checkpoint_now(self.store, self.signer)
+        except Exception:
+            log.exception("audit checkpoint not written")
+
+
+class AuditDuties:
+    """What an API process does for the audit log while it serves (``[audit]``)."""
+
+    def __init__(self, config: Config) -> None:
+        self.config, self.signer = config, gateway_signer(config)
+        self.seconds = float(config.section("audit").get("checkpoint_seconds", 300))
+        self._checkpointer: Checkpointer | None = None
+
+    def start(self, store: Store) -> None:
+        record_configuration(store, self.config, self.signer, "gateway")
+        if self.seconds > 0:
+            self._checkpointer = Checkpointer(store, self.signer, self.seconds).start()
+
+    def stop(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
