@@ -5,7 +5,7 @@ from fastapi.responses import JSONResponse
 
 from gateway.config import Config
 from gateway.packets.stored import packet_bytes
-from gateway.receive import classic, packets
+from gateway.receive import classic, evidence, packets
 from gateway.receive.body import Refused, read_packet
 from gateway.validate.pipeline import Validator
 
@@ -32,6 +32,7 @@ def create_app(config: Config | None = None) -> FastAPI:
 
     packets.install(app, config)
     classic.install(app, config, app.state.intake)  # drop-in for the portal's classic protocol
+    evidence.install(app, config, app.state.intake)
 
     @app.get("/healthz", include_in_schema=False)
     async def health() -> dict[str, str]:

@@ -76,8 +76,12 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
         client = settings.client_named(username) if isinstance(username, str) else None
         digest = hashlib.sha256(password.encode("utf-8")).hexdigest() if isinstance(password, str) else ""
         if client is None or not hmac.compare_digest(digest, client.password_sha256):
+            # A name that is no account's may be anything typed (a password, say): only that it was unknown.
+            await run_in_threadpool(intake.store.audit, "inbound_classic", "login.failed",
+                                    client.username if client is not None else "unknown", {})
             return answers.refused(codes.login, "Tên đăng nhập hoặc mật khẩu không đúng",
                                    "Wrong username or password")
+        await run_in_threadpool(intake.store.audit, client.username, "login", client.username, {})
         return answers.ok(session=sessions.open(client))
 
     async def classic(request: Request, offered: tuple[str, ...], share: bool) -> JSONResponse:
@@ -110,6 +114,7 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
         if not settings.lookups:
             return answers.refused(codes.unknown_service, f"Dịch vụ {service} không được bật trên cổng kết nối",
                                    f"Service {service} is not enabled on the gateway")
+        await run_in_threadpool(intake.store.audit, client.username, "lookup", service, {"madonvi": madonvi})
         return await run_in_threadpool(relays.relay, service, body, share)
 
     async def integration(request: Request) -> JSONResponse:
