@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import threading
+from typing import Callable
 
 from gateway.audit.chain import timestamp
 from gateway.audit.checkpoint import Checkpoint, fingerprint, make_checkpoint
@@ -59,50 +60,47 @@ def record_configuration(store: Store, config: Config, signer: Signer | None, ac
     return actions
 
 
-class Checkpointer:
-    """Makes a checkpoint every ``seconds`` while the chain grows (several processes may: the head is
-    checkpointed once)."""
-
-    def __init__(self, store: Store, signer: Signer | None, seconds: float) -> None:
-        self.store, self.signer, self.seconds = store, signer, seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="audit-checkpoints", daemon=True)
-
-    def start(self) -> Checkpointer:
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.seconds):
-            try:
-                checkpoint_now(self.store, self.signer)
-            except Exception:  # the store may be down for a while: the next round tries again
-                log.exception("audit checkpoint not written")
-
-    def stop(self) -> None:
-        """Stops, leaving a last checkpoint of what this process wrote."""
-        self._stop.set()
-        self._thread.join()
-        try:
-            checkpoint_now(self.store, self.signer)
-        except Exception:
-            log.exception("audit checkpoint not written")
-
-
 class AuditDuties:
-    """What an API process does for the audit log while it serves (``[audit]``)."""
+    """What an API process does for the audit log while it serves (``[audit]``), in a thread of its own:
+    records the configuration and key it runs with, then writes a checkpoint every ``checkpoint_seconds``
+    while the chain grows (several processes may: a head is checkpointed once), and one when it stops.
+    A store that is down delays them (tried again every few seconds); it never stops the server."""
+
+    RETRY_SECONDS = 5.0
 
     def __init__(self, config: Config) -> None:
         self.config, self.signer = config, gateway_signer(config)
         self.seconds = float(config.section("audit").get("checkpoint_seconds", 300))
-        self._checkpointer: Checkpointer | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._store: Store | None = None
 
-    def start(self, store: Store) -> None:
-        record_configuration(store, self.config, self.signer, "gateway")
-        if self.seconds > 0:
-            self._checkpointer = Checkpointer(store, self.signer, self.seconds).start()
+    def start(self, store_of: Callable[[], Store]) -> None:
+        self._thread = threading.Thread(target=self._run, args=(store_of,), name="audit-duties", daemon=True)
+        self._thread.start()
+
+    def _run(self, store_of: Callable[[], Store]) -> None:
+        recorded = False
+        while True:
+            try:
+                self._store = store_of()
+                if not recorded:
+                    record_configuration(self._store, self.config, self.signer, "gateway")
+                    recorded = True
+                elif self.seconds > 0:
+                    checkpoint_now(self._store, self.signer)
+            except Exception:  # the store may be down for a while: the next round tries again
+                log.exception("audit: configuration or checkpoint not written")
+            wait = self.RETRY_SECONDS if not recorded else self.seconds if self.seconds > 0 else None
+            if self._stop.wait(wait):
+                return
 
     def stop(self) -> None:
-        if self._checkpointer is not None:
-            self._checkpointer.stop()
-            self._checkpointer = None
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self._store is not None and self.seconds > 0:
+            try:
+                checkpoint_now(self._store, self.signer)
+            except Exception:
+                log.exception("audit: checkpoint not written")

@@ -230,6 +230,6 @@ def install(app: FastAPI, config: Config, **options: Any) -> PacketIntake:
     app.add_api_route("/v1/packets", intake.handle, methods=["POST"], status_code=202,
                       summary="Submit a packet for delivery — gửi gói tin để chuyển tiếp")
     duties = AuditDuties(config)
-    run_while_serving(app, lambda: duties.start(intake.store), duties.stop)
+    run_while_serving(app, lambda: duties.start(lambda: intake.store), duties.stop)
     close_on_shutdown(app, intake.close)  # after the duties stopped: they use the store
     return intake
