@@ -2,8 +2,9 @@
 checked. Pure functions over plain values, so the store's ``gateway audit verify`` and an evidence
 bundle's offline verifier judge a chain by exactly the same rules.
 
-Entry ``n`` (1, 2, 3 …) has ``digest = SHA-256(canonical JSON of n, at, actor, action, subject, dossier,
-detail)`` and ``hash = SHA-256(hash of entry n-1 ‖ digest)``; entry 1 links to ``GENESIS``. An entry's
+Entry ``n`` (1, 2, 3 …) has ``digest = SHA-256(canonical JSON of [n, at, actor, action, subject, dossier],
+"\n", canonical JSON of detail)`` and ``hash = SHA-256(hash of entry n-1 ‖ digest)``; entry 1 links to
+``GENESIS``. An entry's
 content may later be withheld (an evidence bundle shows other dossiers' entries by digest only) without
 breaking the chain.
 """
@@ -25,16 +26,21 @@ def canonical_detail(detail: dict[str, Any] | None) -> dict[str, Any]:
     return json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str))
 
 
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 def timestamp(at: datetime) -> str:
     """An entry's time as hashed: UTC, microseconds (both stores keep them)."""
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def entry_digest(n: int, at: str, actor: str, action: str, subject: str, dossier: str | None,
-                 detail: dict[str, Any]) -> str:
-    body = {"n": n, "at": at, "actor": actor, "action": action, "subject": subject, "dossier": dossier,
-            "detail": detail}
-    return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+                 detail: dict[str, Any] | str) -> str:
+    """SHA-256 of the canonical JSON of ``[n, at, actor, action, subject, dossier]``, a line feed, and the
+    canonical JSON of ``detail`` (given as a dict, or already as that text)."""
+    text = detail if isinstance(detail, str) else canonical_json(detail)
+    return hashlib.sha256(f"{canonical_json([n, at, actor, action, subject, dossier])}\n{text}"
                           .encode("utf-8")).hexdigest()
 
 

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 import sqlalchemy as sa
 
-from gateway.audit.chain import Entry, canonical_detail, entry_digest, link, timestamp
+from gateway.audit.chain import Entry, canonical_detail, canonical_json, entry_digest, link, timestamp
 from gateway.audit.checkpoint import Checkpoint
 from gateway.store.tables import audit, audit_checkpoints, audit_head
 
@@ -21,24 +21,53 @@ from gateway.store.tables import audit, audit_checkpoints, audit_head
 NewEntry = tuple[str, str, str, "str | None", "dict[str, Any] | None"]
 
 _HEAD = sa.select(audit_head.c.n, audit_head.c.hash).where(audit_head.c.id == 1)
+_COLUMNS_IN = ("n", "at", "actor", "action", "subject", "dossier", "detail", "digest", "hash")
 
 
-def append(connection: sa.Connection, entries: Sequence[NewEntry], at: datetime | None = None) -> None:
+def _insert_sql(sqlite: bool) -> str:
+    mark = "?" if sqlite else "%s"
+    values = [mark if column != "detail" or sqlite else f"CAST({mark} AS json)" for column in _COLUMNS_IN]
+    return f"INSERT INTO {audit.name} ({', '.join(_COLUMNS_IN)}) VALUES ({', '.join(values)})"
+
+
+_STATEMENTS = {
+    sqlite: (f"SELECT n, hash FROM {audit_head.name} WHERE id = 1" + ("" if sqlite else " FOR UPDATE"),
+             _insert_sql(sqlite), f"UPDATE {audit_head.name} SET n = {'?' if sqlite else '%s'}, "
+                                  f"hash = {'?' if sqlite else '%s'} WHERE id = 1")
+    for sqlite in (True, False)}
+
+
+def append(connection: sa.Connection, entries: Sequence[NewEntry], at: datetime | None = None, *,
+           plain: bool = False) -> None:
+    """Links ``entries`` to the chain in this transaction. ``plain``: every detail is already plain JSON
+    (text keys, no tuples or dates), as the store's own entries are; others are made so first.
+
+    On the driver's own cursor, three statements, each detail serialised once: the accepting transaction
+    pays for this per packet."""
     if not entries:
         return
-    at = at or datetime.now(UTC)
+    at = (at or datetime.now(UTC)).astimezone(UTC)
+    sqlite = connection.dialect.name == "sqlite"
+    read_head, insert, move_head = _STATEMENTS[sqlite]
+    stored_at: Any = at.replace(tzinfo=None)
+    if sqlite:  # as SQLAlchemy's DateTime keeps it in SQLite, so the store reads it back the same
+        stored_at = stored_at.strftime("%Y-%m-%d %H:%M:%S.%f")
     stamp = timestamp(at)
-    n, previous = connection.execute(_HEAD.with_for_update()).one()
-    rows = []
-    for actor, action, subject, dossier, detail in entries:
-        n += 1
-        detail = canonical_detail(detail)
-        digest = entry_digest(n, stamp, actor, action, subject, dossier, detail)
-        previous = link(previous, digest)
-        rows.append(dict(n=n, at=at, actor=actor, action=action, subject=subject, dossier=dossier, detail=detail,
-                         digest=digest, hash=previous))
-    connection.execute(audit.insert(), rows)
-    connection.execute(audit_head.update().where(audit_head.c.id == 1).values(n=n, hash=previous))
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(read_head)
+        n, previous = cursor.fetchone()
+        rows = []
+        for actor, action, subject, dossier, detail in entries:
+            n += 1
+            text = canonical_json(detail or {} if plain else canonical_detail(detail))
+            digest = entry_digest(n, stamp, actor, action, subject, dossier, text)
+            previous = link(previous, digest)
+            rows.append((n, stored_at, actor, action, subject, dossier, text, digest, previous))
+        cursor.executemany(insert, rows)
+        cursor.execute(move_head, (n, previous))
+    finally:
+        cursor.close()
 
 
 def entry_of(row: Any) -> Entry:

@@ -197,7 +197,7 @@ class SqlStore:
                 for index, (packet, _) in enumerate(batch):
                     if results[index] is None:
                         results[index] = self._resent(entries, packet, *known[packet.packet_id])
-            audit_chain.append(connection, entries)  # last: the chain's head is locked until the commit
+            audit_chain.append(connection, entries, plain=True)  # last: the chain's head is locked until the commit
         return results  # type: ignore[return-value]
 
     def _admitted(self, connection: sa.Connection, fresh: list[tuple[NewPacket, list[str]]], admit: Admit,
@@ -340,7 +340,8 @@ class SqlStore:
                 return False
             connection.execute(attempts.insert().values(_attempt_row(job_id, number, attempt)))
             if self.audit_packets:
-                audit_chain.append(connection, [_settled_entry(worker, job_id, number, attempt, values["state"])])
+                audit_chain.append(connection, [_settled_entry(worker, job_id, number, attempt, values["state"])],
+                                   plain=True)
             return True
 
     def complete(self, job_id: str, worker: str, attempt: AttemptRecord) -> bool:
@@ -363,7 +364,7 @@ class SqlStore:
                                    [_attempt_row(job_id, n, record[job_id]) for job_id, n in numbers.items()])
                 if self.audit_packets:
                     audit_chain.append(connection, [_settled_entry(worker, job_id, n, record[job_id], DELIVERED)
-                                                    for job_id, n in numbers.items()])
+                                                    for job_id, n in numbers.items()], plain=True)
         return [job_id in numbers for job_id, _ in items]
 
     def retry_later(self, job_id: str, worker: str, attempt: AttemptRecord, next_attempt_at: datetime) -> bool:
