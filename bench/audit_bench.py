@@ -15,9 +15,8 @@ offline ``verify_bundle``. Medians and ranges of ``--repeats`` runs.
 
 import argparse
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-import io
+import functools
 from pathlib import Path
 import statistics
 import sys
@@ -33,47 +32,22 @@ from cryptography.hazmat.primitives import hashes  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 from cryptography.x509.oid import NameOID  # noqa: E402
 
-from delivery_bench import DEST, cpu_seconds, dossiers, interleave, lanes_of, store_url  # noqa: E402
-from gateway.config import Config  # noqa: E402
+from delivery_bench import (DEST, bench_accept_intake, bench_accept_store, dossiers, interleave,  # noqa: E402
+                             store_url)
 from gateway.deliver.traffic import Packet  # noqa: E402
 from gateway.evidence.check import verify_bundle  # noqa: E402
 from gateway.evidence.export import export_bundle  # noqa: E402
-from gateway.receive.auth import Client  # noqa: E402
-from gateway.receive.packets import PacketIntake  # noqa: E402
 from gateway.store import AttemptRecord  # noqa: E402
 from gateway.store.sql import SqlStore  # noqa: E402
 from signing.signer import KeySigner  # noqa: E402
 
 
-def intake_rate(url: str, packets: list[Packet], audit: bool, threads: int = 8) -> tuple[float, float]:
-    """The whole intake in-process: (packets/s, CPU ms per packet of this process)."""
-    store = SqlStore(url, audit_packets=audit)
-    intake = PacketIntake(Config.load(), store=store)
-    client = Client("bench")
-    intake.receive(client, dossiers(1, steps=0)[0][0].raw, "json")  # opens the committer
-
-    def send(lane: list[Packet]) -> None:
-        for p in lane:
-            answer = intake.receive(client, p.raw, p.encoding)  # type: ignore[arg-type]
-            assert answer.status_code == 202, bytes(answer.body)[:300]
-
-    began, cpu = time.perf_counter(), cpu_seconds()
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(send, lanes_of(packets, threads)))
-    seconds, cpu = time.perf_counter() - began, cpu_seconds() - cpu
-    intake.close()
-    return len(packets) / seconds, cpu * 1000 / len(packets)
+def intake_rate(url: str, packets: list[Packet], audit: bool) -> tuple[float, float]:
+    return bench_accept_intake(url, packets, opener=functools.partial(SqlStore, audit_packets=audit))
 
 
-def store_rate(url: str, packets: list[Packet], audit: bool, batch: int = 32) -> tuple[float, float]:
-    """``accept_many`` alone: (packets/s, CPU ms per packet of this process)."""
-    store, stored = SqlStore(url, audit_packets=audit), [p.stored() for p in packets]
-    began, cpu = time.perf_counter(), cpu_seconds()
-    for start in range(0, len(stored), batch):
-        store.accept_many([(p, [DEST]) for p in stored[start:start + batch]])
-    seconds, cpu = time.perf_counter() - began, cpu_seconds() - cpu
-    store.close()
-    return len(stored) / seconds, cpu * 1000 / len(stored)
+def store_rate(url: str, packets: list[Packet], audit: bool) -> tuple[float, float]:
+    return bench_accept_store(url, packets, 32, opener=functools.partial(SqlStore, audit_packets=audit))
 
 
 def bench_signer() -> KeySigner:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 import hashlib
+import json
 import logging
 import threading
 from typing import Any
@@ -170,6 +171,19 @@ class PacketIntake:
                         {"validation": validation, "signature": signature.report}, packet.NoiGui, status_of(packet))
         return new, packet, routes, signature, validation
 
+    def _audit_refusal(self, client: Client, data: bytes, response: JSONResponse) -> None:
+        """A packet refused before storing, in the audit log: its hash and the rules, never its values."""
+        try:
+            body = json.loads(bytes(response.body))
+            rules = sorted({str(e.get("rule")) for e in body.get("errors") or [] if isinstance(e, dict)}
+                           | ({str(body["error"])} if body.get("error") else set()))
+            signature = body.get("signature")
+            self.store.audit(client.name, "packet.refused", hashlib.sha256(data).hexdigest(), {
+                "status": response.status_code, "rules": rules,
+                "signature": signature.get("verdict") if isinstance(signature, dict) else None})
+        except (SQLAlchemyError, OSError, ValueError):  # the answer goes out anyway; the log says why not
+            log.exception("refusal not audited (sender %s)", client.name)
+
     def _accepted_before(self, packet: GoiTin, data: bytes) -> bool:
         """These exact bytes were accepted already: a resend after a lost receipt. The status
         history has moved on since (its own step is in it), so the resend gets the original
@@ -196,6 +210,7 @@ class PacketIntake:
             new, packet, routes, signature, validation = self.prepare(client, data, encoding, AT_COMMIT)
             result = self.committer.submit(new, routes).result()
         except Answer as answer:
+            self._audit_refusal(client, data, answer.response)
             return answer.response
         except (SQLAlchemyError, OSError):  # the store is unreachable or failing: nothing was accepted
             log.exception("packet not stored (sender %s)", client.name)
