@@ -129,15 +129,15 @@ def export_bundle(store: Store, dossier: str, out: IO[bytes] | Path, *, signer: 
         listed_packets.append({"packet_id": packet.packet_id, "sha256": packet.sha256, "stem": stem,
                                "raw": f"{stem}.{extension}" if packet.raw is not None else None,
                                "purged": packet.purged_at is not None})
+    attempts = store.attempts_of([job.job_id for job in jobs])
     for job in jobs:
-        full = store.get_job(job.job_id) or job
         files[f"deliveries/{layout.safe_name(job.job_id)}.json"] = _json({
-            "job_id": full.job_id, "packet_id": full.packet_id, "destination": full.destination,
-            "state": full.state.value, "attempts": full.attempts, "last_error": full.last_error,
-            "created_at": full.created_at.isoformat(), "delivered_at": full.delivered_at and full.delivered_at.isoformat(),
+            "job_id": job.job_id, "packet_id": job.packet_id, "destination": job.destination,
+            "state": job.state.value, "attempts": job.attempts, "last_error": job.last_error,
+            "created_at": job.created_at.isoformat(), "delivered_at": job.delivered_at and job.delivered_at.isoformat(),
             "attempt_log": [{"n": a.n, "started_at": a.started_at.isoformat(), "duration_ms": a.duration_ms,
                              "outcome": a.outcome, "peer_status": a.peer_status, "message": a.message,
-                             "transform": a.transform} for a in full.attempt_log]})
+                             "transform": a.transform} for a in attempts[job.job_id]]})
     files[layout.ENTRIES] = "".join(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n"
                                     for row in segment).encode("utf-8")
     files[layout.CHECKPOINT] = _json(checkpoint.to_dict())

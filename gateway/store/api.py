@@ -282,6 +282,10 @@ class Store(Protocol):
         """The job with every attempt (``attempt_log``)."""
         ...
 
+    def attempts_of(self, job_ids: Sequence[str]) -> dict[str, list[AttemptView]]:
+        """Every attempt of each of ``job_ids``, in order, in one read."""
+        ...
+
     def replay(self, selection: JobFilter | Sequence[str], actor: str, reason: str, *,
                dry_run: bool = False, now: datetime | None = None) -> int:
         """Dead → pending (due now) for the selected dead jobs; attempts kept; one audit row

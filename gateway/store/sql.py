@@ -55,6 +55,11 @@ def _settled_entry(worker: str, job_id: str, n: int, attempt: AttemptRecord, sta
             {"attempt": n, "outcome": attempt.outcome, "peer_status": attempt.peer_status})
 
 
+def _attempt_view(row: Any) -> AttemptView:
+    return AttemptView(row.started_at, row.duration_ms, row.outcome, row.peer_status, row.message, row.transform,
+                       row.n)
+
+
 def _attempt_row(job_id: str, n: int, attempt: AttemptRecord) -> dict[str, Any]:
     """The ``attempts`` row of attempt number ``n`` of a job."""
     return dict(job_id=job_id, n=n, started_at=attempt.started_at, duration_ms=attempt.duration_ms,
@@ -444,10 +449,18 @@ class SqlStore:
                                      .where(jobs.c.job_id == job_id)).one_or_none()
             if row is None:
                 return None
-            log = [AttemptView(a.started_at, a.duration_ms, a.outcome, a.peer_status, a.message, a.transform, a.n)
-                   for a in connection.execute(sa.select(attempts).where(attempts.c.job_id == job_id)
-                                               .order_by(attempts.c.n))]
+            log = [_attempt_view(a) for a in connection.execute(sa.select(attempts).where(attempts.c.job_id == job_id)
+                                                                 .order_by(attempts.c.n))]
         return self._view(row, log)
+
+    def attempts_of(self, job_ids: Sequence[str]) -> dict[str, list[AttemptView]]:
+        found: dict[str, list[AttemptView]] = {job_id: [] for job_id in job_ids}
+        with self._read() as connection:
+            for chunk in range(0, len(job_ids), 500):
+                for a in connection.execute(sa.select(attempts).where(attempts.c.job_id.in_(job_ids[chunk:chunk + 500]))
+                                            .order_by(attempts.c.job_id, attempts.c.n)):
+                    found[a.job_id].append(_attempt_view(a))
+        return found
 
     def replay(self, selection: JobFilter | Sequence[str], actor: str, reason: str, *,
                dry_run: bool = False, now: datetime | None = None) -> int:
