@@ -22,52 +22,89 @@ NewEntry = tuple[str, str, str, "str | None", "dict[str, Any] | None"]
 
 _HEAD = sa.select(audit_head.c.n, audit_head.c.hash).where(audit_head.c.id == 1)
 _COLUMNS_IN = ("n", "at", "actor", "action", "subject", "dossier", "detail", "digest", "hash")
+_TYPES = ("bigint", "timestamp", "text", "text", "text", "text", "json", "text", "text")
+
+_SQLITE = (f"SELECT n, hash FROM {audit_head.name} WHERE id = 1",
+           f"INSERT INTO {audit.name} ({', '.join(_COLUMNS_IN)}) VALUES ({', '.join('?' * len(_COLUMNS_IN))})",
+           f"UPDATE {audit_head.name} SET n = ?, hash = ? WHERE id = 1")
+# One statement: the head moves from what this process saw last to the batch's last entry, and the entries
+# are inserted only if it did (another process may have moved it since).
+_POSTGRES_APPEND = (
+    f"WITH moved AS (UPDATE {audit_head.name} SET n = %(n)s, hash = %(hash)s "
+    f"WHERE id = 1 AND n = %(was_n)s AND hash = %(was_hash)s RETURNING 1) "
+    f"INSERT INTO {audit.name} ({', '.join(_COLUMNS_IN)}) SELECT * FROM unnest("
+    + ", ".join(f"%({column}_list)s::{kind}[]" for column, kind in zip(_COLUMNS_IN, _TYPES))
+    + ") WHERE EXISTS (SELECT 1 FROM moved)")
+_POSTGRES_HEAD = f"SELECT n, hash FROM {audit_head.name} WHERE id = 1 FOR UPDATE"
 
 
-def _insert_sql(sqlite: bool) -> str:
-    mark = "?" if sqlite else "%s"
-    values = [mark if column != "detail" or sqlite else f"CAST({mark} AS json)" for column in _COLUMNS_IN]
-    return f"INSERT INTO {audit.name} ({', '.join(_COLUMNS_IN)}) VALUES ({', '.join(values)})"
+def _linked(entries: Sequence[NewEntry], n: int, previous: str, at: datetime, stored_at: Any,
+            plain: bool) -> list[tuple[Any, ...]]:
+    """The rows of ``entries`` following entry ``n`` whose hash is ``previous``."""
+    stamp, rows = timestamp(at), []
+    for actor, action, subject, dossier, detail in entries:
+        n += 1
+        text = canonical_json(detail or {} if plain else canonical_detail(detail))
+        digest = entry_digest(n, stamp, actor, action, subject, dossier, text)
+        previous = link(previous, digest)
+        rows.append((n, stored_at, actor, action, subject, dossier, text, digest, previous))
+    return rows
 
 
-_STATEMENTS = {
-    sqlite: (f"SELECT n, hash FROM {audit_head.name} WHERE id = 1" + ("" if sqlite else " FOR UPDATE"),
-             _insert_sql(sqlite), f"UPDATE {audit_head.name} SET n = {'?' if sqlite else '%s'}, "
-                                  f"hash = {'?' if sqlite else '%s'} WHERE id = 1")
-    for sqlite in (True, False)}
+class Appender:
+    """Links entries to the chain inside the caller's transaction, on the driver's own cursor, each detail
+    serialised once: the accepting transaction pays for this per packet.
 
+    SQLite (one writer at a time, statements in-process): read the head, insert, move the head. PostgreSQL:
+    one round trip in the usual case — the head this process wrote last is assumed, and moved by a
+    conditional UPDATE in the statement that inserts; the moved row stays locked until the commit. When
+    another process moved it meanwhile, nothing was written: the head is read under ``FOR UPDATE`` and the
+    statement runs again, now certain to hold."""
 
-def append(connection: sa.Connection, entries: Sequence[NewEntry], at: datetime | None = None, *,
-           plain: bool = False) -> None:
-    """Links ``entries`` to the chain in this transaction. ``plain``: every detail is already plain JSON
-    (text keys, no tuples or dates), as the store's own entries are; others are made so first.
+    def __init__(self) -> None:
+        self._head: tuple[int, str] | None = None  # (n, hash) this process last appended; a guess, checked
 
-    On the driver's own cursor, three statements, each detail serialised once: the accepting transaction
-    pays for this per packet."""
-    if not entries:
-        return
-    at = (at or datetime.now(UTC)).astimezone(UTC)
-    sqlite = connection.dialect.name == "sqlite"
-    read_head, insert, move_head = _STATEMENTS[sqlite]
-    stored_at: Any = at.replace(tzinfo=None)
-    if sqlite:  # as SQLAlchemy's DateTime keeps it in SQLite, so the store reads it back the same
-        stored_at = stored_at.strftime("%Y-%m-%d %H:%M:%S.%f")
-    stamp = timestamp(at)
-    cursor = connection.connection.cursor()
-    try:
+    def append(self, connection: sa.Connection, entries: Sequence[NewEntry], at: datetime | None = None, *,
+               plain: bool = False) -> None:
+        """``plain``: every detail is already plain JSON (text keys, no tuples or dates), as the store's own
+        entries are; others are made so first."""
+        if not entries:
+            return
+        at = (at or datetime.now(UTC)).astimezone(UTC)
+        cursor = connection.connection.cursor()
+        try:
+            if connection.dialect.name == "sqlite":
+                self._head = self._sqlite(cursor, entries, at, plain)
+            else:
+                self._head = self._postgres(cursor, entries, at, plain)
+        finally:
+            cursor.close()
+
+    @staticmethod
+    def _sqlite(cursor: Any, entries: Sequence[NewEntry], at: datetime, plain: bool) -> tuple[int, str]:
+        read_head, insert, move_head = _SQLITE
         cursor.execute(read_head)
         n, previous = cursor.fetchone()
-        rows = []
-        for actor, action, subject, dossier, detail in entries:
-            n += 1
-            text = canonical_json(detail or {} if plain else canonical_detail(detail))
-            digest = entry_digest(n, stamp, actor, action, subject, dossier, text)
-            previous = link(previous, digest)
-            rows.append((n, stored_at, actor, action, subject, dossier, text, digest, previous))
+        # as SQLAlchemy's DateTime keeps it in SQLite, so the store reads it back the same
+        rows = _linked(entries, n, previous, at, at.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f"), plain)
         cursor.executemany(insert, rows)
-        cursor.execute(move_head, (n, previous))
-    finally:
-        cursor.close()
+        cursor.execute(move_head, rows[-1][0::8])
+        return rows[-1][0], rows[-1][8]
+
+    def _postgres(self, cursor: Any, entries: Sequence[NewEntry], at: datetime, plain: bool) -> tuple[int, str]:
+        head = self._head
+        for _ in range(2):
+            if head is None:
+                cursor.execute(_POSTGRES_HEAD)
+                head = cursor.fetchone()
+            rows = _linked(entries, head[0], head[1], at, at.replace(tzinfo=None), plain)
+            columns = {f"{column}_list": list(values) for column, values in zip(_COLUMNS_IN, zip(*rows))}
+            cursor.execute(_POSTGRES_APPEND, {**columns, "n": rows[-1][0], "hash": rows[-1][8],
+                                              "was_n": head[0], "was_hash": head[1]})
+            if cursor.rowcount == len(rows):
+                return rows[-1][0], rows[-1][8]
+            head = None  # another process appended since: read the head, locked
+        raise RuntimeError("the audit chain's head moved while it was locked")
 
 
 def entry_of(row: Any) -> Entry:

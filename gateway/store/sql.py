@@ -72,6 +72,7 @@ class SqlStore:
                  relaxed_bookkeeping: bool = True, audit_packets: bool = True) -> None:
         self.url = url
         self.audit_packets = audit_packets  # one chained audit entry per packet accepted, refused, settled
+        self._chain = audit_chain.Appender()
         self.relaxed_bookkeeping = relaxed_bookkeeping
         self.engine = create_engine(url, synchronous=synchronous)
         self._sqlite = is_sqlite(self.engine)
@@ -202,7 +203,7 @@ class SqlStore:
                 for index, (packet, _) in enumerate(batch):
                     if results[index] is None:
                         results[index] = self._resent(entries, packet, *known[packet.packet_id])
-            audit_chain.append(connection, entries, plain=True)  # last: the chain's head is locked until the commit
+            self._chain.append(connection, entries, plain=True)  # last: the chain's head is locked until the commit
         return results  # type: ignore[return-value]
 
     def _admitted(self, connection: sa.Connection, fresh: list[tuple[NewPacket, list[str]]], admit: Admit,
@@ -345,7 +346,7 @@ class SqlStore:
                 return False
             connection.execute(attempts.insert().values(_attempt_row(job_id, number, attempt)))
             if self.audit_packets:
-                audit_chain.append(connection, [_settled_entry(worker, job_id, number, attempt, values["state"])],
+                self._chain.append(connection, [_settled_entry(worker, job_id, number, attempt, values["state"])],
                                    plain=True)
             return True
 
@@ -368,7 +369,7 @@ class SqlStore:
                 connection.execute(record_attempts,
                                    [_attempt_row(job_id, n, record[job_id]) for job_id, n in numbers.items()])
                 if self.audit_packets:
-                    audit_chain.append(connection, [_settled_entry(worker, job_id, n, record[job_id], DELIVERED)
+                    self._chain.append(connection, [_settled_entry(worker, job_id, n, record[job_id], DELIVERED)
                                                     for job_id, n in numbers.items()], plain=True)
         return [job_id in numbers for job_id, _ in items]
 
@@ -526,10 +527,9 @@ class SqlStore:
                                .values(tokens=tokens - granted, tokens_at=stamp))
         return granted, 0.0 if granted else (1 - (tokens - granted)) / rate
 
-    @staticmethod
-    def _audit(connection: sa.Connection, actor: str, action: str, subject: str, detail: dict[str, Any] | None,
-               dossier: str | None = None) -> None:
-        audit_chain.append(connection, [(actor, action, subject, dossier, detail)])
+    def _audit(self, connection: sa.Connection, actor: str, action: str, subject: str,
+               detail: dict[str, Any] | None, dossier: str | None = None) -> None:
+        self._chain.append(connection, [(actor, action, subject, dossier, detail)])
 
     def audit(self, actor: str, action: str, subject: str, detail: dict[str, Any] | None = None, *,
               dossier: str | None = None) -> None:
