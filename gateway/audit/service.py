@@ -12,23 +12,13 @@ from typing import Callable
 
 from gateway.audit.chain import timestamp
 from gateway.audit.checkpoint import Checkpoint, fingerprint, make_checkpoint
-from gateway.config import Config, ConfigError
+from gateway.config import Config
+from gateway.receipt.build import gateway_signer
 from gateway.store.api import Store
-from signing.signer import KeySigner, Signer, SignerError
+from signing.signer import Signer
 
 log = logging.getLogger(__name__)
 CONFIGURATION = "configuration"  # the subject of configuration and key entries
-
-
-def gateway_signer(config: Config) -> Signer | None:
-    """The ``[signing]`` key that signs receipts, or None when none is configured."""
-    section = config.section("signing")
-    if not (section.get("pkcs12") or (section.get("key") and section.get("cert"))):
-        return None
-    try:
-        return KeySigner.from_config(config)
-    except SignerError as exc:
-        raise ConfigError(f"signing: {exc}") from exc
 
 
 def checkpoint_now(store: Store, signer: Signer | None) -> Checkpoint | None:

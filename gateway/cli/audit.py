@@ -8,7 +8,8 @@ from typing import Annotated
 from cryptography import x509
 import typer
 
-from gateway.audit.service import checkpoint_now, gateway_signer
+from gateway.audit.service import checkpoint_now
+from gateway.receipt.build import gateway_signer
 from gateway.audit.verify import verify_store
 from gateway.cli import app
 from gateway.cli.validate import ConfigOption, load_config
@@ -20,7 +21,7 @@ app.add_typer(audit_app, name="audit")
 
 CertOption = Annotated[list[Path] | None, typer.Option(
     "--cert", help="Trusted certificate (PEM or DER) of the gateway's signing key or its CA (repeatable); "
-                   "default for `audit verify`: [signing] cert.", exists=True, dir_okay=False)]
+                   "default for `audit verify`: the configured signing certificate.", exists=True, dir_okay=False)]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
 
 

@@ -53,14 +53,21 @@ class SignedReceipts:
         return sign_receipt(receipt, self.signer, encoding)
 
 
-def receipt_signer(config: Config) -> ReceiptSigner:
+def gateway_signer(config: Config) -> Signer | None:
+    """The gateway's own key (``[signing] key/cert`` or ``pkcs12``): receipts, audit checkpoints, evidence
+    bundles; None when none is configured."""
     section = config.section("signing")
     if not (section.get("pkcs12") or (section.get("key") and section.get("cert"))):
-        return UnsignedReceipts()
+        return None
     try:
-        return SignedReceipts(KeySigner.from_config(config))
+        return KeySigner.from_config(config)
     except SignerError as exc:
         raise ConfigError(f"signing: {exc}") from exc
+
+
+def receipt_signer(config: Config) -> ReceiptSigner:
+    signer = gateway_signer(config)
+    return UnsignedReceipts() if signer is None else SignedReceipts(signer)
 
 
 @dataclass(frozen=True)

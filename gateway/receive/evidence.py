@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from gateway.audit.service import gateway_signer
+from gateway.receipt.build import gateway_signer
 from gateway.config import Config
 from gateway.evidence.export import NoSuchDossier, export_bundle
 from gateway.evidence.layout import safe_name
