@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.audit.chain import Entry, canonical_detail, canonical_json, entry_digest, link, timestamp
 from gateway.audit.checkpoint import Checkpoint
@@ -150,6 +151,8 @@ def checkpoints(connection: sa.Connection, at_least: int = 0) -> list[Checkpoint
 
 
 def add_checkpoint(connection: sa.Connection, checkpoint: Checkpoint) -> None:
-    connection.execute(audit_checkpoints.insert().values(
+    """Inserts the checkpoint unless one of the same entry exists (two processes checkpointing one head)."""
+    insert = (sqlite.insert if connection.dialect.name == "sqlite" else postgresql.insert)(audit_checkpoints)
+    connection.execute(insert.on_conflict_do_nothing(index_elements=["n"]).values(
         n=checkpoint.n, hash=checkpoint.hash, at=checkpoint.at, jws=checkpoint.jws,
         timestamp_token=checkpoint.timestamp_token))

@@ -571,9 +571,7 @@ class SqlStore:
             return existing[0]
         made = make(n, hash_)
         with self._write() as connection:
-            if not audit_chain.checkpoints(connection, n):  # another process may have made it meanwhile
-                audit_chain.add_checkpoint(connection, made)
-                return made
+            audit_chain.add_checkpoint(connection, made)  # unless another process made one of this head meanwhile
             return audit_chain.checkpoints(connection, n)[0]
 
     def dossier_packets(self, dossier: str) -> list[PacketView]:

@@ -5,10 +5,12 @@ format, as existing clients expect."""
 from collections.abc import Callable
 import hashlib
 import hmac
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from gateway.config import Config
@@ -20,6 +22,8 @@ from gateway.receive.classic.sync import ClassicSync
 from gateway.receive.lifespan import close_on_shutdown
 from gateway.receive.packets import PacketIntake
 from gateway.validate import wellformed
+
+log = logging.getLogger(__name__)
 
 WRITES = ("DongBoHoSoMC", "CapNhatTienDoHoSoMC")
 INTEGRATION = (*WRITES, "TraCuuHoSo")  # as the portal: look-ups of the catalogue are on share
@@ -60,6 +64,14 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
     relays = Lookups(config, codes, portal)
     app.state.inbound_classic = sessions
 
+    def audit(actor: str, action: str, subject: str, detail: dict[str, Any] | None = None) -> None:
+        """Logins and look-ups do not need the store (sessions are signed tokens): one that is down delays
+        nothing, and the gateway's log says which event was not audited."""
+        try:
+            intake.store.audit(actor, action, subject, detail)
+        except (SQLAlchemyError, OSError):
+            log.exception("%s by %s not audited (store unavailable)", action, actor)
+
     def dstcode_refused(request: Request) -> JSONResponse | None:
         if settings.dstcodes and request.headers.get("dstcode") not in settings.dstcodes:
             return answers.refused(codes.envelope, "dstcode không hợp lệ", "dstcode not accepted")
@@ -77,11 +89,11 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
         digest = hashlib.sha256(password.encode("utf-8")).hexdigest() if isinstance(password, str) else ""
         if client is None or not hmac.compare_digest(digest, client.password_sha256):
             # A name that is no account's may be anything typed (a password, say): only that it was unknown.
-            await run_in_threadpool(intake.store.audit, "inbound_classic", "login.failed",
-                                    client.username if client is not None else "unknown", {})
+            await run_in_threadpool(audit, "inbound_classic", "login.failed",
+                                    client.username if client is not None else "unknown")
             return answers.refused(codes.login, "Tên đăng nhập hoặc mật khẩu không đúng",
                                    "Wrong username or password")
-        await run_in_threadpool(intake.store.audit, client.username, "login", client.username, {})
+        await run_in_threadpool(audit, client.username, "login", client.username)
         return answers.ok(session=sessions.open(client))
 
     async def classic(request: Request, offered: tuple[str, ...], share: bool) -> JSONResponse:
@@ -114,7 +126,7 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
         if not settings.lookups:
             return answers.refused(codes.unknown_service, f"Dịch vụ {service} không được bật trên cổng kết nối",
                                    f"Service {service} is not enabled on the gateway")
-        await run_in_threadpool(intake.store.audit, client.username, "lookup", service, {"madonvi": madonvi})
+        await run_in_threadpool(audit, client.username, "lookup", service, {"madonvi": madonvi})
         return await run_in_threadpool(relays.relay, service, body, share)
 
     async def integration(request: Request) -> JSONResponse:
