@@ -48,7 +48,7 @@ from gateway.deliver.traffic import Packet, Traffic  # noqa: E402
 from gateway.receive.auth import Client  # noqa: E402
 from gateway.receive.committer import GroupCommitter  # noqa: E402
 from gateway.receive.packets import PacketIntake  # noqa: E402
-from gateway.store import JobFilter, JobState, open_store  # noqa: E402
+from gateway.store import JobFilter, JobState, Store, open_store  # noqa: E402
 from gateway.validate.pipeline import Validator  # noqa: E402
 
 POSTGRES = os.environ.get("GATEWAY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -187,11 +187,12 @@ def bench_accept(url: str, packets: list[Packet], threads: int = 8) -> float:
     return len(packets) / seconds
 
 
-def bench_accept_intake(url: str, packets: list[Packet], threads: int = 8) -> tuple[float, float]:
+def bench_accept_intake(url: str, packets: list[Packet], threads: int = 8,
+                        opener: Callable[[str], Store] = open_store) -> tuple[float, float]:
     """In-process, the whole intake of ``POST /v1/packets`` without HTTP: ``PacketIntake.receive`` (signature
     seam, validation, authorisation, routing, group commit with the status transition checked against the
     store's history, receipt) — (packets/s, this process's CPU ms per packet)."""
-    store = open_store(url)
+    store = opener(url)
     intake = PacketIntake(Config.load(), store=store)
     client = Client("bench")
     intake.receive(client, dossiers(1, steps=0)[0][0].raw, "json")  # opens the committer
@@ -210,10 +211,11 @@ def bench_accept_intake(url: str, packets: list[Packet], threads: int = 8) -> tu
     return len(packets) / seconds, cpu * 1000 / len(packets)
 
 
-def bench_accept_store(url: str, packets: list[Packet], batch: int) -> tuple[float, float]:
+def bench_accept_store(url: str, packets: list[Packet], batch: int,
+                       opener: Callable[[str], Store] = open_store) -> tuple[float, float]:
     """The store alone: ``accept_many`` of ``batch`` packets per transaction, durable, one thread —
     (packets/s, CPU ms per packet of this process)."""
-    store, stored = open_store(url), [p.stored() for p in packets]
+    store, stored = opener(url), [p.stored() for p in packets]
     began, cpu = time.perf_counter(), cpu_seconds()
     for start in range(0, len(stored), batch):
         store.accept_many([(p, [DEST]) for p in stored[start:start + batch]])

@@ -297,8 +297,24 @@ def _peer_check(peer: FaultyPeer, answers: dict[str, Answer]) -> tuple[bool, dic
     return wanted <= arrived, {name: len(keys) for name, keys in expected.items()}
 
 
+def _evidence(store: Store, folder: Path, day: Day, answers: dict[str, Answer]) -> tuple[bool, str]:
+    """The audit chain verifies, and one delivered dossier's evidence bundle verifies offline."""
+    from gateway.audit.service import checkpoint_now
+    from gateway.audit.verify import verify_store
+    from gateway.evidence.check import verify_bundle
+    from gateway.evidence.export import export_bundle
+
+    dossier = next(d.code for d in day.dossiers if d.packets and all(
+        answers.get(p.packet_id, Answer(0, {})).status == 202 for p in d.packets))
+    export_bundle(store, dossier, folder / "evidence.zip", signer=None, actor="demo")
+    checkpoint_now(store, None)
+    chain, bundle = verify_store(store), verify_bundle(folder / "evidence.zip")
+    return chain.ok and bundle.ok, (f"{chain.entries} mục / entries, {chain.broken or 'nguyên vẹn / intact'}; "
+                                    f"evidence.zip ({dossier}): {bundle.problems[0] if bundle.problems else 'OK'}")
+
+
 def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalAdmin, peer: FaultyPeer,
-             episode: dict[str, Any], replayed: bool) -> bool:
+             episode: dict[str, Any], replayed: bool, store: Store) -> bool:
     _step(6, "kiểm tra: những gì Cổng DVC quốc gia nhận được", "checks: what the national portal received")
     example_codes = {json.loads((EXAMPLES / "HoSo.json").read_text(encoding="utf-8"))["NoiDung"]["HoSo"]["MaHoSo"]}
     record = portal.record() or {}
@@ -330,7 +346,10 @@ def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalA
                   "nothing was lost")
     console.print(f"  {mark[replayed]} Thư chết đã được gửi lại và chuyển xong / the dead letter was replayed and "
                   "delivered")
-    passed = on_portal.ok and refused.ok and peers_ok and faults_seen and replayed
+    evidence_ok, evidence = _evidence(store, folder, day, answers)
+    console.print(f"  {mark[evidence_ok]} Nhật ký kiểm toán và gói bằng chứng kiểm tra được / the audit log and an "
+                  f"evidence bundle verify: {evidence}")
+    passed = on_portal.ok and refused.ok and peers_ok and faults_seen and replayed and evidence_ok
     summary = {"passed": passed, "dossiers": on_portal.dossiers, "dossiers_matched": on_portal.matched,
                "steps_expected": on_portal.steps_expected, "steps_recorded": on_portal.steps_recorded,
                "repeated_steps": on_portal.repeated, "unexpected_dossiers": on_portal.unexpected,
@@ -340,7 +359,8 @@ def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalA
                "statuses_accepted": sorted({int(p.body.get("TrangThaiHoSo", p.body.get("TrangThai", 0)))
                                             for p in day.packets if p.body and not p.flaw
                                             and answers.get(p.packet_id, Answer(0, {})).status == 202}),
-               "peer_destinations": per_peer, "peers_ok": peers_ok, "episode": episode, "replayed": replayed}
+               "peer_destinations": per_peer, "peers_ok": peers_ok, "episode": episode, "replayed": replayed,
+               "audit_and_evidence": evidence_ok}
     (folder / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     return passed
 
@@ -376,7 +396,7 @@ def _flow(folder: Path, seconds: float, seed: int, linger: bool) -> bool:
                 watch = _the_day(sender, store, portal, day, refused, seconds, answers)
                 episode = _ride_through(store, portal, watch)
                 replayed = _dead_letter(store, portal, day, refused, config, folder)
-                passed = _summary(folder, day, answers, portal, peer, episode, replayed)
+                passed = _summary(folder, day, answers, portal, peer, episode, replayed, store)
                 if linger:
                     console.print("  Các tiến trình vẫn chạy; Ctrl+C để dừng / the processes keep running; "
                                   "Ctrl+C stops them")

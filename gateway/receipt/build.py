@@ -66,18 +66,27 @@ class SignedReceipts:
         return sign_receipt(receipt, self.signer, encoding)
 
 
-def receipt_signer(config: Config) -> ReceiptSigner:
+def gateway_signer(config: Config) -> Signer | None:
+    """The gateway's own key (``[signing] key/cert`` or ``pkcs12``): receipts, audit checkpoints, evidence
+    bundles; None when none is configured."""
     section = config.section("signing")
     if not (section.get("pkcs12") or (section.get("key") and section.get("cert"))):
+        return None
+    try:
+        return KeySigner.from_config(config)
+    except SignerError as exc:
+        raise ConfigError(f"signing: {exc}") from exc
+
+
+def receipt_signer(config: Config) -> ReceiptSigner:
+    signer = gateway_signer(config)
+    if signer is None:
         return UnsignedReceipts()
+    section = config.section("signing")
     tsa_url = str(section.get("tsa_url") or "") or None
     if tsa_url is not None and not tsa_url.startswith(("http://", "https://")):
         raise ConfigError("signing.tsa_url must be an http(s) URL")
-    try:
-        return SignedReceipts(KeySigner.from_config(config), tsa_url=tsa_url,
-                              tsa_timeout=float(section.get("tsa_timeout_seconds", 10)))
-    except SignerError as exc:
-        raise ConfigError(f"signing: {exc}") from exc
+    return SignedReceipts(signer, tsa_url=tsa_url, tsa_timeout=float(section.get("tsa_timeout_seconds", 10)))
 
 
 @dataclass(frozen=True)

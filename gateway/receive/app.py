@@ -9,7 +9,7 @@ from starlette.requests import ClientDisconnect
 from gateway import console, observe
 from gateway.config import Config
 from gateway.packets.stored import packet_bytes
-from gateway.receive import classic, packets
+from gateway.receive import classic, evidence, packets
 from gateway.receive.auth import Client, Denied
 from gateway.receive.body import Refused, read_packet
 from gateway.receive.limits import Limited
@@ -64,6 +64,7 @@ def create_app(config: Config | None = None) -> FastAPI:
             return exc.response()
 
     classic.install(app, config, intake)  # drop-in for the portal's classic protocol
+    evidence.install(app, config, intake)  # evidence bundles for clients allowed them
 
     if config.section("console").get("enabled", True):
         operators = console.web.install(app, config)  # the operators' web console, /console

@@ -33,6 +33,7 @@ class Client:
     name: str
     agencies: frozenset[str] | None = None  # None: any agency
     types: frozenset[str] | None = None  # None: any packet type
+    evidence: bool = False  # may export dossiers' evidence bundles (GET /v1/evidence/…); deny by default
 
 
 def _presented_key(headers: Mapping[str, str]) -> str | None:
@@ -68,7 +69,7 @@ class Clients:
                 raise ConfigError(f"clients.{name}.types: unknown packet types {sorted(set(types) - set(BODY_TYPES))}")
             agencies = raw.get("agencies")
             by_hash[digest] = Client(name, frozenset(agencies) if agencies is not None else None,
-                                     frozenset(types) if types is not None else None)
+                                     frozenset(types) if types is not None else None, raw.get("evidence") is True)
         return cls(by_hash)
 
     def authenticate(self, headers: Mapping[str, str]) -> Client:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 import hashlib
+import json
 import logging
 import math
 import threading
@@ -18,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
+from gateway.audit.service import AuditDuties
 from gateway.config import Config
 from gateway.packets.envelope import GoiTin
 from gateway.receipt import ReceiptSigner, build_receipt, receipt_signer
@@ -25,9 +27,9 @@ from gateway.receive.auth import LOCKED, Client, Clients, Denied
 from gateway.receive.body import Refused, read_packet
 from gateway.receive.committer import GroupCommitter
 from gateway.receive.keys import ManagedClients
-from gateway.receive.lifespan import close_on_shutdown
-from gateway.receive.lockout import Lockout, LockoutPolicy, audit_lock
+from gateway.receive.lifespan import close_on_shutdown, run_while_serving
 from gateway.receive.limits import ClientLimits, Limited, LimitSettings
+from gateway.receive.lockout import Lockout, LockoutPolicy, audit_lock
 from gateway.receive.ownership import GuardedHistory, Ownership
 from gateway.route import Router, Unrouted
 from gateway.store.api import NewPacket, NotAdmitted, Store, open_store
@@ -184,6 +186,19 @@ class PacketIntake:
                         client.agencies)
         return new, packet, routes, signature, validation
 
+    def _audit_refusal(self, client: Client, data: bytes, response: JSONResponse) -> None:
+        """A packet refused before storing, in the audit log: its hash and the rules, never its values."""
+        try:
+            body = json.loads(bytes(response.body))
+            rules = sorted({str(e.get("rule")) for e in body.get("errors") or [] if isinstance(e, dict)}
+                           | ({str(body["error"])} if body.get("error") else set()))
+            signature = body.get("signature")
+            self.store.audit(client.name, "packet.refused", hashlib.sha256(data).hexdigest(), {
+                "status": response.status_code, "rules": rules,
+                "signature": signature.get("verdict") if isinstance(signature, dict) else None})
+        except (SQLAlchemyError, OSError, ValueError):  # the answer goes out anyway; the log says why not
+            log.exception("refusal not audited (sender %s)", client.name)
+
     def _accepted_before(self, client: Client, packet: GoiTin, data: bytes) -> bool:
         """These exact bytes were accepted already: a resend after a lost receipt. The status
         history has moved on since (its own step is in it), so the resend gets the original
@@ -221,6 +236,7 @@ class PacketIntake:
             new, packet, routes, signature, validation = self.prepare(client, data, encoding, AT_COMMIT)
             result = self.committer.submit(new, routes).result()
         except Answer as answer:
+            self._audit_refusal(client, data, answer.response)
             return answer.response
         except (SQLAlchemyError, OSError):  # the store is unreachable or failing: nothing was accepted
             log.exception("packet not stored (sender %s)", client.name)
@@ -255,5 +271,7 @@ def install(app: FastAPI, config: Config, **options: Any) -> PacketIntake:
     app.state.intake = intake
     app.add_api_route("/v1/packets", intake.handle, methods=["POST"], status_code=202,
                       summary="Submit a packet for delivery — gửi gói tin để chuyển tiếp")
-    close_on_shutdown(app, intake.close)
+    duties = AuditDuties(config)
+    run_while_serving(app, lambda: duties.start(lambda: intake.store), duties.stop)
+    close_on_shutdown(app, intake.close)  # after the duties stopped: they use the store
     return intake

@@ -22,6 +22,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol, Sequence
 
 if TYPE_CHECKING:
+    from gateway.audit.chain import Entry
+    from gateway.audit.checkpoint import Checkpoint
     from gateway.store.wakeups import JobSignal
 
 OnDead = Literal["hold", "skip"]
@@ -315,6 +317,10 @@ class Store(Protocol):
         """The job with every attempt (``attempt_log``)."""
         ...
 
+    def attempts_of(self, job_ids: Sequence[str]) -> dict[str, list[AttemptView]]:
+        """Every attempt of each of ``job_ids``, in order, in one read."""
+        ...
+
     def replay(self, selection: JobFilter | Sequence[str], actor: str, reason: str, *,
                dry_run: bool = False, now: datetime | None = None) -> int:
         """Dead → pending (due now) for the selected dead jobs; attempts kept; one audit row
@@ -334,8 +340,11 @@ class Store(Protocol):
         (refilled at ``rate`` per second, at most ``burst``), and when none is left the seconds
         until the next one."""
 
-    def audit(self, actor: str, action: str, subject: str, detail: dict[str, Any] | None = None) -> None:
-        """Appends to the audit trail (never updated or deleted)."""
+    def audit(self, actor: str, action: str, subject: str, detail: dict[str, Any] | None = None, *,
+              dossier: str | None = None) -> None:
+        """Appends to the audit trail, a hash chain (``gateway.audit``): never updated or deleted. ``detail``
+        holds no citizen data in clear (hashes, masked values); ``dossier`` names the dossier it is about,
+        so its evidence bundle carries it."""
         ...
 
     def audit_many(self, rows: Sequence[tuple[str, str, str, dict[str, Any]]]) -> None:
@@ -345,6 +354,30 @@ class Store(Protocol):
         ...
 
     def audit_log(self, subject: str | None = None, limit: int = 100) -> list[dict[str, Any]]: ...
+
+    def audit_entries(self, after: int = 0, until: int | None = None, limit: int = 5000) -> list[Entry]:
+        """Chain entries after position ``after`` (up to ``until``), in order: for verifying the chain."""
+        ...
+
+    def audit_about(self, dossier: str, subjects: Sequence[str] = ()) -> list[Entry]:
+        """Entries naming ``dossier``, or whose subject is it or one of ``subjects`` (its packets and jobs)."""
+        ...
+
+    def audit_head(self) -> tuple[int, str]:
+        """(position, hash) of the chain's last entry; (0, GENESIS) when empty."""
+        ...
+
+    def audit_checkpoints(self, at_least: int = 0) -> list[Checkpoint]:
+        """Checkpoints covering entry ``at_least`` or later, in order."""
+        ...
+
+    def checkpoint(self, make: Callable[[int, str], Checkpoint]) -> Checkpoint | None:
+        """A checkpoint of the head made by ``make(n, hash)`` unless it has one; None while the chain is empty."""
+        ...
+
+    def dossier_packets(self, dossier: str) -> list[PacketView]:
+        """Every packet of the dossier in the order received (payloads None once purged)."""
+        ...
 
     def purge_delivered(self, older_than: datetime, actor: str = "retention") -> int:
         """Removes the payload of packets whose every job was delivered before ``older_than``;

@@ -7,19 +7,21 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 import json
 import threading
-from typing import Any, Literal, Sequence
+from typing import Any, Callable, Literal, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from gateway.store import migrate as migrations
+from gateway.audit.chain import Entry
+from gateway.audit.checkpoint import Checkpoint
+from gateway.store import audit_chain, migrate as migrations
 from gateway.store import statements as statements_
 from gateway.store.api import (AcceptResult, Admit, ApiClientRecord, AttemptRecord, AttemptView, BatchNotAdmitted,
                                BreakerState, ClaimedJob, DestinationState, Guard, JobFilter, JobState, JobView,
                                NewPacket, NotAdmitted, OnDead, PacketView)
 from gateway.store.engines import create_engine, is_sqlite, lock_key, lock_keys
 from gateway.store.sealing import KEY_FILE_ENV, KEYS_ENV, KeyRing, SealingError, key_id_of, unseal
-from gateway.store.statements import DEAD, LEASED, PENDING
+from gateway.store.statements import DEAD, DELIVERED, LEASED, PENDING
 from gateway.store.tables import api_clients, attempts, audit, classic_passwords, destinations, dossiers, jobs, packets
 from gateway.store.wakeups import CHANNEL, JobSignal, watch_postgres, watch_sqlite
 
@@ -38,6 +40,27 @@ def destination_of(job_id: str) -> str:
     return job_id.rpartition("/")[2]
 
 
+def _accepted_entry(packet: NewPacket, routes: list[str]) -> audit_chain.NewEntry:
+    """A stored packet's audit entry: what identifies it and the verdicts' outcome, no content."""
+    validation, signature = packet.verdicts.get("validation") or {}, packet.verdicts.get("signature") or {}
+    return (packet.sender, "packet.accepted", packet.packet_id, packet.dossier, {
+        "sha256": packet.sha256, "type": packet.packet_type, "agency": packet.agency, "status": packet.status,
+        "to": routes, "valid": validation.get("valid"),
+        "warnings": sorted({str(w.get("rule")) for w in validation.get("warnings") or [] if isinstance(w, dict)}),
+        "signature": signature.get("verdict") if isinstance(signature, dict) else None})
+
+
+def _settled_entry(worker: str, job_id: str, n: int, attempt: AttemptRecord, state: str) -> audit_chain.NewEntry:
+    """A delivery attempt's outcome (the peer's words stay in ``attempts``)."""
+    return (worker, f"delivery.{state}", job_id, None,
+            {"attempt": n, "outcome": attempt.outcome, "peer_status": attempt.peer_status})
+
+
+def _attempt_view(row: Any) -> AttemptView:
+    return AttemptView(row.started_at, row.duration_ms, row.outcome, row.peer_status, row.message, row.transform,
+                       row.n)
+
+
 def _attempt_row(job_id: str, n: int, attempt: AttemptRecord) -> dict[str, Any]:
     """The ``attempts`` row of attempt number ``n`` of a job."""
     return dict(job_id=job_id, n=n, started_at=attempt.started_at, duration_ms=attempt.duration_ms,
@@ -47,10 +70,13 @@ def _attempt_row(job_id: str, n: int, attempt: AttemptRecord) -> dict[str, Any]:
 
 class SqlStore:
     def __init__(self, url: str, *, migrate: bool = True, synchronous: str = "FULL",
-                 relaxed_bookkeeping: bool = True, keys: KeyRing | None | Literal["environment"] = "environment") -> None:
+                 relaxed_bookkeeping: bool = True, keys: KeyRing | None | Literal["environment"] = "environment",
+                 audit_packets: bool = True) -> None:
         self.url = url
         # Payloads are sealed when a key ring is given or named by the environment (gateway.store.sealing).
         self.keys = KeyRing.from_environment() if keys == "environment" else keys
+        self.audit_packets = audit_packets  # one chained audit entry per packet accepted, refused, settled
+        self._chain = audit_chain.Appender()
         self.relaxed_bookkeeping = relaxed_bookkeeping
         self.engine = create_engine(url, synchronous=synchronous)
         self._sqlite = is_sqlite(self.engine)
@@ -199,6 +225,10 @@ class SqlStore:
                 connection.execute(jobs.insert(), job_rows)
                 self._notify(connection, {row["destination"] for row in job_rows})
             stored = {p.packet_id: p for p, _ in fresh if p.packet_id in inserted}
+            entries = [_accepted_entry(p, routes) for p, routes in fresh if p.packet_id in inserted] + [
+                (p.sender, "packet.refused", p.packet_id, p.dossier, {"sha256": p.sha256, "type": p.packet_type,
+                                                                     "status": p.status, "at_commit": True})
+                for p, _ in batch if p.packet_id in refused] if self.audit_packets else []
             results: list[AcceptResult | None] = [
                 AcceptResult(p.packet_id, p.sha256, p.received_at, [], refused=refused[p.packet_id].detail)
                 if p.packet_id in refused else
@@ -210,7 +240,8 @@ class SqlStore:
                 known = self._originals(connection, {p.packet_id for p in seen})
                 for index, (packet, _) in enumerate(batch):
                     if results[index] is None:
-                        results[index] = self._resent(connection, packet, *known[packet.packet_id])
+                        results[index] = self._resent(entries, packet, *known[packet.packet_id])
+            self._chain.append(connection, entries, plain=True)  # last: the chain's head is locked until the commit
         return results  # type: ignore[return-value]
 
     def _admitted(self, connection: sa.Connection, fresh: list[tuple[NewPacket, list[str]]], admit: Admit | None,
@@ -275,15 +306,16 @@ class SqlStore:
             originals[row.packet_id][2].append(row.destination)
         return originals
 
-    def _resent(self, connection: sa.Connection, packet: NewPacket, sha256: str, received_at: datetime,
+    @staticmethod
+    def _resent(entries: list[audit_chain.NewEntry], packet: NewPacket, sha256: str, received_at: datetime,
                 routes: list[str], sender: str) -> AcceptResult:
         if sender != packet.sender:  # another client's id: a conflict that shows nothing of the original
-            self._audit(connection, packet.sender, "accept.foreign_id", packet.packet_id, {"owner": sender})
+            entries.append((packet.sender, "accept.foreign_id", packet.packet_id, packet.dossier, {"owner": sender}))
             return AcceptResult(packet.packet_id, packet.sha256, packet.received_at, [], conflict=True)
         if sha256 == packet.sha256:
             return AcceptResult(packet.packet_id, sha256, received_at, routes, duplicate=True)
-        self._audit(connection, packet.sender, "accept.conflict", packet.packet_id,
-                    {"sha256_original": sha256, "sha256_received": packet.sha256})
+        entries.append((packet.sender, "accept.conflict", packet.packet_id, packet.dossier,
+                        {"sha256_original": sha256, "sha256_received": packet.sha256}))
         return AcceptResult(packet.packet_id, sha256, received_at, routes, conflict=True)
 
     def previous_status(self, dossier: str) -> int | None:
@@ -393,6 +425,9 @@ class SqlStore:
             if number is None:
                 return False
             connection.execute(attempts.insert().values(_attempt_row(job_id, number, attempt)))
+            if self.audit_packets:
+                self._chain.append(connection, [_settled_entry(worker, job_id, number, attempt, values["state"])],
+                                   plain=True)
             return True
 
     def complete(self, job_id: str, worker: str, attempt: AttemptRecord) -> bool:
@@ -413,6 +448,9 @@ class SqlStore:
             if numbers:
                 connection.execute(record_attempts,
                                    [_attempt_row(job_id, n, record[job_id]) for job_id, n in numbers.items()])
+                if self.audit_packets:
+                    self._chain.append(connection, [_settled_entry(worker, job_id, n, record[job_id], DELIVERED)
+                                                    for job_id, n in numbers.items()], plain=True)
         return [job_id in numbers for job_id, _ in items]
 
     def retry_later(self, job_id: str, worker: str, attempt: AttemptRecord, next_attempt_at: datetime) -> bool:
@@ -492,10 +530,18 @@ class SqlStore:
                                      .where(jobs.c.job_id == job_id)).one_or_none()
             if row is None:
                 return None
-            log = [AttemptView(a.started_at, a.duration_ms, a.outcome, a.peer_status, a.message, a.transform, a.n)
-                   for a in connection.execute(sa.select(attempts).where(attempts.c.job_id == job_id)
-                                               .order_by(attempts.c.n))]
+            log = [_attempt_view(a) for a in connection.execute(sa.select(attempts).where(attempts.c.job_id == job_id)
+                                                                 .order_by(attempts.c.n))]
         return self._view(row, log)
+
+    def attempts_of(self, job_ids: Sequence[str]) -> dict[str, list[AttemptView]]:
+        found: dict[str, list[AttemptView]] = {job_id: [] for job_id in job_ids}
+        with self._read() as connection:
+            for chunk in range(0, len(job_ids), 500):
+                for a in connection.execute(sa.select(attempts).where(attempts.c.job_id.in_(job_ids[chunk:chunk + 500]))
+                                            .order_by(attempts.c.job_id, attempts.c.n)):
+                    found[a.job_id].append(_attempt_view(a))
+        return found
 
     def replay(self, selection: JobFilter | Sequence[str], actor: str, reason: str, *,
                dry_run: bool = False, now: datetime | None = None) -> int:
@@ -561,28 +607,73 @@ class SqlStore:
                                .values(tokens=tokens - granted, tokens_at=stamp))
         return granted, 0.0 if granted else (1 - (tokens - granted)) / rate
 
-    @staticmethod
-    def _audit(connection: sa.Connection, actor: str, action: str, subject: str, detail: dict[str, Any] | None) -> None:
-        connection.execute(audit.insert().values(at=_now(), actor=actor, action=action, subject=subject,
-                                                 detail=detail or {}))
+    def _audit(self, connection: sa.Connection, actor: str, action: str, subject: str,
+               detail: dict[str, Any] | None, dossier: str | None = None) -> None:
+        self._chain.append(connection, [(actor, action, subject, dossier, detail)])
 
-    def audit(self, actor: str, action: str, subject: str, detail: dict[str, Any] | None = None) -> None:
+    def audit(self, actor: str, action: str, subject: str, detail: dict[str, Any] | None = None, *,
+              dossier: str | None = None) -> None:
         with self._write() as connection:
-            self._audit(connection, actor, action, subject, detail)
+            self._audit(connection, actor, action, subject, detail, dossier)
 
     def audit_many(self, rows: Sequence[tuple[str, str, str, dict[str, Any]]]) -> None:
-        if rows:
-            at = _now()
+        if rows:  # chained like every entry; written without waiting for the disk (bookkeeping)
             with self._bookkeeping() as connection:
-                connection.execute(audit.insert(), [dict(at=at, actor=actor, action=action, subject=subject,
-                                                         detail=detail) for actor, action, subject, detail in rows])
+                self._chain.append(connection, [(actor, action, subject, None, detail)
+                                                for actor, action, subject, detail in rows])
 
     def audit_log(self, subject: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        query = sa.select(audit).order_by(audit.c.id.desc()).limit(limit)
+        query = sa.select(audit).order_by(audit.c.n.desc()).limit(limit)
         if subject is not None:
             query = query.where(audit.c.subject == subject)
         with self._read() as connection:
             return [dict(row._mapping) for row in connection.execute(query)]
+
+    def audit_entries(self, after: int = 0, until: int | None = None, limit: int = 5000) -> list[Entry]:
+        with self._read() as connection:
+            return audit_chain.entries(connection, after, until, limit)
+
+    def audit_about(self, dossier: str, subjects: Sequence[str] = ()) -> list[Entry]:
+        with self._read() as connection:
+            return audit_chain.entries_about(connection, dossier, subjects)
+
+    def audit_head(self) -> tuple[int, str]:
+        with self._read() as connection:
+            return audit_chain.head(connection)
+
+    def audit_checkpoints(self, at_least: int = 0) -> list[Checkpoint]:
+        with self._read() as connection:
+            return audit_chain.checkpoints(connection, at_least)
+
+    def checkpoint(self, make: Callable[[int, str], Checkpoint]) -> Checkpoint | None:
+        """A checkpoint of the chain's head made by ``make(n, hash)`` (signing is the caller's), unless the
+        head has one already (then that one); None while the chain is empty."""
+        with self._read() as connection:
+            n, hash_ = audit_chain.head(connection)
+            existing = audit_chain.checkpoints(connection, n)
+        if n == 0:
+            return None
+        if existing and existing[0].n == n:
+            return existing[0]
+        made = make(n, hash_)
+        with self._write() as connection:
+            audit_chain.add_checkpoint(connection, made)  # unless another process made one of this head meanwhile
+            return audit_chain.checkpoints(connection, n)[0]
+
+    def dossier_packets(self, dossier: str) -> list[PacketView]:
+        with self._read() as connection:
+            rows = list(connection.execute(sa.select(packets).where(packets.c.dossier == dossier)
+                                           .order_by(packets.c.received_at, packets.c.packet_id)))
+            routes: dict[str, list[str]] = {row.packet_id: [] for row in rows}
+            for chunk in range(0, len(rows), 500):
+                for packet_id, destination in connection.execute(
+                        sa.select(jobs.c.packet_id, jobs.c.destination)
+                        .where(jobs.c.packet_id.in_([row.packet_id for row in rows[chunk:chunk + 500]]))
+                        .order_by(jobs.c.seq)):
+                    routes[packet_id].append(destination)
+        return [PacketView(row.packet_id, row.sha256, row.encoding, row.sender, row.agency, row.received_at,
+                           row.packet_type, row.dossier, row.verdicts, row.raw, row.purged_at, routes[row.packet_id])
+                for row in rows]
 
     def purge_delivered(self, older_than: datetime, actor: str = "retention") -> int:
         undelivered_or_recent = sa.select(jobs.c.seq).where(
@@ -610,7 +701,7 @@ class SqlStore:
                 .values(state=JobState.DEAD.value, last_error=PURGED, lease_owner=None,
                         lease_expires_at=None)).rowcount
             self._audit(connection, actor, "purge.dossier", dossier,
-                        {"reason": reason, "packets": purged, "jobs_stopped": stopped})
+                        {"reason": reason, "packets": purged, "jobs_stopped": stopped}, dossier)
         return purged
 
     # --- accounts ---------------------------------------------------------------------

@@ -102,8 +102,33 @@ audit = sa.Table(
     sa.Column("action", sa.String(60), nullable=False),
     sa.Column("subject", sa.String(200), nullable=False),
     sa.Column("detail", sa.JSON, nullable=False),
+    # The hash chain (migration 0010, gateway.audit.chain): position, the entry's digest, the chain hash.
+    sa.Column("n", sa.BigInteger, nullable=True),
+    sa.Column("dossier", sa.String(100), nullable=True),
+    sa.Column("digest", sa.String(64), nullable=True),
+    sa.Column("hash", sa.String(64), nullable=True),
 )
 sa.Index("ix_audit_subject", audit.c.subject)
+sa.Index("ux_audit_n", audit.c.n, unique=True)  # migration 0010
+sa.Index("ix_audit_dossier", audit.c.dossier)  # migration 0010
+
+# The chain's last entry, one row (id 1): appends lock it, so entries of every process link in one line.
+audit_head = sa.Table(
+    "audit_head", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("n", sa.BigInteger, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+# Signed checkpoints of the chain (gateway.audit.checkpoint), migration 0010.
+audit_checkpoints = sa.Table(
+    "audit_checkpoints", metadata,
+    sa.Column("n", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("at", sa.String(32), nullable=False),  # as signed (gateway.audit.chain.timestamp)
+    sa.Column("jws", sa.Text, nullable=True),  # NULL: no signing key was configured
+    sa.Column("timestamp_token", sa.Text, nullable=True),  # RFC 3161, base64 DER, when a TSA is wired
+)
 
 destinations = sa.Table(
     "destinations", metadata,

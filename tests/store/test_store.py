@@ -77,8 +77,10 @@ def test_same_id_other_bytes_is_a_conflict_and_is_audited(store: Store) -> None:
     result = store.accept(packet(packet_id=first.packet_id, raw=b"<GoiTin>changed</GoiTin>"), ["national_portal"])
     assert result.conflict and result.sha256 == first.sha256
     assert store.get_packet(first.packet_id).raw == first.raw  # type: ignore[union-attr]
-    (row,) = store.audit_log(first.packet_id)
-    assert row["action"] == "accept.conflict" and row["detail"]["sha256_original"] == first.sha256
+    # newest first: the conflict after the packet's acceptance
+    assert [row["action"] for row in store.audit_log(first.packet_id)] == ["accept.conflict", "packet.accepted"]
+    row = store.audit_log(first.packet_id)[0]
+    assert row["detail"]["sha256_original"] == first.sha256 and row["dossier"] == first.dossier
 
 
 def test_accept_many_is_one_transaction_with_per_packet_results(store: Store) -> None:
@@ -252,7 +254,7 @@ def test_resends_inside_one_batch_are_duplicates_or_conflicts(store: Store) -> N
                                                             (True, False)]
     assert results[1].destinations == ["national_portal"] and results[3].destinations == ["postal"]
     assert store.counts() == {"national_portal": {"pending": 1}, "postal": {"pending": 1}}
-    assert [row["action"] for row in store.audit_log(a.packet_id)] == ["accept.conflict"]
+    assert [row["action"] for row in store.audit_log(a.packet_id)] == ["accept.conflict", "packet.accepted"]
 
 
 def test_previous_status_is_the_latest_accepted_for_the_dossier(store: Store) -> None:

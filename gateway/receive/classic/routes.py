@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from gateway.config import Config
@@ -26,6 +27,8 @@ from gateway.receive.limits import Limited
 from gateway.receive.lockout import audit_lock
 from gateway.receive.packets import PacketIntake
 from gateway.validate import wellformed
+
+log = logging.getLogger(__name__)
 
 WRITES = ("DongBoHoSoMC", "CapNhatTienDoHoSoMC")
 INTEGRATION = (*WRITES, "TraCuuHoSo", "LayThuTuc")  # where the portal's clients call them
@@ -86,6 +89,14 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
     sync = ClassicSync(settings, intake, orphans)
     app.state.inbound_classic = sessions
 
+    def audit(actor: str, action: str, subject: str, detail: dict[str, Any] | None = None) -> None:
+        """Logins and look-ups do not need the store (sessions are signed tokens): one that is down delays
+        nothing, and the gateway's log says which event was not audited."""
+        try:
+            intake.store.audit(actor, action, subject, detail)
+        except (SQLAlchemyError, OSError):
+            log.exception("%s by %s not audited (store unavailable)", action, actor)
+
     def dstcode_refused(request: Request) -> JSONResponse | None:
         if settings.dstcodes and request.headers.get("dstcode") not in settings.dstcodes:
             return answers.refused(codes.envelope, "dstcode không hợp lệ", "dstcode not accepted")
@@ -110,12 +121,16 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
             return answers.refused(codes.unavailable, "Cổng kết nối đang bận; hãy đăng nhập lại sau",
                                    "The gateway is busy; log in again later")
         if not good:
+            # A name that is no account's may be anything typed (a password, say): only that it was unknown.
+            await run_in_threadpool(audit, "inbound_classic", "login.failed",
+                                    client.username if client is not None else "unknown")
             locked = lockout.failed(*keys)
             if locked:
                 await run_in_threadpool(audit_lock, lambda: intake.store, "classic", "login.locked", locked)
             return answers.refused(codes.login, "Tên đăng nhập hoặc mật khẩu không đúng",
                                    "Wrong username or password")
         lockout.succeeded(keys[0])
+        await run_in_threadpool(audit, client.username, "login", client.username)
         return answers.ok(session=sessions.open(client))
 
     async def classic(request: Request, offered: tuple[str, ...], share: bool) -> JSONResponse:
