@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote
@@ -28,9 +28,8 @@ else:  # loaded on first use: a server process starts (and answers uvicorn's hea
                                                 ("accounts", "charts", "content", "data", "export"))
 from gateway.deliver.policy import load_policies
 from gateway.deliver.windows import LOCAL, active_window
-from gateway.receive.lifespan import close_on_shutdown
 from gateway.observe.metrics import LOOKUPS
-from gateway.store import BreakerState, Store, open_store
+from gateway.store import BreakerState, Store
 
 HERE = Path(__file__).parent
 PREFIX = "/console"
@@ -87,10 +86,9 @@ def _day(value: str | None) -> datetime | None:
 
 
 class Console:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, store: Callable[[], Store]) -> None:
         self.config = config
-        self._store: Store | None = None
-        self._lock = threading.Lock()
+        self._store = store  # the intake's: one store (and pool) per process, opened on first use
         section = config.section("console")
         self.secure_cookie = bool(section.get("secure_cookie", True))
         self.late_minutes = int(section.get("late_after_minutes", 60))
@@ -102,11 +100,7 @@ class Console:
 
     @property
     def store(self) -> Store:
-        """Opened on first use: an app that serves no console page never touches a database."""
-        with self._lock:
-            if self._store is None:
-                self._store = open_store(str(self.config.section("store").get("url", "sqlite:///gateway.db")))
-            return self._store
+        return self._store()
 
     @property
     def engine(self) -> "sa.Engine":
@@ -121,11 +115,6 @@ class Console:
 
     def quality_rules(self) -> dict[str, Any]:
         return quality_rules(self.config)
-
-    def close(self) -> None:
-        with self._lock:
-            if self._store is not None:
-                self._store.close()
 
     # --- plumbing ------------------------------------------------------------------------------
     @staticmethod
@@ -186,9 +175,8 @@ def _one(form: dict[str, list[str]], key: str) -> str:
     return (form.get(key) or [""])[0].strip()
 
 
-def install(app: FastAPI, config: Config) -> Console:
-    console = Console(config)
-    close_on_shutdown(app, console.close)
+def install(app: FastAPI, config: Config, store: Callable[[], Store]) -> Console:
+    console = Console(config, store)
     app.state.console = console
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
 

@@ -67,7 +67,7 @@ def create_app(config: Config | None = None) -> FastAPI:
     evidence.install(app, config, intake)  # evidence bundles for clients allowed them
 
     if config.section("console").get("enabled", True):
-        operators = console.web.install(app, config)  # the operators' web console, /console
+        operators = console.web.install(app, config, lambda: intake.store)  # the operators' web console
         observe.ready.install(app, lambda: operators.engine)
         observe.metrics.install(app, lambda: operators.engine,
                                 timed=bool(config.section("observability").get("metrics", True)))
