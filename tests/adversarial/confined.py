@@ -80,10 +80,21 @@ def _classic(data: bytes) -> str:
     return "normalised"
 
 
+def _spin(data: bytes) -> str:
+    while True:  # the harness's own check: a reader that never ends is killed
+        pass
+
+
+def _balloon(data: bytes) -> str:
+    hoard = []
+    while True:  # the harness's own check: a reader that keeps growing runs out of address space
+        hoard.append(bytearray(16 * 1024 * 1024))
+
+
 def readers() -> dict[str, Callable[[bytes], str]]:
     return {"validate-xml": _validate("xml"), "validate-json": _validate("json"),
             "verify-xml": _signature("xml"), "verify-jws": _signature("jws"), "verify-pdf": _signature("pdf"),
-            "classic": _classic}
+            "classic": _classic, "spin": _spin, "balloon": _balloon}
 
 
 def _child(read: Callable[[bytes], str], path: str, cpu_seconds: int, memory_mb: int, out: int) -> None:

@@ -41,12 +41,12 @@ class Harness:
         self.process = subprocess.Popen([sys.executable, str(CONFINED)], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, text=True)
 
-    def run(self, case: Hostile) -> dict[str, object]:
+    def run(self, case: Hostile, cpu_seconds: int = CPU_SECONDS) -> dict[str, object]:
         path = case.data if isinstance(case.data, Path) else self.directory / "input"
         if not isinstance(case.data, Path):
             path.write_bytes(case.data)
         assert self.process.stdin and self.process.stdout
-        self.process.stdin.write(json.dumps({"reader": case.reader, "path": str(path), "cpu_seconds": CPU_SECONDS,
+        self.process.stdin.write(json.dumps({"reader": case.reader, "path": str(path), "cpu_seconds": cpu_seconds,
                                              "memory_mb": MEMORY_MB}) + "\n")
         self.process.stdin.flush()
         return json.loads(self.process.stdout.readline())  # type: ignore[no-any-return]
@@ -211,3 +211,12 @@ def test_hostile_input_ends_in_its_outcome_within_bounds(harness: Harness, case:
     result = harness.run(case)
     assert result.get("exit") == 0, result  # not killed by SIGXCPU/SIGKILL, no crash of the child
     assert _matches(str(result["outcome"]), case.expected, case.reader), result
+
+
+def test_the_bounds_hold_a_reader_that_loops_or_balloons(harness: Harness) -> None:
+    """The harness itself: without these two, a passing corpus would prove nothing about the bounds."""
+    looping = harness.run(Hostile("spin", "spin", b"x", ""), cpu_seconds=1)
+    assert looping.get("signal") in ("SIGXCPU", "SIGKILL"), looping
+    ballooning = harness.run(Hostile("balloon", "balloon", b"x", ""))
+    assert (ballooning["outcome"], ballooning.get("exit")) == ("raised:MemoryError", 0), ballooning
+    assert int(ballooning["peak_rss_kb"]) < (MEMORY_MB + 200) * 1024
