@@ -146,3 +146,14 @@ def test_no_5xx_and_every_error_documented(api_schema: Any, gateway: tuple[Any, 
     body = response.json()
     if response.status_code >= 400 or (case.path.startswith("/adapter/") and body.get("error_code") not in (0, "0")):
         assert _documented_error(case.path, response.status_code, body), (case.path, response.status_code, body)
+
+
+def test_a_classic_item_with_a_number_too_long_to_convert_is_reported_not_a_500(gateway: tuple[Any, str, Any]) -> None:
+    """Found by fuzzing the normaliser: int() refuses > 4,300 digits, and the call failed unhandled (500)."""
+    _, session, client = gateway
+    item = {"MaHoSo": "G22.99-241210-0001", "TrangThaiHoSo": "9" * 5000}
+    response = client.post(f"http://{asgi.HOST}/adapter/integration", json={
+        "session": session, "madonvi": AGENCY, "service": "DongBoHoSoMC", "isUpdating": "False", "data": [item]})
+    assert response.status_code == 200, response.text[:500]
+    answer = response.json()
+    assert answer["error_code"] == 1 and "data[0].TrangThaiHoSo [schema.type]" in answer["message_en"], answer
