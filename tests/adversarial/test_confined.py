@@ -3,8 +3,8 @@ RLIMIT_AS): every one must end with its expected outcome — never killed, never
 never an exception. No clock is read: a reader that loops or balloons ends in another outcome.
 
 The corpus: the Validator's hostile cases (``tests/validation/test_hostile.py``, reused as they
-are), more of the same kind (bidi controls, overlong UTF-8, DTD variants, wide documents), JWS
-and PDF oddities made here, and the public signature material in ``../shared/corpora`` (its
+are), more of the same kind (bidi controls, overlong UTF-8, DTD variants, wide documents), forged
+XML-DSig structures, JWS and PDF oddities made here, and the public signature material in ``../shared/corpora`` (its
 outcomes under the gateway's policy are checked in detail in-process by ``tests/signing`` and
 ``tests/pdf``; here each file runs bounded, and must not pass).
 """
@@ -149,6 +149,43 @@ def _pdf_base() -> bytes:
     return (CORPORA / "pdf" / "pyhanko" / "coverage-anomalies__base.pdf").read_bytes()
 
 
+DS = b'xmlns:ds="http://www.w3.org/2000/09/xmldsig#"'
+SHA256 = b'<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue>AAAA</ds:DigestValue>'
+ENVELOPED = (b'<ds:Reference URI=""><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#'
+             b'enveloped-signature"/></ds:Transforms>' + SHA256 + b"</ds:Reference>")
+XSLT = (b'<ds:Reference URI=""><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/TR/1999/REC-xslt-19991116">'
+        b'<xsl:stylesheet xmlns:xsl="http://www.w3.org/1999/XSL/Transform" version="1.0"><xsl:template match="/">'
+        b"<xsl:copy-of select=\"document('file:///etc/passwd')\"/></xsl:template></xsl:stylesheet></ds:Transform>"
+        b"</ds:Transforms>" + SHA256 + b"</ds:Reference>")
+
+
+def _signed(references: bytes, after_value: bytes = b"") -> bytes:
+    """The packet with a forged enveloped ds:Signature (its value is nonsense: the structure is the attack)."""
+    return test_hostile.XML.replace(b"</GoiTin>", b"<ds:Signature " + DS + b"><ds:SignedInfo><ds:CanonicalizationMethod"
+                                    b' Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/><ds:SignatureMethod Algorithm='
+                                    b'"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>' + references
+                                    + b"</ds:SignedInfo><ds:SignatureValue>AAAA</ds:SignatureValue>" + after_value
+                                    + b"</ds:Signature></GoiTin>")
+
+
+XMLDSIG_CASES = [
+    Hostile("xmldsig-10000-references", "verify-xml", _signed(ENVELOPED * 10_000), "failed:policy_failure"),
+    Hostile("xmldsig-xslt-reading-a-file", "verify-xml", _signed(XSLT), "failed:policy_failure"),
+    Hostile("xmldsig-5000-signatures", "verify-xml",
+            test_hostile.XML.replace(b"</GoiTin>", (b"<ds:Signature " + DS + b"/>") * 5000 + b"</GoiTin>"),
+            "failed:policy_failure"),
+    Hostile("xmldsig-empty-signature", "verify-xml",
+            test_hostile.XML.replace(b"</GoiTin>", b"<ds:Signature " + DS + b"/></GoiTin>"), "failed:format_failure"),
+    Hostile("xmldsig-3-mb-certificate", "verify-xml", _signed(ENVELOPED, b"<ds:KeyInfo><ds:X509Data><ds:X509Certificate>"
+                                                                + b"A" * 3_000_000 + b"</ds:X509Certificate></ds:X509Data>"
+                                                                b"</ds:KeyInfo>"), "failed:format_failure"),
+    Hostile("xmldsig-xpointer-reference", "verify-xml", _signed(ENVELOPED.replace(b'URI=""', b'URI="#xpointer(/)"')),
+            "failed:policy_failure"),
+    Hostile("xmldsig-xpath-injection-in-id", "verify-xml",
+            _signed(ENVELOPED.replace(b'URI=""', b"URI=\"#a']|//*[@x='\"")), "failed:policy_failure"),
+]
+
+
 def _pdf(pages: bytes = b"/Kids[]/Count 0", trailer: bytes = b"", extra: bytes = b"") -> bytes:
     """A one-catalogue PDF with a correct cross-reference table; ``extra`` is a third object."""
     objects = [b"<</Type/Catalog/Pages 2 0 R>>", b"<</Type/Pages" + pages + b">>"] + ([extra] if extra else [])
@@ -195,7 +232,7 @@ def _corpus_cases() -> list[Hostile]:
     return cases
 
 
-CASES = _validator_cases() + MORE_VALIDATOR_CASES + JWS_CASES + PDF_CASES + _corpus_cases()
+CASES = _validator_cases() + MORE_VALIDATOR_CASES + XMLDSIG_CASES + JWS_CASES + PDF_CASES + _corpus_cases()
 
 
 def _matches(outcome: str, expected: str, reader: str) -> bool:
