@@ -35,7 +35,7 @@ def _validate(encoding: str) -> Callable[[bytes], str]:
 
     def read(data: bytes) -> str:
         report = validator.validate(data, encoding)  # type: ignore[arg-type]
-        return "valid" if report.valid else ",".join(error.rule for error in report.errors)
+        return "valid" if report.valid else ",".join(dict.fromkeys(error.rule for error in report.errors))
 
     return read
 
