@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 import json
 import threading
+import uuid
 from typing import Any, Sequence
 
 import sqlalchemy as sa
@@ -57,7 +58,8 @@ class SqlStore:
         self._writer = threading.Lock()
         self._write_connection: sa.Connection | None = None
         self._claims: dict[str, statements_.ClaimStatements] = {}
-        self._complete_statements = statements_.complete_statements()
+        self._complete_statements = statements_.complete_statements(statements_.held_by_worker())
+        self._complete_each_statements = statements_.complete_statements(statements_.held_each())
         self._previous_status = statements_.previous_status_sql("?" if self._sqlite else "%s")
         self._stored_ids = statements_.stored_ids_sql(self._sqlite)
         self._signal: JobSignal | None = None
@@ -281,10 +283,12 @@ class SqlStore:
             seqs = [seq for batch in batches for seq in batch]
             if not seqs:
                 return []
-            leased = connection.execute(statements.lease, {"seqs": seqs, "worker": worker,
+            holder = f"{worker}{statements_.TOKEN_MARK}{uuid.uuid4().hex[:12]}"
+            leased = connection.execute(statements.lease, {"seqs": seqs, "worker": holder,
                                                            "expires": now + timedelta(seconds=lease_seconds)})
             carried = leased if statements.rows is None else connection.execute(statements.rows, {"seqs": seqs})
-            claimed = {seq: ClaimedJob(job_id, packet_id, destination, key, seq, attempts, raw, encoding, packet_type)
+            claimed = {seq: ClaimedJob(job_id, packet_id, destination, key, seq, attempts, raw, encoding, packet_type,
+                                       holder)
                        for seq, job_id, packet_id, key, attempts, raw, encoding, packet_type in carried}
         return [[claimed[seq] for seq in batch] for batch in batches]
 
@@ -335,14 +339,17 @@ class SqlStore:
     def complete_many(self, job_ids: Sequence[str], worker: str, attempt: AttemptRecord) -> list[bool]:
         return self.complete_each([(job_id, attempt) for job_id in job_ids], worker)
 
-    def complete_each(self, items: Sequence[tuple[str, AttemptRecord]], worker: str) -> list[bool]:
+    def complete_each(self, items: Sequence[tuple[str, AttemptRecord]], worker: str | Sequence[str]) -> list[bool]:
         if not items:
             return []
         record = dict(items)
-        complete, record_attempts = self._complete_statements
+        if isinstance(worker, str):
+            (complete, record_attempts), held = self._complete_statements, {"job_ids": list(record), "worker": worker}
+        else:
+            (complete, record_attempts) = self._complete_each_statements
+            held = {"held": [(job_id, holder) for (job_id, _), holder in zip(items, worker, strict=True)]}
         with self._bookkeeping() as connection:
-            numbers = {job_id: n for job_id, n in connection.execute(
-                complete, {"job_ids": list(record), "worker": worker, "at": _now()})}
+            numbers = {job_id: n for job_id, n in connection.execute(complete, {**held, "at": _now()})}
             if numbers:
                 connection.execute(record_attempts,
                                    [_attempt_row(job_id, n, record[job_id]) for job_id, n in numbers.items()])
@@ -374,6 +381,12 @@ class SqlStore:
                 jobs.update().where(statements_.held_by_worker())
                 .values(lease_expires_at=now + timedelta(seconds=lease_seconds)),
                 {"job_ids": list(job_ids), "worker": worker}).rowcount
+
+    def release_abandoned(self, worker_prefix: str) -> int:
+        with self._bookkeeping() as connection:
+            released = list(connection.execute(statements_.abandoned(), {"prefix": worker_prefix}).scalars())
+            self._notify(connection, set(released))
+        return len(released)
 
     # --- operators -------------------------------------------------------------------
     @staticmethod

@@ -73,19 +73,41 @@ def claim_statements(postgres: bool, on_dead: OnDead) -> ClaimStatements:
     return ClaimStatements(heads, followers, lease, rows)
 
 
+TOKEN_MARK = "#"  # a lease's owner is "<worker>#<claim token>"
+
+
 def held_by_worker() -> sa.ColumnElement[bool]:
-    """The jobs :job_ids that :worker still holds."""
+    """The jobs :job_ids that :worker still holds: one claim's holder ("<worker>#<token>"), or a worker's
+    name for any claim of that worker."""
+    worker = sa.cast(sa.bindparam("worker"), sa.String)
     return sa.and_(jobs.c.job_id.in_(sa.bindparam("job_ids", expanding=True)), jobs.c.state == LEASED,
-                   jobs.c.lease_owner == sa.bindparam("worker"))
+                   sa.or_(jobs.c.lease_owner == worker,
+                          sa.func.substr(jobs.c.lease_owner, 1, sa.func.length(worker) + 1)
+                          == worker.concat(TOKEN_MARK)))
 
 
-def complete_statements() -> tuple[sa.Update, sa.Insert]:
+def held_each() -> sa.ColumnElement[bool]:
+    """The jobs of :held, (job id, holder) pairs, whose claim still holds them."""
+    return sa.and_(sa.tuple_(jobs.c.job_id, jobs.c.lease_owner).in_(sa.bindparam("held", expanding=True)),
+                   jobs.c.state == LEASED)
+
+
+def complete_statements(held: sa.ColumnElement[bool]) -> tuple[sa.Update, sa.Insert]:
     """Delivered (returning each job's attempt number), and the attempts' records."""
-    complete = (jobs.update().where(held_by_worker())
+    complete = (jobs.update().where(held)
                 .values(attempts=jobs.c.attempts + 1, lease_owner=None, lease_expires_at=None, state=DELIVERED,
                         delivered_at=sa.bindparam("at", type_=jobs.c.delivered_at.type), last_error=None)
                 .returning(jobs.c.job_id, jobs.c.attempts))
     return complete, attempts.insert()
+
+
+def abandoned() -> sa.Update:
+    """Every job leased by a worker whose name starts with :prefix, back to pending."""
+    prefix = sa.cast(sa.bindparam("prefix"), sa.String)
+    return (jobs.update().where(jobs.c.state == LEASED,
+                                sa.func.substr(jobs.c.lease_owner, 1, sa.func.length(prefix)) == prefix)
+            .values(state=PENDING, lease_owner=None, lease_expires_at=None)
+            .returning(jobs.c.destination))
 
 
 def stored_ids_sql(sqlite: bool) -> str:
