@@ -47,8 +47,13 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
+def worker_prefix(pid: int) -> str:
+    """What the default names of process ``pid``'s workers start with (its supervisor reclaims by it)."""
+    return f"{socket.gethostname()}:{pid}:"
+
+
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    return f"{worker_prefix(os.getpid())}{uuid.uuid4().hex[:6]}"
 
 
 def decode_packet(raw: bytes, encoding: str) -> GoiTin:

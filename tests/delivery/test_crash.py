@@ -37,7 +37,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def write_config(path: Path, store_url: str, peer: FaultyPeer, key: str) -> Path:
+def write_config(path: Path, store_url: str, peer: FaultyPeer, key: str, lease_seconds: float = 3.0) -> Path:
     path.write_text(f"""
 [store]
 url = "{store_url}"
@@ -54,7 +54,7 @@ hold_check_seconds = 0.5
 connector = "http"
 url = "{peer.url}"
 timeout_seconds = 2.0
-lease_seconds = 3.0
+lease_seconds = {lease_seconds}
 concurrency = 8
 rate_per_second = 5000.0
 burst = 100
