@@ -37,7 +37,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def write_config(path: Path, store_url: str, peer: FaultyPeer, key: str, lease_seconds: float = 3.0) -> Path:
+def write_config(path: Path, store_url: str, peer: FaultyPeer, key: str, lease_seconds: float = 3.0,
+                 extra: str = "") -> Path:
     path.write_text(f"""
 [store]
 url = "{store_url}"
@@ -62,7 +63,7 @@ max_batch = 5
 max_attempts = 1000
 backoff_base_seconds = 0.05
 backoff_cap_seconds = 0.5
-""", encoding="utf-8")
+{extra}""", encoding="utf-8")
     return path
 
 
@@ -190,7 +191,8 @@ def test_sigkill_at_random_moments_loses_nothing_and_keeps_order(store, peer, tm
             process.stop()
 
 
-def _run(store, peer, base, key, api, workers, dossiers, total) -> None:  # type: ignore[no-untyped-def]
+def _run(store, peer, base, key, api, workers, dossiers, total,  # type: ignore[no-untyped-def]
+         drain_seconds: float = 150) -> None:
     processes = [api, *workers]
     wait_until(lambda: api_up(base), 60, "the API")
 
@@ -225,7 +227,8 @@ def _run(store, peer, base, key, api, workers, dossiers, total) -> None:  # type
     assert not sender.failures, sender.failures[:5]
     assert len(sender.accepted) == total
     try:
-        wait_until(lambda: store.count_jobs(JobFilter(destination=DEST, state=JobState.DELIVERED)) == total, 150,
+        wait_until(lambda: store.count_jobs(JobFilter(destination=DEST, state=JobState.DELIVERED)) == total,
+                   drain_seconds,
                    f"{total} jobs delivered")
     finally:
         wait_until(lambda: all(w.started("delivering to") for w in workers), 60, "workers up before SIGTERM")
