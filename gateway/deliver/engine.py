@@ -329,6 +329,7 @@ class Engine:
         self._heartbeat = threading.Thread(target=self._beat, name="lease-heartbeat", daemon=True)
 
     def start(self) -> "Engine":
+        self.store.hold_session(self.worker)
         for runner in self.runners.values():
             runner.thread.start()
         self._heartbeat.start()
@@ -338,6 +339,10 @@ class Engine:
     def _beat(self) -> None:
         shortest = min((r.policy.lease_seconds for r in self.runners.values()), default=30.0)
         while not self.stopping.wait(shortest / 3):
+            try:
+                self.store.hold_session(self.worker)  # reopened if it was lost
+            except Exception:
+                log.exception("keeping the worker's session failed")
             for (seconds, holder), ids in self.leases.snapshot().items():
                 try:
                     self.store.extend_lease(ids, holder, seconds, now_utc())
@@ -355,6 +360,7 @@ class Engine:
             runner.connector.close()
         self.settler.close()  # after the calls: they wait for their deliveries to be recorded
         self._heartbeat.join(timeout)
+        self.store.drop_session(self.worker)
         log.info("worker %s stopped: %s", self.worker, self.tally)
 
     def __enter__(self) -> "Engine":

@@ -280,6 +280,16 @@ class Store(Protocol):
         """Pushes the lease of the jobs ``worker`` still holds to now + lease_seconds; how many."""
         ...
 
+    def hold_session(self, worker: str) -> None:
+        """PostgreSQL: opens (or reopens, if it was lost) a session that lives as long as this process, and
+        ties ``worker``'s claims from now on to it: when the process dies the server ends the session and
+        other workers take its jobs at once instead of waiting out the leases. SQLite: nothing."""
+        ...
+
+    def drop_session(self, worker: str) -> None:
+        """Ends what ``hold_session`` opened."""
+        ...
+
     def release_abandoned(self, worker_prefix: str) -> int:
         """Gives back, at once, every job leased by a worker whose name starts with ``worker_prefix`` —
         one known to be dead (its supervisor saw it end) — instead of waiting out the leases; how many."""

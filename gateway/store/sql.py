@@ -10,6 +10,7 @@ import threading
 import uuid
 from typing import Any, Sequence
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -63,10 +64,13 @@ class SqlStore:
         self._previous_status = statements_.previous_status_sql("?" if self._sqlite else "%s")
         self._stored_ids = statements_.stored_ids_sql(self._sqlite)
         self._signal: JobSignal | None = None
+        self._sessions: dict[str, Any] = {}  # worker → the PostgreSQL session its leases live by
         if migrate:
             migrations.upgrade(self.engine)
 
     def close(self) -> None:
+        for worker in list(self._sessions):
+            self.drop_session(worker)
         if self._signal is not None:
             self._signal.close()
         with self._writer:
@@ -86,6 +90,23 @@ class SqlStore:
                     url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
                     self._signal.watch(watch_postgres(url), "job-signal")
             return self._signal
+
+    def hold_session(self, worker: str) -> None:
+        if self._sqlite:
+            return
+        with self._writer:
+            session = self._sessions.get(worker)
+            if session is not None and not session.closed and not session.broken:
+                return
+            url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            self._sessions[worker] = psycopg.connect(url, autocommit=True, connect_timeout=10,
+                                                     application_name=statements_.session_name(worker))
+
+    def drop_session(self, worker: str) -> None:
+        with self._writer:
+            session = self._sessions.pop(worker, None)
+        if session is not None:
+            session.close()
 
     @staticmethod
     def _notify(connection: sa.Connection, destinations_: set[str]) -> None:
@@ -283,7 +304,8 @@ class SqlStore:
             seqs = [seq for batch in batches for seq in batch]
             if not seqs:
                 return []
-            holder = f"{worker}{statements_.TOKEN_MARK}{uuid.uuid4().hex[:12]}"
+            tied = statements_.SESSION_MARK if worker in self._sessions else ""
+            holder = f"{worker}{statements_.TOKEN_MARK}{tied}{uuid.uuid4().hex[:12]}"
             leased = connection.execute(statements.lease, {"seqs": seqs, "worker": holder,
                                                            "expires": now + timedelta(seconds=lease_seconds)})
             carried = leased if statements.rows is None else connection.execute(statements.rows, {"seqs": seqs})

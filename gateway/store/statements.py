@@ -6,6 +6,7 @@ only their parameters change (``:destination``, ``:now``, ``:limit``, ``:seqs`` 
 """
 
 from dataclasses import dataclass
+import hashlib
 
 import sqlalchemy as sa
 
@@ -13,6 +14,25 @@ from gateway.store.api import JobState, OnDead
 from gateway.store.tables import attempts, jobs, packets
 
 PENDING, LEASED, DELIVERED, DEAD = (state.value for state in JobState)
+
+TOKEN_MARK = "#"  # a lease's owner is "<worker>#<claim token>"
+SESSION_MARK = "~"  # … "<worker>#~<claim token>" when the lease lasts only as long as the worker's session
+SESSION_PREFIX = "gateway-lease:"
+
+
+def session_name(worker: str) -> str:
+    """The application_name of the PostgreSQL session that keeps ``worker``'s session-tied leases alive
+    (hashed: application_name holds 63 bytes)."""
+    return SESSION_PREFIX + hashlib.md5(worker.encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+def _session_gone(owner: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
+    """PostgreSQL: the lease is session-tied and its worker's session has ended (the process died)."""
+    activity = sa.table("pg_stat_activity", sa.column("application_name"))
+    live = sa.select(activity.c.application_name).where(activity.c.application_name.startswith(SESSION_PREFIX))
+    worker = sa.func.split_part(owner, TOKEN_MARK, 1)
+    return sa.and_(owner.contains(TOKEN_MARK + SESSION_MARK),
+                   (sa.literal(SESSION_PREFIX) + sa.func.left(sa.func.md5(worker), 16)).not_in(live.scalar_subquery()))
 
 
 def is_ready(table: sa.FromClause) -> sa.ColumnElement[bool]:
@@ -37,7 +57,10 @@ def claim_statements(postgres: bool, on_dead: OnDead) -> ClaimStatements:
     destination, now = sa.bindparam("destination"), sa.bindparam("now", type_=jobs.c.next_attempt_at.type)
     blocking = [PENDING, LEASED] + ([DEAD] if on_dead == "hold" else [])
     head, earlier = jobs.alias("head"), jobs.alias("earlier")
-    available = sa.or_(head.c.state == PENDING, sa.and_(head.c.state == LEASED, head.c.lease_expires_at <= now))
+    lapsed = head.c.lease_expires_at <= now
+    if postgres:  # a dead worker's session-tied leases are free at once
+        lapsed = sa.or_(lapsed, _session_gone(head.c.lease_owner))
+    available = sa.or_(head.c.state == PENDING, sa.and_(head.c.state == LEASED, lapsed))
     # The walk in seq order reads ix_jobs_ready; for each row, "is it its key's first blocking job?"
     # is one probe of ix_jobs_open_key. Both hold undelivered rows only, so the history is never
     # scanned. A scalar subquery, not NOT EXISTS: the planner cannot turn it into a join that
@@ -71,9 +94,6 @@ def claim_statements(postgres: bool, on_dead: OnDead) -> ClaimStatements:
                                .returning(*carried), None)
     rows = sa.select(*carried).join(packets, packets.c.packet_id == jobs.c.packet_id).where(jobs.c.seq.in_(seqs))
     return ClaimStatements(heads, followers, lease, rows)
-
-
-TOKEN_MARK = "#"  # a lease's owner is "<worker>#<claim token>"
 
 
 def held_by_worker() -> sa.ColumnElement[bool]:

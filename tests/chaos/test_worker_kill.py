@@ -9,9 +9,11 @@ import os
 import signal
 import time
 
+import pytest
+
 from gateway.deliver.engine import worker_prefix
 from gateway.deliver.traffic import Traffic
-from gateway.store.api import JobFilter, JobState
+from gateway.store.api import JobFilter, JobState, open_store
 
 from tests.delivery.test_crash import DEST, GATEWAY, Process, children_of, wait_until, write_config
 
@@ -70,3 +72,41 @@ def test_a_killed_workers_dossiers_resume_long_before_its_lease_ends(store, peer
     assert exit_code == 0
     assert resumed < BOUND_SECONDS, f"resumed after {resumed:.1f} s: the lease was waited out"
     assert "jobs given back" in supervisor.log.read_text()
+
+
+@pytest.mark.postgres
+def test_on_postgres_a_killed_standalone_workers_leases_end_with_its_session(postgres_url, peer, tmp_path):
+    """Two ``gateway worker`` processes, no supervisor: the leases of the one SIGKILLed are tied to its
+    database session, which the server ends when the process dies; the other takes its jobs at once."""
+    store = open_store(postgres_url)
+    config = write_config(tmp_path / "gateway.toml", postgres_url, peer, "unused", lease_seconds=LEASE_SECONDS)
+    peer.set_faults(latency_ms=150)
+    packets = list(Traffic(seed=20).interleaved(dossiers=60, steps=6))
+    for packet in packets:
+        store.accept(packet.stored(), [DEST])
+    env = {**os.environ, "GATEWAY_CONFIG": str(config)}
+    workers = [Process(name, [*GATEWAY, "worker", "--name", name], env, tmp_path / f"{name}.log")
+               for name in ("alone-a", "alone-b")]
+    delivered = JobFilter(destination=DEST, state=JobState.DELIVERED)
+
+    def held_by_a() -> list[str]:
+        return [job.job_id for job in store.find_jobs(JobFilter(destination=DEST, state=JobState.LEASED, limit=10000))
+                if (job.lease_owner or "").startswith("alone-a#")]
+
+    try:
+        for worker in workers:
+            worker.start()
+        wait_until(lambda: store.count_jobs(delivered) > 20 and bool(held_by_a()), 60, "both workers delivering")
+        workers[0].kill()
+        killed = time.monotonic()
+        held = held_by_a()
+        assert held, "the victim held jobs when it was killed"
+        wait_until(lambda: not set(held) & set(held_by_a()), 25, "the killed worker's jobs taken up again")
+        resumed = time.monotonic() - killed
+        wait_until(lambda: store.count_jobs(delivered) == len(packets), 120, "every job delivered")
+        print(f"\npostgresql, no supervisor: {len(held)} jobs held by the killed worker taken up again "
+              f"{resumed:.2f} s after SIGKILL (lease {LEASE_SECONDS:g} s)")
+        assert resumed < BOUND_SECONDS, f"resumed after {resumed:.1f} s: the lease was waited out"
+    finally:
+        assert workers[1].stop() == 0
+        store.close()
