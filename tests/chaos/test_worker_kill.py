@@ -15,7 +15,7 @@ from gateway.deliver.engine import worker_prefix
 from gateway.deliver.traffic import Traffic
 from gateway.store.api import JobFilter, JobState, open_store
 
-from tests.delivery.test_crash import DEST, GATEWAY, Process, children_of, wait_until, write_config
+from tests.delivery.test_crash import DEST, GATEWAY, Process, children_of, supervised, wait_until, write_config
 
 LEASE_SECONDS = 30.0
 BOUND_SECONDS = 12.0  # the goal is 2 s; a lease wait would be 30
@@ -43,16 +43,10 @@ def test_a_killed_workers_dossiers_resume_long_before_its_lease_ends(store, peer
     config = write_config(tmp_path / "gateway.toml", store.url, peer, "unused", lease_seconds=LEASE_SECONDS)
     peer.set_faults(latency_ms=150)
     packets = list(Traffic(seed=19).interleaved(dossiers=60, steps=6))
-    for packet in packets:
-        store.accept(packet.stored(), [DEST])
-    supervisor = Process("supervisor", [*GATEWAY, "worker", "--processes", "2", "--config", str(config)],
-                         dict(os.environ), tmp_path / "supervisor.log")
-    supervisor.start()
+    supervisor = supervised(store, packets, config, tmp_path / "supervisor.log")
     assert supervisor.proc is not None
     delivered = JobFilter(destination=DEST, state=JobState.DELIVERED)
     try:
-        wait_until(lambda: len(children_of(supervisor.proc.pid)) == 2 and store.count_jobs(delivered) > 20, 60,
-                   "two workers delivering")
         victim = next(pid for pid in children_of(supervisor.proc.pid) if held_by(store, pid))
         os.kill(victim, signal.SIGKILL)
         killed = time.monotonic()

@@ -298,22 +298,33 @@ def children_of(pid: int) -> list[int]:
     return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
+def supervised(store, packets: list[Packet], config: Path, log: Path) -> Process:  # type: ignore[no-untyped-def]
+    """``packets`` accepted, and ``gateway worker --processes 2`` started on them, both children delivering."""
+    for packet in packets:
+        store.accept(packet.stored(), [DEST])
+    supervisor = Process("supervisor", [*GATEWAY, "worker", "--processes", "2", "--config", str(config)],
+                         dict(os.environ), log)
+    supervisor.start()
+    assert supervisor.proc is not None
+    pid, delivered = supervisor.proc.pid, JobFilter(destination=DEST, state=JobState.DELIVERED)
+    try:
+        wait_until(lambda: len(children_of(pid)) == 2 and store.count_jobs(delivered) > 20, 60, "two workers delivering")
+    except AssertionError:
+        supervisor.stop()
+        raise
+    return supervisor
+
+
 def test_worker_processes_replace_a_killed_one_and_lose_nothing(store, peer, tmp_path):
     """``gateway worker --processes 2``: two delivering children; one SIGKILLed mid-run is replaced, every
     packet still arrives in its dossier's order, and SIGTERM stops the children with the supervisor."""
     config = write_config(tmp_path / "gateway.toml", store.url, peer, "unused")
     peer.set_faults(latency_ms=15)
     packets = list(Traffic(seed=5).interleaved(dossiers=40, steps=9))
-    for packet in packets:
-        store.accept(packet.stored(), [DEST])
-    supervisor = Process("supervisor", [*GATEWAY, "worker", "--processes", "2", "--config", str(config)],
-                         dict(os.environ), tmp_path / "supervisor.log")
-    supervisor.start()
+    supervisor = supervised(store, packets, config, tmp_path / "supervisor.log")
     assert supervisor.proc is not None
     delivered = JobFilter(destination=DEST, state=JobState.DELIVERED)
     try:
-        wait_until(lambda: len(children_of(supervisor.proc.pid)) == 2 and store.count_jobs(delivered) > 20, 60,
-                   "two workers delivering")
         first, second = children_of(supervisor.proc.pid)
         os.kill(first, signal.SIGKILL)
         wait_until(lambda: first not in children_of(supervisor.proc.pid)
