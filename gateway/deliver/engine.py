@@ -15,7 +15,7 @@ their leases expire and another worker takes them.
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 import importlib
 import inspect
@@ -36,6 +36,7 @@ from gateway.deliver.settler import Settler
 from gateway.deliver.windows import active_window
 from gateway.packets.envelope import GoiTin
 from gateway.packets.stored import load_packet
+from gateway.pii import personal_values, scrub
 from gateway.store.api import AttemptRecord, BreakerState, ClaimedJob, Store
 
 log = logging.getLogger("gateway.deliver")
@@ -216,7 +217,10 @@ class DestinationRunner:
             try:
                 deliveries = [Delivery(job.job_id, job.packet_id, decode_packet(job.raw, job.encoding), job.raw,
                                        job.attempts + 1) for job in batch]
-                outcomes = self.connector.deliver(deliveries)
+                # Whatever the peer said is kept and logged only with the batch's personal values masked.
+                known = {value for d in deliveries for value in personal_values(d.packet)}
+                outcomes = [replace(o, message=scrub(o.message, known)) if o.message else o
+                            for o in self.connector.deliver(deliveries)]
             except Exception as exc:  # a connector bug must not lose the job: it is tried again later
                 log.exception("destination %s: connector failed", self.policy.name)
                 outcomes = [Outcome(OutcomeKind.TRANSIENT, f"lỗi bộ kết nối / connector error: {type(exc).__name__}")]

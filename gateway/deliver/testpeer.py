@@ -46,6 +46,7 @@ class Faults:
     latency_ms: float = 0.0  # added to every call
     fail_next: int = 0  # the next N calls answer 500 (deterministic)
     reject_keys: list[str] = field(default_factory=list)  # 422: this content is refused, with a message
+    quote_back: bool = False  # 422 for every packet, its refusal quoting the packet back (as careless peers do)
     seed: int | None = None
 
 
@@ -249,6 +250,10 @@ class _Handler(BaseHTTPRequestHandler):
             if draw["throttle_rate"]:
                 return self._answer(429, {"message": "Quá nhiều yêu cầu / too many requests"},
                                     {"Retry-After": f"{faults.retry_after:g}"})
+            if faults.quote_back:
+                quoted = " ".join(i.body.decode("utf-8", "replace") for i in items)
+                return self._answer(422, {"error_code": 3, "message": f"Gói tin bị từ chối / refused: {quoted}",
+                                          "packet": quoted})
             refused = [i.key for i in items if i.key in faults.reject_keys]
             if refused and len(items) == 1:
                 return self._answer(422, {"error_code": 3, "message": f"Hồ sơ bị từ chối / dossier refused: {refused[0]}"})

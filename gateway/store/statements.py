@@ -11,7 +11,7 @@ import hashlib
 import sqlalchemy as sa
 
 from gateway.store.api import JobState, OnDead
-from gateway.store.tables import attempts, jobs, packets
+from gateway.store.tables import attempts, dossiers, jobs, packets
 
 PENDING, LEASED, DELIVERED, DEAD = (state.value for state in JobState)
 
@@ -135,6 +135,13 @@ def stored_ids_sql(sqlite: bool) -> str:
     with one parameter: the list, as a JSON array for sqlite3, a list for psycopg."""
     listed = "IN (SELECT value FROM json_each(?))" if sqlite else "= ANY(%s)"
     return f"SELECT {packets.c.packet_id.name} FROM {packets.name} WHERE {packets.c.packet_id.name} {listed}"
+
+
+def owners_sql(sqlite: bool) -> str:
+    """The owners of a list of dossiers (admission, once per accepted batch), as ``stored_ids_sql``."""
+    listed = "IN (SELECT value FROM json_each(?))" if sqlite else "= ANY(%s)"
+    return (f"SELECT {dossiers.c.dossier.name}, {dossiers.c.agency.name} FROM {dossiers.name} "
+            f"WHERE {dossiers.c.dossier.name} {listed}")
 
 
 def previous_status_sql(placeholder: str) -> str:

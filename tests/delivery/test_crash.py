@@ -150,7 +150,7 @@ class Sender:
                 with self.lock:
                     self.accepted.append(packet.packet_id)
                 return
-            if answer is not None and answer.status_code < 500:
+            if answer is not None and answer.status_code < 500 and answer.status_code != 429:  # 429: later
                 with self.lock:
                     self.failures.append(f"{packet.packet_id}: {answer.status_code} {answer.text[:300]}")
                 return
