@@ -451,7 +451,8 @@ class SqlStore:
                 return False
             connection.execute(attempts.insert().values(_attempt_row(job_id, number, attempt)))
             if self.audit_packets:
-                self._chain.append(connection, [_settled_entry(worker, job_id, number, attempt, values["state"])],
+                actor = worker.partition(statements_.TOKEN_MARK)[0]  # the worker, not its claim's token
+                self._chain.append(connection, [_settled_entry(actor, job_id, number, attempt, values["state"])],
                                    plain=True)
             return True
 
@@ -471,14 +472,17 @@ class SqlStore:
         else:
             (complete, record_attempts) = self._complete_each_statements
             held = {"held": [(job_id, holder) for (job_id, _), holder in zip(items, worker, strict=True)]}
+        # the audit names the worker, not its claim's token
+        actors = dict.fromkeys(record, worker) if isinstance(worker, str) else dict(zip(record, worker))
         with self._bookkeeping() as connection:
             numbers = {job_id: n for job_id, n in connection.execute(complete, {**held, "at": _now()})}
             if numbers:
                 connection.execute(record_attempts,
                                    [_attempt_row(job_id, n, record[job_id]) for job_id, n in numbers.items()])
                 if self.audit_packets:
-                    self._chain.append(connection, [_settled_entry(worker, job_id, n, record[job_id], DELIVERED)
-                                                    for job_id, n in numbers.items()], plain=True)
+                    self._chain.append(connection, [
+                        _settled_entry(actors[job_id].partition(statements_.TOKEN_MARK)[0], job_id, n,
+                                       record[job_id], DELIVERED) for job_id, n in numbers.items()], plain=True)
         return [job_id in numbers for job_id, _ in items]
 
     def retry_later(self, job_id: str, worker: str, attempt: AttemptRecord, next_attempt_at: datetime) -> bool:
