@@ -48,7 +48,7 @@ from gateway.deliver.traffic import Packet, Traffic  # noqa: E402
 from gateway.receive.auth import Client  # noqa: E402
 from gateway.receive.committer import GroupCommitter  # noqa: E402
 from gateway.receive.packets import PacketIntake  # noqa: E402
-from gateway.store import JobFilter, JobState, open_store  # noqa: E402
+from gateway.store import JobFilter, JobState, Store, open_store  # noqa: E402
 from gateway.validate.pipeline import Validator  # noqa: E402
 
 POSTGRES = os.environ.get("GATEWAY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -56,6 +56,10 @@ DEST = "national_portal"
 GATEWAY = [sys.executable, "-c", "from gateway.cli import main; main()"]
 SEED = iter(range(1000, 10**6))
 print = functools.partial(print, flush=True)  # noqa: A001 - figures appear as they are measured
+
+
+# One bench client sends what a province's many would: the per-client limits must not be what is measured.
+UNTHROTTLED = "[limits]\nclient_rate = 1e9\nclient_burst = 1000000000\nclient_concurrent = 100000\n"
 
 
 def free_port() -> int:
@@ -183,11 +187,12 @@ def bench_accept(url: str, packets: list[Packet], threads: int = 8) -> float:
     return len(packets) / seconds
 
 
-def bench_accept_intake(url: str, packets: list[Packet], threads: int = 8) -> tuple[float, float]:
+def bench_accept_intake(url: str, packets: list[Packet], threads: int = 8,
+                        opener: Callable[[str], Store] = open_store) -> tuple[float, float]:
     """In-process, the whole intake of ``POST /v1/packets`` without HTTP: ``PacketIntake.receive`` (signature
     seam, validation, authorisation, routing, group commit with the status transition checked against the
     store's history, receipt) — (packets/s, this process's CPU ms per packet)."""
-    store = open_store(url)
+    store = opener(url)
     intake = PacketIntake(Config.load(), store=store)
     client = Client("bench")
     intake.receive(client, dossiers(1, steps=0)[0][0].raw, "json")  # opens the committer
@@ -206,10 +211,11 @@ def bench_accept_intake(url: str, packets: list[Packet], threads: int = 8) -> tu
     return len(packets) / seconds, cpu * 1000 / len(packets)
 
 
-def bench_accept_store(url: str, packets: list[Packet], batch: int) -> tuple[float, float]:
+def bench_accept_store(url: str, packets: list[Packet], batch: int,
+                       opener: Callable[[str], Store] = open_store) -> tuple[float, float]:
     """The store alone: ``accept_many`` of ``batch`` packets per transaction, durable, one thread —
     (packets/s, CPU ms per packet of this process)."""
-    store, stored = open_store(url), [p.stored() for p in packets]
+    store, stored = opener(url), [p.stored() for p in packets]
     began, cpu = time.perf_counter(), cpu_seconds()
     for start in range(0, len(stored), batch):
         store.accept_many([(p, [DEST]) for p in stored[start:start + batch]])
@@ -223,7 +229,7 @@ def serving(url: str, workers: int, config_extra: str = "") -> Iterator[int]:
     """``gateway serve`` with ``workers`` processes on ``url``'s store; yields its port."""
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "bench.toml"
-        config.write_text(f'[store]\nurl = "{url}"\n{config_extra}')
+        config.write_text(f'[store]\nurl = "{url}"\n{UNTHROTTLED}{config_extra}')
         port = free_port()
         # the classic protocol's sessions are HMAC tokens: every server process needs the same secret
         env = {"GATEWAY_CONFIG": str(config), "GATEWAY_INBOUND_SESSION_SECRET": secrets.token_hex(32)}
@@ -250,13 +256,15 @@ def timed_senders(send: Callable[[list[Packet]], None], lanes: list[list[Packet]
     return count / (time.perf_counter() - began), (machine_busy_seconds() - cpu) * 1000 / count
 
 
-def bench_accept_http(url: str, packets: list[Packet], threads: int = 8, workers: int = 1) -> tuple[float, float]:
+def bench_accept_http(url: str, packets: list[Packet], threads: int = 8, workers: int = 1,
+                      config_extra: str = "") -> tuple[float, float]:
     """End to end over HTTP: POST /v1/packets on ``gateway serve`` with ``workers`` processes (auth, signature
     check, validation, routing, group commit, signed receipt), one packet per request. One packet is sent
     first: the store opens (and migrates) on the first request, which is start-up, not throughput. Also the
     whole machine's CPU per packet: server, senders, database and kernel."""
     key = secrets.token_hex(16)
-    with serving(url, workers, f'[clients.bench]\nkey_sha256 = "{hashlib.sha256(key.encode()).hexdigest()}"\n') as port:
+    client = f'[clients.bench]\nkey_sha256 = "{hashlib.sha256(key.encode()).hexdigest()}"\n'
+    with serving(url, workers, client + config_extra) as port:
         headers = {"Authorization": f"Bearer {key}"}
 
         def post(connection: http.client.HTTPConnection, packet: Packet) -> tuple[int, bytes]:

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from gateway.validate import wellformed
 from signing.messages import bilingual
 from signing.report import Reason, Rejected, SignatureReport, VerificationReport, Verdict, fail
+from signing.timestamps import first_proof, request_timestamp
 from signing.signer import Signer
 from signing.trust import (MAX_CERTIFICATES, ZONE, TrustPolicy, certificate_from_der, describe_name,
                            parse_packet_time, time_note, validate_chain)
@@ -80,6 +81,34 @@ def sign_jws(packet: dict[str, Any] | bytes | str, signer: Signer, *, serializat
     if serialization_form == "json":
         return json.dumps({"payload": payload, "protected": protected, "signature": signature})
     raise ValueError(f"unknown JWS serialisation {serialization_form!r}")
+
+
+def timestamp_jws(jws: str, tsa_url: str, *, timeout: float = 10.0) -> str:
+    """The JWS as flattened JSON with a JAdES-style signature timestamp in its unprotected header
+    (``etsiU: [{"sigTst": {"tstTokens": [{"val": base64 token}]}}]``), the RFC 3161 token over the
+    base64url JWS Signature Value. The protected header, payload and signature are unchanged."""
+    payload, entries = _signatures(jws)
+    if len(entries) != 1:
+        raise ValueError("only a JWS with one signature is timestamped")
+    entry = entries[0]
+    token = request_timestamp(str(entry["signature"]).encode("ascii"), tsa_url, timeout=timeout)
+    stamp = {"sigTst": {"tstTokens": [{"val": base64.b64encode(token).decode("ascii")}]}}
+    header = {**(entry.get("header") or {}), "etsiU": [stamp]}
+    return json.dumps({"payload": payload, "protected": entry["protected"], "header": header,
+                       "signature": entry["signature"]})
+
+
+def _signature_timestamp(entry: dict[str, Any], policy: TrustPolicy, not_done: list[str]) -> datetime | None:
+    """The time a JAdES-style ``sigTst`` in the unprotected header proves for this signature, if it holds."""
+    unsigned = (entry.get("header") or {}).get("etsiU")
+    if not isinstance(unsigned, list):
+        return None
+    tokens = [token.get("val", "") for item in unsigned if isinstance(item, dict)
+              for token in ((item.get("sigTst") or {}).get("tstTokens") or []) if isinstance(token, dict)]
+    if not tokens:
+        return None
+    return first_proof([str(token) for token in tokens], str(entry.get("signature", "")).encode("ascii"), policy,
+                       not_done, "JAdES signature timestamp")
 
 
 # --- verification ------------------------------------------------------------------------------
@@ -230,15 +259,18 @@ def verify_jws(data: bytes | str, policy: TrustPolicy, *, at: datetime | None = 
             signature_report.verdict, signature_report.reason = rejected.verdict, rejected.reason
             signature_report.detail, intact = bilingual(rejected.reason, rejected.detail), False
             continue
+        stamp_notes: list[str] = []
+        proven = _signature_timestamp(entry, policy, stamp_notes)
         if at is not None:
             when, source = at, "given"
         else:
-            when, source = policy.signing_time(claimed=_claimed_time(packet), now=now)
+            when, source = policy.signing_time(timestamp=proven, claimed=_claimed_time(packet), now=now)
         signature_report.signing_time, signature_report.signing_time_source = when.astimezone(ZONE).isoformat(), source
-        chain = validate_chain(policy, signer, certificates[1:], when)
+        chain = validate_chain(policy, signer, certificates[1:], when, time_proven=source == "timestamp")
         signature_report.verdict, signature_report.reason = chain.verdict, chain.reason
         signature_report.detail = bilingual(chain.reason, chain.detail)
-        signature_report.checks_not_done = time_note(source) + chain.checks_not_done  # new list: chain may be cached
+        signature_report.sub_indication, signature_report.notes = chain.sub_indication, list(chain.notes)
+        signature_report.checks_not_done = stamp_notes + time_note(source) + chain.checks_not_done  # a new list
     return report, packet if intact else None
 
 

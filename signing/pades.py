@@ -18,6 +18,7 @@ from io import BytesIO
 
 from asn1crypto import x509 as asn1_x509
 from asn1crypto.crl import CertificateList
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.crypt import AuthStatus
 from pyhanko.pdf_utils.misc import PdfReadError, PdfStrictReadError
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader
@@ -30,6 +31,7 @@ from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko.sign.validation.status import DocumentTimestampStatus, ModificationInfo, PdfSignatureStatus
 
 from gateway.pii import mask_digits_in
+from signing import pdf_visual
 from signing.report import Reason, SignatureReport, Verdict, VerificationReport
 from signing.trust import ZONE, TrustPolicy, _run, describe_name, validate_chain
 
@@ -90,31 +92,45 @@ def verify_pdf(data: bytes, policy: TrustPolicy, *, at: datetime | None = None,
     if not fields:
         report.signatures.append(SignatureReport(Verdict.INDETERMINATE, Reason.NO_SIGNATURE,
                                                  "tệp PDF không có chữ ký — the PDF has no signature"))
-    for fq_name, _, sig_field in fields:
+    # Document timestamps first: each one that holds is a proof of existence for the revisions it covers.
+    proofs: list[tuple[int, datetime]] = []
+    results: dict[int, SignatureReport] = {}
+    ordered = sorted(enumerate(fields), key=lambda item: not _is_document_timestamp(item[1][2]))
+    for index, (fq_name, _, sig_field) in ordered:
         try:
-            result = _verify_one(EmbeddedPdfSignature(reader, sig_field, fq_name), reader, policy, now,
-                                 allowed_changes)
+            result = _verify_one(EmbeddedPdfSignature(reader, sig_field, fq_name), reader, data, policy, now,
+                                 allowed_changes, proofs)
             result.checks_not_done.extend(leniency)
-            report.signatures.append(result)
         except Exception as exc:  # noqa: BLE001 - a malformed signature is reported, never raised
-            report.signatures.append(
-                _format_failure(f"chữ ký — signature {fq_name!r}: không đọc được — unreadable", exc))
+            result = _format_failure(f"chữ ký — signature {fq_name!r}: không đọc được — unreadable", exc)
+        results[index] = result
+    report.signatures.extend(results[index] for index in sorted(results))
     return report
 
 
+def _is_document_timestamp(sig_field: generic.IndirectObject) -> bool:
+    try:
+        return sig_field.get_object()["/V"]["/Type"] == "/DocTimeStamp"
+    except Exception:  # noqa: BLE001 - a malformed field is reported when it is verified
+        return False
+
+
 def _with_embedded_evidence(policy: TrustPolicy, reader: PdfFileReader) -> TrustPolicy:
-    """The CRLs and certificates a PAdES-LT file carries in its DSS, added to the purpose's own.
-    They are evidence, not trust: a CRL counts only when its issuer chains to the anchors."""
+    """The certificates, CRLs and OCSP responses a PAdES-LT file carries in its DSS, added to the purpose's
+    own: validation at the signing time needs no network. They are evidence, not trust: a CRL or an OCSP
+    response counts only when its issuer chains to the anchors."""
     try:
         dss = DocumentSecurityStore.read_dss(reader)
     except NoDSSFoundError:
         return policy
     crls = tuple(CertificateList.load(ref.get_object().data) for ref in dss.crls)
+    ocsps = tuple(ref.get_object().data for ref in dss.ocsps)
     certs = tuple(dss.load_certs())
-    if not crls and not certs:
+    if not crls and not certs and not ocsps:
         return policy
     # replace() starts a fresh chain cache: results drawn from one file's evidence serve no other file.
-    return dataclasses.replace(policy, crls=policy.crls + crls, intermediates=policy.intermediates + certs)
+    return dataclasses.replace(policy, crls=policy.crls + crls, intermediates=policy.intermediates + certs,
+                               ocsps=policy.ocsps + ocsps)
 
 
 def _open(data: bytes) -> tuple[PdfFileReader, list[str]]:
@@ -136,8 +152,11 @@ def _open(data: bytes) -> tuple[PdfFileReader, list[str]]:
     return reader, notes
 
 
-def _verify_one(signature: EmbeddedPdfSignature, reader: PdfFileReader, policy: TrustPolicy, now: datetime,
-                allowed_changes: ModificationLevel) -> SignatureReport:
+def _verify_one(signature: EmbeddedPdfSignature, reader: PdfFileReader, data: bytes, policy: TrustPolicy,
+                now: datetime, allowed_changes: ModificationLevel,
+                proofs: list[tuple[int, datetime]]) -> SignatureReport:
+    """One signature or document timestamp; a document timestamp that holds is added to ``proofs``
+    (its signed revision, its time) for the signatures it covers."""
     is_timestamp = signature.sig_object_type == "/DocTimeStamp"
     # pyhanko also judges the signer's chain, at ``now``; that verdict is superseded below by
     # validate_chain at the signing time. Its context still decides whether a TSA is trusted.
@@ -154,6 +173,10 @@ def _verify_one(signature: EmbeddedPdfSignature, reader: PdfFileReader, policy: 
 
     problem = (_integrity_problem(status, policy, cert, allowed_changes)
                or (None if is_timestamp else _timestamp_problem(status)))
+    if not is_timestamp and (problem is None or problem[1] is Reason.MODIFIED_AFTER_SIGNING):
+        shown = _what_the_page_shows(signature, data, status, reader, allowed_changes, result.checks_not_done)
+        if shown is not None:
+            problem = shown if problem is None else (problem[0], problem[1], f"{problem[2]}; {shown[2]}")
     if problem is not None:
         result.verdict, result.reason, detail = problem
         result.detail += f": {detail}"
@@ -162,7 +185,8 @@ def _verify_one(signature: EmbeddedPdfSignature, reader: PdfFileReader, policy: 
     if is_timestamp:  # its own time is proven; its TSA's certificate must hold now, nothing vouches for it later
         signing_time, source, chain_at = status.timestamp, "timestamp", now
     else:
-        signing_time, source = _signing_time(status, policy, now, result.checks_not_done)
+        signing_time, source = _signing_time(status, policy, now, result.checks_not_done,
+                                             _document_proof(signature, proofs))
         chain_at = signing_time
     result.signing_time = signing_time.astimezone(ZONE).isoformat()
     result.signing_time_source = source
@@ -172,18 +196,31 @@ def _verify_one(signature: EmbeddedPdfSignature, reader: PdfFileReader, policy: 
         result.verdict, result.reason = Verdict.INDETERMINATE, Reason.NO_CERTIFICATE_CHAIN_FOUND
         result.detail += ": chứng thư tự ký, không phải điểm tin cậy đã cấu hình — self-signed, not a configured anchor"
         return result
-    chain = validate_chain(policy, cert, signature.other_embedded_certs, at=chain_at)
+    chain = validate_chain(policy, cert, signature.other_embedded_certs, at=chain_at,
+                           time_proven=source in ("timestamp", "document timestamp"))
     result.verdict, result.reason = chain.verdict, chain.reason
+    result.sub_indication, result.notes = chain.sub_indication, list(chain.notes)
+    if is_timestamp and chain.verdict is Verdict.PASSED:
+        proofs.append((signature.signed_revision, signing_time))
     if chain.detail:
         result.detail += f": {_without_names(chain.detail)}"
     result.checks_not_done.extend(chain.checks_not_done)
     return result
 
 
-def _signing_time(status: PdfSignatureStatus, policy: TrustPolicy, now: datetime,
-                  not_done: list[str]) -> tuple[datetime, str]:
-    """The signature timestamp when valid and trusted, else the claimed time within tolerance, else now."""
+def _document_proof(signature: EmbeddedPdfSignature, proofs: list[tuple[int, datetime]]) -> datetime | None:
+    """The earliest document timestamp (that held) over a later revision: the signature existed then."""
+    times = [when for revision, when in proofs if revision > signature.signed_revision]
+    return min(times) if times else None
+
+
+def _signing_time(status: PdfSignatureStatus, policy: TrustPolicy, now: datetime, not_done: list[str],
+                  document_proof: datetime | None = None) -> tuple[datetime, str]:
+    """The signature timestamp when valid and trusted, else a document timestamp over a later revision
+    (PAdES B-LTA), else the claimed time within tolerance, else now."""
     timestamp = status.timestamp_validity
+    if (timestamp is None or not timestamp.trusted) and document_proof is not None:
+        return document_proof, "document timestamp"
     at, source = policy.signing_time(timestamp=timestamp.timestamp if timestamp and timestamp.trusted else None,
                                      claimed=status.signer_reported_dt, now=now)
     if timestamp is not None and not timestamp.trusted:
@@ -216,7 +253,7 @@ def _integrity_problem(status: PdfSignatureStatus | DocumentTimestampStatus, pol
             "chữ ký không bao phủ trọn phiên bản tài liệu (ByteRange bất thường) — the byte ranges do not " \
             "cover a whole revision (gap, single range or uncovered tail)"
     if (weak := _weak_algorithm(status, policy, cert)) is not None:
-        return Verdict.FAILED, Reason.CRYPTO_CONSTRAINTS_FAILURE, weak
+        return Verdict.INDETERMINATE, Reason.CRYPTO_CONSTRAINTS_FAILURE, weak
     if not status.valid:
         return Verdict.FAILED, Reason.SIG_CRYPTO_FAILURE, \
             "chữ ký CMS không hợp lệ với khoá công khai của chứng thư — CMS signature does not verify"
@@ -235,6 +272,46 @@ def _modification_problem(status: ModificationInfo, allowed: ModificationLevel) 
         return f"thay đổi vượt quyền DocMDP của chữ ký — changes exceed the signature's DocMDP permissions: " \
                f"{_CHANGES[level]}"
     return None
+
+
+def _what_the_page_shows(signature: EmbeddedPdfSignature, data: bytes, status: PdfSignatureStatus,
+                         reader: PdfFileReader, allowed: ModificationLevel,
+                         not_done: list[str]) -> tuple[Verdict, Reason, str] | None:
+    """The signed revision and the final document as poppler renders and reads them. A change of the
+    page content is a change of the document (FAILED); a change that only form fields make, where the
+    policy allows form filling, is INDETERMINATE with the fields named; new signature appearances are
+    what signing again looks like."""
+    if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
+        return None
+    ranges = list(signature.byte_range)
+    try:
+        diff = pdf_visual.compare(data[:ranges[2] + ranges[3]], data)
+    except pdf_visual.NotCompared as exc:
+        not_done.append(f"visible content: không so sánh được hình trang — pages not compared: {exc}")
+        return None
+    if not diff.changed:
+        return None
+    changed = f"nội dung hiển thị thay đổi sau khi ký — visible change after signing: {diff.describe()}"
+    # poppler's text includes what field appearances show: only without any change in the pixels
+    # does a text change say something on its own (hidden text swapped under an unchanged picture)
+    if diff.content_pages or (diff.text_changes and not diff.shown_pages):
+        return Verdict.FAILED, Reason.MODIFIED_AFTER_SIGNING, changed
+    fields = _changed_fields(status, reader)
+    if not fields:
+        return None
+    named = f"{changed}; trường biểu mẫu — form fields: {', '.join(sorted(fields))}"
+    if allowed >= ModificationLevel.FORM_FILLING:
+        return Verdict.INDETERMINATE, Reason.MODIFIED_AFTER_SIGNING, named
+    return Verdict.FAILED, Reason.MODIFIED_AFTER_SIGNING, named
+
+
+def _changed_fields(status: PdfSignatureStatus, reader: PdfFileReader) -> set[str]:
+    """Form fields filled or changed after signing, signature fields left out."""
+    result = status.diff_result
+    if not isinstance(result, DiffResult):
+        return set()
+    signatures = {name for name, _, _ in enumerate_sig_fields(reader)}
+    return set(result.changed_form_fields) - signatures
 
 
 def _timestamp_problem(status: PdfSignatureStatus) -> tuple[Verdict, Reason, str] | None:

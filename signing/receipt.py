@@ -16,10 +16,10 @@ from typing import Literal
 from gateway.packets import json_codec, xml_codec
 from gateway.packets.bodies import BienNhan
 from gateway.packets.envelope import GoiTin, NoiDung
-from signing.jws import sign_jws
+from signing.jws import sign_jws, timestamp_jws
 from signing.signer import Signer
 from signing.trust import ZONE
-from signing.xml_sign import sign_xml
+from signing.xml_sign import sign_xml, timestamp_signature
 
 ACCEPTED, DUPLICATE, REFUSED = 1, 2, 3
 SignatureVerdict = Literal["passed", "failed", "indeterminate", "unsigned"]
@@ -44,8 +44,15 @@ def issue_receipt(received: bytes, packet_id: str, *, sender: str, recipient: st
             ThoiGianNhan=_timestamp(received_at), KetQua=result, KetQuaChuKy=signature_verdict, GhiChu=note)))
 
 
-def sign_receipt(receipt: GoiTin, signer: Signer, encoding: Literal["xml", "json"] = "xml") -> bytes:
-    """The signed receipt: XML with an enveloped XML-DSig, or a compact JWS over its canonical JSON."""
+def sign_receipt(receipt: GoiTin, signer: Signer, encoding: Literal["xml", "json"] = "xml", *,
+                 tsa_url: str | None = None, tsa_timeout: float = 10.0) -> bytes:
+    """The signed receipt: XML with an enveloped XML-DSig, or a compact JWS over its canonical JSON.
+    With ``tsa_url`` the receipt carries a signature timestamp from that TSA — XAdES in XML; in JSON a
+    JAdES-style ``etsiU`` header, which takes the flattened JSON serialisation (a compact JWS has no
+    unsigned header) — so it stays verifiable after the gateway's certificate expires
+    (``signing.timestamps.TimestampError`` if the TSA fails)."""
     if encoding == "xml":
-        return sign_xml(xml_codec.encode(receipt), signer)
-    return sign_jws(json_codec.encode(receipt), signer).encode("ascii")
+        signed = sign_xml(xml_codec.encode(receipt), signer)
+        return timestamp_signature(signed, tsa_url, timeout=tsa_timeout) if tsa_url else signed
+    compact = sign_jws(json_codec.encode(receipt), signer)
+    return (timestamp_jws(compact, tsa_url, timeout=tsa_timeout) if tsa_url else compact).encode("ascii")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import hashlib
 import threading
 import time
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from asn1crypto import crl as asn1_crl, pem, x509 as asn1_x509
+from asn1crypto import crl as asn1_crl, ocsp as asn1_ocsp, pem, x509 as asn1_x509
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator import errors as cv_errors
 from pyhanko_certvalidator.policy_decl import (CertRevTrustPolicy, DisallowWeakAlgorithmsPolicy,
@@ -32,7 +33,7 @@ from pyhanko_certvalidator.policy_decl import (CertRevTrustPolicy, DisallowWeakA
 
 from gateway.pii import mask_digits_in, mask_identifier
 from signing import ocsp
-from signing.report import Reason, Verdict
+from signing.report import Reason, Verdict, verdict_for
 
 ANCHORS_DIR = Path(__file__).with_name("anchors")
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -131,6 +132,7 @@ class TrustPolicy:
     anchors: tuple[asn1_x509.Certificate, ...] = ()
     intermediates: tuple[asn1_x509.Certificate, ...] = ()
     crls: tuple[asn1_crl.CertificateList, ...] = ()
+    ocsps: tuple[bytes, ...] = ()  # OCSP responses held as evidence (a PAdES-LT file's DSS), DER
     fetch_revocation: bool = False  # ask the OCSP responders / CRL URLs named in the certificates
     ocsp_urls: tuple[str, ...] = ()  # responders of our own to ask (for certificates that declare OCSP)
     revocation_mode: str = "soft-fail"  # pyhanko-certvalidator: soft-fail | hard-fail | require
@@ -178,9 +180,12 @@ class TrustPolicy:
 
     @classmethod
     def from_directory(cls, directory: str | Path, purpose: str = "custom", **options: Any) -> TrustPolicy:
-        """A trust directory: either sub-folders ``anchors/``, ``intermediates/``, ``crls/``, or a flat
-        folder whose certificates are all anchors and whose ``*.crl`` files are CRLs."""
+        """Trust as people hand it: sub-folders ``anchors/``, ``intermediates/``, ``crls/``; or a flat
+        folder, or one PEM bundle file, whose self-issued certificates are anchors and the others
+        intermediates (``*.crl`` files and CRLs inside a bundle are CRLs)."""
         root = Path(directory)
+        if root.is_file():
+            return cls.from_bundle(root, purpose, **options)
         if not root.is_dir():
             raise TrustError(f"trust directory {root} does not exist")
         sub = {name: root / name for name in ("anchors", "intermediates", "crls") if (root / name).is_dir()}
@@ -188,7 +193,30 @@ class TrustPolicy:
             return cls.from_paths(purpose, anchors=[sub["anchors"]] if "anchors" in sub else [],
                                   intermediates=[sub["intermediates"]] if "intermediates" in sub else [],
                                   crls=[sub["crls"]] if "crls" in sub else [], **options)
-        return cls.from_paths(purpose, anchors=[root], crls=[root] if _files(root, CRL_SUFFIXES) else [], **options)
+        certs = [cert for file in _files(root, CERT_SUFFIXES) for cert in _read_certs(file)]
+        crls = [crl for file in _files(root, CRL_SUFFIXES) for crl in _read_crls(file)]
+        return cls._sorted(purpose, certs, crls, **options)
+
+    @classmethod
+    def from_bundle(cls, path: str | Path, purpose: str = "custom", **options: Any) -> TrustPolicy:
+        """One PEM file with several certificates (and perhaps CRLs): self-issued ones are anchors."""
+        path = Path(path)
+        certs = _read_certs(path)
+        crls = _read_crls(path) if b"X509 CRL" in path.read_bytes() else []
+        return cls._sorted(purpose, certs, crls, **options)
+
+    @classmethod
+    def _sorted(cls, purpose: str, certs: list[asn1_x509.Certificate], crls: list[asn1_crl.CertificateList],
+                **options: Any) -> TrustPolicy:
+        anchors = tuple(cert for cert in certs if cert.self_issued)
+        intermediates = tuple(cert for cert in certs if not cert.self_issued)
+        return cls(purpose, anchors, intermediates, tuple(crls), **options)
+
+    def describe(self) -> dict[str, list[str]]:
+        """Which certificate the policy takes as what — for the operator to see a trust folder's reading."""
+        return {"anchors": [describe_name(cert.subject) for cert in self.anchors],
+                "intermediates": [describe_name(cert.subject) for cert in self.intermediates],
+                "crls": [describe_name(crl.issuer) for crl in self.crls]}
 
     @classmethod
     def from_config(cls, config: Any, purpose: str) -> TrustPolicy:
@@ -240,7 +268,8 @@ class TrustPolicy:
             else default.intermediate_ca_cert_rule)
         return ValidationContext(
             trust_roots=list(self.anchors) + list(self.pinned), other_certs=list(self.intermediates),
-            crls=list(self.crls), ocsps=list(ocsps), moment=(at or datetime.now(timezone.utc)).astimezone(timezone.utc),
+            crls=list(self.crls), ocsps=[*self.ocsps, *ocsps],
+            moment=(at or datetime.now(timezone.utc)).astimezone(timezone.utc),
             allow_fetching=self.fetch_revocation, revinfo_policy=CertRevTrustPolicy(rules, retroactive_revinfo=True),
             algorithm_usage_policy=DisallowWeakAlgorithmsPolicy(
                 weak_hash_algos=weak, rsa_key_size_threshold=self.algorithms.min_rsa_bits),
@@ -294,6 +323,8 @@ class ChainResult:
     detail: str = ""
     path: tuple[asn1_x509.Certificate, ...] = ()
     checks_not_done: list[str] = field(default_factory=list)
+    sub_indication: str | None = None  # where the reason alone does not say (OUT_OF_BOUNDS_NOT_REVOKED)
+    notes: list[str] = field(default_factory=list)  # facts that left the verdict as it is
 
 
 _DIGITAL_SIGNATURE_USAGES = {"digital_signature", "non_repudiation"}
@@ -313,23 +344,22 @@ def _error_result(exc: Exception) -> ChainResult:
     message = mask_digits_in(str(exc))  # the engine quotes subjects, citizen IDs included
     match exc:
         case cv_errors.RevokedError():
-            return ChainResult(Verdict.FAILED, Reason.REVOKED, message)
+            reason = Reason.REVOKED
         case cv_errors.ExpiredError():
-            return ChainResult(Verdict.FAILED, Reason.EXPIRED, message)
+            reason = Reason.EXPIRED
         case cv_errors.NotYetValidError():
-            return ChainResult(Verdict.FAILED, Reason.NOT_YET_VALID, message)
+            reason = Reason.NOT_YET_VALID
         case cv_errors.DisallowedAlgorithmError() | cv_errors.AlgorithmNotSupported():
-            return ChainResult(Verdict.FAILED, Reason.CRYPTO_CONSTRAINTS_FAILURE, message)
+            reason = Reason.CRYPTO_CONSTRAINTS_FAILURE
         case cv_errors.InsufficientRevinfoError() | cv_errors.StaleRevinfoError():
-            return ChainResult(Verdict.INDETERMINATE, Reason.REVOCATION_UNKNOWN, message)
-        case cv_errors.PathBuildingError():
-            return ChainResult(Verdict.INDETERMINATE, Reason.NO_CERTIFICATE_CHAIN_FOUND, message)
-        case cv_errors.InvalidCertificateError():
-            return ChainResult(Verdict.FAILED, Reason.NO_CERTIFICATE_CHAIN_FOUND, message)
-        case cv_errors.PathValidationError():
-            # A broken signature on a certificate, a wrong issuer, a CA constraint: proven wrong.
-            return ChainResult(Verdict.FAILED, Reason.NO_CERTIFICATE_CHAIN_FOUND, message)
-    return ChainResult(Verdict.INDETERMINATE, Reason.TRY_LATER, message)
+            reason = Reason.REVOCATION_UNKNOWN
+        case cv_errors.PathBuildingError() | cv_errors.InvalidCertificateError() | cv_errors.PathValidationError():
+            # No path, or one with a broken certificate signature, a wrong issuer, a CA constraint:
+            # ETSI's NO_CERTIFICATE_CHAIN_FOUND / CERTIFICATE_CHAIN_GENERAL_FAILURE, both indeterminate.
+            reason = Reason.NO_CERTIFICATE_CHAIN_FOUND
+        case _:
+            reason = Reason.TRY_LATER
+    return ChainResult(verdict_for(reason), reason, message)
 
 
 def _within_validity(cert: asn1_x509.Certificate, at: datetime) -> Reason | None:
@@ -352,6 +382,23 @@ def _revocation_gaps(policy: TrustPolicy, path: Sequence[asn1_x509.Certificate],
             gaps.append(f"revocation: không có CRL hoặc OCSP — no CRL or OCSP for "
                         f"{describe_name(cert.subject)} (issuer {describe_name(cert.issuer)})")
     return gaps
+
+
+def _held_ocsp_covers(policy: TrustPolicy, path: Sequence[asn1_x509.Certificate]) -> set[bytes]:
+    """Certificates of the path (SHA-256) that an OCSP response the policy holds speaks for."""
+    if not policy.ocsps:
+        return set()
+    answered: set[tuple[int, bytes]] = set()
+    for data in policy.ocsps:
+        try:
+            basic = asn1_ocsp.OCSPResponse.load(data).basic_ocsp_response
+            for single in basic["tbs_response_data"]["responses"]:
+                cert_id = single["cert_id"]
+                answered.add((cert_id["serial_number"].native, cert_id["issuer_name_hash"].native))
+        except (ValueError, TypeError, KeyError):
+            continue  # unreadable evidence is no evidence; the engine says the same
+    return {cert.sha256 for issuer, cert in zip(path, path[1:])
+            if (cert.serial_number, hashlib.sha1(issuer.subject.dump()).digest()) in answered}
 
 
 def _ocsp_responses(policy: TrustPolicy, path: Sequence[asn1_x509.Certificate]) -> tuple[dict[bytes, bytes], list[str]]:
@@ -388,20 +435,61 @@ def _reusable(entry: _Cached, policy: TrustPolicy, at: datetime) -> bool:
 
 
 def validate_chain(policy: TrustPolicy, signer: asn1_x509.Certificate,
-                   extra_certs: Iterable[asn1_x509.Certificate] = (), at: datetime | None = None) -> ChainResult:
-    """Path to one of the purpose's anchors at ``at``, key usage, revocation. Passes are cached per signer
-    and candidate chain for ``chain_cache_seconds`` (see ``_reusable``); validity periods are re-checked
-    at every call."""
+                   extra_certs: Iterable[asn1_x509.Certificate] = (), at: datetime | None = None, *,
+                   time_proven: bool = False) -> ChainResult:
+    """Path to one of the purpose's anchors at ``at``, key usage, revocation. ``time_proven``: a trusted
+    timestamp proves the signature existed at ``at``; only then does an expired or revoked certificate
+    fail it (ETSI EN 319 102-1), else it is indeterminate — OUT_OF_BOUNDS_NOT_REVOKED when the
+    certificate held, revocation checked, up to its expiry, OUT_OF_BOUNDS_NO_POE / REVOKED_NO_POE otherwise.
+    A pass at a proven time notes a revocation dated after it."""
+    at = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    result = _validate_cached(policy, signer, tuple(extra_certs), at)
+    if result.verdict is Verdict.PASSED:
+        revoked = _revoked_later(policy, result.path, at) if time_proven else []
+        return dataclasses.replace(result, notes=revoked) if revoked else result
+    if result.reason not in (Reason.EXPIRED, Reason.REVOKED) or time_proven:
+        return result
+    settled = dataclasses.replace(result, verdict=Verdict.INDETERMINATE)
+    if result.reason is Reason.EXPIRED:
+        path = result.path or (signer,)
+        end = min(cert["tbs_certificate"]["validity"]["not_after"].native for cert in path)
+        if end < at:
+            before = _validate_cached(policy, signer, tuple(extra_certs), end - timedelta(seconds=1))
+            if before.verdict is Verdict.PASSED and not any(n.startswith("revocation:") for n in before.checks_not_done):
+                settled.sub_indication = "OUT_OF_BOUNDS_NOT_REVOKED"
+                settled.detail += (f"; hợp lệ và chưa bị thu hồi đến khi hết hạn — valid and not revoked up to its "
+                                   f"expiry {end.astimezone(ZONE).isoformat()}")
+    return settled
+
+
+def _revoked_later(policy: TrustPolicy, path: Sequence[asn1_x509.Certificate], at: datetime) -> list[str]:
+    """Revocations in the CRLs held that are dated after ``at``: they do not touch a signature proven older."""
+    notes = []
+    for cert in path[1:]:
+        for crl in policy.crls:
+            if crl.issuer.sha256 != cert.issuer.sha256:
+                continue
+            for entry in crl["tbs_cert_list"]["revoked_certificates"]:
+                when = entry["revocation_date"].native
+                if entry["user_certificate"].native == cert.serial_number and when > at:
+                    notes.append(f"revocation: {describe_name(cert.subject)} bị thu hồi lúc "
+                                 f"{when.astimezone(ZONE).isoformat()}, sau thời điểm ký đã được chứng minh — "
+                                 f"revoked after the proven signing time")
+    return notes
+
+
+def _validate_cached(policy: TrustPolicy, signer: asn1_x509.Certificate, extra: tuple[asn1_x509.Certificate, ...],
+                     at: datetime) -> ChainResult:
+    """Passes are cached per signer and candidate chain for ``chain_cache_seconds`` (see ``_reusable``);
+    validity periods are re-checked at every call."""
     started = datetime.now(timezone.utc)
-    at = (at or started).astimezone(timezone.utc)
-    extra = tuple(extra_certs)
     key = (signer.sha256, tuple(c.sha256 for c in extra))
     with policy._lock:
         cached: _Cached | None = policy._cache.get(key)
     if cached is not None and _reusable(cached, policy, at):
         for cert in cached.result.path:
             if (reason := _within_validity(cert, at)) is not None:
-                return ChainResult(Verdict.FAILED, reason, f"{describe_name(cert.subject)} "
+                return ChainResult(verdict_for(reason), reason, f"{describe_name(cert.subject)} "
                                    f"is not valid at {at.astimezone(ZONE).isoformat()}", cached.result.path)
         return cached.result
     result = _validate_uncached(policy, signer, extra, at)
@@ -418,14 +506,14 @@ def _validate_uncached(policy: TrustPolicy, signer: asn1_x509.Certificate, extra
                        at: datetime) -> ChainResult:
     if any(signer.sha256 == pinned.sha256 for pinned in policy.pinned):
         if (reason := _within_validity(signer, at)) is not None:
-            return ChainResult(Verdict.FAILED, reason, "pinned certificate outside its validity period", (signer,))
+            return ChainResult(verdict_for(reason), reason, "pinned certificate outside its validity period", (signer,))
         return ChainResult(Verdict.PASSED, Reason.OK, "pinned certificate", (signer,),
                            ["chain: chứng thư được ghim trong cấu hình, không dựng chuỗi "
                             "— certificate pinned by configuration, no path built",
                             "revocation: không kiểm tra với chứng thư được ghim "
                             "— not checked for a pinned certificate"])
     if (reason := _within_validity(signer, at)) is not None:  # proven wrong whatever the anchors
-        return ChainResult(Verdict.FAILED, reason, f"the signer's certificate is not valid at "
+        return ChainResult(verdict_for(reason), reason, f"the signer's certificate is not valid at "
                                                    f"{at.astimezone(ZONE).isoformat()}", (signer,))
     if signer.self_signed != "no" and signer.sha256 not in {anchor.sha256 for anchor in policy.anchors}:
         return ChainResult(Verdict.INDETERMINATE, Reason.NO_CERTIFICATE_CHAIN_FOUND,
@@ -443,7 +531,7 @@ def _validate_uncached(policy: TrustPolicy, signer: asn1_x509.Certificate, extra
         # for the path's certificates, checking them is mandatory.
         certs = tuple(attempt(path_only=True).iter_certs(include_root=True))
         responses, not_done = _ocsp_responses(policy, certs)
-        covered = set(responses)
+        covered = set(responses) | _held_ocsp_covers(policy, certs)
         ee_required = policy.has_local_crl(signer) or signer.sha256 in covered
         ca_required = len(certs) > 2 and all(policy.has_local_crl(c) or c.sha256 in covered for c in certs[1:-1])
         attempt(ee_revocation_required=ee_required, ca_revocation_required=ca_required, ocsps=list(responses.values()))
@@ -451,7 +539,7 @@ def _validate_uncached(policy: TrustPolicy, signer: asn1_x509.Certificate, extra
         return _error_result(exc)
     usage = signer.key_usage_value
     if usage is not None and not (set(usage.native) & _DIGITAL_SIGNATURE_USAGES):
-        return ChainResult(Verdict.FAILED, Reason.KEY_USAGE_FAILURE,
+        return ChainResult(Verdict.INDETERMINATE, Reason.KEY_USAGE_FAILURE,
                            f"key usage {sorted(usage.native)} allows neither digitalSignature nor nonRepudiation",
                            certs)
     not_done += _revocation_gaps(policy, certs, covered)

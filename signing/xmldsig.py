@@ -28,7 +28,8 @@ from lxml import etree
 from gateway.packets.schema_gen import NAMESPACE
 from gateway.validate import wellformed
 from signing.messages import bilingual
-from signing.report import Reason, Rejected, SignatureReport, VerificationReport, Verdict, fail
+from signing.report import Reason, Rejected, SignatureReport, VerificationReport, Verdict, fail, verdict_for
+from signing.timestamps import first_proof
 from signing.trust import (MAX_CERTIFICATES, ZONE, TrustPolicy, certificate_from_der, describe_name,
                            parse_packet_time, time_note, validate_chain)
 
@@ -101,8 +102,32 @@ _NCNAME = re.compile(r"^[A-Za-z_][\w.\-]*$")
 
 
 
+XADES = "http://uri.etsi.org/01903/v1.3.2#"
+
+
+def signature_value_c14n(signature: etree._Element) -> bytes:
+    """What an XAdES SignatureTimeStamp covers: the exclusive canonical form of ds:SignatureValue."""
+    value = signature.find(_DS + "SignatureValue")
+    if value is None:
+        raise ValueError("no ds:SignatureValue")
+    return etree.tostring(value, method="c14n", exclusive=True, with_comments=False)
+
+
+def _signature_timestamp(signature: etree._Element, policy: TrustPolicy,
+                         not_done: list[str]) -> datetime | None:
+    """The time an XAdES SignatureTimeStamp proves for this signature, if one is there and holds
+    (its TSA chaining to the purpose's anchors)."""
+    tokens = signature.findall(f"{_DS}Object/{{{XADES}}}QualifyingProperties/{{{XADES}}}UnsignedProperties/"
+                               f"{{{XADES}}}UnsignedSignatureProperties/{{{XADES}}}SignatureTimeStamp/"
+                               f"{{{XADES}}}EncapsulatedTimeStamp")
+    if not tokens:
+        return None
+    return first_proof([node.text or "" for node in tokens], signature_value_c14n(signature), policy, not_done,
+                       "XAdES signature timestamp")
+
+
 def _refusal(reason: Reason, detail: str) -> SignatureReport:
-    return SignatureReport(Verdict.FAILED, reason, bilingual(reason, detail))
+    return SignatureReport(verdict_for(reason), reason, bilingual(reason, detail))
 
 
 # --- parsing -----------------------------------------------------------------------------
@@ -355,15 +380,18 @@ def _verify_one(root: etree._Element, signature: etree._Element, policy: TrustPo
         report.verdict, report.reason = rejected.verdict, rejected.reason
         report.detail = bilingual(rejected.reason, rejected.detail)
         return report, None
+    stamp_notes: list[str] = []
+    proven = _signature_timestamp(signature, policy, stamp_notes)
     if at is not None:
         when, source = at, "given"
     else:
-        when, source = policy.signing_time(claimed=_claimed_time(plan.covered, root), now=now)
+        when, source = policy.signing_time(timestamp=proven, claimed=_claimed_time(plan.covered, root), now=now)
     report.signing_time, report.signing_time_source = when.astimezone(ZONE).isoformat(), source
     extra = [c for c in plan.certificates if c is not cert]
-    chain = validate_chain(policy, cert, extra, when)
+    chain = validate_chain(policy, cert, extra, when, time_proven=source == "timestamp")
     report.verdict, report.reason, report.detail = chain.verdict, chain.reason, bilingual(chain.reason, chain.detail)
-    report.checks_not_done = time_note(source) + chain.checks_not_done  # a new list: the chain may be cached
+    report.sub_indication, report.notes = chain.sub_indication, list(chain.notes)
+    report.checks_not_done = stamp_notes + time_note(source) + chain.checks_not_done  # new list: chain may be cached
     return report, plan.covered
 
 

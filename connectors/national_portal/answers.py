@@ -13,7 +13,7 @@ from typing import Any
 
 from connectors.national_portal.settings import AnswerCodes
 from gateway.deliver.http_client import HttpError, HttpTimeout, Reply
-from gateway.pii import mask_digits_in
+from gateway.pii import scrub
 
 TRANSIENT_STATUSES = (408, 425, 429)  # besides every 5xx
 
@@ -81,7 +81,7 @@ def classify(response: Reply, codes: AnswerCodes, *, code_key: str = "error_code
     if not isinstance(body, dict):
         return Answer(AnswerKind.TRANSIENT, "câu trả lời không đúng dạng / unexpected answer shape", http_status=status)
     code = _code_text(body.get(code_key))
-    message = mask_digits_in(str(body.get("message") or ""))[:500]
+    message = scrub(str(body.get("message") or ""))
     result = body.get("result")
     result = result if isinstance(result, list) else []
     # Only the portal's message is kept: the rest of a JSON answer may carry a dossier's personal data.
@@ -106,4 +106,4 @@ def _kind_of(code: str | None, message: str, status: int, codes: AnswerCodes) ->
 
 
 def _short(text: str) -> str:
-    return mask_digits_in(" ".join(text.split()))[:200]
+    return scrub(text, limit=200)

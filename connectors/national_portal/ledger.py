@@ -6,10 +6,14 @@ their dossier is there. One small table of its own, in any SQLAlchemy database.
 
 from collections import OrderedDict
 from datetime import UTC, datetime
+from pathlib import Path
 import threading
 
 from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, create_engine, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+
+from gateway.store.engines import private_file
 
 metadata = MetaData()
 synced = Table(
@@ -29,7 +33,12 @@ class SyncLedger:
     since another worker may have synced it."""
 
     def __init__(self, engine: Engine | str, *, remember: int = 100_000) -> None:
-        self.engine = create_engine(engine) if isinstance(engine, str) else engine
+        if isinstance(engine, str):
+            database = make_url(engine).database
+            if make_url(engine).get_backend_name() == "sqlite" and database and database != ":memory:":
+                private_file(Path(database))
+            engine = create_engine(engine)
+        self.engine = engine
         metadata.create_all(self.engine)
         self._seen: OrderedDict[str, str | None] = OrderedDict()  # dossier → portal id, most recent last
         self._remember = remember

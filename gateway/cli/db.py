@@ -15,7 +15,8 @@ from gateway.cli import app
 from gateway.cli.validate import ConfigOption, load_config
 from gateway.cli.worker import StoreOption, open_configured_store, store_url
 from gateway.store import migrate
-from gateway.store.engines import create_engine, normalise_url
+from gateway.store.sealing import SealingError, new_key_line
+from gateway.store.engines import create_engine, normalise_url, private_file
 
 db_app = typer.Typer(no_args_is_help=True, help="Cơ sở dữ liệu: nâng cấp, sao lưu, khôi phục / database: upgrade, backup, restore.")
 app.add_typer(db_app, name="db")
@@ -56,6 +57,7 @@ def _copy(source: Path, target: Path) -> None:
     One step (all pages at once) on purpose: a stepped backup restarts whenever another
     connection writes between steps, so under a steady load it never finishes. In WAL mode the
     single read transaction does not block the writers."""
+    private_file(target)  # a backup holds what the store holds: its owner's only, like the store
     with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src, \
             closing(sqlite3.connect(target, timeout=60)) as dst:
         src.backup(dst, pages=-1)
@@ -149,3 +151,37 @@ def purge(config: ConfigOption = None, store: StoreOption = None,
                    f"purged {count} delivered packets older than {age}")
     finally:
         opened.close()
+
+
+@db_app.command("new-key")
+def new_key(key_id: Annotated[str, typer.Argument(help="The new key's id, e.g. 2026-12 (stored with each payload).")]
+            ) -> None:
+    """In ra một khoá mã hoá mới / print a new store key (id:base64) for GATEWAY_STORE_KEYS or its key file.
+
+    Put it FIRST in the ring to seal new payloads with it, keep the older keys after it until
+    ``gateway db rekey`` has re-sealed everything under it."""
+    try:
+        typer.echo(new_key_line(key_id))
+    except SealingError as exc:
+        raise _fail(f"Mã khoá không hợp lệ / {exc}", str(exc)) from None
+
+
+@db_app.command()
+def rekey(config: ConfigOption = None, store: StoreOption = None,
+          actor: Annotated[str | None, typer.Option(help="Who (default: the login name).")] = None) -> None:
+    """Mã hoá lại mọi nội dung bằng khoá đầu tiên / re-seal every stored payload under the key ring's first key.
+
+    Plain payloads (stored before encryption) are sealed, those under older keys re-sealed; the gateway
+    may keep running. Afterwards the older keys can leave the ring."""
+    try:
+        opened = open_configured_store(load_config(config), store)
+    except SealingError as exc:
+        raise _fail(f"Khoá không dùng được / {exc}", str(exc)) from None
+    try:
+        done = opened.rekey(actor or getpass.getuser())
+    except SealingError as exc:
+        raise _fail(f"Không mã hoá lại được / {exc}", str(exc)) from None
+    finally:
+        opened.close()
+    typer.echo(f"Đã mã hoá lại / re-sealed {done['changed']} gói tin / payloads; "
+               f"{done['kept']} đã dùng khoá này / already under this key")

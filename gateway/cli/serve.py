@@ -1,14 +1,15 @@
 """``gateway serve``: the HTTP API (POST /v1/packets, /v1/validate) — delivery runs in ``gateway worker``."""
 
-import logging
 import os
 from typing import Annotated
 
 import typer
 
 from gateway.cli import app
+from gateway.observe.logs import setup as setup_logging
 from gateway.cli.validate import ConfigOption, load_config
 from gateway.cli.worker import StoreOption, open_configured_store
+from gateway.pii import mask_logs
 
 
 @app.command()
@@ -19,15 +20,18 @@ def serve(config: ConfigOption = None, store: StoreOption = None,
     """Nhận gói tin qua HTTP / accept packets over HTTP (POST /v1/packets)."""
     import uvicorn
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    setup_logging()  # text, or JSON lines with GATEWAY_LOG_FORMAT=json
+    mask_logs()
     if config:
         os.environ["GATEWAY_CONFIG"] = str(config.resolve())
     if store:
         os.environ["GATEWAY_STORE_URL"] = store
     cfg = load_config(config)  # fails early, with the key named, before any process starts
     open_configured_store(cfg, store).close()  # migrate once, before several processes race to
+    from gateway.receive.limits import server_options
+
     uvicorn.run("gateway.cli.serve:make_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", access_log=False)
+                log_level="info", access_log=False, **server_options(cfg))
 
 
 def make_app():  # type: ignore[no-untyped-def]

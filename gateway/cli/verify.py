@@ -64,8 +64,10 @@ def _print_human(console: Console, path: Path, report: VerificationReport) -> No
     mark = {"passed": "[green]✓[/]", "failed": "[red]✗[/]", "indeterminate": "[yellow]?[/]"}[verdict.value]
     console.print(f"{mark} {path}  {report.format}: {_VERDICT_VI[verdict]} / {verdict.value}", highlight=False)
     for number, signature in enumerate(report.signatures, 1):
+        etsi = signature.to_dict()
+        indication = " / ".join(filter(None, (etsi["indication"], etsi.get("sub_indication"))))
         console.print(f"    chữ ký / signature {number}: {_VERDICT_VI[signature.verdict]} / {signature.verdict.value}"
-                      f"  [bold]{signature.reason.value}[/]", highlight=False)
+                      f"  [bold]{signature.reason.value}[/]  (ETSI EN 319 102-1: {indication})", highlight=False)
         for label, value in (("người ký / signer", signature.signer), ("bên cấp / issuer", signature.issuer),
                              ("phạm vi / covers", signature.covered),
                              ("thời điểm ký / signing time", signature.signing_time and
@@ -75,18 +77,30 @@ def _print_human(console: Console, path: Path, report: VerificationReport) -> No
                              ("chi tiết / detail", signature.detail)):
             if value:
                 console.print(f"      {label}: {value}", highlight=False, markup=False)
+        for item in signature.notes:
+            console.print(f"      ghi chú / note: {item}", highlight=False, markup=False)
         for item in signature.checks_not_done:
             console.print(f"      chưa kiểm tra được / not checked: {item}", style="yellow", highlight=False,
                           markup=False)
+
+
+def _print_trust(console: Console, trust: Path, read: dict[str, list[str]]) -> None:
+    console.print(f"tin cậy / trust {trust}:", highlight=False, markup=False)
+    for key, label in (("anchors", "điểm tin cậy / anchor"), ("intermediates", "CA trung gian / intermediate"),
+                       ("crls", "CRL của / CRL from")):
+        for name in read[key]:
+            console.print(f"    {label}: {name}", highlight=False, markup=False)
 
 
 @app.command()
 def verify(
     file: Annotated[Path, typer.Argument(help="Signed file: .xml (XML-DSig), .json (JWS) or .pdf (PAdES).",
                                          exists=True, dir_okay=False)],
-    trust: Annotated[Path | None, typer.Option("--trust", help="Trust directory (anchors/, intermediates/, crls/ "
-                                                                "or a flat folder of anchors).",
-                                               exists=True, file_okay=False)] = None,
+    trust: Annotated[Path | None, typer.Option("--trust", help="Trust: a directory (anchors/, intermediates/, crls/, "
+                                                                "or a flat folder), or a PEM bundle file; in a flat "
+                                                                "folder or bundle self-issued certificates are "
+                                                                "anchors, the others intermediates.",
+                                               exists=True)] = None,
     crl: Annotated[list[Path] | None, typer.Option("--crl", help="Extra CRL file (repeatable).", exists=True,
                                                     dir_okay=False)] = None,
     purpose: Annotated[str, typer.Option("--purpose", help="Trust purpose: citizen, organisation, bank, partner, "
@@ -109,10 +123,14 @@ def verify(
     with file.open("rb") as handle:
         data = handle.read(settings.max_bytes + 1)
     report = verify_bytes(data, policy, at=when, max_bytes=settings.max_bytes)
+    read = policy.describe() if trust is not None else None
     if as_json:
-        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps({**report.to_dict(), **({"trust": read} if read else {})}, ensure_ascii=False, indent=2))
     else:
-        _print_human(Console(soft_wrap=True), file, report)
+        console = Console(soft_wrap=True)
+        if read:
+            _print_trust(console, trust, read)
+        _print_human(console, file, report)
     raise typer.Exit(0 if report.verdict is Verdict.PASSED else 1)
 
 

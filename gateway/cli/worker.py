@@ -9,7 +9,6 @@
 from datetime import UTC, datetime
 import getpass
 import json
-import logging
 import signal
 import threading
 import time
@@ -20,12 +19,14 @@ from rich.table import Table
 import typer
 
 from gateway.cli import app
+from gateway.observe.logs import setup as setup_logging
 from gateway.cli.supervise import supervise
 from gateway.cli.validate import ConfigOption, load_config
 from gateway.config import Config, ConfigError
-from gateway.deliver.engine import Engine, make_connector
+from gateway.deliver.engine import Engine, make_connector, worker_prefix
 from gateway.deliver.policy import load_policies
 from gateway.deliver.windows import LOCAL, active_window
+from gateway.pii import mask_logs, scrub
 from gateway.store import JobFilter, JobState, Store, open_store
 
 jobs_app = typer.Typer(no_args_is_help=True, help="Việc chuyển tiếp, thư chết, gửi lại / delivery jobs, dead letters, replay.")
@@ -94,7 +95,8 @@ def worker(config: ConfigOption = None, store: StoreOption = None, destination: 
                                                               "(about one per CPU).")] = 1,
            ) -> None:
     """Deliver accepted packets until SIGTERM / chuyển tiếp gói tin đã nhận cho đến khi có SIGTERM."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    setup_logging()  # text, or JSON lines with GATEWAY_LOG_FORMAT=json
+    mask_logs()
     cfg = load_config(config)
     stop = _on_signals()  # before the engine starts, so a SIGTERM at any moment stops it cleanly
     if processes > 1:
@@ -102,7 +104,11 @@ def worker(config: ConfigOption = None, store: StoreOption = None, destination: 
             raise _fail("--name đặt tên cho một tiến trình / --name names one process: not with --processes")
         arguments = [*(["--config", str(config.resolve())] if config else []), *(["--store", store] if store else []),
                      *[option for d in destination or [] for option in ("--destination", d)]]
-        supervise(arguments, processes, stop)
+        supervisor_store = open_configured_store(cfg, store)
+        try:
+            supervise(arguments, processes, stop, lambda pid: supervisor_store.release_abandoned(worker_prefix(pid)))
+        finally:
+            supervisor_store.close()
         return
     opened = open_configured_store(cfg, store)
     engine = start_engine(cfg, opened, destination, name)
@@ -122,15 +128,17 @@ def run(config: ConfigOption = None, store: StoreOption = None,
     import uvicorn
 
     from gateway.receive.app import create_app
+    from gateway.receive.limits import server_options
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    setup_logging()  # text, or JSON lines with GATEWAY_LOG_FORMAT=json
+    mask_logs()
     cfg = load_config(config)
     if store:
         cfg = Config({**cfg.raw, "store": {**cfg.section("store"), "url": store}}, cfg.source)
     opened = open_configured_store(cfg, store)
     engine = start_engine(cfg, opened)
     try:
-        uvicorn.run(create_app(cfg), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(cfg), host=host, port=port, log_level="warning", **server_options(cfg))
     finally:
         engine.stop()
         opened.close()
@@ -169,7 +177,8 @@ AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable output.")
 def _job_dict(job: Any) -> dict[str, Any]:
     return {"job_id": job.job_id, "packet_id": job.packet_id, "destination": job.destination,
             "dossier": job.dossier, "packet_type": job.packet_type, "seq": job.seq, "state": str(job.state),
-            "attempts": job.attempts, "next_attempt_at": _local(job.next_attempt_at), "last_error": job.last_error,
+            "attempts": job.attempts, "next_attempt_at": _local(job.next_attempt_at),
+            "last_error": None if job.last_error is None else scrub(job.last_error, limit=2000),
             "created_at": _local(job.created_at), "delivered_at": _local(job.delivered_at)}
 
 
@@ -191,7 +200,7 @@ def jobs_list(config: ConfigOption = None, store: StoreOption = None, destinatio
         table.add_column(column)
     for job in jobs:
         table.add_row(job.job_id, job.destination, job.dossier or "—", job.packet_type, str(job.state),
-                      str(job.attempts), (job.last_error or "")[:80])
+                      str(job.attempts), scrub(job.last_error or "", limit=80))
     console.print(table)
 
 
@@ -202,7 +211,7 @@ def jobs_show(job_id: str, config: ConfigOption = None, store: StoreOption = Non
     if job is None:
         raise _fail(f"Không có việc / no such job: {job_id}")
     attempts = [{"n": a.n, "started_at": _local(a.started_at), "duration_ms": a.duration_ms, "outcome": a.outcome,
-                 "peer_status": a.peer_status, "message": a.message, "transform": a.transform}
+                 "peer_status": a.peer_status, "message": scrub(a.message, limit=2000), "transform": a.transform}
                 for a in job.attempt_log]
     if as_json:
         typer.echo(json.dumps(_job_dict(job) | {"attempts": attempts}, ensure_ascii=False, indent=2))

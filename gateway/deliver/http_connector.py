@@ -21,7 +21,7 @@ from gateway.deliver.connector import Delivery, Outcome, OutcomeKind
 from gateway.deliver.http_client import HttpClient, HttpError, HttpTimeout, Reply
 from gateway.deliver.policy import DestinationPolicy
 from gateway.packets.stored import packet_bytes
-from gateway.pii import mask_digits_in
+from gateway.pii import scrub
 from gateway.validate.pipeline import sniff
 
 _OK_CODES = (0, "0", "00")
@@ -35,13 +35,13 @@ def _packet(raw: bytes) -> tuple[bytes, str]:
 
 
 def _peer_message(response: Reply) -> str:
-    """The peer's own words, short, with any ID-like digit runs masked."""
+    """The peer's own words — of a JSON answer its message alone, the rest may quote the packet — scrubbed."""
     try:
         data = response.json()
-        text = str(data.get("message") or data.get("error") or data) if isinstance(data, dict) else str(data)
+        text = str(data.get("message") or data.get("error") or "") if isinstance(data, dict) else ""
     except ValueError:
         text = response.text
-    return mask_digits_in(" ".join(text.split())[:500])
+    return scrub(text)
 
 
 class HttpConnector:
@@ -104,7 +104,7 @@ class HttpConnector:
         code = answer.get("error_code", 0)
         if answer.get("ok") is False or code not in _OK_CODES:
             status = f"{answer.get('status', peer_status)}/{code}"
-            message = mask_digits_in(str(answer.get("message", ""))[:500])
+            message = scrub(str(answer.get("message", "")))
             kind = OutcomeKind.TRANSIENT if str(code) in self.transient_codes else OutcomeKind.PERMANENT
             return Outcome(kind, message, None, status)
         return Outcome(OutcomeKind.DELIVERED, peer_status=peer_status)

@@ -33,6 +33,7 @@ import typer
 
 from gateway.cli.validate import load_config, validate_file
 from gateway.config import Config
+from gateway.console.accounts import Accounts
 from gateway.demo import check, processes
 from gateway.demo.day import Day, build_day
 from gateway.demo.play import Answer, Moment, Sender, Tally, play
@@ -72,11 +73,21 @@ def _wait(condition: Callable[[], bool], timeout: float) -> bool:
     return condition()
 
 
+def _console_account(store: Store, port: int) -> None:
+    """A demo operator with a password made up now and printed once (changed at first login)."""
+    password = secrets.token_urlsafe(12)
+    Accounts(store.engine).add("demo-admin", password, "admin", ["*"], must_change=True)  # type: ignore[attr-defined]
+    console.print(f"  Bảng điều khiển / operators' console: http://localhost:{port}/console/  —  đăng nhập / log in: "
+                  f"demo-admin / {password}  (đổi mật khẩu ở lần đầu / change it at first login)")
+
+
 def _config(folder: Path, peer: FaultyPeer, portal_port: int, key: str) -> Path:
     """The embedded defaults, with the demo's store, client, addresses and demo-sized timings."""
     lines = [f'[store]\nurl = "sqlite:///{folder}/gateway.db"\n',
              f'[clients.demo]\nkey_sha256 = "{hashlib.sha256(key.encode()).hexdigest()}"\n',
+             '[server]\ndocs = true\n',  # the demo shows its API; production keeps it private
              '[delivery]\npoll_seconds = 0.1\nhold_check_seconds = 0.2\n',  # new jobs are signalled; 0.1 s bounds how late a retry starts
+             '[console]\nsecure_cookie = false\n',  # the demo serves plain HTTP on this machine
              f'[national_portal]\nadapter_url = "http://127.0.0.1:{portal_port}"\n'
              f'ledger_url = "sqlite:///{folder}/national_portal_ledger.sqlite"\n']
     timings = ('timeout_seconds = 2.0\nbackoff_base_seconds = 0.2\nbackoff_cap_seconds = 1.0\nbreaker_threshold = 5\n'
@@ -286,8 +297,24 @@ def _peer_check(peer: FaultyPeer, answers: dict[str, Answer]) -> tuple[bool, dic
     return wanted <= arrived, {name: len(keys) for name, keys in expected.items()}
 
 
+def _evidence(store: Store, folder: Path, day: Day, answers: dict[str, Answer]) -> tuple[bool, str]:
+    """The audit chain verifies, and one delivered dossier's evidence bundle verifies offline."""
+    from gateway.audit.service import checkpoint_now
+    from gateway.audit.verify import verify_store
+    from gateway.evidence.check import verify_bundle
+    from gateway.evidence.export import export_bundle
+
+    dossier = next(d.code for d in day.dossiers if d.packets and all(
+        answers.get(p.packet_id, Answer(0, {})).status == 202 for p in d.packets))
+    export_bundle(store, dossier, folder / "evidence.zip", signer=None, actor="demo")
+    checkpoint_now(store, None)
+    chain, bundle = verify_store(store), verify_bundle(folder / "evidence.zip")
+    return chain.ok and bundle.ok, (f"{chain.entries} mục / entries, {chain.broken or 'nguyên vẹn / intact'}; "
+                                    f"evidence.zip ({dossier}): {bundle.problems[0] if bundle.problems else 'OK'}")
+
+
 def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalAdmin, peer: FaultyPeer,
-             episode: dict[str, Any], replayed: bool) -> bool:
+             episode: dict[str, Any], replayed: bool, store: Store) -> bool:
     _step(6, "kiểm tra: những gì Cổng DVC quốc gia nhận được", "checks: what the national portal received")
     example_codes = {json.loads((EXAMPLES / "HoSo.json").read_text(encoding="utf-8"))["NoiDung"]["HoSo"]["MaHoSo"]}
     record = portal.record() or {}
@@ -319,7 +346,10 @@ def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalA
                   "nothing was lost")
     console.print(f"  {mark[replayed]} Thư chết đã được gửi lại và chuyển xong / the dead letter was replayed and "
                   "delivered")
-    passed = on_portal.ok and refused.ok and peers_ok and faults_seen and replayed
+    evidence_ok, evidence = _evidence(store, folder, day, answers)
+    console.print(f"  {mark[evidence_ok]} Nhật ký kiểm toán và gói bằng chứng kiểm tra được / the audit log and an "
+                  f"evidence bundle verify: {evidence}")
+    passed = on_portal.ok and refused.ok and peers_ok and faults_seen and replayed and evidence_ok
     summary = {"passed": passed, "dossiers": on_portal.dossiers, "dossiers_matched": on_portal.matched,
                "steps_expected": on_portal.steps_expected, "steps_recorded": on_portal.steps_recorded,
                "repeated_steps": on_portal.repeated, "unexpected_dossiers": on_portal.unexpected,
@@ -329,7 +359,8 @@ def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalA
                "statuses_accepted": sorted({int(p.body.get("TrangThaiHoSo", p.body.get("TrangThai", 0)))
                                             for p in day.packets if p.body and not p.flaw
                                             and answers.get(p.packet_id, Answer(0, {})).status == 202}),
-               "peer_destinations": per_peer, "peers_ok": peers_ok, "episode": episode, "replayed": replayed}
+               "peer_destinations": per_peer, "peers_ok": peers_ok, "episode": episode, "replayed": replayed,
+               "audit_and_evidence": evidence_ok}
     (folder / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     return passed
 
@@ -356,6 +387,7 @@ def _flow(folder: Path, seconds: float, seed: int, linger: bool) -> bool:
                           "provincial_portal, catalogue)")
             console.print(f"  Nhật ký, kho, cấu hình / logs, store, configuration: {folder}")
             store = open_store(f"sqlite:///{folder}/gateway.db", migrate=False)
+            _console_account(store, gateway_port)
             portal = PortalAdmin(portal_url)
             sender = Sender(gateway_url, key)
             answers: dict[str, Answer] = {}
@@ -364,7 +396,7 @@ def _flow(folder: Path, seconds: float, seed: int, linger: bool) -> bool:
                 watch = _the_day(sender, store, portal, day, refused, seconds, answers)
                 episode = _ride_through(store, portal, watch)
                 replayed = _dead_letter(store, portal, day, refused, config, folder)
-                passed = _summary(folder, day, answers, portal, peer, episode, replayed)
+                passed = _summary(folder, day, answers, portal, peer, episode, replayed, store)
                 if linger:
                     console.print("  Các tiến trình vẫn chạy; Ctrl+C để dừng / the processes keep running; "
                                   "Ctrl+C stops them")

@@ -9,6 +9,7 @@ signed (XML-DSig for XML senders, JWS for JSON senders); without one it is not, 
 
 from dataclasses import dataclass
 import json
+import logging
 from typing import Any, Protocol
 import uuid
 from zoneinfo import ZoneInfo
@@ -20,6 +21,9 @@ from gateway.store.api import AcceptResult
 from gateway.validate.pipeline import Encoding
 from signing.receipt import ACCEPTED, DUPLICATE, SignatureVerdict, issue_receipt, sign_receipt
 from signing.signer import KeySigner, Signer, SignerError
+from signing.timestamps import TimestampError
+
+log = logging.getLogger(__name__)
 
 # Receipt ids derive from the packet id, so every answer about one packet names the same receipt.
 RECEIPT_NAMESPACE = uuid.UUID("5b0e7c1a-3f4d-5a8e-9c2b-61d1e0c4a7f3")
@@ -44,23 +48,45 @@ class UnsignedReceipts:
 
 @dataclass(frozen=True)
 class SignedReceipts:
-    """The gateway's own key (``[signing] key/cert`` or ``pkcs12``)."""
+    """The gateway's own key (``[signing] key/cert`` or ``pkcs12``); with ``[signing] tsa_url`` receipts
+    also carry an RFC 3161 signature timestamp (a JSON receipt is then a flattened JSON JWS). The packet is already kept when the receipt
+    is made, so a TSA that fails costs the timestamp (logged), never the answer."""
 
     signer: Signer
     name: str = "xmldsig/jws"
+    tsa_url: str | None = None
+    tsa_timeout: float = 10.0
 
     def sign(self, receipt: GoiTin, encoding: Encoding) -> bytes:
+        if self.tsa_url:
+            try:
+                return sign_receipt(receipt, self.signer, encoding, tsa_url=self.tsa_url, tsa_timeout=self.tsa_timeout)
+            except TimestampError as exc:
+                log.warning("receipt %s not timestamped: %s", receipt.MaGoiTin, exc)
         return sign_receipt(receipt, self.signer, encoding)
 
 
-def receipt_signer(config: Config) -> ReceiptSigner:
+def gateway_signer(config: Config) -> Signer | None:
+    """The gateway's own key (``[signing] key/cert`` or ``pkcs12``): receipts, audit checkpoints, evidence
+    bundles; None when none is configured."""
     section = config.section("signing")
     if not (section.get("pkcs12") or (section.get("key") and section.get("cert"))):
-        return UnsignedReceipts()
+        return None
     try:
-        return SignedReceipts(KeySigner.from_config(config))
+        return KeySigner.from_config(config)
     except SignerError as exc:
         raise ConfigError(f"signing: {exc}") from exc
+
+
+def receipt_signer(config: Config) -> ReceiptSigner:
+    signer = gateway_signer(config)
+    if signer is None:
+        return UnsignedReceipts()
+    section = config.section("signing")
+    tsa_url = str(section.get("tsa_url") or "") or None
+    if tsa_url is not None and not tsa_url.startswith(("http://", "https://")):
+        raise ConfigError("signing.tsa_url must be an http(s) URL")
+    return SignedReceipts(signer, tsa_url=tsa_url, tsa_timeout=float(section.get("tsa_timeout_seconds", 10)))
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,21 @@
 """The gateway's HTTP API: one endpoint family for the provincial portal and sector systems."""
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+import logging
 
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.requests import ClientDisconnect
+
+from gateway import console, observe
 from gateway.config import Config
 from gateway.packets.stored import packet_bytes
-from gateway.receive import classic, packets
+from gateway.receive import classic, evidence, packets
+from gateway.receive.auth import Client, Denied
 from gateway.receive.body import Refused, read_packet
+from gateway.receive.limits import Limited
 from gateway.validate.pipeline import Validator
+
+log = logging.getLogger(__name__)
 
 
 def _refusal(exc: Refused) -> JSONResponse:
@@ -17,21 +25,52 @@ def _refusal(exc: Refused) -> JSONResponse:
 def create_app(config: Config | None = None) -> FastAPI:
     config = config or Config.load()
     validator = Validator(config)
+    # The API's description is public only where configured ([server] docs; the embedded demo turns it on).
+    docs = bool(config.section("server").get("docs", False))
     app = FastAPI(title="Cổng kết nối", version="0.1.0",
-                  description="QCVN 120 integration gateway — cổng kết nối hệ thống một cửa điện tử.")
+                  description="QCVN 120 integration gateway — cổng kết nối hệ thống một cửa điện tử.",
+                  docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
+                  openapi_url="/openapi.json" if docs else None)
     app.state.config = config
+    intake = packets.install(app, config)
+    limits = intake.limits
+
+    @app.exception_handler(ClientDisconnect)
+    async def hung_up(request: Request, exc: ClientDisconnect) -> Response:
+        log.info("client hung up during %s %s — máy khách ngắt kết nối giữa chừng", request.method, request.url.path)
+        return Response(status_code=499)  # nobody reads it
 
     @app.post("/v1/validate", summary="Validate a packet (stores nothing) — kiểm tra gói tin, không lưu")
     async def validate(request: Request) -> JSONResponse:
         try:
-            data, encoding = await read_packet(request, config.max_bytes)
-        except Refused as exc:
-            return _refusal(exc)
-        # A JWS is validated by its payload, the packet itself; its signature is /v1/packets' business.
-        return JSONResponse(validator.validate(packet_bytes(data, encoding), encoding).to_dict())
+            client: Client | None = intake.clients.authenticate(request.headers)
+        except Denied as exc:  # anonymous only without any key, and only when a quota is configured
+            if exc.rule != "auth.missing" or limits.settings.anonymous_validate_rate <= 0:
+                return JSONResponse(exc.to_dict(), status_code=exc.status, headers={"WWW-Authenticate": "Bearer"})
+            client = None
+        try:
+            if client is None:
+                limits.anonymous()
+            with limits.request(client.name if client else ""):
+                try:
+                    data, encoding = await read_packet(request, config.max_bytes,
+                                                       limits.settings.read_timeout_seconds)
+                except Refused as exc:
+                    return _refusal(exc)
+                # A JWS is validated by its payload, the packet itself; its signature is /v1/packets' business.
+                report = await limits.intake(validator.validate, packet_bytes(data, encoding), encoding)
+                return JSONResponse(report.to_dict(limits.settings.report_issues))
+        except Limited as exc:
+            return exc.response()
 
-    packets.install(app, config)
-    classic.install(app, config, app.state.intake)  # drop-in for the portal's classic protocol
+    classic.install(app, config, intake)  # drop-in for the portal's classic protocol
+    evidence.install(app, config, intake)  # evidence bundles for clients allowed them
+
+    if config.section("console").get("enabled", True):
+        operators = console.web.install(app, config, lambda: intake.store)  # the operators' web console
+        observe.ready.install(app, lambda: operators.engine)
+        observe.metrics.install(app, lambda: operators.engine,
+                                timed=bool(config.section("observability").get("metrics", True)))
 
     @app.get("/healthz", include_in_schema=False)
     async def health() -> dict[str, str]:

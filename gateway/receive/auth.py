@@ -4,7 +4,7 @@ as its SHA-256; optional limits on the agencies (NoiGui) and packet types a clie
 from dataclasses import dataclass
 import hashlib
 import re
-from typing import Mapping
+from typing import Mapping, Protocol
 
 from gateway.config import Config, ConfigError
 from gateway.packets.envelope import BODY_TYPES, GoiTin
@@ -23,11 +23,17 @@ class Denied(Exception):
         return {"error": self.rule, "message_vi": self.message_vi, "message_en": self.message_en}
 
 
+# Too many invalid keys from one address (gateway.receive.lockout): answered 429 with Retry-After.
+LOCKED = Denied(429, "auth.locked", "Tạm khoá do xác thực sai nhiều lần; hãy thử lại sau.",
+                "Locked after repeated failed authentication; try again later.")
+
+
 @dataclass(frozen=True)
 class Client:
     name: str
     agencies: frozenset[str] | None = None  # None: any agency
     types: frozenset[str] | None = None  # None: any packet type
+    evidence: bool = False  # may export dossiers' evidence bundles (GET /v1/evidence/…); deny by default
 
 
 def _presented_key(headers: Mapping[str, str]) -> str | None:
@@ -38,9 +44,14 @@ def _presented_key(headers: Mapping[str, str]) -> str | None:
     return headers.get("x-api-key") or None
 
 
+class KeyTable(Protocol):
+    def table(self, configured: dict[str, Client]) -> dict[str, Client]: ...
+
+
 @dataclass(frozen=True)
 class Clients:
     by_key_hash: dict[str, Client]
+    managed: KeyTable | None = None  # clients added, re-keyed or suspended with ``gateway clients`` (the store)
 
     @classmethod
     def from_config(cls, config: Config) -> "Clients":
@@ -58,7 +69,7 @@ class Clients:
                 raise ConfigError(f"clients.{name}.types: unknown packet types {sorted(set(types) - set(BODY_TYPES))}")
             agencies = raw.get("agencies")
             by_hash[digest] = Client(name, frozenset(agencies) if agencies is not None else None,
-                                     frozenset(types) if types is not None else None)
+                                     frozenset(types) if types is not None else None, raw.get("evidence") is True)
         return cls(by_hash)
 
     def authenticate(self, headers: Mapping[str, str]) -> Client:
@@ -67,7 +78,8 @@ class Clients:
             raise Denied(401, "auth.missing", "Thiếu khoá truy cập (Authorization: Bearer … hoặc X-API-Key).",
                          "Missing credentials (Authorization: Bearer … or X-API-Key).")
         # Only hashes are kept, so a lookup by hash compares nothing secret.
-        client = self.by_key_hash.get(hashlib.sha256(key.encode("utf-8")).hexdigest())
+        table = self.by_key_hash if self.managed is None else self.managed.table(self.by_key_hash)
+        client = table.get(hashlib.sha256(key.encode("utf-8")).hexdigest())
         if client is None:
             raise Denied(401, "auth.invalid", "Khoá truy cập không hợp lệ.", "Invalid credentials.")
         return client

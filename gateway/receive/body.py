@@ -1,5 +1,6 @@
 """Reading a request body without trusting its size or its content type."""
 
+import anyio
 from fastapi import Request
 
 from gateway.validate.messages import message
@@ -20,8 +21,24 @@ def _issue(rule: str, **values: object) -> Issue:
     return Issue("wellformed", "", rule, vi, en)
 
 
-async def read_packet(request: Request, max_bytes: int) -> tuple[bytes, Encoding]:
-    """The body and its encoding, read in chunks and cut off past ``max_bytes``."""
+async def read_body(request: Request, max_bytes: int, timeout: float) -> bytes:
+    """The body, read in chunks, cut off past ``max_bytes`` (413) or when it takes longer than ``timeout``
+    seconds (408). A client hanging up raises starlette's ClientDisconnect (the app logs it in one line)."""
+    chunks, size = [], 0
+    try:
+        with anyio.fail_after(timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise Refused(413, _issue("input.too_large", size=f"> {max_bytes}", limit=max_bytes))
+                chunks.append(chunk)
+    except TimeoutError:
+        raise Refused(408, _issue("input.timeout", seconds=f"{timeout:g}")) from None
+    return b"".join(chunks)
+
+
+async def read_packet(request: Request, max_bytes: int, timeout: float = 30.0) -> tuple[bytes, Encoding]:
+    """The body and its encoding, read as ``read_body`` does."""
     content_type = request.headers.get("content-type")
     # A compact JWS (RFC 7515 media type application/jose) carries a JSON packet as its payload.
     jose = (content_type or "").split(";")[0].strip().lower() == "application/jose"
@@ -31,10 +48,4 @@ async def read_packet(request: Request, max_bytes: int) -> tuple[bytes, Encoding
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
         raise Refused(413, _issue("input.too_large", size=int(declared), limit=max_bytes))
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise Refused(413, _issue("input.too_large", size=f"> {max_bytes}", limit=max_bytes))
-        chunks.append(chunk)
-    return b"".join(chunks), encoding
+    return await read_body(request, max_bytes, timeout), encoding

@@ -8,7 +8,7 @@ import threading
 import time
 from typing import Sequence
 
-from gateway.store.api import AcceptResult, Admit, NewPacket, Store
+from gateway.store.api import AcceptResult, Admit, Guard, NewPacket, Store
 
 log = logging.getLogger(__name__)
 
@@ -16,10 +16,11 @@ _Item = tuple[NewPacket, Sequence[str], "Future[AcceptResult]"]
 
 
 class GroupCommitter:
-    def __init__(self, store: Store, *, admit: Admit | None = None, batch_max: int = 128,
-                 batch_wait_ms: float = 0) -> None:
+    def __init__(self, store: Store, *, admit: Admit | None = None, guard: Guard | None = None,
+                 batch_max: int = 128, batch_wait_ms: float = 0) -> None:
         self.store = store
         self.admit = admit  # checked in the accepting transaction (the dossier's status transition)
+        self.guard = guard  # likewise, first: whether the sender may act on the dossier (its owner)
         self.batch_max = batch_max
         self.batch_wait = batch_wait_ms / 1000
         self.commits = 0  # transactions committed (fewer than packets when batching works)
@@ -67,13 +68,14 @@ class GroupCommitter:
 
     def _commit(self, batch: list[_Item]) -> None:
         try:
-            results = self.store.accept_many([(packet, routes) for packet, routes, _ in batch], self.admit)
+            results = self.store.accept_many([(packet, routes) for packet, routes, _ in batch], self.admit,
+                                                 guard=self.guard)
             self.commits += 1
         except Exception as exc:  # noqa: BLE001 - one bad packet must not fail its neighbours: retry one by one
             log.warning("batch commit failed (%s); committing %d packets one by one", type(exc).__name__, len(batch))
             for packet, routes, future in batch:
                 try:
-                    future.set_result(self.store.accept_many([(packet, routes)], self.admit)[0])
+                    future.set_result(self.store.accept_many([(packet, routes)], self.admit, guard=self.guard)[0])
                 except Exception as exc:  # noqa: BLE001 - handed to the waiting request
                     future.set_exception(exc)
             return

@@ -9,24 +9,31 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 import hashlib
+import json
 import logging
+import math
 import threading
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.concurrency import run_in_threadpool
 
+from gateway.audit.service import AuditDuties
 from gateway.config import Config
 from gateway.packets.envelope import GoiTin
 from gateway.receipt import ReceiptSigner, build_receipt, receipt_signer
-from gateway.receive.auth import Client, Clients, Denied
+from gateway.receive.auth import LOCKED, Client, Clients, Denied
 from gateway.receive.body import Refused, read_packet
 from gateway.receive.committer import GroupCommitter
-from gateway.receive.lifespan import close_on_shutdown
+from gateway.receive.keys import ManagedClients
+from gateway.receive.lifespan import close_on_shutdown, run_while_serving
+from gateway.receive.limits import ClientLimits, Limited, LimitSettings
+from gateway.receive.lockout import Lockout, LockoutPolicy, audit_lock
+from gateway.receive.ownership import GuardedHistory, Ownership
 from gateway.route import Router, Unrouted
 from gateway.store.api import NewPacket, NotAdmitted, Store, open_store
+from gateway.store.trail import AuditBatcher
 from gateway.validate.pipeline import Encoding, Validator
 from gateway.validate.semantic import (TRANSITION_RULES, NoHistory, StatusHistory, status_of, status_path,
                                        transition_issues)
@@ -69,7 +76,11 @@ class PacketIntake:
         self.config = config
         self.validator = Validator(config, history=self)  # statuses come from the store
         self.router = Router.from_config(config)
-        self.clients = Clients.from_config(config)
+        self.clients = replace(Clients.from_config(config), managed=ManagedClients(lambda: self.store))
+        self.lockout = Lockout(LockoutPolicy.from_config(config))  # API keys here, classic logins too
+        self.ownership = Ownership.from_config(config)
+        self.limits = ClientLimits(LimitSettings.from_config(config))
+        self.trail = AuditBatcher(lambda: self.store)  # frequent audit rows (look-ups), written together
         self.verify = verify or SignatureVerifier.from_config(config)  # trust loaded once, at start-up
         self.signer = signer or receipt_signer(config)
         self._store = store
@@ -90,7 +101,7 @@ class PacketIntake:
         with self._lock:
             if self._committer is None:
                 settings = self.config.section("store")
-                self._committer = GroupCommitter(store, admit=self.admit,
+                self._committer = GroupCommitter(store, admit=self.admit, guard=self.ownership.guard,
                                                  batch_max=int(settings.get("batch_max", 128)),
                                                  batch_wait_ms=float(settings.get("batch_wait_ms", 0)))
             return self._committer
@@ -99,6 +110,10 @@ class PacketIntake:
         """Validation's StatusHistory outside the accepting transaction: the last status accepted for
         the dossier (the full report of a refused packet; the classic sync protocol's calls)."""
         return self.store.previous_status(dossier)
+
+    def history_for(self, client: Client) -> GuardedHistory:
+        """The status history as ``client`` may see it: none for another agency's dossiers."""
+        return GuardedHistory(self.store, self.ownership, client.agencies)
 
     def admit(self, packet: NewPacket, previous: int | None) -> NewPacket | NotAdmitted:
         """The status transition of a packet about to be stored (the store's ``Admit``): refused with the
@@ -123,6 +138,7 @@ class PacketIntake:
         return replace(packet, verdicts={**packet.verdicts, "validation": amended})
 
     def close(self) -> None:
+        self.trail.close()  # first: it writes to the store
         with self._lock:
             if self._committer is not None:
                 self._committer.close()
@@ -148,10 +164,10 @@ class PacketIntake:
             raise _error(422, signature.rule, vi, en, signature=signature.report)
         signed = data if signature.content is None else signature.content
         report = self.validator.validate(signed, encoding, history)
-        if not report.valid and history is AT_COMMIT:
-            report = self.validator.validate(signed, encoding)  # the full report, the transition included
-        if report.packet is None or (not report.valid and not self._accepted_before(report.packet, data)):
-            raise Answer(422, report.to_dict())
+        if not report.valid and history is AT_COMMIT:  # the full report, the transition included
+            report = self.validator.validate(signed, encoding, self.history_for(client))
+        if report.packet is None or (not report.valid and not self._accepted_before(client, report.packet, data)):
+            raise Answer(422, report.to_dict(self.limits.settings.report_issues))
         packet = report.packet
         try:
             self.clients.authorize(client, packet)
@@ -162,32 +178,57 @@ class PacketIntake:
         except Unrouted:
             raise _error(422, "route.none", f"Không có nơi nhận nào được cấu hình cho gói tin {packet.LoaiGoiTin} này.",
                          f"No destination is configured for this {packet.LoaiGoiTin} packet.") from None
-        validation = report.to_dict()  # a resend keeps the original's verdicts: the store ignores this one
+        validation = report.to_dict(self.limits.settings.report_issues)  # a resend keeps the original's verdicts: the store ignores this one
         validation.pop("packet", None)
         new = NewPacket(packet.MaGoiTin, hashlib.sha256(data).hexdigest(), data, encoding, client.name,
                         datetime.now(UTC), packet.LoaiGoiTin, packet.dossier_code,
-                        {"validation": validation, "signature": signature.report}, packet.NoiGui, status_of(packet))
+                        {"validation": validation, "signature": signature.report}, packet.NoiGui, status_of(packet),
+                        client.agencies)
         return new, packet, routes, signature, validation
 
-    def _accepted_before(self, packet: GoiTin, data: bytes) -> bool:
+    def _audit_refusal(self, client: Client, data: bytes, response: JSONResponse) -> None:
+        """A packet refused before storing, in the audit log: its hash and the rules, never its values."""
+        try:
+            body = json.loads(bytes(response.body))
+            rules = sorted({str(e.get("rule")) for e in body.get("errors") or [] if isinstance(e, dict)}
+                           | ({str(body["error"])} if body.get("error") else set()))
+            signature = body.get("signature")
+            self.store.audit(client.name, "packet.refused", hashlib.sha256(data).hexdigest(), {
+                "status": response.status_code, "rules": rules,
+                "signature": signature.get("verdict") if isinstance(signature, dict) else None})
+        except (SQLAlchemyError, OSError, ValueError):  # the answer goes out anyway; the log says why not
+            log.exception("refusal not audited (sender %s)", client.name)
+
+    def _accepted_before(self, client: Client, packet: GoiTin, data: bytes) -> bool:
         """These exact bytes were accepted already: a resend after a lost receipt. The status
         history has moved on since (its own step is in it), so the resend gets the original
         receipt instead of a transition error."""
         original = self.store.get_packet(packet.MaGoiTin)
-        return original is not None and original.sha256 == hashlib.sha256(data).hexdigest()
+        return (original is not None and original.sender == client.name
+                and original.sha256 == hashlib.sha256(data).hexdigest())
 
     async def handle(self, request: Request) -> JSONResponse:
+        address = f"address:{request.client.host if request.client else '-'}"
+        if (wait := self.lockout.retry_after(address)) > 0:  # nothing checked while locked
+            return JSONResponse(LOCKED.to_dict(), status_code=429, headers={"Retry-After": str(math.ceil(wait))})
         try:
             client = self.clients.authenticate(request.headers)
         except Denied as exc:
+            if exc.rule == "auth.invalid" and (locked := self.lockout.failed(address)):
+                await run_in_threadpool(audit_lock, lambda: self.store, "api", "apikey.locked", locked)
             return JSONResponse(exc.to_dict(), status_code=exc.status, headers={"WWW-Authenticate": "Bearer"})
         try:
-            data, encoding = await read_packet(request, self.config.max_bytes)
-        except Refused as exc:
-            return JSONResponse({"valid": False, "errors": [exc.issue.to_dict()]}, status_code=exc.status)
-        # One trip off the event loop for everything that blocks: verification, validation (it reads the
-        # store), waiting for the group commit, signing the receipt.
-        return await run_in_threadpool(self.receive, client, data, encoding)
+            with self.limits.request(client.name):
+                try:
+                    data, encoding = await read_packet(request, self.config.max_bytes,
+                                                       self.limits.settings.read_timeout_seconds)
+                except Refused as exc:
+                    return JSONResponse({"valid": False, "errors": [exc.issue.to_dict()]}, status_code=exc.status)
+                # One trip off the event loop, in the intake bulkhead, for everything that blocks:
+                # verification, validation, waiting for the group commit, signing the receipt.
+                return await self.limits.intake(self.receive, client, data, encoding)
+        except Limited as exc:
+            return exc.response()
 
     def receive(self, client: Client, data: bytes, encoding: Encoding) -> JSONResponse:
         """Blocking: prepare, store durably, answer with the receipt."""
@@ -195,6 +236,7 @@ class PacketIntake:
             new, packet, routes, signature, validation = self.prepare(client, data, encoding, AT_COMMIT)
             result = self.committer.submit(new, routes).result()
         except Answer as answer:
+            self._audit_refusal(client, data, answer.response)
             return answer.response
         except (SQLAlchemyError, OSError):  # the store is unreachable or failing: nothing was accepted
             log.exception("packet not stored (sender %s)", client.name)
@@ -204,7 +246,8 @@ class PacketIntake:
                  "message_en": "The packet was not stored (the store is unavailable); send it again later."},
                 status_code=503, headers={"Retry-After": "5"})
         if result.refused is not None:
-            return JSONResponse(result.refused, status_code=422)
+            return JSONResponse(result.refused, status_code=403 if result.refused.get("error") == "auth.dossier"
+                                else 422)
         if result.verdicts is not None:
             validation = result.verdicts["validation"]  # as admitted: a transition warning added
         if result.conflict:
@@ -228,5 +271,7 @@ def install(app: FastAPI, config: Config, **options: Any) -> PacketIntake:
     app.state.intake = intake
     app.add_api_route("/v1/packets", intake.handle, methods=["POST"], status_code=202,
                       summary="Submit a packet for delivery — gửi gói tin để chuyển tiếp")
-    close_on_shutdown(app, intake.close)
+    duties = AuditDuties(config)
+    run_while_serving(app, lambda: duties.start(lambda: intake.store), duties.stop)
+    close_on_shutdown(app, intake.close)  # after the duties stopped: they use the store
     return intake

@@ -22,6 +22,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol, Sequence
 
 if TYPE_CHECKING:
+    from gateway.audit.chain import Entry
+    from gateway.audit.checkpoint import Checkpoint
     from gateway.store.wakeups import JobSignal
 
 OnDead = Literal["hold", "skip"]
@@ -55,6 +57,7 @@ class NewPacket:
     verdicts: dict[str, Any] = field(default_factory=dict)  # {"validation": …, "signature": …}
     agency: str | None = None  # NoiGui
     status: int | None = None  # the dossier status it carries (TrangThaiHoSo / TrangThai), if any
+    acts_for: frozenset[str] | None = None  # the agencies its sender may act for (None: any); not stored
 
     @property
     def ordering_key(self) -> str:
@@ -96,6 +99,11 @@ class BatchNotAdmitted(Exception):
 # or NotAdmitted. Resends (an id already stored) are not checked: they get the original's receipt.
 Admit = Callable[["NewPacket", "int | None"], "NewPacket | NotAdmitted"]
 
+# Checks a new packet of a dossier that already has an owner (the agency of its first packet) inside the
+# accepting transaction, before its status is looked at: None lets it through, else its refusal. A packet
+# of a dossier without an owner makes its own agency the owner.
+Guard = Callable[["NewPacket", str], "NotAdmitted | None"]
+
 
 @dataclass(frozen=True)
 class ClaimedJob:
@@ -108,6 +116,9 @@ class ClaimedJob:
     raw: bytes
     encoding: Literal["xml", "json"]
     packet_type: str
+    # this claim's holder: the worker and the claim's own token; settle, extend and release with it, so a
+    # claim that lapsed and was taken again — by anyone, the same worker too — can no longer touch the job
+    holder: str = ""
 
 
 @dataclass(frozen=True)
@@ -188,6 +199,20 @@ class DestinationState:
     updated_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class ApiClientRecord:
+    """An API client as ``gateway clients`` keeps it: a client of its own, or an override of a configured
+    one of the same name (``key_sha256`` None: the configured key; ``agencies``/``types`` None: any, or
+    the configured ones)."""
+
+    name: str
+    key_sha256: str | None
+    agencies: list[str] | None = None
+    types: list[str] | None = None
+    suspended: bool = False
+    updated_at: datetime | None = None
+
+
 class Store(Protocol):
     """Everything the gateway keeps. Every method is one transaction."""
 
@@ -203,8 +228,14 @@ class Store(Protocol):
         ...
 
     def accept_many(self, items: Sequence[tuple[NewPacket, Sequence[str]]],
-                    admit: Admit | None = None, *, whole: bool = False) -> list[AcceptResult]:
+                    admit: Admit | None = None, *, whole: bool = False,
+                    guard: Guard | None = None) -> list[AcceptResult]:
         """``accept`` for several packets in one transaction (group commit); results in order.
+
+        Every new packet of a dossier is first checked by ``guard`` against the dossier's owner, read after
+        the dossier is locked (so two agencies creating one dossier at the same instant, in one process or
+        several, are decided one after the other); the first packet of a dossier records its owner. A
+        packet id already stored by another sender is a conflict (audited), never its receipt.
 
         With ``admit``, each new packet carrying a status is checked in order against its dossier's
         previous status — the store's, or an earlier packet's of the same batch — read inside the
@@ -219,9 +250,14 @@ class Store(Protocol):
         """The received bytes of those of ``packet_ids`` already stored (and not purged), in one read."""
         ...
 
+    def dossier_owner(self, dossier: str) -> str | None:
+        """The agency that owns ``dossier`` (its first packet's), or None when the store has none of it."""
+        ...
+
     def latest_changes(self, dossiers: Sequence[str]) -> dict[str, tuple[str, str, bytes | None]]:
         """Per dossier, the last packet stored that carries its status (the one ``previous_status``
         reads): its id, sender and bytes (None once purged); dossiers with none are left out."""
+        ...
 
     def previous_status(self, dossier: str) -> int | None:
         """The status of the latest accepted packet of ``dossier`` that carried one
@@ -242,7 +278,8 @@ class Store(Protocol):
         delivered nor — under ``on_dead="skip"`` — dead), only when the head is pending (or
         leased with an expired lease) and due (next_attempt_at ≤ now). A key whose head is
         live-leased, or dead under "hold", is not handed out. The jobs become leased by
-        ``worker`` until now + lease_seconds. Safe across processes."""
+        ``worker`` until now + lease_seconds, under this claim's ``holder``: the methods below take
+        it, or the worker's name for any of its claims. Safe across processes."""
         ...
 
     def complete(self, job_id: str, worker: str, attempt: AttemptRecord) -> bool:
@@ -254,9 +291,10 @@ class Store(Protocol):
         transaction; per job, whether ``worker`` still held it."""
         ...
 
-    def complete_each(self, items: Sequence[tuple[str, AttemptRecord]], worker: str) -> list[bool]:
+    def complete_each(self, items: Sequence[tuple[str, AttemptRecord]], worker: str | Sequence[str]) -> list[bool]:
         """``complete`` for jobs of several calls, each with its own attempt record, in ONE
-        transaction (the engine's group commit of outcomes); per job, whether ``worker`` still held it."""
+        transaction (the engine's group commit of outcomes); per job, whether ``worker`` still held it.
+        ``worker``: one holder for all, or each item's own (``ClaimedJob.holder``)."""
         ...
 
     def retry_later(self, job_id: str, worker: str, attempt: AttemptRecord, next_attempt_at: datetime) -> bool:
@@ -275,6 +313,21 @@ class Store(Protocol):
         """Pushes the lease of the jobs ``worker`` still holds to now + lease_seconds; how many."""
         ...
 
+    def hold_session(self, worker: str) -> None:
+        """PostgreSQL: opens (or reopens, if it was lost) a session that lives as long as this process, and
+        ties ``worker``'s claims from now on to it: when the process dies the server ends the session and
+        other workers take its jobs at once instead of waiting out the leases. SQLite: nothing."""
+        ...
+
+    def drop_session(self, worker: str) -> None:
+        """Ends what ``hold_session`` opened."""
+        ...
+
+    def release_abandoned(self, worker_prefix: str) -> int:
+        """Gives back, at once, every job leased by a worker whose name starts with ``worker_prefix`` —
+        one known to be dead (its supervisor saw it end) — instead of waiting out the leases; how many."""
+        ...
+
     # --- operators --------------------------------------------------------------------
     def find_jobs(self, selection: JobFilter) -> list[JobView]: ...
 
@@ -282,6 +335,10 @@ class Store(Protocol):
 
     def get_job(self, job_id: str) -> JobView | None:
         """The job with every attempt (``attempt_log``)."""
+        ...
+
+    def attempts_of(self, job_ids: Sequence[str]) -> dict[str, list[AttemptView]]:
+        """Every attempt of each of ``job_ids``, in order, in one read."""
         ...
 
     def replay(self, selection: JobFilter | Sequence[str], actor: str, reason: str, *,
@@ -303,11 +360,44 @@ class Store(Protocol):
         (refilled at ``rate`` per second, at most ``burst``), and when none is left the seconds
         until the next one."""
 
-    def audit(self, actor: str, action: str, subject: str, detail: dict[str, Any] | None = None) -> None:
-        """Appends to the audit trail (never updated or deleted)."""
+    def audit(self, actor: str, action: str, subject: str, detail: dict[str, Any] | None = None, *,
+              dossier: str | None = None) -> None:
+        """Appends to the audit trail, a hash chain (``gateway.audit``): never updated or deleted. ``detail``
+        holds no citizen data in clear (hashes, masked values); ``dossier`` names the dossier it is about,
+        so its evidence bundle carries it."""
+        ...
+
+    def audit_many(self, rows: Sequence[tuple[str, str, str, dict[str, Any]]]) -> None:
+        """``audit`` for many (actor, action, subject, detail) rows of frequent events (look-ups) in ONE
+        transaction that, like delivery bookkeeping, does not wait for the disk: a power cut may lose the last
+        few, never a packet's commit (which carries them to disk when it is made)."""
         ...
 
     def audit_log(self, subject: str | None = None, limit: int = 100) -> list[dict[str, Any]]: ...
+
+    def audit_entries(self, after: int = 0, until: int | None = None, limit: int = 5000) -> list[Entry]:
+        """Chain entries after position ``after`` (up to ``until``), in order: for verifying the chain."""
+        ...
+
+    def audit_about(self, dossier: str, subjects: Sequence[str] = ()) -> list[Entry]:
+        """Entries naming ``dossier``, or whose subject is it or one of ``subjects`` (its packets and jobs)."""
+        ...
+
+    def audit_head(self) -> tuple[int, str]:
+        """(position, hash) of the chain's last entry; (0, GENESIS) when empty."""
+        ...
+
+    def audit_checkpoints(self, at_least: int = 0) -> list[Checkpoint]:
+        """Checkpoints covering entry ``at_least`` or later, in order."""
+        ...
+
+    def checkpoint(self, make: Callable[[int, str], Checkpoint]) -> Checkpoint | None:
+        """A checkpoint of the head made by ``make(n, hash)`` unless it has one; None while the chain is empty."""
+        ...
+
+    def dossier_packets(self, dossier: str) -> list[PacketView]:
+        """Every packet of the dossier in the order received (payloads None once purged)."""
+        ...
 
     def purge_delivered(self, older_than: datetime, actor: str = "retention") -> int:
         """Removes the payload of packets whose every job was delivered before ``older_than``;
@@ -317,6 +407,26 @@ class Store(Protocol):
     def purge_dossier(self, dossier: str, actor: str, reason: str = "") -> int:
         """A person's deletion request: every payload of the dossier removed, undelivered jobs
         dead-lettered ("purged"), hashes/receipts/audit kept, audited. How many packets."""
+        ...
+
+    def rekey(self, actor: str, batch: int = 200) -> dict[str, int]:
+        """Seals every stored payload under the key ring's first key (``gateway.store.sealing``): plain ones
+        and those under older keys, a batch per transaction; audited. {"changed": n, "kept": n}."""
+        ...
+
+    # --- accounts ---------------------------------------------------------------------
+    def api_clients(self) -> list[ApiClientRecord]: ...
+
+    def save_api_client(self, record: ApiClientRecord, actor: str, action: str) -> None:
+        """Adds or replaces the row of ``record.name``, audited as ``action`` (never with the key's hash)."""
+        ...
+
+    def classic_password(self, username: str) -> str | None:
+        """The salted hash a classic account's legacy SHA-256 entry was re-hashed into, if any."""
+        ...
+
+    def save_classic_password(self, username: str, password_hash: str) -> None:
+        """Keeps the re-hashed password of ``username`` (audited)."""
         ...
 
     def counts(self) -> dict[str, dict[str, int]]:

@@ -1,6 +1,8 @@
 """Dialect specifics: SQLite in WAL mode with write transactions that take the lock up
 front (``BEGIN IMMEDIATE``), PostgreSQL through psycopg 3."""
 
+import os
+from pathlib import Path
 import sqlite3
 import time
 from typing import Any
@@ -37,6 +39,8 @@ def create_engine(url: str, *, synchronous: str = "FULL", relaxed: bool = False)
             options = f"{parsed.query.get('options', '')} -c synchronous_commit=off".strip()
             parsed = parsed.update_query_dict({"options": options})
         return sa.create_engine(parsed, pool_pre_ping=True, pool_size=8, max_overflow=8, hide_parameters=True)
+    if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+        private_file(Path(parsed.database))
     engine = sa.create_engine(parsed, connect_args={"timeout": 60, "check_same_thread": False}, hide_parameters=True)
 
     @sa.event.listens_for(engine, "connect")
@@ -67,6 +71,18 @@ def create_engine(url: str, *, synchronous: str = "FULL", relaxed: bool = False)
 
 
 BUSY_TIMEOUT_MS = 60_000
+
+
+def private_file(path: Path) -> None:
+    """``path`` readable and writable by its owner only (0600), created empty if missing, in folders created
+    0700; SQLite creates a database's ``-wal`` and ``-shm`` files with the database file's mode, and those
+    left by an older version are narrowed here too. Existing folders are left as they are (a deployment's)."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for each in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if each.exists() and each.stat().st_mode & 0o077:
+            each.chmod(0o600)
 
 
 def begin_immediate(driver_connection: sqlite3.Connection) -> None:

@@ -7,19 +7,24 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 import json
 import threading
-from typing import Any, Sequence
+from typing import Any, Callable, Literal, Sequence
+import uuid
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from gateway.store import migrate as migrations
+from gateway.audit.chain import Entry
+from gateway.audit.checkpoint import Checkpoint
+from gateway.store import audit_chain, migrate as migrations
 from gateway.store import statements as statements_
-from gateway.store.api import (AcceptResult, Admit, AttemptRecord, AttemptView, BatchNotAdmitted, BreakerState,
-                               ClaimedJob, DestinationState, JobFilter, JobState, JobView, NewPacket, NotAdmitted,
-                               OnDead, PacketView)
+from gateway.store.api import (AcceptResult, Admit, ApiClientRecord, AttemptRecord, AttemptView, BatchNotAdmitted,
+                               BreakerState, ClaimedJob, DestinationState, Guard, JobFilter, JobState, JobView,
+                               NewPacket, NotAdmitted, OnDead, PacketView)
 from gateway.store.engines import create_engine, is_sqlite, lock_key, lock_keys
-from gateway.store.statements import DEAD, LEASED, PENDING
-from gateway.store.tables import attempts, audit, destinations, jobs, packets
+from gateway.store.sealing import KEY_FILE_ENV, KEYS_ENV, KeyRing, SealingError, key_id_of, unseal
+from gateway.store.statements import DEAD, DELIVERED, LEASED, PENDING
+from gateway.store.tables import api_clients, attempts, audit, classic_passwords, destinations, dossiers, jobs, packets
 from gateway.store.wakeups import CHANNEL, JobSignal, watch_postgres, watch_sqlite
 
 PURGED = "purged: payload deleted on request — đã xoá dữ liệu theo yêu cầu"
@@ -37,6 +42,27 @@ def destination_of(job_id: str) -> str:
     return job_id.rpartition("/")[2]
 
 
+def _accepted_entry(packet: NewPacket, routes: list[str]) -> audit_chain.NewEntry:
+    """A stored packet's audit entry: what identifies it and the verdicts' outcome, no content."""
+    validation, signature = packet.verdicts.get("validation") or {}, packet.verdicts.get("signature") or {}
+    return (packet.sender, "packet.accepted", packet.packet_id, packet.dossier, {
+        "sha256": packet.sha256, "type": packet.packet_type, "agency": packet.agency, "status": packet.status,
+        "to": routes, "valid": validation.get("valid"),
+        "warnings": sorted({str(w.get("rule")) for w in validation.get("warnings") or [] if isinstance(w, dict)}),
+        "signature": signature.get("verdict") if isinstance(signature, dict) else None})
+
+
+def _settled_entry(worker: str, job_id: str, n: int, attempt: AttemptRecord, state: str) -> audit_chain.NewEntry:
+    """A delivery attempt's outcome (the peer's words stay in ``attempts``)."""
+    return (worker, f"delivery.{state}", job_id, None,
+            {"attempt": n, "outcome": attempt.outcome, "peer_status": attempt.peer_status})
+
+
+def _attempt_view(row: Any) -> AttemptView:
+    return AttemptView(row.started_at, row.duration_ms, row.outcome, row.peer_status, row.message, row.transform,
+                       row.n)
+
+
 def _attempt_row(job_id: str, n: int, attempt: AttemptRecord) -> dict[str, Any]:
     """The ``attempts`` row of attempt number ``n`` of a job."""
     return dict(job_id=job_id, n=n, started_at=attempt.started_at, duration_ms=attempt.duration_ms,
@@ -46,8 +72,13 @@ def _attempt_row(job_id: str, n: int, attempt: AttemptRecord) -> dict[str, Any]:
 
 class SqlStore:
     def __init__(self, url: str, *, migrate: bool = True, synchronous: str = "FULL",
-                 relaxed_bookkeeping: bool = True) -> None:
+                 relaxed_bookkeeping: bool = True, keys: KeyRing | None | Literal["environment"] = "environment",
+                 audit_packets: bool = True) -> None:
         self.url = url
+        # Payloads are sealed when a key ring is given or named by the environment (gateway.store.sealing).
+        self.keys = KeyRing.from_environment() if keys == "environment" else keys
+        self.audit_packets = audit_packets  # one chained audit entry per packet accepted, refused, settled
+        self._chain = audit_chain.Appender()
         self.relaxed_bookkeeping = relaxed_bookkeeping
         self.engine = create_engine(url, synchronous=synchronous)
         self._sqlite = is_sqlite(self.engine)
@@ -57,14 +88,19 @@ class SqlStore:
         self._writer = threading.Lock()
         self._write_connection: sa.Connection | None = None
         self._claims: dict[str, statements_.ClaimStatements] = {}
-        self._complete_statements = statements_.complete_statements()
+        self._complete_statements = statements_.complete_statements(statements_.held_by_worker())
+        self._complete_each_statements = statements_.complete_statements(statements_.held_each())
         self._previous_status = statements_.previous_status_sql("?" if self._sqlite else "%s")
         self._stored_ids = statements_.stored_ids_sql(self._sqlite)
+        self._owners = statements_.owners_sql(self._sqlite)
         self._signal: JobSignal | None = None
+        self._sessions: dict[str, Any] = {}  # worker → the PostgreSQL session its leases live by
         if migrate:
             migrations.upgrade(self.engine)
 
     def close(self) -> None:
+        for worker in list(self._sessions):
+            self.drop_session(worker)
         if self._signal is not None:
             self._signal.close()
         with self._writer:
@@ -85,6 +121,23 @@ class SqlStore:
                     self._signal.watch(watch_postgres(url), "job-signal")
             return self._signal
 
+    def hold_session(self, worker: str) -> None:
+        if self._sqlite:
+            return
+        with self._writer:
+            session = self._sessions.get(worker)
+            if session is not None and not session.closed and not session.broken:
+                return
+            url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            self._sessions[worker] = psycopg.connect(url, autocommit=True, connect_timeout=10,
+                                                     application_name=statements_.session_name(worker))
+
+    def drop_session(self, worker: str) -> None:
+        with self._writer:
+            session = self._sessions.pop(worker, None)
+        if session is not None:
+            session.close()
+
     @staticmethod
     def _notify(connection: sa.Connection, destinations_: set[str]) -> None:
         """PostgreSQL: tells listening workers, at commit, that jobs of ``destinations_`` may be claimable
@@ -94,6 +147,39 @@ class SqlStore:
             connection.execute(sa.text("SELECT count(pg_notify(:channel, current_schema() || '/' || d)) "
                                        "FROM unnest(CAST(:ds AS text[])) AS d"),
                                {"channel": CHANNEL, "ds": sorted(destinations_)})
+
+    def _seal(self, packet_id: str, raw: bytes) -> bytes:
+        return raw if self.keys is None else self.keys.seal(packet_id, raw)
+
+    def _unseal(self, packet_id: str, raw: bytes | None) -> Any:
+        return None if raw is None else unseal(self.keys, packet_id, raw)
+
+    def rekey(self, actor: str, batch: int = 200) -> dict[str, int]:
+        """Every payload sealed under the ring's first key: plain ones sealed, others re-sealed, a batch per
+        transaction (the gateway keeps running). How many were changed and how many were already so."""
+        if self.keys is None:
+            raise SealingError(f"no store key ring: set {KEYS_ENV} or {KEY_FILE_ENV}")
+        changed = kept = 0
+        after = ""
+        while True:
+            with self._write() as connection:
+                rows = list(connection.execute(
+                    sa.select(packets.c.packet_id, packets.c.raw)
+                    .where(packets.c.packet_id > after, packets.c.raw.is_not(None))
+                    .order_by(packets.c.packet_id).limit(batch)))
+                for row in rows:
+                    if key_id_of(row.raw) == self.keys.current:
+                        kept += 1
+                        continue
+                    raw = self._seal(row.packet_id, unseal(self.keys, row.packet_id, row.raw))
+                    connection.execute(packets.update().where(packets.c.packet_id == row.packet_id).values(raw=raw))
+                    changed += 1
+                if rows:
+                    after = rows[-1].packet_id
+                    continue
+                self._audit(connection, actor, "store.rekey", "packets",
+                            {"key": self.keys.current, "changed": changed, "kept": kept})
+            return {"changed": changed, "kept": kept}
 
     def _insert(self, table: sa.Table) -> Any:
         return (sqlite.insert if self._sqlite else postgresql.insert)(table)
@@ -132,7 +218,8 @@ class SqlStore:
         return self.accept_many([(packet, destinations_)])[0]
 
     def accept_many(self, items: Sequence[tuple[NewPacket, Sequence[str]]],
-                    admit: Admit | None = None, *, whole: bool = False) -> list[AcceptResult]:
+                    admit: Admit | None = None, *, whole: bool = False,
+                    guard: Guard | None = None) -> list[AcceptResult]:
         """Bulk statements: one insert for the packets, one for their jobs, whatever the batch size."""
         batch = [(packet, list(dict.fromkeys(routes))) for packet, routes in items]
         first: dict[str, int] = {}  # a packet id seen twice in one batch: the second is a resend
@@ -144,14 +231,13 @@ class SqlStore:
             # Per ordering key, seq order must equal commit order, or a claimer could see seq n+1
             # committed before seq n of the same dossier (PostgreSQL; SQLite has one writer).
             lock_keys(connection, sorted({"key:" + packet.ordering_key for packet, _ in fresh}))
-            if admit is not None:
-                fresh = self._admitted(connection, fresh, admit, refused)
-                if whole and refused:  # nothing was written yet: the transaction ends empty
-                    raise BatchNotAdmitted({packet_id: refusal.detail for packet_id, refusal in refused.items()})
+            fresh = self._admitted(connection, fresh, admit, guard, refused)
+            if refused and whole:  # the transaction is rolled back: nothing of the batch stays
+                raise BatchNotAdmitted({packet_id: refusal.detail for packet_id, refusal in refused.items()})
             inserted = set(connection.execute(
                 self._insert(packets).on_conflict_do_nothing(index_elements=["packet_id"])
                 .returning(packets.c.packet_id),
-                [dict(packet_id=p.packet_id, sha256=p.sha256, raw=p.raw, encoding=p.encoding, sender=p.sender,
+                [dict(packet_id=p.packet_id, sha256=p.sha256, raw=self._seal(p.packet_id, p.raw), encoding=p.encoding, sender=p.sender,
                       agency=p.agency, received_at=p.received_at, packet_type=p.packet_type, dossier=p.dossier,
                       verdicts=p.verdicts, status=p.status) for p, _ in fresh]).scalars()) if fresh else set()
             job_rows = [dict(job_id=job_id_for(p.packet_id, route), packet_id=p.packet_id, destination=route,
@@ -162,6 +248,10 @@ class SqlStore:
                 connection.execute(jobs.insert(), job_rows)
                 self._notify(connection, {row["destination"] for row in job_rows})
             stored = {p.packet_id: p for p, _ in fresh if p.packet_id in inserted}
+            entries = [_accepted_entry(p, routes) for p, routes in fresh if p.packet_id in inserted] + [
+                (p.sender, "packet.refused", p.packet_id, p.dossier, {"sha256": p.sha256, "type": p.packet_type,
+                                                                     "status": p.status, "at_commit": True})
+                for p, _ in batch if p.packet_id in refused] if self.audit_packets else []
             results: list[AcceptResult | None] = [
                 AcceptResult(p.packet_id, p.sha256, p.received_at, [], refused=refused[p.packet_id].detail)
                 if p.packet_id in refused else
@@ -173,52 +263,82 @@ class SqlStore:
                 known = self._originals(connection, {p.packet_id for p in seen})
                 for index, (packet, _) in enumerate(batch):
                     if results[index] is None:
-                        results[index] = self._resent(connection, packet, *known[packet.packet_id])
+                        results[index] = self._resent(entries, packet, *known[packet.packet_id])
+            self._chain.append(connection, entries, plain=True)  # last: the chain's head is locked until the commit
         return results  # type: ignore[return-value]
 
-    def _admitted(self, connection: sa.Connection, fresh: list[tuple[NewPacket, list[str]]], admit: Admit,
-                  refused: dict[str, NotAdmitted]) -> list[tuple[NewPacket, list[str]]]:
-        """``fresh`` as ``admit`` lets it through, in order: each new packet carrying a status is checked
-        against its dossier's status so far — the store's, then the batch's earlier packets'."""
-        steps = [p.packet_id for p, _ in fresh if p.status is not None and p.dossier is not None]
-        if not steps:
+    def _admitted(self, connection: sa.Connection, fresh: list[tuple[NewPacket, list[str]]], admit: Admit | None,
+                  guard: Guard | None, refused: dict[str, NotAdmitted]) -> list[tuple[NewPacket, list[str]]]:
+        """``fresh`` as its dossiers' owners and ``admit`` let it through, in order: each new packet of a
+        dossier is checked by ``guard`` against the dossier's owner, then, when it carries a status, by
+        ``admit`` against the dossier's status so far — the store's, then the batch's earlier packets'.
+        The first packet of a dossier records its agency as the owner."""
+        named = [p for p, _ in fresh if p.dossier is not None]
+        if not named:
             return fresh
-        cursor = connection.connection.cursor()  # the driver's, in this transaction: two reads per batch and dossier
-        cursor.execute(self._stored_ids, (json.dumps(steps) if self._sqlite else steps,))
+        listed = (lambda values: json.dumps(values)) if self._sqlite else (lambda values: values)
+        cursor = connection.connection.cursor()  # the driver's, in this transaction: a few reads per batch
+        cursor.execute(self._stored_ids, (listed([p.packet_id for p in named]),))
         resent = {row[0] for row in cursor.fetchall()}
+        cursor.execute(self._owners, (listed(sorted({p.dossier for p in named})),))
+        owners: dict[str, str] = {row[0]: row[1] for row in cursor.fetchall()}
+        created: list[dict[str, Any]] = []
         statuses: dict[str, int | None] = {}
         admitted = []
         for packet, routes in fresh:
-            if packet.status is not None and packet.dossier is not None and packet.packet_id not in resent:
-                if packet.dossier not in statuses:
-                    cursor.execute(self._previous_status, (packet.dossier,))
+            dossier = packet.dossier
+            if dossier is None or packet.packet_id in resent:  # a resend gets its original's receipt
+                admitted.append((packet, routes))
+                continue
+            owner = owners.get(dossier)
+            if owner is not None and guard is not None and (refusal := guard(packet, owner)) is not None:
+                refused[packet.packet_id] = refusal  # before its status is looked at: nothing about it leaks
+                continue
+            if admit is not None and packet.status is not None:
+                if dossier not in statuses:
+                    cursor.execute(self._previous_status, (dossier,))
                     row = cursor.fetchone()
-                    statuses[packet.dossier] = None if row is None else int(row[0])
-                verdict = admit(packet, statuses[packet.dossier])
+                    statuses[dossier] = None if row is None else int(row[0])
+                verdict = admit(packet, statuses[dossier])
                 if isinstance(verdict, NotAdmitted):
                     refused[packet.packet_id] = verdict
                     continue
-                packet, statuses[packet.dossier] = verdict, verdict.status
+                packet, statuses[dossier] = verdict, verdict.status
+            if owner is None and packet.agency is not None:
+                owners[dossier] = packet.agency
+                created.append(dict(dossier=dossier, agency=packet.agency, created_at=packet.received_at))
             admitted.append((packet, routes))
         cursor.close()
+        if created:
+            connection.execute(self._insert(dossiers).on_conflict_do_nothing(index_elements=["dossier"]), created)
         return admitted
 
+    def dossier_owner(self, dossier: str) -> str | None:
+        with self._read() as connection:
+            return connection.execute(sa.select(dossiers.c.agency).where(dossiers.c.dossier == dossier)
+                                      ).scalar_one_or_none()
+
     @staticmethod
-    def _originals(connection: sa.Connection, packet_ids: set[str]) -> dict[str, tuple[str, datetime, list[str]]]:
-        originals = {row.packet_id: (row.sha256, row.received_at, []) for row in connection.execute(
-            sa.select(packets.c.packet_id, packets.c.sha256, packets.c.received_at)
+    def _originals(connection: sa.Connection,
+                   packet_ids: set[str]) -> dict[str, tuple[str, datetime, list[str], str]]:
+        originals = {row.packet_id: (row.sha256, row.received_at, [], row.sender) for row in connection.execute(
+            sa.select(packets.c.packet_id, packets.c.sha256, packets.c.received_at, packets.c.sender)
             .where(packets.c.packet_id.in_(packet_ids)))}
         for row in connection.execute(sa.select(jobs.c.packet_id, jobs.c.destination)
                                       .where(jobs.c.packet_id.in_(packet_ids)).order_by(jobs.c.seq)):
             originals[row.packet_id][2].append(row.destination)
         return originals
 
-    def _resent(self, connection: sa.Connection, packet: NewPacket, sha256: str, received_at: datetime,
-                routes: list[str]) -> AcceptResult:
+    @staticmethod
+    def _resent(entries: list[audit_chain.NewEntry], packet: NewPacket, sha256: str, received_at: datetime,
+                routes: list[str], sender: str) -> AcceptResult:
+        if sender != packet.sender:  # another client's id: a conflict that shows nothing of the original
+            entries.append((packet.sender, "accept.foreign_id", packet.packet_id, packet.dossier, {"owner": sender}))
+            return AcceptResult(packet.packet_id, packet.sha256, packet.received_at, [], conflict=True)
         if sha256 == packet.sha256:
             return AcceptResult(packet.packet_id, sha256, received_at, routes, duplicate=True)
-        self._audit(connection, packet.sender, "accept.conflict", packet.packet_id,
-                    {"sha256_original": sha256, "sha256_received": packet.sha256})
+        entries.append((packet.sender, "accept.conflict", packet.packet_id, packet.dossier,
+                        {"sha256_original": sha256, "sha256_received": packet.sha256}))
         return AcceptResult(packet.packet_id, sha256, received_at, routes, conflict=True)
 
     def previous_status(self, dossier: str) -> int | None:
@@ -244,7 +364,7 @@ class SqlStore:
                     .where(packets.c.dossier == dossier, packets.c.status.is_not(None))
                     .order_by(packets.c.received_at.desc()).limit(1)).first()
                 if row is not None:
-                    latest[dossier] = (row.packet_id, row.sender, row.raw)
+                    latest[dossier] = (row.packet_id, row.sender, self._unseal(row.packet_id, row.raw))
         return latest
 
     def get_packet(self, packet_id: str) -> PacketView | None:
@@ -255,7 +375,8 @@ class SqlStore:
             routes = list(connection.execute(sa.select(jobs.c.destination).where(
                 jobs.c.packet_id == packet_id).order_by(jobs.c.seq)).scalars())
         return PacketView(row.packet_id, row.sha256, row.encoding, row.sender, row.agency, row.received_at,
-                          row.packet_type, row.dossier, row.verdicts, row.raw, row.purged_at, routes)
+                          row.packet_type, row.dossier, row.verdicts, self._unseal(row.packet_id, row.raw),
+                          row.purged_at, routes)
 
     def stored_raw(self, packet_ids: Sequence[str]) -> dict[str, bytes]:
         if not packet_ids:
@@ -263,7 +384,7 @@ class SqlStore:
         with self._read() as connection:
             rows = connection.execute(sa.select(packets.c.packet_id, packets.c.raw).where(
                 packets.c.packet_id.in_(packet_ids), packets.c.raw.is_not(None)))
-            return {row.packet_id: row.raw for row in rows}
+            return {row.packet_id: self._unseal(row.packet_id, row.raw) for row in rows}
 
     # --- delivering ------------------------------------------------------------------
     def claim(self, destination: str, worker: str, *, limit: int, max_batch: int, lease_seconds: float,
@@ -281,10 +402,13 @@ class SqlStore:
             seqs = [seq for batch in batches for seq in batch]
             if not seqs:
                 return []
-            leased = connection.execute(statements.lease, {"seqs": seqs, "worker": worker,
+            tied = statements_.SESSION_MARK if worker in self._sessions else ""
+            holder = f"{worker}{statements_.TOKEN_MARK}{tied}{uuid.uuid4().hex[:12]}"
+            leased = connection.execute(statements.lease, {"seqs": seqs, "worker": holder,
                                                            "expires": now + timedelta(seconds=lease_seconds)})
             carried = leased if statements.rows is None else connection.execute(statements.rows, {"seqs": seqs})
-            claimed = {seq: ClaimedJob(job_id, packet_id, destination, key, seq, attempts, raw, encoding, packet_type)
+            claimed = {seq: ClaimedJob(job_id, packet_id, destination, key, seq, attempts,
+                                       self._unseal(packet_id, raw), encoding, packet_type, holder)
                        for seq, job_id, packet_id, key, attempts, raw, encoding, packet_type in carried}
         return [[claimed[seq] for seq in batch] for batch in batches]
 
@@ -326,6 +450,10 @@ class SqlStore:
             if number is None:
                 return False
             connection.execute(attempts.insert().values(_attempt_row(job_id, number, attempt)))
+            if self.audit_packets:
+                actor = worker.partition(statements_.TOKEN_MARK)[0]  # the worker, not its claim's token
+                self._chain.append(connection, [_settled_entry(actor, job_id, number, attempt, values["state"])],
+                                   plain=True)
             return True
 
     def complete(self, job_id: str, worker: str, attempt: AttemptRecord) -> bool:
@@ -335,17 +463,26 @@ class SqlStore:
     def complete_many(self, job_ids: Sequence[str], worker: str, attempt: AttemptRecord) -> list[bool]:
         return self.complete_each([(job_id, attempt) for job_id in job_ids], worker)
 
-    def complete_each(self, items: Sequence[tuple[str, AttemptRecord]], worker: str) -> list[bool]:
+    def complete_each(self, items: Sequence[tuple[str, AttemptRecord]], worker: str | Sequence[str]) -> list[bool]:
         if not items:
             return []
         record = dict(items)
-        complete, record_attempts = self._complete_statements
+        if isinstance(worker, str):
+            (complete, record_attempts), held = self._complete_statements, {"job_ids": list(record), "worker": worker}
+        else:
+            (complete, record_attempts) = self._complete_each_statements
+            held = {"held": [(job_id, holder) for (job_id, _), holder in zip(items, worker, strict=True)]}
+        # the audit names the worker, not its claim's token
+        actors = dict.fromkeys(record, worker) if isinstance(worker, str) else dict(zip(record, worker))
         with self._bookkeeping() as connection:
-            numbers = {job_id: n for job_id, n in connection.execute(
-                complete, {"job_ids": list(record), "worker": worker, "at": _now()})}
+            numbers = {job_id: n for job_id, n in connection.execute(complete, {**held, "at": _now()})}
             if numbers:
                 connection.execute(record_attempts,
                                    [_attempt_row(job_id, n, record[job_id]) for job_id, n in numbers.items()])
+                if self.audit_packets:
+                    self._chain.append(connection, [
+                        _settled_entry(actors[job_id].partition(statements_.TOKEN_MARK)[0], job_id, n,
+                                       record[job_id], DELIVERED) for job_id, n in numbers.items()], plain=True)
         return [job_id in numbers for job_id, _ in items]
 
     def retry_later(self, job_id: str, worker: str, attempt: AttemptRecord, next_attempt_at: datetime) -> bool:
@@ -374,6 +511,12 @@ class SqlStore:
                 jobs.update().where(statements_.held_by_worker())
                 .values(lease_expires_at=now + timedelta(seconds=lease_seconds)),
                 {"job_ids": list(job_ids), "worker": worker}).rowcount
+
+    def release_abandoned(self, worker_prefix: str) -> int:
+        with self._bookkeeping() as connection:
+            released = list(connection.execute(statements_.abandoned(), {"prefix": worker_prefix}).scalars())
+            self._notify(connection, set(released))
+        return len(released)
 
     # --- operators -------------------------------------------------------------------
     @staticmethod
@@ -425,10 +568,18 @@ class SqlStore:
                                      .where(jobs.c.job_id == job_id)).one_or_none()
             if row is None:
                 return None
-            log = [AttemptView(a.started_at, a.duration_ms, a.outcome, a.peer_status, a.message, a.transform, a.n)
-                   for a in connection.execute(sa.select(attempts).where(attempts.c.job_id == job_id)
-                                               .order_by(attempts.c.n))]
+            log = [_attempt_view(a) for a in connection.execute(sa.select(attempts).where(attempts.c.job_id == job_id)
+                                                                 .order_by(attempts.c.n))]
         return self._view(row, log)
+
+    def attempts_of(self, job_ids: Sequence[str]) -> dict[str, list[AttemptView]]:
+        found: dict[str, list[AttemptView]] = {job_id: [] for job_id in job_ids}
+        with self._read() as connection:
+            for chunk in range(0, len(job_ids), 500):
+                for a in connection.execute(sa.select(attempts).where(attempts.c.job_id.in_(job_ids[chunk:chunk + 500]))
+                                            .order_by(attempts.c.job_id, attempts.c.n)):
+                    found[a.job_id].append(_attempt_view(a))
+        return found
 
     def replay(self, selection: JobFilter | Sequence[str], actor: str, reason: str, *,
                dry_run: bool = False, now: datetime | None = None) -> int:
@@ -494,21 +645,73 @@ class SqlStore:
                                .values(tokens=tokens - granted, tokens_at=stamp))
         return granted, 0.0 if granted else (1 - (tokens - granted)) / rate
 
-    @staticmethod
-    def _audit(connection: sa.Connection, actor: str, action: str, subject: str, detail: dict[str, Any] | None) -> None:
-        connection.execute(audit.insert().values(at=_now(), actor=actor, action=action, subject=subject,
-                                                 detail=detail or {}))
+    def _audit(self, connection: sa.Connection, actor: str, action: str, subject: str,
+               detail: dict[str, Any] | None, dossier: str | None = None) -> None:
+        self._chain.append(connection, [(actor, action, subject, dossier, detail)])
 
-    def audit(self, actor: str, action: str, subject: str, detail: dict[str, Any] | None = None) -> None:
+    def audit(self, actor: str, action: str, subject: str, detail: dict[str, Any] | None = None, *,
+              dossier: str | None = None) -> None:
         with self._write() as connection:
-            self._audit(connection, actor, action, subject, detail)
+            self._audit(connection, actor, action, subject, detail, dossier)
+
+    def audit_many(self, rows: Sequence[tuple[str, str, str, dict[str, Any]]]) -> None:
+        if rows:  # chained like every entry; written without waiting for the disk (bookkeeping)
+            with self._bookkeeping() as connection:
+                self._chain.append(connection, [(actor, action, subject, None, detail)
+                                                for actor, action, subject, detail in rows])
 
     def audit_log(self, subject: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        query = sa.select(audit).order_by(audit.c.id.desc()).limit(limit)
+        query = sa.select(audit).order_by(audit.c.n.desc()).limit(limit)
         if subject is not None:
             query = query.where(audit.c.subject == subject)
         with self._read() as connection:
             return [dict(row._mapping) for row in connection.execute(query)]
+
+    def audit_entries(self, after: int = 0, until: int | None = None, limit: int = 5000) -> list[Entry]:
+        with self._read() as connection:
+            return audit_chain.entries(connection, after, until, limit)
+
+    def audit_about(self, dossier: str, subjects: Sequence[str] = ()) -> list[Entry]:
+        with self._read() as connection:
+            return audit_chain.entries_about(connection, dossier, subjects)
+
+    def audit_head(self) -> tuple[int, str]:
+        with self._read() as connection:
+            return audit_chain.head(connection)
+
+    def audit_checkpoints(self, at_least: int = 0) -> list[Checkpoint]:
+        with self._read() as connection:
+            return audit_chain.checkpoints(connection, at_least)
+
+    def checkpoint(self, make: Callable[[int, str], Checkpoint]) -> Checkpoint | None:
+        """A checkpoint of the chain's head made by ``make(n, hash)`` (signing is the caller's), unless the
+        head has one already (then that one); None while the chain is empty."""
+        with self._read() as connection:
+            n, hash_ = audit_chain.head(connection)
+            existing = audit_chain.checkpoints(connection, n)
+        if n == 0:
+            return None
+        if existing and existing[0].n == n:
+            return existing[0]
+        made = make(n, hash_)
+        with self._write() as connection:
+            audit_chain.add_checkpoint(connection, made)  # unless another process made one of this head meanwhile
+            return audit_chain.checkpoints(connection, n)[0]
+
+    def dossier_packets(self, dossier: str) -> list[PacketView]:
+        with self._read() as connection:
+            rows = list(connection.execute(sa.select(packets).where(packets.c.dossier == dossier)
+                                           .order_by(packets.c.received_at, packets.c.packet_id)))
+            routes: dict[str, list[str]] = {row.packet_id: [] for row in rows}
+            for chunk in range(0, len(rows), 500):
+                for packet_id, destination in connection.execute(
+                        sa.select(jobs.c.packet_id, jobs.c.destination)
+                        .where(jobs.c.packet_id.in_([row.packet_id for row in rows[chunk:chunk + 500]]))
+                        .order_by(jobs.c.seq)):
+                    routes[packet_id].append(destination)
+        return [PacketView(row.packet_id, row.sha256, row.encoding, row.sender, row.agency, row.received_at,
+                           row.packet_type, row.dossier, row.verdicts, row.raw, row.purged_at, routes[row.packet_id])
+                for row in rows]
 
     def purge_delivered(self, older_than: datetime, actor: str = "retention") -> int:
         undelivered_or_recent = sa.select(jobs.c.seq).where(
@@ -536,8 +739,36 @@ class SqlStore:
                 .values(state=JobState.DEAD.value, last_error=PURGED, lease_owner=None,
                         lease_expires_at=None)).rowcount
             self._audit(connection, actor, "purge.dossier", dossier,
-                        {"reason": reason, "packets": purged, "jobs_stopped": stopped})
+                        {"reason": reason, "packets": purged, "jobs_stopped": stopped}, dossier)
         return purged
+
+    # --- accounts ---------------------------------------------------------------------
+    def api_clients(self) -> list[ApiClientRecord]:
+        with self._read() as connection:
+            return [ApiClientRecord(row.name, row.key_sha256, row.agencies, row.types, row.suspended, row.updated_at)
+                    for row in connection.execute(sa.select(api_clients).order_by(api_clients.c.name))]
+
+    def save_api_client(self, record: ApiClientRecord, actor: str, action: str) -> None:
+        values = dict(key_sha256=record.key_sha256, agencies=record.agencies, types=record.types,
+                      suspended=record.suspended, updated_at=_now())
+        with self._write() as connection:
+            connection.execute(self._insert(api_clients).values(name=record.name, **values)
+                               .on_conflict_do_update(index_elements=["name"], set_=values))
+            self._audit(connection, actor, action, f"client:{record.name}",
+                        {"suspended": record.suspended, "agencies": record.agencies, "types": record.types,
+                         "own_key": record.key_sha256 is not None})
+
+    def classic_password(self, username: str) -> str | None:
+        with self._read() as connection:
+            return connection.execute(sa.select(classic_passwords.c.password_hash)
+                                      .where(classic_passwords.c.username == username)).scalar_one_or_none()
+
+    def save_classic_password(self, username: str, password_hash: str) -> None:
+        values = dict(password_hash=password_hash, updated_at=_now())
+        with self._write() as connection:
+            connection.execute(self._insert(classic_passwords).values(username=username, **values)
+                               .on_conflict_do_update(index_elements=["username"], set_=values))
+            self._audit(connection, "gateway", "password.rehash", f"classic:{username}", {})
 
     def counts(self) -> dict[str, dict[str, int]]:
         result: dict[str, dict[str, int]] = {}

@@ -47,6 +47,14 @@ packets = sa.Table(
 sa.Index("ix_packets_dossier", packets.c.dossier)  # migration 0002
 sa.Index("ix_packets_dossier_received", packets.c.dossier, packets.c.received_at)  # migration 0003
 
+# Who owns a dossier: the agency of its first packet (migration 0008).
+dossiers = sa.Table(
+    "dossiers", metadata,
+    sa.Column("dossier", sa.String(100), primary_key=True),
+    sa.Column("agency", sa.String(100), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
 jobs = sa.Table(
     "jobs", metadata,
     sa.Column("seq", BigId, primary_key=True, autoincrement=True),  # global acceptance order
@@ -94,8 +102,33 @@ audit = sa.Table(
     sa.Column("action", sa.String(60), nullable=False),
     sa.Column("subject", sa.String(200), nullable=False),
     sa.Column("detail", sa.JSON, nullable=False),
+    # The hash chain (migration 0010, gateway.audit.chain): position, the entry's digest, the chain hash.
+    sa.Column("n", sa.BigInteger, nullable=True),
+    sa.Column("dossier", sa.String(100), nullable=True),
+    sa.Column("digest", sa.String(64), nullable=True),
+    sa.Column("hash", sa.String(64), nullable=True),
 )
 sa.Index("ix_audit_subject", audit.c.subject)
+sa.Index("ux_audit_n", audit.c.n, unique=True)  # migration 0010
+sa.Index("ix_audit_dossier", audit.c.dossier)  # migration 0010
+
+# The chain's last entry, one row (id 1): appends lock it, so entries of every process link in one line.
+audit_head = sa.Table(
+    "audit_head", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("n", sa.BigInteger, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+# Signed checkpoints of the chain (gateway.audit.checkpoint), migration 0010.
+audit_checkpoints = sa.Table(
+    "audit_checkpoints", metadata,
+    sa.Column("n", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("at", sa.String(32), nullable=False),  # as signed (gateway.audit.chain.timestamp)
+    sa.Column("jws", sa.Text, nullable=True),  # NULL: no signing key was configured
+    sa.Column("timestamp_token", sa.Text, nullable=True),  # RFC 3161, base64 DER, when a TSA is wired
+)
 
 destinations = sa.Table(
     "destinations", metadata,
@@ -108,3 +141,55 @@ destinations = sa.Table(
     sa.Column("tokens", sa.Float, nullable=True),  # the shared token bucket (migration 0005)
     sa.Column("tokens_at", UtcDateTime, nullable=True),
 )
+
+# API clients managed with ``gateway clients`` (migration 0009): a row adds a client, or overrides a
+# configured one of the same name (its key, when key_sha256 is set; suspended either way).
+api_clients = sa.Table(
+    "api_clients", metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("key_sha256", sa.String(64), nullable=True, unique=True),  # NULL: the configured key
+    sa.Column("agencies", sa.JSON, nullable=True),
+    sa.Column("types", sa.JSON, nullable=True),
+    sa.Column("suspended", sa.Boolean, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Classic accounts' passwords re-hashed (scrypt) at a good login against a legacy SHA-256 entry (migration 0009).
+classic_passwords = sa.Table(
+    "classic_passwords", metadata,
+    sa.Column("username", sa.String(100), primary_key=True),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+# The operators' console (migration 0011): local accounts and their sessions.
+operators = sa.Table(
+    "operators", metadata,
+    sa.Column("username", sa.String(100), primary_key=True),
+    sa.Column("password_hash", sa.String(200), nullable=False),  # argon2id
+    sa.Column("role", sa.String(16), nullable=False),  # viewer | operator | admin
+    sa.Column("agencies", sa.JSON, nullable=False),  # agency codes (NoiGui) it may see; ["*"]: all
+    sa.Column("must_change", sa.Boolean, nullable=False),  # change the password at the next login
+    sa.Column("failures", sa.Integer, nullable=False),  # consecutive failed logins
+    sa.Column("locked_until", UtcDateTime, nullable=True),
+    sa.Column("disabled", sa.Boolean, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+operator_sessions = sa.Table(
+    "operator_sessions", metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),  # SHA-256 of the cookie's token: a stolen table logs no one in
+    sa.Column("username", sa.String(100), nullable=False),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+)
+sa.Index("ix_operator_sessions_user", operator_sessions.c.username)
+sa.Index("ix_packets_received", packets.c.received_at)
+sa.Index("ix_packets_agency_received", packets.c.agency, packets.c.received_at)
+# covering: the console's overview counts and charts read these indexes alone, not the rows
+sa.Index("ix_jobs_delivered", jobs.c.delivered_at, jobs.c.destination, jobs.c.created_at)
+sa.Index("ix_jobs_created", jobs.c.destination, jobs.c.created_at)
+DEAD_JOBS = sa.text("state = 'dead'")  # the console's dead letters and their counts, without reading the history
+sa.Index("ix_jobs_dead", jobs.c.destination, jobs.c.seq, postgresql_where=DEAD_JOBS, sqlite_where=DEAD_JOBS)
+sa.Index("ix_attempts_started", attempts.c.started_at, attempts.c.outcome, attempts.c.job_id)

@@ -15,7 +15,7 @@ from typing import Literal
 
 from lxml import etree
 
-from gateway.config import Config
+from gateway.config import Config, ConfigError
 from gateway.packets import xml_codec
 from gateway.packets.envelope import GoiTin
 from gateway.validate import facts, schema, semantic, text, wellformed
@@ -46,6 +46,9 @@ class Validator:
         self.history = history
         schema.xml_schema(), schema.json_validator()  # compile once, up front
         self.reading = facts.reading(semantic.reads(config))
+        self.bidi: text.Bidi = config.section("text").get("bidi", "refuse")
+        if self.bidi not in ("refuse", "strip"):
+            raise ConfigError('text.bidi must be "refuse" or "strip"')
 
     def validate(self, data: bytes, encoding: Encoding, history: StatusHistory | None = None) -> Report:
         """``history`` replaces the validator's own status history for this packet."""
@@ -82,7 +85,7 @@ class Validator:
             content = xml_codec.to_data(root)
 
         if not clean:
-            content, errors, warnings = text.normalise(content)
+            content, errors, warnings = text.normalise(content, bidi=self.bidi)
             report.errors += errors
             report.warnings += warnings
 

@@ -63,11 +63,16 @@ class Report:
     def found_later(self, build: Callable[[], GoiTin], heading: Heading) -> None:
         self._build, self.heading = build, heading
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, max_issues: int | None = None) -> dict[str, Any]:
+        """The report as JSON; with ``max_issues``, at most that many errors and warnings are listed, and
+        ``errors_total``/``warnings_total`` count them all (a hostile document cannot blow the answer up)."""
         result: dict[str, Any] = {"valid": self.valid, "encoding": self.encoding,
-                                  "errors": [issue.to_dict() for issue in self.errors]}
+                                  "errors": [issue.to_dict() for issue in self.errors[:max_issues]]}
         if self.warnings:
-            result["warnings"] = [issue.to_dict() for issue in self.warnings]
+            result["warnings"] = [issue.to_dict() for issue in self.warnings[:max_issues]]
+        for name, issues in (("errors", self.errors), ("warnings", self.warnings)):
+            if max_issues is not None and len(issues) > max_issues:
+                result[f"{name}_total"] = len(issues)
         if self.heading is not None:
             result["packet"] = dict(zip(("MaGoiTin", "LoaiGoiTin", "MaHoSo"), self.heading, strict=True))
         return result

@@ -206,14 +206,14 @@ _JSON_PROBLEMS = _problems({
 
 def parse_json(text: str) -> dict[str, Any]:
     """The packet object, or ``Unreadable``. Takes decoded text: see ``decode_utf8``."""
-    value = parse_json_value(text)
+    value = parse_json_document(text)
     if not isinstance(value, dict):
         raise _fail("json.not_object")
     return value
 
 
-def parse_json_value(text: str) -> Any:
-    """Any JSON value (e.g. the classic protocol's bare array), hardened as ``parse_json``."""
+def parse_json_document(text: str) -> dict[str, Any] | list[Any]:
+    """An object or an array (the classic protocol's bare-array body), read as hardened as a packet."""
     try:
         value = json.loads(text.removeprefix("\ufeff"), object_pairs_hook=_object, parse_constant=_constant)
     except json.JSONDecodeError as exc:
@@ -227,6 +227,8 @@ def parse_json_value(text: str) -> Any:
         if exc.args[0] in ("NaN", "Infinity", "-Infinity"):
             raise _fail("json.not_number", token=exc.args[0]) from None
         raise _fail("json.malformed", detail=f"a number has more than {sys.get_int_max_str_digits()} digits") from None
+    if not isinstance(value, (dict, list)):
+        raise _fail("json.not_object")
     # Depth is at most the number of brackets: most packets need no walk at all.
     if text.count("{") + text.count("[") > MAX_JSON_DEPTH and any(
             depth > MAX_JSON_DEPTH for _, depth, _ in _containers(value)):

@@ -123,10 +123,10 @@ def start_gateway(store_url: str, simulator: Simulator, tmp_path: Path,
     monkeypatch.setenv("GATEWAY_INBOUND_SESSION_SECRET", sha(str(tmp_path)))
     servers: list[tuple[uvicorn.Server, threading.Thread]] = []
 
-    def start(adapter_url: str = simulator.url, store: str = store_url) -> Gateway:
+    def start(adapter_url: str = simulator.url, store: str = store_url, extra: str = "") -> Gateway:
         config_file = tmp_path / f"gateway-{len(servers)}.toml"
         config_file.write_text(f'[store]\nurl = "{store}"\nbatch_wait_ms = 1\n'
-                               f'{CONFIG}\n'.replace("[national_portal]\n",
+                               f'{CONFIG}\n{extra}'.replace("[national_portal]\n",
                                                      f'[national_portal]\nadapter_url = "{adapter_url}"\n'),
                                encoding="utf-8")
         app = create_app(Config.load(config_file))
@@ -359,9 +359,11 @@ def test_bare_array_variant_and_malformed_calls(gateway: Gateway, store: Store) 
     assert one_stop.call("CapNhatTienDoHoSoMC", data=[])["error_code"] == 1
     assert one_stop.call("CapNhatTienDoHoSoMC", data=["not an object"])["errors"][0]["path"] == "data[0]"
     assert one_stop.call("XoaHoSo", data=[])["error_code"] == 4  # unknown service
-    response = one_stop.http.post("/adapter/integration", content=b"{not json",
-                                  headers={"Content-Type": "application/json; charset=utf-8", "dstcode": DSTCODE})
-    assert response.status_code == 200 and response.json()["error_code"] == 1
+    for session, code in ((None, -1), (one_stop.session, 1)):  # the session is checked before the body is parsed
+        headers = {"Content-Type": "application/json; charset=utf-8", "dstcode": DSTCODE} | (
+            {"session": session} if session else {})
+        response = one_stop.http.post("/adapter/integration", content=b"{not json", headers=headers)
+        assert response.status_code == 200 and response.json()["error_code"] == code
 
 
 # --- look-ups ------------------------------------------------------------------------

@@ -6,30 +6,20 @@ from __future__ import annotations
 
 import os
 import subprocess
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import timedelta
 from io import BytesIO
 from pathlib import Path
 
-from asn1crypto import keys as asn1_keys, tsp, x509 as asn1_x509
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import PageObject, PdfFileWriter, copy_into_new_writer
 from pyhanko.sign import fields, signers, timestamps
-from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko.sign.validation import DocumentSecurityStore
 
 from signing.trust import load_crls
+from signing.tsa_server import TSA, TSAKeys, serve_tsa, tsa_certificate  # noqa: F401 - re-exported
 from tests.signing.pki import PASSWORD, Issued, TestPKI
 
 HELVETICA = generic.DictionaryObject({
@@ -41,11 +31,14 @@ def _text_stream(text: str) -> generic.StreamObject:
     return generic.StreamObject(stream_data=f"BT /F1 18 Tf 72 720 Td ({text}) Tj ET".encode("latin-1"))
 
 
-def blank_pdf(text: str = "Giay to ket qua - so 123/QD-UBND") -> bytes:
-    """A one-page PDF showing ``text`` (classic xref table, so every reader copes)."""
+def blank_pdf(text: str = "Giay to ket qua - so 123/QD-UBND", pages: int = 1) -> bytes:
+    """A PDF whose pages show ``text`` (classic xref table, so every reader copes)."""
     writer = PdfFileWriter(stream_xrefs=False)
     resources = generic.DictionaryObject({pdf_name("/Font"): generic.DictionaryObject({pdf_name("/F1"): HELVETICA})})
-    writer.insert_page(PageObject(writer.add_object(_text_stream(text)), (0, 0, 595, 842), resources))
+    for number in range(pages):
+        page_text = text if pages == 1 else f"{text} - trang {number + 1}"
+        writer.insert_page(PageObject(writer.add_object(_text_stream(page_text)), (0, 0, 595, 842), resources),
+                           after=number - 1 if number else None)
     out = BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -119,79 +112,13 @@ def add_document_timestamp(pdf: bytes, timestamper: timestamps.TimeStamper) -> b
     return signers.PdfTimeStamper(timestamper).timestamp_pdf(writer, "sha256").getvalue()
 
 
-# --- a timestamp authority, served over HTTP on 127.0.0.1 ---------------------------------
-
-@dataclass
-class TSAKeys:
-    cert: asn1_x509.Certificate
-    key: asn1_keys.PrivateKeyInfo
-    chain: list[asn1_x509.Certificate]
-
-
-@dataclass
-class TSA:
-    url: str
-    cert: asn1_x509.Certificate
-
-    def client(self) -> timestamps.HTTPTimeStamper:
-        return timestamps.HTTPTimeStamper(self.url, timeout=60)  # generous: a loaded CI box
-
-
-def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
-    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
-
+# --- a timestamp authority, served over HTTP on 127.0.0.1 (signing.tsa_server) -------------
 
 def issue_tsa(pki: TestPKI, issuer_name: str = "intermediate", common_name: str = "Test TSA") -> TSAKeys:
-    """A TSA certificate (critical EKU timeStamping, as RFC 3161 requires) under one of the PKI's CAs."""
-    key = rsa.generate_private_key(65537, 2048)
+    """A TSA certificate under one of the PKI's CAs."""
     issuer = pki[issuer_name]
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-                                     x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
-            .issuer_name(issuer.cert.subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(pki.now - timedelta(days=365)).not_valid_after(pki.now + timedelta(days=365))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-            .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
-                           critical=False)
-            .sign(issuer.key, hashes.SHA256()))
-    key_der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-    chain = [_asn1(issuer.cert)] if issuer.cert.subject != issuer.cert.issuer else []
-    return TSAKeys(_asn1(cert), asn1_keys.PrivateKeyInfo.load(key_der), chain)
-
-
-@contextmanager
-def serve_tsa(keys: TSAKeys, fixed_time: datetime | None = None) -> Iterator[TSA]:
-    """An RFC 3161 responder over HTTP on 127.0.0.1 (pyhanko's test TSA signs; the transport is real)."""
-    authority = DummyTimeStamper(keys.cert, keys.key, certs_to_embed=keys.chain, fixed_dt=fixed_time)
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            if self.headers.get("Content-Type") != "application/timestamp-query":
-                self.send_error(415)
-                return
-            reply = authority.request_tsa_response(tsp.TimeStampReq.load(body)).dump()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/timestamp-reply")
-            self.send_header("Content-Length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield TSA(f"http://127.0.0.1:{server.server_port}/tsa", keys.cert)
-    finally:
-        server.shutdown()
-        server.server_close()
+    return tsa_certificate(issuer.cert, issuer.key, common_name=common_name,
+                           not_before=pki.now - timedelta(days=365), not_after=pki.now + timedelta(days=365))
 
 
 # --- poppler's pdfsig with an NSS database --------------------------------------------------
@@ -222,3 +149,51 @@ def pdfsig(pdf: Path, nss: Path, *options: str) -> str:
     # the test certificates name no OCSP responder, so nothing is fetched anyway.
     done = run("pdfsig", "-nssdir", f"sql:{nss}", *options, str(pdf))
     return done.stdout + done.stderr
+
+
+# --- form fields: filled after signing, and what that can paint over ----------------------------
+
+def with_text_field(pdf: bytes, name: str, rect: tuple[float, float, float, float]) -> bytes:
+    """The document with an empty text field (its widget on page 1 at ``rect``), before any signing."""
+    writer = IncrementalPdfFileWriter(BytesIO(pdf))
+    page = writer.root["/Pages"]["/Kids"][0]
+    page_ref = writer.root["/Pages"]["/Kids"].raw_get(0)
+    widget = writer.add_object(generic.DictionaryObject({
+        pdf_name("/Type"): pdf_name("/Annot"), pdf_name("/Subtype"): pdf_name("/Widget"),
+        pdf_name("/FT"): pdf_name("/Tx"), pdf_name("/T"): generic.TextStringObject(name),
+        pdf_name("/F"): generic.NumberObject(4), pdf_name("/P"): page_ref,
+        pdf_name("/Rect"): generic.ArrayObject(map(generic.FloatObject, rect)),
+        pdf_name("/DA"): generic.TextStringObject("/Helv 12 Tf 0 g")}))
+    page[pdf_name("/Annots")] = generic.ArrayObject([widget])
+    writer.update_container(page)
+    writer.root[pdf_name("/AcroForm")] = generic.DictionaryObject({
+        pdf_name("/Fields"): generic.ArrayObject([widget]),
+        pdf_name("/DR"): generic.DictionaryObject({pdf_name("/Font"): generic.DictionaryObject(
+            {pdf_name("/Helv"): HELVETICA})})})
+    writer.update_root()
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def fill_text_field(pdf: bytes, value: str, *, paint_over: bool) -> bytes:
+    """A later revision filling the (only) text field; with ``paint_over`` its appearance blanks the
+    widget's whole area (covering the page text under it) before writing ``value``."""
+    writer = IncrementalPdfFileWriter(BytesIO(pdf))
+    widget_ref = writer.root["/AcroForm"]["/Fields"].raw_get(0)
+    widget = widget_ref.get_object()
+    x1, y1, x2, y2 = (float(v) for v in widget["/Rect"])
+    width, height = x2 - x1, y2 - y1
+    blank = f"1 g 0 0 {width:.0f} {height:.0f} re f " if paint_over else ""
+    appearance = writer.add_object(generic.StreamObject({
+        pdf_name("/Type"): pdf_name("/XObject"), pdf_name("/Subtype"): pdf_name("/Form"),
+        pdf_name("/BBox"): generic.ArrayObject(map(generic.FloatObject, (0, 0, width, height))),
+        pdf_name("/Resources"): generic.DictionaryObject({pdf_name("/Font"): generic.DictionaryObject(
+            {pdf_name("/Helv"): HELVETICA})})},
+        stream_data=f"/Tx BMC q {blank}BT 0 g /Helv 18 Tf 2 6 Td ({value}) Tj ET Q EMC".encode("latin-1")))
+    widget[pdf_name("/V")] = generic.TextStringObject(value)
+    widget[pdf_name("/AP")] = generic.DictionaryObject({pdf_name("/N"): appearance})
+    writer.mark_update(widget_ref)
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -59,12 +59,12 @@ def test_ecdsa_signers_pass(pki: TestPKI, policy: TrustPolicy, document: bytes, 
 
 
 @pytest.mark.parametrize(("name", "verdict", "reason"), [
-    ("expired", Verdict.FAILED, Reason.EXPIRED),
+    ("expired", Verdict.INDETERMINATE, Reason.EXPIRED),
     ("not_yet_valid", Verdict.FAILED, Reason.NOT_YET_VALID),
-    ("revoked", Verdict.FAILED, Reason.REVOKED),
-    ("wrong_usage", Verdict.FAILED, Reason.KEY_USAGE_FAILURE),
-    ("rsa1024", Verdict.FAILED, Reason.CRYPTO_CONSTRAINTS_FAILURE),
-    ("sha1", Verdict.FAILED, Reason.CRYPTO_CONSTRAINTS_FAILURE),  # certificate signed with SHA-1
+    ("revoked", Verdict.INDETERMINATE, Reason.REVOKED),
+    ("wrong_usage", Verdict.INDETERMINATE, Reason.KEY_USAGE_FAILURE),
+    ("rsa1024", Verdict.INDETERMINATE, Reason.CRYPTO_CONSTRAINTS_FAILURE),
+    ("sha1", Verdict.INDETERMINATE, Reason.CRYPTO_CONSTRAINTS_FAILURE),  # certificate signed with SHA-1
     ("rogue_signer", Verdict.INDETERMINATE, Reason.NO_CERTIFICATE_CHAIN_FOUND),  # look-alike root
 ])
 def test_bad_signers(pki: TestPKI, policy: TrustPolicy, document: bytes, name: str, verdict: Verdict,
@@ -87,13 +87,13 @@ def test_key_algorithm_outside_the_policy_is_refused(pki: TestPKI, policy: Trust
     issued.key_path.write_bytes(issued.key_pem)
     issued.cert_path.write_bytes(issued.cert_pem)
     report = verify_pdf(sign(document, issued, pki, md="sha512"), policy)
-    assert outcome(report) == [(Verdict.FAILED, Reason.CRYPTO_CONSTRAINTS_FAILURE)]
+    assert outcome(report) == [(Verdict.INDETERMINATE, Reason.CRYPTO_CONSTRAINTS_FAILURE)]
     assert report.signatures[0].algorithms["key"] == "ed25519"
 
 
 def test_sha1_digest_is_refused(pki: TestPKI, policy: TrustPolicy, document: bytes) -> None:
     report = verify_pdf(sign(document, pki["signer"], pki, md="sha1"), policy)
-    assert outcome(report) == [(Verdict.FAILED, Reason.CRYPTO_CONSTRAINTS_FAILURE)]
+    assert outcome(report) == [(Verdict.INDETERMINATE, Reason.CRYPTO_CONSTRAINTS_FAILURE)]
     assert "sha1" in report.signatures[0].detail
 
 
@@ -120,7 +120,7 @@ def test_crls_embedded_in_the_dss_are_used(pki: TestPKI, document: bytes) -> Non
     assert outcome(good) == [(Verdict.PASSED, Reason.OK)]
     assert good.signatures[0].checks_not_done == []
     revoked = verify_pdf(add_revocation_evidence(sign(document, pki["revoked"], pki), *crls), offline)
-    assert outcome(revoked) == [(Verdict.FAILED, Reason.REVOKED)]
+    assert outcome(revoked) == [(Verdict.INDETERMINATE, Reason.REVOKED)]
     # The evidence of one file does not linger in the policy for the next.
     assert verify_pdf(sign(document, pki["signer"], pki), offline).signatures[0].checks_not_done
 
@@ -138,7 +138,7 @@ def test_dss_crl_from_an_untrusted_issuer_does_not_count(pki: TestPKI, document:
 def test_validation_time_is_honoured(pki: TestPKI, policy: TrustPolicy, document: bytes) -> None:
     """Verified two years on, the signer's certificate has expired and no timestamp proves the signing time."""
     report = verify_pdf(sign(document, pki["signer"], pki), policy, at=pki.now + timedelta(days=730))
-    assert outcome(report) == [(Verdict.FAILED, Reason.EXPIRED)]
+    assert outcome(report) == [(Verdict.INDETERMINATE, Reason.EXPIRED)]
     assert report.signatures[0].signing_time_source == "now"
 
 
@@ -213,7 +213,7 @@ def test_timestamp_proves_signing_while_the_certificate_was_valid(pki: TestPKI, 
     assert signature.signing_time_source == "timestamp"
     assert datetime.fromisoformat(signature.signing_time) == pki.now - timedelta(days=100)
     # Without the timestamp the same certificate is simply expired.
-    assert outcome(verify_pdf(sign(document, pki["expired"], pki), policy)) == [(Verdict.FAILED, Reason.EXPIRED)]
+    assert outcome(verify_pdf(sign(document, pki["expired"], pki), policy)) == [(Verdict.INDETERMINATE, Reason.EXPIRED)]
 
 
 def test_untrusted_timestamp_does_not_set_the_time(pki: TestPKI, policy: TrustPolicy, document: bytes) -> None:
@@ -222,7 +222,7 @@ def test_untrusted_timestamp_does_not_set_the_time(pki: TestPKI, policy: TrustPo
         signed = sign(document, pki["expired"], pki, timestamper=untrusted.client())
     [signature] = verify_pdf(signed, policy).signatures
     assert signature.signing_time_source != "timestamp"
-    assert (signature.verdict, signature.reason) == (Verdict.FAILED, Reason.EXPIRED)
+    assert (signature.verdict, signature.reason) == (Verdict.INDETERMINATE, Reason.EXPIRED)
     assert any("TSA not trusted" in note for note in signature.checks_not_done)
 
 

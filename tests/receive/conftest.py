@@ -1,6 +1,6 @@
 """A real gateway API (uvicorn on a free 127.0.0.1 port) over the ``store`` URL under test."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 import hashlib
 import socket
@@ -50,21 +50,34 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def gateway(store_url: str, tmp_path: Path) -> Iterator[Gateway]:
-    config_file = tmp_path / "gateway.toml"
-    config_file.write_text(f'[store]\nurl = "{store_url}"\nbatch_wait_ms = 1\n{CLIENTS}', encoding="utf-8")
-    config = Config.load(config_file)
-    app = create_app(config)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "gateway did not start"
-        time.sleep(0.02)
-    try:
-        yield Gateway(f"http://127.0.0.1:{port}", app, config, KEYS)
-    finally:
+def start_gateway(store_url: str, tmp_path: Path) -> Iterator[Callable[[str], Gateway]]:
+    """Starts gateways on the ``store`` URL, each with the test clients and ``extra`` configuration."""
+    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    def start(extra: str = "") -> Gateway:
+        config_file = tmp_path / f"gateway-{len(servers)}.toml"
+        config_file.write_text(f'[store]\nurl = "{store_url}"\nbatch_wait_ms = 1\n{CLIENTS}\n{extra}',
+                               encoding="utf-8")
+        config = Config.load(config_file)
+        app = create_app(config)
+        port = _free_port()
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                               lifespan="on"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        servers.append((server, thread))
+        deadline = time.monotonic() + 20
+        while not server.started:
+            assert time.monotonic() < deadline, "gateway did not start"
+            time.sleep(0.02)
+        return Gateway(f"http://127.0.0.1:{port}", app, config, KEYS)
+
+    yield start
+    for server, thread in servers:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+@pytest.fixture
+def gateway(start_gateway: Callable[[str], Gateway]) -> Gateway:
+    return start_gateway("")

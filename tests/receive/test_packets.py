@@ -100,8 +100,9 @@ def test_same_id_other_content_is_409_and_audited(gateway) -> None:  # noqa: ANN
     assert "MaGoiTin" in answer.json()["message_vi"] or "gói tin" in answer.json()["message_vi"]
     store = stored(gateway)
     try:
-        (row,) = store.audit_log(packet_id(data))
+        row, accepted = store.audit_log(packet_id(data))  # newest first
         assert row["action"] == "accept.conflict" and row["actor"] == "portal"
+        assert accepted["action"] == "packet.accepted" and accepted["detail"]["sha256"] == row["detail"]["sha256_original"]
         assert store.get_packet(packet_id(data)).raw == data  # type: ignore[union-attr]
     finally:
         store.close()

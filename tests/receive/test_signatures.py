@@ -293,7 +293,8 @@ def test_validate_endpoint_reads_a_jws_by_its_payload(door: Door, pki: TestPKI, 
     packet = json.loads(fresh("TienDoXuLy", "json"))
     packet["NoiDung"]["TienDoXuLy"]["TrangThai"] = 42  # not a national status: the payload's fault is reported
     jws = sign_jws(packet, pki.signer(), serialization_form=form).encode()
-    report = door.client.post("/v1/validate", content=jws, headers={"content-type": media}).json()
+    report = door.client.post("/v1/validate", content=jws,
+                              headers={"content-type": media, "authorization": f"Bearer {KEYS['partner']}"}).json()
     assert report["valid"] is False
     assert [e["path"] for e in report["errors"]] == ["NoiDung/TienDoXuLy/TrangThai"]
 

@@ -121,3 +121,24 @@ def test_usage_errors_exit_2(args: list[str]) -> None:
 def test_sign_refuses_a_signed_file(pki: TestPKI, signed_xml: Path) -> None:
     result = run("sign", signed_xml, "--key", pki["signer"].key_path, "--cert", pki["signer"].cert_path)
     assert result.returncode == 2 and "already signed" in result.stderr
+
+
+@pytest.mark.parametrize("form", ["flat", "bundle"])
+def test_verify_with_a_flat_trust_folder_or_bundle(pki: TestPKI, signed_xml: Path, tmp_path: Path, form: str) -> None:
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for name, data in (("root.pem", pki["root"].cert_pem), ("issuing-ca.pem", pki["intermediate"].cert_pem),
+                       ("issuing-ca.crl", pki.crl_path.read_bytes())):
+        (flat / name).write_bytes(data)
+    bundle = tmp_path / "trust.pem"
+    bundle.write_bytes(b"".join((flat / name).read_bytes() for name in ("issuing-ca.pem", "root.pem",
+                                                                         "issuing-ca.crl")))
+    trust = flat if form == "flat" else bundle
+    result = run("verify", signed_xml, "--trust", trust, "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["verdict"] == "passed" and answer["signatures"][0]["indication"] == "TOTAL-PASSED"
+    assert len(answer["trust"]["anchors"]) == 1 and len(answer["trust"]["intermediates"]) == 1
+    assert "Intermediate" in answer["trust"]["intermediates"][0]
+    human = run("verify", signed_xml, "--trust", trust)
+    assert human.returncode == 0 and "intermediate" in human.stdout and "anchor" in human.stdout

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from gateway.config import Config
 from gateway.validate.pipeline import Validator
 from signing.jws import b64url, looks_like_jws, sign_jws, verify_jws
-from signing.report import Reason, Verdict
+from signing.report import Reason, Verdict, verdict_for
 from tests.signing.pki import TestPKI
 from tests.signing.xmltools import REPO
 
@@ -76,10 +76,10 @@ def test_general_serialisation_and_signature_limit(pki: TestPKI) -> None:
 
 
 @pytest.mark.parametrize(("name", "verdict", "reason"), [
-    ("expired", Verdict.FAILED, Reason.EXPIRED),
-    ("revoked", Verdict.FAILED, Reason.REVOKED),
-    ("wrong_usage", Verdict.FAILED, Reason.KEY_USAGE_FAILURE),
-    ("rsa1024", Verdict.FAILED, Reason.CRYPTO_CONSTRAINTS_FAILURE),
+    ("expired", Verdict.INDETERMINATE, Reason.EXPIRED),
+    ("revoked", Verdict.INDETERMINATE, Reason.REVOKED),
+    ("wrong_usage", Verdict.INDETERMINATE, Reason.KEY_USAGE_FAILURE),
+    ("rsa1024", Verdict.INDETERMINATE, Reason.CRYPTO_CONSTRAINTS_FAILURE),
     ("rogue_signer", Verdict.INDETERMINATE, Reason.NO_CERTIFICATE_CHAIN_FOUND),
 ])
 def test_certificate_outcomes(pki: TestPKI, name: str, verdict: Verdict, reason: Reason) -> None:
@@ -133,7 +133,7 @@ def test_duplicate_keys_in_payload_refused(pki: TestPKI) -> None:
 def test_header_policy(pki: TestPKI, header: dict, reason: Reason) -> None:
     header = {k: (x5c(pki) if k == "x5c" else v) for k, v in header.items()}
     report, packet = verify_jws(handmade(pki, header), pki.policy())
-    assert (report.verdict, report.signatures[0].reason) == (Verdict.FAILED, reason), report.to_dict()
+    assert (report.verdict, report.signatures[0].reason) == (verdict_for(reason), reason), report.to_dict()
     assert packet is None
 
 
@@ -156,7 +156,7 @@ def test_es256_with_p384_certificate_refused(pki: TestPKI) -> None:
 
 def test_plain_packet_is_unsigned(pki: TestPKI) -> None:
     report, packet = verify_jws(json.dumps(PACKET), pki.policy())
-    assert (report.verdict, report.signatures[0].reason) == (Verdict.FAILED, Reason.NO_SIGNATURE)
+    assert (report.verdict, report.signatures[0].reason) == (Verdict.INDETERMINATE, Reason.NO_SIGNATURE)
     assert packet is None
 
 

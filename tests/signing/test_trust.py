@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 
 from signing.report import Reason, Verdict
-from signing.trust import ANCHORS_DIR, TrustError, TrustPolicy, describe_name, fingerprint, load_certificates, \
-    validate_chain
+from signing.trust import (ANCHORS_DIR, TrustError, TrustPolicy, describe_name, fingerprint, load_certificates,
+                           load_crls, validate_chain)
 from tests.signing.pki import TestPKI
-from asn1crypto import x509 as asn1_x509
+from asn1crypto import pem, x509 as asn1_x509
 
 SHIPPED = {
     "vnrca256.crt": "BA:C8:BF:60:9A:B4:20:A8:EE:17:80:D7:4F:4D:E5:C7:F7:18:49:59:D2:A7:37:5B:0A:75:E4:C2:9F:09:08:E7",
@@ -56,6 +56,13 @@ def test_trust_directory_layouts(pki: TestPKI, tmp_path) -> None:
     (flat / "intermediate.crl").write_bytes(pki.crl_path.read_bytes())
     policy = TrustPolicy.from_directory(flat)
     assert len(policy.anchors) == 1 and len(policy.crls) == 1 and not policy.intermediates
+    (flat / "issuing-ca.cer").write_bytes(pki["intermediate"].cert_pem)  # a flat folder as people hand it
+    policy = TrustPolicy.from_directory(flat)
+    assert [fingerprint(c) for c in policy.anchors] == [fingerprint(cert_of(pki["root"]))]
+    assert [fingerprint(c) for c in policy.intermediates] == [fingerprint(cert_of(pki["intermediate"]))]
+    described = policy.describe()
+    assert "Test Root CA" in described["anchors"][0]
+    assert "Intermediate" in described["intermediates"][0] and len(described["crls"]) == 1
     with pytest.raises(TrustError):
         TrustPolicy.from_directory(tmp_path / "missing")
     (flat / "broken.pem").write_bytes(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
@@ -80,11 +87,11 @@ def test_config_purposes_load_the_shipped_anchors() -> None:
     ("signer", Verdict.PASSED, Reason.OK),
     ("ec256", Verdict.PASSED, Reason.OK),
     ("ec384", Verdict.PASSED, Reason.OK),
-    ("expired", Verdict.FAILED, Reason.EXPIRED),
+    ("expired", Verdict.INDETERMINATE, Reason.EXPIRED),
     ("not_yet_valid", Verdict.FAILED, Reason.NOT_YET_VALID),
-    ("revoked", Verdict.FAILED, Reason.REVOKED),
-    ("wrong_usage", Verdict.FAILED, Reason.KEY_USAGE_FAILURE),
-    ("sha1", Verdict.FAILED, Reason.CRYPTO_CONSTRAINTS_FAILURE),
+    ("revoked", Verdict.INDETERMINATE, Reason.REVOKED),
+    ("wrong_usage", Verdict.INDETERMINATE, Reason.KEY_USAGE_FAILURE),
+    ("sha1", Verdict.INDETERMINATE, Reason.CRYPTO_CONSTRAINTS_FAILURE),
     ("rogue_signer", Verdict.INDETERMINATE, Reason.NO_CERTIFICATE_CHAIN_FOUND),
     ("self_signed", Verdict.INDETERMINATE, Reason.NO_CERTIFICATE_CHAIN_FOUND),
 ])
@@ -120,7 +127,7 @@ def test_validation_at_signing_time(pki: TestPKI) -> None:
     assert validate_chain(policy, signer).verdict is Verdict.PASSED
     # The warm cache still re-checks validity at the new time.
     late = validate_chain(policy, signer, at=pki.now + timedelta(days=400))
-    assert (late.verdict, late.reason) == (Verdict.FAILED, Reason.EXPIRED)
+    assert (late.verdict, late.reason) == (Verdict.INDETERMINATE, Reason.EXPIRED)
 
 
 def test_revoked_before_revocation_date_passes(pki: TestPKI) -> None:
@@ -134,7 +141,7 @@ def test_cached_pass_in_the_past_does_not_hide_a_later_revocation(pki: TestPKI) 
     revoked = cert_of(pki["revoked"])  # revoked a day ago
     assert validate_chain(policy, revoked, at=pki.now - timedelta(days=2)).verdict is Verdict.PASSED
     later = validate_chain(policy, revoked)
-    assert (later.verdict, later.reason) == (Verdict.FAILED, Reason.REVOKED)
+    assert (later.verdict, later.reason) == (Verdict.INDETERMINATE, Reason.REVOKED)
     # …while a pass for "now" is reused, for now and for earlier times.
     signer = cert_of(pki["signer"])
     first = validate_chain(policy, signer)
@@ -161,3 +168,61 @@ def test_subject_identifiers_are_masked(pki: TestPKI) -> None:
 def test_no_anchors_is_indeterminate(pki: TestPKI) -> None:
     result = validate_chain(TrustPolicy("empty"), cert_of(pki["signer"]))
     assert (result.verdict, result.reason) == (Verdict.INDETERMINATE, Reason.NO_CERTIFICATE_CHAIN_FOUND)
+
+
+def _flat_and_bundle(pki: TestPKI, tmp_path) -> tuple:
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    (flat / "root.pem").write_bytes(pki["root"].cert_pem)
+    (flat / "issuing-ca.crt").write_bytes(pki["intermediate"].cert_pem)
+    crls = [pem.armor("X509 CRL", crl.dump()) for path in (pki.crl_path, pki.root_crl_path)
+            for crl in load_crls(path.read_bytes())]
+    (flat / "issuing-ca.crl").write_bytes(crls[0])
+    (flat / "root.crl").write_bytes(crls[1])
+    bundle = tmp_path / "bundle.pem"  # intermediate first: the order must not matter
+    bundle.write_bytes(pki["intermediate"].cert_pem + pki["root"].cert_pem + b"".join(crls))
+    return flat, bundle
+
+
+@pytest.mark.parametrize("form", ["flat", "bundle"])
+def test_flat_folder_and_bundle_validate_like_structured_trust(pki: TestPKI, tmp_path, form: str) -> None:
+    """The issue's case: root + issuing CA + the issuing CA's CRL in one folder. Taking every
+    certificate as an anchor left the CRL issuer's chain unfound (REVOCATION_UNKNOWN)."""
+    flat, bundle = _flat_and_bundle(pki, tmp_path)
+    policy = TrustPolicy.from_directory(flat if form == "flat" else bundle, revocation_mode="hard-fail")
+    assert len(policy.anchors) == 1 and len(policy.intermediates) == 1 and len(policy.crls) == 2
+    good = validate_chain(policy, cert_of(pki["signer"]))
+    assert (good.verdict, good.reason) == (Verdict.PASSED, Reason.OK), good.detail
+    assert not [note for note in good.checks_not_done if note.startswith("revocation:")]
+    revoked = validate_chain(policy, cert_of(pki["revoked"]))
+    assert revoked.reason is Reason.REVOKED
+
+
+# --- ETSI EN 319 102-1: what a proof of existence (a trusted timestamp) changes ----------------------
+
+def _etsi(result) -> tuple[Verdict, str | None]:
+    from signing.report import SignatureReport
+    report = SignatureReport(result.verdict, result.reason, sub_indication=result.sub_indication)
+    return result.verdict, report.to_dict().get("sub_indication")
+
+
+def test_expired_without_proof_of_time_is_indeterminate(pki: TestPKI) -> None:
+    expired = cert_of(pki["expired"])
+    # revocation checked up to its expiry (the CRLs say nothing against it): OUT_OF_BOUNDS_NOT_REVOKED
+    assert _etsi(validate_chain(pki.policy(), expired)) == (Verdict.INDETERMINATE, "OUT_OF_BOUNDS_NOT_REVOKED")
+    # no revocation data: nothing is known beyond the expiry either
+    assert _etsi(validate_chain(pki.policy(with_crl=False), expired)) == (Verdict.INDETERMINATE,
+                                                                           "OUT_OF_BOUNDS_NO_POE")
+    # a timestamp proving the signature was made after the expiry: failed
+    assert _etsi(validate_chain(pki.policy(), expired, time_proven=True)) == (Verdict.FAILED, "EXPIRED")
+
+
+def test_revocation_and_proof_of_time(pki: TestPKI) -> None:
+    revoked = cert_of(pki["revoked"])  # revoked a day ago
+    assert _etsi(validate_chain(pki.policy(), revoked)) == (Verdict.INDETERMINATE, "REVOKED_NO_POE")
+    assert _etsi(validate_chain(pki.policy(), revoked, time_proven=True)) == (Verdict.FAILED, "REVOKED")
+    # proven two days ago, before the revocation: passed, with the revocation noted
+    before = validate_chain(pki.policy(), revoked, at=pki.now - timedelta(days=2), time_proven=True)
+    assert before.verdict is Verdict.PASSED and before.checks_not_done == []
+    assert len(before.notes) == 1 and "revoked after the proven signing time" in before.notes[0]
+    assert "Revoked Signer" in before.notes[0]

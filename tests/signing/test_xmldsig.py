@@ -10,7 +10,7 @@ from lxml import etree
 from gateway.config import Config
 from gateway.validate.pipeline import Validator
 from signing import xmldsig
-from signing.report import Reason, Verdict
+from signing.report import Reason, Verdict, verdict_for
 from signing.xml_sign import sign_xml
 from signing.xmldsig import verify_xml
 from tests.signing.pki import TestPKI
@@ -46,15 +46,15 @@ def test_signed_packet_is_still_a_valid_packet(pki: TestPKI) -> None:
 
 
 @pytest.mark.parametrize(("name", "verdict", "reason"), [
-    ("expired", Verdict.FAILED, Reason.EXPIRED),
+    ("expired", Verdict.INDETERMINATE, Reason.EXPIRED),
     ("not_yet_valid", Verdict.FAILED, Reason.NOT_YET_VALID),
-    ("revoked", Verdict.FAILED, Reason.REVOKED),
-    ("wrong_usage", Verdict.FAILED, Reason.KEY_USAGE_FAILURE),
-    ("rsa1024", Verdict.FAILED, Reason.CRYPTO_CONSTRAINTS_FAILURE),
-    ("sha1", Verdict.FAILED, Reason.CRYPTO_CONSTRAINTS_FAILURE),
+    ("revoked", Verdict.INDETERMINATE, Reason.REVOKED),
+    ("wrong_usage", Verdict.INDETERMINATE, Reason.KEY_USAGE_FAILURE),
+    ("rsa1024", Verdict.INDETERMINATE, Reason.CRYPTO_CONSTRAINTS_FAILURE),
+    ("sha1", Verdict.INDETERMINATE, Reason.CRYPTO_CONSTRAINTS_FAILURE),
     ("rogue_signer", Verdict.INDETERMINATE, Reason.NO_CERTIFICATE_CHAIN_FOUND),
     ("self_signed", Verdict.INDETERMINATE, Reason.NO_CERTIFICATE_CHAIN_FOUND),
-    ("ec521", Verdict.FAILED, Reason.CRYPTO_CONSTRAINTS_FAILURE),
+    ("ec521", Verdict.INDETERMINATE, Reason.CRYPTO_CONSTRAINTS_FAILURE),
 ])
 def test_bad_certificates(pki: TestPKI, name: str, verdict: Verdict, reason: Reason) -> None:
     signer = pki.signer(name, chain=name not in ("rogue_signer", "self_signed"))
@@ -151,7 +151,7 @@ def test_hash_and_signature_failures_told_apart(pki: TestPKI, c14n) -> None:
 
 def test_unsigned_document(pki: TestPKI) -> None:
     report, element = verify_xml(packet_bytes(), pki.policy())
-    assert (report.verdict, report.signatures[0].reason) == (Verdict.FAILED, Reason.NO_SIGNATURE)
+    assert (report.verdict, report.signatures[0].reason) == (Verdict.INDETERMINATE, Reason.NO_SIGNATURE)
     assert element is None
 
 
@@ -166,7 +166,7 @@ def test_unsigned_document(pki: TestPKI) -> None:
 def test_algorithm_refusals(pki: TestPKI, options: dict, reason: Reason) -> None:
     signed = xmlsec_sign(packet(), pki["signer"], **options)
     report, element = verify_xml(signed, pki.policy())
-    assert (report.verdict, report.signatures[0].reason) == (Verdict.FAILED, reason), report.to_dict()
+    assert (report.verdict, report.signatures[0].reason) == (verdict_for(reason), reason), report.to_dict()
     assert element is None
 
 
@@ -194,7 +194,7 @@ def test_reference_policy_refusals(pki: TestPKI, no_crypto: None, uri: str | Non
     if extra_transform is not None:
         reference.find(f"{{{DS}}}Transforms").append(etree.fromstring(extra_transform))
     report, element = verify_xml(etree.tostring(root), pki.policy())
-    assert (report.verdict, report.signatures[0].reason) == (Verdict.FAILED, Reason.POLICY_FAILURE), report.to_dict()
+    assert (report.verdict, report.signatures[0].reason) == (Verdict.INDETERMINATE, Reason.POLICY_FAILURE), report.to_dict()
     assert element is None
 
 
@@ -210,7 +210,7 @@ def test_xmlsec_signature_with_good_algorithms_passes(pki: TestPKI) -> None:
 def test_hmac_is_refused(pki: TestPKI) -> None:
     signed = xmlsec_sign(packet(), None, method=T.TransformHmacSha256, hmac_key=b"secret", certificate=False)
     report, element = verify_xml(signed, pki.policy())
-    assert (report.verdict, report.signatures[0].reason) == (Verdict.FAILED, Reason.CRYPTO_CONSTRAINTS_FAILURE)
+    assert (report.verdict, report.signatures[0].reason) == (Verdict.INDETERMINATE, Reason.CRYPTO_CONSTRAINTS_FAILURE)
     assert "HMAC" in report.signatures[0].detail and element is None
 
 
@@ -273,7 +273,7 @@ def test_two_signatures_refused_unless_configured(pki: TestPKI) -> None:
     root = etree.fromstring(sign_xml(packet_bytes(), pki.signer(), cover="body"))
     second = xmlsec_sign(root, pki["ec256"], method=T.TransformEcdsaSha256)
     report, _ = verify_xml(second, pki.policy())
-    assert (report.verdict, report.signatures[0].reason) == (Verdict.FAILED, Reason.POLICY_FAILURE)
+    assert (report.verdict, report.signatures[0].reason) == (Verdict.INDETERMINATE, Reason.POLICY_FAILURE)
     # Allowed two: the first (over the body, made before) is covered by the second (over the packet)
     # — but the second's enveloped transform removes only itself, so the first still verifies.
     report, element = verify_xml(second, pki.policy(max_signatures=2))

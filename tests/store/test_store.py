@@ -49,11 +49,26 @@ def test_accept_stores_exact_bytes_and_one_job_per_destination(store: Store) -> 
 def test_same_id_same_bytes_is_a_duplicate_with_the_original_receipt(store: Store) -> None:
     first = packet()
     store.accept(first, ["national_portal"])
-    again = NewPacket(**{**vars(first), "received_at": T0 + timedelta(hours=1), "sender": "other"})
+    again = NewPacket(**{**vars(first), "received_at": T0 + timedelta(hours=1)})
     result = store.accept(again, ["national_portal", "postal"])
     assert result.duplicate and not result.conflict
     assert result.received_at == T0 and result.destinations == ["national_portal"]
     assert store.counts() == {"national_portal": {"pending": 1}}
+
+
+def test_another_senders_packet_id_is_a_conflict_that_shows_nothing_of_the_original(store: Store) -> None:
+    first = packet()
+    store.accept(first, ["national_portal"])
+    later = T0 + timedelta(hours=1)
+    for raw in (first.raw, b"<GoiTin>other</GoiTin>"):  # the same bytes (a probe) or other ones
+        again = NewPacket(**{**vars(first), "raw": raw, "received_at": later, "sender": "other"})
+        result = store.accept(again, ["national_portal", "postal"])
+        assert result.conflict and not result.duplicate
+        assert (result.received_at, result.destinations, result.sha256) == (later, [], again.sha256)
+    assert store.counts() == {"national_portal": {"pending": 1}}
+    collisions = [row for row in store.audit_log(first.packet_id) if row["action"] == "accept.foreign_id"]
+    assert len(collisions) == 2 and collisions[0]["actor"] == "other" and collisions[0]["detail"] == {
+        "owner": first.sender}
 
 
 def test_same_id_other_bytes_is_a_conflict_and_is_audited(store: Store) -> None:
@@ -62,8 +77,10 @@ def test_same_id_other_bytes_is_a_conflict_and_is_audited(store: Store) -> None:
     result = store.accept(packet(packet_id=first.packet_id, raw=b"<GoiTin>changed</GoiTin>"), ["national_portal"])
     assert result.conflict and result.sha256 == first.sha256
     assert store.get_packet(first.packet_id).raw == first.raw  # type: ignore[union-attr]
-    (row,) = store.audit_log(first.packet_id)
-    assert row["action"] == "accept.conflict" and row["detail"]["sha256_original"] == first.sha256
+    # newest first: the conflict after the packet's acceptance
+    assert [row["action"] for row in store.audit_log(first.packet_id)] == ["accept.conflict", "packet.accepted"]
+    row = store.audit_log(first.packet_id)[0]
+    assert row["detail"]["sha256_original"] == first.sha256 and row["dossier"] == first.dossier
 
 
 def test_accept_many_is_one_transaction_with_per_packet_results(store: Store) -> None:
@@ -237,7 +254,7 @@ def test_resends_inside_one_batch_are_duplicates_or_conflicts(store: Store) -> N
                                                             (True, False)]
     assert results[1].destinations == ["national_portal"] and results[3].destinations == ["postal"]
     assert store.counts() == {"national_portal": {"pending": 1}, "postal": {"pending": 1}}
-    assert [row["action"] for row in store.audit_log(a.packet_id)] == ["accept.conflict"]
+    assert [row["action"] for row in store.audit_log(a.packet_id)] == ["accept.conflict", "packet.accepted"]
 
 
 def test_previous_status_is_the_latest_accepted_for_the_dossier(store: Store) -> None:

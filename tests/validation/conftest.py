@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Iterator
 import copy
+import hashlib
 import os
 from pathlib import Path
 import socket
@@ -74,17 +75,26 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+API_KEY = "khoa-kiem-tra-goi-tin"  # /v1/validate is behind a key
+API_KEY_HEADER = b"X-API-Key: " + API_KEY.encode() + b"\r\n"
+
+
 class Api:
-    """A uvicorn process serving ``create_app`` on 127.0.0.1, run from an empty directory ``workdir``."""
+    """A uvicorn process serving ``create_app`` on 127.0.0.1, run from a directory ``workdir`` holding only
+    its configuration: one client, whose key ``post`` sends."""
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
+        config = workdir / "gateway.toml"
+        config.write_text(f'[clients.tester]\nkey_sha256 = "{hashlib.sha256(API_KEY.encode()).hexdigest()}"\n',
+                          encoding="utf-8")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "gateway.receive.app:create_app", "--host", "127.0.0.1",
              "--port", str(self.port), "--log-level", "warning"],
-            cwd=workdir, env=clean_env() | {"PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
+            cwd=workdir, env=clean_env() | {"PYTHONPATH": str(ROOT), "GATEWAY_CONFIG": str(config)},
+            stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + HANG
         while time.monotonic() < deadline:
@@ -98,8 +108,8 @@ class Api:
         raise RuntimeError("uvicorn did not start")
 
     def post(self, body: bytes, content_type: str) -> httpx.Response:
-        return httpx.post(f"{self.url}/v1/validate", content=body, headers={"content-type": content_type},
-                          timeout=HANG)
+        return httpx.post(f"{self.url}/v1/validate", content=body,
+                          headers={"content-type": content_type, "x-api-key": API_KEY}, timeout=HANG)
 
     def stop(self) -> str:
         self.process.terminate()

@@ -7,7 +7,7 @@ from typing import Any
 
 from gateway.packets import json_codec, xml_codec
 from gateway.packets.envelope import GoiTin
-from tests.validation.conftest import Api
+from tests.validation.conftest import API_KEY_HEADER, Api
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
@@ -81,7 +81,7 @@ def test_declared_oversized_body_is_413_before_reading(api: Api) -> None:
     """A 50 MB Content-Length is refused on the header alone: the client has sent one byte of it."""
     with socket.create_connection(("127.0.0.1", api.port), timeout=60) as sock:
         sock.sendall(b"POST /v1/validate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/xml\r\n"
-                     b"Content-Length: %d\r\n\r\n<" % (50 * 1024 * 1024))
+                     + API_KEY_HEADER + b"Content-Length: %d\r\n\r\n<" % (50 * 1024 * 1024))
         response = b""
         while b"\r\n\r\n" not in response or not response.endswith(b"}"):
             part = sock.recv(65_536)

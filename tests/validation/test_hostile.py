@@ -30,7 +30,7 @@ from gateway.validate import schema, wellformed
 from gateway.validate.messages import MESSAGES
 from gateway.validate.pipeline import Validator
 from tests.validation import strategies
-from tests.validation.conftest import GATEWAY, HANG, Api, clean_env
+from tests.validation.conftest import API_KEY_HEADER, GATEWAY, HANG, Api, clean_env
 from tests.validation.strategies import VALID_HO_SO
 
 NS = NAMESPACE.encode()
@@ -346,7 +346,7 @@ def _stream(api: Api, content_type: str, total: int) -> tuple[int, bytes]:
     chunk = b"x" * 65_536
     with socket.create_connection(("127.0.0.1", api.port), timeout=HANG) as sock:
         sock.sendall(b"POST /v1/validate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: " + content_type.encode()
-                     + b"\r\nTransfer-Encoding: chunked\r\n\r\n")
+                     + b"\r\n" + API_KEY_HEADER + b"Transfer-Encoding: chunked\r\n\r\n")
         response, sent = b"", 0
         try:
             while sent < total:

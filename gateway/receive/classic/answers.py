@@ -1,6 +1,7 @@
 """Answers in the portal's format: HTTP 200 and ``error_code`` (0 on success) with a ``message``;
 refusals add ``message_en`` and, for invalid data, the issues with their place in the call."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 import re
 from typing import Any
@@ -19,9 +20,10 @@ def ok(message: str = "Thành công", *, code: int | str = 0, **extra: Any) -> J
     return JSONResponse({"error_code": code, "message": message, **extra})
 
 
-def refused(code: int, message_vi: str, message_en: str, **extra: Any) -> JSONResponse:
+def refused(code: int, message_vi: str, message_en: str, *, status_code: int = 200,
+            headers: Mapping[str, str] | None = None, **extra: Any) -> JSONResponse:
     return JSONResponse({"error_code": code, "message": message_vi, "message_vi": message_vi,
-                         "message_en": message_en, **extra})
+                         "message_en": message_en, **extra}, status_code=status_code, headers=headers)
 
 
 def item_path(index: int, issue_path: str) -> str:
@@ -49,11 +51,13 @@ class ItemIssue:
         return shown | ({"value": self.value} if self.value is not None else {})
 
 
-def invalid(code: int, issues: list[ItemIssue], total: int) -> JSONResponse:
-    """Nothing of the call was stored; every issue names its item, field and rule."""
+def invalid(code: int, issues: list[ItemIssue], total: int, max_issues: int = 100) -> JSONResponse:
+    """Nothing of the call was stored; every issue listed (at most ``max_issues``, then ``errors_total``)
+    names its item, field and rule."""
     more_vi = f"; … (+{len(issues) - _SHOWN})" if len(issues) > _SHOWN else ""
     vi = "; ".join(f"{i.path} [{i.rule}]: {i.message_vi}" for i in issues[:_SHOWN]) + more_vi
     en = "; ".join(f"{i.path} [{i.rule}]: {i.message_en}" for i in issues[:_SHOWN]) + more_vi
     return refused(code, f"Dữ liệu không hợp lệ, không mục nào trong {total} mục được nhận: {vi}",
                    f"Invalid data, none of the {total} items was accepted: {en}",
-                   errors=[i.to_dict() for i in issues])
+                   errors=[i.to_dict() for i in issues[:max_issues]],
+                   **({"errors_total": len(issues)} if len(issues) > max_issues else {}))

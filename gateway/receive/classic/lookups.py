@@ -43,8 +43,10 @@ class Lookups:
                 self._client = self.factory(self.config)
             return self._client
 
-    def relay(self, service: str, body: dict[str, Any], share: bool) -> JSONResponse:
-        """Blocking (an HTTP call to the portal): called off the event loop."""
+    def relay(self, service: str, body: dict[str, Any], share: bool,
+              keep: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> JSONResponse:
+        """Blocking (an HTTP call to the portal): called off the event loop. ``keep`` cuts the portal's
+        answer to what the caller may see."""
         fields = {k: v for k, v in body.items() if k not in _OWN_FIELDS}
         try:
             answer, raw = self.client.relay(service, fields, share=share)
@@ -52,7 +54,7 @@ class Lookups:
             log.exception("relay of %s failed", service)
             answer, raw = None, None
         if raw is not None:
-            return JSONResponse(raw)
+            return JSONResponse(raw if keep is None else keep(raw))
         reason = answer.message if answer is not None else "lỗi cấu hình / configuration error"
         log.warning("Cổng DVC quốc gia không trả lời %s / the portal did not answer %s: %s",
                     service, service, reason)

@@ -3,28 +3,40 @@ the portal's order: dstcode, session, madonvi, service. Every answer is HTTP 200
 format, as existing clients expect."""
 
 from collections.abc import Callable
-import hashlib
-import hmac
+import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from gateway.config import Config
+from gateway.receive.body import Refused, read_body
 from gateway.receive.classic import answers, lookups
 from gateway.receive.classic.lookups import Lookups
 from gateway.receive.classic.orphans import OrphanCheck
+from gateway.receive.classic.passwords import Busy, ClassicPasswords
+from gateway.receive.classic.reading import DOSSIER_LOOKUPS, NOTHING, DossierReads, looked_up_dossier
 from gateway.receive.classic.sessions import Sessions, secret_from
-from gateway.receive.classic.settings import InboundSettings
+from gateway.receive.classic.settings import InboundClient, InboundSettings
 from gateway.receive.classic.sync import ClassicSync
 from gateway.receive.lifespan import close_on_shutdown
+from gateway.receive.limits import Limited
+from gateway.receive.lockout import audit_lock
 from gateway.receive.packets import PacketIntake
 from gateway.validate import wellformed
+
+log = logging.getLogger(__name__)
 
 WRITES = ("DongBoHoSoMC", "CapNhatTienDoHoSoMC")
 INTEGRATION = (*WRITES, "TraCuuHoSo", "LayThuTuc")  # where the portal's clients call them
 SHARE = ("LayThuTuc", "LayDanhSachTTHC", "TraCuuHoSo")
+# An envelope's session, read from the bytes so that it is checked before the body is parsed.
+_SESSION = re.compile(rb'"session"\s*:\s*"([A-Za-z0-9_.\-]{1,1024})"')
+
+log = logging.getLogger(__name__)
 
 
 class Unreadable(Exception):
@@ -33,24 +45,31 @@ class Unreadable(Exception):
         self.message_vi, self.message_en = message_vi, message_en
 
 
-async def _read(request: Request, max_bytes: int) -> tuple[dict[str, Any], bool]:
-    """The JSON body and whether it was a bare array (a provincial proxy's variant, wrapped as ``data``)."""
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise Unreadable(f"Nội dung vượt quá {max_bytes} byte", f"The body is larger than {max_bytes} bytes")
-        chunks.append(chunk)
+def _parse(raw: bytes) -> tuple[dict[str, Any], bool]:
+    """The JSON body and whether it was a bare array (a provincial proxy's variant), kept as ``data``."""
     try:
-        parsed = wellformed.parse_json_value(wellformed.decode_utf8(b"".join(chunks)).removeprefix("\ufeff"))
+        value = wellformed.parse_json_document(wellformed.decode_utf8(raw))
     except wellformed.Unreadable as exc:
         raise Unreadable(f"Nội dung không phải JSON hợp lệ: {exc.issue.message_vi}",
                          f"The body is not valid JSON: {exc.issue.message_en}") from None
-    if isinstance(parsed, list):
-        return {"data": parsed}, True
-    if not isinstance(parsed, dict):
-        raise Unreadable("Nội dung phải là đối tượng hoặc mảng JSON", "The body must be a JSON object or array")
-    return parsed, False
+    return ({"data": value}, True) if isinstance(value, list) else (value, False)
+
+
+async def _read(request: Request, max_bytes: int, timeout: float = 30.0) -> tuple[dict[str, Any], bool]:
+    """The JSON body, as ``_parse`` reads it."""
+    try:
+        return _parse(await read_body(request, max_bytes, timeout))
+    except Refused as exc:
+        raise Unreadable(exc.issue.message_vi, exc.issue.message_en) from None
+
+
+def presented_session(request: Request, raw: bytes) -> str | None:
+    """The session token before the body is parsed: the ``session`` header (bare-array bodies), else the
+    envelope's ``session`` member found in the bytes (the parsed body must then say the same)."""
+    if header := request.headers.get("session"):
+        return header
+    found = _SESSION.search(raw)
+    return found.group(1).decode("ascii") if found else None
 
 
 def install(app: FastAPI, config: Config, intake: PacketIntake,
@@ -60,11 +79,23 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
         return settings
     codes = settings.codes
     sessions = Sessions(settings, secret_from(settings))
+    passwords = ClassicPasswords(lambda: intake.store)
+    lockout = intake.lockout
     relays = Lookups(config, codes, portal)
+    reads = DossierReads(intake.ownership, lambda: intake.store, intake.trail)
+    limits = intake.limits
     orphans = OrphanCheck(relays, settings.orphan_check_seconds) if settings.lookups and settings.orphan_check_seconds \
         else None
     sync = ClassicSync(settings, intake, orphans)
     app.state.inbound_classic = sessions
+
+    def audit(actor: str, action: str, subject: str, detail: dict[str, Any] | None = None) -> None:
+        """Logins and look-ups do not need the store (sessions are signed tokens): one that is down delays
+        nothing, and the gateway's log says which event was not audited."""
+        try:
+            intake.store.audit(actor, action, subject, detail)
+        except (SQLAlchemyError, OSError):
+            log.exception("%s by %s not audited (store unavailable)", action, actor)
 
     def dstcode_refused(request: Request) -> JSONResponse | None:
         if settings.dstcodes and request.headers.get("dstcode") not in settings.dstcodes:
@@ -80,29 +111,67 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
             return answers.refused(codes.invalid, exc.message_vi, exc.message_en)
         username, password = body.get("username"), body.get("password")
         client = settings.client_named(username) if isinstance(username, str) else None
-        digest = hashlib.sha256(password.encode("utf-8")).hexdigest() if isinstance(password, str) else ""
-        if client is None or not hmac.compare_digest(digest, client.password_sha256):
+        keys = (f"account:{str(username)[:100]}", f"address:{request.client.host if request.client else '-'}")
+        if (wait := lockout.retry_after(*keys)) > 0:  # nothing checked: the right password does not help now
+            return answers.refused(codes.login, f"Tạm khoá do đăng nhập sai nhiều lần; thử lại sau {wait:.0f} giây",
+                                   f"Locked after repeated failed logins; try again in {wait:.0f} s")
+        try:
+            good = await run_in_threadpool(passwords.check, client, password if isinstance(password, str) else "")
+        except Busy:
+            return answers.refused(codes.unavailable, "Cổng kết nối đang bận; hãy đăng nhập lại sau",
+                                   "The gateway is busy; log in again later")
+        if not good:
+            # A name that is no account's may be anything typed (a password, say): only that it was unknown.
+            await run_in_threadpool(audit, "inbound_classic", "login.failed",
+                                    client.username if client is not None else "unknown")
+            locked = lockout.failed(*keys)
+            if locked:
+                await run_in_threadpool(audit_lock, lambda: intake.store, "classic", "login.locked", locked)
             return answers.refused(codes.login, "Tên đăng nhập hoặc mật khẩu không đúng",
                                    "Wrong username or password")
+        lockout.succeeded(keys[0])
+        await run_in_threadpool(audit, client.username, "login", client.username)
         return answers.ok(session=sessions.open(client))
 
     async def classic(request: Request, offered: tuple[str, ...], share: bool) -> JSONResponse:
         if (refusal := dstcode_refused(request)) is not None:
             return refusal
         try:
-            body, bare = await _read(request, config.max_bytes)
+            raw = await read_body(request, config.max_bytes, limits.settings.read_timeout_seconds)
+        except Refused as exc:
+            return answers.refused(codes.invalid, exc.issue.message_vi, exc.issue.message_en)
+        token = presented_session(request, raw)
+        client = sessions.check(token)
+        if client is None:
+            return session_refused()
+        try:
+            with limits.request(f"classic:{client.name}"):
+                return await work(request, client, token, raw, offered, share)
+        except Limited as exc:
+            return too_many(exc)
+
+    def too_many(exc: Limited) -> JSONResponse:
+        return answers.refused(codes.unavailable, "Vượt quá giới hạn yêu cầu; hãy thử lại sau.",
+                               "Too many requests; try again later.", status_code=429,
+                               headers={"Retry-After": str(exc.seconds)})
+
+    def session_refused() -> JSONResponse:
+        return answers.refused(codes.session, "Session không hợp lệ hoặc đã hết hạn; hãy đăng nhập lại",
+                               "Session invalid or expired; log in again")
+
+    async def work(request: Request, client: InboundClient, token: str | None, raw: bytes,
+                   offered: tuple[str, ...], share: bool) -> JSONResponse:
+        try:
+            body, bare = await limits.intake(_parse, raw)  # a large body is parsed off the event loop
         except Unreadable as exc:
             return answers.refused(codes.invalid, exc.message_vi, exc.message_en)
         if bare:  # no envelope: the session travels as a header (never in the URL, which gets logged),
-            body["session"] = request.headers.get("session")  # the rest as query parameters or headers
-            for name in ("madonvi", "service", "isUpdating"):
+            for name in ("madonvi", "service", "isUpdating"):  # the rest as query parameters or headers
                 value = request.query_params.get(name) or request.headers.get(name)
                 if value is not None:
                     body[name] = value
-        client = sessions.check(body.get("session"))
-        if client is None:
-            return answers.refused(codes.session, "Session không hợp lệ hoặc đã hết hạn; hãy đăng nhập lại",
-                                   "Session invalid or expired; log in again")
+        elif body.get("session", token) != token:  # the bytes named another session than the body
+            return session_refused()
         madonvi = body.get("madonvi")
         if not isinstance(madonvi, str) or madonvi not in client.madonvi:
             return answers.refused(codes.envelope, "madonvi không hợp lệ hoặc không được phép với tài khoản này",
@@ -112,11 +181,23 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
             return answers.refused(codes.unknown_service, f"Dịch vụ {service} không được hỗ trợ tại địa chỉ này",
                                    f"Service {service} is not offered at this address")
         if service in WRITES:
-            return await run_in_threadpool(sync.handle, client, madonvi, service, body, bare)
+            return await limits.intake(sync.handle, client, madonvi, service, body, bare)
         if not settings.lookups:
             return answers.refused(codes.unknown_service, f"Dịch vụ {service} không được bật trên cổng kết nối",
                                    f"Service {service} is not enabled on the gateway")
-        return await run_in_threadpool(relays.relay, service, body, share)
+        limits.lookup(f"classic:{client.name}")
+        return await limits.relayed(lookup, client, service, body, share)
+
+    def lookup(client: InboundClient, service: str, body: dict[str, Any], share: bool) -> JSONResponse:
+        """Blocking: a dossier look-up only for what the client may read, audited; then the relay."""
+        if service not in DOSSIER_LOOKUPS:
+            return relays.relay(service, body, share)
+        dossier = looked_up_dossier(body)
+        held = None if dossier is None else reads.held(client, dossier)
+        reads.audit(client, service, dossier, {True: "relayed", False: "refused", None: "relayed, answer checked"}[held])
+        if held is False:  # the same answer as for a dossier nobody knows
+            return JSONResponse(NOTHING)
+        return relays.relay(service, body, share, keep=None if held else lambda raw: reads.readable_records(client, raw))
 
     async def bare(request: Request, token: str, service: str) -> JSONResponse:
         """The session-less variant: a bare array at a URL carrying the client's secret token; see README."""
@@ -126,15 +207,21 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
         if (refusal := dstcode_refused(request)) is not None:
             return refusal
         try:
-            body, is_bare = await _read(request, config.max_bytes)
-        except Unreadable as exc:
-            return answers.refused(codes.invalid, exc.message_vi, exc.message_en)
-        agencies = sorted(client.madonvi)
-        madonvi = request.query_params.get("madonvi") or (agencies[0] if len(agencies) == 1 else None)
-        if not is_bare or madonvi not in client.madonvi or service not in WRITES:
-            return answers.refused(codes.envelope, "Cần mảng JSON, madonvi được phép và dịch vụ ghi",
-                                   "Needs a JSON array, an allowed madonvi and a write service")
-        return await run_in_threadpool(sync.handle, client, madonvi, service, body, True)
+            with limits.request(f"classic:{client.name}"):
+                try:
+                    raw = await read_body(request, config.max_bytes, limits.settings.read_timeout_seconds)
+                    body, is_bare = await limits.intake(_parse, raw)
+                except (Refused, Unreadable) as exc:
+                    issue = exc.issue if isinstance(exc, Refused) else exc
+                    return answers.refused(codes.invalid, issue.message_vi, issue.message_en)
+                agencies = sorted(client.madonvi)
+                madonvi = request.query_params.get("madonvi") or (agencies[0] if len(agencies) == 1 else None)
+                if not is_bare or madonvi not in client.madonvi or service not in WRITES:
+                    return answers.refused(codes.envelope, "Cần mảng JSON, madonvi được phép và dịch vụ ghi",
+                                           "Needs a JSON array, an allowed madonvi and a write service")
+                return await limits.intake(sync.handle, client, madonvi, service, body, True)
+        except Limited as exc:
+            return too_many(exc)
 
     async def integration(request: Request) -> JSONResponse:
         return await classic(request, INTEGRATION, share=False)

@@ -1,7 +1,7 @@
 """Stateless sessions: an HMAC-signed token naming the client and its expiry, so any gateway
 process holding the same secret accepts it. Tokens and the secret are never logged.
 
-The MAC also covers the client's password hash: changing a password ends its sessions.
+The MAC also covers the client's configured password entry: changing a password ends its sessions.
 """
 
 import base64
@@ -48,7 +48,7 @@ class Sessions:
     clock: Callable[[], float] = time.time
 
     def _mac(self, payload: str, client: InboundClient) -> str:
-        message = f"{payload}.{client.password_sha256}".encode("ascii")
+        message = f"{payload}.{client.credential}".encode("ascii")
         return _b64(hmac.new(self.secret, message, hashlib.sha256).digest())
 
     def open(self, client: InboundClient) -> str:

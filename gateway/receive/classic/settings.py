@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from gateway.config import Config, ConfigError
+from gateway.receive.passwords import is_hash
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -35,13 +36,20 @@ class BareAccess:
 
 @dataclass(frozen=True)
 class InboundClient:
-    """A one-stop system allowed to log in: its username, the SHA-256 of its password, its agencies."""
+    """A one-stop system allowed to log in: its username, its password's salted hash (``password_hash``, from
+    ``gateway clients hash-password``) or legacy unsalted SHA-256 (``password_sha256``), its agencies."""
 
     name: str
     username: str
-    password_sha256: str = field(repr=False)
+    password_sha256: str = field(repr=False)  # "" when password_hash is set
     madonvi: frozenset[str]
+    password_hash: str = field(default="", repr=False)
     bare: BareAccess | None = None  # the session-less bare-array variant, if this client may use it
+
+    @property
+    def credential(self) -> str:
+        """The configured password entry: what a login is checked against, and what sessions are bound to."""
+        return self.password_hash or self.password_sha256
 
 
 @dataclass(frozen=True)
@@ -116,19 +124,27 @@ class InboundSettings:
 def _client(name: str, table: Any) -> InboundClient:
     if not isinstance(table, dict):
         raise ConfigError(f"inbound_classic.clients.{name} must be a table")
-    digest = str(table.get("password_sha256", "")).lower()
-    if not _HEX64.match(digest):
+    digest, hashed = str(table.get("password_sha256", "")).lower(), str(table.get("password_hash", ""))
+    if ("password_sha256" in table) == ("password_hash" in table):
+        raise ConfigError(f"inbound_classic.clients.{name}: give password_hash (gateway clients hash-password) "
+                          "or, legacy, password_sha256 — one of them")
+    if "password_sha256" in table and not _HEX64.match(digest):
         raise ConfigError(f"inbound_classic.clients.{name}.password_sha256 must be 64 hex digits "
                           "(the SHA-256 of the password)")
+    if "password_hash" in table and not is_hash(hashed):
+        raise ConfigError(f"inbound_classic.clients.{name}.password_hash must be a scrypt$… entry "
+                          "as gateway clients hash-password prints it")
     username, agencies = table.get("username"), table.get("madonvi")
     if not isinstance(username, str) or not username:
         raise ConfigError(f"inbound_classic.clients.{name}.username is required")
     if not isinstance(agencies, list) or not agencies:
         raise ConfigError(f"inbound_classic.clients.{name}.madonvi must list the agency codes it may send for")
-    unknown = set(table) - {"username", "password_sha256", "madonvi", "path_token_sha256", "addresses"}
+    unknown = set(table) - {"username", "password_sha256", "password_hash", "madonvi", "path_token_sha256",
+                            "addresses"}
     if unknown:
         raise ConfigError(f"inbound_classic.clients.{name}: unknown keys {sorted(unknown)}")
-    return InboundClient(name, username, digest, frozenset(str(a) for a in agencies), _bare(name, table))
+    return InboundClient(name, username, digest if "password_sha256" in table else "",
+                         frozenset(str(a) for a in agencies), hashed, _bare(name, table))
 
 
 def _bare(name: str, table: dict[str, Any]) -> BareAccess | None:

@@ -65,6 +65,21 @@ def _issues_of(index: int, answer: Answer) -> tuple[list[ItemIssue], bool]:
                       str(body.get("message_en", "")))], False
 
 
+def _late_issues(late: BatchNotAdmitted, index_of: dict[str, int]) -> tuple[list[ItemIssue], bool]:
+    """The accepting transaction's refusals as issues in item order; True when all are about the data
+    (a transition), False when one is about policy (another agency's dossier)."""
+    issues, about_data = [], True
+    for packet_id, report in late.refusals.items():
+        index = index_of[packet_id]
+        if "errors" in report:
+            issues += [_item_issue(index, entry) for entry in report["errors"]]
+        else:
+            issues.append(ItemIssue(index, f"data[{index}]", str(report.get("error", "refused")),
+                                    str(report.get("message_vi", "")), str(report.get("message_en", ""))))
+            about_data = False
+    return sorted(issues, key=lambda issue: issue.index), about_data
+
+
 @dataclass
 class Checked:
     prepared: list[tuple[NewPacket, list[str]]] = field(default_factory=list)
@@ -90,19 +105,20 @@ class ClassicSync:
         assert isinstance(data, list)
         try:
             items = self._items(client, madonvi, service, data)
-            if (refusal := self._known_refused(service, body, items)) is not None:
+            if (refusal := self._known_refused(client, service, body, items)) is not None:
                 return refusal
             checked = self._check_all(client, madonvi, service, data, items)
             if checked.issues:
                 return answers.invalid(codes.invalid if checked.about_data else codes.denied, checked.issues,
-                                       len(data))
+                                       len(data), self.intake.limits.settings.report_issues)
             # One transaction, array order. The transitions are checked again inside it, after the
             # dossiers are locked: a step another process stored since the check above counts too.
-            results = self.intake.store.accept_many(checked.prepared, self.intake.admit, whole=True)
+            results = self.intake.store.accept_many(checked.prepared, self.intake.admit, whole=True,
+                                                    guard=self.intake.ownership.guard)
         except BatchNotAdmitted as late:  # nothing of the call was stored
-            issues = [_item_issue(checked.index_of[packet_id], entry)
-                      for packet_id, report in late.refusals.items() for entry in report["errors"]]
-            return answers.invalid(codes.invalid, sorted(issues, key=lambda issue: issue.index), len(data))
+            issues, about_data = _late_issues(late, checked.index_of)
+            return answers.invalid(codes.invalid if about_data else codes.denied, issues, len(data),
+                                   self.intake.limits.settings.report_issues)
         except (SQLAlchemyError, OSError) as exc:  # nothing of the call was stored
             # Type only: a database error's text can quote the statement's parameters (the payload).
             log.error("classic %s from %s not stored: store unavailable (%s)", service, client.name,
@@ -139,13 +155,17 @@ class ClassicSync:
         return read_items(service, data, envelope, self.intake.store, datetime.now(config.zone),
                           frozenset(config.terminal_statuses), self.settings.late_history)
 
-    def _known_refused(self, service: str, body: dict[str, Any], items: dict[int, Item]) -> JSONResponse | None:
+    def _known_refused(self, client: InboundClient, service: str, body: dict[str, Any],
+                       items: dict[int, Item]) -> JSONResponse | None:
         """The portal's answers about dossiers: a new dossier (isUpdating "False") the gateway already
-        holds already exists; progress for a dossier neither the gateway nor the portal knows is not found."""
-        codes = self.settings.codes
+        holds for this client's agencies already exists (another agency's is refused later by ownership,
+        in words that do not say it exists); progress for a dossier neither the gateway nor the portal
+        knows is not found."""
+        codes, store = self.settings.codes, self.intake.store
         dossiers = list(dict.fromkeys(item.dossier for item in items.values() if item.dossier))
         if service == "DongBoHoSoMC" and str(body.get("isUpdating", "")).lower() == "false":
-            held = self.intake.store.latest_changes(dossiers)
+            own = [d for d in dossiers if self.intake.ownership.may_read(store, client.madonvi, d)]
+            held = store.latest_changes(own)
             if held:
                 code = next(iter(held))
                 return answers.refused(codes.exists, f"Hồ sơ {code} đã tồn tại trên hệ thống",
@@ -161,7 +181,7 @@ class ClassicSync:
                    items: dict[int, Item]) -> "Checked":
         """Every item through the intake (validate, authorise, verify, route), nothing stored yet."""
         sender = Client(f"classic:{client.name}", client.madonvi, frozenset({inbound.SERVICES[service].__name__}))
-        history = CallHistory(self.intake)
+        history = CallHistory(self.intake.history_for(sender))  # nothing of other agencies' dossiers
         checked = Checked()
         for index, item in enumerate(data):
             if index not in items:

@@ -1,0 +1,234 @@
+"""Console benchmark: page render times on a large seeded store, search by dossier code, and the cost of
+/metrics on intake throughput (on vs off, same run).
+
+    .venv/bin/python bench/console_bench.py --packets 1000000          # [--stores sqlite,postgres] [--rounds 20]
+    .venv/bin/python bench/console_bench.py --packets 0 --intake 3000  # metrics on vs off only
+    .venv/bin/python bench/console_bench.py --reuse /tmp/seeded.db --intake 0   # pages again on a seeded SQLite copy
+
+Seeding writes rows straight into the tables (bulk inserts, not through intake): packets of 10 agencies
+over 60 days, about 5 per dossier, one national_portal job each (97 % delivered, 2 % waiting, 1 % dead)
+with one attempt. Pages are rendered in-process through the whole app (FastAPI, session check, SQL,
+Jinja2), as an admin (every agency) and as an operator of one agency; p50/p95 of --rounds each.
+The intake figure is POST /v1/packets over HTTP on `gateway serve` (bench/delivery_bench.py), with
+[observability] metrics on (timed requests, /metrics scraped every 5 s) and off, alternated.
+"""
+
+import argparse
+from datetime import UTC, datetime, timedelta
+import functools
+import hashlib
+import json
+from pathlib import Path
+import random
+import statistics
+import sys
+import threading
+import time
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import httpx  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from gateway.config import Config  # noqa: E402
+from gateway.console import data  # noqa: E402
+from gateway.console.accounts import Accounts, Operator  # noqa: E402
+from gateway.receive.app import create_app  # noqa: E402
+from gateway.store import open_store  # noqa: E402
+from gateway.store.tables import attempts, jobs, packets  # noqa: E402
+
+print = functools.partial(print, flush=True)  # noqa: A001
+AGENCIES = [f"000.00.{n:02d}.H22" for n in range(1, 11)]
+PASSWORD = "bench-password-" + hashlib.sha256(str(time.time()).encode()).hexdigest()[:12]
+
+
+def seed(url: str, count: int, now: datetime) -> list[str]:
+    """``count`` packets with their jobs and attempts; returns some dossier codes to look up."""
+    store = open_store(url)
+    engine = store.engine  # type: ignore[attr-defined]
+    rng = random.Random(7)
+    raw = json.dumps({"LoaiGoiTin": "HoSo", "NoiDung": {"HoSo": {"ChuHoSo": "Nguyễn Văn A"}}}).encode()
+    sample: list[str] = []
+    began, chunk = time.perf_counter(), 20_000
+    for start in range(0, count, chunk):
+        p_rows, j_rows, a_rows = [], [], []
+        for n in range(start, min(count, start + chunk)):
+            agency = AGENCIES[n % 10]
+            dossier = f"{agency}-{(n // 50):07d}-{n % 5}"
+            at = now - timedelta(seconds=(count - n) * 60 * 86400 / max(count, 1))
+            pid = f"b{n:09d}"
+            p_rows.append(dict(packet_id=pid, sha256="0" * 64, raw=raw, encoding="json", sender="motcua",
+                               agency=agency, received_at=at, packet_type="HoSo" if n % 5 == 0 else "TienDoXuLy",
+                               dossier=dossier, verdicts={"validation": {"valid": True}}, status=1 + n % 5))
+            fate = rng.random()
+            state = "dead" if fate < 0.01 else "pending" if fate < 0.03 else "delivered"
+            delivered = at + timedelta(seconds=rng.uniform(0.5, 120)) if state == "delivered" else None
+            job_id = f"{pid}/national_portal"
+            j_rows.append(dict(job_id=job_id, packet_id=pid, destination="national_portal", ordering_key=dossier,
+                               state=state, attempts=1, next_attempt_at=at, created_at=at, delivered_at=delivered,
+                               last_error="permanent: refused" if state == "dead" else None))
+            a_rows.append(dict(job_id=job_id, n=1, started_at=at, duration_ms=50,
+                               outcome="delivered" if state == "delivered" else "permanent" if state == "dead"
+                               else "transient", peer_status="200", message="OK", transform=None))
+            if n % 997 == 0:
+                sample.append(dossier)
+        with engine.begin() as connection:
+            connection.execute(packets.insert(), p_rows)
+            connection.execute(jobs.insert(), j_rows)
+            connection.execute(attempts.insert(), a_rows)
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(sa.text("ANALYZE"))
+        else:
+            connection.execute(sa.text("ANALYZE"))
+    print(f"  seeded {count:,} packets + jobs + attempts in {time.perf_counter() - began:.0f} s")
+    store.close()
+    return sample
+
+
+def bench_accounts(url: str) -> None:
+    store = open_store(url)
+    with store.engine.begin() as connection:  # type: ignore[attr-defined]
+        connection.execute(sa.text("DELETE FROM operators WHERE username LIKE 'bench-%'"))
+    accounts = Accounts(store.engine)  # type: ignore[attr-defined]
+    accounts.add("bench-admin", PASSWORD, "admin", ["*"], must_change=False)
+    accounts.add("bench-op", PASSWORD, "operator", [AGENCIES[0]], must_change=False)
+    store.close()
+
+
+def reused_sample(url: str) -> list[str]:
+    store = open_store(url)
+    with store.engine.connect() as connection:  # type: ignore[attr-defined]
+        count = connection.execute(sa.text("SELECT count(*) FROM packets")).scalar_one()
+        sample = [d for d, in connection.execute(sa.text("SELECT dossier FROM packets WHERE packet_id IN :ids")
+                                                 .bindparams(sa.bindparam("ids", expanding=True)),
+                                                 {"ids": [f"b{n:09d}" for n in range(0, count, 997)]})]
+    store.close()
+    print(f"  reusing a store of {count:,} packets")
+    return sample
+
+
+def percentiles(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return f"p50 {statistics.median(ordered) * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms"
+
+
+def bench_pages(url: str, sample: list[str], rounds: int) -> None:
+    base = Config.load()
+    config = Config({**base.raw, "store": {"url": url}, "console": {**base.section("console"), "secure_cookie": False}},
+                    base.source)
+    month = datetime.now(UTC).strftime("%Y-%m")
+    for who in ("bench-admin", "bench-op"):
+        with TestClient(create_app(config), base_url="http://localhost") as client:
+            assert client.post("/console/login", data={"username": who, "password": PASSWORD}).status_code == 200
+            own = [d for d in sample if who == "bench-admin" or d.startswith(AGENCIES[0])] or sample
+            pages = {"overview (day)": lambda: "/console/?span=day", "overview (week)": lambda: "/console/?span=week",
+                     "search by dossier": lambda: f"/console/search?dossier={random.choice(own)}",
+                     "search dead, national_portal": lambda: "/console/search?state=dead&destination=national_portal",
+                     "dossier timeline": lambda: f"/console/dossier/{random.choice(own)}",
+                     "dead letters": lambda: "/console/dead",
+                     "report (this month)": lambda: f"/console/reports?start={month}&end={month}",
+                     "sync quality (this month)": lambda: f"/console/reports?start={month}&end={month}&quality=1"}
+            print(f"  as {who}:")
+            for name, path in pages.items():
+                for _ in range(2):
+                    client.get(path())
+                times = []
+                for _ in range(rounds):
+                    began = time.perf_counter()
+                    answer = client.get(path())
+                    times.append(time.perf_counter() - began)
+                    assert answer.status_code == 200, (name, answer.status_code)
+                print(f"    {name:30} {percentiles(times)}")
+    store = open_store(url, migrate=False)
+    admin = Operator("bench", "admin", ("*",), False)
+    times = []
+    for _ in range(rounds * 10):
+        began = time.perf_counter()
+        data.search(store.engine, data.Search(dossier=random.choice(sample)), admin)  # type: ignore[attr-defined]
+        times.append(time.perf_counter() - began)
+    print(f"    {'search by dossier (query alone)':30} {percentiles(times)}")
+    store.close()
+
+
+def bench_metrics_cost(kind: str, count: int, rounds: int) -> None:
+    import delivery_bench as db
+
+    print(f"  intake, POST /v1/packets, {count} packets per run, metrics on/off alternated, {rounds} rounds each:")
+    figures: dict[str, list[float]] = {"on": [], "off": []}
+    for _ in range(rounds):
+        for mode in ("off", "on"):
+            with db.store_url(kind) as url:
+                packets_ = db.interleave(db.dossiers(max(1, count // 9)))[:count]
+                stop = threading.Event()
+                extra = f"[observability]\nmetrics = {'true' if mode == 'on' else 'false'}\n"
+                scraper = threading.Thread(target=_scrape, args=(stop,), daemon=True) if mode == "on" else None
+                if scraper:
+                    scraper.start()
+                rate, _cpu = db.bench_accept_http(url, packets_, config_extra=extra)
+                stop.set()
+                figures[mode].append(rate)
+                print(f"    {mode:3} {rate:8.0f} packets/s")
+    on, off = statistics.median(figures["on"]), statistics.median(figures["off"])
+    print(f"    median on {on:.0f}/s, off {off:.0f}/s: cost {100 * (off - on) / off:+.1f} % "
+          f"(on range {min(figures['on']):.0f}–{max(figures['on']):.0f}, off {min(figures['off']):.0f}–{max(figures['off']):.0f})")
+
+
+SCRAPE: dict[str, int] = {}
+
+
+def _scrape(stop: threading.Event) -> None:
+    """Scrapes /metrics every 5 s while intake runs (the port is published by delivery_bench.serving)."""
+    while not stop.wait(5):
+        port = SCRAPE.get("port")
+        if port:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=30)
+            except httpx.HTTPError:  # between two servers
+                pass
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stores", default="sqlite")
+    parser.add_argument("--packets", type=int, default=200_000)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--intake", type=int, default=2000, help="packets per intake run (0: skip)")
+    parser.add_argument("--intake-rounds", type=int, default=3)
+    parser.add_argument("--reuse", help="a SQLite file seeded by an earlier run (pages only)")
+    args = parser.parse_args()
+    import delivery_bench as db
+
+    original = db.serving
+
+    def serving(url, workers, config_extra=""):  # type: ignore[no-untyped-def]
+        with original(url, workers, config_extra) as port:
+            SCRAPE["port"] = port
+            yield port
+            SCRAPE.pop("port", None)
+
+    db.serving = db.contextmanager(serving)  # type: ignore[attr-defined]
+    if args.reuse:
+        url = f"sqlite:///{Path(args.reuse).resolve()}"
+        sample = reused_sample(url)
+        bench_accounts(url)
+        bench_pages(url, sample, args.rounds)
+        return
+    for kind in args.stores.split(","):
+        print(f"== {kind}")
+        if args.packets:
+            with db.store_url(kind) as url:
+                sample = seed(url, args.packets, datetime.now(UTC))
+                bench_accounts(url)
+                bench_pages(url, sample, args.rounds)
+        if args.intake:
+            bench_metrics_cost(kind, args.intake, args.intake_rounds)
+
+
+if __name__ == "__main__":
+    main()

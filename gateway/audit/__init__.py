@@ -1,0 +1,1 @@
+"""The tamper-evident audit log: a hash chain of entries with signed checkpoints, and its verification."""

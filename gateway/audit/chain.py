@@ -1,0 +1,144 @@
+"""The audit log's hash chain: how one entry is hashed, how entries link, and how a run of entries is
+checked. Pure functions over plain values, so the store's ``gateway audit verify`` and an evidence
+bundle's offline verifier judge a chain by exactly the same rules.
+
+Entry ``n`` (1, 2, 3 …) has ``digest = SHA-256(canonical JSON of [n, at, actor, action, subject, dossier],
+"\n", canonical JSON of detail)`` and ``hash = SHA-256(hash of entry n-1 ‖ digest)``; entry 1 links to
+``GENESIS``. An entry's
+content may later be withheld (an evidence bundle shows other dossiers' entries by digest only) without
+breaking the chain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+import hashlib
+import json
+from typing import Any, Iterable
+
+GENESIS = "0" * 64
+
+
+def canonical_detail(detail: dict[str, Any] | None) -> dict[str, Any]:
+    """``detail`` as the JSON column hands it back (keys as text, tuples as lists), so what is hashed
+    is what is stored."""
+    return json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str))
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def timestamp(at: datetime) -> str:
+    """An entry's time as hashed: UTC, microseconds (both stores keep them)."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def entry_digest(n: int, at: str, actor: str, action: str, subject: str, dossier: str | None,
+                 detail: dict[str, Any] | str) -> str:
+    """SHA-256 of the canonical JSON of ``[n, at, actor, action, subject, dossier]``, a line feed, and the
+    canonical JSON of ``detail`` (given as a dict, or already as that text)."""
+    text = detail if isinstance(detail, str) else canonical_json(detail)
+    return hashlib.sha256(f"{canonical_json([n, at, actor, action, subject, dossier])}\n{text}"
+                          .encode("utf-8")).hexdigest()
+
+
+def link(previous: str, digest: str) -> str:
+    return hashlib.sha256(bytes.fromhex(previous) + bytes.fromhex(digest)).hexdigest()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One audit entry as stored. ``content`` is False when only its digest is known (withheld)."""
+
+    n: int
+    digest: str
+    hash: str
+    at: str = ""
+    actor: str = ""
+    action: str = ""
+    subject: str = ""
+    dossier: str | None = None
+    detail: dict[str, Any] | None = None
+    content: bool = True
+
+    def recomputed(self) -> str:
+        return entry_digest(self.n, self.at, self.actor, self.action, self.subject, self.dossier, self.detail or {})
+
+    def to_dict(self) -> dict[str, Any]:
+        if not self.content:
+            return {"n": self.n, "digest": self.digest, "hash": self.hash}
+        return {"n": self.n, "at": self.at, "actor": self.actor, "action": self.action, "subject": self.subject,
+                "dossier": self.dossier, "detail": self.detail, "digest": self.digest, "hash": self.hash}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Entry:
+        if "action" not in data:
+            return cls(int(data["n"]), str(data["digest"]), str(data["hash"]), content=False)
+        return cls(int(data["n"]), str(data["digest"]), str(data["hash"]), str(data["at"]), str(data["actor"]),
+                   str(data["action"]), str(data["subject"]), data.get("dossier"), dict(data.get("detail") or {}))
+
+
+@dataclass(frozen=True)
+class Break:
+    """The first place a chain does not hold: entry ``n`` and what is wrong there."""
+
+    n: int
+    kind: str  # edited | missing | chain | truncated | checkpoint | head
+    message_vi: str
+    message_en: str
+
+    def __str__(self) -> str:
+        return f"mục {self.n}: {self.message_vi} / entry {self.n}: {self.message_en}"
+
+
+class ChainWalk:
+    """Checks entries fed in ``n`` order, from entry ``start`` whose predecessor's hash is ``previous``,
+    against ``anchors``: what signed checkpoints (or the head row) say entry n's hash is."""
+
+    def __init__(self, start: int = 1, previous: str = GENESIS, anchors: dict[int, str] | None = None) -> None:
+        self.expected, self.previous = start, previous
+        self.anchors = dict(anchors or {})
+        self.broken: Break | None = None
+
+    @property
+    def last(self) -> int:
+        return self.expected - 1
+
+    def feed(self, entries: Iterable[Entry]) -> Break | None:
+        for entry in entries:
+            if self.broken is not None:
+                break
+            self.broken = self._check(entry)
+        return self.broken
+
+    def finish(self) -> Break | None:
+        """The first break, once every entry was fed: anchors past the last entry mean a truncated log."""
+        if self.broken is None and self.anchors and max(self.anchors) > self.last:
+            n = max(self.anchors)
+            self.broken = Break(self.last + 1, "truncated",
+                                f"nhật ký bị cắt: điểm chốt đã ký bao phủ đến mục {n}, nhật ký dừng ở mục {self.last}",
+                                f"the log was truncated: a signed checkpoint covers up to entry {n}, "
+                                f"the log ends at {self.last}")
+        return self.broken
+
+    def _check(self, entry: Entry) -> Break | None:
+        n = self.expected
+        if entry.n < n:
+            return Break(entry.n, "missing", f"trùng số thứ tự hoặc sai thứ tự (mong đợi mục {n})",
+                         f"duplicated or out of order (entry {n} expected)")
+        if entry.n > n:
+            return Break(n, "missing", f"đã bị xoá (mục tiếp theo là {entry.n})",
+                         f"deleted (the next entry present is {entry.n})")
+        if entry.content and entry.recomputed() != entry.digest:
+            return Break(n, "edited", "nội dung đã bị sửa hoặc bị đổi chỗ (mã băm của mục không khớp)",
+                         "its content was edited or moved (the entry's digest does not match)")
+        if link(self.previous, entry.digest) != entry.hash:
+            return Break(n, "chain", "chuỗi băm bị đứt (mục bị xoá, chèn hoặc đổi chỗ)",
+                         "the hash chain breaks here (an entry was deleted, inserted or moved)")
+        if n in self.anchors and self.anchors[n] != entry.hash:
+            return Break(n, "checkpoint", "không khớp với điểm chốt đã ký (nhật ký bị viết lại)",
+                         "does not match the signed checkpoint (the log was rewritten)")
+        self.previous, self.expected = entry.hash, n + 1
+        return None

@@ -1,0 +1,159 @@
+"""Signed checkpoints of the audit chain: "entry n has hash h", signed by the gateway's own key (the
+``[signing]`` key that signs receipts) as a compact JWS over canonical JSON, with its certificate chain
+in ``x5c``. Someone who can rewrite the database can rebuild a hash chain, but not sign for it: a
+checkpoint pins every entry up to ``n``.
+
+Without a signing key a checkpoint is still written, unsigned: it pins the chain against edits that do
+not rewrite the checkpoint table too, and ``verify`` says it proves nothing about who wrote it.
+
+``timestamp_token``: an RFC 3161 TimeStampToken (base64 DER) over SHA-256 of the JWS's ASCII bytes, when
+a TSA is configured. Obtaining and checking it is a seam (``TimestampCheck``) wired where the TSA client
+lives (``signing/``); without it the verifier reports the token as present and not checked.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+import json
+from typing import Any, Callable
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+from signing.jws import b64url, sign_jws
+from signing.signer import Signer
+
+KIND = "cong-ket-noi/audit-checkpoint/1"
+_HASH = {"RS256": hashes.SHA256, "ES256": hashes.SHA256, "ES384": hashes.SHA384}
+
+# (token, the bytes it must stamp) → None when it holds, else what is wrong. Wired by the integrator.
+TimestampCheck = Callable[[bytes, bytes], "str | None"]
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    n: int  # the last entry covered
+    hash: str  # that entry's chain hash
+    at: str  # when it was made (UTC, as entries' times)
+    jws: str | None = None  # None: unsigned (no key configured)
+    timestamp_token: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": KIND, "n": self.n, "hash": self.hash, "at": self.at, "jws": self.jws,
+                "timestamp_token": self.timestamp_token}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Checkpoint:
+        return cls(int(data["n"]), str(data["hash"]), str(data["at"]), data.get("jws"), data.get("timestamp_token"))
+
+
+def make_checkpoint(n: int, hash_: str, at: str, signer: Signer | None) -> Checkpoint:
+    if signer is None:
+        return Checkpoint(n, hash_, at)
+    return Checkpoint(n, hash_, at, sign_jws({"kind": KIND, "n": n, "hash": hash_, "at": at}, signer))
+
+
+@dataclass(frozen=True)
+class CheckpointVerdict:
+    checkpoint: Checkpoint
+    signed: bool
+    signer: str | None = None  # the signing certificate's subject
+    trusted: bool | None = None  # None: no trusted certificate given to compare with
+    problem: str | None = None  # the checkpoint cannot be relied on: why
+    timestamp: str = "absent"  # absent | passed | not checked | failed: why
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None and self.trusted is not False and not self.timestamp.startswith("failed")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _signature_holds(alg: str, certificate: x509.Certificate, data: bytes, signature: bytes) -> bool:
+    key, algorithm = certificate.public_key(), _HASH[alg]()
+    try:
+        if isinstance(key, rsa.RSAPublicKey) and alg == "RS256":
+            key.verify(signature, data, padding.PKCS1v15(), algorithm)
+        elif isinstance(key, ec.EllipticCurvePublicKey) and alg in ("ES256", "ES384"):
+            size = (key.curve.key_size + 7) // 8
+            key.verify(encode_dss_signature(int.from_bytes(signature[:size], "big"),
+                                            int.from_bytes(signature[size:], "big")), data, ec.ECDSA(algorithm))
+        else:
+            return False
+    except InvalidSignature:
+        return False
+    return True
+
+
+def _trusted(certificate: x509.Certificate, trusted: list[x509.Certificate]) -> bool:
+    """The signer is one of ``trusted``, or directly issued by one of them."""
+    for anchor in trusted:
+        if certificate == anchor:
+            return True
+        try:
+            certificate.verify_directly_issued_by(anchor)
+            return True
+        except (ValueError, TypeError, InvalidSignature):
+            continue
+    return False
+
+
+@dataclass(frozen=True)
+class OpenedJws:
+    """A compact JWS whose signature was checked: what it says and who signed it."""
+
+    claims: Any
+    signer: str | None = None
+    trusted: bool | None = None  # None: no trusted certificate given to compare with
+    problem: str | None = None
+
+
+def open_jws(jws: str, trusted: list[x509.Certificate] | None = None) -> OpenedJws:
+    """Checks a compact JWS's signature with its own ``x5c`` certificate, and that certificate against
+    ``trusted`` (itself, or its direct issuer) when given."""
+    try:
+        protected, payload, signature = jws.split(".")
+        header = json.loads(_unb64(protected))
+        claims = json.loads(_unb64(payload))
+        certificate = x509.load_der_x509_certificate(base64.b64decode(header["x5c"][0]))
+        alg = str(header["alg"])
+        holds = alg in _HASH and _signature_holds(alg, certificate, f"{protected}.{payload}".encode("ascii"),
+                                                  _unb64(signature))
+    except (ValueError, KeyError, IndexError, TypeError, binascii.Error) as exc:
+        return OpenedJws(None, problem=f"chữ ký không đọc được / unreadable signature ({exc})")
+    signer = certificate.subject.rfc4514_string()
+    if not holds:
+        return OpenedJws(claims, signer, problem="chữ ký không đúng / the signature does not verify")
+    return OpenedJws(claims, signer, _trusted(certificate, trusted) if trusted else None)
+
+
+def verify_checkpoint(checkpoint: Checkpoint, trusted: list[x509.Certificate] | None = None,
+                      timestamp_check: TimestampCheck | None = None) -> CheckpointVerdict:
+    """Whether the checkpoint's signature holds over exactly its n, hash and time, and by whom."""
+    if checkpoint.jws is None:
+        return CheckpointVerdict(checkpoint, False, trusted=False if trusted else None)
+    opened = open_jws(checkpoint.jws, trusted)
+    if opened.problem is not None:
+        return CheckpointVerdict(checkpoint, True, opened.signer, problem=opened.problem)
+    if opened.claims != {"kind": KIND, "n": checkpoint.n, "hash": checkpoint.hash, "at": checkpoint.at}:
+        return CheckpointVerdict(checkpoint, True, opened.signer,
+                                 problem="nội dung đã ký khác với điểm chốt / what was signed differs from the checkpoint")
+    timestamp = "absent"
+    if checkpoint.timestamp_token:
+        if timestamp_check is None:
+            timestamp = "not checked"
+        else:
+            problem = timestamp_check(base64.b64decode(checkpoint.timestamp_token), checkpoint.jws.encode("ascii"))
+            timestamp = "passed" if problem is None else f"failed: {problem}"
+    return CheckpointVerdict(checkpoint, True, opened.signer, opened.trusted, timestamp=timestamp)
+
+
+def fingerprint(certificate: x509.Certificate) -> str:
+    return b64url(certificate.fingerprint(hashes.SHA256()))

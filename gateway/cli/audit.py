@@ -1,0 +1,142 @@
+"""``gateway audit verify|checkpoint`` and ``gateway evidence MAHOSO`` / ``gateway evidence verify FILE``."""
+
+from pathlib import Path
+import getpass
+import json
+from typing import Annotated
+
+from cryptography import x509
+import typer
+
+from gateway.audit.service import checkpoint_now
+from gateway.receipt.build import gateway_signer
+from gateway.audit.verify import verify_store
+from gateway.cli import app
+from gateway.cli.validate import ConfigOption, load_config
+from gateway.cli.worker import StoreOption, open_configured_store
+from gateway.config import Config
+
+audit_app = typer.Typer(no_args_is_help=True, help="Nhật ký kiểm toán chống sửa đổi / tamper-evident audit log.")
+app.add_typer(audit_app, name="audit")
+
+CertOption = Annotated[list[Path] | None, typer.Option(
+    "--cert", help="Trusted certificate (PEM or DER) of the gateway's signing key or its CA (repeatable); "
+                   "default for `audit verify`: the configured signing certificate.", exists=True, dir_okay=False)]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
+
+
+def _certificates(paths: list[Path]) -> list[x509.Certificate]:
+    found: list[x509.Certificate] = []
+    for path in paths:
+        data = path.read_bytes()
+        try:
+            found += x509.load_pem_x509_certificates(data) if b"-----BEGIN" in data else [
+                x509.load_der_x509_certificate(data)]
+        except ValueError as exc:
+            typer.echo(f"Không đọc được chứng thư {path} / cannot read certificate {path}: {exc}", err=True)
+            raise typer.Exit(2) from None
+    return found
+
+
+def _trusted(config: Config, given: list[Path] | None) -> list[x509.Certificate] | None:
+    if given:
+        return _certificates(given)
+    signer = gateway_signer(config)
+    return None if signer is None else [signer.certificate]
+
+
+@audit_app.command("verify")
+def audit_verify(config: ConfigOption = None, store: StoreOption = None, cert: CertOption = None,
+                 as_json: AsJson = False) -> None:
+    """Kiểm tra toàn bộ chuỗi nhật ký / verify the whole chain. Exit 0 intact, 1 broken (the first place named)."""
+    settings = load_config(config)
+    opened = open_configured_store(settings, store)
+    try:
+        report = verify_store(opened, _trusted(settings, cert))
+    finally:
+        opened.close()
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        signed = sum(1 for v in report.checkpoints if v.signed)
+        typer.echo(f"{report.entries} mục / entries; {len(report.checkpoints)} điểm chốt / checkpoints "
+                   f"({signed} đã ký / signed); đã ký đến mục / signed up to entry {report.signed_up_to}")
+        if not signed:
+            typer.echo("Chưa có điểm chốt được ký: chuỗi chỉ chứng minh tính nhất quán / no signed checkpoint: "
+                       "the chain shows consistency only, not who wrote it")
+        typer.echo(f"✓ nguyên vẹn / intact" if report.ok else f"✗ {report.broken}")
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(config: ConfigOption = None, store: StoreOption = None) -> None:
+    """Ký điểm chốt cho chuỗi hiện tại / write a signed checkpoint of the chain as it stands."""
+    settings = load_config(config)
+    signer = gateway_signer(settings)
+    opened = open_configured_store(settings, store)
+    try:
+        made = checkpoint_now(opened, signer)
+    finally:
+        opened.close()
+    if made is None:
+        typer.echo("Nhật ký trống / the log is empty")
+        return
+    typer.echo(f"Điểm chốt / checkpoint: mục / entry {made.n} {made.hash[:16]}… "
+               f"({'đã ký / signed' if made.jws else 'không ký: chưa cấu hình khoá / unsigned: no [signing] key'})")
+
+
+@app.command()
+def evidence(
+    what: Annotated[list[str], typer.Argument(help="MAHOSO to export a dossier's bundle, or: verify FILE.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Bundle to write (default: evidence-MAHOSO.zip).")] = None,
+    cert: CertOption = None, as_json: AsJson = False, config: ConfigOption = None, store: StoreOption = None,
+    actor: Annotated[str | None, typer.Option(help="Who (default: the login name); audited.")] = None,
+) -> None:
+    """Gói bằng chứng của hồ sơ / a dossier's evidence bundle: `evidence MAHOSO`, `evidence verify FILE`."""
+    if what[0] == "verify":
+        if len(what) != 2:
+            typer.echo("Cách dùng / usage: gateway evidence verify FILE [--cert CERT]", err=True)
+            raise typer.Exit(2)
+        _verify_bundle(Path(what[1]), cert, as_json)
+        return
+    if len(what) != 1:
+        typer.echo("Cách dùng / usage: gateway evidence MAHOSO [--out FILE]", err=True)
+        raise typer.Exit(2)
+    from gateway.evidence.export import NoSuchDossier, export_bundle
+    from gateway.evidence.layout import safe_name
+
+    dossier = what[0]
+    settings = load_config(config)
+    target = out or Path(f"evidence-{safe_name(dossier)}.zip")
+    opened = open_configured_store(settings, store)
+    try:
+        exported = export_bundle(opened, dossier, target, signer=gateway_signer(settings),
+                                 actor=actor or getpass.getuser())
+    except NoSuchDossier:
+        typer.echo(f"Không có hồ sơ {dossier} / no dossier {dossier}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        opened.close()
+    typer.echo(f"Đã ghi / wrote {target}: {exported.packets} gói tin / packets, {exported.jobs} việc chuyển / jobs, "
+               f"{exported.entries} mục nhật ký / audit entries, điểm chốt / checkpoint {exported.checkpoint} "
+               f"({'đã ký / signed' if exported.signed else 'không ký / unsigned'})")
+
+
+def _verify_bundle(path: Path, cert: list[Path] | None, as_json: bool) -> None:
+    from gateway.evidence.check import verify_bundle
+
+    if not path.is_file():
+        typer.echo(f"Không có tệp {path} / no file {path}", err=True)
+        raise typer.Exit(2)
+    report = verify_bundle(path, _certificates(cert) if cert else None)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        for note in report.notes:
+            typer.echo(f"  · {note}")
+        for problem in report.problems:
+            typer.echo(f"✗ {problem}")
+        if report.ok:
+            typer.echo(f"✓ gói bằng chứng của hồ sơ {report.dossier} nguyên vẹn / "
+                       f"the evidence bundle of dossier {report.dossier} is intact")
+    raise typer.Exit(0 if report.ok else 1)

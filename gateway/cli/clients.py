@@ -1,0 +1,190 @@
+"""``gateway clients``: API keys (add, list, suspend, resume, rotate-key) and classic accounts' passwords.
+
+Keys are made here, shown once, and kept in the store only as their SHA-256 (``gateway.receive.keys``);
+every change is audited. ``hash-password`` and ``classic`` move classic accounts off legacy SHA-256.
+"""
+
+import getpass
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from gateway.cli import app
+from gateway.cli.validate import ConfigOption, load_config
+from gateway.cli.worker import StoreOption, open_configured_store
+from gateway.config import Config, ConfigError
+from gateway.packets.envelope import BODY_TYPES
+from gateway.receive.auth import Client, Clients
+from gateway.receive.classic.settings import InboundSettings
+from gateway.receive.keys import new_key
+from gateway.receive.passwords import hash_password, is_legacy
+from gateway.store import ApiClientRecord, Store
+
+clients_app = typer.Typer(no_args_is_help=True, help="Khoá API và tài khoản / API keys and classic accounts.")
+app.add_typer(clients_app, name="clients")
+
+Actor = Annotated[str | None, typer.Option(help="Who (default: the login name; kept in the audit trail).")]
+Name = Annotated[str, typer.Argument(help="The client's name.")]
+
+
+def _fail(vi: str, en: str) -> typer.Exit:
+    typer.echo(f"{vi} / {en}", err=True)
+    return typer.Exit(2)
+
+
+def _configured(config: Config) -> dict[str, Client]:
+    try:
+        return {client.name: client for client in Clients.from_config(config).by_key_hash.values()}
+    except ConfigError as exc:
+        raise _fail("Cấu hình không dùng được", f"unusable configuration: {exc}") from None
+
+
+def _rows(store: Store) -> dict[str, ApiClientRecord]:
+    return {row.name: row for row in store.api_clients()}
+
+
+def _show_key(key: str) -> None:
+    typer.echo("Khoá chỉ hiện MỘT lần, hãy chuyển ngay cho hệ thống gửi / the key is shown ONCE, hand it over now:")
+    typer.echo(key)
+
+
+@clients_app.command("add")
+def add(name: Name, config: ConfigOption = None, store: StoreOption = None,
+        agency: Annotated[list[str] | None, typer.Option("--agency", help="Agency code (NoiGui) it may send for "
+                                                         "(repeatable; none: any).")] = None,
+        packet_type: Annotated[list[str] | None, typer.Option("--type", help="Packet type it may send "
+                                                              "(repeatable; none: any).")] = None,
+        actor: Actor = None) -> None:
+    """Thêm hệ thống gửi với khoá mới / add an API client with a new key (shown once)."""
+    cfg = load_config(config)
+    if unknown := set(packet_type or ()) - set(BODY_TYPES):
+        raise _fail(f"Loại gói tin không có: {sorted(unknown)}", f"unknown packet types: {sorted(unknown)}")
+    opened = open_configured_store(cfg, store)
+    try:
+        if name in _configured(cfg) or name in _rows(opened):
+            raise _fail(f"Đã có hệ thống {name}", f"client {name} exists (rotate-key gives it a new key)")
+        key, digest = new_key()
+        opened.save_api_client(ApiClientRecord(name, digest, sorted(agency) if agency else None,
+                                               sorted(packet_type) if packet_type else None),
+                               actor or getpass.getuser(), "client.add")
+    finally:
+        opened.close()
+    _show_key(key)
+
+
+@clients_app.command("list")
+def list_(config: ConfigOption = None, store: StoreOption = None,
+          as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
+    """Các hệ thống gửi và trạng thái / API clients, where each is defined, suspended or not (never keys)."""
+    cfg = load_config(config)
+    configured = _configured(cfg)
+    opened = open_configured_store(cfg, store)
+    try:
+        rows = _rows(opened)
+    finally:
+        opened.close()
+    listed = []
+    for name in sorted(set(configured) | set(rows)):
+        row, client = rows.get(name), configured.get(name)
+        agencies = client.agencies if client else (row.agencies if row else None)
+        types = client.types if client else (row.types if row else None)
+        listed.append({"name": name, "defined": "config" if client else "store",
+                       "key": "store" if row and row.key_sha256 else "config",
+                       "suspended": bool(row and row.suspended),
+                       "agencies": sorted(agencies) if agencies is not None else None,
+                       "types": sorted(types) if types is not None else None,
+                       "changed_at": row.updated_at.isoformat() if row and row.updated_at else None})
+    if as_json:
+        typer.echo(json.dumps(listed, ensure_ascii=False, indent=2))
+        return
+    for item in listed:
+        state = "TẠM DỪNG / suspended" if item["suspended"] else "hoạt động / active"
+        typer.echo(f"{item['name']:24} {state:22} defined in {item['defined']:6} key in {item['key']:6} "
+                   f"agencies={','.join(item['agencies'] or ['*'])} types={','.join(item['types'] or ['*'])}")
+
+
+def _change(name: str, config: Config, url: str | None, actor: str | None, action: str, *,
+            suspended: bool | None, rotate: bool) -> str | None:
+    """Suspends or resumes (``suspended``; None: as it is) and/or gives a new key (``rotate``); audited."""
+    opened = open_configured_store(config, url)
+    try:
+        row = _rows(opened).get(name)
+        if row is None and name not in _configured(config):
+            raise _fail(f"Không có hệ thống {name}", f"no client {name}")
+        record = row or ApiClientRecord(name, None)
+        key = None
+        if rotate:
+            key, digest = new_key()
+            record = ApiClientRecord(name, digest, record.agencies, record.types, record.suspended)
+        opened.save_api_client(ApiClientRecord(name, record.key_sha256, record.agencies, record.types,
+                                               record.suspended if suspended is None else suspended),
+                               actor or getpass.getuser(), action)
+        return key
+    finally:
+        opened.close()
+
+
+@clients_app.command("suspend")
+def suspend(name: Name, config: ConfigOption = None, store: StoreOption = None, actor: Actor = None) -> None:
+    """Tạm dừng khoá của hệ thống / suspend a client: its key is refused (every API process, within seconds)."""
+    _change(name, load_config(config), store, actor, "client.suspend", suspended=True, rotate=False)
+    typer.echo(f"Đã tạm dừng / suspended: {name}")
+
+
+@clients_app.command("resume")
+def resume(name: Name, config: ConfigOption = None, store: StoreOption = None, actor: Actor = None) -> None:
+    """Cho hoạt động lại / resume a suspended client."""
+    _change(name, load_config(config), store, actor, "client.resume", suspended=False, rotate=False)
+    typer.echo(f"Đã cho hoạt động lại / resumed: {name}")
+
+
+@clients_app.command("rotate-key")
+def rotate_key(name: Name, config: ConfigOption = None, store: StoreOption = None, actor: Actor = None) -> None:
+    """Cấp khoá mới, khoá cũ hết hiệu lực / a new key for a client; the old one stops working (shown once).
+
+    A suspended client stays suspended: resume it once the new key is in place."""
+    key = _change(name, load_config(config), store, actor, "client.rotate_key", suspended=None, rotate=True)
+    assert key is not None
+    _show_key(key)
+
+
+@clients_app.command("hash-password")
+def hash_password_(username: Annotated[str, typer.Argument(help="The classic account's username.")]) -> None:
+    """Băm mật khẩu tài khoản cổ điển / print the password_hash line of a classic account (password from stdin).
+
+    The password is read from standard input (a prompt on a terminal), never from the command line."""
+    password = getpass.getpass("Mật khẩu / password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    if len(password) < 12:
+        raise _fail("Mật khẩu cần ít nhất 12 ký tự", "a password needs at least 12 characters")
+    typer.echo(f'# [inbound_classic.clients.…] username = "{username}"')
+    typer.echo(f'password_hash = "{hash_password(password)}"')
+
+
+@clients_app.command("classic")
+def classic(config: ConfigOption = None, store: StoreOption = None) -> None:
+    """Tài khoản cổ điển và mật khẩu / classic accounts: salted hash or legacy SHA-256, and how to migrate.
+
+    For an account still configured with password_sha256 whose password was re-hashed at a good login,
+    prints the password_hash line to put in the configuration in its place."""
+    cfg = load_config(config)
+    try:
+        accounts = InboundSettings.from_config(cfg).clients
+    except ConfigError as exc:
+        raise _fail("Cấu hình không dùng được", f"unusable configuration: {exc}") from None
+    opened = open_configured_store(cfg, store)
+    try:
+        for account in accounts:
+            if not is_legacy(account.credential):
+                typer.echo(f"{account.username}: password_hash (scrypt) — xong / done")
+                continue
+            kept = opened.classic_password(account.username)
+            if kept is None:
+                typer.echo(f"{account.username}: password_sha256 (cũ / legacy) — chưa đăng nhập từ khi nâng cấp / "
+                           "no good login since the upgrade yet")
+                continue
+            typer.echo(f"{account.username}: password_sha256 (cũ / legacy) — thay bằng / replace with:\n"
+                       f'  password_hash = "{kept}"')
+    finally:
+        opened.close()

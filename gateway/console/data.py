@@ -1,0 +1,448 @@
+"""What the console's pages read from the store: search, a dossier's timeline, the overview, reports.
+
+Read-only SQL over the store's tables on the store's engine; every change an operator makes goes
+through the store's own methods (``Store.replay``, ``Store.set_paused``, ``Store.audit``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Sequence
+
+import sqlalchemy as sa
+
+from gateway.console.accounts import Operator
+from gateway.console.content import hoso_fields
+from gateway.store.api import JobState
+from gateway.store.tables import attempts, destinations, dossiers, jobs, packets
+
+LOCAL_OFFSET_HOURS = 7  # Asia/Ho_Chi_Minh has no daylight saving time: months are cut at UTC+7
+
+
+# --- dossier ownership: the ONE place that says which agency a dossier belongs to ------------------
+# Until the ownership record (issue 14) lands, a dossier belongs to the agency (NoiGui) of the packets
+# stored for it. Switching to the ownership record changes these two functions only.
+
+def dossier_agency(connection: sa.Connection, dossier: str) -> str | None:
+    """The agency that owns ``dossier`` (the store's ownership record: its first packet's NoiGui)."""
+    return connection.execute(sa.select(dossiers.c.agency).where(dossiers.c.dossier == dossier)).scalar()
+
+
+def visible_packets(operator: Operator) -> list[sa.ColumnElement[bool]]:
+    """The condition on ``packets`` rows an operator may see in lists (all, or those its agencies sent: a
+    packet's NoiGui is its dossier's owner or an agency the owner hands over to, as the intake enforces)."""
+    return [] if operator.all_agencies else [packets.c.agency.in_(operator.agencies)]
+
+
+# --- search ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Search:
+    dossier: str | None = None
+    packet_id: str | None = None
+    sender: str | None = None
+    packet_type: str | None = None
+    destination: str | None = None
+    state: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 50
+
+    @property
+    def empty(self) -> bool:
+        return not any((self.dossier, self.packet_id, self.sender, self.packet_type, self.destination, self.state,
+                        self.since, self.until))
+
+
+@dataclass
+class Found:
+    packet_id: str
+    dossier: str | None
+    packet_type: str
+    sender: str
+    agency: str | None
+    received_at: datetime
+    jobs: list[tuple[str, str]] = field(default_factory=list)  # (destination, state)
+
+
+def search(engine: sa.Engine, query: Search, operator: Operator) -> list[Found]:
+    conditions = visible_packets(operator)
+    for column, value in ((packets.c.dossier, query.dossier), (packets.c.packet_id, query.packet_id),
+                          (packets.c.sender, query.sender), (packets.c.packet_type, query.packet_type)):
+        if value:
+            conditions.append(column == value)
+    if query.since:
+        conditions.append(packets.c.received_at >= query.since)
+    if query.until:
+        conditions.append(packets.c.received_at < query.until)
+    if query.destination or query.state:
+        job_conditions = [jobs.c.packet_id == packets.c.packet_id]
+        if query.destination:
+            job_conditions.append(jobs.c.destination == query.destination)
+        if query.state:
+            job_conditions.append(jobs.c.state == JobState(query.state).value)
+        conditions.append(sa.select(jobs.c.seq).where(*job_conditions).exists())
+    statement = (sa.select(packets.c.packet_id, packets.c.dossier, packets.c.packet_type, packets.c.sender,
+                           packets.c.agency, packets.c.received_at)
+                 .where(*conditions).order_by(packets.c.received_at.desc()).limit(query.limit))
+    with engine.connect() as connection:
+        found = {row.packet_id: Found(*row) for row in connection.execute(statement)}
+        if found:
+            for row in connection.execute(sa.select(jobs.c.packet_id, jobs.c.destination, jobs.c.state)
+                                          .where(jobs.c.packet_id.in_(list(found))).order_by(jobs.c.seq)):
+                found[row.packet_id].jobs.append((row.destination, row.state))
+    return list(found.values())
+
+
+# --- a dossier's timeline ---------------------------------------------------------------------------
+
+@dataclass
+class Attempt:
+    n: int
+    started_at: datetime
+    duration_ms: int
+    outcome: str
+    peer_status: str | None
+    message: str
+    transform: str | None
+
+
+@dataclass
+class Delivery:
+    job_id: str
+    destination: str
+    state: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime
+    delivered_at: datetime | None
+    log: list[Attempt] = field(default_factory=list)
+
+
+@dataclass
+class TimelinePacket:
+    packet_id: str
+    packet_type: str
+    sender: str
+    agency: str | None
+    received_at: datetime
+    sha256: str
+    encoding: str
+    status: int | None
+    verdicts: dict[str, Any]
+    purged: bool
+    deliveries: list[Delivery] = field(default_factory=list)
+
+
+def timeline(engine: sa.Engine, dossier: str, operator: Operator) -> list[TimelinePacket] | None:
+    """Every packet of ``dossier`` in order received, each with its deliveries and their attempts; None when
+    the dossier is unknown or belongs to an agency the operator may not see (the same answer: no leak)."""
+    with engine.connect() as connection:
+        if not operator.sees(dossier_agency(connection, dossier)):
+            return None
+        rows = connection.execute(
+            sa.select(packets.c.packet_id, packets.c.packet_type, packets.c.sender, packets.c.agency,
+                      packets.c.received_at, packets.c.sha256, packets.c.encoding, packets.c.status,
+                      packets.c.verdicts, packets.c.purged_at)
+            .where(packets.c.dossier == dossier).order_by(packets.c.received_at, packets.c.packet_id)).all()
+        if not rows:
+            return None
+        found = {r.packet_id: TimelinePacket(r.packet_id, r.packet_type, r.sender, r.agency, r.received_at, r.sha256,
+                                             r.encoding, r.status, r.verdicts or {}, r.purged_at is not None)
+                 for r in rows}
+        deliveries: dict[str, Delivery] = {}
+        for r in connection.execute(sa.select(jobs).where(jobs.c.packet_id.in_(list(found))).order_by(jobs.c.seq)):
+            deliveries[r.job_id] = Delivery(r.job_id, r.destination, r.state, r.attempts, r.last_error,
+                                            r.next_attempt_at, r.delivered_at)
+            found[r.packet_id].deliveries.append(deliveries[r.job_id])
+        if deliveries:
+            for a in connection.execute(sa.select(attempts).where(attempts.c.job_id.in_(list(deliveries)))
+                                        .order_by(attempts.c.job_id, attempts.c.n)):
+                deliveries[a.job_id].log.append(Attempt(a.n, a.started_at, a.duration_ms, a.outcome, a.peer_status,
+                                                        a.message, a.transform))
+    return list(found.values())
+
+
+def packet_raw(engine: sa.Engine, packet_id: str, operator: Operator) -> tuple[bytes, str, str | None] | None:
+    """(raw, encoding, dossier) of a packet the operator may see and that is not purged."""
+    with engine.connect() as connection:
+        row = connection.execute(sa.select(packets.c.raw, packets.c.encoding, packets.c.dossier, packets.c.agency)
+                                 .where(packets.c.packet_id == packet_id)).first()
+        if row is None or row.raw is None:
+            return None
+        agency = dossier_agency(connection, row.dossier) if row.dossier else row.agency
+    return (row.raw, row.encoding, row.dossier) if operator.sees(agency) else None
+
+
+# --- dead letters -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DeadLetter:
+    job_id: str
+    destination: str
+    dossier: str | None
+    packet_type: str
+    agency: str | None
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+
+
+def dead_letters(engine: sa.Engine, operator: Operator, *, destination: str | None = None, dossier: str | None = None,
+                 reason: str | None = None, limit: int = 200) -> list[DeadLetter]:
+    conditions = [sa.text("jobs.state = 'dead'"), *visible_packets(operator)]  # as ix_jobs_dead says it
+    if destination:
+        conditions.append(jobs.c.destination == destination)
+    if dossier:
+        conditions.append(packets.c.dossier == dossier)
+    if reason:
+        conditions.append(jobs.c.last_error.contains(reason, autoescape=True))
+    statement = (sa.select(jobs.c.job_id, jobs.c.destination, packets.c.dossier, packets.c.packet_type,
+                           packets.c.agency, jobs.c.attempts, jobs.c.last_error, jobs.c.created_at)
+                 .join(packets, packets.c.packet_id == jobs.c.packet_id).where(*conditions)
+                 .order_by(jobs.c.seq).limit(limit))
+    with engine.connect() as connection:
+        return [DeadLetter(*row) for row in connection.execute(statement)]
+
+
+def visible_jobs(engine: sa.Engine, job_ids: Sequence[str], operator: Operator) -> list[str]:
+    """Those of ``job_ids`` the operator may act on (a forged form cannot reach another agency's jobs)."""
+    if not job_ids:
+        return []
+    with engine.connect() as connection:
+        return list(connection.execute(
+            sa.select(jobs.c.job_id).join(packets, packets.c.packet_id == jobs.c.packet_id)
+            .where(jobs.c.job_id.in_(list(job_ids)), *visible_packets(operator))).scalars())
+
+
+# --- overview ---------------------------------------------------------------------------------------
+
+def _epoch(engine: sa.Engine, column: Any) -> Any:
+    if engine.dialect.name == "sqlite":  # julianday: half the CPU of strftime('%s') per row
+        return sa.cast((sa.func.julianday(column) - 2440587.5) * 86400, sa.BigInteger)
+    return sa.cast(sa.func.floor(sa.func.extract("epoch", column)), sa.BigInteger)
+
+
+@dataclass
+class DestinationFigures:
+    name: str
+    state: str = "flowing"  # flowing | retrying | circuit_open | paused | maintenance
+    paused: bool = False
+    pause_reason: str | None = None
+    breaker: str = "closed"
+    maintenance_until: datetime | None = None
+    backlog: int = 0
+    retrying: int = 0  # 1 when a waiting job has failed before
+    oldest_waiting: datetime | None = None
+    delivered_hour: int = 0
+    delivered_day: int = 0
+    failed_hour: int = 0
+    failed_day: int = 0
+    dead: int = 0
+
+
+def destination_figures(engine: sa.Engine, names: Sequence[str], now: datetime) -> dict[str, DestinationFigures]:
+    figures = {name: DestinationFigures(name) for name in names}
+    hour, day = now - timedelta(hours=1), now - timedelta(days=1)
+    with engine.connect() as connection:
+        # each count stays in a partial index (the open jobs', the dead letters'), however long the history
+        for name, n in connection.execute(sa.select(jobs.c.destination, sa.func.count())
+                                          .where(sa.text("state IN ('pending', 'leased')")).group_by(jobs.c.destination)):
+            figures.setdefault(name, DestinationFigures(name)).backlog = int(n)
+        for name, n in connection.execute(sa.select(jobs.c.destination, sa.func.count())
+                                          .where(sa.text("state = 'dead'")).group_by(jobs.c.destination)):
+            figures.setdefault(name, DestinationFigures(name)).dead = int(n)
+        for name, entry in figures.items():
+            if entry.backlog:
+                first = connection.execute(sa.select(jobs.c.created_at).where(
+                    jobs.c.destination == name, sa.text("state IN ('pending', 'leased')"))
+                    .order_by(jobs.c.seq).limit(1)).scalar()
+                entry.oldest_waiting = first
+                entry.retrying = int(connection.execute(sa.select(sa.literal(1)).where(  # any: stops at the first
+                    jobs.c.destination == name, sa.text("state IN ('pending', 'leased')"), jobs.c.attempts > 0)
+                    .limit(1)).scalar() or 0)
+        delivered_hour = sa.func.sum(sa.case((jobs.c.delivered_at >= hour, 1), else_=0))
+        # SQLite would rather scan a whole index in destination order than range-read ix_jobs_delivered and
+        # sort: "+destination" takes that choice away (PostgreSQL picks the range read by itself)
+        by_destination = sa.text("+jobs.destination") if engine.dialect.name == "sqlite" else jobs.c.destination
+        for row in connection.execute(sa.select(jobs.c.destination, sa.func.count(), delivered_hour)
+                                      .where(jobs.c.delivered_at >= day).group_by(by_destination)):
+            entry = figures.setdefault(row[0], DestinationFigures(row[0]))
+            entry.delivered_day, entry.delivered_hour = int(row[1]), int(row[2] or 0)
+        failed_hour = sa.func.sum(sa.case((attempts.c.started_at >= hour, 1), else_=0))
+        for row in connection.execute(
+                sa.select(jobs.c.destination, sa.func.count(), failed_hour)
+                .select_from(attempts.join(jobs, jobs.c.job_id == attempts.c.job_id))
+                .where(attempts.c.started_at >= day, attempts.c.outcome.in_(["transient", "permanent"]))
+                .group_by(jobs.c.destination)):
+            entry = figures.setdefault(row[0], DestinationFigures(row[0]))
+            entry.failed_day, entry.failed_hour = int(row[1]), int(row[2] or 0)
+        for row in connection.execute(sa.select(destinations)):
+            if row.name in figures:
+                entry = figures[row.name]
+                entry.paused, entry.pause_reason, entry.breaker = bool(row.paused), row.pause_reason, row.breaker_state
+    return figures
+
+
+RANGES = {"hour": (timedelta(hours=1), 12), "day": (timedelta(days=1), 24), "week": (timedelta(days=7), 28)}
+
+
+@dataclass
+class Series:
+    starts: list[datetime]
+    delivered: list[int]
+    failed: list[int]
+    accepted: list[int]
+    backlog: list[int]
+    latency_s: list[float | None]  # mean acceptance → delivery of the bucket's deliveries
+
+
+def series(engine: sa.Engine, destination: str, span: str, now: datetime, backlog_now: int) -> Series:
+    """Per bucket over the last hour (5 min), day (1 h) or week (6 h). The backlog at each bucket's end is
+    worked back from today's: minus what was accepted after it, plus what was delivered after it."""
+    length, count = RANGES[span]
+    width = int(length.total_seconds()) // count
+    start = now - length
+    origin = int(start.timestamp())
+
+    def buckets(column: Any, *where: Any, extra: Any = None) -> dict[int, tuple[int, float]]:
+        bucket = (_epoch(engine, column) - origin) // width  # integer division: no rounding up into the next bucket
+        value = sa.func.count() if extra is None else sa.func.avg(extra)
+        statement = sa.select(bucket.label("b"), sa.func.count(), value).where(column >= start, *where).group_by("b")
+        with engine.connect() as connection:
+            found: dict[int, tuple[int, float]] = {}
+            for b, n, v in connection.execute(statement):  # the current second may round into one bucket more
+                b = min(int(b), count - 1)
+                if b >= 0:
+                    previous = found.get(b, (0, 0.0))
+                    total = previous[0] + int(n)
+                    found[b] = (total, (previous[0] * previous[1] + int(n) * float(v or 0)) / total)
+            return found
+
+    delivered = buckets(jobs.c.delivered_at, jobs.c.destination == destination,
+                        extra=_epoch(engine, jobs.c.delivered_at) - _epoch(engine, jobs.c.created_at))
+    accepted = buckets(jobs.c.created_at, jobs.c.destination == destination)
+    failed = buckets(attempts.c.started_at, attempts.c.job_id.like(f"%/{destination}"),
+                     attempts.c.outcome.in_(["transient", "permanent"]))
+    result = Series([start + timedelta(seconds=width * i) for i in range(count)],
+                    [delivered.get(i, (0, 0))[0] for i in range(count)], [failed.get(i, (0, 0))[0] for i in range(count)],
+                    [accepted.get(i, (0, 0))[0] for i in range(count)], [0] * count,
+                    [delivered[i][1] if i in delivered else None for i in range(count)])
+    level = backlog_now
+    for i in reversed(range(count)):
+        result.backlog[i] = max(0, level)
+        level += result.delivered[i] - result.accepted[i]
+    return result
+
+
+# --- monthly report ---------------------------------------------------------------------------------
+
+@dataclass
+class MonthRow:
+    agency: str
+    month: str  # YYYY-MM, local time
+    received: int = 0
+    valid: int = 0
+    delivered: int = 0
+    delivered_late: int = 0
+
+
+def _month(engine: sa.Engine, column: Any) -> Any:
+    if engine.dialect.name == "sqlite":
+        return sa.func.strftime("%Y-%m", column, f"+{LOCAL_OFFSET_HOURS} hours")
+    return sa.func.to_char(column + sa.text(f"interval '{LOCAL_OFFSET_HOURS} hours'"), "YYYY-MM")
+
+
+def monthly(engine: sa.Engine, operator: Operator, *, since: datetime, until: datetime,
+            late_after: timedelta) -> list[MonthRow]:
+    """Per agency and month: packets received and valid (by when they were received), jobs delivered and
+    delivered later than ``late_after`` after acceptance (by when they were delivered)."""
+    rows: dict[tuple[str, str], MonthRow] = {}
+    scope = visible_packets(operator)
+    agency = sa.func.coalesce(packets.c.agency, "—")
+
+    def row(key: tuple[str, str]) -> MonthRow:
+        return rows.setdefault(key, MonthRow(*key))
+
+    month = _month(engine, packets.c.received_at)
+    valid = packets.c.verdicts["validation"]["valid"].as_boolean()
+    with engine.connect() as connection:
+        for a, m, n, n_valid in connection.execute(
+                sa.select(agency, month, sa.func.count(), sa.func.sum(sa.case((valid.is_(False), 0), else_=1)))
+                .where(packets.c.received_at >= since, packets.c.received_at < until, *scope).group_by(agency, month)):
+            entry = row((a, m))
+            entry.received, entry.valid = int(n), int(n_valid or 0)
+        late = sa.func.sum(sa.case(((_epoch(engine, jobs.c.delivered_at) - _epoch(engine, jobs.c.created_at))
+                                    > int(late_after.total_seconds()), 1), else_=0))
+        delivered_month = _month(engine, jobs.c.delivered_at)
+        for a, m, n, n_late in connection.execute(
+                sa.select(agency, delivered_month, sa.func.count(), late)
+                .select_from(jobs.join(packets, packets.c.packet_id == jobs.c.packet_id))
+                .where(jobs.c.delivered_at >= since, jobs.c.delivered_at < until, *scope)
+                .group_by(agency, delivered_month)):
+            entry = row((a, m))
+            entry.delivered, entry.delivered_late = int(n), int(n_late or 0)
+    return sorted(rows.values(), key=lambda r: (r.month, r.agency))
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- the sync stream's quality, dossier by dossier ---------------------------------------------------
+
+@dataclass
+class Quality:
+    dossiers: int = 0  # with a packet received in the period
+    finished: int = 0  # whose latest HoSo has NgayKetThucXuLy and NgayHenTra
+    on_time: int = 0  # … with NgayKetThucXuLy ≤ NgayHenTra
+    terminal: int = 0  # at a final status
+    steps_complete: int = 0  # … reached through moves the transition graph allows, none skipped
+    backwards: list[str] = field(default_factory=list)  # dossiers whose status went back outside the graph
+    stale: list[str] = field(default_factory=list)  # not final, no packet for ``stale_days``
+
+    @property
+    def on_time_share(self) -> float | None:
+        return self.on_time / self.finished if self.finished else None
+
+
+def quality(engine: sa.Engine, operator: Operator, *, since: datetime, until: datetime, now: datetime,
+            transitions: dict[int, frozenset[int]], terminal: frozenset[int], stale_after: timedelta) -> Quality:
+    """What the national index set scores, for dossiers that synced in [since, until): on time, complete, never
+    backwards, not silent. Dates come from the latest HoSo packet's content (``NgayGio`` text compares in order)."""
+    result = Quality()
+    active = (sa.select(packets.c.dossier).where(packets.c.received_at >= since, packets.c.received_at < until,
+                                                 packets.c.dossier.is_not(None), *visible_packets(operator))
+              .distinct().scalar_subquery())
+    paths: dict[str, list[tuple[datetime, int | None, str, str]]] = {}
+    with engine.connect() as connection:
+        for dossier, at, status, packet_type, packet_id in connection.execute(
+                sa.select(packets.c.dossier, packets.c.received_at, packets.c.status, packets.c.packet_type,
+                          packets.c.packet_id).where(packets.c.dossier.in_(active))
+                .order_by(packets.c.dossier, packets.c.received_at)):
+            paths.setdefault(dossier, []).append((at, status, packet_type, packet_id))
+        latest_hoso = {d: next((p[3] for p in reversed(path) if p[2] == "HoSo"), None) for d, path in paths.items()}
+        ids = [pid for pid in latest_hoso.values() if pid]
+        raws = {row.packet_id: (row.raw, row.encoding) for start in range(0, len(ids), 500) for row in connection.execute(
+            sa.select(packets.c.packet_id, packets.c.raw, packets.c.encoding)
+            .where(packets.c.packet_id.in_(ids[start:start + 500]), packets.c.raw.is_not(None)))}
+    for dossier, path in paths.items():
+        result.dossiers += 1
+        statuses = [s for _, s, _, _ in path if s is not None]
+        moves = list(zip(statuses, statuses[1:]))
+        if any(b < a and b not in transitions.get(a, frozenset()) for a, b in moves if a != b):
+            result.backwards.append(dossier)
+        if statuses and statuses[-1] in terminal:
+            result.terminal += 1
+            if statuses[0] == 1 and all(b in transitions.get(a, frozenset()) for a, b in moves if a != b):
+                result.steps_complete += 1
+        elif now - path[-1][0] > stale_after:
+            result.stale.append(dossier)
+        found = raws.get(latest_hoso[dossier] or "")
+        if found is None:
+            continue
+        dates = hoso_fields(*found, ("NgayKetThucXuLy", "NgayHenTra"))
+        if dates["NgayKetThucXuLy"] and dates["NgayHenTra"]:
+            result.finished += 1
+            result.on_time += dates["NgayKetThucXuLy"] <= dates["NgayHenTra"]
+    return result

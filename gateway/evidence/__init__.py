@@ -1,0 +1,1 @@
+"""Evidence bundles: one zip with everything the gateway knows about a dossier, verifiable offline."""

@@ -1,0 +1,5 @@
+"""Observability: /metrics (Prometheus) and /readyz."""
+
+from gateway.observe import metrics, ready
+
+__all__ = ["metrics", "ready"]

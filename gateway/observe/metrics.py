@@ -1,0 +1,125 @@
+"""/metrics: the store's figures read at scrape time, plus this process's own latencies.
+
+Figures that every process shares (accepted, delivered, dead letters, backlog, oldest age, circuits,
+attempts by outcome) are read from the store when scraped, so any number of API and worker processes
+report one consistent truth. Per-process measurements (accept latency, console look-ups) use
+prometheus-client's multiprocess mode when ``PROMETHEUS_MULTIPROC_DIR`` is set (several workers)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+import os
+import time
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import REGISTRY, Collector
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+ACCEPT_SECONDS = Histogram("gateway_accept_seconds", "POST /v1/packets: request to answer", ["status"],
+                           buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+LOOKUPS = Counter("gateway_console_lookups_total", "Console look-ups (searches, dossiers, contents) per account",
+                  ["account", "kind"])
+CIRCUIT = {"closed": 0.0, "half_open": 0.5, "open": 1.0}
+
+
+class StoreCollector(Collector):
+    def __init__(self, engine: Callable[[], sa.Engine]) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterator[Any]:
+        import sqlalchemy as sa  # at the first scrape: a server process starts sooner
+
+        from gateway.store.tables import attempts, destinations, jobs, packets
+
+        engine, now = self.engine(), datetime.now(UTC)
+        by_state = GaugeMetricFamily("gateway_jobs", "Delivery jobs by destination and state", labels=["destination", "state"])
+        delivered = CounterMetricFamily("gateway_delivered", "Jobs delivered", labels=["destination"])
+        dead = GaugeMetricFamily("gateway_dead_letters", "Dead letters waiting", labels=["destination"])
+        backlog = GaugeMetricFamily("gateway_backlog", "Jobs pending or being sent", labels=["destination"])
+        oldest = GaugeMetricFamily("gateway_oldest_waiting_seconds", "Age of the oldest job waiting",
+                                   labels=["destination"])
+        circuit = GaugeMetricFamily("gateway_circuit_state", "Circuit: 0 closed, 0.5 half open, 1 open",
+                                    labels=["destination"])
+        paused = GaugeMetricFamily("gateway_destination_paused", "1 when an operator paused the destination",
+                                   labels=["destination"])
+        tries = CounterMetricFamily("gateway_attempts", "Delivery attempts by outcome (retries and failures)",
+                                    labels=["outcome"])
+        accepted = CounterMetricFamily("gateway_packets_accepted", "Packets accepted and stored")
+        with engine.connect() as connection:
+            waiting: dict[str, int] = {}
+            for name, state, n in connection.execute(sa.select(jobs.c.destination, jobs.c.state, sa.func.count())
+                                                     .group_by(jobs.c.destination, jobs.c.state)):
+                by_state.add_metric([name, state], n)
+                if state == "delivered":
+                    delivered.add_metric([name], n)
+                elif state == "dead":
+                    dead.add_metric([name], n)
+                else:
+                    waiting[name] = waiting.get(name, 0) + int(n)
+            for name, n in waiting.items():
+                backlog.add_metric([name], n)
+                first = connection.execute(sa.select(jobs.c.created_at).where(
+                    jobs.c.destination == name, sa.text("state IN ('pending', 'leased')"))
+                    .order_by(jobs.c.seq).limit(1)).scalar()
+                first = first.replace(tzinfo=UTC) if first is not None and first.tzinfo is None else first
+                oldest.add_metric([name], max(0.0, (now - first).total_seconds()) if first else 0.0)
+            for row in connection.execute(sa.select(destinations.c.name, destinations.c.breaker_state,
+                                                    destinations.c.paused)):
+                circuit.add_metric([row.name], CIRCUIT.get(row.breaker_state, 0.0))
+                paused.add_metric([row.name], 1.0 if row.paused else 0.0)
+            for outcome, n in connection.execute(sa.select(attempts.c.outcome, sa.func.count())
+                                                 .group_by(attempts.c.outcome)):
+                tries.add_metric([outcome], n)
+            accepted.add_metric([], connection.execute(sa.select(sa.func.count()).select_from(packets)).scalar_one())
+        yield from (by_state, delivered, dead, backlog, oldest, circuit, paused, tries, accepted)
+
+
+def install(app: FastAPI, engine: Callable[[], sa.Engine], *, timed: bool = True) -> None:
+    """``/metrics``; with ``timed``, POST /v1/packets is timed into ``gateway_accept_seconds``."""
+    shared = CollectorRegistry(auto_describe=False)
+    shared.register(StoreCollector(engine))
+    multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+
+    def own() -> bytes:
+        if not multiprocess:
+            return generate_latest(REGISTRY)
+        from prometheus_client import multiprocess as mp
+
+        registry = CollectorRegistry()
+        mp.MultiProcessCollector(registry)
+        return generate_latest(registry)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(own() + generate_latest(shared), media_type=CONTENT_TYPE_LATEST)
+
+    if timed:
+        app.add_middleware(AcceptTimer)
+
+
+class AcceptTimer:
+    """Times POST /v1/packets from request to the answer's first byte. Plain ASGI: Starlette's
+    ``@app.middleware("http")`` costs a task and a stream per request, on the intake's hot path."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] != "/v1/packets" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        began = time.perf_counter()
+
+        async def timed_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                ACCEPT_SECONDS.labels(str(message["status"])).observe(time.perf_counter() - began)
+            await send(message)
+
+        await self.app(scope, receive, timed_send)

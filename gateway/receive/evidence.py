@@ -1,0 +1,63 @@
+"""``GET /v1/evidence/{MaHoSo}``: a dossier's evidence bundle for clients allowed to ask for one
+(``[clients.X] evidence = true``; deny by default), limited to dossiers of the client's agencies."""
+
+from pathlib import Path
+import tempfile
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+
+from gateway.receipt.build import gateway_signer
+from gateway.config import Config
+from gateway.evidence.export import NoSuchDossier, export_bundle
+from gateway.evidence.layout import safe_name
+from gateway.receive.auth import Client, Denied
+from gateway.receive.packets import PacketIntake
+
+
+def install(app: FastAPI, config: Config, intake: PacketIntake) -> None:
+    signer = gateway_signer(config)
+
+    def not_found(dossier: str) -> JSONResponse:
+        return JSONResponse({"error": "evidence.not_found", "message_vi": f"Không có hồ sơ {dossier}.",
+                             "message_en": f"No dossier {dossier}."}, status_code=404)
+
+    def export(client: Client, dossier: str) -> Response:
+        store = intake.store
+        packets = store.dossier_packets(dossier)
+        # Another agency's dossier is answered as unknown: its existence is not the client's business.
+        if not packets or (client.agencies is not None and any(p.agency not in client.agencies for p in packets)):
+            store.audit(client.name, "evidence.denied", dossier, {"reason": "not found or not the client's agency"})
+            return not_found(dossier)
+        handle, name = tempfile.mkstemp(suffix=".zip", prefix="evidence-")
+        path = Path(name)
+        try:
+            with open(handle, "wb") as out:
+                export_bundle(store, dossier, out, signer=signer, actor=client.name)
+        except NoSuchDossier:
+            path.unlink(missing_ok=True)
+            return not_found(dossier)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return FileResponse(path, media_type="application/zip", filename=f"evidence-{safe_name(dossier)}.zip",
+                            background=BackgroundTask(path.unlink, missing_ok=True))
+
+    async def evidence(request: Request, dossier: str) -> Response:
+        try:
+            client = intake.clients.authenticate(request.headers)
+        except Denied as exc:
+            return JSONResponse(exc.to_dict(), status_code=exc.status, headers={"WWW-Authenticate": "Bearer"})
+        if not client.evidence:
+            await run_in_threadpool(intake.store.audit, client.name, "evidence.denied", dossier,
+                                    {"reason": "no evidence permission"})
+            return JSONResponse({"error": "auth.evidence",
+                                 "message_vi": f"Hệ thống “{client.name}” không được lấy gói bằng chứng.",
+                                 "message_en": f"Client “{client.name}” may not export evidence bundles."},
+                                status_code=403)
+        return await run_in_threadpool(export, client, dossier)
+
+    app.add_api_route("/v1/evidence/{dossier}", evidence, methods=["GET"],
+                      summary="A dossier's evidence bundle (zip) — gói bằng chứng của hồ sơ")

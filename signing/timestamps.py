@@ -1,0 +1,128 @@
+"""RFC 3161 timestamps: asking a timestamp authority (TSA) for a token, and checking one.
+
+A token is the proof of existence (POE) ETSI EN 319 102-1 builds on: data existed, unchanged,
+no later than the time a trusted TSA signed. Two calls, for anyone who needs one (receipts,
+audit checkpoints, XAdES signature timestamps):
+
+    token = request_timestamp(data, url)               # DER TimeStampToken (a CMS ContentInfo)
+    when = verify_timestamp(token, data, trust)        # aware datetime, or TimestampError
+
+``trust`` is a ``TrustPolicy`` whose anchors the TSA's certificate must chain to; the TSA
+certificate must carry the critical timeStamping extended key usage (pyhanko checks it).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+from datetime import datetime, timezone
+
+import httpx
+from asn1crypto import cms, tsp
+
+from signing.trust import TrustPolicy, _run, describe_name
+
+_QUOTED = re.compile(r'"[^"]*"|\d{6,}')
+MAX_REPLY_BYTES = 64 * 1024  # a token is a few kilobytes: a chain, a signature, TSTInfo
+_DIGESTS = ("sha256", "sha384", "sha512")
+
+
+class TimestampError(Exception):
+    """No token, or one that does not prove the data's time; the message says why."""
+
+
+def request_timestamp(data: bytes, url: str, *, timeout: float = 10.0, digest: str = "sha256",
+                      max_bytes: int = MAX_REPLY_BYTES) -> bytes:
+    """A TimeStampToken over ``data`` from the TSA at ``url`` (HTTP POST, RFC 3161 §3.4), bounded in time and
+    size; the reply must echo our nonce and imprint. Raises ``TimestampError``."""
+    if digest not in _DIGESTS:
+        raise TimestampError(f"digest {digest} not allowed for timestamps")
+    imprint = hashlib.new(digest, data).digest()
+    nonce = secrets.randbits(63)
+    request = tsp.TimeStampReq({
+        "version": 1, "message_imprint": {"hash_algorithm": {"algorithm": digest}, "hashed_message": imprint},
+        "nonce": nonce, "cert_req": True}).dump()
+    try:
+        with httpx.Client(timeout=timeout, follow_redirects=False) as client, \
+                client.stream("POST", url, content=request,
+                              headers={"Content-Type": "application/timestamp-query"}) as answer:
+            if answer.status_code != 200:
+                raise TimestampError(f"TSA {url} answered HTTP {answer.status_code}")
+            body = bytearray()
+            for chunk in answer.iter_bytes():
+                body += chunk
+                if len(body) > max_bytes:
+                    raise TimestampError(f"TSA {url} sent more than {max_bytes} bytes")
+    except httpx.HTTPError as exc:
+        raise TimestampError(f"TSA {url} unreachable: {exc}") from None
+    try:
+        reply = tsp.TimeStampResp.load(bytes(body))
+        status = reply["status"]["status"].native
+        token = reply["time_stamp_token"]
+        info = token["content"]["encap_content_info"]["content"].parsed if token.native is not None else None
+    except (ValueError, TypeError, KeyError) as exc:
+        raise TimestampError(f"TSA {url} sent an unreadable reply: {exc}") from None
+    if status not in ("granted", "granted_with_mods") or info is None:
+        raise TimestampError(f"TSA {url} refused: {status} {reply['status']['status_string'].native or ''}".strip())
+    if info["nonce"].native != nonce or info["message_imprint"]["hashed_message"].native != imprint:
+        raise TimestampError(f"TSA {url} answered another request (nonce or imprint differs)")
+    return token.dump()
+
+
+def verify_timestamp(token: bytes, data: bytes, trust: TrustPolicy, *, at: datetime | None = None) -> datetime:
+    """The time ``token`` proves for ``data``: imprint, CMS signature, TSA key usage, and the TSA's chain
+    to ``trust``'s anchors at ``at`` (default: now). Raises ``TimestampError`` naming the failing check."""
+    from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
+    from pyhanko.sign.validation.status import TimestampSignatureStatus
+
+    try:
+        info = cms.ContentInfo.load(token)
+        signed = info["content"]
+        if info["content_type"].native != "signed_data" or not isinstance(signed, cms.SignedData):
+            raise ValueError("not a CMS SignedData")
+    except (ValueError, TypeError) as exc:
+        raise TimestampError(f"unreadable timestamp token: {exc}") from None
+
+    def expected(algorithm: str) -> bytes:
+        if algorithm not in _DIGESTS:
+            raise TimestampError(f"timestamp imprint uses {algorithm}, not allowed")
+        return hashlib.new(algorithm, data).digest()
+
+    context = trust.validation_context((at or datetime.now(timezone.utc)).astimezone(timezone.utc))
+    try:
+        status = TimestampSignatureStatus(**_run(validate_tst_signed_data(signed, context, expected)))
+    except TimestampError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any engine error means "not proven"
+        # the engine quotes subjects (names, identifiers): keep its words, not its quotes or numbers
+        raise TimestampError(f"timestamp token does not verify: {_QUOTED.sub('…', str(exc))[:300]}") from None
+    if not status.intact:
+        raise TimestampError("timestamp imprint does not match the data")
+    if not status.valid:
+        raise TimestampError("timestamp token signature does not verify")
+    if not status.trusted:
+        raise TimestampError(f"TSA {describe_name(status.signing_cert.subject)} not trusted: "
+                             f"{status.trust_problem_indic}")
+    return status.timestamp
+
+
+def first_proof(encoded_tokens: list[str], data: bytes, trust: TrustPolicy, not_done: list[str],
+                what: str) -> datetime | None:
+    """The time the first of a signature's base64 timestamp tokens (at most two looked at) proves for
+    ``data``; each one that does not hold is noted in ``not_done`` and ignored — a signature is then
+    judged without a proof of existence, never better."""
+    for encoded in encoded_tokens[:2]:
+        try:
+            return verify_timestamp(base64.b64decode("".join(encoded.split()), validate=True), data, trust)
+        except (TimestampError, ValueError) as exc:
+            not_done.append(f"signing time: dấu thời gian không dùng được — {what} not used: {str(exc)[:200]}")
+    return None
+
+
+def token_time(token: bytes) -> datetime:
+    """The genTime a token claims, unverified (for display next to a verdict that says whether it holds)."""
+    info = cms.ContentInfo.load(token)["content"]["encap_content_info"]["content"].parsed
+    return info["gen_time"].native
+
