@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 import json
 import re
+import sys
 import types
 from typing import Annotated, Any, Union, get_args, get_origin
 import unicodedata
@@ -32,7 +33,8 @@ SERVICES: dict[str, type[Record]] = {"DongBoHoSoMC": HoSo, "CapNhatTienDoHoSoMC"
 # Fixed namespace: the same client, agency, service and content give the same MaGoiTin in
 # every gateway process, so a client's resend is recognised as one (idempotency key).
 _NAMESPACE = uuid.UUID("5b7c1d0e-3f0a-5c59-9a43-6e1f0c2a9d11")
-_DIGITS = re.compile(r"^\s*-?[0-9]+\s*$")
+# No more digits than int() converts (sys.get_int_max_str_digits): a longer run stays text for the Validator.
+_DIGITS = re.compile(rf"^\s*-?[0-9]{{1,{sys.get_int_max_str_digits() or ''}}}\s*$")
 _DATE = "%Y%m%d%H%M%S"
 
 

@@ -23,7 +23,7 @@ from gateway.observe.logs import setup as setup_logging
 from gateway.cli.supervise import supervise
 from gateway.cli.validate import ConfigOption, load_config
 from gateway.config import Config, ConfigError
-from gateway.deliver.engine import Engine, make_connector
+from gateway.deliver.engine import Engine, make_connector, worker_prefix
 from gateway.deliver.policy import load_policies
 from gateway.deliver.windows import LOCAL, active_window
 from gateway.pii import mask_logs, scrub
@@ -104,7 +104,11 @@ def worker(config: ConfigOption = None, store: StoreOption = None, destination: 
             raise _fail("--name đặt tên cho một tiến trình / --name names one process: not with --processes")
         arguments = [*(["--config", str(config.resolve())] if config else []), *(["--store", store] if store else []),
                      *[option for d in destination or [] for option in ("--destination", d)]]
-        supervise(arguments, processes, stop)
+        supervisor_store = open_configured_store(cfg, store)
+        try:
+            supervise(arguments, processes, stop, lambda pid: supervisor_store.release_abandoned(worker_prefix(pid)))
+        finally:
+            supervisor_store.close()
         return
     opened = open_configured_store(cfg, store)
     engine = start_engine(cfg, opened, destination, name)

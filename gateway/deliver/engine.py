@@ -7,8 +7,10 @@ window, circuit breaker and the token bucket every worker shares (in the store) 
 any of them is released unattempted, so no retry is burnt. After each call: delivered → complete;
 transient → next attempt time in the store (backoff with full jitter, never before Retry-After), or
 a dead letter past max attempts or max age; permanent → dead letter with the peer's message. A
-heartbeat thread extends the leases of calls in flight; on stop (SIGTERM) claimed jobs not yet sent
-are released, and after SIGKILL their leases simply expire and another worker takes them.
+heartbeat thread extends the leases of every batch claimed and not yet settled (waiting for a slot or a
+token, or in its call), each under its claim's own holder; on stop (SIGTERM) claimed jobs not yet sent
+are released, and after SIGKILL the supervisor gives them back at once (``release_abandoned``) or
+their leases expire and another worker takes them.
 """
 
 from collections.abc import Callable, Sequence
@@ -46,8 +48,13 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
+def worker_prefix(pid: int) -> str:
+    """What the default names of process ``pid``'s workers start with (its supervisor reclaims by it)."""
+    return f"{socket.gethostname()}:{pid}:"
+
+
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    return f"{worker_prefix(os.getpid())}{uuid.uuid4().hex[:6]}"
 
 
 def decode_packet(raw: bytes, encoding: str) -> GoiTin:
@@ -85,23 +92,27 @@ class Tally:
 
 
 class _Leases:
-    """Job ids with a call in flight, per lease length; a heartbeat keeps their leases alive."""
+    """Claimed batches not yet settled — waiting for a slot or a token, or in a call — per lease length
+    and claim; a heartbeat keeps their leases alive."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._held: dict[float, set[str]] = {}
+        self._held: dict[tuple[float, str], set[str]] = {}
 
-    def add(self, lease_seconds: float, ids: Sequence[str]) -> None:
+    def add(self, lease_seconds: float, holder: str, ids: Sequence[str]) -> None:
         with self._lock:
-            self._held.setdefault(lease_seconds, set()).update(ids)
+            self._held.setdefault((lease_seconds, holder), set()).update(ids)
 
-    def remove(self, lease_seconds: float, ids: Sequence[str]) -> None:
+    def remove(self, lease_seconds: float, holder: str, ids: Sequence[str]) -> None:
         with self._lock:
-            self._held.get(lease_seconds, set()).difference_update(ids)
+            held = self._held.get((lease_seconds, holder), set())
+            held.difference_update(ids)
+            if not held:
+                self._held.pop((lease_seconds, holder), None)
 
-    def snapshot(self) -> dict[float, list[str]]:
+    def snapshot(self) -> dict[tuple[float, str], list[str]]:
         with self._lock:
-            return {seconds: list(ids) for seconds, ids in self._held.items() if ids}
+            return {claim: list(ids) for claim, ids in self._held.items() if ids}
 
 
 class DestinationRunner:
@@ -184,13 +195,14 @@ class DestinationRunner:
         finally:
             for _ in range(free - len(batches)):
                 self._slots.release()
-        for batch in batches:
+        for batch in batches:  # under the heartbeat from now on: a batch may wait longer than its lease
+            self.engine.leases.add(self.policy.lease_seconds, batch[0].holder, [job.job_id for job in batch])
             self.pool.submit(self._run, batch, permits == 1)
         return len(batches)
 
     # --- one call ----------------------------------------------------------------------
     def _run(self, batch: list[ClaimedJob], probe: bool = False) -> None:
-        ids = [job.job_id for job in batch]
+        ids, holder = [job.job_id for job in batch], batch[0].holder
         recording = False  # the deliveries are being recorded in the background, which frees the slot
         try:
             stopping = self.engine.stopping.is_set
@@ -199,9 +211,8 @@ class DestinationRunner:
             # A batch that cannot get a token within a third of its lease goes back unattempted.
             if (stopping() or tripped or self.hold_reason()
                     or not self.bucket.take(cancelled=stopping, within=self.policy.lease_seconds / 3)):
-                self._release(ids, probe)
+                self._release(ids, holder, probe)
                 return
-            self.engine.leases.add(self.policy.lease_seconds, ids)
             started, clock = now_utc(), time.perf_counter()
             try:
                 deliveries = [Delivery(job.job_id, job.packet_id, decode_packet(job.raw, job.encoding), job.raw,
@@ -213,8 +224,6 @@ class DestinationRunner:
             except Exception as exc:  # a connector bug must not lose the job: it is tried again later
                 log.exception("destination %s: connector failed", self.policy.name)
                 outcomes = [Outcome(OutcomeKind.TRANSIENT, f"lỗi bộ kết nối / connector error: {type(exc).__name__}")]
-            finally:
-                self.engine.leases.remove(self.policy.lease_seconds, ids)
             self.engine.tally.add(calls=1)
             recording = self._settle(batch, outcomes, started, round((time.perf_counter() - clock) * 1000))
         except Exception:
@@ -222,13 +231,14 @@ class DestinationRunner:
             if probe:
                 self.breaker.unprobe()
         finally:
+            self.engine.leases.remove(self.policy.lease_seconds, holder, ids)
             if not recording:
                 self._free_slot()
 
-    def _release(self, ids: list[str], probe: bool = True) -> None:
+    def _release(self, ids: list[str], holder: str, probe: bool = True) -> None:
         if probe:
             self.breaker.unprobe()
-        self.engine.tally.add(released=self.store.release(ids, self.engine.worker))
+        self.engine.tally.add(released=self.store.release(ids, holder))
 
     def _settle(self, batch: list[ClaimedJob], outcomes: list[Outcome], started: datetime, duration_ms: int) -> bool:
         """Records what the call did. True when it is all delivered: recorded then in the background,
@@ -241,10 +251,11 @@ class DestinationRunner:
         delivered = [(job.job_id, records[i]) for i, job in enumerate(batch[:taken])]
         if taken == len(batch):
             self.breaker.record(success=True)
-            self.engine.settler.complete(delivered).add_done_callback(lambda done: self._recorded(batch, done))
+            self.engine.settler.complete(delivered, batch[0].holder).add_done_callback(
+                lambda done: self._recorded(batch, done))
             return True
         if taken:  # the delivered prefix first
-            self._count_delivered(batch, self.engine.settler.complete(delivered).result())
+            self._count_delivered(batch, self.engine.settler.complete(delivered, batch[0].holder).result())
         job, outcome, attempt = batch[taken], outcomes[taken], records[taken]
         if outcome.dossier_only:  # one dossier's trouble says nothing of the destination: the probe is not spent
             self.breaker.unprobe()
@@ -255,7 +266,7 @@ class DestinationRunner:
         if not settled:
             self._lease_lost(job)
         if rest := [j.job_id for j in batch[taken + 1:]]:
-            self._release(rest, probe=False)  # not taken: back in line behind this job, no attempt counted
+            self._release(rest, job.holder, probe=False)  # not taken: back in line behind this job, no attempt counted
         return False
 
     def _recorded(self, batch: list[ClaimedJob], done: "Future[list[bool]]") -> None:
@@ -289,12 +300,12 @@ class DestinationRunner:
         due = next_attempt_at(now, n, policy.backoff_base_seconds, policy.backoff_cap_seconds, outcome.retry_after)
         self.engine.tally.add(retried=1)
         log.info("job %s attempt %d: %s; next at %s", job.job_id, n, outcome.message, due.isoformat())
-        return self.store.retry_later(job.job_id, self.engine.worker, attempt, due)
+        return self.store.retry_later(job.job_id, job.holder, attempt, due)
 
     def _dead(self, job: ClaimedJob, attempt: AttemptRecord, reason: str) -> bool:
         log.warning("job %s dead-lettered: %s", job.job_id, reason)
         self.engine.tally.add(dead=1)
-        return self.store.dead_letter(job.job_id, self.engine.worker, attempt, reason)
+        return self.store.dead_letter(job.job_id, job.holder, attempt, reason)
 
     def _lease_lost(self, job: ClaimedJob) -> None:
         # Someone else holds it now; a repeat delivery carries the same idempotency key.
@@ -315,13 +326,14 @@ class Engine:
         self.signal = store.job_signal(SIGNAL_INTERVAL)
         self.leases = _Leases()
         self.tally = Tally()
-        self.settler = Settler(store, self.worker)
+        self.settler = Settler(store)
         connectors = connectors or {}
         self.runners = {name: DestinationRunner(self, policy, connectors.get(name) or connector_factory(policy))
                         for name, policy in policies.items()}
         self._heartbeat = threading.Thread(target=self._beat, name="lease-heartbeat", daemon=True)
 
     def start(self) -> "Engine":
+        self.store.hold_session(self.worker)
         for runner in self.runners.values():
             runner.thread.start()
         self._heartbeat.start()
@@ -331,9 +343,13 @@ class Engine:
     def _beat(self) -> None:
         shortest = min((r.policy.lease_seconds for r in self.runners.values()), default=30.0)
         while not self.stopping.wait(shortest / 3):
-            for seconds, ids in self.leases.snapshot().items():
+            try:
+                self.store.hold_session(self.worker)  # reopened if it was lost
+            except Exception:
+                log.exception("keeping the worker's session failed")
+            for (seconds, holder), ids in self.leases.snapshot().items():
                 try:
-                    self.store.extend_lease(ids, self.worker, seconds, now_utc())
+                    self.store.extend_lease(ids, holder, seconds, now_utc())
                 except Exception:
                     log.exception("extending leases failed")
 
@@ -348,6 +364,7 @@ class Engine:
             runner.connector.close()
         self.settler.close()  # after the calls: they wait for their deliveries to be recorded
         self._heartbeat.join(timeout)
+        self.store.drop_session(self.worker)
         log.info("worker %s stopped: %s", self.worker, self.tally)
 
     def __enter__(self) -> "Engine":

@@ -43,6 +43,11 @@ class DestinationPolicy:
                     "lease_seconds", "max_age_seconds", "breaker_cooldown_seconds"):
             if float(getattr(self, key)) <= 0:
                 raise ConfigError(f"{where}.{key} must be positive")
+        # The heartbeat renews leases; should it stall (the store briefly unreachable), a lease must still
+        # outlive the call it covers, or another worker sends the job while this one's call is in flight.
+        if self.lease_seconds < self.timeout_seconds:
+            raise ConfigError(f"{where}.lease_seconds ({self.lease_seconds:g}) must not be shorter than "
+                              f"timeout_seconds ({self.timeout_seconds:g})")
 
 
 _KNOWN = set(DestinationPolicy.__dataclass_fields__) - {"name", "options", "windows"}

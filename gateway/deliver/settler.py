@@ -13,21 +13,21 @@ from gateway.store.api import AttemptRecord, Store
 
 log = logging.getLogger(__name__)
 
-_Item = tuple[list[tuple[str, AttemptRecord]], "Future[list[bool]]"]
+_Item = tuple[list[tuple[str, AttemptRecord]], str, "Future[list[bool]]"]
 
 
 class Settler:
-    def __init__(self, store: Store, worker: str, *, batch_max: int = 512) -> None:
-        self.store, self.worker, self.batch_max = store, worker, batch_max
+    def __init__(self, store: Store, *, batch_max: int = 512) -> None:
+        self.store, self.batch_max = store, batch_max
         self.commits = 0  # transactions (fewer than calls when grouping works)
         self._queue: "queue.Queue[_Item | None]" = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="settle-delivered", daemon=True)
         self._thread.start()
 
-    def complete(self, items: Sequence[tuple[str, AttemptRecord]]) -> "Future[list[bool]]":
-        """Per job (id, attempt), whether this worker still held it — once recorded."""
+    def complete(self, items: Sequence[tuple[str, AttemptRecord]], holder: str) -> "Future[list[bool]]":
+        """Per job (id, attempt), whether its claim (``holder``) still held it — once recorded."""
         future: "Future[list[bool]]" = Future()
-        self._queue.put((list(items), future))
+        self._queue.put((list(items), holder, future))
         return future
 
     def close(self) -> None:
@@ -57,14 +57,15 @@ class Settler:
 
     def _commit(self, group: list[_Item]) -> None:
         try:
-            done = self.store.complete_each([job for items, _ in group for job in items], self.worker)
+            done = self.store.complete_each([job for items, _, _ in group for job in items],
+                                            [holder for items, holder, _ in group for _ in items])
             self.commits += 1
         except Exception as exc:  # noqa: BLE001 - each caller decides (its leases simply expire)
-            log.exception("recording %d deliveries failed", sum(len(items) for items, _ in group))
-            for _, future in group:
+            log.exception("recording %d deliveries failed", sum(len(items) for items, _, _ in group))
+            for _, _, future in group:
                 future.set_exception(exc)
             return
         start = 0
-        for items, future in group:
+        for items, _, future in group:
             future.set_result(done[start:start + len(items)])
             start += len(items)

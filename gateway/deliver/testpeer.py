@@ -42,6 +42,7 @@ class Faults:
     timeout_rate: float = 0.0  # take the packet, then hang for hang_seconds before answering
     hang_seconds: float = 10.0
     malformed_rate: float = 0.0  # take the packet, answer 200 with a body that is not the agreed JSON
+    cut_rate: float = 0.0  # take the packet, then close the connection halfway through a 200 answer
     latency_ms: float = 0.0  # added to every call
     fail_next: int = 0  # the next N calls answer 500 (deterministic)
     reject_keys: list[str] = field(default_factory=list)  # 422: this content is refused, with a message
@@ -153,6 +154,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.state.count("reset")
         self.server.shutdown_request(self.connection)
 
+    def _cut(self) -> None:
+        """Headers announcing a body, half of it, then the connection closes."""
+        body = json.dumps({"ok": True, "error_code": 0}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[:len(body) // 2])
+        self.wfile.flush()
+        self.close_connection = True
+        self.server.state.count("cut")
+        self.server.shutdown_request(self.connection)
+
     def _body(self) -> bytes:
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
@@ -214,7 +228,7 @@ class _Handler(BaseHTTPRequestHandler):
             if fail_now:
                 state.faults = Faults(**{**asdict(faults), "fail_next": faults.fail_next - 1})
             draw = {name: roll(getattr(faults, name)) for name in
-                    ("reset_rate", "error_rate", "throttle_rate", "timeout_rate", "malformed_rate")}
+                    ("reset_rate", "error_rate", "throttle_rate", "timeout_rate", "malformed_rate", "cut_rate")}
         try:
             items = self._items(body)
             dossiers = [_dossier_of(i) for i in items]
@@ -249,6 +263,8 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(faults.hang_seconds)  # taken, but the answer comes too late
             if draw["malformed_rate"]:
                 return self._answer(200, None, raw=b"<html>502 Bad Gateway</html")
+            if draw["cut_rate"]:
+                return self._cut()
             if len(items) == 1:
                 return self._answer(200, {"ok": True, "error_code": 0})
             results = [{"ok": True} for _ in accepted]

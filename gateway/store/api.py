@@ -116,6 +116,9 @@ class ClaimedJob:
     raw: bytes
     encoding: Literal["xml", "json"]
     packet_type: str
+    # this claim's holder: the worker and the claim's own token; settle, extend and release with it, so a
+    # claim that lapsed and was taken again — by anyone, the same worker too — can no longer touch the job
+    holder: str = ""
 
 
 @dataclass(frozen=True)
@@ -275,7 +278,8 @@ class Store(Protocol):
         delivered nor — under ``on_dead="skip"`` — dead), only when the head is pending (or
         leased with an expired lease) and due (next_attempt_at ≤ now). A key whose head is
         live-leased, or dead under "hold", is not handed out. The jobs become leased by
-        ``worker`` until now + lease_seconds. Safe across processes."""
+        ``worker`` until now + lease_seconds, under this claim's ``holder``: the methods below take
+        it, or the worker's name for any of its claims. Safe across processes."""
         ...
 
     def complete(self, job_id: str, worker: str, attempt: AttemptRecord) -> bool:
@@ -287,9 +291,10 @@ class Store(Protocol):
         transaction; per job, whether ``worker`` still held it."""
         ...
 
-    def complete_each(self, items: Sequence[tuple[str, AttemptRecord]], worker: str) -> list[bool]:
+    def complete_each(self, items: Sequence[tuple[str, AttemptRecord]], worker: str | Sequence[str]) -> list[bool]:
         """``complete`` for jobs of several calls, each with its own attempt record, in ONE
-        transaction (the engine's group commit of outcomes); per job, whether ``worker`` still held it."""
+        transaction (the engine's group commit of outcomes); per job, whether ``worker`` still held it.
+        ``worker``: one holder for all, or each item's own (``ClaimedJob.holder``)."""
         ...
 
     def retry_later(self, job_id: str, worker: str, attempt: AttemptRecord, next_attempt_at: datetime) -> bool:
@@ -306,6 +311,21 @@ class Store(Protocol):
 
     def extend_lease(self, job_ids: Sequence[str], worker: str, lease_seconds: float, now: datetime) -> int:
         """Pushes the lease of the jobs ``worker`` still holds to now + lease_seconds; how many."""
+        ...
+
+    def hold_session(self, worker: str) -> None:
+        """PostgreSQL: opens (or reopens, if it was lost) a session that lives as long as this process, and
+        ties ``worker``'s claims from now on to it: when the process dies the server ends the session and
+        other workers take its jobs at once instead of waiting out the leases. SQLite: nothing."""
+        ...
+
+    def drop_session(self, worker: str) -> None:
+        """Ends what ``hold_session`` opened."""
+        ...
+
+    def release_abandoned(self, worker_prefix: str) -> int:
+        """Gives back, at once, every job leased by a worker whose name starts with ``worker_prefix`` —
+        one known to be dead (its supervisor saw it end) — instead of waiting out the leases; how many."""
         ...
 
     # --- operators --------------------------------------------------------------------

@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 import json
 import threading
 from typing import Any, Callable, Literal, Sequence
+import uuid
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -86,15 +88,19 @@ class SqlStore:
         self._writer = threading.Lock()
         self._write_connection: sa.Connection | None = None
         self._claims: dict[str, statements_.ClaimStatements] = {}
-        self._complete_statements = statements_.complete_statements()
+        self._complete_statements = statements_.complete_statements(statements_.held_by_worker())
+        self._complete_each_statements = statements_.complete_statements(statements_.held_each())
         self._previous_status = statements_.previous_status_sql("?" if self._sqlite else "%s")
         self._stored_ids = statements_.stored_ids_sql(self._sqlite)
         self._owners = statements_.owners_sql(self._sqlite)
         self._signal: JobSignal | None = None
+        self._sessions: dict[str, Any] = {}  # worker → the PostgreSQL session its leases live by
         if migrate:
             migrations.upgrade(self.engine)
 
     def close(self) -> None:
+        for worker in list(self._sessions):
+            self.drop_session(worker)
         if self._signal is not None:
             self._signal.close()
         with self._writer:
@@ -114,6 +120,23 @@ class SqlStore:
                     url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
                     self._signal.watch(watch_postgres(url), "job-signal")
             return self._signal
+
+    def hold_session(self, worker: str) -> None:
+        if self._sqlite:
+            return
+        with self._writer:
+            session = self._sessions.get(worker)
+            if session is not None and not session.closed and not session.broken:
+                return
+            url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            self._sessions[worker] = psycopg.connect(url, autocommit=True, connect_timeout=10,
+                                                     application_name=statements_.session_name(worker))
+
+    def drop_session(self, worker: str) -> None:
+        with self._writer:
+            session = self._sessions.pop(worker, None)
+        if session is not None:
+            session.close()
 
     @staticmethod
     def _notify(connection: sa.Connection, destinations_: set[str]) -> None:
@@ -379,11 +402,13 @@ class SqlStore:
             seqs = [seq for batch in batches for seq in batch]
             if not seqs:
                 return []
-            leased = connection.execute(statements.lease, {"seqs": seqs, "worker": worker,
+            tied = statements_.SESSION_MARK if worker in self._sessions else ""
+            holder = f"{worker}{statements_.TOKEN_MARK}{tied}{uuid.uuid4().hex[:12]}"
+            leased = connection.execute(statements.lease, {"seqs": seqs, "worker": holder,
                                                            "expires": now + timedelta(seconds=lease_seconds)})
             carried = leased if statements.rows is None else connection.execute(statements.rows, {"seqs": seqs})
             claimed = {seq: ClaimedJob(job_id, packet_id, destination, key, seq, attempts,
-                                       self._unseal(packet_id, raw), encoding, packet_type)
+                                       self._unseal(packet_id, raw), encoding, packet_type, holder)
                        for seq, job_id, packet_id, key, attempts, raw, encoding, packet_type in carried}
         return [[claimed[seq] for seq in batch] for batch in batches]
 
@@ -426,7 +451,8 @@ class SqlStore:
                 return False
             connection.execute(attempts.insert().values(_attempt_row(job_id, number, attempt)))
             if self.audit_packets:
-                self._chain.append(connection, [_settled_entry(worker, job_id, number, attempt, values["state"])],
+                actor = worker.partition(statements_.TOKEN_MARK)[0]  # the worker, not its claim's token
+                self._chain.append(connection, [_settled_entry(actor, job_id, number, attempt, values["state"])],
                                    plain=True)
             return True
 
@@ -437,20 +463,26 @@ class SqlStore:
     def complete_many(self, job_ids: Sequence[str], worker: str, attempt: AttemptRecord) -> list[bool]:
         return self.complete_each([(job_id, attempt) for job_id in job_ids], worker)
 
-    def complete_each(self, items: Sequence[tuple[str, AttemptRecord]], worker: str) -> list[bool]:
+    def complete_each(self, items: Sequence[tuple[str, AttemptRecord]], worker: str | Sequence[str]) -> list[bool]:
         if not items:
             return []
         record = dict(items)
-        complete, record_attempts = self._complete_statements
+        if isinstance(worker, str):
+            (complete, record_attempts), held = self._complete_statements, {"job_ids": list(record), "worker": worker}
+        else:
+            (complete, record_attempts) = self._complete_each_statements
+            held = {"held": [(job_id, holder) for (job_id, _), holder in zip(items, worker, strict=True)]}
+        # the audit names the worker, not its claim's token
+        actors = dict.fromkeys(record, worker) if isinstance(worker, str) else dict(zip(record, worker))
         with self._bookkeeping() as connection:
-            numbers = {job_id: n for job_id, n in connection.execute(
-                complete, {"job_ids": list(record), "worker": worker, "at": _now()})}
+            numbers = {job_id: n for job_id, n in connection.execute(complete, {**held, "at": _now()})}
             if numbers:
                 connection.execute(record_attempts,
                                    [_attempt_row(job_id, n, record[job_id]) for job_id, n in numbers.items()])
                 if self.audit_packets:
-                    self._chain.append(connection, [_settled_entry(worker, job_id, n, record[job_id], DELIVERED)
-                                                    for job_id, n in numbers.items()], plain=True)
+                    self._chain.append(connection, [
+                        _settled_entry(actors[job_id].partition(statements_.TOKEN_MARK)[0], job_id, n,
+                                       record[job_id], DELIVERED) for job_id, n in numbers.items()], plain=True)
         return [job_id in numbers for job_id, _ in items]
 
     def retry_later(self, job_id: str, worker: str, attempt: AttemptRecord, next_attempt_at: datetime) -> bool:
@@ -479,6 +511,12 @@ class SqlStore:
                 jobs.update().where(statements_.held_by_worker())
                 .values(lease_expires_at=now + timedelta(seconds=lease_seconds)),
                 {"job_ids": list(job_ids), "worker": worker}).rowcount
+
+    def release_abandoned(self, worker_prefix: str) -> int:
+        with self._bookkeeping() as connection:
+            released = list(connection.execute(statements_.abandoned(), {"prefix": worker_prefix}).scalars())
+            self._notify(connection, set(released))
+        return len(released)
 
     # --- operators -------------------------------------------------------------------
     @staticmethod

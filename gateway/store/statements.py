@@ -6,6 +6,7 @@ only their parameters change (``:destination``, ``:now``, ``:limit``, ``:seqs`` 
 """
 
 from dataclasses import dataclass
+import hashlib
 
 import sqlalchemy as sa
 
@@ -13,6 +14,25 @@ from gateway.store.api import JobState, OnDead
 from gateway.store.tables import attempts, dossiers, jobs, packets
 
 PENDING, LEASED, DELIVERED, DEAD = (state.value for state in JobState)
+
+TOKEN_MARK = "#"  # a lease's owner is "<worker>#<claim token>"
+SESSION_MARK = "~"  # … "<worker>#~<claim token>" when the lease lasts only as long as the worker's session
+SESSION_PREFIX = "gateway-lease:"
+
+
+def session_name(worker: str) -> str:
+    """The application_name of the PostgreSQL session that keeps ``worker``'s session-tied leases alive
+    (hashed: application_name holds 63 bytes)."""
+    return SESSION_PREFIX + hashlib.md5(worker.encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+def _session_gone(owner: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
+    """PostgreSQL: the lease is session-tied and its worker's session has ended (the process died)."""
+    activity = sa.table("pg_stat_activity", sa.column("application_name"))
+    live = sa.select(activity.c.application_name).where(activity.c.application_name.startswith(SESSION_PREFIX))
+    worker = sa.func.split_part(owner, TOKEN_MARK, 1)
+    return sa.and_(owner.contains(TOKEN_MARK + SESSION_MARK),
+                   (sa.literal(SESSION_PREFIX) + sa.func.left(sa.func.md5(worker), 16)).not_in(live.scalar_subquery()))
 
 
 def is_ready(table: sa.FromClause) -> sa.ColumnElement[bool]:
@@ -37,7 +57,10 @@ def claim_statements(postgres: bool, on_dead: OnDead) -> ClaimStatements:
     destination, now = sa.bindparam("destination"), sa.bindparam("now", type_=jobs.c.next_attempt_at.type)
     blocking = [PENDING, LEASED] + ([DEAD] if on_dead == "hold" else [])
     head, earlier = jobs.alias("head"), jobs.alias("earlier")
-    available = sa.or_(head.c.state == PENDING, sa.and_(head.c.state == LEASED, head.c.lease_expires_at <= now))
+    lapsed = head.c.lease_expires_at <= now
+    if postgres:  # a dead worker's session-tied leases are free at once
+        lapsed = sa.or_(lapsed, _session_gone(head.c.lease_owner))
+    available = sa.or_(head.c.state == PENDING, sa.and_(head.c.state == LEASED, lapsed))
     # The walk in seq order reads ix_jobs_ready; for each row, "is it its key's first blocking job?"
     # is one probe of ix_jobs_open_key. Both hold undelivered rows only, so the history is never
     # scanned. A scalar subquery, not NOT EXISTS: the planner cannot turn it into a join that
@@ -74,18 +97,37 @@ def claim_statements(postgres: bool, on_dead: OnDead) -> ClaimStatements:
 
 
 def held_by_worker() -> sa.ColumnElement[bool]:
-    """The jobs :job_ids that :worker still holds."""
+    """The jobs :job_ids that :worker still holds: one claim's holder ("<worker>#<token>"), or a worker's
+    name for any claim of that worker."""
+    worker = sa.cast(sa.bindparam("worker"), sa.String)
     return sa.and_(jobs.c.job_id.in_(sa.bindparam("job_ids", expanding=True)), jobs.c.state == LEASED,
-                   jobs.c.lease_owner == sa.bindparam("worker"))
+                   sa.or_(jobs.c.lease_owner == worker,
+                          sa.func.substr(jobs.c.lease_owner, 1, sa.func.length(worker) + 1)
+                          == worker.concat(TOKEN_MARK)))
 
 
-def complete_statements() -> tuple[sa.Update, sa.Insert]:
+def held_each() -> sa.ColumnElement[bool]:
+    """The jobs of :held, (job id, holder) pairs, whose claim still holds them."""
+    return sa.and_(sa.tuple_(jobs.c.job_id, jobs.c.lease_owner).in_(sa.bindparam("held", expanding=True)),
+                   jobs.c.state == LEASED)
+
+
+def complete_statements(held: sa.ColumnElement[bool]) -> tuple[sa.Update, sa.Insert]:
     """Delivered (returning each job's attempt number), and the attempts' records."""
-    complete = (jobs.update().where(held_by_worker())
+    complete = (jobs.update().where(held)
                 .values(attempts=jobs.c.attempts + 1, lease_owner=None, lease_expires_at=None, state=DELIVERED,
                         delivered_at=sa.bindparam("at", type_=jobs.c.delivered_at.type), last_error=None)
                 .returning(jobs.c.job_id, jobs.c.attempts))
     return complete, attempts.insert()
+
+
+def abandoned() -> sa.Update:
+    """Every job leased by a worker whose name starts with :prefix, back to pending."""
+    prefix = sa.cast(sa.bindparam("prefix"), sa.String)
+    return (jobs.update().where(jobs.c.state == LEASED,
+                                sa.func.substr(jobs.c.lease_owner, 1, sa.func.length(prefix)) == prefix)
+            .values(state=PENDING, lease_owner=None, lease_expires_at=None)
+            .returning(jobs.c.destination))
 
 
 def stored_ids_sql(sqlite: bool) -> str:

@@ -37,7 +37,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def write_config(path: Path, store_url: str, peer: FaultyPeer, key: str) -> Path:
+def write_config(path: Path, store_url: str, peer: FaultyPeer, key: str, lease_seconds: float = 3.0,
+                 extra: str = "") -> Path:
     path.write_text(f"""
 [store]
 url = "{store_url}"
@@ -54,7 +55,7 @@ hold_check_seconds = 0.5
 connector = "http"
 url = "{peer.url}"
 timeout_seconds = 2.0
-lease_seconds = 3.0
+lease_seconds = {lease_seconds}
 concurrency = 8
 rate_per_second = 5000.0
 burst = 100
@@ -62,7 +63,7 @@ max_batch = 5
 max_attempts = 1000
 backoff_base_seconds = 0.05
 backoff_cap_seconds = 0.5
-""", encoding="utf-8")
+{extra}""", encoding="utf-8")
     return path
 
 
@@ -190,7 +191,8 @@ def test_sigkill_at_random_moments_loses_nothing_and_keeps_order(store, peer, tm
             process.stop()
 
 
-def _run(store, peer, base, key, api, workers, dossiers, total) -> None:  # type: ignore[no-untyped-def]
+def _run(store, peer, base, key, api, workers, dossiers, total,  # type: ignore[no-untyped-def]
+         drain_seconds: float = 150) -> None:
     processes = [api, *workers]
     wait_until(lambda: api_up(base), 60, "the API")
 
@@ -225,7 +227,8 @@ def _run(store, peer, base, key, api, workers, dossiers, total) -> None:  # type
     assert not sender.failures, sender.failures[:5]
     assert len(sender.accepted) == total
     try:
-        wait_until(lambda: store.count_jobs(JobFilter(destination=DEST, state=JobState.DELIVERED)) == total, 150,
+        wait_until(lambda: store.count_jobs(JobFilter(destination=DEST, state=JobState.DELIVERED)) == total,
+                   drain_seconds,
                    f"{total} jobs delivered")
     finally:
         wait_until(lambda: all(w.started("delivering to") for w in workers), 60, "workers up before SIGTERM")
@@ -295,22 +298,33 @@ def children_of(pid: int) -> list[int]:
     return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
+def supervised(store, packets: list[Packet], config: Path, log: Path) -> Process:  # type: ignore[no-untyped-def]
+    """``packets`` accepted, and ``gateway worker --processes 2`` started on them, both children delivering."""
+    for packet in packets:
+        store.accept(packet.stored(), [DEST])
+    supervisor = Process("supervisor", [*GATEWAY, "worker", "--processes", "2", "--config", str(config)],
+                         dict(os.environ), log)
+    supervisor.start()
+    assert supervisor.proc is not None
+    pid, delivered = supervisor.proc.pid, JobFilter(destination=DEST, state=JobState.DELIVERED)
+    try:
+        wait_until(lambda: len(children_of(pid)) == 2 and store.count_jobs(delivered) > 20, 60, "two workers delivering")
+    except AssertionError:
+        supervisor.stop()
+        raise
+    return supervisor
+
+
 def test_worker_processes_replace_a_killed_one_and_lose_nothing(store, peer, tmp_path):
     """``gateway worker --processes 2``: two delivering children; one SIGKILLed mid-run is replaced, every
     packet still arrives in its dossier's order, and SIGTERM stops the children with the supervisor."""
     config = write_config(tmp_path / "gateway.toml", store.url, peer, "unused")
     peer.set_faults(latency_ms=15)
     packets = list(Traffic(seed=5).interleaved(dossiers=40, steps=9))
-    for packet in packets:
-        store.accept(packet.stored(), [DEST])
-    supervisor = Process("supervisor", [*GATEWAY, "worker", "--processes", "2", "--config", str(config)],
-                         dict(os.environ), tmp_path / "supervisor.log")
-    supervisor.start()
+    supervisor = supervised(store, packets, config, tmp_path / "supervisor.log")
     assert supervisor.proc is not None
     delivered = JobFilter(destination=DEST, state=JobState.DELIVERED)
     try:
-        wait_until(lambda: len(children_of(supervisor.proc.pid)) == 2 and store.count_jobs(delivered) > 20, 60,
-                   "two workers delivering")
         first, second = children_of(supervisor.proc.pid)
         os.kill(first, signal.SIGKILL)
         wait_until(lambda: first not in children_of(supervisor.proc.pid)

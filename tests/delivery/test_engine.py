@@ -1,6 +1,7 @@
 """The delivery engine against a real local destination over HTTP, on SQLite and PostgreSQL."""
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 import time
 
@@ -258,7 +259,8 @@ def test_leases_are_renewed_during_a_long_call(store, feed, traffic, peer, polic
     peer.set_faults(latency_ms=1500)
     packets = list(traffic.interleaved(dossiers=3, steps=0))
     feed(packets)
-    slow = policy(lease_seconds=0.6, timeout_seconds=3.0)
+    # past the configuration check, which refuses a lease shorter than the timeout
+    slow = replace(policy(timeout_seconds=3.0, lease_seconds=3.0), lease_seconds=0.6)
     engines(slow)
     engines(slow)  # a second worker would take the jobs if the leases lapsed
     until(all_delivered(store, len(packets)), what="all delivered")
