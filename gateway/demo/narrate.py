@@ -389,10 +389,14 @@ def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalA
                   "nothing was lost")
     console.print(f"  {mark[replayed]} Thư chết đã được gửi lại và chuyển xong / the dead letter was replayed and "
                   "delivered")
+    stamped, receipts = check.timestamped_receipts(answers)
+    console.print(f"  {mark[stamped == receipts > 0]} Biên nhận có dấu thời gian của TSA / receipts with a TSA "
+                  f"timestamp: {stamped}/{receipts}")
     evidence_ok, evidence = _evidence(store, config, folder, day, answers)
     console.print(f"  {mark[evidence_ok]} Nhật ký kiểm toán và gói bằng chứng kiểm tra được / the audit log and an "
                   f"evidence bundle verify: {evidence}")
-    passed = on_portal.ok and refused.ok and peers_ok and faults_seen and replayed and evidence_ok
+    passed = (on_portal.ok and refused.ok and peers_ok and faults_seen and replayed and evidence_ok
+              and stamped == receipts > 0)
     summary = {"passed": passed, "dossiers": on_portal.dossiers, "dossiers_matched": on_portal.matched,
                "steps_expected": on_portal.steps_expected, "steps_recorded": on_portal.steps_recorded,
                "repeated_steps": on_portal.repeated, "unexpected_dossiers": on_portal.unexpected,
@@ -403,7 +407,7 @@ def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalA
                                             for p in day.packets if p.body and not p.flaw
                                             and answers.get(p.packet_id, Answer(0, {})).status == 202}),
                "peer_destinations": per_peer, "peers_ok": peers_ok, "episode": episode, "replayed": replayed,
-               "audit_and_evidence": evidence_ok}
+               "audit_and_evidence": evidence_ok, "receipts_timestamped": [stamped, receipts]}
     (folder / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     return passed
 
