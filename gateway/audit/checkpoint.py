@@ -6,9 +6,10 @@ checkpoint pins every entry up to ``n``.
 Without a signing key a checkpoint is still written, unsigned: it pins the chain against edits that do
 not rewrite the checkpoint table too, and ``verify`` says it proves nothing about who wrote it.
 
-``timestamp_token``: an RFC 3161 TimeStampToken (base64 DER) over SHA-256 of the JWS's ASCII bytes, when
-a TSA is configured. Obtaining and checking it is a seam (``TimestampCheck``) wired where the TSA client
-lives (``signing/``); without it the verifier reports the token as present and not checked.
+``timestamp_token``: an RFC 3161 TimeStampToken (base64 DER) over SHA-256 of the JWS's ASCII bytes, from
+``[signing] tsa_url``: it proves the checkpoint existed at the TSA's time, which the gateway's own clock
+cannot. A TSA that fails costs the token (logged), never the checkpoint. The verifier checks it against
+a trust for TSAs when given one, and otherwise reports it present and not checked.
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
+from datetime import datetime
 import json
-from typing import Any, Callable
+import logging
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -27,12 +31,13 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from signing.jws import b64url, sign_jws
 from signing.signer import Signer
+from signing.timestamps import TimestampError, request_timestamp, verify_timestamp
+from signing.trust import TrustPolicy
 
+log = logging.getLogger(__name__)
 KIND = "cong-ket-noi/audit-checkpoint/1"
 _HASH = {"RS256": hashes.SHA256, "ES256": hashes.SHA256, "ES384": hashes.SHA384}
-
-# (token, the bytes it must stamp) → None when it holds, else what is wrong. Wired by the integrator.
-TimestampCheck = Callable[[bytes, bytes], "str | None"]
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")  # how a proven time is shown
 
 
 @dataclass(frozen=True)
@@ -52,10 +57,19 @@ class Checkpoint:
         return cls(int(data["n"]), str(data["hash"]), str(data["at"]), data.get("jws"), data.get("timestamp_token"))
 
 
-def make_checkpoint(n: int, hash_: str, at: str, signer: Signer | None) -> Checkpoint:
+def make_checkpoint(n: int, hash_: str, at: str, signer: Signer | None, tsa_url: str | None = None,
+                    tsa_timeout: float = 10.0) -> Checkpoint:
+    """Signed when ``signer``; its JWS timestamped by the TSA at ``tsa_url`` when given and it answers."""
     if signer is None:
         return Checkpoint(n, hash_, at)
-    return Checkpoint(n, hash_, at, sign_jws({"kind": KIND, "n": n, "hash": hash_, "at": at}, signer))
+    jws = sign_jws({"kind": KIND, "n": n, "hash": hash_, "at": at}, signer)
+    token = None
+    if tsa_url:
+        try:
+            token = base64.b64encode(request_timestamp(jws.encode("ascii"), tsa_url, timeout=tsa_timeout)).decode()
+        except TimestampError as exc:
+            log.warning("audit checkpoint %d not timestamped: %s", n, exc)
+    return Checkpoint(n, hash_, at, jws, token)
 
 
 @dataclass(frozen=True)
@@ -66,6 +80,7 @@ class CheckpointVerdict:
     trusted: bool | None = None  # None: no trusted certificate given to compare with
     problem: str | None = None  # the checkpoint cannot be relied on: why
     timestamp: str = "absent"  # absent | passed | not checked | failed: why
+    proven_at: datetime | None = None  # the time a passed timestamp proves (Asia/Ho_Chi_Minh)
 
     @property
     def ok(self) -> bool:
@@ -135,8 +150,9 @@ def open_jws(jws: str, trusted: list[x509.Certificate] | None = None) -> OpenedJ
 
 
 def verify_checkpoint(checkpoint: Checkpoint, trusted: list[x509.Certificate] | None = None,
-                      timestamp_check: TimestampCheck | None = None) -> CheckpointVerdict:
-    """Whether the checkpoint's signature holds over exactly its n, hash and time, and by whom."""
+                      tsa_trust: TrustPolicy | None = None) -> CheckpointVerdict:
+    """Whether the checkpoint's signature holds over exactly its n, hash and time, and by whom; and, with
+    ``tsa_trust``, the time its timestamp token proves for exactly its JWS."""
     if checkpoint.jws is None:
         return CheckpointVerdict(checkpoint, False, trusted=False if trusted else None)
     opened = open_jws(checkpoint.jws, trusted)
@@ -145,14 +161,19 @@ def verify_checkpoint(checkpoint: Checkpoint, trusted: list[x509.Certificate] | 
     if opened.claims != {"kind": KIND, "n": checkpoint.n, "hash": checkpoint.hash, "at": checkpoint.at}:
         return CheckpointVerdict(checkpoint, True, opened.signer,
                                  problem="nội dung đã ký khác với điểm chốt / what was signed differs from the checkpoint")
-    timestamp = "absent"
+    timestamp, proven_at = "absent", None
     if checkpoint.timestamp_token:
-        if timestamp_check is None:
+        if tsa_trust is None:
             timestamp = "not checked"
         else:
-            problem = timestamp_check(base64.b64decode(checkpoint.timestamp_token), checkpoint.jws.encode("ascii"))
-            timestamp = "passed" if problem is None else f"failed: {problem}"
-    return CheckpointVerdict(checkpoint, True, opened.signer, opened.trusted, timestamp=timestamp)
+            try:
+                token = base64.b64decode(checkpoint.timestamp_token, validate=True)
+                proven_at = verify_timestamp(token, checkpoint.jws.encode("ascii"), tsa_trust).astimezone(LOCAL)
+                timestamp = "passed"
+            except (TimestampError, ValueError, binascii.Error) as exc:
+                timestamp = f"failed: {exc}"
+    return CheckpointVerdict(checkpoint, True, opened.signer, opened.trusted, timestamp=timestamp,
+                             proven_at=proven_at)
 
 
 def fingerprint(certificate: x509.Certificate) -> str:

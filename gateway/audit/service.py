@@ -1,4 +1,4 @@
-"""The gateway's own audit duties: periodic signed checkpoints of the chain, and recording the
+"""The gateway's own audit duties: periodic signed (and timestamped) checkpoints of the chain, and recording the
 configuration and signing key a process starts with (a change, a key rotation)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Callable
 from gateway.audit.chain import timestamp
 from gateway.audit.checkpoint import Checkpoint, fingerprint, make_checkpoint
 from gateway.config import Config
-from gateway.receipt.build import gateway_signer
+from gateway.receipt.build import Tsa, configured_tsa, gateway_signer
 from gateway.store.api import Store
 from signing.signer import Signer
 
@@ -21,9 +21,11 @@ log = logging.getLogger(__name__)
 CONFIGURATION = "configuration"  # the subject of configuration and key entries
 
 
-def checkpoint_now(store: Store, signer: Signer | None) -> Checkpoint | None:
-    """A checkpoint of the chain as it stands (signed when ``signer``); None while it is empty."""
-    return store.checkpoint(lambda n, hash_: make_checkpoint(n, hash_, timestamp(datetime.now(UTC)), signer))
+def checkpoint_now(store: Store, signer: Signer | None, tsa: Tsa | None = None) -> Checkpoint | None:
+    """A checkpoint of the chain as it stands (signed when ``signer``, then timestamped by ``tsa``); None
+    while it is empty."""
+    return store.checkpoint(lambda n, hash_: make_checkpoint(
+        n, hash_, timestamp(datetime.now(UTC)), signer, tsa and tsa.url, tsa.timeout if tsa else 10.0))
 
 
 def record_configuration(store: Store, config: Config, signer: Signer | None, actor: str) -> list[str]:
@@ -59,7 +61,7 @@ class AuditDuties:
     RETRY_SECONDS = 5.0
 
     def __init__(self, config: Config) -> None:
-        self.config, self.signer = config, gateway_signer(config)
+        self.config, self.signer, self.tsa = config, gateway_signer(config), configured_tsa(config)
         self.seconds = float(config.section("audit").get("checkpoint_seconds", 300))
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -78,7 +80,7 @@ class AuditDuties:
                     record_configuration(self._store, self.config, self.signer, "gateway")
                     recorded = True
                 elif self.seconds > 0:
-                    checkpoint_now(self._store, self.signer)
+                    checkpoint_now(self._store, self.signer, self.tsa)
             except Exception:  # the store may be down for a while: the next round tries again
                 log.exception("audit: configuration or checkpoint not written")
             wait = self.RETRY_SECONDS if not recorded else self.seconds if self.seconds > 0 else None
@@ -91,6 +93,6 @@ class AuditDuties:
             self._thread.join()
         if self._store is not None and self.seconds > 0:
             try:
-                checkpoint_now(self._store, self.signer)
+                checkpoint_now(self._store, self.signer, self.tsa)
             except Exception:
                 log.exception("audit: checkpoint not written")

@@ -9,8 +9,9 @@ from typing import Any
 from cryptography import x509
 
 from gateway.audit.chain import Break, ChainWalk
-from gateway.audit.checkpoint import CheckpointVerdict, TimestampCheck, verify_checkpoint
+from gateway.audit.checkpoint import CheckpointVerdict, verify_checkpoint
 from gateway.store.api import Store
+from signing.trust import TrustPolicy
 
 PAGE = 5000
 
@@ -33,7 +34,8 @@ class AuditReport:
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "entries": self.entries, "signed_up_to": self.signed_up_to,
                 "checkpoints": [{"n": v.checkpoint.n, "signed": v.signed, "signer": v.signer, "trusted": v.trusted,
-                                 "problem": v.problem, "timestamp": v.timestamp} for v in self.checkpoints],
+                                 "problem": v.problem, "timestamp": v.timestamp,
+                                 "proven_at": v.proven_at and v.proven_at.isoformat()} for v in self.checkpoints],
                 "broken": None if self.broken is None else {
                     "n": self.broken.n, "kind": self.broken.kind, "message_vi": self.broken.message_vi,
                     "message_en": self.broken.message_en}}
@@ -60,9 +62,9 @@ def first_break(*breaks: Break | None) -> Break | None:
 
 
 def verify_store(store: Store, trusted: list[x509.Certificate] | None = None,
-                 timestamp_check: TimestampCheck | None = None) -> AuditReport:
+                 tsa_trust: TrustPolicy | None = None) -> AuditReport:
     report = AuditReport()
-    report.checkpoints = [verify_checkpoint(c, trusted, timestamp_check) for c in store.audit_checkpoints()]
+    report.checkpoints = [verify_checkpoint(c, trusted, tsa_trust) for c in store.audit_checkpoints()]
     bad = [b for b in map(checkpoint_break, report.checkpoints) if b is not None]
     anchors = {v.checkpoint.n: v.checkpoint.hash for v in report.checkpoints if checkpoint_break(v) is None}
     head_n, head_hash = store.audit_head()

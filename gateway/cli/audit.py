@@ -9,12 +9,13 @@ from cryptography import x509
 import typer
 
 from gateway.audit.service import checkpoint_now
-from gateway.receipt.build import gateway_signer
-from gateway.audit.verify import verify_store
+from gateway.receipt.build import configured_tsa, gateway_signer
+from gateway.audit.verify import AuditReport, verify_store
 from gateway.cli import app
 from gateway.cli.validate import ConfigOption, load_config
 from gateway.cli.worker import StoreOption, open_configured_store
 from gateway.config import Config
+from signing.trust import TrustError, TrustPolicy
 
 audit_app = typer.Typer(no_args_is_help=True, help="Nhật ký kiểm toán chống sửa đổi / tamper-evident audit log.")
 app.add_typer(audit_app, name="audit")
@@ -22,6 +23,11 @@ app.add_typer(audit_app, name="audit")
 CertOption = Annotated[list[Path] | None, typer.Option(
     "--cert", help="Trusted certificate (PEM or DER) of the gateway's signing key or its CA (repeatable); "
                    "default for `audit verify`: the configured signing certificate.", exists=True, dir_okay=False)]
+TsaTrustOption = Annotated[Path | None, typer.Option(
+    "--tsa-trust", help="Trust for checkpoint timestamps: the TSA's root(s) as a PEM bundle or a flat folder "
+                        "(self-issued certificates anchors, the others intermediates); default for `audit verify`: "
+                        "[signing] tsa_trust. Without one a timestamp is reported present, not checked.",
+    exists=True)]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
 
 
@@ -38,6 +44,30 @@ def _certificates(paths: list[Path]) -> list[x509.Certificate]:
     return found
 
 
+def _tsa_trust(path: Path | str | None) -> TrustPolicy | None:
+    if not path:
+        return None
+    try:
+        return TrustPolicy.from_directory(path, "tsa")
+    except (TrustError, OSError, ValueError) as exc:
+        typer.echo(f"Không đọc được tin cậy TSA {path} / cannot read the TSA trust {path}: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _timestamps(report: AuditReport) -> str:
+    """One line on the checkpoints' timestamps: how many hold, the latest time proven, how many unchecked."""
+    verdicts = report.checkpoints
+    passed = [v for v in verdicts if v.timestamp == "passed"]
+    unchecked = sum(1 for v in verdicts if v.timestamp == "not checked")
+    line = f"dấu thời gian / timestamps: {len(passed)} hợp lệ / hold"
+    if passed:
+        last = max(passed, key=lambda v: v.checkpoint.n)
+        line += f" (mục / entry {last.checkpoint.n} có từ / existed at {last.proven_at:%Y-%m-%d %H:%M:%S %z})"
+    if unchecked:
+        line += f", {unchecked} chưa kiểm tra (cần --tsa-trust) / not checked (no --tsa-trust)"
+    return line + f", {sum(1 for v in verdicts if v.timestamp == 'absent')} không có / absent"
+
+
 def _trusted(config: Config, given: list[Path] | None) -> list[x509.Certificate] | None:
     if given:
         return _certificates(given)
@@ -47,12 +77,13 @@ def _trusted(config: Config, given: list[Path] | None) -> list[x509.Certificate]
 
 @audit_app.command("verify")
 def audit_verify(config: ConfigOption = None, store: StoreOption = None, cert: CertOption = None,
-                 as_json: AsJson = False) -> None:
+                 tsa_trust: TsaTrustOption = None, as_json: AsJson = False) -> None:
     """Kiểm tra toàn bộ chuỗi nhật ký / verify the whole chain. Exit 0 intact, 1 broken (the first place named)."""
     settings = load_config(config)
+    trust = _tsa_trust(tsa_trust or str(settings.section("signing").get("tsa_trust") or ""))
     opened = open_configured_store(settings, store)
     try:
-        report = verify_store(opened, _trusted(settings, cert))
+        report = verify_store(opened, _trusted(settings, cert), trust)
     finally:
         opened.close()
     if as_json:
@@ -64,6 +95,7 @@ def audit_verify(config: ConfigOption = None, store: StoreOption = None, cert: C
         if not signed:
             typer.echo("Chưa có điểm chốt được ký: chuỗi chỉ chứng minh tính nhất quán / no signed checkpoint: "
                        "the chain shows consistency only, not who wrote it")
+        typer.echo(_timestamps(report))
         typer.echo(f"✓ nguyên vẹn / intact" if report.ok else f"✗ {report.broken}")
     raise typer.Exit(0 if report.ok else 1)
 
@@ -75,29 +107,31 @@ def audit_checkpoint(config: ConfigOption = None, store: StoreOption = None) -> 
     signer = gateway_signer(settings)
     opened = open_configured_store(settings, store)
     try:
-        made = checkpoint_now(opened, signer)
+        made = checkpoint_now(opened, signer, configured_tsa(settings))
     finally:
         opened.close()
     if made is None:
         typer.echo("Nhật ký trống / the log is empty")
         return
     typer.echo(f"Điểm chốt / checkpoint: mục / entry {made.n} {made.hash[:16]}… "
-               f"({'đã ký / signed' if made.jws else 'không ký: chưa cấu hình khoá / unsigned: no [signing] key'})")
+               f"({'đã ký / signed' if made.jws else 'không ký: chưa cấu hình khoá / unsigned: no [signing] key'}"
+               f"{', có dấu thời gian / timestamped' if made.timestamp_token else ''})")
 
 
 @app.command()
 def evidence(
     what: Annotated[list[str], typer.Argument(help="MAHOSO to export a dossier's bundle, or: verify FILE.")],
     out: Annotated[Path | None, typer.Option("--out", help="Bundle to write (default: evidence-MAHOSO.zip).")] = None,
-    cert: CertOption = None, as_json: AsJson = False, config: ConfigOption = None, store: StoreOption = None,
+    cert: CertOption = None, tsa_trust: TsaTrustOption = None, as_json: AsJson = False,
+    config: ConfigOption = None, store: StoreOption = None,
     actor: Annotated[str | None, typer.Option(help="Who (default: the login name); audited.")] = None,
 ) -> None:
     """Gói bằng chứng của hồ sơ / a dossier's evidence bundle: `evidence MAHOSO`, `evidence verify FILE`."""
     if what[0] == "verify":
         if len(what) != 2:
-            typer.echo("Cách dùng / usage: gateway evidence verify FILE [--cert CERT]", err=True)
+            typer.echo("Cách dùng / usage: gateway evidence verify FILE [--cert CERT] [--tsa-trust PEM]", err=True)
             raise typer.Exit(2)
-        _verify_bundle(Path(what[1]), cert, as_json)
+        _verify_bundle(Path(what[1]), cert, _tsa_trust(tsa_trust), as_json)
         return
     if len(what) != 1:
         typer.echo("Cách dùng / usage: gateway evidence MAHOSO [--out FILE]", err=True)
@@ -111,7 +145,7 @@ def evidence(
     opened = open_configured_store(settings, store)
     try:
         exported = export_bundle(opened, dossier, target, signer=gateway_signer(settings),
-                                 actor=actor or getpass.getuser())
+                                 actor=actor or getpass.getuser(), tsa=configured_tsa(settings))
     except NoSuchDossier:
         typer.echo(f"Không có hồ sơ {dossier} / no dossier {dossier}", err=True)
         raise typer.Exit(1) from None
@@ -122,13 +156,13 @@ def evidence(
                f"({'đã ký / signed' if exported.signed else 'không ký / unsigned'})")
 
 
-def _verify_bundle(path: Path, cert: list[Path] | None, as_json: bool) -> None:
+def _verify_bundle(path: Path, cert: list[Path] | None, tsa_trust: TrustPolicy | None, as_json: bool) -> None:
     from gateway.evidence.check import verify_bundle
 
     if not path.is_file():
         typer.echo(f"Không có tệp {path} / no file {path}", err=True)
         raise typer.Exit(2)
-    report = verify_bundle(path, _certificates(cert) if cert else None)
+    report = verify_bundle(path, _certificates(cert) if cert else None, tsa_trust)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:

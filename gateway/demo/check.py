@@ -115,3 +115,12 @@ def refusals(day: Day, answers: dict[str, Answer]) -> Refusals:
                 vi, en = reasons(answer)
                 result.wrongly.append(f"{packet.packet_type} {packet.dossier}: HTTP {answer.status} {en}")
     return result
+
+
+def timestamped_receipts(answers: dict[str, Answer]) -> tuple[int, int]:
+    """(receipts carrying an RFC 3161 signature timestamp, receipts) among the accepted packets' answers:
+    XAdES ``SignatureTimeStamp`` in XML, JAdES-style ``etsiU`` in a JSON receipt."""
+    receipts = [a.body.get("BienNhan") for a in answers.values() if a.status in ACCEPTED and a.body.get("BienNhan")]
+    stamped = sum(1 for r in receipts if (isinstance(r, dict) and "etsiU" in (r.get("header") or {}))
+                  or (isinstance(r, str) and "SignatureTimeStamp" in r))
+    return stamped, len(receipts)

@@ -1,19 +1,21 @@
 """The narration behind ``gateway demo`` (what ``./run`` shows): the main job on embedded defaults, for a newcomer to watch.
 
 1. validate every bundled example (valid ones, then deliberately broken ones);
-2. start the simulated national portal and the gateway (API + delivery, SQLite) as local processes,
-   with a generic local destination for postal, payment, provincial portal and catalogue;
+2. start the simulated national portal, a test timestamp authority and the gateway (API + delivery,
+   SQLite, a signing key made now: receipts and audit checkpoints signed and timestamped) as local
+   processes, with a generic local destination for postal, payment, provincial portal and catalogue;
 3. play a working day of a province's one-stop shops over HTTP — a few hundred dossier and progress
    packets, every national status, JSON and XML, a few wrong ones — while the portal is flaky, loses
    its sessions and goes into maintenance;
 4. one dossier the portal refuses: a dead letter holds it; once the portal is fixed an operator replays it;
-5. check, not assume: the portal's record against what was sent, per dossier and in order.
+5. check, not assume: the portal's record against what was sent, per dossier and in order; the audit
+   chain and a dossier's evidence bundle, its checkpoint's timestamp included.
 Logs, the store and the portal's record stay in a folder it names.
 """
 
 from collections.abc import Callable
 from contextlib import nullcontext
-from datetime import datetime, time as clock_time, timedelta
+from datetime import UTC, datetime, time as clock_time, timedelta
 import hashlib
 import json
 import os
@@ -26,6 +28,10 @@ import time
 import traceback
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from rich.console import Console
 from rich.live import Live
 from rich.text import Text
@@ -81,9 +87,27 @@ def _console_account(store: Store, port: int) -> None:
                   f"demo-admin / {password}  (đổi mật khẩu ở lần đầu / change it at first login)")
 
 
-def _config(folder: Path, peer: FaultyPeer, portal_port: int, key: str) -> Path:
-    """The embedded defaults, with the demo's store, client, addresses and demo-sized timings."""
+def _signing_key(folder: Path) -> tuple[Path, Path]:
+    """The gateway's own key for this run, self-certified: made now, never reused."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Cổng kết nối — chạy thử / demo")])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(hours=1))
+            .not_valid_after(now + timedelta(days=7)).sign(key, hashes.SHA256()))
+    key_path, cert_path = folder / "gateway-key.pem", folder / "gateway-cert.pem"
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return key_path, cert_path
+
+
+def _config(folder: Path, peer: FaultyPeer, portal_port: int, key: str, tsa_port: int) -> Path:
+    """The embedded defaults, with the demo's store, client, addresses, signing key, TSA and demo-sized timings."""
+    signing_key, signing_cert = _signing_key(folder)
     lines = [f'[store]\nurl = "sqlite:///{folder}/gateway.db"\n',
+             f'[signing]\nkey = "{signing_key}"\ncert = "{signing_cert}"\n'
+             f'tsa_url = "http://127.0.0.1:{tsa_port}/tsa"\ntsa_trust = "{folder}/tsa-root.pem"\n',
              f'[clients.demo]\nkey_sha256 = "{hashlib.sha256(key.encode()).hexdigest()}"\n',
              '[server]\ndocs = true\n',  # the demo shows its API; production keeps it private
              '[delivery]\npoll_seconds = 0.1\nhold_check_seconds = 0.2\n',  # new jobs are signalled; 0.1 s bounds how late a retry starts
@@ -297,24 +321,43 @@ def _peer_check(peer: FaultyPeer, answers: dict[str, Answer]) -> tuple[bool, dic
     return wanted <= arrived, {name: len(keys) for name, keys in expected.items()}
 
 
-def _evidence(store: Store, folder: Path, day: Day, answers: dict[str, Answer]) -> tuple[bool, str]:
-    """The audit chain verifies, and one delivered dossier's evidence bundle verifies offline."""
+def _evidence(store: Store, config: Path, folder: Path, day: Day, answers: dict[str, Answer]) -> tuple[bool, str]:
+    """The audit chain verifies, its checkpoints' timestamps included, and one delivered dossier's evidence
+    bundle verifies as an auditor would on another machine: ``gateway evidence verify`` with only the zip,
+    the gateway's certificate and the TSA's root."""
     from gateway.audit.service import checkpoint_now
     from gateway.audit.verify import verify_store
-    from gateway.evidence.check import verify_bundle
     from gateway.evidence.export import export_bundle
+    from gateway.receipt.build import configured_tsa, gateway_signer
+    from signing.trust import TrustPolicy
 
+    settings = load_config(config)
+    signer, tsa = gateway_signer(settings), configured_tsa(settings)
     dossier = next(d.code for d in day.dossiers if d.packets and all(
         answers.get(p.packet_id, Answer(0, {})).status == 202 for p in d.packets))
-    export_bundle(store, dossier, folder / "evidence.zip", signer=None, actor="demo")
-    checkpoint_now(store, None)
-    chain, bundle = verify_store(store), verify_bundle(folder / "evidence.zip")
-    return chain.ok and bundle.ok, (f"{chain.entries} mục / entries, {chain.broken or 'nguyên vẹn / intact'}; "
-                                    f"evidence.zip ({dossier}): {bundle.problems[0] if bundle.problems else 'OK'}")
+    export_bundle(store, dossier, folder / "evidence.zip", signer=signer, actor="demo", tsa=tsa)
+    checkpoint_now(store, signer, tsa)
+    chain = verify_store(store, [signer.certificate] if signer else None,
+                         TrustPolicy.from_directory(folder / "tsa-root.pem", "tsa"))
+    stamped = sum(1 for v in chain.checkpoints if v.timestamp == "passed")
+    _, said = processes.cli(["evidence", "verify", str(folder / "evidence.zip"), "--cert",
+                             str(folder / "gateway-cert.pem"), "--tsa-trust", str(folder / "tsa-root.pem"), "--json"],
+                            {}, folder / "operator.log")
+    try:
+        bundle = json.loads(said)
+    except ValueError:
+        bundle = {"ok": False, "problems": [{"place": "gateway evidence verify", "message_en": said[-300:]}]}
+    ok = chain.ok and stamped > 0 and bool(bundle.get("ok")) and bundle.get("timestamp") == "passed"
+    problems = bundle.get("problems") or []
+    shown = (f"{problems[0]['place']}: {problems[0]['message_en']}" if problems else
+             f"OK, dấu thời gian / timestamp {bundle.get('timestamp')} {bundle.get('proven_at') or ''}".strip())
+    return ok, (f"{chain.entries} mục / entries, {chain.broken or 'nguyên vẹn / intact'}, {stamped}/"
+                f"{len(chain.checkpoints)} điểm chốt có dấu thời gian hợp lệ / checkpoints with a timestamp that "
+                f"holds; evidence.zip ({dossier}): {shown}")
 
 
 def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalAdmin, peer: FaultyPeer,
-             episode: dict[str, Any], replayed: bool, store: Store) -> bool:
+             episode: dict[str, Any], replayed: bool, store: Store, config: Path) -> bool:
     _step(6, "kiểm tra: những gì Cổng DVC quốc gia nhận được", "checks: what the national portal received")
     example_codes = {json.loads((EXAMPLES / "HoSo.json").read_text(encoding="utf-8"))["NoiDung"]["HoSo"]["MaHoSo"]}
     record = portal.record() or {}
@@ -346,10 +389,14 @@ def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalA
                   "nothing was lost")
     console.print(f"  {mark[replayed]} Thư chết đã được gửi lại và chuyển xong / the dead letter was replayed and "
                   "delivered")
-    evidence_ok, evidence = _evidence(store, folder, day, answers)
+    stamped, receipts = check.timestamped_receipts(answers)
+    console.print(f"  {mark[stamped == receipts > 0]} Biên nhận có dấu thời gian của TSA / receipts with a TSA "
+                  f"timestamp: {stamped}/{receipts}")
+    evidence_ok, evidence = _evidence(store, config, folder, day, answers)
     console.print(f"  {mark[evidence_ok]} Nhật ký kiểm toán và gói bằng chứng kiểm tra được / the audit log and an "
                   f"evidence bundle verify: {evidence}")
-    passed = on_portal.ok and refused.ok and peers_ok and faults_seen and replayed and evidence_ok
+    passed = (on_portal.ok and refused.ok and peers_ok and faults_seen and replayed and evidence_ok
+              and stamped == receipts > 0)
     summary = {"passed": passed, "dossiers": on_portal.dossiers, "dossiers_matched": on_portal.matched,
                "steps_expected": on_portal.steps_expected, "steps_recorded": on_portal.steps_recorded,
                "repeated_steps": on_portal.repeated, "unexpected_dossiers": on_portal.unexpected,
@@ -360,7 +407,7 @@ def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalA
                                             for p in day.packets if p.body and not p.flaw
                                             and answers.get(p.packet_id, Answer(0, {})).status == 202}),
                "peer_destinations": per_peer, "peers_ok": peers_ok, "episode": episode, "replayed": replayed,
-               "audit_and_evidence": evidence_ok}
+               "audit_and_evidence": evidence_ok, "receipts_timestamped": [stamped, receipts]}
     (folder / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     return passed
 
@@ -370,19 +417,24 @@ def _flow(folder: Path, seconds: float, seed: int, linger: bool) -> bool:
     # Made up per run, given to both the simulator and the gateway: nothing secret is written down.
     credentials = {"GATEWAY_PORTAL_USERNAME": f"demo-{secrets.token_hex(4)}",
                    "GATEWAY_PORTAL_PASSWORD": secrets.token_urlsafe(18)}
-    portal_port, gateway_port = processes.free_port(), processes.free_port()
+    portal_port, gateway_port, tsa_port = processes.free_port(), processes.free_port(), processes.free_port()
     yesterday = datetime.now(Config.load().zone).date() - timedelta(days=1)
     day = build_day(yesterday, seed)
     refused = [d for d in day.dossiers if d.path == "in_person"][1].code
     with FaultyPeer() as peer:
-        config = _config(folder, peer, portal_port, key)
-        _step(1, "khởi động Cổng DVC quốc gia mô phỏng và cổng kết nối", "start the portal simulator and the gateway")
+        config = _config(folder, peer, portal_port, key, tsa_port)
+        _step(1, "khởi động Cổng DVC quốc gia mô phỏng, TSA thử nghiệm và cổng kết nối",
+              "start the portal simulator, the test TSA and the gateway")
+        (folder / "tsa-root.pem").unlink(missing_ok=True)  # written anew by this run's TSA
         with processes.simulator(portal_port, folder, credentials), \
+                processes.tsa(tsa_port, folder / "tsa-root.pem", folder), \
                 processes.gateway(config, gateway_port, folder, credentials):
             portal_url, gateway_url = f"http://127.0.0.1:{portal_port}", f"http://127.0.0.1:{gateway_port}"
             console.print(f"  Cổng kết nối / gateway:        {gateway_url}  (POST /v1/packets, /healthz, /docs)")
             console.print(f"  Cổng DVC quốc gia mô phỏng / portal simulator: {portal_url}/_admin/record  "
                           f"·  {portal_url}/_admin/stats  ·  {portal_url}/_admin/faults")
+            console.print(f"  TSA thử nghiệm / test TSA (RFC 3161): http://127.0.0.1:{tsa_port}/tsa  ·  gốc tin cậy / "
+                          f"root to trust: {folder}/tsa-root.pem")
             console.print(f"  Đích thử cục bộ / local test peer: {peer.base}/_deliveries  (postal, payment, "
                           "provincial_portal, catalogue)")
             console.print(f"  Nhật ký, kho, cấu hình / logs, store, configuration: {folder}")
@@ -396,7 +448,7 @@ def _flow(folder: Path, seconds: float, seed: int, linger: bool) -> bool:
                 watch = _the_day(sender, store, portal, day, refused, seconds, answers)
                 episode = _ride_through(store, portal, watch)
                 replayed = _dead_letter(store, portal, day, refused, config, folder)
-                passed = _summary(folder, day, answers, portal, peer, episode, replayed, store)
+                passed = _summary(folder, day, answers, portal, peer, episode, replayed, store, config)
                 if linger:
                     console.print("  Các tiến trình vẫn chạy; Ctrl+C để dừng / the processes keep running; "
                                   "Ctrl+C stops them")
@@ -409,7 +461,7 @@ def _flow(folder: Path, seconds: float, seed: int, linger: bool) -> bool:
     console.print("\n[bold]━━ Xong / done[/]")
     console.print("Cổng đã dừng sạch (SIGTERM): việc chưa gửi được trả lại kho, không mất gì. / "
                   "The gateway stopped cleanly (SIGTERM): unsent jobs went back to the store, nothing lost.")
-    console.print(f"Nhật ký / logs: {folder}/gateway.log, simulator.log, operator.log; "
+    console.print(f"Nhật ký / logs: {folder}/gateway.log, simulator.log, tsa.log, operator.log; "
                   "kết quả / results: summary.json, portal-record.json, portal-stats.json, gateway.db")
     return passed
 

@@ -1,8 +1,10 @@
-"""The demo's local processes — the gateway (``gateway run``) and the simulated national portal — each
-a real subprocess writing its log to the demo's folder, stopped with SIGTERM at the end."""
+"""The demo's local processes — the gateway (``gateway run``), the simulated national portal and the
+test timestamp authority — each a real subprocess writing its log to the demo's folder, stopped with
+SIGTERM at the end."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from functools import partial
 import os
 from pathlib import Path
 import shlex
@@ -34,17 +36,27 @@ def healthy(url: str) -> bool:
         return False
 
 
+def listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 @contextmanager
-def process(name: str, argv: list[str], health: str, log: Path,
+def process(name: str, argv: list[str], health: str | Callable[[], bool], log: Path,
             env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    """Starts ``argv`` with its output in ``log``, waits for ``health`` to answer 200, stops it on exit."""
+    """Starts ``argv`` with its output in ``log``, waits for ``health`` to answer 200 (or to say it is up),
+    stops it on exit."""
+    ready: Callable[[], bool] = health if callable(health) else partial(healthy, health)
     with log.open("ab") as out:
         out.write(f"$ {shlex.join(argv)}\n".encode())
         out.flush()
         child = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **env})
     try:
         deadline = time.monotonic() + 60
-        while not healthy(health):
+        while not ready():
             if child.poll() is not None or time.monotonic() > deadline:
                 tail = log.read_text(encoding="utf-8", errors="replace")[-1500:]
                 raise StartFailed(f"{name} không khởi động được / did not start (log: {log}):\n{tail}")
@@ -64,6 +76,13 @@ def simulator(port: int, folder: Path, env: dict[str, str]) -> AbstractContextMa
     return process("Cổng DVC quốc gia mô phỏng / the portal simulator",
                    [sys.executable, "-m", "connectors.national_portal.simulator", "--port", str(port)],
                    f"http://127.0.0.1:{port}/healthz", folder / "simulator.log", env)
+
+
+def tsa(port: int, root_out: Path, folder: Path) -> AbstractContextManager[subprocess.Popen[bytes]]:
+    """The test TSA (``signing.tsa_server``); up once it has written its root and listens."""
+    return process("TSA thử nghiệm / the test TSA",
+                   [sys.executable, "-m", "signing.tsa_server", "--port", str(port), "--root-out", str(root_out)],
+                   lambda: root_out.exists() and listening(port), folder / "tsa.log", {})
 
 
 def gateway(config: Path, port: int, folder: Path,

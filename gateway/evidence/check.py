@@ -21,9 +21,10 @@ import zlib
 from cryptography import x509
 
 from gateway.audit.chain import ChainWalk, Entry
-from gateway.audit.checkpoint import Checkpoint, TimestampCheck, open_jws, verify_checkpoint
+from gateway.audit.checkpoint import Checkpoint, open_jws, verify_checkpoint
 from gateway.audit.verify import checkpoint_break
 from gateway.evidence import layout
+from signing.trust import TrustPolicy
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class BundleReport:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what holds, and what could not be checked
     signer: str | None = None
+    timestamp: str = "absent"  # the checkpoint's: absent | passed | not checked | failed: why
+    proven_at: str | None = None  # the time a passed timestamp proves
 
     @property
     def ok(self) -> bool:
@@ -52,6 +55,7 @@ class BundleReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "dossier": self.dossier, "signer": self.signer, "notes": self.notes,
+                "timestamp": self.timestamp, "proven_at": self.proven_at,
                 "problems": [{"place": p.place, "message_vi": p.message_vi, "message_en": p.message_en}
                              for p in self.problems]}
 
@@ -124,7 +128,7 @@ def _find_key(value: Any, key: str) -> Any:
 
 
 def verify_bundle(path: Path, trusted: list[x509.Certificate] | None = None,
-                  timestamp_check: TimestampCheck | None = None) -> BundleReport:
+                  tsa_trust: TrustPolicy | None = None) -> BundleReport:
     report = BundleReport()
     members = _members(path, report)
     if members is None:
@@ -137,7 +141,7 @@ def verify_bundle(path: Path, trusted: list[x509.Certificate] | None = None,
     report.dossier = manifest.get("dossier")
     _check_files(members, manifest, report)
     _check_manifest_signature(members, manifest, trusted, report)
-    entries = _check_chain(members, manifest, trusted, timestamp_check, report)
+    entries = _check_chain(members, manifest, trusted, tsa_trust, report)
     _check_packets(members, manifest, entries, report)
     return report
 
@@ -178,7 +182,7 @@ def _check_manifest_signature(members: dict[str, bytes], manifest: dict[str, Any
 
 
 def _check_chain(members: dict[str, bytes], manifest: dict[str, Any], trusted: list[x509.Certificate] | None,
-                 timestamp_check: TimestampCheck | None, report: BundleReport) -> dict[int, Entry]:
+                 tsa_trust: TrustPolicy | None, report: BundleReport) -> dict[int, Entry]:
     audit = manifest.get("audit") or {}
     raw_checkpoint = _json(members, layout.CHECKPOINT, report)
     if raw_checkpoint is None or layout.ENTRIES not in members:
@@ -192,14 +196,19 @@ def _check_chain(members: dict[str, bytes], manifest: dict[str, Any], trusted: l
     except (KeyError, ValueError, TypeError) as exc:
         report.add(layout.ENTRIES, f"không đọc được ({exc})", f"not readable ({exc})")
         return {}
-    verdict = verify_checkpoint(checkpoint, trusted, timestamp_check)
+    verdict = verify_checkpoint(checkpoint, trusted, tsa_trust)
+    report.timestamp, report.proven_at = verdict.timestamp, verdict.proven_at and verdict.proven_at.isoformat()
     problem = checkpoint_break(verdict)
     if problem is not None:
         report.add(layout.CHECKPOINT, problem.message_vi, problem.message_en)
     elif not verdict.signed:
         report.notes.append("điểm chốt không được ký / the checkpoint is unsigned")
-    if verdict.timestamp != "absent":
-        report.notes.append(f"dấu thời gian của điểm chốt / checkpoint timestamp: {verdict.timestamp}")
+    if verdict.timestamp == "passed":
+        report.notes.append(f"dấu thời gian của điểm chốt hợp lệ, điểm chốt có từ / the checkpoint's timestamp "
+                            f"holds, it existed at: {report.proven_at}")
+    elif verdict.timestamp == "not checked":
+        report.notes.append("điểm chốt có dấu thời gian, chưa kiểm tra (--tsa-trust) / the checkpoint has a "
+                            "timestamp, not checked (no --tsa-trust given)")
     walk = ChainWalk(first, previous, {checkpoint.n: checkpoint.hash})
     walk.feed(rows)
     broken = walk.finish()

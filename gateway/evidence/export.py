@@ -25,7 +25,7 @@ from gateway.audit.chain import GENESIS, Entry
 from gateway.audit.service import checkpoint_now
 from gateway.evidence import layout
 from gateway.packets import json_codec, xml_codec
-from gateway.receipt.build import RECEIPT_NAMESPACE
+from gateway.receipt.build import RECEIPT_NAMESPACE, Tsa
 from gateway.store.api import JobFilter, PacketView, Store
 from signing.jws import sign_jws
 from signing.receipt import ACCEPTED, issue_receipt, sign_receipt
@@ -96,7 +96,7 @@ def _segment(store: Store, first: int, last: int, about: set[int]) -> tuple[str,
 
 
 def export_bundle(store: Store, dossier: str, out: IO[bytes] | Path, *, signer: Signer | None,
-                  actor: str) -> Exported:
+                  actor: str, tsa: Tsa | None = None) -> Exported:
     packets = store.dossier_packets(dossier)
     if not packets:
         raise NoSuchDossier(dossier)
@@ -109,7 +109,7 @@ def export_bundle(store: Store, dossier: str, out: IO[bytes] | Path, *, signer: 
         if len(page) < 1000:
             break
     store.audit(actor, "evidence.export", dossier, {"packets": len(packets), "jobs": len(jobs)}, dossier=dossier)
-    checkpoint = checkpoint_now(store, signer)
+    checkpoint = checkpoint_now(store, signer, tsa)
     assert checkpoint is not None  # the export's own entry is in the chain
     subjects = [p.packet_id for p in packets] + [job.job_id for job in jobs]
     about = [entry for entry in store.audit_about(dossier, subjects) if entry.n <= checkpoint.n]
@@ -163,7 +163,8 @@ def export_bundle(store: Store, dossier: str, out: IO[bytes] | Path, *, signer: 
     return Exported(dossier, len(packets), len(jobs), len(about), checkpoint.n, signer is not None)
 
 
-def export_bytes(store: Store, dossier: str, *, signer: Signer | None, actor: str) -> tuple[bytes, Exported]:
+def export_bytes(store: Store, dossier: str, *, signer: Signer | None, actor: str,
+                 tsa: Tsa | None = None) -> tuple[bytes, Exported]:
     buffer = io.BytesIO()
-    exported = export_bundle(store, dossier, buffer, signer=signer, actor=actor)
+    exported = export_bundle(store, dossier, buffer, signer=signer, actor=actor, tsa=tsa)
     return buffer.getvalue(), exported

@@ -78,15 +78,30 @@ def gateway_signer(config: Config) -> Signer | None:
         raise ConfigError(f"signing: {exc}") from exc
 
 
+@dataclass(frozen=True)
+class Tsa:
+    """``[signing] tsa_url``: the RFC 3161 authority that timestamps receipts and audit checkpoints."""
+
+    url: str
+    timeout: float = 10.0
+
+
+def configured_tsa(config: Config) -> Tsa | None:
+    section = config.section("signing")
+    url = str(section.get("tsa_url") or "") or None
+    if url is None:
+        return None
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError("signing.tsa_url must be an http(s) URL")
+    return Tsa(url, float(section.get("tsa_timeout_seconds", 10)))
+
+
 def receipt_signer(config: Config) -> ReceiptSigner:
     signer = gateway_signer(config)
     if signer is None:
         return UnsignedReceipts()
-    section = config.section("signing")
-    tsa_url = str(section.get("tsa_url") or "") or None
-    if tsa_url is not None and not tsa_url.startswith(("http://", "https://")):
-        raise ConfigError("signing.tsa_url must be an http(s) URL")
-    return SignedReceipts(signer, tsa_url=tsa_url, tsa_timeout=float(section.get("tsa_timeout_seconds", 10)))
+    tsa = configured_tsa(config)
+    return SignedReceipts(signer, tsa_url=tsa and tsa.url, tsa_timeout=tsa.timeout if tsa else 10.0)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from gateway.receipt.build import gateway_signer
+from gateway.receipt.build import configured_tsa, gateway_signer
 from gateway.config import Config
 from gateway.evidence.export import NoSuchDossier, export_bundle
 from gateway.evidence.layout import safe_name
@@ -18,7 +18,7 @@ from gateway.receive.packets import PacketIntake
 
 
 def install(app: FastAPI, config: Config, intake: PacketIntake) -> None:
-    signer = gateway_signer(config)
+    signer, tsa = gateway_signer(config), configured_tsa(config)
 
     def not_found(dossier: str) -> JSONResponse:
         return JSONResponse({"error": "evidence.not_found", "message_vi": f"Không có hồ sơ {dossier}.",
@@ -35,7 +35,7 @@ def install(app: FastAPI, config: Config, intake: PacketIntake) -> None:
         path = Path(name)
         try:
             with open(handle, "wb") as out:
-                export_bundle(store, dossier, out, signer=signer, actor=client.name)
+                export_bundle(store, dossier, out, signer=signer, actor=client.name, tsa=tsa)
         except NoSuchDossier:
             path.unlink(missing_ok=True)
             return not_found(dossier)

@@ -50,7 +50,10 @@ def test_the_demo_delivers_a_day_to_the_simulated_portal_and_checks_it(tmp_path:
     assert "demo-operator · replay" in out
     # where to watch, and the logs left behind
     assert re.search(r"http://127\.0\.0\.1:\d+/_admin/record", out) and "POST /v1/packets" in out
-    for log in ("gateway.log", "simulator.log", "operator.log", "demo.toml"):
+    # receipts and checkpoints timestamped by the test TSA; the bundle verified with its root, time proven
+    assert summary["audit_and_evidence"] is True and re.search(r"timestamp passed \d{4}-\d\d-\d\dT[^ ]+\+07:00", out)
+    assert summary["receipts_timestamped"][0] == summary["receipts_timestamped"][1] > 0
+    for log in ("gateway.log", "simulator.log", "tsa.log", "operator.log", "demo.toml"):
         assert (folder / log).stat().st_size > 0, log
     assert "Mọi kiểm tra đều đạt / every check passed" in out
 
