@@ -80,10 +80,10 @@ def _in_xml(old: bytes, new: bytes) -> bytes:
 
 
 MORE_VALIDATOR_CASES = [
-    # Bidi controls are text (a name may legitimately carry them); they must come back unchanged, not crash.
-    Hostile("xml-bidi-override-in-text", "validate-xml", _in_xml(b">DVCQG<", b">DV" + RLO + b"CQG<"), "valid"),
+    # Bidi controls spoof what an operator reads: refused by default ([text] bidi), never a crash.
+    Hostile("xml-bidi-override-in-text", "validate-xml", _in_xml(b">DVCQG<", b">DV" + RLO + b"CQG<"), "text.bidi"),
     Hostile("json-bidi-override-in-text", "validate-json",
-            test_hostile._json_replacing(b'"DVCQG"', b'"DV' + RLO + b'CQG"'), "valid"),
+            test_hostile._json_replacing(b'"DVCQG"', b'"DV' + RLO + b'CQG"'), "text.bidi"),
     Hostile("xml-overlong-slash", "validate-xml", _in_xml(b"DVCQG", b"DV\xc0\xafCQG"), "text.not_utf8"),
     Hostile("json-overlong-quote", "validate-json", test_hostile._json_replacing(b'"DVCQG"', b'"DV\xc0\xa2CQG"'),
             "text.not_utf8"),
