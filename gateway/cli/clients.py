@@ -53,7 +53,7 @@ def _show_key(key: str) -> None:
 @clients_app.command("add")
 def add(name: Name, config: ConfigOption = None, store: StoreOption = None,
         agency: Annotated[list[str] | None, typer.Option("--agency", help="Agency code (NoiGui) it may send for "
-                                                         "(repeatable; none: any).")] = None,
+                                                         "(repeatable; '*': every agency).")] = None,
         packet_type: Annotated[list[str] | None, typer.Option("--type", help="Packet type it may send "
                                                               "(repeatable; none: any).")] = None,
         actor: Actor = None) -> None:
@@ -61,12 +61,15 @@ def add(name: Name, config: ConfigOption = None, store: StoreOption = None,
     cfg = load_config(config)
     if unknown := set(packet_type or ()) - set(BODY_TYPES):
         raise _fail(f"Loại gói tin không có: {sorted(unknown)}", f"unknown packet types: {sorted(unknown)}")
+    if not agency:  # deny by default: a client for every agency is asked for by name
+        raise _fail("Cần --agency (hoặc --agency '*' cho mọi cơ quan)", "--agency is required ('*' for every agency)")
+    every = "*" in agency
     opened = open_configured_store(cfg, store)
     try:
         if name in _configured(cfg) or name in _rows(opened):
             raise _fail(f"Đã có hệ thống {name}", f"client {name} exists (rotate-key gives it a new key)")
         key, digest = new_key()
-        opened.save_api_client(ApiClientRecord(name, digest, sorted(agency) if agency else None,
+        opened.save_api_client(ApiClientRecord(name, digest, None if every else sorted(agency),
                                                sorted(packet_type) if packet_type else None),
                                actor or getpass.getuser(), "client.add")
     finally:

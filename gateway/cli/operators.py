@@ -86,7 +86,7 @@ def report_monthly(start: Annotated[str, typer.Option("--from", help="First mont
         everyone = Operator("cli", "admin", (ALL_AGENCIES,), False)
         rows = monthly(opened.engine, everyone, since=since, until=until, late_after=late)  # type: ignore[attr-defined]
         sync = quality(opened.engine, everyone, since=since, until=until, now=datetime.now(UTC),  # type: ignore[attr-defined]
-                       **quality_rules(cfg))
+                       keys=opened.keys, **quality_rules(cfg))  # type: ignore[attr-defined]
     finally:
         opened.close()
     if as_json:

@@ -36,6 +36,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "account.exists": ("Tên đăng nhập đã có.", "That username exists."),
     "csrf.failed": ("Phiên biểu mẫu hết hạn; tải lại trang và thử lại.", "The form expired; reload the page and try again."),
     "forbidden": ("Vai trò của bạn không được làm việc này.", "Your role may not do this."),
+    "form.unreadable": ("Biểu mẫu quá lớn hoặc gửi quá chậm.", "The form is too large or was sent too slowly."),
     "not_found": ("Không tìm thấy (hoặc bạn không có quyền xem).", "Not found (or not yours to see)."),
     "overview.title": ("Tổng quan theo đích nhận", "Overview by destination"),
     "overview.destination": ("Đích", "Destination"),

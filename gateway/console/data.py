@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from gateway.console.accounts import Operator
 from gateway.console.content import hoso_fields
 from gateway.store.api import JobState
+from gateway.store.sealing import KeyRing, unseal
 from gateway.store.tables import attempts, destinations, dossiers, jobs, packets
 
 LOCAL_OFFSET_HOURS = 7  # Asia/Ho_Chi_Minh has no daylight saving time: months are cut at UTC+7
@@ -163,15 +164,17 @@ def timeline(engine: sa.Engine, dossier: str, operator: Operator) -> list[Timeli
     return list(found.values())
 
 
-def packet_raw(engine: sa.Engine, packet_id: str, operator: Operator) -> tuple[bytes, str, str | None] | None:
-    """(raw, encoding, dossier) of a packet the operator may see and that is not purged."""
+def packet_raw(engine: sa.Engine, packet_id: str, operator: Operator,
+               keys: KeyRing | None = None) -> tuple[bytes, str, str | None] | None:
+    """(raw, encoding, dossier) of a packet the operator may see and that is not purged; ``keys``: the
+    store's key ring, for payloads sealed at rest."""
     with engine.connect() as connection:
         row = connection.execute(sa.select(packets.c.raw, packets.c.encoding, packets.c.dossier, packets.c.agency)
                                  .where(packets.c.packet_id == packet_id)).first()
         if row is None or row.raw is None:
             return None
         agency = dossier_agency(connection, row.dossier) if row.dossier else row.agency
-    return (row.raw, row.encoding, row.dossier) if operator.sees(agency) else None
+    return (unseal(keys, packet_id, row.raw), row.encoding, row.dossier) if operator.sees(agency) else None
 
 
 # --- dead letters -----------------------------------------------------------------------------------
@@ -407,7 +410,8 @@ class Quality:
 
 
 def quality(engine: sa.Engine, operator: Operator, *, since: datetime, until: datetime, now: datetime,
-            transitions: dict[int, frozenset[int]], terminal: frozenset[int], stale_after: timedelta) -> Quality:
+            transitions: dict[int, frozenset[int]], terminal: frozenset[int], stale_after: timedelta,
+            keys: KeyRing | None = None) -> Quality:
     """What the national index set scores, for dossiers that synced in [since, until): on time, complete, never
     backwards, not silent. Dates come from the latest HoSo packet's content (``NgayGio`` text compares in order)."""
     result = Quality()
@@ -423,7 +427,7 @@ def quality(engine: sa.Engine, operator: Operator, *, since: datetime, until: da
             paths.setdefault(dossier, []).append((at, status, packet_type, packet_id))
         latest_hoso = {d: next((p[3] for p in reversed(path) if p[2] == "HoSo"), None) for d, path in paths.items()}
         ids = [pid for pid in latest_hoso.values() if pid]
-        raws = {row.packet_id: (row.raw, row.encoding) for start in range(0, len(ids), 500) for row in connection.execute(
+        raws = {row.packet_id: (unseal(keys, row.packet_id, row.raw), row.encoding) for start in range(0, len(ids), 500) for row in connection.execute(
             sa.select(packets.c.packet_id, packets.c.raw, packets.c.encoding)
             .where(packets.c.packet_id.in_(ids[start:start + 500]), packets.c.raw.is_not(None)))}
     for dossier, path in paths.items():

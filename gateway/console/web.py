@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, quote
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from gateway.config import Config
@@ -29,11 +30,14 @@ else:  # loaded on first use: a server process starts (and answers uvicorn's hea
 from gateway.deliver.policy import load_policies
 from gateway.deliver.windows import LOCAL, active_window
 from gateway.observe.metrics import LOOKUPS
+from gateway.receive.body import Refused, read_body
 from gateway.store import BreakerState, Store
+from gateway.store.sealing import KeyRing
 
 HERE = Path(__file__).parent
 PREFIX = "/console"
 COOKIE, LANG_COOKIE = "ckn_session", "ckn_lang"
+FORM_BYTES, FORM_SECONDS = 1_000_000, 30.0  # a console form: a reason and some selected ids, never more
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
 HEADERS = {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
@@ -103,6 +107,10 @@ class Console:
         return self._store()
 
     @property
+    def keys(self) -> KeyRing | None:
+        return self.store.keys  # type: ignore[attr-defined,no-any-return]
+
+    @property
     def engine(self) -> "sa.Engine":
         return self.store.engine  # type: ignore[attr-defined,no-any-return]
 
@@ -143,7 +151,10 @@ class Console:
 
     @staticmethod
     async def form(request: Request) -> dict[str, list[str]]:
-        body = (await request.body())[:1_000_000]
+        try:  # bounded in size and time, like every body the gateway reads: this one comes before any login
+            body = await read_body(request, FORM_BYTES, FORM_SECONDS)
+        except Refused as exc:
+            raise Refusal("form.unreadable", exc.status) from None
         values: dict[str, list[str]] = {}
         for key, value in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
             values.setdefault(key, []).append(value)
@@ -200,8 +211,9 @@ def install(app: FastAPI, config: Config, store: Callable[[], Store]) -> Console
     async def login(request: Request) -> Response:
         form = await console.form(request)
         username = _one(form, "username")
-        try:
-            operator = console.accounts.authenticate(username, (form.get("password") or [""])[0])
+        try:  # argon2 takes tens of milliseconds of CPU: off the event loop every client shares
+            operator = await run_in_threadpool(console.accounts.authenticate, username,
+                                               (form.get("password") or [""])[0])
         except accounts_.AccountError as exc:
             console.store.audit(f"console:{username[:80]}", "console.login_failed", "console", {"why": exc.key})
             return console.render(request, "login.html", status=401, error=exc.key, username=username)
@@ -306,7 +318,7 @@ def install(app: FastAPI, config: Config, store: Callable[[], Store]) -> Console
     @app.get(PREFIX + "/packet/{packet_id}", include_in_schema=False)
     def packet(request: Request, packet_id: str, reveal: int = 0) -> Response:
         session = console.session(request)
-        found = data.packet_raw(console.engine, packet_id, session.operator)
+        found = data.packet_raw(console.engine, packet_id, session.operator, console.keys)
         if found is None:
             raise Refusal("not_found", 404)
         revealed = bool(reveal) and session.operator.may("operator")
@@ -393,7 +405,7 @@ def install(app: FastAPI, config: Config, store: Callable[[], Store]) -> Console
         since, until = _month_start(start), _month_after(_month_start(end) or datetime.now(LOCAL).replace(day=1))
         # dossier by dossier reads every packet of the period: asked for, not drawn with every report
         sync = data.quality(console.engine, session.operator, since=since or until - timedelta(days=31), until=until,
-                            now=datetime.now(UTC), **console.quality_rules()) if quality else None
+                            now=datetime.now(UTC), keys=console.keys, **console.quality_rules()) if quality else None
         return console.render(request, "reports.html", session, rows=rows, start=start, end=end,
                               late_minutes=console.late_minutes, quality=sync, stale_days=console.stale_days)
 

@@ -710,7 +710,8 @@ class SqlStore:
                         .order_by(jobs.c.seq)):
                     routes[packet_id].append(destination)
         return [PacketView(row.packet_id, row.sha256, row.encoding, row.sender, row.agency, row.received_at,
-                           row.packet_type, row.dossier, row.verdicts, row.raw, row.purged_at, routes[row.packet_id])
+                           row.packet_type, row.dossier, row.verdicts, self._unseal(row.packet_id, row.raw),
+                           row.purged_at, routes[row.packet_id])
                 for row in rows]
 
     def purge_delivered(self, older_than: datetime, actor: str = "retention") -> int:

@@ -131,6 +131,9 @@ def test_classic_look_ups_own_other_unknown(world: dict[str, Any], client: Class
     other = world["b"].call("TraCuuHoSo", share=share, madonvi=OTHER, mahoso=own)
     unknown = world["b"].call("TraCuuHoSo", share=share, madonvi=OTHER, mahoso=code(OTHER))
     assert other == unknown == {"error_code": 0, "message": "Thành công", "result": []}
+    # one code for the check and another for the portal: never relayed
+    smuggled = world["b"].call("TraCuuHoSo", share=share, madonvi=OTHER, MaHoSo=code(OTHER), mahoso=own)
+    assert smuggled == unknown
     # On the portal but not in the gateway: the portal's answer is checked against the caller's agencies.
     portal_only = code()
     assert client.sync_dossier(HoSo.model_validate(dossier(portal_only)), updating=False)[0].ok

@@ -101,9 +101,11 @@ def test_keys_added_rotated_suspended_and_resumed_take_effect(gateway) -> None: 
 
 
 def test_adding_a_client_that_exists_is_refused(gateway) -> None:  # noqa: ANN001
-    result = CliRunner().invoke(cli, ["clients", "add", "portal", "--config", str(gateway.config.source),
-                                      "--store", gateway.config.section("store")["url"]])
+    where = ["--config", str(gateway.config.source), "--store", gateway.config.section("store")["url"]]
+    result = CliRunner().invoke(cli, ["clients", "add", "portal", "--agency", "*", *where])
     assert result.exit_code == 2 and "exists" in result.output
+    unscoped = CliRunner().invoke(cli, ["clients", "add", "new-one", *where])  # deny by default: agencies named
+    assert unscoped.exit_code == 2 and "--agency is required" in unscoped.output
 
 
 def test_an_address_presenting_invalid_keys_is_locked_out_audited(gateway) -> None:  # noqa: ANN001

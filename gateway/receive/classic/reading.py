@@ -19,11 +19,18 @@ _AGENCY_FIELDS = ("MaDonViTiepNhan", "MaDonVi")
 
 
 def looked_up_dossier(body: dict[str, Any]) -> str | None:
-    """The dossier code a look-up asks for, under any spelling of its key (``MaHoSo``, ``mahoso``)."""
-    for key, value in body.items():
-        if key.lower() == "mahoso" and isinstance(value, str) and value.strip():
-            return value.strip()
-    return None
+    """The dossier code a look-up asks for, under any spelling of its key (``MaHoSo``, ``mahoso``); None
+    when there is none, or more than one (a body must not name one dossier to the check and another to
+    the portal)."""
+    codes = [value for key, value in body.items() if key.lower() == "mahoso"]
+    if len(codes) != 1 or not isinstance(codes[0], str) or not codes[0].strip():
+        return None
+    return codes[0].strip()
+
+
+def relayed_look_up(body: dict[str, Any], dossier: str) -> dict[str, Any]:
+    """The look-up as relayed: exactly the checked code, under the key the portal reads."""
+    return {**{k: v for k, v in body.items() if k.lower() != "mahoso"}, "mahoso": dossier}
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,8 @@ class DossierReads:
         """The portal's answer with only the records the client may read; ``NOTHING`` when none is left."""
         result = answer.get("result")
         if not isinstance(result, list):
-            return answer
+            # an error carries no records; a success without a list is no record the caller may read
+            return NOTHING if str(answer.get("error_code", 0)) in ("0", "00") else answer
         readable = [record for record in result if self._readable(client, record)]
         return {**answer, "result": readable} if readable else NOTHING
 

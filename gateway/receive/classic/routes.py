@@ -18,7 +18,8 @@ from gateway.receive.classic import answers, lookups
 from gateway.receive.classic.lookups import Lookups
 from gateway.receive.classic.orphans import OrphanCheck
 from gateway.receive.classic.passwords import Busy, ClassicPasswords
-from gateway.receive.classic.reading import DOSSIER_LOOKUPS, NOTHING, DossierReads, looked_up_dossier
+from gateway.receive.classic.reading import (DOSSIER_LOOKUPS, NOTHING, DossierReads, looked_up_dossier,
+                                             relayed_look_up)
 from gateway.receive.classic.sessions import Sessions, secret_from
 from gateway.receive.classic.settings import InboundClient, InboundSettings
 from gateway.receive.classic.sync import ClassicSync
@@ -35,8 +36,6 @@ INTEGRATION = (*WRITES, "TraCuuHoSo", "LayThuTuc")  # where the portal's clients
 SHARE = ("LayThuTuc", "LayDanhSachTTHC", "TraCuuHoSo")
 # An envelope's session, read from the bytes so that it is checked before the body is parsed.
 _SESSION = re.compile(rb'"session"\s*:\s*"([A-Za-z0-9_.\-]{1,1024})"')
-
-log = logging.getLogger(__name__)
 
 
 class Unreadable(Exception):
@@ -194,10 +193,12 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
             return relays.relay(service, body, share)
         dossier = looked_up_dossier(body)
         held = None if dossier is None else reads.held(client, dossier)
-        reads.audit(client, service, dossier, {True: "relayed", False: "refused", None: "relayed, answer checked"}[held])
-        if held is False:  # the same answer as for a dossier nobody knows
+        reads.audit(client, service, dossier, "refused" if dossier is None or held is False else "relayed")
+        if dossier is None or held is False:  # the same answer as for a dossier nobody knows
             return JSONResponse(NOTHING)
-        return relays.relay(service, body, share, keep=None if held else lambda raw: reads.readable_records(client, raw))
+        # only the checked code goes to the portal, and only records of the caller's agencies come back
+        return relays.relay(service, relayed_look_up(body, dossier), share,
+                            keep=lambda raw: reads.readable_records(client, raw))
 
     async def bare(request: Request, token: str, service: str) -> JSONResponse:
         """The session-less variant: a bare array at a URL carrying the client's secret token; see README."""
