@@ -68,7 +68,7 @@ def _classic(data: bytes) -> str:
     from gateway.validate import wellformed
 
     try:
-        parsed = wellformed.parse_json_value(wellformed.decode_utf8(data).removeprefix("\ufeff"))
+        parsed = wellformed.parse_json_document(wellformed.decode_utf8(data).removeprefix("\ufeff"))
     except wellformed.Unreadable as exc:
         return f"refused:{exc.issue.rule}"
     items = parsed if isinstance(parsed, list) else parsed.get("data") if isinstance(parsed, dict) else None

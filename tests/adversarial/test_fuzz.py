@@ -69,7 +69,7 @@ def test_the_xml_reader_raises_only_unreadable(data: bytes) -> None:
 @given(mutated(json.dumps(VALID_HO_SO).encode()) | st.binary(max_size=200))
 def test_the_json_reader_raises_only_unreadable(data: bytes) -> None:
     try:
-        wellformed.parse_json_value(wellformed.decode_utf8(data))
+        wellformed.parse_json_document(wellformed.decode_utf8(data))
     except wellformed.Unreadable as exc:
         assert exc.issue.rule and exc.issue.message_vi and exc.issue.message_en
 
