@@ -45,13 +45,16 @@ class DossierReads:
         owner = self.store_of().dossier_owner(dossier)
         return None if owner is None else self.ownership.may_act(client.madonvi, owner)
 
-    def readable_records(self, client: InboundClient, answer: dict[str, Any]) -> dict[str, Any]:
-        """The portal's answer with only the records the client may read; ``NOTHING`` when none is left."""
+    def readable_records(self, client: InboundClient, answer: dict[str, Any], dossier: str,
+                         held: bool) -> dict[str, Any]:
+        """The portal's answer with only records of ``dossier`` the client may read (all of them when the
+        gateway holds it for the client: ``held``; else by the record's agency); ``NOTHING`` when none is left."""
         result = answer.get("result")
         if not isinstance(result, list):
             # an error carries no records; a success without a list is no record the caller may read
             return NOTHING if str(answer.get("error_code", 0)) in ("0", "00") else answer
-        readable = [record for record in result if self._readable(client, record)]
+        readable = [record for record in result if isinstance(record, dict) and record.get("MaHoSo") == dossier
+                    and (held or self._readable(client, record))]
         return {**answer, "result": readable} if readable else NOTHING
 
     def _readable(self, client: InboundClient, record: Any) -> bool:

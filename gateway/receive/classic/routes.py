@@ -198,7 +198,7 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
             return JSONResponse(NOTHING)
         # only the checked code goes to the portal, and only records of the caller's agencies come back
         return relays.relay(service, relayed_look_up(body, dossier), share,
-                            keep=lambda raw: reads.readable_records(client, raw))
+                            keep=lambda raw: reads.readable_records(client, raw, dossier, held is True))
 
     async def bare(request: Request, token: str, service: str) -> JSONResponse:
         """The session-less variant: a bare array at a URL carrying the client's secret token; see README."""
