@@ -1,9 +1,10 @@
 """How a connector declares itself to the gateway (the registry's entries)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 import os
 from pathlib import Path
+import threading
 from typing import TYPE_CHECKING, Any
 
 from gateway.config import ConfigError
@@ -26,7 +27,9 @@ class ConnectorSpec:
     configuration error at start-up); ``create`` builds its destination connector from a destination's
     policy; ``routes`` adds its inbound endpoints (callbacks, look-ups) to the API, given the gateway's
     services; ``cli`` its ``gateway <name> …`` sub-commands; ``defaults`` its fragment of the
-    embedded defaults (TOML, merged under the deployment's file)."""
+    embedded defaults (TOML, merged under the deployment's file); ``tasks`` the background loops it
+    runs in the worker process (e.g. polling a peer's feed), each called with the configuration and the
+    gateway's services and returning callables run on threads of their own until the event is set."""
 
     name: str
     packet_types: frozenset[str] = frozenset()
@@ -34,6 +37,7 @@ class ConnectorSpec:
     routes: "Callable[[FastAPI, Config, Any], None] | None" = None
     cli: "Callable[[], typer.Typer] | None" = None
     defaults: Path | None = None
+    tasks: "Callable[[Config, Any], Sequence[Callable[[threading.Event], None]]] | None" = None
     options: dict[str, Any] = field(default_factory=dict)
 
 
