@@ -18,10 +18,10 @@ from connectors.national_portal.mapping import MappingError
 from connectors.national_portal.settings import PortalSettings
 from connectors.national_portal.token_client import TokenClient
 from connectors.national_portal.transform import Transformer
-from gateway.config import Config
-from gateway.deliver.connector import Delivery, Outcome, OutcomeKind
-from gateway.deliver.policy import DestinationPolicy
-from gateway.packets.bodies import HoSo, TienDoXuLy
+from gateway.kit import Config
+from gateway.kit import Delivery, Outcome, OutcomeKind
+from gateway.kit import DestinationPolicy
+from gateway.kit import HoSo, TienDoXuLy
 
 NOT_SYNCED = ("Hồ sơ chưa được đồng bộ lên Cổng DVC quốc gia; tiến độ sẽ được gửi sau "
               "/ the dossier is not on the portal yet; its progress will be sent later")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import os
 from typing import Any, Literal
 
-from gateway.config import Config, ConfigError
+from gateway.kit import Config, ConfigError
 
 Protocol = Literal["classic", "token"]
 

@@ -17,7 +17,7 @@ from gateway.cli.worker import StoreOption, open_configured_store
 from gateway.config import Config, ConfigError
 from gateway.packets.envelope import BODY_TYPES
 from gateway.receive.auth import Client, Clients
-from gateway.receive.classic.settings import InboundSettings
+from connectors.national_portal.classic.settings import InboundSettings
 from gateway.receive.keys import new_key
 from gateway.receive.passwords import hash_password, is_legacy
 from gateway.store import ApiClientRecord, Store

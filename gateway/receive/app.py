@@ -9,7 +9,8 @@ from starlette.requests import ClientDisconnect
 from gateway import console, observe
 from gateway.config import Config
 from gateway.packets.stored import packet_bytes
-from gateway.receive import classic, evidence, packets
+from connectors.national_portal import classic
+from gateway.receive import evidence, packets
 from gateway.receive.auth import Client, Denied
 from gateway.receive.body import Refused, read_packet
 from gateway.receive.limits import Limited

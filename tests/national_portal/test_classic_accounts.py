@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from gateway.cli import app as cli
 from gateway.config import Config, ConfigError
-from gateway.receive.classic.settings import InboundSettings
+from connectors.national_portal.classic.settings import InboundSettings
 from gateway.receive.lockout import LockoutPolicy
 from gateway.receive.passwords import hash_password, is_hash, verify_password
 from gateway.store import Store
@@ -104,7 +104,7 @@ def test_password_hashes_are_salted_and_configuration_mistakes_are_named() -> No
 def test_password_checks_are_bounded_and_a_flood_waits_or_is_told_to_come_back(store: Store) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from gateway.receive.classic.passwords import Busy, ClassicPasswords
+    from connectors.national_portal.classic.passwords import Busy, ClassicPasswords
 
     account = InboundSettings.from_config(Config({"inbound_classic": {"clients": {"x": {
         "username": "u", "madonvi": ["a"], "password_hash": hash_password(PASSWORD)}}}})).clients[0]

@@ -16,9 +16,9 @@ from connectors.national_portal.settings import PortalSettings
 from connectors.national_portal.transform import Transformer
 from gateway.cli import app
 from gateway.cli.validate import ConfigOption, load_config
-from gateway.packets.bodies import HoSo, ThuTucHanhChinh
-from gateway.packets.catalogue import field_map
-from gateway.pii import mask
+from gateway.kit import HoSo, ThuTucHanhChinh
+from gateway.kit import field_map
+from gateway.kit import mask
 
 portal = typer.Typer(no_args_is_help=True, help="Cổng DVC quốc gia / the national portal connector.")
 app.add_typer(portal, name="portal")

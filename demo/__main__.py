@@ -20,6 +20,6 @@ def demo(config: ConfigOption = None,
          ) -> None:
     """The main job, narrated: validate the examples, then a day of packets through the gateway to the simulated
     national portal, with faults, a dead letter and its replay, and checks / chạy thử toàn bộ luồng."""
-    from gateway.demo.narrate import run_demo
+    from demo.narrate import run_demo
 
     run_demo(config, validate_only, folder, day_seconds, seed, linger)

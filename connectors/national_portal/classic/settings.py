@@ -7,8 +7,8 @@ from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 import re
 from typing import Any
 
-from gateway.config import Config, ConfigError
-from gateway.receive.passwords import is_hash
+from gateway.kit import Config, ConfigError
+from gateway.kit.inbound import is_hash
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 

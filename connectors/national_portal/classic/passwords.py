@@ -12,9 +12,9 @@ from collections.abc import Callable
 import logging
 import threading
 
-from gateway.receive.classic.settings import InboundClient
-from gateway.receive.passwords import hash_password, is_legacy, verify_password, waste_time
-from gateway.store import Store
+from connectors.national_portal.classic.settings import InboundClient
+from gateway.kit.inbound import hash_password, is_legacy, verify_password, waste_time
+from gateway.kit import Store
 
 log = logging.getLogger(__name__)
 

@@ -40,11 +40,11 @@ import typer
 from gateway.cli.validate import load_config, validate_file
 from gateway.config import Config
 from gateway.console.accounts import Accounts
-from gateway.demo import check, processes
-from gateway.demo.day import Day, build_day
-from gateway.demo.play import Answer, Moment, Sender, Tally, play
-from gateway.demo.portal import PortalAdmin, outcomes
-from gateway.deliver.testpeer import FaultyPeer
+from demo import check, processes
+from demo.day import Day, build_day
+from demo.play import Answer, Moment, Sender, Tally, play
+from demo.portal import PortalAdmin, outcomes
+from demo.testpeer import FaultyPeer
 from gateway.store import JobFilter, JobState, Store, open_store
 from gateway.validate.pipeline import Validator
 
