@@ -51,7 +51,7 @@ def test_a_legacy_password_is_rehashed_at_login_and_the_admin_gets_the_line_to_r
     assert store.classic_password(OTHER_USER) is None  # no good login yet
 
     config_file = tmp_path / "gateway-0.toml"  # the configuration the gateway runs with
-    shown = CliRunner().invoke(cli, ["clients", "classic", "--config", str(config_file), "--store", store_url])
+    shown = CliRunner().invoke(cli, ["portal", "accounts", "--config", str(config_file), "--store", store_url])
     assert shown.exit_code == 0, shown.output
     assert f'password_hash = "{kept}"' in shown.output and "chưa đăng nhập" in shown.output
 
@@ -62,7 +62,7 @@ def test_a_legacy_password_is_rehashed_at_login_and_the_admin_gets_the_line_to_r
     config_file.write_text(migrated, encoding="utf-8")
     account = InboundSettings.from_config(Config.load(config_file)).client_named(USER)
     assert account is not None and account.password_sha256 == "" and account.credential == kept
-    again = CliRunner().invoke(cli, ["clients", "classic", "--config", str(config_file), "--store", store_url])
+    again = CliRunner().invoke(cli, ["portal", "accounts", "--config", str(config_file), "--store", store_url])
     assert f"{USER}: password_hash (scrypt)" in again.output
 
 
