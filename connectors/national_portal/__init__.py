@@ -38,9 +38,12 @@ def _cli() -> "typer.Typer":
     return portal
 
 
+# DongBoHoSoMC, CapNhatTienDoHoSoMC: the portal has no per-item service for other packet types that we know of.
+CARRIES = frozenset({"HoSo", "TienDoXuLy"})
+
 CONNECTOR = ConnectorSpec(
     name="national_portal",
-    packet_types=frozenset({"HoSo", "TienDoXuLy"}),  # DongBoHoSoMC, CapNhatTienDoHoSoMC: nothing else per item
+    packet_types=CARRIES,
     create=_create,
     routes=_routes,
     cli=_cli,

@@ -10,7 +10,7 @@ retries later and keeps the order. The first packet not delivered ends the batch
 
 from collections.abc import Sequence
 
-from connectors.national_portal import mapping
+from connectors.national_portal import CARRIES, mapping
 from connectors.national_portal.answers import Answer, AnswerKind
 from connectors.national_portal.client import ClassicClient, PortalClient
 from connectors.national_portal.ledger import SyncLedger
@@ -41,7 +41,7 @@ def outcome_of(answer: Answer, warnings: tuple[str, ...] = ()) -> Outcome:
 
 class NationalPortalConnector:
     name = "national_portal"
-    carries = frozenset({"HoSo", "TienDoXuLy"})  # packet types it delivers; routes send it nothing else
+    carries = CARRIES  # packet types it delivers; routes send it nothing else (checked at start-up)
 
     def __init__(self, client: PortalClient, ledger: SyncLedger, batch_size: int = 10,
                  hold_seconds: float = 86400.0) -> None:
