@@ -2,74 +2,18 @@
 test timestamp authority — each a real subprocess writing its log to the demo's folder, stopped with
 SIGTERM at the end."""
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
-from functools import partial
+from contextlib import AbstractContextManager
 import os
 from pathlib import Path
 import shlex
-import signal
-import socket
 import subprocess
 import sys
-import time
 
-import httpx
+from gateway.kit.harness import StartFailed, free_port, listening, process
+
+__all__ = ["StartFailed", "cli", "free_port", "gateway", "simulator", "tsa"]
 
 GATEWAY = [sys.executable, "-c", "from gateway.cli import main; main()"]
-
-
-class StartFailed(RuntimeError):
-    """A process did not come up; the message names its log."""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def healthy(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1, trust_env=False).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def listening(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-@contextmanager
-def process(name: str, argv: list[str], health: str | Callable[[], bool], log: Path,
-            env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    """Starts ``argv`` with its output in ``log``, waits for ``health`` to answer 200 (or to say it is up),
-    stops it on exit."""
-    ready: Callable[[], bool] = health if callable(health) else partial(healthy, health)
-    with log.open("ab") as out:
-        out.write(f"$ {shlex.join(argv)}\n".encode())
-        out.flush()
-        child = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **env})
-    try:
-        deadline = time.monotonic() + 60
-        while not ready():
-            if child.poll() is not None or time.monotonic() > deadline:
-                tail = log.read_text(encoding="utf-8", errors="replace")[-1500:]
-                raise StartFailed(f"{name} không khởi động được / did not start (log: {log}):\n{tail}")
-            time.sleep(0.1)
-        yield child
-    finally:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-            try:
-                child.wait(30)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
 
 
 def simulator(port: int, folder: Path, env: dict[str, str]) -> AbstractContextManager[subprocess.Popen[bytes]]:
