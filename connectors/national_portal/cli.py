@@ -81,6 +81,10 @@ def masked(value: Any, record: type[BaseModel] | None) -> Any:
 
 def _look_up(config: Path | None, call: str, code: str) -> Answer:
     settings = PortalSettings.from_config(load_config(config))
+    if not settings.adapter_url:
+        typer.echo("Cấu hình không dùng được / unusable configuration: national_portal.adapter_url chưa đặt / "
+                   "is not set", err=True)
+        raise typer.Exit(2)
     client = ClassicClient(settings, Transformer(mapping.load(settings.mapping_file), settings.field_limits))
     try:
         return client.find_dossier(code) if call == "TraCuuHoSo" else client.get_procedure(code)

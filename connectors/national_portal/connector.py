@@ -18,10 +18,7 @@ from connectors.national_portal.mapping import MappingError
 from connectors.national_portal.settings import PortalSettings
 from connectors.national_portal.token_client import TokenClient
 from connectors.national_portal.transform import Transformer
-from gateway.kit import Config
-from gateway.kit import Delivery, Outcome, OutcomeKind
-from gateway.kit import DestinationPolicy
-from gateway.kit import HoSo, TienDoXuLy
+from gateway.kit import Config, ConfigError, Delivery, DestinationPolicy, HoSo, Outcome, OutcomeKind, TienDoXuLy
 
 NOT_SYNCED = ("Hồ sơ chưa được đồng bộ lên Cổng DVC quốc gia; tiến độ sẽ được gửi sau "
               "/ the dossier is not on the portal yet; its progress will be sent later")
@@ -147,6 +144,8 @@ def create(policy: DestinationPolicy, config: Config | None = None) -> NationalP
     section.update(options)
     if policy.url:
         section["adapter_url"] = policy.url
+    if not section.get("adapter_url"):  # the product's defaults name no portal: a deployment gives its address
+        raise ConfigError("national_portal.adapter_url chưa đặt / is not set: give the portal's address")
     section["batch_size"] = policy.max_batch
     section["read_timeout"] = policy.timeout_seconds
     return NationalPortalConnector.from_config(Config({**config.raw, "national_portal": section}, config.source))

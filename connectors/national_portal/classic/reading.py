@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from connectors.national_portal.classic.settings import InboundClient
-from gateway.kit.inbound import Ownership
+from gateway.kit.inbound import AuditBatcher, Ownership
 from gateway.kit import Store
-from gateway.kit.inbound import AuditBatcher
 
 DOSSIER_LOOKUPS = ("TraCuuHoSo",)
 NOTHING = {"error_code": 0, "message": "Thành công", "result": []}  # no dossier the caller may read

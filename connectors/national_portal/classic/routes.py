@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from gateway.kit import Config
-from gateway.kit.inbound import Refused, read_body
+from gateway.kit.inbound import Limited, PacketIntake, Refused, audit_lock, close_on_shutdown, read_body, wellformed
 from connectors.national_portal.classic import answers, lookups
 from connectors.national_portal.classic.lookups import Lookups
 from connectors.national_portal.classic.orphans import OrphanCheck
@@ -23,11 +23,6 @@ from connectors.national_portal.classic.reading import (DOSSIER_LOOKUPS, NOTHING
 from connectors.national_portal.classic.sessions import Sessions, secret_from
 from connectors.national_portal.classic.settings import InboundClient, InboundSettings
 from connectors.national_portal.classic.sync import ClassicSync
-from gateway.kit.inbound import close_on_shutdown
-from gateway.kit.inbound import Limited
-from gateway.kit.inbound import audit_lock
-from gateway.kit.inbound import PacketIntake
-from gateway.kit.inbound import wellformed
 
 log = logging.getLogger(__name__)
 

@@ -18,16 +18,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.national_portal import inbound
-from gateway.kit import GoiTin
-from gateway.kit.inbound import Client
+from gateway.kit import BatchNotAdmitted, GoiTin, NewPacket
+from gateway.kit.inbound import Answer, Client, NoHistory, PacketIntake, StatusHistory, status_of
 from connectors.national_portal.classic import answers
 from connectors.national_portal.classic.answers import ItemIssue
 from connectors.national_portal.classic.items import Item, read_items
 from connectors.national_portal.classic.orphans import OrphanCheck
 from connectors.national_portal.classic.settings import InboundClient, InboundSettings
-from gateway.kit.inbound import Answer, PacketIntake
-from gateway.kit import BatchNotAdmitted, NewPacket
-from gateway.kit.inbound import NoHistory, StatusHistory, status_of
 
 log = logging.getLogger(__name__)
 
