@@ -5,7 +5,7 @@ acknowledge work with procrastinate.
     .venv/bin/pip install -e '.[bench]'            # procrastinate
     .venv/bin/python bench/delivery_bench.py       # [--stores sqlite,postgres] [--jobs 4000] [--rate 500]
 
-The destination is the local peer (gateway.deliver.testpeer) in its own process: it reads every packet,
+The destination is the local peer (demo.testpeer) in its own process: it reads every packet,
 records it, answers 200. PostgreSQL: $GATEWAY_TEST_POSTGRES (default postgresql://postgres@127.0.0.1:5432/test),
 each run in a fresh schema, dropped afterwards.
 """
@@ -120,7 +120,7 @@ def peer() -> Iterator[str]:
     """The no-op destination in its own process; yields its base URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    with process([sys.executable, "-m", "gateway.deliver.testpeer", "--port", str(port)],
+    with process([sys.executable, "-m", "demo.testpeer", "--port", str(port)],
                  ready=f"{base}/_stats") as proc:
         PIDS["peer"] = proc.pid
         yield base

@@ -40,14 +40,21 @@ class Config:
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None) -> "Config":
         """Defaults, then the file at ``path`` or ``$GATEWAY_CONFIG`` if given."""
+        from gateway import registry  # it imports this module
+
         raw = tomllib.loads(DEFAULTS_FILE.read_text(encoding="utf-8"))
         path = path or os.environ.get("GATEWAY_CONFIG")
+        deployment: dict[str, Any] = {}
         if path:
             try:
-                raw = _merge(raw, tomllib.loads(Path(path).read_text(encoding="utf-8")))
+                deployment = tomllib.loads(Path(path).read_text(encoding="utf-8"))
             except (OSError, tomllib.TOMLDecodeError) as exc:
                 raise ConfigError(f"cannot read configuration {path}: {exc}") from exc
-        config = cls(raw, str(path or "defaults"))
+        # Each registered connector's fragment sits between the embedded defaults and the deployment's file.
+        declared = {"connectors": _merge(raw.get("connectors", {}), deployment.get("connectors", {}))}
+        for fragment in registry.fragments(declared):
+            raw = _merge(raw, fragment)
+        config = cls(_merge(raw, deployment), str(path or "defaults"))
         config.check()
         return config
 
@@ -64,6 +71,9 @@ class Config:
             if not isinstance(values, dict) or not all(k.isdigit() for k in values):
                 raise ConfigError(f"code_lists.{name} must map numeric codes to labels")
         self.zone  # noqa: B018 - raises on an unknown zone
+        from gateway import registry
+
+        registry.check_routes(self)
 
     @cached_property
     def max_bytes(self) -> int:

@@ -191,7 +191,7 @@ def no_body(data: Data) -> None:
     data["NoiDung"] = {}
 
 
-# What the demo shows (``gateway demo``): one kind of error per packet.
+# What the demo shows (``python -m demo``, ./run): one kind of error per packet.
 DEMO: list[Broken] = [
     Broken("missing-field", "HoSo", drop("MaTTHC")),
     Broken("bad-date", "TienDoXuLy", put(NgayKetThucTheoQuyDinh="20250229170000")),  # 2025 is no leap year

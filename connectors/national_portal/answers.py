@@ -12,8 +12,7 @@ import re
 from typing import Any
 
 from connectors.national_portal.settings import AnswerCodes
-from gateway.deliver.http_client import HttpError, HttpTimeout, Reply
-from gateway.pii import scrub
+from gateway.kit import HttpError, HttpTimeout, Reply, scrub
 
 TRANSIENT_STATUSES = (408, 425, 429)  # besides every 5xx
 

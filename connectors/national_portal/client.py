@@ -14,8 +14,7 @@ from typing import Any, Protocol
 from connectors.national_portal.answers import Answer, AnswerKind, classify, classify_error
 from connectors.national_portal.settings import PortalSettings
 from connectors.national_portal.transform import Transformer
-from gateway.deliver.http_client import HttpClient, HttpError
-from gateway.packets.bodies import HoSo, Record, ThuTucHanhChinh, TienDoXuLy
+from gateway.kit import HoSo, HttpClient, HttpError, Record, ThuTucHanhChinh, TienDoXuLy
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ retries later and keeps the order. The first packet not delivered ends the batch
 
 from collections.abc import Sequence
 
-from connectors.national_portal import mapping
+from connectors.national_portal import CARRIES, mapping
 from connectors.national_portal.answers import Answer, AnswerKind
 from connectors.national_portal.client import ClassicClient, PortalClient
 from connectors.national_portal.ledger import SyncLedger
@@ -18,10 +18,7 @@ from connectors.national_portal.mapping import MappingError
 from connectors.national_portal.settings import PortalSettings
 from connectors.national_portal.token_client import TokenClient
 from connectors.national_portal.transform import Transformer
-from gateway.config import Config
-from gateway.deliver.connector import Delivery, Outcome, OutcomeKind
-from gateway.deliver.policy import DestinationPolicy
-from gateway.packets.bodies import HoSo, TienDoXuLy
+from gateway.kit import Config, ConfigError, Delivery, DestinationPolicy, HoSo, Outcome, OutcomeKind, TienDoXuLy
 
 NOT_SYNCED = ("Hồ sơ chưa được đồng bộ lên Cổng DVC quốc gia; tiến độ sẽ được gửi sau "
               "/ the dossier is not on the portal yet; its progress will be sent later")
@@ -41,7 +38,7 @@ def outcome_of(answer: Answer, warnings: tuple[str, ...] = ()) -> Outcome:
 
 class NationalPortalConnector:
     name = "national_portal"
-    carries = frozenset({"HoSo", "TienDoXuLy"})  # packet types it delivers; routes send it nothing else
+    carries = CARRIES  # packet types it delivers; routes send it nothing else (checked at start-up)
 
     def __init__(self, client: PortalClient, ledger: SyncLedger, batch_size: int = 10,
                  hold_seconds: float = 86400.0) -> None:
@@ -147,6 +144,8 @@ def create(policy: DestinationPolicy, config: Config | None = None) -> NationalP
     section.update(options)
     if policy.url:
         section["adapter_url"] = policy.url
+    if not section.get("adapter_url"):  # the product's defaults name no portal: a deployment gives its address
+        raise ConfigError("national_portal.adapter_url chưa đặt / is not set: give the portal's address")
     section["batch_size"] = policy.max_batch
     section["read_timeout"] = policy.timeout_seconds
     return NationalPortalConnector.from_config(Config({**config.raw, "national_portal": section}, config.source))

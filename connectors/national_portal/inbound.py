@@ -25,7 +25,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 import unicodedata
 import uuid
 
-from gateway.packets.bodies import HoSo, Record, TienDoXuLy
+from gateway.kit import HoSo, Record, TienDoXuLy
 
 # service → the body type each ``data`` item becomes
 SERVICES: dict[str, type[Record]] = {"DongBoHoSoMC": HoSo, "CapNhatTienDoHoSoMC": TienDoXuLy}

@@ -13,7 +13,7 @@ from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, create
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
-from gateway.store.engines import private_file
+from gateway.kit import private_file
 
 metadata = MetaData()
 synced = Table(

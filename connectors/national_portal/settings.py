@@ -5,58 +5,65 @@ Credentials are never in a file: the section names the environment variables tha
 
 from dataclasses import dataclass, field
 import os
+from pathlib import Path
+import tomllib
 from typing import Any, Literal
 
-from gateway.config import Config, ConfigError
+from gateway.kit import Config, ConfigError
 
 Protocol = Literal["classic", "token"]
+
+# The values are stated once, in the connector's defaults fragment; these types only read them.
+DEFAULTS: dict[str, Any] = tomllib.loads(Path(__file__).with_name("defaults.toml").read_text(encoding="utf-8"))
+_PORTAL: dict[str, Any] = DEFAULTS["national_portal"]
+_ANSWERS: dict[str, Any] = _PORTAL["answers"]
+_TOKEN: dict[str, Any] = _PORTAL["token"]
 
 
 @dataclass(frozen=True)
 class AnswerCodes:
     """How the portal's ``error_code`` values are read (its codes are not published)."""
 
-    success: frozenset[str] = frozenset({"0", "00"})
-    already_exists: frozenset[str] = frozenset({"3", "-3"})
-    relogin: frozenset[str] = frozenset({"-1"})
-    relogin_message: str = r"(?i)session|phiên làm việc|phiên đăng nhập"  # a refusal whose message names the session
-    transient: frozenset[str] = frozenset()  # codes that mean "try later"; every other code is permanent
+    success: frozenset[str] = frozenset(_ANSWERS["success"])
+    already_exists: frozenset[str] = frozenset(_ANSWERS["already_exists"])
+    relogin: frozenset[str] = frozenset(_ANSWERS["relogin"])
+    relogin_message: str = _ANSWERS["relogin_message"]  # a refusal whose message names the session
+    transient: frozenset[str] = frozenset(_ANSWERS["transient"])  # "try later"; every other code is permanent
 
 
 @dataclass(frozen=True)
 class TokenEndpoints:
-    token: str = "/oauth/token"
-    dossier: str = "/api/v1/hoso"
-    progress: str = "/api/v1/hoso/tiendo"
-    status: str = "/api/v1/hoso/trangthai"
-    client_id_env: str = "GATEWAY_PORTAL_CLIENT_ID"
-    client_secret_env: str = "GATEWAY_PORTAL_CLIENT_SECRET"
+    token: str = _TOKEN["token"]
+    dossier: str = _TOKEN["dossier"]
+    progress: str = _TOKEN["progress"]
+    status: str = _TOKEN["status"]
+    client_id_env: str = _TOKEN["client_id_env"]
+    client_secret_env: str = _TOKEN["client_secret_env"]
 
 
 @dataclass(frozen=True)
 class PortalSettings:
-    adapter_url: str = "http://127.0.0.1:8089"
-    protocol: Protocol = "classic"
-    auth_endpoint: str = "/adapter/auth"
-    integration_endpoint: str = "/adapter/integration"
-    share_endpoint: str = "/adapter/share"
-    madonvi: str = "000.00.00.H00"
-    dstcode: str = "DVCQG"
+    adapter_url: str = _PORTAL["adapter_url"]
+    protocol: Protocol = _PORTAL["protocol"]
+    auth_endpoint: str = _PORTAL["auth_endpoint"]
+    integration_endpoint: str = _PORTAL["integration_endpoint"]
+    share_endpoint: str = _PORTAL["share_endpoint"]
+    madonvi: str = _PORTAL["madonvi"]
+    dstcode: str = _PORTAL["dstcode"]
     username: str = field(default="", repr=False)
     password: str = field(default="", repr=False)
     client_id: str = field(default="", repr=False)
     client_secret: str = field(default="", repr=False)
-    connect_timeout: float = 3.0
-    read_timeout: float = 5.0
-    batch_size: int = 10
-    field_limits: dict[str, int] = field(default_factory=lambda: {"TrichYeuHoSo": 1000, "GhiChu": 2000,
-                                                                    "NoiDungXuLy": 2000})
+    connect_timeout: float = float(_PORTAL["connect_timeout"])
+    read_timeout: float = float(_PORTAL["read_timeout"])
+    batch_size: int = int(_PORTAL["batch_size"])
+    field_limits: dict[str, int] = field(default_factory=lambda: {k: int(v) for k, v in _PORTAL["field_limits"].items()})
     answers: AnswerCodes = AnswerCodes()
     token: TokenEndpoints = TokenEndpoints()
-    mapping_file: str = ""
-    hold_seconds: float = 86400.0  # a progress step waits this long for its dossier to reach the portal, then dead letter
-    scalars: str = "text"  # classic payloads: numbers as text, as the portal's clients send them; "typed": JSON numbers
-    ledger_url: str = "sqlite:///national_portal_ledger.sqlite"
+    mapping_file: str = _PORTAL["mapping_file"]
+    hold_seconds: float = float(_PORTAL["hold_seconds"])  # a step waits this long for its dossier, then dead letter
+    scalars: str = _PORTAL["scalars"]  # "text": numbers as text, as the portal's clients send them; "typed": JSON numbers
+    ledger_url: str = _PORTAL["ledger_url"]
 
     @classmethod
     def from_config(cls, config: Config, environ: dict[str, str] | None = None) -> "PortalSettings":

@@ -15,8 +15,7 @@ from connectors.national_portal.answers import Answer, AnswerKind, classify, cla
 from connectors.national_portal.client import http_client
 from connectors.national_portal.settings import PortalSettings
 from connectors.national_portal.transform import Transformer
-from gateway.deliver.http_client import HttpClient, HttpError
-from gateway.packets.bodies import HoSo, TienDoXuLy
+from gateway.kit import HoSo, HttpClient, HttpError, TienDoXuLy
 
 EXPIRY_MARGIN = 30.0  # seconds: renew a little before the portal would refuse the token
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from connectors.national_portal.mapping import Mapping
-from gateway.packets.bodies import HoSo, TienDoXuLy
+from gateway.kit import HoSo, TienDoXuLy
 
 CLASSIC_DATE = "%Y%m%d%H%M%S"
 # Classic protocol, ``scalars = "text"``: the portal's own typing is not published, and the shape its

@@ -5,7 +5,30 @@ import typer
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Cổng kết nối — QCVN 120 integration gateway. / Integration gateway for QCVN 120 packets.")
 
-from gateway.cli import demo, portal, schemas, validate, worker, db, serve, verify, clients, operators, audit  # noqa: E402,F401  (each registers its commands)
+from gateway.cli import schemas, validate, worker, db, serve, verify, clients, operators, audit  # noqa: E402,F401  (each registers its commands)
+
+
+def _connectors() -> None:
+    """Each registered connector's sub-commands (``gateway portal …``), from the embedded defaults and
+    $GATEWAY_CONFIG: they exist before ``--config`` is read. An unusable $GATEWAY_CONFIG falls back to the
+    embedded table; the command that runs then reports the configuration itself."""
+    import tomllib
+
+    from gateway import registry
+    from gateway.config import DEFAULTS_FILE, Config, ConfigError
+
+    try:
+        config = Config.load()
+    except ConfigError:
+        config = Config(tomllib.loads(DEFAULTS_FILE.read_text(encoding="utf-8")))
+    try:
+        registry.add_cli(app, config)
+    except ConfigError:
+        config = Config(tomllib.loads(DEFAULTS_FILE.read_text(encoding="utf-8")))
+        registry.add_cli(app, config)
+
+
+_connectors()
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """``gateway clients``: API keys (add, list, suspend, resume, rotate-key) and classic accounts' passwords.
 
 Keys are made here, shown once, and kept in the store only as their SHA-256 (``gateway.receive.keys``);
-every change is audited. ``hash-password`` and ``classic`` move classic accounts off legacy SHA-256.
+every change is audited. ``hash-password`` (and ``gateway portal accounts``) move classic accounts off legacy SHA-256.
 """
 
 import getpass
@@ -17,9 +17,8 @@ from gateway.cli.worker import StoreOption, open_configured_store
 from gateway.config import Config, ConfigError
 from gateway.packets.envelope import BODY_TYPES
 from gateway.receive.auth import Client, Clients
-from gateway.receive.classic.settings import InboundSettings
 from gateway.receive.keys import new_key
-from gateway.receive.passwords import hash_password, is_legacy
+from gateway.receive.passwords import hash_password
 from gateway.store import ApiClientRecord, Store
 
 clients_app = typer.Typer(no_args_is_help=True, help="Khoá API và tài khoản / API keys and classic accounts.")
@@ -163,31 +162,3 @@ def hash_password_(username: Annotated[str, typer.Argument(help="The classic acc
         raise _fail("Mật khẩu cần ít nhất 12 ký tự", "a password needs at least 12 characters")
     typer.echo(f'# [inbound_classic.clients.…] username = "{username}"')
     typer.echo(f'password_hash = "{hash_password(password)}"')
-
-
-@clients_app.command("classic")
-def classic(config: ConfigOption = None, store: StoreOption = None) -> None:
-    """Tài khoản cổ điển và mật khẩu / classic accounts: salted hash or legacy SHA-256, and how to migrate.
-
-    For an account still configured with password_sha256 whose password was re-hashed at a good login,
-    prints the password_hash line to put in the configuration in its place."""
-    cfg = load_config(config)
-    try:
-        accounts = InboundSettings.from_config(cfg).clients
-    except ConfigError as exc:
-        raise _fail("Cấu hình không dùng được", f"unusable configuration: {exc}") from None
-    opened = open_configured_store(cfg, store)
-    try:
-        for account in accounts:
-            if not is_legacy(account.credential):
-                typer.echo(f"{account.username}: password_hash (scrypt) — xong / done")
-                continue
-            kept = opened.classic_password(account.username)
-            if kept is None:
-                typer.echo(f"{account.username}: password_sha256 (cũ / legacy) — chưa đăng nhập từ khi nâng cấp / "
-                           "no good login since the upgrade yet")
-                continue
-            typer.echo(f"{account.username}: password_sha256 (cũ / legacy) — thay bằng / replace with:\n"
-                       f'  password_hash = "{kept}"')
-    finally:
-        opened.close()

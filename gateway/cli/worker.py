@@ -9,6 +9,7 @@
 from datetime import UTC, datetime
 import getpass
 import json
+import logging
 import signal
 import threading
 import time
@@ -23,8 +24,10 @@ from gateway.observe.logs import setup as setup_logging
 from gateway.cli.supervise import supervise
 from gateway.cli.validate import ConfigOption, load_config
 from gateway.config import Config, ConfigError
+from gateway import registry
+from gateway.deliver.connector import Connector
 from gateway.deliver.engine import Engine, make_connector, worker_prefix
-from gateway.deliver.policy import load_policies
+from gateway.deliver.policy import DestinationPolicy, load_policies
 from gateway.deliver.windows import LOCAL, active_window
 from gateway.pii import mask_logs, scrub
 from gateway.store import JobFilter, JobState, Store, open_store
@@ -36,6 +39,7 @@ app.add_typer(destinations_app, name="destinations")
 
 StoreOption = Annotated[str | None, typer.Option("--store", help="Store URL (default: [store].url of the configuration).")]
 console = Console(soft_wrap=True, highlight=False)
+log = logging.getLogger(__name__)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -67,9 +71,25 @@ def _policies(config: Config, only: list[str] | None):  # type: ignore[no-untype
     return policies
 
 
+def _connectors(config: Config, policies: dict[str, DestinationPolicy], only: list[str] | None) -> dict[str, Connector]:
+    """Each destination's connector. One that cannot be built (no url, say) is left out with its reason logged
+    — its jobs wait in the store until it is configured — unless it was asked for by name."""
+    built: dict[str, Connector] = {}
+    for name, policy in list(policies.items()):
+        try:
+            built[name] = make_connector(policy, config)
+        except ConfigError as exc:
+            if only:
+                raise _fail(f"Cấu hình không dùng được / unusable configuration: {exc}") from None
+            log.error("đích %s không chuyển tiếp được / destination %s not delivered: %s", name, name, exc)
+            del policies[name]
+    return built
+
+
 def start_engine(config: Config, store: Store, only: list[str] | None = None, worker: str | None = None) -> Engine:
     delivery = config.section("delivery")
-    return Engine(store, _policies(config, only), worker=worker,
+    policies = _policies(config, only)
+    return Engine(store, policies, worker=worker, connectors=_connectors(config, policies, only),
                   poll_seconds=float(delivery.get("poll_seconds", 0.5)),
                   hold_check_seconds=float(delivery.get("hold_check_seconds", 0.25)),
                   # the loaded configuration, --config overlay included, not a fresh Config.load()
@@ -112,10 +132,12 @@ def worker(config: ConfigOption = None, store: StoreOption = None, destination: 
         return
     opened = open_configured_store(cfg, store)
     engine = start_engine(cfg, opened, destination, name)
+    tasks = registry.start_tasks(cfg, opened)  # connectors' background loops (peer feeds), given the store
     try:
         while not stop.wait(1.0):
             pass
     finally:
+        tasks.stop()
         engine.stop()
         opened.close()
 
@@ -137,9 +159,11 @@ def run(config: ConfigOption = None, store: StoreOption = None,
         cfg = Config({**cfg.raw, "store": {**cfg.section("store"), "url": store}}, cfg.source)
     opened = open_configured_store(cfg, store)
     engine = start_engine(cfg, opened)
+    tasks = registry.start_tasks(cfg, opened)
     try:
         uvicorn.run(create_app(cfg), host=host, port=port, log_level="warning", **server_options(cfg))
     finally:
+        tasks.stop()
         engine.stop()
         opened.close()
 

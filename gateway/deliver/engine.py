@@ -26,6 +26,7 @@ import threading
 import time
 import uuid
 
+from gateway import registry
 from gateway.config import Config
 from gateway.deliver.backoff import next_attempt_at
 from gateway.deliver.breaker import CircuitBreaker
@@ -63,8 +64,11 @@ def decode_packet(raw: bytes, encoding: str) -> GoiTin:
 
 
 def make_connector(policy: DestinationPolicy, config: Config | None = None) -> Connector:
-    """``connector = "http"`` (the generic one) or ``"package.module:factory"`` taking the policy and,
-    if it has a ``config`` parameter, the configuration the process loaded (with its overlays)."""
+    """``connector = "http"`` (the generic one), a registered connector's name (``"national_portal"``, see
+    ``gateway.registry``) or ``"package.module:factory"`` taking the policy and, if it has a ``config``
+    parameter, the configuration the process loaded (with its overlays)."""
+    if policy.connector != "http" and ":" not in policy.connector:
+        return registry.create_connector(policy, config or Config.load())
     spec = "gateway.deliver.http_connector:create" if policy.connector == "http" else policy.connector
     module, _, name = spec.partition(":")
     factory = getattr(importlib.import_module(module), name or "create")

@@ -6,25 +6,21 @@ same on every retry and replay). Several (``max_batch`` > 1, consecutive steps o
 POST ``{"batch": [{"idempotency_key", "encoding", "packet"}, …]}`` with ``X-Gateway-Batch``; the
 answer may carry ``results`` (one per packet, in order) to say which were taken.
 
-How answers are read (per destination, in configuration):
-  2xx → delivered (a JSON answer whose ``error_code`` is not 0/"0"/"00" is a refusal, see below);
-  connection errors, timeouts, 5xx, 429 (+ Retry-After), ``transient_statuses``,
-  ``transient_error_codes`` and an unreadable 2xx answer → transient (tried again later);
-  any other 4xx or refusal → permanent: dead letter, with the peer's own message.
+How answers are read: ``gateway.kit.answers`` (per destination: ``transient_statuses`` and
+``transient_error_codes`` in its configuration).
 """
 
 from collections.abc import Sequence
 import json
-from typing import Any
 
-from gateway.deliver.connector import Delivery, Outcome, OutcomeKind
-from gateway.deliver.http_client import HttpClient, HttpError, HttpTimeout, Reply
+from gateway.config import ConfigError
+from gateway.deliver.connector import Delivery, Outcome
+from gateway.deliver.http_client import HttpClient, HttpError
 from gateway.deliver.policy import DestinationPolicy
 from gateway.packets.stored import packet_bytes
-from gateway.pii import scrub
+from gateway.kit.answers import AnswerReading, outcome_of_error
 from gateway.validate.pipeline import sniff
 
-_OK_CODES = (0, "0", "00")
 _MEDIA = {"xml": "application/xml; charset=utf-8", "json": "application/json; charset=utf-8"}
 
 
@@ -34,23 +30,13 @@ def _packet(raw: bytes) -> tuple[bytes, str]:
     return packet_bytes(raw, encoding), encoding
 
 
-def _peer_message(response: Reply) -> str:
-    """The peer's own words — of a JSON answer its message alone, the rest may quote the packet — scrubbed."""
-    try:
-        data = response.json()
-        text = str(data.get("message") or data.get("error") or "") if isinstance(data, dict) else ""
-    except ValueError:
-        text = response.text
-    return scrub(text)
-
-
 class HttpConnector:
     transform = None  # the packet travels as received
 
     def __init__(self, policy: DestinationPolicy, client: HttpClient | None = None) -> None:
         self.name, self.max_batch, self.url = policy.name, policy.max_batch, policy.url
-        self.transient_statuses = frozenset(policy.transient_statuses)
-        self.transient_codes = frozenset(str(c) for c in policy.options.get("transient_error_codes", ()))
+        self.reading = AnswerReading(frozenset(policy.transient_statuses),
+                                     frozenset(str(c) for c in policy.options.get("transient_error_codes", ())))
         self._client = client or HttpClient(timeout=policy.timeout_seconds, headers=policy.headers,
                                             max_connections=max(policy.concurrency, 1) * 2)
 
@@ -68,50 +54,15 @@ class HttpConnector:
             headers |= {"X-Gateway-Batch": str(len(batch)), "Content-Type": _MEDIA["json"]}
         try:
             response = self._client.post(self.url, content=content, headers=headers)
-        except HttpTimeout as exc:
-            return [Outcome(OutcomeKind.TRANSIENT, f"hết thời gian chờ / timeout ({exc.kind})")] * len(batch)
         except HttpError as exc:
-            return [Outcome(OutcomeKind.TRANSIENT, f"lỗi kết nối / connection error ({exc.kind})")] * len(batch)
-        return self.classify(response, len(batch))
-
-    def classify(self, response: Reply, count: int) -> list[Outcome]:
-        status = response.status_code
-        peer_status = str(status)
-        if status == 429 or status >= 500 or status in self.transient_statuses:
-            return [Outcome(OutcomeKind.TRANSIENT, _peer_message(response),
-                            response.retry_after, peer_status)] * count
-        if not 200 <= status < 300:
-            return [Outcome(OutcomeKind.PERMANENT, _peer_message(response), None, peer_status)] * count
-        try:
-            answer: Any = response.json() if response.content else {}
-        except ValueError:
-            # We cannot tell whether it was taken: send again, the idempotency key absorbs a repeat.
-            return [Outcome(OutcomeKind.TRANSIENT, "câu trả lời không đọc được / unreadable answer",
-                            None, peer_status)] * count
-        if not isinstance(answer, dict):
-            return [Outcome(OutcomeKind.DELIVERED, peer_status=peer_status)] * count
-        results = answer.get("results")
-        if count > 1 and isinstance(results, list):
-            outcomes = [self._item(r, peer_status) for r in results[:count]]
-            # a peer that answered for fewer packets did not take the rest: they go again
-            return outcomes + [Outcome(OutcomeKind.TRANSIENT, "không có kết quả / no result", None, peer_status)] * (
-                count - len(outcomes))
-        return [self._item(answer, peer_status)] * count
-
-    def _item(self, answer: Any, peer_status: str) -> Outcome:
-        if not isinstance(answer, dict):
-            return Outcome(OutcomeKind.DELIVERED, peer_status=peer_status)
-        code = answer.get("error_code", 0)
-        if answer.get("ok") is False or code not in _OK_CODES:
-            status = f"{answer.get('status', peer_status)}/{code}"
-            message = scrub(str(answer.get("message", "")))
-            kind = OutcomeKind.TRANSIENT if str(code) in self.transient_codes else OutcomeKind.PERMANENT
-            return Outcome(kind, message, None, status)
-        return Outcome(OutcomeKind.DELIVERED, peer_status=peer_status)
+            return [outcome_of_error(exc)] * len(batch)
+        return self.reading.reply(response, len(batch))
 
     def close(self) -> None:
         self._client.close()
 
 
 def create(policy: DestinationPolicy) -> HttpConnector:
+    if not policy.url:  # the product's defaults name destinations a deployment gives an address
+        raise ConfigError(f"destinations.{policy.name}.url chưa đặt / is not set: give the destination's address")
     return HttpConnector(policy)

@@ -29,7 +29,8 @@ class ConnectorSpec:
     services; ``cli`` its ``gateway <name> …`` sub-commands; ``defaults`` its fragment of the
     embedded defaults (TOML, merged under the deployment's file); ``tasks`` the background loops it
     runs in the worker process (e.g. polling a peer's feed), each called with the configuration and the
-    gateway's services and returning callables run on threads of their own until the event is set."""
+    gateway's services and returning callables run on threads of their own until the event is set;
+    ``cli_name`` the sub-command's name when it is not ``name`` (``gateway portal …``)."""
 
     name: str
     packet_types: frozenset[str] = frozenset()
@@ -38,6 +39,7 @@ class ConnectorSpec:
     cli: "Callable[[], typer.Typer] | None" = None
     defaults: Path | None = None
     tasks: "Callable[[Config, Any], Sequence[Callable[[threading.Event], None]]] | None" = None
+    cli_name: str = ""
     options: dict[str, Any] = field(default_factory=dict)
 
 

@@ -6,10 +6,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.requests import ClientDisconnect
 
-from gateway import console, observe
+from gateway import console, observe, registry
 from gateway.config import Config
 from gateway.packets.stored import packet_bytes
-from gateway.receive import classic, evidence, packets
+from gateway.receive import evidence, packets
 from gateway.receive.auth import Client, Denied
 from gateway.receive.body import Refused, read_packet
 from gateway.receive.limits import Limited
@@ -63,7 +63,7 @@ def create_app(config: Config | None = None) -> FastAPI:
         except Limited as exc:
             return exc.response()
 
-    classic.install(app, config, intake)  # drop-in for the portal's classic protocol
+    registry.install_routes(app, config, intake)  # connectors' inbound endpoints (the portal's classic drop-in)
     evidence.install(app, config, intake)  # evidence bundles for clients allowed them
 
     if config.section("console").get("enabled", True):

@@ -9,7 +9,7 @@ import pytest
 
 from gateway.deliver.engine import Engine
 from gateway.deliver.policy import DestinationPolicy, policy_from
-from gateway.deliver.testpeer import FaultyPeer
+from demo.testpeer import FaultyPeer
 from gateway.deliver.traffic import Packet, Traffic
 from gateway.store.api import AcceptResult, Store
 

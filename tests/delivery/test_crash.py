@@ -23,7 +23,7 @@ import time
 import httpx
 import pytest
 
-from gateway.deliver.testpeer import FaultyPeer
+from demo.testpeer import FaultyPeer
 from gateway.deliver.traffic import Packet, Traffic
 from gateway.store.api import JobFilter, JobState, open_store
 

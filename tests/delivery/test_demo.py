@@ -1,4 +1,4 @@
-"""``gateway demo`` (what ``./run`` shows) runs the whole flow by itself — the simulated national portal and
+"""``python -m demo`` (what ``./run`` shows) runs the whole flow by itself — the simulated national portal and
 the gateway as real processes, a day of packets over HTTP — and its checks hold: the portal's record is what
 was sent, in order, per dossier; the wrong packets were refused with reasons; the faults happened; the dead
 letter was replayed by the operator command."""
@@ -12,7 +12,7 @@ import sys
 
 def test_the_demo_delivers_a_day_to_the_simulated_portal_and_checks_it(tmp_path: Path) -> None:
     folder = tmp_path / "demo"
-    result = subprocess.run([sys.executable, "-c", "from gateway.cli import main; main()", "demo",
+    result = subprocess.run([sys.executable, "-m", "demo",
                              "--folder", str(folder), "--day-seconds", "15"],
                             capture_output=True, text=True, timeout=300)
     out = result.stdout
@@ -59,7 +59,7 @@ def test_the_demo_delivers_a_day_to_the_simulated_portal_and_checks_it(tmp_path:
 
 
 def test_validate_only_checks_the_examples_and_starts_nothing(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-c", "from gateway.cli import main; main()", "demo", "--validate-only",
+    result = subprocess.run([sys.executable, "-m", "demo", "--validate-only",
                              "--folder", str(tmp_path / "unused")], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "examples/HoSo.json  ✓ hợp lệ / valid" in result.stdout

@@ -2,7 +2,7 @@
 
 import httpx
 
-from gateway.deliver.testpeer import FaultyPeer
+from demo.testpeer import FaultyPeer
 from gateway.deliver.traffic import Traffic
 
 

@@ -6,15 +6,11 @@ import copy
 from datetime import datetime, timedelta
 import json
 from pathlib import Path
-import socket
-import threading
 import time
 from typing import Any
 import uuid
 
-import httpx
 import pytest
-import uvicorn
 
 from connectors.national_portal.client import ClassicClient
 from connectors.national_portal.connector import NationalPortalConnector
@@ -25,6 +21,7 @@ from connectors.national_portal.simulator import SimulatorSettings, create_app
 from connectors.national_portal.token_client import TokenClient
 from connectors.national_portal.transform import Transformer
 from gateway.deliver.connector import Delivery
+from gateway.kit.harness import AdminClient, Served, free_port  # noqa: F401  (free_port: dropin.py)
 from gateway.packets.envelope import GoiTin
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -33,62 +30,19 @@ CREDENTIALS = {"username": f"u-{uuid.uuid4().hex[:8]}", "password": uuid.uuid4()
                "client_id": f"c-{uuid.uuid4().hex[:8]}", "client_secret": uuid.uuid4().hex}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Simulator:
-    """A running simulated portal and its admin endpoints."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.admin = httpx.Client(base_url=url, timeout=10, trust_env=False)
-
-    def faults(self, **changes: Any) -> dict[str, Any]:
-        response = self.admin.post("/_admin/faults", json=changes)
-        response.raise_for_status()
-        return response.json()  # type: ignore[no-any-return]
-
-    def session_ttl(self, seconds: float) -> None:
-        self.admin.post("/_admin/session_ttl", json={"seconds": seconds}).raise_for_status()
-
-    def revoke_sessions(self) -> int:
-        return int(self.admin.post("/_admin/sessions/revoke").json()["revoked"])
-
-    def record(self, code: str | None = None) -> Any:
-        response = self.admin.get(f"/_admin/record/{code}" if code else "/_admin/record")
-        return response.json() if response.status_code == 200 else None
-
-    def stats(self) -> dict[str, Any]:
-        return self.admin.get("/_admin/stats").json()  # type: ignore[no-any-return]
+class Simulator(AdminClient):
+    """A running simulated portal and its admin endpoints; reset also restores the session lifetime."""
 
     def reset(self) -> None:
-        self.admin.post("/_admin/reset").raise_for_status()
+        super().reset()
         self.session_ttl(1800)
-
-
-def serve(app: Any, port: int) -> tuple[uvicorn.Server, threading.Thread]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("simulator did not start")
-        time.sleep(0.02)
-    return server, thread
 
 
 @pytest.fixture(scope="session")
 def simulator_server() -> Iterator[Simulator]:
-    port = free_port()
     settings = SimulatorSettings(**CREDENTIALS, madonvi="000.00.00.H22", dstcode="DVCQG-TEST")
-    server, thread = serve(create_app(settings), port)
-    yield Simulator(f"http://127.0.0.1:{port}")
-    server.should_exit = True
-    thread.join(timeout=10)
+    with Served(create_app(settings)) as served:
+        yield Simulator(served.url)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from gateway.cli import app as cli
 from gateway.config import Config, ConfigError
-from gateway.receive.classic.settings import InboundSettings
+from connectors.national_portal.classic.settings import InboundSettings
 from gateway.receive.lockout import LockoutPolicy
 from gateway.receive.passwords import hash_password, is_hash, verify_password
 from gateway.store import Store
@@ -51,7 +51,7 @@ def test_a_legacy_password_is_rehashed_at_login_and_the_admin_gets_the_line_to_r
     assert store.classic_password(OTHER_USER) is None  # no good login yet
 
     config_file = tmp_path / "gateway-0.toml"  # the configuration the gateway runs with
-    shown = CliRunner().invoke(cli, ["clients", "classic", "--config", str(config_file), "--store", store_url])
+    shown = CliRunner().invoke(cli, ["portal", "accounts", "--config", str(config_file), "--store", store_url])
     assert shown.exit_code == 0, shown.output
     assert f'password_hash = "{kept}"' in shown.output and "chưa đăng nhập" in shown.output
 
@@ -62,7 +62,7 @@ def test_a_legacy_password_is_rehashed_at_login_and_the_admin_gets_the_line_to_r
     config_file.write_text(migrated, encoding="utf-8")
     account = InboundSettings.from_config(Config.load(config_file)).client_named(USER)
     assert account is not None and account.password_sha256 == "" and account.credential == kept
-    again = CliRunner().invoke(cli, ["clients", "classic", "--config", str(config_file), "--store", store_url])
+    again = CliRunner().invoke(cli, ["portal", "accounts", "--config", str(config_file), "--store", store_url])
     assert f"{USER}: password_hash (scrypt)" in again.output
 
 
@@ -104,7 +104,7 @@ def test_password_hashes_are_salted_and_configuration_mistakes_are_named() -> No
 def test_password_checks_are_bounded_and_a_flood_waits_or_is_told_to_come_back(store: Store) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from gateway.receive.classic.passwords import Busy, ClassicPasswords
+    from connectors.national_portal.classic.passwords import Busy, ClassicPasswords
 
     account = InboundSettings.from_config(Config({"inbound_classic": {"clients": {"x": {
         "username": "u", "madonvi": ["a"], "password_hash": hash_password(PASSWORD)}}}})).clients[0]

@@ -117,10 +117,10 @@ def test_order_and_completeness_under_faults(quick_connector: NationalPortalConn
 def test_fault_switches_are_checked(simulator: Simulator) -> None:
     for bad in ({"error_rate": 1.5}, {"maintenance": "yes"}, {"latency_ms": "slow"}, {"refuse": ["X"]},
                 {"flood": 1}):
-        response = simulator.admin.post("/_admin/faults", json=bad)
+        response = simulator.http.post("/_admin/faults", json=bad)
         assert response.status_code == 400, bad
     assert simulator.faults(error_rate="0.25", latency_ms=5)["error_rate"] == 0.25
-    assert simulator.admin.get("/_admin/faults").json()["latency_ms"] == 5.0
+    assert simulator.http.get("/_admin/faults").json()["latency_ms"] == 5.0
 
 
 def test_a_lost_answer_after_the_portal_applied_the_call(quick_connector: NationalPortalConnector,

@@ -12,9 +12,9 @@ import pytest
 
 from connectors.national_portal import inbound
 from gateway.config import Config
-from gateway.receive.classic.answers import item_path
-from gateway.receive.classic.sessions import Sessions, secret_from
-from gateway.receive.classic.settings import InboundSettings
+from connectors.national_portal.classic.answers import item_path
+from connectors.national_portal.classic.sessions import Sessions, secret_from
+from connectors.national_portal.classic.settings import InboundSettings
 from gateway.validate.pipeline import Validator
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 from gateway.cli import app as cli
 from gateway.deliver.engine import Engine
 from gateway.deliver.policy import policy_from
-from gateway.deliver.testpeer import FaultyPeer
-from gateway.demo.people import citizen
+from demo.testpeer import FaultyPeer
+from demo.people import citizen
 from gateway.pii import mask_logs
 from gateway.packets.envelope import GoiTin
 from gateway.store import JobFilter, JobState, NewPacket, Store

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway import registry
 from gateway.config import Config, ConfigError
 from gateway.packets.envelope import GoiTin
 from gateway.route import Router, Unrouted
@@ -60,7 +61,8 @@ def test_the_national_portal_is_routed_only_what_its_connector_carries(router: R
     from connectors.national_portal.connector import NationalPortalConnector
 
     config = Config.load()
-    assert config.section("destinations")["national_portal"]["connector"] == "connectors.national_portal.connector:create"
+    assert config.section("destinations")["national_portal"]["connector"] == "national_portal"
+    assert registry.specs(config)["national_portal"].packet_types == NationalPortalConnector.carries
     for path in sorted(EXAMPLES.glob("*.json")):
         if path.stem == "BienNhan":  # the gateway's own receipt: never routed
             continue

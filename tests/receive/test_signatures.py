@@ -24,7 +24,7 @@ import pytest
 from gateway.config import Config
 from gateway.deliver.engine import Engine
 from gateway.deliver.policy import policy_from
-from gateway.deliver.testpeer import FaultyPeer
+from demo.testpeer import FaultyPeer
 from gateway.packets.stored import load_packet
 from gateway.receive.app import create_app
 from gateway.store.api import JobFilter, JobState

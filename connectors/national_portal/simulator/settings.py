@@ -4,26 +4,35 @@ from dataclasses import asdict, dataclass, field, fields
 import os
 from typing import Any
 
+from connectors.national_portal.settings import DEFAULTS, PortalSettings
+
+
+_PORTAL = PortalSettings()  # the portal's addresses, codes and limits, as the connector states them once
+_ENV = DEFAULTS["national_portal"]  # the environment variables naming the credentials
+
 
 @dataclass
 class SimulatorSettings:
-    username: str = field(default_factory=lambda: os.environ.get("GATEWAY_PORTAL_USERNAME", "simulator"), repr=False)
-    password: str = field(default_factory=lambda: os.environ.get("GATEWAY_PORTAL_PASSWORD", "simulator"), repr=False)
-    client_id: str = field(default_factory=lambda: os.environ.get("GATEWAY_PORTAL_CLIENT_ID", "simulator"), repr=False)
-    client_secret: str = field(default_factory=lambda: os.environ.get("GATEWAY_PORTAL_CLIENT_SECRET", "simulator"),
+    """The peer's own settings: the credentials it accepts, its agency and dstcode, its addresses, how long a
+    session lasts, the lengths it accepts and whether it knows every procedure; values as the connector's
+    defaults state them, credentials from the same environment variables."""
+
+    username: str = field(default_factory=lambda: os.environ.get(_ENV["username_env"], "simulator"), repr=False)
+    password: str = field(default_factory=lambda: os.environ.get(_ENV["password_env"], "simulator"), repr=False)
+    client_id: str = field(default_factory=lambda: os.environ.get(_PORTAL.token.client_id_env, "simulator"), repr=False)
+    client_secret: str = field(default_factory=lambda: os.environ.get(_PORTAL.token.client_secret_env, "simulator"),
                                repr=False)
-    madonvi: str = "000.00.00.H00"
-    dstcode: str = "DVCQG"
-    auth_endpoint: str = "/adapter/auth"
-    integration_endpoint: str = "/adapter/integration"
-    share_endpoint: str = "/adapter/share"
-    token_endpoint: str = "/oauth/token"
-    token_dossier_endpoint: str = "/api/v1/hoso"
-    token_progress_endpoint: str = "/api/v1/hoso/tiendo"
-    token_status_endpoint: str = "/api/v1/hoso/trangthai"
+    madonvi: str = _PORTAL.madonvi
+    dstcode: str = _PORTAL.dstcode
+    auth_endpoint: str = _PORTAL.auth_endpoint
+    integration_endpoint: str = _PORTAL.integration_endpoint
+    share_endpoint: str = _PORTAL.share_endpoint
+    token_endpoint: str = _PORTAL.token.token
+    token_dossier_endpoint: str = _PORTAL.token.dossier
+    token_progress_endpoint: str = _PORTAL.token.progress
+    token_status_endpoint: str = _PORTAL.token.status
     session_ttl: float = 1800.0  # seconds a session or token stays valid
-    field_limits: dict[str, int] = field(default_factory=lambda: {"TrichYeuHoSo": 1000, "GhiChu": 2000,
-                                                                    "NoiDungXuLy": 2000})
+    field_limits: dict[str, int] = field(default_factory=lambda: dict(_PORTAL.field_limits))
     require_known_procedure: bool = True  # refuse dossiers whose MaTTHC is not in the catalogue
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from gateway.packets.bodies import HoSo, TienDoXuLy
+from gateway.kit import HoSo, TienDoXuLy
 
 CLASSIC_DATES = {"HoSo": ("NgayNopHoSo", "NgayTiepNhan", "NgayHenTra", "NgayTra", "NgayKetThucXuLy", "NgayTuChoi"),
                  "TienDoXuLy": ("ThoiDiemXuLy", "NgayBatDau", "NgayKetThucTheoQuyDinh")}

@@ -13,9 +13,9 @@ from connectors.national_portal import mapping
 from connectors.national_portal.client import ClassicClient
 from connectors.national_portal.settings import PortalSettings
 from connectors.national_portal.transform import Transformer
-from gateway.config import Config
-from gateway.receive.classic import answers
-from gateway.receive.classic.settings import ErrorCodes
+from gateway.kit import Config
+from connectors.national_portal.classic import answers
+from connectors.national_portal.classic.settings import ErrorCodes
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import secrets
 import time
 from collections.abc import Callable
 
-from gateway.receive.classic.settings import InboundClient, InboundSettings
+from connectors.national_portal.classic.settings import InboundClient, InboundSettings
 
 log = logging.getLogger(__name__)
 

@@ -18,16 +18,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.national_portal import inbound
-from gateway.packets.envelope import GoiTin
-from gateway.receive.auth import Client
-from gateway.receive.classic import answers
-from gateway.receive.classic.answers import ItemIssue
-from gateway.receive.classic.items import Item, read_items
-from gateway.receive.classic.orphans import OrphanCheck
-from gateway.receive.classic.settings import InboundClient, InboundSettings
-from gateway.receive.packets import Answer, PacketIntake
-from gateway.store.api import BatchNotAdmitted, NewPacket
-from gateway.validate.semantic import NoHistory, StatusHistory, status_of
+from gateway.kit import BatchNotAdmitted, GoiTin, NewPacket
+from gateway.kit.inbound import Answer, Client, NoHistory, PacketIntake, StatusHistory, status_of
+from connectors.national_portal.classic import answers
+from connectors.national_portal.classic.answers import ItemIssue
+from connectors.national_portal.classic.items import Item, read_items
+from connectors.national_portal.classic.orphans import OrphanCheck
+from connectors.national_portal.classic.settings import InboundClient, InboundSettings
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import random
 from typing import Any
 import uuid
 
-from gateway.demo.people import FEES, PROCEDURES, UNITS, Citizen, Unit, citizen, nfc
+from demo.people import FEES, PROCEDURES, UNITS, Citizen, Unit, citizen, nfc
 from gateway.packets import xml_codec
 from gateway.packets.envelope import GoiTin
 

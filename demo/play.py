@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from gateway.demo.day import Day, Outgoing
+from demo.day import Day, Outgoing
 
 DAY_STARTS, DAY_ENDS = clock_time(7, 30), clock_time(17, 45)
 

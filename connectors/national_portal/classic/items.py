@@ -18,7 +18,7 @@ import json
 from typing import Any, Literal
 
 from connectors.national_portal import inbound
-from gateway.store.api import Store
+from gateway.kit import Store
 
 LatePolicy = Literal["accept", "check"]
 _ENDS = ("NgayTra", "NgayKetThucXuLy", "NgayTuChoi")  # a terminal HoSo's end is the latest of these

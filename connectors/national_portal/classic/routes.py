@@ -12,22 +12,17 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
-from gateway.config import Config
-from gateway.receive.body import Refused, read_body
-from gateway.receive.classic import answers, lookups
-from gateway.receive.classic.lookups import Lookups
-from gateway.receive.classic.orphans import OrphanCheck
-from gateway.receive.classic.passwords import Busy, ClassicPasswords
-from gateway.receive.classic.reading import (DOSSIER_LOOKUPS, NOTHING, DossierReads, looked_up_dossier,
+from gateway.kit import Config
+from gateway.kit.inbound import Limited, PacketIntake, Refused, audit_lock, close_on_shutdown, read_body, wellformed
+from connectors.national_portal.classic import answers, lookups
+from connectors.national_portal.classic.lookups import Lookups
+from connectors.national_portal.classic.orphans import OrphanCheck
+from connectors.national_portal.classic.passwords import Busy, ClassicPasswords
+from connectors.national_portal.classic.reading import (DOSSIER_LOOKUPS, NOTHING, DossierReads, looked_up_dossier,
                                              relayed_look_up)
-from gateway.receive.classic.sessions import Sessions, secret_from
-from gateway.receive.classic.settings import InboundClient, InboundSettings
-from gateway.receive.classic.sync import ClassicSync
-from gateway.receive.lifespan import close_on_shutdown
-from gateway.receive.limits import Limited
-from gateway.receive.lockout import audit_lock
-from gateway.receive.packets import PacketIntake
-from gateway.validate import wellformed
+from connectors.national_portal.classic.sessions import Sessions, secret_from
+from connectors.national_portal.classic.settings import InboundClient, InboundSettings
+from connectors.national_portal.classic.sync import ClassicSync
 
 log = logging.getLogger(__name__)
 

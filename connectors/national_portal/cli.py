@@ -1,5 +1,6 @@
 """``gateway portal …``: the national portal connector for operators — check a mapping table,
-look a dossier or a procedure up on the portal (personal data masked)."""
+look a dossier or a procedure up on the portal (personal data masked), classic accounts' passwords.
+The gateway adds this sub-app through the registry (``CONNECTOR.cli``)."""
 
 import json
 from pathlib import Path
@@ -14,14 +15,23 @@ from connectors.national_portal.answers import Answer
 from connectors.national_portal.client import ClassicClient
 from connectors.national_portal.settings import PortalSettings
 from connectors.national_portal.transform import Transformer
-from gateway.cli import app
-from gateway.cli.validate import ConfigOption, load_config
-from gateway.packets.bodies import HoSo, ThuTucHanhChinh
-from gateway.packets.catalogue import field_map
-from gateway.pii import mask
+from connectors.national_portal.classic.settings import InboundSettings
+from gateway.kit import Config, ConfigError, HoSo, ThuTucHanhChinh, field_map, mask, open_store
+from gateway.kit.inbound import is_legacy
 
 portal = typer.Typer(no_args_is_help=True, help="Cổng DVC quốc gia / the national portal connector.")
-app.add_typer(portal, name="portal")
+
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML file overriding the embedded defaults.",
+                                                   exists=True, dir_okay=False)]
+StoreOption = Annotated[str | None, typer.Option("--store", help="Store URL (default: [store].url of the configuration).")]
+
+
+def load_config(path: Path | None) -> Config:
+    try:
+        return Config.load(path)
+    except ConfigError as exc:
+        typer.echo(f"Cấu hình không dùng được / unusable configuration: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 @portal.command("check-mapping")
@@ -71,6 +81,10 @@ def masked(value: Any, record: type[BaseModel] | None) -> Any:
 
 def _look_up(config: Path | None, call: str, code: str) -> Answer:
     settings = PortalSettings.from_config(load_config(config))
+    if not settings.adapter_url:
+        typer.echo("Cấu hình không dùng được / unusable configuration: national_portal.adapter_url chưa đặt / "
+                   "is not set", err=True)
+        raise typer.Exit(2)
     client = ClassicClient(settings, Transformer(mapping.load(settings.mapping_file), settings.field_limits))
     try:
         return client.find_dossier(code) if call == "TraCuuHoSo" else client.get_procedure(code)
@@ -99,3 +113,32 @@ def lookup(code: Annotated[str, typer.Argument(help="MaHoSo")], config: ConfigOp
 def procedure(code: Annotated[str, typer.Argument(help="MaTTHC")], config: ConfigOption = None) -> None:
     """Fetch a procedure from the portal's catalogue (LayThuTuc). Exit 0 found, 1 not found, 2 no answer."""
     _print_result(_look_up(config, "LayThuTuc", code), ThuTucHanhChinh, "thủ tục", "procedure")
+
+
+@portal.command("accounts")
+def accounts(config: ConfigOption = None, store: StoreOption = None) -> None:
+    """Tài khoản cổ điển và mật khẩu / classic accounts: salted hash or legacy SHA-256, and how to migrate.
+
+    For an account still configured with password_sha256 whose password was re-hashed at a good login,
+    prints the password_hash line to put in the configuration in its place."""
+    cfg = load_config(config)
+    try:
+        configured = InboundSettings.from_config(cfg).clients
+    except ConfigError as exc:
+        typer.echo(f"Cấu hình không dùng được / unusable configuration: {exc}", err=True)
+        raise typer.Exit(2) from None
+    opened = open_store(store or str(cfg.section("store").get("url", "sqlite:///gateway.db")))
+    try:
+        for account in configured:
+            if not is_legacy(account.credential):
+                typer.echo(f"{account.username}: password_hash (scrypt) — xong / done")
+                continue
+            kept = opened.classic_password(account.username)
+            if kept is None:
+                typer.echo(f"{account.username}: password_sha256 (cũ / legacy) — chưa đăng nhập từ khi nâng cấp / "
+                           "no good login since the upgrade yet")
+                continue
+            typer.echo(f"{account.username}: password_sha256 (cũ / legacy) — thay bằng / replace with:\n"
+                       f'  password_hash = "{kept}"')
+    finally:
+        opened.close()

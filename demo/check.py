@@ -5,8 +5,8 @@ sent, one update per later HoSo — and every deliberately wrong packet refused 
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.demo.day import Day, Dossier, Outgoing
-from gateway.demo.play import Answer
+from demo.day import Day, Dossier, Outgoing
+from demo.play import Answer
 
 ACCEPTED = (200, 202)
 

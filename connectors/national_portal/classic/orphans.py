@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import logging
 
 from connectors.national_portal.answers import AnswerKind
-from gateway.receive.classic.lookups import Lookups
-from gateway.store.api import Store
+from connectors.national_portal.classic.lookups import Lookups
+from gateway.kit import Store
 
 log = logging.getLogger(__name__)
 

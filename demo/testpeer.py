@@ -13,7 +13,7 @@ arrival order. Faults are switched over HTTP while it runs:
 Any other POST path is a delivery: one packet (XML or JSON) with an ``Idempotency-Key`` header,
 or a batch ``{"batch": [{"idempotency_key", "encoding", "packet"}, …]}`` marked ``X-Gateway-Batch``.
 
-Run alone: ``python -m gateway.deliver.testpeer --port 8808``.
+Run alone: ``python -m demo.testpeer --port 8808``.
 """
 
 from dataclasses import asdict, dataclass, field, fields

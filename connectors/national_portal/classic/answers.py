@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
-from gateway.validate.schema import field_label
+from gateway.kit.inbound import field_label
 
 _INDEX = re.compile(r"\[(\d+)\]")
 _ENVELOPE_FIELDS = {"NoiGui": "madonvi"}  # the only envelope field a client chooses

@@ -7,10 +7,14 @@ from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 import re
 from typing import Any
 
-from gateway.config import Config, ConfigError
-from gateway.receive.passwords import is_hash
+from connectors.national_portal.settings import DEFAULTS
+from gateway.kit import Config, ConfigError
+from gateway.kit.inbound import is_hash
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_INBOUND: dict[str, Any] = DEFAULTS["inbound_classic"]
+_CODES: dict[str, Any] = _INBOUND["error_codes"]
+_PORTAL: dict[str, Any] = DEFAULTS["national_portal"]
 
 
 @dataclass(frozen=True)
@@ -54,36 +58,39 @@ class InboundClient:
 
 @dataclass(frozen=True)
 class ErrorCodes:
-    """The ``error_code`` of each refusal (the portal publishes none; these follow the simulator)."""
+    """The ``error_code`` of each refusal (the portal publishes none; these follow the simulator).
+    -1 (``session``) makes the portal's clients, and ours, log in again."""
 
-    session: int = -1  # log in again (the portal's clients, and ours, renew on this)
-    invalid: int = 1
-    not_found: int = 2  # progress for a dossier neither the gateway nor the portal knows (as the portal)
-    exists: int = 3  # isUpdating "False" for a dossier the gateway already holds (as the portal)
-    unknown_service: int = 4
-    envelope: int = 5  # dstcode or madonvi not accepted
-    login: int = 6
-    unavailable: int = 7  # the portal (look-ups) or the store is unavailable: try again later
-    denied: int = 8  # the packet may not be sent (routing, policy)
+    session: int = int(_CODES["session"])
+    invalid: int = int(_CODES["invalid"])
+    not_found: int = int(_CODES["not_found"])  # progress for a dossier neither the gateway nor the portal knows
+    exists: int = int(_CODES["exists"])  # isUpdating "False" for a dossier the gateway already holds
+    unknown_service: int = int(_CODES["unknown_service"])
+    envelope: int = int(_CODES["envelope"])  # dstcode or madonvi not accepted
+    login: int = int(_CODES["login"])
+    unavailable: int = int(_CODES["unavailable"])  # the portal (look-ups) or the store is unavailable
+    denied: int = int(_CODES["denied"])  # the packet may not be sent (routing, policy)
 
 
 @dataclass(frozen=True)
 class InboundSettings:
-    enabled: bool = True
-    auth_endpoint: str = "/adapter/auth"
-    integration_endpoint: str = "/adapter/integration"
-    share_endpoint: str = "/adapter/share"
-    bare_endpoint: str = "/adapter/bare"  # + /{token}/{service}: the session-less bare-array variant
-    dstcodes: frozenset[str] = frozenset()  # empty: any dstcode header
-    session_seconds: float = 1800.0
-    session_secret_env: str = "GATEWAY_INBOUND_SESSION_SECRET"
-    max_items: int = 100
-    noi_nhan: str = "DVCQG"
-    phien_ban: str = "1.0"
-    lookups: bool = True
-    success_code: int | str = 0  # error_code of success, spelled as the portal a client knows spells it
-    late_history: str = "accept"  # "accept": steps earlier than a finished dossier's end are its history
-    orphan_check_seconds: float = 2.0  # longest wait for the portal's look-up of an unknown dossier; 0: off
+    """``[inbound_classic]``; its values are stated once, in the connector's defaults fragment."""
+
+    enabled: bool = bool(_INBOUND["enabled"])
+    auth_endpoint: str = _PORTAL["auth_endpoint"]  # unset in [inbound_classic]: the portal's own paths
+    integration_endpoint: str = _PORTAL["integration_endpoint"]
+    share_endpoint: str = _PORTAL["share_endpoint"]
+    bare_endpoint: str = _INBOUND["bare_endpoint"]  # + /{token}/{service}: the session-less bare-array variant
+    dstcodes: frozenset[str] = frozenset(_INBOUND["dstcodes"])  # empty: any dstcode header
+    session_seconds: float = float(_INBOUND["session_seconds"])
+    session_secret_env: str = _INBOUND["session_secret_env"]
+    max_items: int = int(_INBOUND["max_items"])
+    noi_nhan: str = _INBOUND["noi_nhan"]
+    phien_ban: str = _INBOUND["phien_ban"]
+    lookups: bool = bool(_INBOUND["lookups"])
+    success_code: int | str = _INBOUND["success_code"]  # error_code of success, as the portal a client knows spells it
+    late_history: str = _INBOUND["late_history"]  # "accept": steps earlier than a finished dossier's end are history
+    orphan_check_seconds: float = float(_INBOUND["orphan_check_seconds"])  # longest wait for the portal's look-up; 0: off
     codes: ErrorCodes = ErrorCodes()
     clients: tuple[InboundClient, ...] = ()
 

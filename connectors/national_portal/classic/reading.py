@@ -8,10 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.receive.classic.settings import InboundClient
-from gateway.receive.ownership import Ownership
-from gateway.store.api import Store
-from gateway.store.trail import AuditBatcher
+from connectors.national_portal.classic.settings import InboundClient
+from gateway.kit.inbound import AuditBatcher, Ownership
+from gateway.kit import Store
 
 DOSSIER_LOOKUPS = ("TraCuuHoSo",)
 NOTHING = {"error_code": 0, "message": "Thành công", "result": []}  # no dossier the caller may read

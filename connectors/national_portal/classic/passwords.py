@@ -2,7 +2,7 @@
 
 A configured ``password_hash`` (scrypt) is checked as it is. A legacy ``password_sha256`` is checked as
 before, and at a good login the password is re-hashed (scrypt) into the store (``classic_passwords``),
-audited: ``gateway clients classic`` then prints, for each migrated account, the ``password_hash`` line
+audited: ``gateway portal accounts`` then prints, for each migrated account, the ``password_hash`` line
 to put in the configuration in place of its ``password_sha256`` — the administrator never needs to
 know the password. The configuration stays what a login is checked against: a password changed there
 takes effect at once, and its next good login re-hashes the new one.
@@ -12,9 +12,9 @@ from collections.abc import Callable
 import logging
 import threading
 
-from gateway.receive.classic.settings import InboundClient
-from gateway.receive.passwords import hash_password, is_legacy, verify_password, waste_time
-from gateway.store import Store
+from connectors.national_portal.classic.settings import InboundClient
+from gateway.kit.inbound import hash_password, is_legacy, verify_password, waste_time
+from gateway.kit import Store
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,6 @@ class ClassicPasswords:
         if kept is not None and verify_password(password, kept):
             return  # re-hashed at an earlier login: the configuration still holds the legacy entry
         store.save_classic_password(client.username, hash_password(password))
-        log.warning("Tài khoản %s dùng mật khẩu SHA-256 cũ; đã băm lại (scrypt): xem gateway clients classic "
-                    "/ account %s has a legacy SHA-256 password; re-hashed (scrypt): see gateway clients classic",
+        log.warning("Tài khoản %s dùng mật khẩu SHA-256 cũ; đã băm lại (scrypt): xem gateway portal accounts "
+                    "/ account %s has a legacy SHA-256 password; re-hashed (scrypt): see gateway portal accounts",
                     client.username, client.username)

@@ -1,4 +1,4 @@
-"""The narration behind ``gateway demo`` (what ``./run`` shows): the main job on embedded defaults, for a newcomer to watch.
+"""The narration behind ``python -m demo`` (what ``./run`` shows): the main job on embedded defaults, for a newcomer to watch.
 
 1. validate every bundled example (valid ones, then deliberately broken ones);
 2. start the simulated national portal, a test timestamp authority and the gateway (API + delivery,
@@ -22,6 +22,7 @@ import os
 from pathlib import Path
 import secrets
 import shlex
+import string
 import tempfile
 import threading
 import time
@@ -40,15 +41,16 @@ import typer
 from gateway.cli.validate import load_config, validate_file
 from gateway.config import Config
 from gateway.console.accounts import Accounts
-from gateway.demo import check, processes
-from gateway.demo.day import Day, build_day
-from gateway.demo.play import Answer, Moment, Sender, Tally, play
-from gateway.demo.portal import PortalAdmin, outcomes
-from gateway.deliver.testpeer import FaultyPeer
+from demo import check, processes
+from demo.day import Day, build_day
+from demo.play import Answer, Moment, Sender, Tally, play
+from demo.portal import PortalAdmin, outcomes
+from demo.testpeer import FaultyPeer
 from gateway.store import JobFilter, JobState, Store, open_store
 from gateway.validate.pipeline import Validator
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+CONFIG = Path(__file__).with_name("config.toml")
 PEER_DESTINATIONS = ("postal", "payment", "provincial_portal", "catalogue")
 REFUSAL = "Mã đơn vị tiếp nhận của hồ sơ chưa được khai báo trên Cổng DVC quốc gia"
 console = Console(soft_wrap=True, highlight=False)
@@ -103,23 +105,17 @@ def _signing_key(folder: Path) -> tuple[Path, Path]:
 
 
 def _config(folder: Path, peer: FaultyPeer, portal_port: int, key: str, tsa_port: int) -> Path:
-    """The embedded defaults, with the demo's store, client, addresses, signing key, TSA and demo-sized timings."""
+    """The demo's configuration (``demo/config.toml``) for this run: its store, client, addresses, signing key,
+    TSA and demo-sized timings over the embedded defaults."""
     signing_key, signing_cert = _signing_key(folder)
-    lines = [f'[store]\nurl = "sqlite:///{folder}/gateway.db"\n',
-             f'[signing]\nkey = "{signing_key}"\ncert = "{signing_cert}"\n'
-             f'tsa_url = "http://127.0.0.1:{tsa_port}/tsa"\ntsa_trust = "{folder}/tsa-root.pem"\n',
-             f'[clients.demo]\nkey_sha256 = "{hashlib.sha256(key.encode()).hexdigest()}"\n',
-             '[server]\ndocs = true\n',  # the demo shows its API; production keeps it private
-             '[delivery]\npoll_seconds = 0.1\nhold_check_seconds = 0.2\n',  # new jobs are signalled; 0.1 s bounds how late a retry starts
-             '[console]\nsecure_cookie = false\n',  # the demo serves plain HTTP on this machine
-             f'[national_portal]\nadapter_url = "http://127.0.0.1:{portal_port}"\n'
-             f'ledger_url = "sqlite:///{folder}/national_portal_ledger.sqlite"\n']
     timings = ('timeout_seconds = 2.0\nbackoff_base_seconds = 0.2\nbackoff_cap_seconds = 1.0\nbreaker_threshold = 5\n'
                'breaker_cooldown_seconds = 2.0\nlease_seconds = 10.0\n')
-    lines.append(f"[destinations.national_portal]\n{timings}")  # its connector and address: the defaults
-    lines += [f'[destinations.{name}]\nurl = "{peer.base}/{name}"\n{timings}' for name in PEER_DESTINATIONS]
+    text = string.Template(CONFIG.read_text(encoding="utf-8")).substitute(
+        folder=folder, signing_key=signing_key, signing_cert=signing_cert, tsa_port=tsa_port,
+        key_sha256=hashlib.sha256(key.encode()).hexdigest(), portal_port=portal_port, peer=peer.base,
+        timings=timings)
     path = folder / "demo.toml"
-    path.write_text("\n".join(lines), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return path
 
 

@@ -1,0 +1,44 @@
+"""The demo's local processes — the gateway (``gateway run``), the simulated national portal and the
+test timestamp authority — each a real subprocess writing its log to the demo's folder, stopped with
+SIGTERM at the end."""
+
+from contextlib import AbstractContextManager
+import os
+from pathlib import Path
+import shlex
+import subprocess
+import sys
+
+from gateway.kit.harness import StartFailed, free_port, listening, process
+
+__all__ = ["StartFailed", "cli", "free_port", "gateway", "simulator", "tsa"]
+
+GATEWAY = [sys.executable, "-c", "from gateway.cli import main; main()"]
+
+
+def simulator(port: int, folder: Path, env: dict[str, str]) -> AbstractContextManager[subprocess.Popen[bytes]]:
+    return process("Cổng DVC quốc gia mô phỏng / the portal simulator",
+                   [sys.executable, "-m", "connectors.national_portal.simulator", "--port", str(port)],
+                   f"http://127.0.0.1:{port}/healthz", folder / "simulator.log", env)
+
+
+def tsa(port: int, root_out: Path, folder: Path) -> AbstractContextManager[subprocess.Popen[bytes]]:
+    """The test TSA (``signing.tsa_server``); up once it has written its root and listens."""
+    return process("TSA thử nghiệm / the test TSA",
+                   [sys.executable, "-m", "signing.tsa_server", "--port", str(port), "--root-out", str(root_out)],
+                   lambda: root_out.exists() and listening(port), folder / "tsa.log", {})
+
+
+def gateway(config: Path, port: int, folder: Path,
+            env: dict[str, str]) -> AbstractContextManager[subprocess.Popen[bytes]]:
+    return process("Cổng kết nối / the gateway", [*GATEWAY, "run", "--config", str(config), "--port", str(port)],
+                   f"http://127.0.0.1:{port}/healthz", folder / "gateway.log", env)
+
+
+def cli(args: list[str], env: dict[str, str], log: Path) -> tuple[int, str]:
+    """One ``gateway`` command as an operator would type it; its output is also appended to ``log``."""
+    done = subprocess.run([*GATEWAY, *args], capture_output=True, text=True, env={**os.environ, **env,
+                                                                                   "COLUMNS": "160"}, timeout=120)
+    with log.open("a", encoding="utf-8") as out:
+        out.write(f"$ gateway {shlex.join(args)}\n{done.stdout}{done.stderr}\n")
+    return done.returncode, done.stdout + done.stderr
