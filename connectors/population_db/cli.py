@@ -13,6 +13,11 @@ from gateway.kit import Config, open_store
 
 def app() -> typer.Typer:
     commands = typer.Typer(no_args_is_help=True, help="CSDL quốc gia về dân cư — population database.")
+
+    @commands.callback()
+    def main() -> None:
+        """CSDL quốc gia về dân cư — population database."""
+
     ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help="The gateway's TOML file.")]
 
     @commands.command("report")

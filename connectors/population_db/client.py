@@ -28,6 +28,11 @@ def _zeep_settings() -> zeep.Settings:
                          xml_huge_tree=False)
 
 
+def _without_content(message: str) -> str:
+    """zeep's words about a bad answer without the answer's bytes it quotes (they may be a citizen's data)."""
+    return mask_digits_in(message.split(" Content: ")[0].split(". Content:")[0])[:300]
+
+
 class PopulationClient:
     def __init__(self, settings: PopulationSettings, http: HttpClient | None = None) -> None:
         self.settings = settings
@@ -96,12 +101,15 @@ class PopulationClient:
             return PopulationFault(transport_kind(settings, "connection"), "connection", exc.kind)
         if isinstance(exc, TransportError) and exc.status_code not in (None, 200):
             return PopulationFault(http_kind(settings, int(exc.status_code)), "http", str(exc.status_code))
+        if isinstance(exc, TransportError):  # a 200 answer that is not XML at all
+            return PopulationFault(transport_kind(settings, "malformed"), "malformed", "InvalidXML",
+                                   _without_content(str(exc)))
         if isinstance(exc, requests.HTTPError) and exc.response is not None:  # the WSDL's URL answered an error
             return PopulationFault(http_kind(settings, exc.response.status_code), "http",
                                    str(exc.response.status_code), "loading the WSDL")
         if isinstance(exc, (ZeepError, XMLSyntaxError, ValueError, TypeError, AttributeError, IndexError)):
             return PopulationFault(transport_kind(settings, "malformed"), "malformed", type(exc).__name__,
-                                   mask_digits_in(str(exc))[:300])
+                                   _without_content(str(exc)))
         raise exc
 
     def close(self) -> None:
