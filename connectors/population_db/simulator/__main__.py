@@ -16,13 +16,15 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8091)
     parser.add_argument("--timestamp-unit", choices=("seconds", "milliseconds"), default="milliseconds")
+    parser.add_argument("--x-road-client", default=SimulatorSettings.x_road_client)
     parser.add_argument("--size", type=int, default=500, help="people in the synthetic population")
     args = parser.parse_args()
     defaults = SimulatorSettings()
     settings = SimulatorSettings(username=os.environ.get("GATEWAY_POPULATION_USERNAME", defaults.username),
                                  secret=os.environ.get("GATEWAY_POPULATION_SECRET", defaults.secret),
                                  api_key=os.environ.get("GATEWAY_POPULATION_API_KEY", defaults.api_key),
-                                 timestamp_unit=args.timestamp_unit, population_size=args.size)
+                                 timestamp_unit=args.timestamp_unit, population_size=args.size,
+                                 x_road_client=args.x_road_client)
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
 
 
