@@ -171,15 +171,20 @@ agencies = ["{AGENCY}"]
 _ID = re.compile(rb"MaGoiTin>([0-9a-f-]{36})")
 
 
-@pytest.fixture
-def gateway(start_gateway: Callable[..., Gateway]) -> Gateway:
-    """A gateway holding the example dossier (agency 000.00.01.H22), sent by the province's portal."""
-    opened = start_gateway()
+def own_dossier(gateway: Gateway) -> None:
+    """The example dossier (agency 000.00.01.H22) accepted by the gateway, sent by the province's portal."""
     data = (EXAMPLES / "HoSo.xml").read_bytes()
     data = data.replace(_ID.search(data).group(1), str(uuid.uuid4()).encode(), 1)  # type: ignore[union-attr]
-    answer = httpx.post(opened.url + "/v1/packets", content=data, timeout=30,
+    answer = httpx.post(gateway.url + "/v1/packets", content=data, timeout=30,
                         headers={"content-type": "application/xml", "Authorization": f"Bearer {KEYS['portal']}"})
     assert answer.status_code == 202, answer.text
+
+
+@pytest.fixture
+def gateway(start_gateway: Callable[..., Gateway]) -> Gateway:
+    """A gateway holding the example dossier."""
+    opened = start_gateway()
+    own_dossier(opened)
     return opened
 
 

@@ -1,15 +1,19 @@
 """The mediated look-up end to end: a sector system → the gateway (real HTTP) → zeep → the simulated database
 (real SOAP over HTTP), on SQLite and PostgreSQL; audit rows and the report read back from the store."""
 
+from datetime import datetime
+import json
 import logging
 import time
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
 from connectors.population_db import CONNECTOR
-from tests.population_db.conftest import DOSSIER, Gateway, Simulator, query_for
+from tests.population_db.conftest import DOSSIER, Gateway, Simulator, own_dossier, query_for
 
 pytestmark = pytest.mark.postgres
 
@@ -72,8 +76,6 @@ def test_refused(gateway: Gateway, simulator: Simulator, key: str, changes: dict
 def test_unauthenticated_gets_nothing(gateway: Gateway, simulator: Simulator) -> None:
     answer = gateway.post("/v1/citizens/lookup", query_for(simulator.people(1)[0]), key="portal")
     assert answer.status_code == 403  # the portal's key is valid but not approved
-    import httpx
-
     anonymous = httpx.post(gateway.url + "/v1/citizens/lookup", json={}, timeout=10)
     assert anonymous.status_code == 401 and simulator.stats()["calls"] == 0
 
@@ -101,14 +103,7 @@ def test_breaker_closes_after_a_good_trial(start_gateway: Any, simulator: Simula
     gateway = start_gateway(breaker_open_seconds=0.5)
     simulator.faults(soap_fault="soap:Server", times=3)
     person = simulator.people(1)[0]
-    # the example dossier is not held by this gateway: own it first, through the portal
-    from tests.population_db.conftest import EXAMPLES, KEYS
-    import httpx, re, uuid
-
-    data = (EXAMPLES / "HoSo.xml").read_bytes()
-    data = re.sub(rb"MaGoiTin>[0-9a-f-]{36}", b"MaGoiTin>" + str(uuid.uuid4()).encode(), data, count=1)
-    assert httpx.post(gateway.url + "/v1/packets", content=data, timeout=30, headers={
-        "content-type": "application/xml", "Authorization": f"Bearer {KEYS['portal']}"}).status_code == 202
+    own_dossier(gateway)
     for _ in range(3):
         assert gateway.post("/v1/citizens/lookup", query_for(person)).status_code == 503
     assert gateway.lookups.breaker.state == "open"
@@ -198,10 +193,6 @@ def test_report_counts_per_account_and_month(gateway: Gateway, simulator: Simula
     config.write_text(f'[store]\nurl = "{gateway.config.section("store")["url"]}"\n', encoding="utf-8")
     result = CliRunner().invoke(CONNECTOR.cli(), ["report", "--config", str(config), "--json"])  # type: ignore[misc]
     assert result.exit_code == 0, result.output
-    import json
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
     month = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m")
     rows = {(r["account"], r["operation"]): r for r in json.loads(result.output)}
     assert rows[("sector", "TraCuuThongTinCongDan")] == {
@@ -211,3 +202,15 @@ def test_report_counts_per_account_and_month(gateway: Gateway, simulator: Simula
     assert rows[("stranger", "TraCuuThongTinCongDan")]["refused"] == 1 and len(rows) == 3
     table = CliRunner().invoke(CONNECTOR.cli(), ["report", "--config", str(config)])  # type: ignore[misc]
     assert table.exit_code == 0 and f"sector\t{month}\tTraCuuThongTinCongDan\t4\t3\t1" in table.output
+
+
+def test_per_account_rate_limit(start_gateway: Any, simulator: Simulator) -> None:
+    gateway = start_gateway(extra="[limits]\nlookup_rate = 0.01\nlookup_burst = 2")
+    own_dossier(gateway)
+    person = simulator.people(1)[0]
+    assert [gateway.post("/v1/citizens/lookup", query_for(person)).status_code for _ in range(2)] == [200, 200]
+    third = gateway.post("/v1/citizens/lookup", query_for(person))
+    assert third.status_code == 429 and int(third.headers["retry-after"]) >= 1
+    assert simulator.stats()["calls"] == 2
+    assert [(r.detail["outcome"], r.detail.get("reason")) for r in audit_rows(gateway)][-1] == (
+        "refused", "limit.lookups")
