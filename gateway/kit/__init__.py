@@ -3,6 +3,11 @@
 A connector (``connectors/<peer>/``) gets from here its configuration, the delivery contract
 (deliveries in, outcomes out), the bounded HTTP client, personal-data masking, and the
 ``ConnectorSpec`` it registers itself with. Everything else in ``gateway`` is private to it.
+
+For inbound sides (callbacks, look-ups installed by ``ConnectorSpec.routes``): the bounded body reader
+(``read_body``, ``Refused``), the hardened JSON and XML readers (``parse_json_document``, ``parse_any_xml``,
+``Unreadable``), the refusals of the services' checks (``Denied``, ``Limited``) and ``open_store`` (reports
+from the audit trail). For SOAP peers: ``ZeepTransport``, zeep over ``HttpClient`` (imported on first use).
 """
 
 from gateway.config import Config, ConfigError
