@@ -120,9 +120,11 @@ class CitizenLookups:
             body = parse_json_document(raw.decode("utf-8"))
             query = read_query(body)
         except Refused as exc:
+            self.audit(client.name, kind, None, None, "refused", exc.issue.rule)
             return _refused(exc.status, exc.issue.rule, exc.issue.message_vi, exc.issue.message_en)
         except (Unreadable, UnicodeDecodeError) as exc:
             issue = getattr(exc, "issue", None)
+            self.audit(client.name, kind, None, None, "refused", issue.rule if issue else "text.not_utf8")
             return _refused(400, issue.rule if issue else "text.not_utf8",
                             issue.message_vi if issue else "Nội dung không phải UTF-8.",
                             issue.message_en if issue else "The body is not UTF-8.")

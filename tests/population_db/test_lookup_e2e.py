@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from connectors.population_db import CONNECTOR
-from tests.population_db.conftest import DOSSIER, Gateway, Simulator, own_dossier, query_for
+from tests.population_db.conftest import DOSSIER, KEYS, Gateway, Simulator, own_dossier, query_for
 
 pytestmark = pytest.mark.postgres
 
@@ -214,3 +214,17 @@ def test_per_account_rate_limit(start_gateway: Any, simulator: Simulator) -> Non
     assert simulator.stats()["calls"] == 2
     assert [(r.detail["outcome"], r.detail.get("reason")) for r in audit_rows(gateway)][-1] == (
         "refused", "limit.lookups")
+
+
+@pytest.mark.parametrize(("content", "status", "rule"), [
+    (b'{"MaHoSo": "a", "MaHoSo": "b"}', 400, "json.duplicate_key"),  # one name for the check, another for the peer
+    (b"\xff\xfe{}", 400, "text.not_utf8"),
+    (b'{"HoVaTen": "' + b"a" * 9000 + b'"}', 413, "input.too_large"),
+])
+def test_unreadable_bodies_refused_and_audited(gateway: Gateway, simulator: Simulator, content: bytes, status: int,
+                                               rule: str) -> None:
+    answer = httpx.post(gateway.url + "/v1/citizens/lookup", content=content, timeout=10, headers={
+        "content-type": "application/json", "Authorization": f"Bearer {KEYS['sector']}"})
+    assert answer.status_code == status and answer.json()["error"] == rule, answer.text
+    assert [(r.detail["outcome"], r.detail["reason"]) for r in audit_rows(gateway)] == [("refused", rule)]
+    assert simulator.stats()["calls"] == 0
