@@ -66,8 +66,10 @@ class Reply:
 
 class HttpClient:
     def __init__(self, base_url: str = "", *, timeout: float = 10.0, connect_timeout: float | None = None,
-                 headers: Mapping[str, str] | None = None, max_connections: int = 10) -> None:
+                 headers: Mapping[str, str] | None = None, max_connections: int = 10,
+                 max_reply_bytes: int | None = None) -> None:
         self.base_url = base_url
+        self.max_reply_bytes = max_reply_bytes  # an answer longer than this is an error, not read on
         self._headers = dict(headers or {})
         self._pool = urllib3.PoolManager(
             num_pools=4, maxsize=max_connections, block=False,
@@ -86,16 +88,32 @@ class HttpClient:
             merged.setdefault("Content-Type", "application/x-www-form-urlencoded")
         return self._request("POST", url, content, merged)
 
+    def get(self, url: str, *, params: Mapping[str, str | int] | None = None,
+            headers: Mapping[str, str] | None = None) -> Reply:
+        """GET ``url`` with ``params`` as its query (a peer's feed, a status look-up)."""
+        query = urlencode({k: str(v) for k, v in (params or {}).items()})
+        return self._request("GET", f"{url}?{query}" if query else url, None, {**self._headers, **(headers or {})})
+
     def _request(self, method: str, url: str, body: bytes | None, headers: dict[str, str]) -> Reply:
         target = urljoin(self.base_url.rstrip("/") + "/", url.lstrip("/")) if self.base_url else url
+        limit = self.max_reply_bytes
         try:
             answer = self._pool.request(method, target, body=body, headers=headers, redirect=False,
-                                        preload_content=True)
+                                        preload_content=limit is None)
+            if limit is None:
+                content = answer.data or b""
+            else:
+                try:
+                    content = answer.read(limit + 1)
+                finally:
+                    answer.release_conn()
+                if len(content) > limit:
+                    raise HttpError("reply_too_large", f"more than {limit} bytes")
         except MaxRetryError as exc:
             raise _wire_error(exc.reason or exc) from exc
         except _Urllib3Error as exc:
             raise _wire_error(exc) from exc
-        return Reply(answer.status, answer.headers, answer.data or b"", answer.reason or "")
+        return Reply(answer.status, answer.headers, content, answer.reason or "")
 
     def close(self) -> None:
         self._pool.clear()
