@@ -103,12 +103,11 @@ class HttpClient:
             if limit is None:
                 content = answer.data or b""
             else:
-                try:
-                    content = answer.read(limit + 1)
-                finally:
-                    answer.release_conn()
+                content = answer.read(limit + 1)
                 if len(content) > limit:
+                    answer.close()  # the rest unread: this connection cannot serve another call
                     raise HttpError("reply_too_large", f"more than {limit} bytes")
+                answer.release_conn()
         except MaxRetryError as exc:
             raise _wire_error(exc.reason or exc) from exc
         except _Urllib3Error as exc:
