@@ -26,7 +26,7 @@ def main() -> None:
                                  access_token=os.environ.get("GATEWAY_POSTAL_ACCESS_TOKEN", ""))
     app = create_app(settings, step_seconds=args.step_seconds, time_scale=args.time_scale)
     if args.faults:
-        app.state.faults_initial = json.loads(args.faults)
+        app.state.faults.update(json.loads(args.faults))
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
 
 

@@ -54,7 +54,7 @@ def create_app(settings: SimulatorSettings | None = None, *, step_seconds: float
 
     app = FastAPI(title="Bưu chính công ích mô phỏng — simulated postal service", lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.postal = state
+    app.state.postal, app.state.faults = state, faults
 
     def authorised(request: Request) -> bool:
         if not settings.access_token:
