@@ -2,7 +2,7 @@
 along their route (normal delivery, a failed attempt then delivery, or a return to the sender)."""
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 import random
 import re
 from typing import Any
@@ -58,6 +58,12 @@ class Event:
     StatusDate: str  # dd/MM/yyyy HH:mm:ss, local time
 
 
+def _stamp() -> str:
+    """Events carry the real local time, as the service's (the clock paces shipments; it does not
+    invent times ahead of the world's)."""
+    return datetime.now(ZONE).strftime("%d/%m/%Y %H:%M:%S")
+
+
 class PostalState:
     def __init__(self, seed: int = 1) -> None:
         self.rng = random.Random(seed)
@@ -67,7 +73,6 @@ class PostalState:
         self.route_weights = {"delivered": 0.8, "failed_then_delivered": 0.1, "returned": 0.1}
         self.plans: dict[str, str] = {}  # OrderNumber (or a prefix ending in *) → route name
         self.calls: dict[str, int] = {}
-        self.sim_now = datetime.now(ZONE).replace(microsecond=0)
 
     def count(self, what: str) -> None:
         self.calls[what] = self.calls.get(what, 0) + 1
@@ -83,7 +88,7 @@ class PostalState:
         order.status = status
         order.history.append(status)
         self.events.append(Event(len(self.events) + 1, order.order_number, order.item_code, str(status),
-                                 MESSAGES[status], self.sim_now.strftime("%d/%m/%Y %H:%M:%S")))
+                                 MESSAGES[status], _stamp()))
 
     def create(self, body: dict[str, Any]) -> Order:
         number = str(body["OrderNumber"])
@@ -91,17 +96,16 @@ class PostalState:
         order = Order(number, item_code, body, list(ROUTES[self._route_for(number)]))
         self.orders[number] = order
         self.events.append(Event(len(self.events) + 1, number, item_code, str(ACCEPTED), MESSAGES[ACCEPTED],
-                                 self.sim_now.strftime("%d/%m/%Y %H:%M:%S")))
+                                 _stamp()))
         return order
 
     def cancel(self, order: Order) -> None:
         self._emit(order, CANCELLED)
 
     def advance(self, steps: int = 1) -> int:
-        """Every shipment not final takes ``steps`` steps along its route; the simulated clock moves on."""
+        """Every shipment not final takes ``steps`` steps along its route."""
         moved = 0
         for _ in range(steps):
-            self.sim_now += timedelta(seconds=self.clock.step_seconds)
             for order in self.orders.values():
                 if order.status in FINAL or not order.route:
                     continue
