@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 import hmac
 import json
+import time
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -41,10 +42,16 @@ def create_app(settings: SimulatorSettings | None = None, *, step_seconds: float
     player = FaultPlayer(faults, state.rng)
 
     async def tick() -> None:
+        """One step every ``clock.tick`` real seconds while running; a changed clock applies at once."""
+        last = time.monotonic()
         while True:
-            await asyncio.sleep(min(max(state.clock.tick, 0.01), 3600.0))
-            if state.clock.running:
+            await asyncio.sleep(min(max(state.clock.tick, 0.01), 0.25))
+            now = time.monotonic()
+            if not state.clock.running:
+                last = now
+            elif now - last >= state.clock.tick:
                 state.advance()
+                last = now
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
