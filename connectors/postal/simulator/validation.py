@@ -49,7 +49,8 @@ def order_errors(body: Any, customer_code: str) -> list[str]:
         if value not in (None, "") and (not isinstance(value, str) or not EMAIL.match(value)):
             errors.append(f"{name} không hợp lệ: {value}")
     for name in ("CODAmount", "Weight"):
-        if name in body and (_integer(body[name]) is None or (name == "Weight" and _integer(body[name]) == 0)):
+        value = _integer(body.get(name))
+        if name in body and (value is None or value < 0 or (name == "Weight" and value == 0)):
             errors.append(f"{name} phải là số nguyên không âm, nhận được: {body[name]!r}")
     item = body.get("ItemCode")
     if item not in (None, "") and (not isinstance(item, str) or not ITEM_CODE.match(item)):
