@@ -2,6 +2,7 @@
 by post and cancelled on withdrawal, tracking polled from the service's cursor feed, and a simulator."""
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 import threading
 from typing import Any
@@ -35,6 +36,9 @@ def _tasks(config: Config, services: Any) -> Sequence[Callable[[threading.Event]
     from gateway.kit import store_url
 
     settings = PostalSettings.from_config(config)
+    destination = config.section("destinations").get("postal", {})
+    if str(destination.get("connector", "")).startswith("connectors.postal") and destination.get("url"):
+        settings = replace(settings, url=str(destination["url"]))  # one address for ordering and tracking
     poller = TrackingPoller(settings, PostalClient(settings), PostalLedger(store_url(config)), _originate_of(services))
 
     def run(stop: threading.Event) -> None:

@@ -84,3 +84,26 @@ def test_the_operators_commands(tmp_path: Path) -> None:
     assert checked.exit_code == 0 and "000.00.01.H22" in checked.output and "PHAT_THANH_CONG → 10" in checked.output
     status = runner.invoke(CONNECTOR.cli(), ["status", "--config", str(deployment)])  # type: ignore[misc]
     assert status.exit_code == 0 and "ordered: 0" in status.output and "cursor (vnpost): -" in status.output
+
+
+def test_routes_send_orders_and_cancellations_to_postal() -> None:
+    import json
+
+    from gateway.route import Router
+
+    router = Router.from_config(Config.load())
+    examples = Path(__file__).resolve().parents[2] / "examples"
+
+    def packet(kind: str, **changes: object) -> GoiTin:
+        data = json.loads((examples / f"{kind}.json").read_text(encoding="utf-8"))
+        data["NoiDung"][kind].update(changes)
+        return GoiTin.model_validate(data)
+
+    assert "postal" in router.route(packet("HoSo", TrangThaiHoSo=9, HinhThuc=1))
+    assert "postal" not in router.route(packet("HoSo", TrangThaiHoSo=9, HinhThuc=0))
+    for status in (7, 8):  # withdrawn, stopped: the connector cancels a shipment if there is one
+        assert "postal" in router.route(packet("HoSo", TrangThaiHoSo=status, HinhThuc=0))
+        assert "postal" in router.route(packet("TienDoXuLy", TrangThai=status))
+    assert "postal" not in router.route(packet("TienDoXuLy", TrangThai=10))
+    assert router.route(packet("VanDonBuuChinh")) == ["postal"]
+    assert router.route(packet("TrangThaiVanDon")) == ["provincial_portal"]
