@@ -107,7 +107,7 @@ def test_the_feed_faults_stop_the_poll_without_moving_the_cursor(
     try:
         for faults, expect in (({"maintenance": True, "maintenance_retry_after": 7}, 7.0),
                                ({"malformed_rate": 1.0}, None), ({"throttle_rate": 1.0}, 1.0),
-                               ({"error_rate": 1.0}, None), ({"timeout_rate": 1.0, "hang_seconds": 11.0}, None)):
+                               ({"error_rate": 1.0}, None), ({"timeout_rate": 1.0, "hang_seconds": 1.0}, None)):
             simulator.post("/_admin/reset", {})
             simulator.faults(**faults)
             result = tracker.poll_once() if "timeout_rate" not in faults else _short_timeout(tracker)
@@ -121,7 +121,7 @@ def test_the_feed_faults_stop_the_poll_without_moving_the_cursor(
 def _short_timeout(tracker):  # type: ignore[no-untyped-def]
     from connectors.postal.client import PostalClient
 
-    settings = replace(tracker.settings, read_timeout=0.5)
+    settings = replace(tracker.settings, read_timeout=0.3)
     tracker.client.close()
     tracker.client = PostalClient(settings)
     return tracker.poll_once()
