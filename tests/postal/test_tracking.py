@@ -154,3 +154,32 @@ def test_the_connectors_task_polls_on_the_simulators_clock_until_stopped(
         assert tracker.poll_once().held
     finally:
         close(tracker)
+
+
+@pytest.mark.postgres
+def test_items_of_shipments_the_gateway_did_not_order_are_passed_over_and_answers_are_bounded(
+        config: Config, store: Store, intake: PacketIntake, originate: Originator, simulator: Simulator) -> None:
+    import httpx
+
+    from .conftest import TOKEN
+    from .test_simulator import order
+
+    (code,) = ordered(config, store, intake, simulator, 1)
+    with httpx.Client(base_url=simulator.url, headers={"access_token": TOKEN}, trust_env=False) as api:
+        assert api.post("/api/orders", json=order("KHAC-0001")).json()["Status"] == 100  # ordered by another system
+    tracker = poller(config, originate)
+    try:
+        result = tracker.poll_once()
+        assert result.items == 2 and result.not_ours == 1 and result.originated == 1 and result.cursor == "2"
+        assert tracking_codes(store, code) == ["DA_NHAN_DON"]
+        tracker.ledger.release_feed(FEED, tracker.holder)  # as the task does when it stops
+    finally:
+        close(tracker)
+    simulator.advance(3)
+    bounded = Config({**config.raw, "postal": {**config.raw["postal"], "max_reply_bytes": 300}}, config.source)
+    small = poller(bounded, originate)
+    try:  # a page longer than the bound is an error, not read on; the cursor stays
+        result = small.poll_once()
+        assert result.items == 0 and "reply_too_large" in (result.error or "") and result.cursor == "2"
+    finally:
+        close(small)
