@@ -103,8 +103,11 @@ class HttpClient:
             merged.setdefault("Content-Type", "application/x-www-form-urlencoded")
         return self._request("POST", url, content, merged)
 
-    def get(self, url: str, *, headers: Mapping[str, str] | None = None) -> Reply:
-        return self._request("GET", url, None, {**self._headers, **(headers or {})})
+    def get(self, url: str, *, params: Mapping[str, str | int] | None = None,
+            headers: Mapping[str, str] | None = None) -> Reply:
+        """GET ``url`` with ``params`` as its query (a peer's feed, a status look-up)."""
+        query = urlencode({k: str(v) for k, v in (params or {}).items()})
+        return self._request("GET", f"{url}?{query}" if query else url, None, {**self._headers, **(headers or {})})
 
     def request(self, method: str, url: str, *, content: bytes | None = None, headers: Mapping[str, str] | None = None,
                 timeout: float | None = None) -> Reply:
