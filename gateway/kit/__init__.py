@@ -11,7 +11,20 @@ from gateway.deliver.http_client import HttpClient, HttpError, HttpTimeout, Repl
 from gateway.deliver.policy import DestinationPolicy
 from gateway.kit.spec import ConnectorSpec, secret
 from gateway.pii import mask, mask_digits_in, mask_identifier, scrub
+from gateway.store.api import Store, open_store
+from gateway.validate.wellformed import Unreadable, parse_json
+from signing.jws import b64url, canonical as canonical_json, sign_jws, verify_jws
+from signing.pades import verify_pdf
+from signing.report import Verdict
+from signing.signer import Signer, SignerError, load_signer
+from signing.trust import TrustError, TrustPolicy
+from signing.xml_sign import sign_xml
+from signing.xmldsig import verify_xml
 
 __all__ = ["Config", "ConfigError", "Connector", "ConnectorSpec", "Delivery", "DestinationPolicy", "HttpClient",
            "HttpError", "HttpTimeout", "Outcome", "OutcomeKind", "Reply", "mask", "mask_digits_in",
-           "mask_identifier", "scrub", "secret"]
+           "mask_identifier", "scrub", "secret",
+           # connectors with a ledger of their own in the store (payments), and signatures (signing/):
+           "Signer", "SignerError", "Store", "TrustError", "TrustPolicy", "Unreadable", "Verdict", "b64url",
+           "canonical_json", "load_signer", "open_store", "parse_json", "sign_jws", "sign_xml", "verify_jws",
+           "verify_pdf", "verify_xml"]
