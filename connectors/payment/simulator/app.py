@@ -12,6 +12,8 @@ after the success), ``wrong_checksum``, ``amount_delta`` (CONFIRM says another a
 (e.g. for a reference it never created); ``GET /_admin/record`` is what it holds and what it was told.
 """
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 import base64
 import logging
@@ -231,8 +233,15 @@ class Platform:
 
 
 def create_app(settings: SimulatorSettings) -> FastAPI:
-    app = FastAPI(title="Payment platform simulator", docs_url=None, redoc_url=None, openapi_url=None)
     platform = Platform(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        platform.stopping.set()  # the clock stops with the server
+
+    app = FastAPI(title="Payment platform simulator", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=lifespan)
     app.state.platform = platform
 
     async def body(request: Request) -> dict[str, Any] | None:
@@ -312,9 +321,5 @@ def create_app(settings: SimulatorSettings) -> FastAPI:
             return {"payments": {k: {key: v for key, v in p.items() if key != "due"}
                                  for k, p in platform.payments.items()},
                     "sent": list(platform.sent), "refused": list(platform.refused)}
-
-    @app.on_event("shutdown")
-    def stop() -> None:
-        platform.stopping.set()
 
     return app

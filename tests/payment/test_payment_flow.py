@@ -1,0 +1,133 @@
+"""Status 6 → INIT → CONFIRM → GET_BILL → receipt verified → BienLaiThanhToan stored with its job to the
+provincial portal; and every way a callback or a receipt can be wrong. Real HTTP both ways, both stores."""
+
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.store.api import JobFilter
+
+from .conftest import AGENCY, Bench, dossier_packet, wait_for
+
+pytestmark = pytest.mark.postgres
+
+
+def receipt_jobs(bench: Bench, dossier: str) -> list[Any]:
+    return [p for p in bench.store.dossier_packets(dossier) if p.packet_type == "BienLaiThanhToan"]
+
+
+def test_paid_dossier_reaches_the_provincial_portal_with_a_verified_receipt(make_bench: Any) -> None:
+    bench: Bench = make_bench()
+    dossier = f"{AGENCY}-241201-7001"
+    assert bench.submit(dossier_packet(dossier)).status_code == 202
+    payment = bench.payment_of(dossier, {"forwarded"})
+    assert payment["amount"] == 3_050_000 and payment["variant"] == "national"
+    report = payment["detail"]["verification"]
+    assert report["verdict"] == "passed" and report["format"] == "pades"
+    assert payment["detail"]["receipt_info"]["MaHoSo"] == dossier
+    packets = receipt_jobs(bench, dossier)
+    assert len(packets) == 1
+    jobs = bench.store.find_jobs(JobFilter(destination="provincial_portal"))
+    assert [j for j in jobs if j.packet_id == packets[0].packet_id]
+    sent = bench.record()["sent"]
+    assert sent[0]["status"] == 200 and sent[0]["reply"]["MaLoi"] == "00" and sent[0]["reply_authentic"]
+    actions = [e.action for e in bench.store.audit_about(dossier)]
+    assert "payment.initiated" in actions and "payment.receipt.verified" in actions
+    # the same request again (a resend, a replay) does not pay twice
+    assert bench.submit(dossier_packet(dossier)).status_code in (200, 202)
+    wait_for(lambda: not bench.store.find_jobs(JobFilter(destination="payment", state="pending")), 10, "delivery")
+    assert len(bench.record()["payments"]) == 1
+
+
+def test_xml_receipt_and_duplicate_callback(make_bench: Any) -> None:
+    bench: Bench = make_bench()
+    bench.faults(receipt_format="xml", duplicate=True)
+    dossier = f"{AGENCY}-241201-7002"
+    assert bench.submit(dossier_packet(dossier)).status_code == 202
+    payment = bench.payment_of(dossier, {"forwarded"})
+    assert payment["detail"]["verification"]["format"] == "xmldsig"
+    sent = wait_for(lambda: len(bench.record()["sent"]) >= 2 and bench.record()["sent"], 10, "both callbacks")
+    assert [s["reply"]["MaLoi"] for s in sent] == ["00", "00"]
+    # a late resend of the same CONFIRM: the first reply again, nothing originated twice
+    late = httpx.post(f"{bench.sim_url}/_admin/resend/{payment['reference']}", timeout=10).json()
+    assert late["status"] == 200 and late["reply"]["MaLoi"] == "00"
+    assert len(receipt_jobs(bench, dossier)) == 1
+
+
+def test_forged_callback_is_refused_and_audited(make_bench: Any) -> None:
+    bench: Bench = make_bench(pay_after_seconds=3600)
+    dossier = f"{AGENCY}-241201-7003"
+    bench.submit(dossier_packet(dossier))
+    payment = bench.payment_of(dossier, {"initiated"})
+    bench.faults(wrong_checksum=True)
+    answer = httpx.post(f"{bench.sim_url}/_admin/callback", timeout=10,
+                        json={"reference": payment["reference"], "amount": payment["amount"]}).json()
+    assert answer["status"] == 401 and answer["reply"]["MaLoi"] == "07"
+    assert bench.store.payment(payment["reference"])["state"] == "initiated"
+    forged = [e for e in bench.store.audit_log(payment["reference"]) if e["action"] == "payment.callback.forged"]
+    assert forged
+    assert not receipt_jobs(bench, dossier)
+
+
+def test_unknown_reference_is_refused(make_bench: Any) -> None:
+    bench: Bench = make_bench()
+    answer = httpx.post(f"{bench.sim_url}/_admin/callback", timeout=10,
+                        json={"reference": "GWNEVERCREATED", "amount": 1000}).json()
+    assert answer["status"] == 404 and answer["reply"]["MaLoi"] == "02"
+    assert [e for e in bench.store.audit_log("GWNEVERCREATED") if e["action"] == "payment.callback.unknown"]
+
+
+def test_amount_mismatch_is_flagged_not_forwarded(make_bench: Any) -> None:
+    bench: Bench = make_bench()
+    bench.faults(amount_delta=-50_000)
+    dossier = f"{AGENCY}-241201-7004"
+    bench.submit(dossier_packet(dossier))
+    payment = bench.payment_of(dossier, {"amount_mismatch"})
+    assert payment["detail"]["expected"] == 3_050_000 and payment["detail"]["received"] == "3000000"
+    assert "payment.amount_mismatch" in [e.action for e in bench.store.audit_about(dossier)]
+    assert not receipt_jobs(bench, dossier)
+
+
+@pytest.mark.parametrize("fault, receipt_format, reason", [
+    ("tampered", "pdf", None), ("tampered", "xml", "HASH_FAILURE"),
+    ("untrusted", "pdf", "NO_CERTIFICATE_CHAIN_FOUND"), ("untrusted", "xml", "NO_CERTIFICATE_CHAIN_FOUND")])
+def test_bad_receipt_stops_with_its_reason(make_bench: Any, fault: str, receipt_format: str,
+                                           reason: str | None) -> None:
+    bench: Bench = make_bench()
+    bench.faults(receipt=fault, receipt_format=receipt_format)
+    dossier = f"{AGENCY}-241201-7005"
+    bench.submit(dossier_packet(dossier))
+    payment = bench.payment_of(dossier, {"receipt_rejected", "forwarded"})
+    assert payment["state"] == "receipt_rejected"
+    assert payment["detail"]["verification"]["verdict"] != "passed"
+    if reason:
+        assert payment["detail"]["reason"] == reason
+    rejected = [e for e in bench.store.audit_about(dossier) if e.action == "payment.receipt.rejected"]
+    assert rejected
+    assert not receipt_jobs(bench, dossier)
+
+
+def test_out_of_order_failure_after_success_changes_nothing(make_bench: Any) -> None:
+    bench: Bench = make_bench()
+    bench.faults(out_of_order=True)
+    dossier = f"{AGENCY}-241201-7006"
+    bench.submit(dossier_packet(dossier))
+    payment = bench.payment_of(dossier, {"forwarded"})
+    wait_for(lambda: len(bench.record()["sent"]) >= 2, 10, "the late failure callback")
+    assert bench.store.payment(payment["reference"])["state"] == "forwarded"
+    assert "payment.callback.after_settled" in [e.action for e in bench.store.audit_about(dossier)]
+
+
+def test_paygov_variant(make_bench: Any) -> None:
+    bench: Bench = make_bench("paygov")
+    dossier = f"{AGENCY}-241201-7007"
+    assert bench.submit(dossier_packet(dossier)).status_code == 202
+    payment = bench.payment_of(dossier, {"forwarded"})
+    assert payment["variant"] == "paygov"
+    assert bench.record()["sent"][0]["reply"]["errorCode"] == "00"
+    assert len(receipt_jobs(bench, dossier)) == 1
+    bench.faults(wrong_checksum=True)
+    answer = httpx.post(f"{bench.sim_url}/_admin/callback", timeout=10,
+                        json={"reference": payment["reference"], "amount": payment["amount"]}).json()
+    assert answer["status"] == 401 and answer["reply"]["errorCode"] == "07"
