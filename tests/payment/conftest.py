@@ -115,6 +115,7 @@ class Bench:
     store: Store
     config: Config
     platform: Any  # the simulator's state (faults, record)
+    portal_url: str = ""  # the provincial portal's simulator, when started
 
     def submit(self, data: bytes) -> httpx.Response:
         return httpx.post(f"{self.url}/v1/packets", content=data, timeout=10,
@@ -175,7 +176,8 @@ def make_bench(pki: Any, store_url: str, store: Store, tmp_path: Path,
     monkeypatch.setenv("TEST_PAYMENT_ACCESS", ACCESS)
     stops: list[Callable[[], None]] = []
 
-    def make(variant: str = "national", extra: str = "", pay_after_seconds: float = 0.05) -> Bench:
+    def make(variant: str = "national", extra: str = "", pay_after_seconds: float = 0.05,
+             portal: bool = False) -> Bench:
         bank, rogue = pki["ec256"], pki["rogue_signer"]
         settings = SimulatorSettings(secret=SECRET, partner_code=PARTNER, access_key=ACCESS, variant=variant,
                                      bank_key=bank.key_path, bank_cert=bank.cert_path,
@@ -184,6 +186,25 @@ def make_bench(pki: Any, store_url: str, store: Store, tmp_path: Path,
                                      pay_after_seconds=pay_after_seconds, time_scale=1.0)
         sim = simulator_app(settings)
         sim_url, sim_server, sim_thread = serve(sim)
+        portal_url = ""
+        if portal:  # the provincial portal's simulator, trusting the test CA the gateway's key is under
+            from connectors.provincial_portal.simulator.app import PortalSimulatorSettings, create_app as portal_app
+            from signing.trust import TrustPolicy
+            issued = pki.issued.get("gateway-test") or pki.issue_signer("gateway-test")
+            trust = TrustPolicy.from_paths("gateway", anchors=[pki["root"].cert_path],
+                                           intermediates=[pki["intermediate"].cert_path])
+            portal_url, portal_server, portal_thread = serve(portal_app(PortalSimulatorSettings(trust)))
+            stops.append(lambda: setattr(portal_server, "should_exit", True))
+            extra += f"""
+[signing]
+key = "{issued.key_path}"
+cert = "{issued.cert_path}"
+[destinations.provincial_portal]
+connector = "connectors.provincial_portal.connector:create"
+url = "{portal_url}/webhook"
+backoff_base_seconds = 0.02
+backoff_cap_seconds = 0.1
+"""
         config_file = tmp_path / f"gateway-{variant}.toml"
         config_file.write_text(gateway_toml(store_url, sim_url, pki, variant, extra), encoding="utf-8")
         config = Config.load(config_file)
@@ -194,8 +215,8 @@ def make_bench(pki: Any, store_url: str, store: Store, tmp_path: Path,
         path = "/v1/payment/confirm" if variant == "national" else "/v1/payment/paygov/confirm"
         settings.callback_url = f"{url}{path}"
         policies = {name: policy_from(name, table) for name, table in config.section("destinations").items()
-                    if name == "payment"}
-        engine = Engine(store, policies, connectors={"payment": make_connector(policies["payment"], config)},
+                    if name == "payment" or (portal and name == "provincial_portal")}
+        engine = Engine(store, policies, connectors={name: make_connector(p, config) for name, p in policies.items()},
                         poll_seconds=0.01, hold_check_seconds=0.05).start()
 
         def stop() -> None:
@@ -205,7 +226,7 @@ def make_bench(pki: Any, store_url: str, store: Store, tmp_path: Path,
             thread.join(10)
             sim_thread.join(10)
         stops.append(stop)
-        return Bench(url, sim_url, store, config, sim.state.platform)
+        return Bench(url, sim_url, store, config, sim.state.platform, portal_url)
 
     yield make
     for stop in stops:

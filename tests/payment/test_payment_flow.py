@@ -131,3 +131,20 @@ def test_paygov_variant(make_bench: Any) -> None:
     answer = httpx.post(f"{bench.sim_url}/_admin/callback", timeout=10,
                         json={"reference": payment["reference"], "amount": payment["amount"]}).json()
     assert answer["status"] == 401 and answer["reply"]["errorCode"] == "07"
+
+
+def test_receipt_reaches_the_provincial_portal_simulator_signed(make_bench: Any) -> None:
+    """The whole chain: status 6 → INIT → paid → CONFIRM → GET_BILL → verified → originated → the signed
+    webhook the provincial portal's simulator verifies and records."""
+    bench: Bench = make_bench(portal=True)
+    dossier = f"{AGENCY}-241201-7008"
+    bench.submit(dossier_packet(dossier))
+    payment = bench.payment_of(dossier, {"forwarded"})
+    packet_id = payment["detail"]["packet"]
+
+    def received() -> dict[str, Any] | None:
+        return httpx.get(f"{bench.portal_url}/_admin/record", timeout=5).json()["received"].get(packet_id)
+    got = wait_for(received, 30, "the receipt at the provincial portal")
+    body = got["packet"]["NoiDung"]["BienLaiThanhToan"]
+    assert body["MaYeuCau"] == payment["reference"] and body["SoTien"] == 3_050_000
+    assert body["MaGiaoDich"] == payment["transaction_id"] and got["signature"].startswith("passed")
