@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 import base64
+import json
 import logging
 import threading
 import time
@@ -25,6 +26,7 @@ import uuid
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from connectors.payment.checksum import CONFIRM_FIELDS, QUERY_FIELDS, ma_xac_thuc, paygov_checksum, same
 from connectors.payment.simulator.receipts import signed_pdf, signed_xml, tamper
@@ -135,12 +137,18 @@ class Platform:
         values = {"SoBienLai": number, "MaThamChieu": payment["reference"], "MaGiaoDich": payment["transaction"],
                   "SoTien": str(payment["amount"]), "MaHoSo": str(info.get("MaHoSo", "")), "ThoiGianGD": payment["paid_at"]}
         key, cert, chain = s.bank_key, s.bank_cert, s.bank_chain
-        if self.faults["receipt"] == "untrusted" and s.untrusted_key and s.untrusted_cert:
-            key, cert, chain = s.untrusted_key, s.untrusted_cert, s.untrusted_chain
-        if self.faults["receipt_format"] == "xml":
-            document = signed_xml(values, key, cert)
-        else:
-            document = signed_pdf([f"{k}: {v}" for k, v in values.items()], key, cert, chain)
+        untrusted = self.faults["receipt"] == "untrusted" and s.untrusted_key and s.untrusted_cert
+        if untrusted:
+            key, cert, chain = s.untrusted_key, s.untrusted_cert, s.untrusted_chain  # type: ignore[assignment]
+        fmt = self.faults["receipt_format"]
+        issued = payment.setdefault("bills", {})  # a receipt once issued stays the same document
+        document = issued.get((fmt, bool(untrusted)))
+        if document is None:
+            if fmt == "xml":
+                document = signed_xml(values, key, cert)
+            else:
+                document = signed_pdf([f"{k}: {v}" for k, v in values.items()], key, cert, chain)
+            issued[(fmt, bool(untrusted))] = document
         if self.faults["receipt"] == "tampered":
             document = tamper(document, str(payment["amount"]))
         return number, document
@@ -249,7 +257,6 @@ def create_app(settings: SimulatorSettings) -> FastAPI:
         if len(raw) > 1_000_000:
             return None
         try:
-            import json
             value = json.loads(raw)
         except ValueError:
             return None
@@ -260,7 +267,6 @@ def create_app(settings: SimulatorSettings) -> FastAPI:
         message = await body(request)
         if message is None:
             return JSONResponse({"MaLoi": "01", "MoTaLoi": "Bản tin không đọc được — unreadable"}, status_code=400)
-        from starlette.concurrency import run_in_threadpool
         return JSONResponse(await run_in_threadpool(platform.national, message))
 
     for name, code in (("create", "CREATE"), ("query", "QUERY"), ("bill", "BILL")):
@@ -268,8 +274,7 @@ def create_app(settings: SimulatorSettings) -> FastAPI:
             message = await body(request)
             if message is None:
                 return JSONResponse({"errorCode": "01", "message": "unreadable"}, status_code=400)
-            from starlette.concurrency import run_in_threadpool
-            return JSONResponse(await run_in_threadpool(platform.paygov, code, message))
+                return JSONResponse(await run_in_threadpool(platform.paygov, code, message))
         app.add_api_route(f"/paygov/{name}", paygov, methods=["POST"])
 
     @app.post("/_admin/faults")
@@ -300,11 +305,25 @@ def create_app(settings: SimulatorSettings) -> FastAPI:
     async def raw_callback(request: Request) -> dict[str, Any]:
         """Sends a CONFIRM the platform builds (fields given override it) — e.g. for an unknown reference."""
         values = await body(request) or {}
-        from starlette.concurrency import run_in_threadpool
         message = platform.confirm_message(str(values.get("reference", "")), str(values.get("transaction", "FT0")),
                                            int(values.get("amount", 0)), str(values.get("code", "00")))
         return await run_in_threadpool(platform.callback, message.get("MaThamChieu", message.get("orderId", "")),
                                        str(values.get("transaction", "FT0")), 0, "00", message)
+
+    @app.post("/_admin/paid")
+    async def seed_paid(request: Request) -> dict[str, Any]:
+        """Payments already paid (benches): [{reference, amount, transaction, info}], receipts issued now."""
+        seeds = json.loads(await request.body() or b"[]")
+
+        def issue() -> int:
+            for seed in seeds:
+                payment = {"reference": seed["reference"], "amount": int(seed["amount"]), "info": seed.get("info", {}),
+                           "state": "paid", "transaction": seed["transaction"], "paid_at": stamp(), "due": 0.0}
+                platform.bill(payment)
+                with platform.lock:
+                    platform.payments[payment["reference"]] = payment
+            return len(seeds)
+        return {"seeded": await run_in_threadpool(issue)}
 
     @app.post("/_admin/resend/{reference}")
     async def resend(reference: str) -> dict[str, Any]:
@@ -312,13 +331,12 @@ def create_app(settings: SimulatorSettings) -> FastAPI:
         payment = platform.payments.get(reference)
         if payment is None or payment["state"] != "paid":
             return {"error": "not paid"}
-        from starlette.concurrency import run_in_threadpool
         return await run_in_threadpool(platform.callback, reference, payment["transaction"], payment["amount"], "00")
 
     @app.get("/_admin/record")
     async def record() -> dict[str, Any]:
         with platform.lock:
-            return {"payments": {k: {key: v for key, v in p.items() if key != "due"}
+            return {"payments": {k: {key: v for key, v in p.items() if key not in ("due", "bills")}
                                  for k, p in platform.payments.items()},
                     "sent": list(platform.sent), "refused": list(platform.refused)}
 
