@@ -26,12 +26,11 @@ from starlette.concurrency import run_in_threadpool
 from connectors.payment.client import Confirm, Platform, platform_for
 from connectors.payment.receipt import verify_receipt
 from connectors.payment.settings import PaymentSettings
-from connectors.payment.transform import receipt_packet
+from connectors.payment.transform import receipt_packet, stamp
 from gateway.kit import Config, ConfigError, Store, TrustError, TrustPolicy, Unreadable, parse_json
 
 log = logging.getLogger(__name__)
 MAX_CALLBACK_BYTES = 64 * 1024
-SETTLED = frozenset({"verified", "forwarded"})
 
 # Reply codes (the platform publishes only "00"): ours, in the platform's format.
 OK, BAD_REQUEST, FORGED, UNKNOWN, MISMATCH, LATER = "00", "01", "07", "02", "03", "99"
@@ -80,80 +79,84 @@ class Callbacks:
         first = self.store.claim_callback(confirm.reference, confirm.transaction)
         if first is not None:  # a repeat: the first reply, nothing done again
             return int(first.get("status", 200)), first["reply"]
-        status, reply, done = self._settle(confirm, payment)
-        if done:  # a reply to try again later leaves the callback open: its repeat is handled anew
-            self.store.finish_callback(confirm.reference, confirm.transaction, {"status": status, "reply": reply})
+        return self._settle(confirm, payment)
+
+    def _done(self, confirm: Confirm, state: str, status: int, code: str, words: str,
+              detail: dict[str, Any] | None = None, audit: tuple[str, str, dict[str, Any]] | None = None,
+              transaction: str | None = None) -> tuple[int, dict[str, Any]]:
+        """The payment's new state, its audit entry and the callback's reply, in one transaction: a repeat
+        of this callback then gets this reply."""
+        reply = self.platform.reply(confirm, code, words)
+        self.store.update_payment(confirm.reference, state, detail, transaction=transaction, audit=audit,
+                                  callback=(confirm.transaction, {"status": status, "reply": reply}))
         return status, reply
 
-    def _settle(self, confirm: Confirm, payment: dict[str, Any]) -> tuple[int, dict[str, Any], bool]:
-        reference, dossier = confirm.reference, payment["dossier"]
-        if payment["state"] in SETTLED:
-            self.store.audit("payment-platform", "payment.callback.after_settled", reference,
-                             {"transaction": confirm.transaction, "code": confirm.code,
-                              "settled_by": payment["transaction_id"]}, dossier=dossier)
-            return 200, self.platform.reply(confirm, OK, "Đã ghi nhận — recorded (payment already settled)"), True
+    def _settle(self, confirm: Confirm, payment: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        reference, txn = confirm.reference, confirm.transaction
+        settled = payment["state"] == "forwarded" or (payment["state"] == "verified" and payment["transaction_id"] != txn)
+        if settled:  # late or out of order: never undoes a settled payment (a verified one of this txn goes on)
+            return self._done(confirm, payment["state"], 200, OK, "Đã ghi nhận — recorded (payment already settled)",
+                              audit=("payment-platform", "payment.callback.after_settled",
+                                     {"transaction": txn, "code": confirm.code,
+                                      "settled_by": payment["transaction_id"]}))
         if confirm.code != "00":
-            self.store.update_payment(reference, "failed", {"platform_code": confirm.code}, transaction=confirm.transaction)
-            self.store.audit("payment-platform", "payment.failed", reference,
-                             {"transaction": confirm.transaction, "code": confirm.code}, dossier=dossier)
-            return 200, self.platform.reply(confirm, OK, "Đã ghi nhận — recorded (not paid)"), True
+            return self._done(confirm, "failed", 200, OK, "Đã ghi nhận — recorded (not paid)",
+                              {"platform_code": confirm.code}, transaction=txn,
+                              audit=("payment-platform", "payment.failed", {"transaction": txn, "code": confirm.code}))
         if not confirm.amount.isdigit() or int(confirm.amount) != int(payment["amount"]):
             detail = {"expected": int(payment["amount"]), "received": confirm.amount[:20],
                       "reason_vi": "Số tiền thanh toán không khớp với số tiền yêu cầu",
                       "reason_en": "the amount paid differs from the amount requested"}
-            self.store.update_payment(reference, "amount_mismatch", detail, transaction=confirm.transaction)
-            self.store.audit("payment-platform", "payment.amount_mismatch", reference,
-                             {**detail, "transaction": confirm.transaction}, dossier=dossier)
             log.warning("payment %s: amount mismatch — số tiền không khớp", reference)
-            return 200, self.platform.reply(confirm, MISMATCH, "Số tiền không khớp — amount mismatch"), True
-        self.store.update_payment(reference, "confirmed", {"bank": confirm.bank, "paid_at": confirm.paid_at},
-                                  transaction=confirm.transaction)
+            return self._done(confirm, "amount_mismatch", 200, MISMATCH, "Số tiền không khớp — amount mismatch",
+                              detail, transaction=txn,
+                              audit=("payment-platform", "payment.amount_mismatch", {**detail, "transaction": txn}))
         answer, bill = self.platform.get_bill(reference)
+        paid = {"bank": confirm.bank, "paid_at": confirm.paid_at}
         if bill is None:
-            self.store.update_payment(reference, "confirmed", {"bill_error": answer.message, "bill_code": answer.code})
-            if answer.kind == "transient":
+            if answer.kind == "transient":  # left open: the platform's next try is handled anew
+                self.store.update_payment(reference, "confirmed", {**paid, "bill_error": answer.message,
+                                                                   "bill_code": answer.code}, transaction=txn)
                 return 503, self.platform.reply(confirm, LATER, "Chưa lấy được biên lai, gửi lại sau — "
-                                                                "receipt not fetched yet, call again later"), False
-            return self._reject(confirm, payment, "BILL_UNAVAILABLE", {"code": answer.code, "message": answer.message})
+                                                                "receipt not fetched yet, call again later")
+            return self._reject(confirm, "BILL_UNAVAILABLE", {"code": answer.code, "message": answer.message})
         checked = verify_receipt(bill.document, self.trust, self.settings.max_receipt_bytes)
         if not checked.passed:
-            return self._reject(confirm, payment, checked.reason, checked.report)
-        self.store.update_payment(reference, "verified", {"verification": checked.report, "receipt_format": checked.format,
-                                                          "receipt_number": bill.number})
-        self.store.audit("payment", "payment.receipt.verified", reference,
-                         {"format": checked.format, "verdict": checked.report.get("verdict"),
-                          "transaction": confirm.transaction}, dossier=dossier)
-        return self._forward(confirm, {**payment, "state": "verified"}, bill.number)
+            return self._reject(confirm, checked.reason, checked.report)
+        verified = {**paid, "verification": checked.report, "receipt_format": checked.format,
+                    "receipt_number": bill.number}
+        return self._forward(confirm, payment, bill.number, verified)
 
-    def _reject(self, confirm: Confirm, payment: dict[str, Any], reason: str,
-                report: dict[str, Any]) -> tuple[int, dict[str, Any], bool]:
+    def _reject(self, confirm: Confirm, reason: str, report: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         detail = {"reason": reason, "verification": report,
                   "reason_vi": "Biên lai không qua kiểm tra chữ ký số; chưa báo cổng tỉnh",
                   "reason_en": "the receipt failed signature verification; the provincial portal was not told"}
-        self.store.update_payment(confirm.reference, "receipt_rejected", detail)
-        self.store.audit("payment", "payment.receipt.rejected", confirm.reference,
-                         {"reason": reason, "verdict": report.get("verdict"), "transaction": confirm.transaction},
-                         dossier=payment["dossier"])
         log.warning("payment %s: receipt rejected (%s) — biên lai bị từ chối", confirm.reference, reason)
-        return 200, self.platform.reply(confirm, OK, "Đã ghi nhận; biên lai không hợp lệ — recorded; receipt invalid"), True
+        return self._done(confirm, "receipt_rejected", 200, OK, "Đã ghi nhận; biên lai không hợp lệ — recorded; "
+                          "receipt invalid", detail, transaction=confirm.transaction,
+                          audit=("payment", "payment.receipt.rejected",
+                                 {"reason": reason, "verdict": report.get("verdict"), "transaction": confirm.transaction}))
 
-    def _forward(self, confirm: Confirm, payment: dict[str, Any], number: str | None) -> tuple[int, dict[str, Any], bool]:
-        paid_at = confirm.paid_at if confirm.paid_at.isdigit() and len(confirm.paid_at) == 14 else \
-            str(payment["detail"].get("paid_at") or "")
+    def _forward(self, confirm: Confirm, payment: dict[str, Any], number: str | None,
+                 verified: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        paid_at = confirm.paid_at if confirm.paid_at.isdigit() and len(confirm.paid_at) == 14 else stamp()
         packet_id, data = receipt_packet(payment, confirm.transaction, confirm.bank, paid_at, number)
         result = self.originate(data, "json")
         kind = type(result).__name__
+        audit = {"format": verified["receipt_format"], "verdict": verified["verification"].get("verdict"),
+                 "transaction": confirm.transaction, "packet": packet_id}
         if kind == "Accepted":
-            self.store.update_payment(confirm.reference, "forwarded", {"packet": packet_id})
-            return 200, self.platform.reply(confirm, OK, "Thành công — success"), True
+            return self._done(confirm, "forwarded", 200, OK, "Thành công — success", {**verified, "packet": packet_id},
+                              transaction=confirm.transaction, audit=("payment", "payment.receipt.verified", audit))
         words = str(getattr(result, "message", "") or getattr(result, "reason", "") or kind)[:300]
-        if kind == "TryLater":
-            self.store.update_payment(confirm.reference, "verified", {"forward_error": words})
-            return 503, self.platform.reply(confirm, LATER, "Gửi lại sau — call again later"), False
-        self.store.update_payment(confirm.reference, "forward_refused", {"packet": packet_id, "reason": words})
-        self.store.audit("payment", "payment.forward.refused", confirm.reference, {"packet": packet_id, "reason": words},
-                         dossier=payment["dossier"])
-        return 200, self.platform.reply(confirm, OK, "Đã ghi nhận — recorded"), True
+        if kind == "TryLater":  # verified and kept; the platform's next try originates it
+            self.store.update_payment(confirm.reference, "verified", {**verified, "forward_error": words},
+                                      transaction=confirm.transaction,
+                                      audit=("payment", "payment.receipt.verified", audit))
+            return 503, self.platform.reply(confirm, LATER, "Gửi lại sau — call again later")
+        return self._done(confirm, "forward_refused", 200, OK, "Đã ghi nhận — recorded",
+                          {**verified, "packet": packet_id, "reason": words}, transaction=confirm.transaction,
+                          audit=("payment", "payment.forward.refused", {**audit, "reason": words}))
 
 
 def callback_path(settings: PaymentSettings) -> str:

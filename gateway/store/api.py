@@ -440,8 +440,11 @@ class Store(Protocol):
     def payments_of(self, dossier: str) -> list[dict[str, Any]]: ...
 
     def update_payment(self, reference: str, state: str, detail: dict[str, Any] | None = None, *,
-                       transaction: str | None = None) -> None:
-        """Moves a payment to ``state``, merging ``detail`` into what it holds."""
+                       transaction: str | None = None, audit: tuple[str, str, dict[str, Any]] | None = None,
+                       callback: tuple[str, dict[str, Any]] | None = None) -> None:
+        """Moves a payment to ``state``, merging ``detail`` into what it holds; in the same transaction, an
+        audit entry (actor, action, detail) about the payment's dossier, and a callback (transaction, reply)
+        marked answered."""
         ...
 
     def claim_callback(self, reference: str, transaction: str) -> dict[str, Any] | None:

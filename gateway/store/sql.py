@@ -795,14 +795,21 @@ class SqlStore:
                 sa.select(payments).where(payments.c.dossier == dossier).order_by(payments.c.created_at))]
 
     def update_payment(self, reference: str, state: str, detail: dict[str, Any] | None = None, *,
-                       transaction: str | None = None) -> None:
+                       transaction: str | None = None, audit: tuple[str, str, dict[str, Any]] | None = None,
+                       callback: tuple[str, dict[str, Any]] | None = None) -> None:
         with self._write() as connection:
-            row = connection.execute(sa.select(payments.c.detail).where(payments.c.reference == reference)
-                                     .with_for_update()).one()
+            row = connection.execute(sa.select(payments.c.detail, payments.c.dossier)
+                                     .where(payments.c.reference == reference).with_for_update()).one()
             values: dict[str, Any] = dict(state=state, updated_at=_now(), detail={**row.detail, **(detail or {})})
             if transaction is not None:
                 values["transaction_id"] = transaction
             connection.execute(payments.update().where(payments.c.reference == reference).values(**values))
+            if audit is not None:
+                self._audit(connection, audit[0], audit[1], reference, audit[2], row.dossier)
+            if callback is not None:
+                connection.execute(payment_callbacks.update().where(
+                    payment_callbacks.c.reference == reference, payment_callbacks.c.transaction_id == callback[0])
+                    .values(finished=True, reply=callback[1]))
 
     def claim_callback(self, reference: str, transaction: str) -> dict[str, Any] | None:
         """Records a callback; ``None`` the first time (or while unfinished: to be handled again),

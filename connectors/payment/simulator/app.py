@@ -269,13 +269,16 @@ def create_app(settings: SimulatorSettings) -> FastAPI:
             return JSONResponse({"MaLoi": "01", "MoTaLoi": "Bản tin không đọc được — unreadable"}, status_code=400)
         return JSONResponse(await run_in_threadpool(platform.national, message))
 
-    for name, code in (("create", "CREATE"), ("query", "QUERY"), ("bill", "BILL")):
-        async def paygov(request: Request, code: str = code) -> JSONResponse:
+    def paygov_route(code: str) -> Any:
+        async def paygov(request: Request) -> JSONResponse:
             message = await body(request)
             if message is None:
                 return JSONResponse({"errorCode": "01", "message": "unreadable"}, status_code=400)
-                return JSONResponse(await run_in_threadpool(platform.paygov, code, message))
-        app.add_api_route(f"/paygov/{name}", paygov, methods=["POST"])
+            return JSONResponse(await run_in_threadpool(platform.paygov, code, message))
+        return paygov
+
+    for name, code in (("create", "CREATE"), ("query", "QUERY"), ("bill", "BILL")):
+        app.add_api_route(f"/paygov/{name}", paygov_route(code), methods=["POST"])
 
     @app.post("/_admin/faults")
     async def faults(request: Request) -> dict[str, Any]:
