@@ -6,11 +6,21 @@ delivered without asking again; "reference exists" from the platform counts as d
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 from connectors.payment.client import Platform, platform_for
 from connectors.payment.settings import PaymentSettings
 from connectors.payment.transform import request_from_dossier
 from gateway.kit import Config, Delivery, DestinationPolicy, Outcome, OutcomeKind, Store, open_store
+
+# The payer's name, ID and address travel to the platform in ThongTinBienLai, but are not kept in the payments
+# table (unsealed, outside a dossier's purge): the packets hold them, sealed at rest.
+PERSONAL = ("HoTenNguoiNop", "SoCMNDNguoiNop", "DiaChiNguoiNop", "HuyenNguoiNop", "TinhNguoiNop")
+
+
+def without_personal_data(info: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in info.items() if key not in PERSONAL}
+
 
 NO_FEE = "Hồ sơ không có khoản phí nào phải nộp / the dossier asks for no fee"
 NOT_CARRIED = "Loại gói tin này không gửi tới cổng thanh toán / this packet type does not go to the payment platform"
@@ -41,7 +51,7 @@ class PaymentConnector:
             return Outcome(OutcomeKind.DELIVERED, NO_FEE)
         record = self.store.open_payment(request.reference, request.dossier, request.packet_id, request.agency,
                                          request.amount, self.platform.variant,
-                                         {"receipt_info": request.receipt_info})
+                                         {"receipt_info": without_personal_data(request.receipt_info)})
         if record["state"] != "new":  # asked before: the platform has it
             return Outcome(OutcomeKind.DELIVERED, f"đã tạo trước / created before: {request.reference}")
         answer = self.platform.init(request)
