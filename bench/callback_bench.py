@@ -90,6 +90,8 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=300, help="callbacks per run")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--store", default="", help="store URL (default: a fresh SQLite file)")
+    parser.add_argument("--gateways", type=int, default=1,
+                        help="gateway API processes sharing the store; callbacks spread round-robin")
     parser.add_argument("--serve", nargs=2, metavar=("CONFIG", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -105,7 +107,7 @@ def main() -> None:
     pki = TestPKI.create(work / "pki")
     bank = pki["ec256"]
     store_url = args.store or f"sqlite:///{work}/gateway.db"
-    sim_port, gw_port = free_port(), free_port()
+    sim_port, gw_ports = free_port(), [free_port() for _ in range(args.gateways)]
     env = {**os.environ, "PAYMENT_SIM_SECRET": SECRET, "BENCH_PAYMENT_SECRET": SECRET, "PYTHONPATH": str(ROOT)}
     config = work / "gateway.toml"
     config.write_text(f"""
@@ -125,25 +127,27 @@ secret_env = "BENCH_PAYMENT_SECRET"
     sim = subprocess.Popen([sys.executable, "-m", "connectors.payment.simulator", "--port", str(sim_port),
                             "--partner", PARTNER, "--bank-key", str(bank.key_path), "--bank-cert", str(bank.cert_path),
                             "--chain", str(pki["intermediate"].cert_path), "--pay-after", "1e9"], env=env, cwd=ROOT)
-    gateway = subprocess.Popen([sys.executable, __file__, "--serve", str(config), str(gw_port)], env=env, cwd=ROOT)
+    gateways = [subprocess.Popen([sys.executable, __file__, "--serve", str(config), str(port)], env=env, cwd=ROOT)
+                for port in gw_ports]
     try:
-        sim_url, gw_url = f"http://127.0.0.1:{sim_port}", f"http://127.0.0.1:{gw_port}"
+        sim_url, gw_urls = f"http://127.0.0.1:{sim_port}", [f"http://127.0.0.1:{port}" for port in gw_ports]
         wait_up(f"{sim_url}/_admin/record")
-        wait_up(f"{gw_url}/healthz")
+        for gw_url in gw_urls:
+            wait_up(f"{gw_url}/healthz")
         store = open_store(store_url)
         trust = TrustPolicy.from_config(__import__("gateway.config", fromlist=["Config"]).Config.load(config), "bank")
         results = []
         with httpx.Client(timeout=30, limits=httpx.Limits(max_connections=256)) as client:
             for run in range(args.runs):
-                results.append(one_run(client, store, sim_url, gw_url, trust, verify_pdf, args, run))
+                results.append(one_run(client, store, sim_url, gw_urls, trust, verify_pdf, args, run))
         print_summary(results, args)
     finally:
-        for process in (gateway, sim):
+        for process in (*gateways, sim):
             process.terminate()
             process.wait(10)
 
 
-def one_run(client: httpx.Client, store, sim_url: str, gw_url: str, trust, verify_pdf, args, run: int) -> dict:  # type: ignore[no-untyped-def]
+def one_run(client: httpx.Client, store, sim_url: str, gw_urls: list[str], trust, verify_pdf, args, run: int) -> dict:  # type: ignore[no-untyped-def]
     seeds = []
     for i in range(args.count):
         reference, dossier = f"GWBENCH{uuid.uuid4().hex[:20].upper()}", f"{AGENCY}-2412{run:02d}-{i:05d}"
@@ -153,7 +157,7 @@ def one_run(client: httpx.Client, store, sim_url: str, gw_url: str, trust, verif
         store.update_payment(reference, "initiated")
         seeds.append({"reference": reference, "amount": amount, "transaction": f"FT{uuid.uuid4().hex[:14].upper()}",
                       "info": {"MaHoSo": dossier}})
-    client.post(f"{sim_url}/_admin/paid", json=seeds).raise_for_status()  # receipts issued before the clock runs
+    client.post(f"{sim_url}/_admin/paid", json=seeds, timeout=300).raise_for_status()  # receipts issued before the clock runs
 
     latencies: list[float] = []
     failures: list[str] = []
@@ -163,7 +167,7 @@ def one_run(client: httpx.Client, store, sim_url: str, gw_url: str, trust, verif
         due = start + index / args.rate
         time.sleep(max(0.0, due - time.perf_counter()))
         seed = seeds[index]
-        reply = client.post(f"{gw_url}/v1/payment/confirm", json=confirm(seed["reference"], seed["transaction"],
+        reply = client.post(f"{gw_urls[index % len(gw_urls)]}/v1/payment/confirm", json=confirm(seed["reference"], seed["transaction"],
                                                                             seed["amount"]))
         latencies.append(time.perf_counter() - due)
         if reply.status_code != 200 or reply.json().get("MaLoi") != "00":
@@ -206,7 +210,7 @@ def print_summary(results: list[dict], args) -> None:  # type: ignore[no-untyped
     def spread(key: str) -> str:
         values = [r[key] for r in results]
         return f"median {ms(statistics.median(values))} (range {ms(min(values))}–{ms(max(values))})"
-    print(f"\n{args.runs} runs × {args.count} callbacks at {args.rate:g}/s")
+    print(f"\n{args.runs} runs × {args.count} callbacks at {args.rate:g}/s, {args.gateways} gateway process(es)")
     print(f"CONFIRM → verified → queued  p50 {spread('p50')}")
     print(f"                             p99 {spread('p99')}")
     print(f"peer GET_BILL alone          p50 {spread('bill_p50')}")

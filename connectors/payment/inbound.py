@@ -10,7 +10,8 @@ In order, and nothing done before the check:
      out-of-order callback never undoes a settled payment);
   5. amount ≠ what the gateway asked: flagged (state ``amount_mismatch``, audited), nothing forwarded;
   6. GET_BILL, then the receipt's signature verified under the bank purpose's trust; a failure stops
-     there (state ``receipt_rejected`` with its reason, audited with the report);
+     there (state ``receipt_rejected`` with its reason, audited with the report); indeterminate for now
+     (TRY_LATER, REVOCATION_UNKNOWN) is answered "try later" (503, 99) and decided at the next try;
   7. only then the BienLaiThanhToan packet is originated (stored with its job to the provincial portal);
      the verification report stays with the payment and in the dossier's audit trail.
 Blocking work (store, GET_BILL, verification, origination) runs off the event loop.
@@ -121,6 +122,11 @@ class Callbacks:
                                                                 "receipt not fetched yet, call again later")
             return self._reject(confirm, "BILL_UNAVAILABLE", {"code": answer.code, "message": answer.message})
         checked = verify_receipt(bill.document, self.trust, self.settings.max_receipt_bytes)
+        if checked.later:  # not decided yet (revocation unknown for now …): left open, verified at the next try
+            self.store.update_payment(reference, "confirmed", {**paid, "verification": checked.report,
+                                                               "reason": checked.reason}, transaction=txn)
+            return 503, self.platform.reply(confirm, LATER, "Chưa kiểm tra xong chữ ký biên lai, gửi lại sau — "
+                                                            "receipt signature not decided yet, call again later")
         if not checked.passed:
             return self._reject(confirm, checked.reason, checked.report)
         verified = {**paid, "verification": checked.report, "receipt_format": checked.format,

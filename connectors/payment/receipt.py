@@ -13,6 +13,11 @@ class Checked:
     format: str
     report: dict[str, Any]  # the verifier's report (kept with the dossier)
     reason: str  # "" when passed; else the first failing reason code (HASH_FAILURE, NO_CERTIFICATE_CHAIN_FOUND …)
+    later: bool = False  # indeterminate for now (TRY_LATER, REVOCATION_UNKNOWN): verify again, do not reject
+
+
+# Indeterminate for now, not for good (as the intake reads them: gateway.verify.verifier.TRANSIENT).
+FOR_NOW = frozenset({"TRY_LATER", "REVOCATION_UNKNOWN"})
 
 
 def verify_receipt(document: bytes, policy: TrustPolicy, max_bytes: int) -> Checked:
@@ -26,4 +31,5 @@ def verify_receipt(document: bytes, policy: TrustPolicy, max_bytes: int) -> Chec
     if report.verdict is Verdict.PASSED:
         return Checked(True, fmt, described, "")
     reasons = [str(s.get("reason", "")) for s in described.get("signatures", []) if s.get("verdict") != "passed"]
-    return Checked(False, fmt, described, reasons[0] if reasons else str(report.verdict.value))
+    later = report.verdict is Verdict.INDETERMINATE and bool(reasons) and all(r in FOR_NOW for r in reasons)
+    return Checked(False, fmt, described, reasons[0] if reasons else str(report.verdict.value), later)
