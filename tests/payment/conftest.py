@@ -134,8 +134,9 @@ class Bench:
         return wait_for(found, timeout, f"payment of {dossier} in {states}")  # type: ignore[no-any-return]
 
 
-def gateway_toml(store_url: str, sim_url: str, pki: Any, variant: str, extra: str = "") -> str:
+def gateway_toml(store_url: str, sim_url: str, pki: Any, variant: str, extra: str = "", bank: str = "") -> str:
     trust = [str(pki["root"].cert_path)]
+    crls = [] if "revocation_mode" in bank else [str(pki.crl_path), str(pki.root_crl_path)]
     return f"""
 [store]
 url = "{store_url}"
@@ -151,7 +152,8 @@ agencies = ["{AGENCY}"]
 [signing.purposes.bank]
 anchors = {json.dumps(trust)}
 intermediates = {json.dumps([str(pki["intermediate"].cert_path)])}
-crls = {json.dumps([str(pki.crl_path), str(pki.root_crl_path)])}
+crls = {json.dumps(crls)}
+{bank}
 
 [payment]
 variant = "{variant}"
@@ -177,7 +179,7 @@ def make_bench(pki: Any, store_url: str, store: Store, tmp_path: Path,
     stops: list[Callable[[], None]] = []
 
     def make(variant: str = "national", extra: str = "", pay_after_seconds: float = 0.05,
-             portal: bool = False) -> Bench:
+             portal: bool = False, bank_trust: str = "") -> Bench:
         bank, rogue = pki["ec256"], pki["rogue_signer"]
         settings = SimulatorSettings(secret=SECRET, partner_code=PARTNER, access_key=ACCESS, variant=variant,
                                      bank_key=bank.key_path, bank_cert=bank.cert_path,
@@ -206,7 +208,7 @@ backoff_base_seconds = 0.02
 backoff_cap_seconds = 0.1
 """
         config_file = tmp_path / f"gateway-{variant}.toml"
-        config_file.write_text(gateway_toml(store_url, sim_url, pki, variant, extra), encoding="utf-8")
+        config_file.write_text(gateway_toml(store_url, sim_url, pki, variant, extra, bank_trust), encoding="utf-8")
         config = Config.load(config_file)
         app = create_app(config)
         services = Services(app.state.intake)

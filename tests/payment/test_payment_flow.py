@@ -148,3 +148,19 @@ def test_receipt_reaches_the_provincial_portal_simulator_signed(make_bench: Any)
     body = got["packet"]["NoiDung"]["BienLaiThanhToan"]
     assert body["MaYeuCau"] == payment["reference"] and body["SoTien"] == 3_050_000
     assert body["MaGiaoDich"] == payment["transaction_id"] and got["signature"].startswith("passed")
+
+
+def test_receipt_not_decided_yet_is_tried_again_not_rejected(make_bench: Any) -> None:
+    """Revocation required but unknown (no CRL): indeterminate for now — the platform is told to call again
+    (503, MaLoi 99), the payment stays confirmed, and the repeat is handled anew, not answered from memory."""
+    bench: Bench = make_bench(bank_trust='revocation_mode = "require"')
+    dossier = f"{AGENCY}-241201-7009"
+    bench.submit(dossier_packet(dossier))
+    payment = bench.payment_of(dossier, {"confirmed", "receipt_rejected", "forwarded"})
+    assert payment["state"] == "confirmed" and payment["detail"]["reason"] == "REVOCATION_UNKNOWN"
+    first = wait_for(lambda: bench.record()["sent"], 10, "the callback's reply")[0]
+    assert first["status"] == 503 and first["reply"]["MaLoi"] == "99"
+    again = httpx.post(f"{bench.sim_url}/_admin/resend/{payment['reference']}", timeout=10).json()
+    assert again["status"] == 503
+    assert bench.store.claim_callback(payment["reference"], payment["transaction_id"]) is None  # still open
+    assert not receipt_jobs(bench, dossier)
