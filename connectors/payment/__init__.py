@@ -4,7 +4,7 @@ a BienLaiThanhToan goes to the provincial portal; and a simulator of the platfor
 
 from pathlib import Path
 
-from connectors.payment import connector, inbound
+from connectors.payment import cli, connector, inbound
 from gateway.kit import ConnectorSpec
 
 CONNECTOR = ConnectorSpec(
@@ -12,5 +12,6 @@ CONNECTOR = ConnectorSpec(
     packet_types=frozenset({"HoSo"}),
     create=connector.create,
     routes=inbound.install,
+    cli=cli.make,
     defaults=Path(__file__).with_name("defaults.toml"),
 )

@@ -1,6 +1,7 @@
 """Status 6 → INIT → CONFIRM → GET_BILL → receipt verified → BienLaiThanhToan stored with its job to the
 provincial portal; and every way a callback or a receipt can be wrong. Real HTTP both ways, both stores."""
 
+import json
 from typing import Any
 
 import httpx
@@ -164,3 +165,23 @@ def test_receipt_not_decided_yet_is_tried_again_not_rejected(make_bench: Any) ->
     assert again["status"] == 503
     assert bench.store.claim_callback(payment["reference"], payment["transaction_id"]) is None  # still open
     assert not receipt_jobs(bench, dossier)
+
+
+def test_operator_commands_show_state_and_ask_the_platform(make_bench: Any, tmp_path: Any) -> None:
+    from typer.testing import CliRunner
+
+    from connectors.payment import CONNECTOR
+    bench: Bench = make_bench()
+    bench.faults(receipt="tampered", receipt_format="xml")
+    dossier = f"{AGENCY}-241201-7010"
+    bench.submit(dossier_packet(dossier))
+    payment = bench.payment_of(dossier, {"receipt_rejected"})
+    config = tmp_path / "gateway-national.toml"
+    cli = CONNECTOR.cli()  # type: ignore[misc]
+    shown = CliRunner().invoke(cli, ["status", dossier, "--config", str(config)])
+    assert shown.exit_code == 0, shown.output
+    line = json.loads(shown.output.splitlines()[0])
+    assert line["state"] == "receipt_rejected" and line["reason"] == "HASH_FAILURE" and line["verification"] == "failed"
+    asked = CliRunner().invoke(cli, ["query", payment["reference"], "--config", str(config)])
+    assert asked.exit_code == 0, asked.output
+    assert json.loads(asked.output)["TrangThai"] == "paid"
