@@ -185,3 +185,14 @@ def test_operator_commands_show_state_and_ask_the_platform(make_bench: Any, tmp_
     asked = CliRunner().invoke(cli, ["query", payment["reference"], "--config", str(config)])
     assert asked.exit_code == 0, asked.output
     assert json.loads(asked.output)["TrangThai"] == "paid"
+
+
+def test_late_callback_is_handled_like_any(make_bench: Any) -> None:
+    bench: Bench = make_bench()
+    bench.faults(late_seconds=1.5)
+    dossier = f"{AGENCY}-241201-7011"
+    bench.submit(dossier_packet(dossier))
+    paid = wait_for(lambda: [p for p in bench.record()["payments"].values() if p["state"] == "paid"], 10, "payment")
+    assert bench.store.payments_of(dossier)[-1]["state"] == "initiated"  # paid, but the platform has not said so
+    payment = bench.payment_of(dossier, {"forwarded"})
+    assert payment["transaction_id"] == paid[0]["transaction"]
