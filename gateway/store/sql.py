@@ -823,12 +823,6 @@ class SqlStore:
                 payment_callbacks.c.transaction_id == transaction).with_for_update()).one()
         return row.reply if row.finished else None
 
-    def finish_callback(self, reference: str, transaction: str, reply: dict[str, Any]) -> None:
-        with self._write() as connection:
-            connection.execute(payment_callbacks.update().where(
-                payment_callbacks.c.reference == reference, payment_callbacks.c.transaction_id == transaction)
-                .values(finished=True, reply=reply))
-
     def counts(self) -> dict[str, dict[str, int]]:
         result: dict[str, dict[str, int]] = {}
         with self._read() as connection:
