@@ -5,7 +5,8 @@ A connector (``connectors/<peer>/``) gets from here its configuration, the deliv
 client, personal-data masking, the packet model it transforms, the store types its inbound side writes
 through, and the ``ConnectorSpec`` it registers itself with. An inbound endpoint's services (the
 intake, body reading, limits) are in ``gateway.kit.inbound``; the simulator harness for tests and demos
-in ``gateway.kit.harness``. Everything else in ``gateway`` is private to it.
+in ``gateway.kit.harness``; zeep over ``HttpClient`` for SOAP peers (``ZeepTransport``); the signing
+primitives a connector needs to check its peers' documents or sign its own. Everything else in ``gateway`` is private to it.
 
 Names other than the configuration and the spec are imported on first use: the configuration loads
 each registered connector's package, which must stay cheap to import.
@@ -19,30 +20,60 @@ from gateway.kit.spec import ConnectorSpec, secret
 
 if TYPE_CHECKING:
     from gateway.deliver.connector import Connector, Delivery, Outcome, OutcomeKind
-    from gateway.deliver.http_client import HttpClient, HttpError, HttpTimeout, Reply
+    from gateway.deliver.http_client import AnswerTooLarge, HttpClient, HttpError, HttpTimeout, Reply
     from gateway.deliver.policy import DestinationPolicy
     from gateway.kit.answers import AnswerReading, outcome_of_error, outcome_of_reply
     from gateway.packets.bodies import HoSo, Record, ThuTucHanhChinh, TienDoXuLy
     from gateway.packets.catalogue import field_map
     from gateway.packets.envelope import GoiTin
     from gateway.pii import mask, mask_digits_in, mask_identifier, scrub
-    from gateway.store import open_store
-    from gateway.store.api import BatchNotAdmitted, NewPacket, Store
+    from gateway.kit.records import store_engine, store_table, store_url
+    from gateway.kit.zeep_transport import ZeepTransport
+    from gateway.packets.stored import packet_bytes
+    from gateway.receive.auth import Denied
+    from gateway.receive.body import Refused, read_body
+    from gateway.receive.limits import Limited
+    from gateway.store.api import BatchNotAdmitted, NewPacket, Store, open_store
+    from gateway.validate.pipeline import sniff
+    from gateway.validate.wellformed import Unreadable, parse_any_xml, parse_json, parse_json_document
+    from signing.jws import b64url, canonical as canonical_json, sign_jws, verify_jws
+    from signing.pades import verify_pdf
+    from signing.report import Verdict
+    from signing.signer import Signer, SignerError, load_signer
+    from signing.trust import TrustError, TrustPolicy
+    from signing.xml_sign import sign_xml
+    from signing.xmldsig import verify_xml
     from gateway.store.engines import private_file
 
 _LAZY = {
     "gateway.deliver.connector": ("Connector", "Delivery", "Outcome", "OutcomeKind"),
-    "gateway.deliver.http_client": ("HttpClient", "HttpError", "HttpTimeout", "Reply"),
+    "gateway.deliver.http_client": ("AnswerTooLarge", "HttpClient", "HttpError", "HttpTimeout", "Reply"),
     "gateway.deliver.policy": ("DestinationPolicy",),
     "gateway.kit.answers": ("AnswerReading", "outcome_of_error", "outcome_of_reply"),
     "gateway.packets.bodies": ("HoSo", "Record", "ThuTucHanhChinh", "TienDoXuLy"),
     "gateway.packets.catalogue": ("field_map",),
     "gateway.packets.envelope": ("GoiTin",),
+    "gateway.packets.stored": ("packet_bytes",),
+    "gateway.kit.records": ("store_engine", "store_table", "store_url"),
+    "gateway.kit.zeep_transport": ("ZeepTransport",),  # zeep only for the connectors that speak SOAP
+    "gateway.receive.auth": ("Denied",),
+    "gateway.receive.body": ("Refused", "read_body"),
+    "gateway.receive.limits": ("Limited",),
+    "gateway.validate.pipeline": ("sniff",),
+    "gateway.validate.wellformed": ("Unreadable", "parse_any_xml", "parse_json", "parse_json_document"),
+    # signatures: the connectors that verify their peers' documents (payment receipts) or sign their own
+    "signing.jws": ("b64url", "canonical_json", "sign_jws", "verify_jws"),
+    "signing.pades": ("verify_pdf",),
+    "signing.report": ("Verdict",),
+    "signing.signer": ("Signer", "SignerError", "load_signer"),
+    "signing.trust": ("TrustError", "TrustPolicy"),
+    "signing.xml_sign": ("sign_xml",),
+    "signing.xmldsig": ("verify_xml",),
     "gateway.pii": ("mask", "mask_digits_in", "mask_identifier", "scrub"),
-    "gateway.store": ("open_store",),
-    "gateway.store.api": ("BatchNotAdmitted", "NewPacket", "Store"),
+    "gateway.store.api": ("BatchNotAdmitted", "NewPacket", "Store", "open_store"),
     "gateway.store.engines": ("private_file",),
 }
+_ALIASES = {"canonical_json": "canonical"}
 _WHERE = {name: module for module, names in _LAZY.items() for name in names}
 
 __all__ = sorted(["Config", "ConfigError", "ConnectorSpec", "secret", *_WHERE])
@@ -52,6 +83,6 @@ def __getattr__(name: str) -> Any:
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'gateway.kit' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(importlib.import_module(module), _ALIASES.get(name, name))
     globals()[name] = value  # once
     return value

@@ -429,6 +429,28 @@ class Store(Protocol):
         """Keeps the re-hashed password of ``username`` (audited)."""
         ...
 
+    # Online payments (connectors/payment): the references created with the platform and their state.
+    def open_payment(self, reference: str, dossier: str, packet_id: str, agency: str | None, amount: int,
+                     variant: str, detail: dict[str, Any]) -> dict[str, Any]:
+        """Records a payment reference in state "new" unless it exists; returns the row as stored."""
+        ...
+
+    def payment(self, reference: str) -> dict[str, Any] | None: ...
+
+    def payments_of(self, dossier: str) -> list[dict[str, Any]]: ...
+
+    def update_payment(self, reference: str, state: str, detail: dict[str, Any] | None = None, *,
+                       transaction: str | None = None, audit: tuple[str, str, dict[str, Any]] | None = None,
+                       callback: tuple[str, dict[str, Any]] | None = None) -> None:
+        """Moves a payment to ``state``, merging ``detail`` into what it holds; in the same transaction, an
+        audit entry (actor, action, detail) about the payment's dossier, and a callback (transaction, reply)
+        marked answered."""
+        ...
+
+    def claim_callback(self, reference: str, transaction: str) -> dict[str, Any] | None:
+        """A platform callback, once per (reference, transaction): None to handle it, else the first reply."""
+        ...
+
     def counts(self) -> dict[str, dict[str, int]]:
         """{destination: {state: number of jobs}} for status pages and metrics."""
         ...

@@ -24,7 +24,8 @@ from gateway.store.api import (AcceptResult, Admit, ApiClientRecord, AttemptReco
 from gateway.store.engines import create_engine, is_sqlite, lock_key, lock_keys
 from gateway.store.sealing import KEY_FILE_ENV, KEYS_ENV, KeyRing, SealingError, key_id_of, unseal
 from gateway.store.statements import DEAD, DELIVERED, LEASED, PENDING
-from gateway.store.tables import api_clients, attempts, audit, classic_passwords, destinations, dossiers, jobs, packets
+from gateway.store.tables import (api_clients, attempts, audit, classic_passwords, destinations, dossiers, jobs, packets,
+                                  payment_callbacks, payments)
 from gateway.store.wakeups import CHANNEL, JobSignal, watch_postgres, watch_sqlite
 
 PURGED = "purged: payload deleted on request — đã xoá dữ liệu theo yêu cầu"
@@ -770,6 +771,57 @@ class SqlStore:
             connection.execute(self._insert(classic_passwords).values(username=username, **values)
                                .on_conflict_do_update(index_elements=["username"], set_=values))
             self._audit(connection, "gateway", "password.rehash", f"classic:{username}", {})
+
+    # --- online payments (migration 0013) ---------------------------------------------------
+    def open_payment(self, reference: str, dossier: str, packet_id: str, agency: str | None, amount: int,
+                     variant: str, detail: dict[str, Any]) -> dict[str, Any]:
+        now = _now()
+        with self._write() as connection:
+            connection.execute(self._insert(payments).values(
+                reference=reference, dossier=dossier, packet_id=packet_id, agency=agency, amount=amount,
+                variant=variant, state="new", transaction_id=None, detail=detail, created_at=now, updated_at=now)
+                .on_conflict_do_nothing(index_elements=["reference"]))
+            row = connection.execute(sa.select(payments).where(payments.c.reference == reference)).one()
+        return dict(row._mapping)
+
+    def payment(self, reference: str) -> dict[str, Any] | None:
+        with self._read() as connection:
+            row = connection.execute(sa.select(payments).where(payments.c.reference == reference)).one_or_none()
+        return None if row is None else dict(row._mapping)
+
+    def payments_of(self, dossier: str) -> list[dict[str, Any]]:
+        with self._read() as connection:
+            return [dict(row._mapping) for row in connection.execute(
+                sa.select(payments).where(payments.c.dossier == dossier).order_by(payments.c.created_at))]
+
+    def update_payment(self, reference: str, state: str, detail: dict[str, Any] | None = None, *,
+                       transaction: str | None = None, audit: tuple[str, str, dict[str, Any]] | None = None,
+                       callback: tuple[str, dict[str, Any]] | None = None) -> None:
+        with self._write() as connection:
+            row = connection.execute(sa.select(payments.c.detail, payments.c.dossier)
+                                     .where(payments.c.reference == reference).with_for_update()).one()
+            values: dict[str, Any] = dict(state=state, updated_at=_now(), detail={**row.detail, **(detail or {})})
+            if transaction is not None:
+                values["transaction_id"] = transaction
+            connection.execute(payments.update().where(payments.c.reference == reference).values(**values))
+            if audit is not None:
+                self._audit(connection, audit[0], audit[1], reference, audit[2], row.dossier)
+            if callback is not None:
+                connection.execute(payment_callbacks.update().where(
+                    payment_callbacks.c.reference == reference, payment_callbacks.c.transaction_id == callback[0])
+                    .values(finished=True, reply=callback[1]))
+
+    def claim_callback(self, reference: str, transaction: str) -> dict[str, Any] | None:
+        """Records a callback; ``None`` the first time (or while unfinished: to be handled again),
+        else the reply the first one got."""
+        with self._write() as connection:
+            connection.execute(self._insert(payment_callbacks).values(
+                reference=reference, transaction_id=transaction, received_at=_now(), finished=False, reply=None)
+                .on_conflict_do_nothing(index_elements=["reference", "transaction_id"]))
+            row = connection.execute(sa.select(payment_callbacks).where(
+                payment_callbacks.c.reference == reference,
+                payment_callbacks.c.transaction_id == transaction).with_for_update()).one()
+        return row.reply if row.finished else None
 
     def counts(self) -> dict[str, dict[str, int]]:
         result: dict[str, dict[str, int]] = {}

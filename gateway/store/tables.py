@@ -193,3 +193,55 @@ sa.Index("ix_jobs_created", jobs.c.destination, jobs.c.created_at)
 DEAD_JOBS = sa.text("state = 'dead'")  # the console's dead letters and their counts, without reading the history
 sa.Index("ix_jobs_dead", jobs.c.destination, jobs.c.seq, postgresql_where=DEAD_JOBS, sqlite_where=DEAD_JOBS)
 sa.Index("ix_attempts_started", attempts.c.started_at, attempts.c.outcome, attempts.c.job_id)
+
+# The postal connector (connectors/postal, migration 0012): shipments it ordered, one per dossier (OrderNumber
+# is the dossier code), and the tracking feed's cursor with the lease of the one poller reading it.
+postal_shipments = sa.Table(
+    "postal_shipments", metadata,
+    sa.Column("order_number", sa.String(100), primary_key=True),
+    sa.Column("agency", sa.String(100), nullable=False),
+    sa.Column("item_code", sa.String(64), nullable=True),
+    sa.Column("state", sa.String(16), nullable=False),  # ordered | cancelled | delivered | returned
+    sa.Column("last_status", sa.String(32), nullable=True),
+    sa.Column("packet_id", sa.String(64), nullable=False),
+    sa.Column("ordered_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+postal_cursors = sa.Table(
+    "postal_cursors", metadata,
+    sa.Column("feed", sa.String(100), primary_key=True),
+    sa.Column("last_id", sa.String(64), nullable=True),
+    sa.Column("holder", sa.String(100), nullable=True),
+    sa.Column("lease_expires_at", UtcDateTime, nullable=True),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Online payments (migration 0013): each reference the gateway created with the platform (INIT) and its
+# state (new → initiated → confirmed → verified → forwarded; or failed, amount_mismatch, receipt_rejected …).
+payments = sa.Table(
+    "payments", metadata,
+    sa.Column("reference", sa.String(64), primary_key=True),  # MaThamChieu (PayGov: orderId)
+    sa.Column("dossier", sa.String(100), nullable=False),
+    sa.Column("packet_id", sa.String(64), nullable=False),  # the packet that asked for it
+    sa.Column("agency", sa.String(100), nullable=True),  # the dossier's NoiGui
+    sa.Column("amount", sa.BigInteger, nullable=False),  # VND
+    sa.Column("variant", sa.String(16), nullable=False),  # national | paygov
+    sa.Column("state", sa.String(24), nullable=False),
+    sa.Column("transaction_id", sa.String(64), nullable=True),  # MaGiaoDich of the payment that settled it
+    sa.Column("detail", sa.JSON, nullable=False),  # pay URL, reason, verification report, originated packet
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+sa.Index("ix_payments_dossier", payments.c.dossier)
+sa.Index("ix_payments_state", payments.c.state, payments.c.updated_at)
+
+# The platform's callbacks, once per (reference, transaction): a repeat gets the first one's reply.
+payment_callbacks = sa.Table(
+    "payment_callbacks", metadata,
+    sa.Column("reference", sa.String(64), primary_key=True),
+    sa.Column("transaction_id", sa.String(64), primary_key=True),
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.Column("finished", sa.Boolean, nullable=False),  # false: being handled, or to be handled again
+    sa.Column("reply", sa.JSON, nullable=True),
+)

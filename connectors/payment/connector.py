@@ -1,0 +1,82 @@
+"""The payment platform as a destination: a status-6 HoSo with fees becomes one INIT.
+
+Idempotent per dossier and fee list (``transform.reference_for``): the reference is recorded in the
+store (table ``payments``) before the platform is asked; a retry or replay of an initiated payment is
+delivered without asking again; "reference exists" from the platform counts as done.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from connectors.payment.client import Platform, platform_for
+from connectors.payment.settings import PaymentSettings
+from connectors.payment.transform import request_from_dossier
+from gateway.kit import Config, Delivery, DestinationPolicy, Outcome, OutcomeKind, Store, open_store
+
+# The payer's name, ID and address travel to the platform in ThongTinBienLai, but are not kept in the payments
+# table (unsealed, outside a dossier's purge): the packets hold them, sealed at rest.
+PERSONAL = ("HoTenNguoiNop", "SoCMNDNguoiNop", "DiaChiNguoiNop", "HuyenNguoiNop", "TinhNguoiNop")
+
+
+def without_personal_data(info: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in info.items() if key not in PERSONAL}
+
+
+NO_FEE = "Hồ sơ không có khoản phí nào phải nộp / the dossier asks for no fee"
+NOT_CARRIED = "Loại gói tin này không gửi tới cổng thanh toán / this packet type does not go to the payment platform"
+
+
+class PaymentConnector:
+    name = "payment"
+    max_batch = 1
+    carries = frozenset({"HoSo"})
+
+    def __init__(self, platform: Platform, store: Store, owns_store: bool = False) -> None:
+        self.platform, self.store, self._owns_store = platform, store, owns_store
+        self.settings: PaymentSettings = platform.settings  # type: ignore[attr-defined]
+
+    @property
+    def transform(self) -> str:
+        return f"thanh toán / payment: {self.platform.variant} {self.settings.phien_ban}"
+
+    def deliver(self, batch: Sequence[Delivery]) -> list[Outcome]:
+        return [self._one(delivery) for delivery in batch]
+
+    def _one(self, delivery: Delivery) -> Outcome:
+        packet = delivery.packet
+        if packet.LoaiGoiTin != "HoSo":
+            return Outcome(OutcomeKind.PERMANENT, NOT_CARRIED, dossier_only=True)
+        request = request_from_dossier(packet, self.settings)
+        if request is None:
+            return Outcome(OutcomeKind.DELIVERED, NO_FEE)
+        record = self.store.open_payment(request.reference, request.dossier, request.packet_id, request.agency,
+                                         request.amount, self.platform.variant,
+                                         {"receipt_info": without_personal_data(request.receipt_info)})
+        if record["state"] != "new":  # asked before: the platform has it
+            return Outcome(OutcomeKind.DELIVERED, f"đã tạo trước / created before: {request.reference}")
+        answer = self.platform.init(request)
+        if answer.kind in ("ok", "exists"):
+            url = str(answer.data.get("UrlThanhToan") or answer.data.get("payUrl") or "")
+            self.store.update_payment(request.reference, "initiated", {"pay_url": url})
+            self.store.audit("payment", "payment.initiated", request.reference,
+                             {"amount": request.amount, "variant": self.platform.variant, "code": answer.code},
+                             dossier=request.dossier)
+            return Outcome(OutcomeKind.DELIVERED, f"MaThamChieu {request.reference}", peer_status=answer.code)
+        if answer.kind == "transient":
+            return Outcome(OutcomeKind.TRANSIENT, answer.message, retry_after=answer.retry_after,
+                           peer_status=answer.code)
+        self.store.update_payment(request.reference, "refused", {"reason": answer.message, "code": answer.code})
+        return Outcome(OutcomeKind.PERMANENT, f"Cổng thanh toán từ chối / the platform refused: {answer.message}",
+                       peer_status=answer.code, dossier_only=True)
+
+    def close(self) -> None:
+        self.platform.close()
+        if self._owns_store:
+            self.store.close()
+
+
+def create(policy: DestinationPolicy, config: Config | None = None) -> PaymentConnector:
+    config = config or Config.load()
+    settings = PaymentSettings.from_config(config)
+    store = open_store(str(config.section("store").get("url", "sqlite:///gateway.db")))
+    return PaymentConnector(platform_for(settings), store, owns_store=True)

@@ -1,0 +1,66 @@
+"""The payment connector's settings: its defaults fragment under the deployment's [payment] table."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+import tomllib
+from typing import Any, Literal
+
+from gateway.kit import Config, ConfigError, secret
+
+DEFAULTS = Path(__file__).with_name("defaults.toml")
+Variant = Literal["national", "paygov"]
+
+
+def section(config: Config, name: str, defaults: Path) -> dict[str, Any]:
+    """A connector's table: its own defaults, overlaid by the deployment's keys (tables merge key by key)."""
+    base = tomllib.loads(defaults.read_text(encoding="utf-8")).get(name, {})
+    merged = dict(base)
+    for key, value in config.section(name).items():
+        merged[key] = {**merged[key], **value} if isinstance(value, dict) and isinstance(merged.get(key), dict) \
+            else value
+    return merged
+
+
+@dataclass(frozen=True)
+class PaymentSettings:
+    variant: Variant
+    url: str
+    endpoint: str
+    paygov_endpoints: dict[str, str]
+    partner_code: str
+    secret: str = field(repr=False)
+    access_key: str = field(repr=False)
+    phien_ban: str
+    channel: str
+    device: str
+    bank_code: str
+    client_ip: str
+    timeout_seconds: float
+    max_receipt_bytes: int
+    receipt_purpose: str
+    init_fields: tuple[str, ...]
+    reply_fields: tuple[str, ...]
+    already_exists: frozenset[str]
+    transient_codes: frozenset[str]
+    receipt: dict[str, str]
+
+    @classmethod
+    def from_config(cls, config: Config) -> "PaymentSettings":
+        table = section(config, "payment", DEFAULTS)
+        variant = table.get("variant")
+        if variant not in ("national", "paygov"):
+            raise ConfigError('payment.variant must be "national" or "paygov"')
+        return cls(
+            variant=variant, url=str(table["url"]), endpoint=str(table["endpoint"]),
+            paygov_endpoints={k: str(v) for k, v in table["paygov_endpoints"].items()},
+            partner_code=str(table["partner_code"]),
+            secret=secret(table, "secret", "payment", required=True),
+            access_key=secret(table, "access_key", "payment", required=variant == "paygov"),
+            phien_ban=str(table["phien_ban"]), channel=str(table["channel"]), device=str(table["device"]),
+            bank_code=str(table["bank_code"]), client_ip=str(table["client_ip"]),
+            timeout_seconds=float(table["timeout_seconds"]), max_receipt_bytes=int(table["max_receipt_bytes"]),
+            receipt_purpose=str(table["receipt_purpose"]),
+            init_fields=tuple(table["init_fields"]), reply_fields=tuple(table["reply_fields"]),
+            already_exists=frozenset(str(c) for c in table["already_exists"]),
+            transient_codes=frozenset(str(c) for c in table["transient_codes"]),
+            receipt={k: str(v) for k, v in table["receipt"].items()})

@@ -1,0 +1,142 @@
+"""The postal service's HTTP API: create and cancel orders (JSON, ``access_token`` header), and the
+tracking feed read by cursor. Every answer is classified once, here; nothing is retried here (the
+delivery engine and the poller own retries)."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from connectors.postal.settings import PostalSettings
+from gateway.kit import HttpClient, HttpError, HttpTimeout, Reply, scrub
+
+
+class Kind(StrEnum):
+    OK = "ok"
+    DUPLICATE = "duplicate"  # the service has this OrderNumber already
+    NOT_FOUND = "not_found"  # cancel: no such order there
+    TRANSIENT = "transient"
+    PERMANENT = "permanent"
+
+
+@dataclass(frozen=True)
+class Answer:
+    kind: Kind
+    message: str = ""  # scrubbed: personal data masked
+    peer_status: str | None = None
+    retry_after: float | None = None
+    data: Any = None
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    id: str
+    order_number: str
+    status_code: str
+    message: str
+    item_code: str | None = None
+    time: str | None = None  # as the service wrote it
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[FeedItem] = field(default_factory=list)
+    skipped: int = 0  # items without an id, an order number or a status code
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+class PostalClient:
+    def __init__(self, settings: PostalSettings, http: HttpClient | None = None) -> None:
+        self.settings = settings
+        headers = {"Accept": "application/json"}
+        if settings.access_token:
+            headers["access_token"] = settings.access_token
+        self.http = http or HttpClient(settings.url, timeout=settings.read_timeout,
+                                       connect_timeout=settings.connect_timeout, headers=headers,
+                                       max_answer_bytes=settings.max_reply_bytes)
+
+    # --- wire ---------------------------------------------------------------------
+
+    def _classify(self, response: Reply, known: Iterable[str]) -> Answer:
+        status = response.status_code
+        try:
+            data = response.json() if response.content else None
+        except ValueError:
+            data = None
+        words = _text(data.get("Message") or data.get("message")) if isinstance(data, dict) else response.text[:500]
+        message = scrub(words, known)
+        if status == 429 or status >= 500 or status == 408:
+            return Answer(Kind.TRANSIENT, message or f"HTTP {status}", str(status), response.retry_after)
+        if status in (401, 403):  # our token: an operator's matter, but nothing is wrong with the packet
+            return Answer(Kind.TRANSIENT, f"bị từ chối xác thực / authentication refused: {message}", str(status),
+                          response.retry_after)
+        if not 200 <= status < 300:
+            return Answer(Kind.PERMANENT, message or f"HTTP {status}", str(status))
+        if not isinstance(data, dict):
+            # cannot tell whether it was taken: again later; OrderNumber makes a repeat harmless
+            return Answer(Kind.TRANSIENT, "câu trả lời không đọc được / unreadable answer", str(status))
+        code = _text(data.get("Status", data.get("status")))
+        answers = self.settings.answers
+        kind = (Kind.OK if code in answers.accepted else Kind.DUPLICATE if code in answers.duplicate
+                else Kind.NOT_FOUND if code in answers.not_found else Kind.TRANSIENT if code in answers.transient
+                else Kind.PERMANENT)
+        return Answer(kind, message, f"{status}/{code}", response.retry_after, data)
+
+    def _call(self, method: str, path: str, known: Iterable[str] = (), **kwargs: Any) -> Answer:
+        try:
+            response = (self.http.post(path, **kwargs) if method == "POST" else self.http.get(path, **kwargs))
+        except HttpTimeout as exc:
+            return Answer(Kind.TRANSIENT, f"hết thời gian chờ / timeout ({exc.kind})")
+        except HttpError as exc:
+            return Answer(Kind.TRANSIENT, f"lỗi kết nối / connection error ({exc.kind})")
+        return self._classify(response, known)
+
+    # --- calls --------------------------------------------------------------------
+
+    def create_order(self, order: dict[str, Any], known: Iterable[str] = ()) -> Answer:
+        """``known``: the order's personal values, masked wherever the answer repeats them."""
+        return self._call("POST", self.settings.order_path, known, json=order)
+
+    def cancel_order(self, order_number: str) -> Answer:
+        return self._call("POST", self.settings.cancel_path,
+                          json={"CustomerCode": self.settings.customer_code, "OrderNumber": order_number})
+
+    def tracking(self, last_id: str | None, page_size: int) -> tuple[Answer, Page]:
+        """One page of the feed after ``last_id`` (None: from the start)."""
+        params: dict[str, str | int] = {"pageSize": page_size, "customerCode": self.settings.customer_code}
+        if last_id is not None:
+            params["lastId"] = last_id
+        try:
+            response = self.http.get(self.settings.tracking_path, params=params)
+        except HttpTimeout as exc:
+            return Answer(Kind.TRANSIENT, f"hết thời gian chờ / timeout ({exc.kind})"), Page()
+        except HttpError as exc:
+            return Answer(Kind.TRANSIENT, f"lỗi kết nối / connection error ({exc.kind})"), Page()
+        if response.status_code != 200:
+            return self._classify(response, ()), Page()
+        try:
+            data = response.json()
+        except ValueError:
+            return Answer(Kind.TRANSIENT, "trang theo dõi không đọc được / unreadable tracking page", "200"), Page()
+        rows = data.get("Data", data.get("data")) if isinstance(data, dict) else data
+        if not isinstance(rows, list):
+            return Answer(Kind.TRANSIENT, "trang theo dõi không đúng dạng / tracking page of another shape", "200"), Page()
+        page = Page()
+        for row in rows:
+            if not isinstance(row, dict):
+                page.skipped += 1
+                continue
+            item = FeedItem(id=_text(row.get("Id", row.get("id"))), order_number=_text(row.get("OrderNumber")),
+                            status_code=_text(row.get("StatusCode")), message=_text(row.get("StatusMessage")),
+                            item_code=_text(row.get("ItemCode")) or None, time=_text(row.get("StatusDate")) or None)
+            if item.id and item.order_number and item.status_code:
+                page.items.append(item)
+            else:
+                page.skipped += 1
+        return Answer(Kind.OK, peer_status="200"), page
+
+    def close(self) -> None:
+        self.http.close()

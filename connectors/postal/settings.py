@@ -1,0 +1,130 @@
+"""The ``[postal]`` configuration section, read once into typed values.
+
+The connector's own fragment (``defaults.toml`` next to this file) is merged under whatever the
+deployment's configuration says, so the connector works whether or not the gateway merged it already.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+import tomllib
+from typing import Any
+
+from gateway.kit import Config, ConfigError, secret
+
+DEFAULTS = Path(__file__).with_name("defaults.toml")
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def section(config: Config) -> dict[str, Any]:
+    """``[postal]``: the fragment's defaults under the configuration's own keys."""
+    fragment = tomllib.loads(DEFAULTS.read_text(encoding="utf-8")).get("postal", {})
+    return _merge(fragment, config.section("postal"))
+
+
+@dataclass(frozen=True)
+class Sender:
+    """An agency's return address, as the order's Sender* fields."""
+
+    name: str
+    address: str
+    tel: str
+    email: str
+    province: int
+    district: int
+
+
+@dataclass(frozen=True)
+class StatusMapping:
+    """One postal StatusCode as a TrangThaiVanDon code, and what it means for the shipment."""
+
+    code: str
+    name: str
+    delivered: bool = False
+    state: str | None = None  # the shipment's new state in the record (delivered, returned, cancelled)
+
+
+@dataclass(frozen=True)
+class Answers:
+    accepted: frozenset[str] = frozenset({"100", "101"})
+    duplicate: frozenset[str] = frozenset({"102"})
+    not_found: frozenset[str] = frozenset({"104"})
+    transient: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Tracking:
+    feed: str = "vnpost"
+    page_size: int = 50
+    poll_seconds: float = 30.0
+    lease_seconds: float = 120.0
+    noi_nhan: str = "provincial_portal"
+    national_noi_nhan: str = "DVCQG"
+    officer: str = "Bưu chính công ích — public postal service"
+
+
+@dataclass(frozen=True)
+class PostalSettings:
+    url: str
+    customer_code: str
+    access_token: str = field(default="", repr=False)
+    order_path: str = "/api/orders"
+    cancel_path: str = "/api/orders/cancel"
+    tracking_path: str = "/api/tracking"
+    connect_timeout: float = 3.0
+    read_timeout: float = 10.0
+    max_reply_bytes: int = 1_048_576
+    weight: int = 200
+    sender_desc: str = "Kết quả giải quyết thủ tục hành chính"
+    receiver_address_fields: tuple[str, ...] = ("ThongTinKhac",)
+    answers: Answers = Answers()
+    tracking: Tracking = Tracking()
+    statuses: dict[str, StatusMapping] = field(default_factory=dict)
+    senders: dict[str, Sender] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config: Config) -> "PostalSettings":
+        raw = section(config)
+        try:
+            answers = Answers(**{k: frozenset(str(c) for c in v) for k, v in raw.get("answers", {}).items()})
+            tracking = Tracking(**raw.get("tracking", {}))
+            statuses = {str(k): StatusMapping(**v) for k, v in raw.get("statuses", {}).items()}
+            senders = {str(k): Sender(name=str(v["name"]), address=str(v["address"]), tel=str(v["tel"]),
+                                      email=str(v.get("email", "")), province=int(v["province"]),
+                                      district=int(v["district"]))
+                       for k, v in raw.get("senders", {}).items()}
+        except (TypeError, KeyError, ValueError) as exc:
+            raise ConfigError(f"postal: {type(exc).__name__}: {exc}") from None
+        plain = {k: v for k, v in raw.items() if k not in ("answers", "tracking", "statuses", "senders")}
+        plain.pop("access_token_env", None)
+        if "receiver_address_fields" in plain:
+            plain["receiver_address_fields"] = tuple(str(f) for f in plain["receiver_address_fields"])
+        try:
+            settings = cls(**plain, access_token=secret(raw, "access_token", "postal"), answers=answers,
+                           tracking=tracking, statuses=statuses, senders=senders)
+        except TypeError as exc:  # an unknown key in the section
+            raise ConfigError(f"postal: {exc}") from None
+        for state in {m.state for m in statuses.values()} - {None, "delivered", "returned", "cancelled"}:
+            raise ConfigError(f"postal.statuses: unknown state {state!r} (delivered, returned or cancelled)")
+        if not 1 <= tracking.page_size <= 500:
+            raise ConfigError("postal.tracking.page_size must be between 1 and 500")
+        return settings
+
+    def sender(self, agency: str) -> Sender:
+        found = self.senders.get(agency)
+        if found is None:
+            raise ConfigError(f'Chưa cấu hình người gửi cho cơ quan {agency} ([postal.senders."{agency}"]) '
+                              f'/ no sender configured for agency {agency} ([postal.senders."{agency}"])')
+        return found
+
+    def status(self, code: str) -> StatusMapping:
+        """An unmapped code still travels: as ``BC_<code>`` with the service's own message."""
+        return self.statuses.get(code) or StatusMapping(code=f"BC_{code}", name="")

@@ -1,0 +1,212 @@
+"""The simulated postal service over HTTP: orders, cancellations, the tracking feed, and /_admin."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+import hmac
+import json
+import time
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from connectors.postal.simulator.faults import FaultPlayer, Faults
+from connectors.postal.simulator.state import CANCELLED, FINAL, PostalState, ROUTES
+from connectors.postal.simulator.validation import order_errors
+
+MAX_BODY = 64 * 1024
+
+
+@dataclass(frozen=True)
+class SimulatorSettings:
+    customer_code: str = "KH-TINH-TEST"
+    access_token: str = ""  # required on every call when set
+    order_path: str = "/api/orders"
+    cancel_path: str = "/api/orders/cancel"
+    tracking_path: str = "/api/tracking"
+    max_page: int = 200
+
+
+def _answer(status: int, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"Status": status, "Message": message, **extra})
+
+
+def create_app(settings: SimulatorSettings | None = None, *, step_seconds: float = 3600.0,
+               time_scale: float = 1.0, clock_running: bool = True, seed: int = 1) -> FastAPI:
+    settings = settings or SimulatorSettings()
+    state = PostalState(seed)
+    state.clock.step_seconds, state.clock.time_scale, state.clock.running = step_seconds, time_scale, clock_running
+    faults = Faults(seed=seed)
+    player = FaultPlayer(faults, state.rng)
+
+    async def tick() -> None:
+        """One step every ``clock.tick`` real seconds while running; a changed clock applies at once."""
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(min(max(state.clock.tick, 0.01), 0.25))
+            now = time.monotonic()
+            if not state.clock.running:
+                last = now
+            elif now - last >= state.clock.tick:
+                state.advance()
+                last = now
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(tick())
+        yield
+        task.cancel()
+
+    app = FastAPI(title="Bưu chính công ích mô phỏng — simulated postal service", lifespan=lifespan,
+                  docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.postal, app.state.faults = state, faults
+
+    def authorised(request: Request) -> bool:
+        if not settings.access_token:
+            return True
+        given = request.headers.get("access_token", "")
+        return hmac.compare_digest(given.encode(), settings.access_token.encode())
+
+    async def body_of(request: Request) -> Any:
+        raw = await request.body()
+        if len(raw) > MAX_BODY:
+            raise ValueError("body too large")
+        return json.loads(raw)
+
+    async def guarded(request: Request, call: str) -> Response | None:
+        state.count(call)
+        if not authorised(request):
+            return JSONResponse({"Status": 401, "Message": "access_token không hợp lệ"}, status_code=401)
+        return await player.before(call)
+
+    @app.post(settings.order_path)
+    async def create_order(request: Request) -> Response:
+        if (fault := await guarded(request, "orders")) is not None:
+            return fault
+        try:
+            body = await body_of(request)
+        except (ValueError, UnicodeDecodeError):
+            return JSONResponse({"Status": 400, "Message": "Dữ liệu không phải JSON"}, status_code=400)
+        if faults.business_status:
+            return _answer(faults.business_status, "Hệ thống bận, vui lòng thử lại")
+        errors = order_errors(body, settings.customer_code)
+        if errors:
+            state.count("orders refused")
+            return _answer(103, "Dữ liệu không hợp lệ: " + "; ".join(errors))
+        existing = state.orders.get(body["OrderNumber"])
+        if existing is not None and existing.status != CANCELLED:
+            existing.creates += 1
+            return _answer(102, "Đơn hàng đã tồn tại", ItemCode=existing.item_code)
+        order = state.create(body)
+        if (lost := await player.lose_answer("orders")) is not None:
+            return lost
+        return _answer(100, "Thành công", ItemCode=order.item_code)
+
+    @app.post(settings.cancel_path)
+    async def cancel_order(request: Request) -> Response:
+        if (fault := await guarded(request, "cancel")) is not None:
+            return fault
+        try:
+            body = await body_of(request)
+        except (ValueError, UnicodeDecodeError):
+            return JSONResponse({"Status": 400, "Message": "Dữ liệu không phải JSON"}, status_code=400)
+        if not isinstance(body, dict) or set(body) != {"CustomerCode", "OrderNumber"}:
+            return _answer(103, "Huỷ đơn cần đúng CustomerCode và OrderNumber")
+        if body["CustomerCode"] != settings.customer_code:
+            return _answer(103, f"Mã khách hàng không đúng: {body['CustomerCode']}")
+        order = state.orders.get(str(body["OrderNumber"]))
+        if order is None:
+            return _answer(104, "Không tìm thấy đơn hàng")
+        if order.status == CANCELLED:
+            return _answer(102, "Đơn hàng đã được huỷ trước đó")
+        if order.status in FINAL:
+            return _answer(105, "Đơn hàng đã phát hoặc đã chuyển hoàn, không thể huỷ")
+        state.cancel(order)
+        if (lost := await player.lose_answer("cancel")) is not None:
+            return lost
+        return _answer(100, "Đã huỷ đơn hàng")
+
+    @app.get(settings.tracking_path)
+    async def tracking(request: Request) -> Response:
+        if (fault := await guarded(request, "tracking")) is not None:
+            return fault
+        query = request.query_params
+        if query.get("customerCode", settings.customer_code) != settings.customer_code:
+            return JSONResponse({"Status": 403, "Message": "Mã khách hàng không đúng"}, status_code=403)
+        try:
+            size = int(query.get("pageSize", "50"))
+            last_id = int(query.get("lastId", "0") or 0)
+        except ValueError:
+            return JSONResponse({"Status": 400, "Message": "pageSize, lastId phải là số"}, status_code=400)
+        if not 1 <= size <= settings.max_page or last_id < 0:
+            return JSONResponse({"Status": 400, "Message": f"pageSize từ 1 đến {settings.max_page}"}, status_code=400)
+        items = state.page(last_id, size)
+        return JSONResponse({"Status": 100, "Data": items, "LastId": items[-1]["Id"] if items else last_id})
+
+    # --- admin -----------------------------------------------------------------------
+
+    @app.get("/_admin/faults")
+    async def get_faults() -> dict[str, Any]:
+        return faults.to_dict()
+
+    @app.post("/_admin/faults")
+    async def set_faults(request: Request) -> Response:
+        try:
+            changes = json.loads(await request.body() or b"{}")
+            faults.update(changes)
+        except (ValueError, TypeError, AttributeError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        if "seed" in changes:
+            state.rng.seed(faults.seed)
+        return JSONResponse(faults.to_dict())
+
+    @app.post("/_admin/clock")
+    async def set_clock(request: Request) -> dict[str, Any]:
+        changes = json.loads(await request.body() or b"{}")
+        for name in ("step_seconds", "time_scale"):
+            if name in changes:
+                setattr(state.clock, name, float(changes[name]))
+        if "running" in changes:
+            state.clock.running = bool(changes["running"])
+        return {"step_seconds": state.clock.step_seconds, "time_scale": state.clock.time_scale,
+                "running": state.clock.running}
+
+    @app.post("/_admin/advance")
+    async def advance(request: Request) -> dict[str, int]:
+        steps = int(json.loads(await request.body() or b"{}").get("steps", 1))
+        return {"moved": state.advance(steps)}
+
+    @app.post("/_admin/plan")
+    async def plan(request: Request) -> Response:
+        """{"OrderNumber or prefix*": "delivered" | "failed_then_delivered" | "returned"}, or {"weights": {…}}."""
+        changes = json.loads(await request.body() or b"{}")
+        weights = changes.pop("weights", None)
+        if weights is not None:
+            state.route_weights = {str(k): float(v) for k, v in weights.items() if k in ROUTES}
+        bad = [v for v in changes.values() if v not in ROUTES]
+        if bad:
+            return JSONResponse({"error": f"unknown routes {bad}; known: {sorted(ROUTES)}"}, status_code=400)
+        state.plans.update(changes)
+        return JSONResponse({"plans": state.plans, "weights": state.route_weights})
+
+    @app.get("/_admin/record")
+    async def record() -> dict[str, Any]:
+        return {"orders": {n: o.to_dict() for n, o in state.orders.items()}, "events": len(state.events),
+                "calls": state.calls}
+
+    @app.post("/_admin/reset")
+    async def reset() -> dict[str, str]:
+        clock = state.clock
+        state.reset()
+        state.clock = clock
+        faults.__init__()  # type: ignore[misc]
+        player.rng = state.rng
+        return {"status": "reset"}
+
+    @app.get("/healthz", include_in_schema=False)
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

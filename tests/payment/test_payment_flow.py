@@ -1,0 +1,198 @@
+"""Status 6 → INIT → CONFIRM → GET_BILL → receipt verified → BienLaiThanhToan stored with its job to the
+provincial portal; and every way a callback or a receipt can be wrong. Real HTTP both ways, both stores."""
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.store.api import JobFilter
+
+from .conftest import AGENCY, Bench, dossier_packet, wait_for
+
+pytestmark = pytest.mark.postgres
+
+
+def receipt_jobs(bench: Bench, dossier: str) -> list[Any]:
+    return [p for p in bench.store.dossier_packets(dossier) if p.packet_type == "BienLaiThanhToan"]
+
+
+def test_paid_dossier_reaches_the_provincial_portal_with_a_verified_receipt(make_bench: Any) -> None:
+    bench: Bench = make_bench()
+    dossier = f"{AGENCY}-241201-7001"
+    assert bench.submit(dossier_packet(dossier)).status_code == 202
+    payment = bench.payment_of(dossier, {"forwarded"})
+    assert payment["amount"] == 3_050_000 and payment["variant"] == "national"
+    report = payment["detail"]["verification"]
+    assert report["verdict"] == "passed" and report["format"] == "pades"
+    assert payment["detail"]["receipt_info"]["MaHoSo"] == dossier
+    packets = receipt_jobs(bench, dossier)
+    assert len(packets) == 1
+    jobs = bench.store.find_jobs(JobFilter(destination="provincial_portal"))
+    assert [j for j in jobs if j.packet_id == packets[0].packet_id]
+    sent = bench.record()["sent"]
+    assert sent[0]["status"] == 200 and sent[0]["reply"]["MaLoi"] == "00" and sent[0]["reply_authentic"]
+    actions = [e.action for e in bench.store.audit_about(dossier)]
+    assert "payment.initiated" in actions and "payment.receipt.verified" in actions
+    # the same request again (a resend, a replay) does not pay twice
+    assert bench.submit(dossier_packet(dossier)).status_code in (200, 202)
+    wait_for(lambda: not bench.store.find_jobs(JobFilter(destination="payment", state="pending")), 10, "delivery")
+    assert len(bench.record()["payments"]) == 1
+
+
+def test_xml_receipt_and_duplicate_callback(make_bench: Any) -> None:
+    bench: Bench = make_bench()
+    bench.faults(receipt_format="xml", duplicate=True)
+    dossier = f"{AGENCY}-241201-7002"
+    assert bench.submit(dossier_packet(dossier)).status_code == 202
+    payment = bench.payment_of(dossier, {"forwarded"})
+    assert payment["detail"]["verification"]["format"] == "xmldsig"
+    sent = wait_for(lambda: len(bench.record()["sent"]) >= 2 and bench.record()["sent"], 10, "both callbacks")
+    assert [s["reply"]["MaLoi"] for s in sent] == ["00", "00"]
+    # a late resend of the same CONFIRM: the first reply again, nothing originated twice
+    late = httpx.post(f"{bench.sim_url}/_admin/resend/{payment['reference']}", timeout=10).json()
+    assert late["status"] == 200 and late["reply"]["MaLoi"] == "00"
+    assert len(receipt_jobs(bench, dossier)) == 1
+
+
+def test_forged_callback_is_refused_and_audited(make_bench: Any) -> None:
+    bench: Bench = make_bench(pay_after_seconds=3600)
+    dossier = f"{AGENCY}-241201-7003"
+    bench.submit(dossier_packet(dossier))
+    payment = bench.payment_of(dossier, {"initiated"})
+    bench.faults(wrong_checksum=True)
+    answer = httpx.post(f"{bench.sim_url}/_admin/callback", timeout=10,
+                        json={"reference": payment["reference"], "amount": payment["amount"]}).json()
+    assert answer["status"] == 401 and answer["reply"]["MaLoi"] == "07"
+    assert bench.store.payment(payment["reference"])["state"] == "initiated"
+    forged = [e for e in bench.store.audit_log(payment["reference"]) if e["action"] == "payment.callback.forged"]
+    assert forged
+    assert not receipt_jobs(bench, dossier)
+
+
+def test_unknown_reference_is_refused(make_bench: Any) -> None:
+    bench: Bench = make_bench()
+    answer = httpx.post(f"{bench.sim_url}/_admin/callback", timeout=10,
+                        json={"reference": "GWNEVERCREATED", "amount": 1000}).json()
+    assert answer["status"] == 404 and answer["reply"]["MaLoi"] == "02"
+    assert [e for e in bench.store.audit_log("GWNEVERCREATED") if e["action"] == "payment.callback.unknown"]
+
+
+def test_amount_mismatch_is_flagged_not_forwarded(make_bench: Any) -> None:
+    bench: Bench = make_bench()
+    bench.faults(amount_delta=-50_000)
+    dossier = f"{AGENCY}-241201-7004"
+    bench.submit(dossier_packet(dossier))
+    payment = bench.payment_of(dossier, {"amount_mismatch"})
+    assert payment["detail"]["expected"] == 3_050_000 and payment["detail"]["received"] == "3000000"
+    assert "payment.amount_mismatch" in [e.action for e in bench.store.audit_about(dossier)]
+    assert not receipt_jobs(bench, dossier)
+
+
+@pytest.mark.parametrize("fault, receipt_format, reason", [
+    ("tampered", "pdf", None), ("tampered", "xml", "HASH_FAILURE"),
+    ("untrusted", "pdf", "NO_CERTIFICATE_CHAIN_FOUND"), ("untrusted", "xml", "NO_CERTIFICATE_CHAIN_FOUND")])
+def test_bad_receipt_stops_with_its_reason(make_bench: Any, fault: str, receipt_format: str,
+                                           reason: str | None) -> None:
+    bench: Bench = make_bench()
+    bench.faults(receipt=fault, receipt_format=receipt_format)
+    dossier = f"{AGENCY}-241201-7005"
+    bench.submit(dossier_packet(dossier))
+    payment = bench.payment_of(dossier, {"receipt_rejected", "forwarded"})
+    assert payment["state"] == "receipt_rejected"
+    assert payment["detail"]["verification"]["verdict"] != "passed"
+    if reason:
+        assert payment["detail"]["reason"] == reason
+    rejected = [e for e in bench.store.audit_about(dossier) if e.action == "payment.receipt.rejected"]
+    assert rejected
+    assert not receipt_jobs(bench, dossier)
+
+
+def test_out_of_order_failure_after_success_changes_nothing(make_bench: Any) -> None:
+    bench: Bench = make_bench()
+    bench.faults(out_of_order=True)
+    dossier = f"{AGENCY}-241201-7006"
+    bench.submit(dossier_packet(dossier))
+    payment = bench.payment_of(dossier, {"forwarded"})
+    wait_for(lambda: len(bench.record()["sent"]) >= 2, 10, "the late failure callback")
+    assert bench.store.payment(payment["reference"])["state"] == "forwarded"
+    assert "payment.callback.after_settled" in [e.action for e in bench.store.audit_about(dossier)]
+
+
+def test_paygov_variant(make_bench: Any) -> None:
+    bench: Bench = make_bench("paygov")
+    dossier = f"{AGENCY}-241201-7007"
+    assert bench.submit(dossier_packet(dossier)).status_code == 202
+    payment = bench.payment_of(dossier, {"forwarded"})
+    assert payment["variant"] == "paygov"
+    assert bench.record()["sent"][0]["reply"]["errorCode"] == "00"
+    assert len(receipt_jobs(bench, dossier)) == 1
+    bench.faults(wrong_checksum=True)
+    answer = httpx.post(f"{bench.sim_url}/_admin/callback", timeout=10,
+                        json={"reference": payment["reference"], "amount": payment["amount"]}).json()
+    assert answer["status"] == 401 and answer["reply"]["errorCode"] == "07"
+
+
+def test_receipt_reaches_the_provincial_portal_simulator_signed(make_bench: Any) -> None:
+    """The whole chain: status 6 → INIT → paid → CONFIRM → GET_BILL → verified → originated → the signed
+    webhook the provincial portal's simulator verifies and records."""
+    bench: Bench = make_bench(portal=True)
+    dossier = f"{AGENCY}-241201-7008"
+    bench.submit(dossier_packet(dossier))
+    payment = bench.payment_of(dossier, {"forwarded"})
+    packet_id = payment["detail"]["packet"]
+
+    def received() -> dict[str, Any] | None:
+        return httpx.get(f"{bench.portal_url}/_admin/record", timeout=5).json()["received"].get(packet_id)
+    got = wait_for(received, 30, "the receipt at the provincial portal")
+    body = got["packet"]["NoiDung"]["BienLaiThanhToan"]
+    assert body["MaYeuCau"] == payment["reference"] and body["SoTien"] == 3_050_000
+    assert body["MaGiaoDich"] == payment["transaction_id"] and got["signature"].startswith("passed")
+
+
+def test_receipt_not_decided_yet_is_tried_again_not_rejected(make_bench: Any) -> None:
+    """Revocation required but unknown (no CRL): indeterminate for now — the platform is told to call again
+    (503, MaLoi 99), the payment stays confirmed, and the repeat is handled anew, not answered from memory."""
+    bench: Bench = make_bench(bank_trust='revocation_mode = "require"')
+    dossier = f"{AGENCY}-241201-7009"
+    bench.submit(dossier_packet(dossier))
+    payment = bench.payment_of(dossier, {"confirmed", "receipt_rejected", "forwarded"})
+    assert payment["state"] == "confirmed" and payment["detail"]["reason"] == "REVOCATION_UNKNOWN"
+    first = wait_for(lambda: bench.record()["sent"], 10, "the callback's reply")[0]
+    assert first["status"] == 503 and first["reply"]["MaLoi"] == "99"
+    again = httpx.post(f"{bench.sim_url}/_admin/resend/{payment['reference']}", timeout=10).json()
+    assert again["status"] == 503
+    assert bench.store.claim_callback(payment["reference"], payment["transaction_id"]) is None  # still open
+    assert not receipt_jobs(bench, dossier)
+
+
+def test_operator_commands_show_state_and_ask_the_platform(make_bench: Any, tmp_path: Any) -> None:
+    from typer.testing import CliRunner
+
+    from connectors.payment import CONNECTOR
+    bench: Bench = make_bench()
+    bench.faults(receipt="tampered", receipt_format="xml")
+    dossier = f"{AGENCY}-241201-7010"
+    bench.submit(dossier_packet(dossier))
+    payment = bench.payment_of(dossier, {"receipt_rejected"})
+    config = tmp_path / "gateway-national.toml"
+    cli = CONNECTOR.cli()  # type: ignore[misc]
+    shown = CliRunner().invoke(cli, ["status", dossier, "--config", str(config)])
+    assert shown.exit_code == 0, shown.output
+    line = json.loads(shown.output.splitlines()[0])
+    assert line["state"] == "receipt_rejected" and line["reason"] == "HASH_FAILURE" and line["verification"] == "failed"
+    asked = CliRunner().invoke(cli, ["query", payment["reference"], "--config", str(config)])
+    assert asked.exit_code == 0, asked.output
+    assert json.loads(asked.output)["TrangThai"] == "paid"
+
+
+def test_late_callback_is_handled_like_any(make_bench: Any) -> None:
+    bench: Bench = make_bench()
+    bench.faults(late_seconds=1.5)
+    dossier = f"{AGENCY}-241201-7011"
+    bench.submit(dossier_packet(dossier))
+    paid = wait_for(lambda: [p for p in bench.record()["payments"].values() if p["state"] == "paid"], 10, "payment")
+    assert bench.store.payments_of(dossier)[-1]["state"] == "initiated"  # paid, but the platform has not said so
+    payment = bench.payment_of(dossier, {"forwarded"})
+    assert payment["transaction_id"] == paid[0]["transaction"]
