@@ -23,10 +23,10 @@ from gateway.receive.classic.reading import (DOSSIER_LOOKUPS, NOTHING, DossierRe
 from gateway.receive.classic.sessions import Sessions, secret_from
 from gateway.receive.classic.settings import InboundClient, InboundSettings
 from gateway.receive.classic.sync import ClassicSync
+from gateway.receive.intake import PacketIntake
 from gateway.receive.lifespan import close_on_shutdown
 from gateway.receive.limits import Limited
 from gateway.receive.lockout import audit_lock
-from gateway.receive.packets import PacketIntake
 from gateway.validate import wellformed
 
 log = logging.getLogger(__name__)
