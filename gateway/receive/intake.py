@@ -26,7 +26,7 @@ from gateway.receive.committer import GroupCommitter
 from gateway.receive.keys import ManagedClients
 from gateway.receive.limits import ClientLimits, LimitSettings
 from gateway.receive.lockout import Lockout, LockoutPolicy
-from gateway.receive.outcomes import Accepted, Outcome, Refusal, Refused, TryLater
+from gateway.receive.outcomes import Accepted, IntakeOutcome, Refusal, Refused, TryLater
 from gateway.receive.ownership import GuardedHistory, Ownership
 from gateway.route import Router, Unrouted
 from gateway.store.api import NewPacket, NotAdmitted, Store, open_store
@@ -206,7 +206,7 @@ class PacketIntake:
         return (original is not None and original.sender == client.name
                 and original.sha256 == hashlib.sha256(data).hexdigest())
 
-    def receive(self, client: Client, data: bytes, encoding: Encoding, *, verify: bool = True) -> Outcome:
+    def receive(self, client: Client, data: bytes, encoding: Encoding, *, verify: bool = True) -> IntakeOutcome:
         """Blocking: prepare, store durably (the transition checked in the accepting transaction), and the
         outcome — with the receipt when accepted."""
         try:
@@ -237,7 +237,7 @@ class PacketIntake:
                                 self.signer)
         return Accepted(receipt, result.duplicate, list(validation.get("warnings") or []))
 
-    def originate(self, data: bytes, encoding: Encoding) -> Outcome:
+    def originate(self, data: bytes, encoding: Encoding) -> IntakeOutcome:
         """A packet the gateway itself originates — a connector's postal tracking or payment receipts turned
         into QCVN 120 packets. It goes the way of a received packet, sent by ``[intake] originator`` (any
         agency, any type): validated, authorised, routed, stored with its jobs, its dossier's steps kept in

@@ -95,4 +95,5 @@ class TryLater:
         return {"error": self.reason, "message_vi": self.message_vi, "message_en": self.message_en, **self.detail}
 
 
-Outcome = Accepted | Refused | TryLater
+# (not the delivery engine's ``Outcome``: what a connector says about a delivery)
+IntakeOutcome = Accepted | Refused | TryLater

@@ -21,11 +21,11 @@ from gateway.receive.intake import PacketIntake
 from gateway.receive.lifespan import close_on_shutdown, run_while_serving
 from gateway.receive.limits import Limited
 from gateway.receive.lockout import audit_lock
-from gateway.receive.outcomes import Accepted, Outcome, Refused
+from gateway.receive.outcomes import Accepted, IntakeOutcome, Refused
 from gateway.validate.pipeline import Encoding
 
 
-def response(outcome: Outcome, zone: ZoneInfo) -> JSONResponse:
+def response(outcome: IntakeOutcome, zone: ZoneInfo) -> JSONResponse:
     """The intake's outcome as ``POST /v1/packets`` answers it."""
     if isinstance(outcome, Accepted):
         body = outcome.receipt.to_dict(zone)
