@@ -47,7 +47,8 @@ from gateway.deliver.policy import policy_from  # noqa: E402
 from gateway.deliver.traffic import Packet, Traffic  # noqa: E402
 from gateway.receive.auth import Client  # noqa: E402
 from gateway.receive.committer import GroupCommitter  # noqa: E402
-from gateway.receive.packets import PacketIntake  # noqa: E402
+from gateway.receive.intake import PacketIntake  # noqa: E402
+from gateway.receive.packets import response  # noqa: E402
 from gateway.store import JobFilter, JobState, Store, open_store  # noqa: E402
 from gateway.validate.pipeline import Validator  # noqa: E402
 
@@ -191,15 +192,16 @@ def bench_accept_intake(url: str, packets: list[Packet], threads: int = 8,
                         opener: Callable[[str], Store] = open_store) -> tuple[float, float]:
     """In-process, the whole intake of ``POST /v1/packets`` without HTTP: ``PacketIntake.receive`` (signature
     seam, validation, authorisation, routing, group commit with the status transition checked against the
-    store's history, receipt) — (packets/s, this process's CPU ms per packet)."""
+    store's history, receipt) and the answer made of its outcome — (packets/s, this process's CPU ms per
+    packet)."""
     store = opener(url)
     intake = PacketIntake(Config.load(), store=store)
     client = Client("bench")
     intake.receive(client, dossiers(1, steps=0)[0][0].raw, "json")  # opens the committer
 
     def send(lane: list[Packet]) -> None:
-        for p in lane:
-            answer = intake.receive(client, p.raw, p.encoding)  # type: ignore[arg-type]
+        for p in lane:  # the intake's value and the answer POST /v1/packets makes of it
+            answer = response(intake.receive(client, p.raw, p.encoding), intake.config.zone)  # type: ignore[arg-type]
             assert answer.status_code == 202, bytes(answer.body)[:300]
 
     lanes = lanes_of(packets, threads)

@@ -7,16 +7,10 @@ import re
 import traceback
 from typing import Any
 
-_DIGITS = re.compile(r"\d{9,13}")
+from signing.masking import mask_digits_in, mask_identifier
 
-
-def mask_identifier(value: str) -> str:
-    """``001099001234`` → ``0010****1234``; short values keep less."""
-    if len(value) >= 12:
-        return value[:4] + "*" * (len(value) - 8) + value[-4:]
-    if len(value) >= 6:
-        return value[:2] + "*" * (len(value) - 4) + value[-2:]
-    return "*" * len(value)
+__all__ = ["mask", "mask_digits_in", "mask_free_text", "mask_identifier", "mask_logs", "mask_text", "personal_values",
+           "scrub"]
 
 
 def mask_text(value: str) -> str:
@@ -34,11 +28,6 @@ def mask(value: object) -> str:
         local, _, domain = text.partition("@")
         return local[:1] + "***@" + domain
     return mask_text(text)
-
-
-def mask_digits_in(text: str) -> str:
-    """Masks every run of 9–13 digits (ID numbers, phones) inside free text, e.g. a log line."""
-    return _DIGITS.sub(lambda m: mask_identifier(m.group()), text)
 
 
 # Phones and ID numbers as peers write them: 9–13 digits, maybe "+84", maybe grouped by spaces or dots

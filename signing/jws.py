@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from gateway.validate import wellformed
+from signing import safe_input, safe_json
 from signing.messages import bilingual
 from signing.report import Reason, Rejected, SignatureReport, VerificationReport, Verdict, fail
 from signing.timestamps import first_proof, request_timestamp
@@ -67,7 +67,7 @@ def canonical(packet: dict[str, Any]) -> bytes:
 def sign_jws(packet: dict[str, Any] | bytes | str, signer: Signer, *, serialization_form: str = "compact") -> str:
     """Signs the packet (a dict, or JSON text/bytes) and returns a compact JWS or a flattened JSON JWS."""
     if not isinstance(packet, dict):
-        packet = wellformed.parse_json(packet.decode("utf-8") if isinstance(packet, bytes) else packet)
+        packet = safe_json.parse_json(packet.decode("utf-8") if isinstance(packet, bytes) else packet)
     if signer.algorithm not in _SIGNER_ALG:
         raise ValueError(f"a {signer.algorithm} key cannot make a JWS this gateway accepts ({', '.join(ALGORITHMS)})")
     header = {"alg": _SIGNER_ALG[signer.algorithm],
@@ -117,7 +117,7 @@ def _signatures(text: str) -> tuple[str, list[dict[str, Any]]]:
     """(payload, [{protected, header, signature}]) from any of the three serialisations."""
     stripped = text.strip()
     if stripped.startswith("{"):
-        document = wellformed.parse_json(stripped)
+        document = safe_json.parse_json(stripped)
         if "payload" not in document:
             if "signature" in document or "signatures" in document:
                 raise fail(Reason.FORMAT_FAILURE, "a JSON JWS needs a \"payload\"")
@@ -136,9 +136,9 @@ def _signatures(text: str) -> tuple[str, list[dict[str, Any]]]:
 
 def _json_object(data: bytes, what: str) -> dict[str, Any]:
     try:
-        return wellformed.parse_json(wellformed.decode_utf8(data))
-    except wellformed.Unreadable as exc:
-        raise fail(Reason.FORMAT_FAILURE, f"{what}: {exc.issue.message_en}") from None
+        return safe_json.parse_json(safe_input.decode_utf8(data))
+    except safe_input.Unreadable as exc:
+        raise fail(Reason.FORMAT_FAILURE, f"{what}: {exc.message_en}") from None
 
 
 def _header(entry: dict[str, Any], policy: TrustPolicy) -> tuple[str, dict[str, Any]]:
@@ -223,17 +223,17 @@ def verify_jws(data: bytes | str, policy: TrustPolicy, *, at: datetime | None = 
     report = VerificationReport("jws")
     try:
         raw = data if isinstance(data, bytes) else data.encode("utf-8")
-        wellformed.check_size(raw, max_bytes)
-        payload_b64, entries = _signatures(wellformed.decode_utf8(raw))
+        safe_input.check_size(raw, max_bytes)
+        payload_b64, entries = _signatures(safe_input.decode_utf8(raw))
         payload = _unb64url(payload_b64, "payload")
         packet = _json_object(payload, "payload")
         if canonical(packet) != payload:
             raise fail(Reason.FORMAT_FAILURE, "the payload is not the RFC 8785 canonical JSON of the packet")
         if len(entries) > policy.max_signatures:
             raise fail(Reason.POLICY_FAILURE, f"{len(entries)} signatures; at most {policy.max_signatures} accepted")
-    except wellformed.Unreadable as exc:
+    except safe_input.Unreadable as exc:
         report.signatures.append(SignatureReport(Verdict.FAILED, Reason.FORMAT_FAILURE,
-                                                 f"{exc.issue.message_vi} — {exc.issue.message_en}"))
+                                                 f"{exc.message_vi} — {exc.message_en}"))
         return report, None
     except Rejected as rejected:
         report.signatures.append(SignatureReport(rejected.verdict, rejected.reason,
@@ -281,9 +281,9 @@ def payload_of(data: bytes) -> bytes | None:
     if not looks_like_jws(data):
         return None
     try:
-        payload_b64, _ = _signatures(wellformed.decode_utf8(data))
+        payload_b64, _ = _signatures(safe_input.decode_utf8(data))
         return _unb64url(payload_b64, "payload")
-    except (Rejected, wellformed.Unreadable):
+    except (Rejected, safe_input.Unreadable):
         return None
 
 

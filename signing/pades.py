@@ -30,8 +30,8 @@ from pyhanko.sign.validation import (DocumentSecurityStore, EmbeddedPdfSignature
 from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko.sign.validation.status import DocumentTimestampStatus, ModificationInfo, PdfSignatureStatus
 
-from gateway.pii import mask_digits_in
 from signing import pdf_visual
+from signing.masking import mask_digits_in
 from signing.report import Reason, SignatureReport, Verdict, VerificationReport
 from signing.trust import ZONE, TrustPolicy, _run, describe_name, validate_chain
 

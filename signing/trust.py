@@ -31,7 +31,7 @@ from pyhanko_certvalidator import errors as cv_errors
 from pyhanko_certvalidator.policy_decl import (CertRevTrustPolicy, DisallowWeakAlgorithmsPolicy,
                                                RevocationCheckingPolicy, RevocationCheckingRule)
 
-from gateway.pii import mask_digits_in, mask_identifier
+from signing.masking import mask_digits_in, mask_identifier
 from signing import ocsp
 from signing.report import Reason, Verdict, verdict_for
 

@@ -25,8 +25,7 @@ import xmlsec
 from asn1crypto import keys as asn1_keys, x509 as asn1_x509
 from lxml import etree
 
-from gateway.packets.schema_gen import NAMESPACE
-from gateway.validate import wellformed
+from signing import safe_input, safe_xml
 from signing.messages import bilingual
 from signing.report import Reason, Rejected, SignatureReport, VerificationReport, Verdict, fail, verdict_for
 from signing.timestamps import first_proof
@@ -36,8 +35,11 @@ from signing.trust import (MAX_CERTIFICATES, ZONE, TrustPolicy, certificate_from
 DS = "http://www.w3.org/2000/09/xmldsig#"
 DSIG11 = "http://www.w3.org/2009/xmldsig11#"
 _DS = f"{{{DS}}}"
-GOITIN = f"{{{NAMESPACE}}}GoiTin"
-NOIDUNG = f"{{{NAMESPACE}}}NoiDung"
+# The packets' namespace (the packet model has the same; tests/test_architecture.py checks they agree):
+# a signature may cover a packet's NoiDung only, and a packet's ThoiGianGui is its claimed signing time.
+PACKET_NAMESPACE = "urn:congketnoi:qcvn120:v1"
+GOITIN = f"{{{PACKET_NAMESPACE}}}GoiTin"
+NOIDUNG = f"{{{PACKET_NAMESPACE}}}NoiDung"
 ID_ATTRIBUTES = ("Id", "ID", "id")
 
 # Canonicalisation: name → URI. Comments never reach here (the parser drops them), so the
@@ -133,11 +135,11 @@ def _refusal(reason: Reason, detail: str) -> SignatureReport:
 # --- parsing -----------------------------------------------------------------------------
 
 def parse(raw: bytes, max_bytes: int = 4_194_304) -> etree._Element:
-    """The document root through the gateway's hardened reader (``wellformed``): size, UTF-8,
+    """The document root through the hardened reader (``safe_input``, ``safe_xml``): size, UTF-8,
     no DOCTYPE (hence no XXE, no entity expansion), no network, libxml2 depth limits.
-    Unlike ``wellformed.parse_xml`` it accepts any root element (interop vectors, receipts)."""
-    wellformed.check_size(raw, max_bytes)
-    return wellformed.parse_any_xml(raw)
+    Unlike the validator's ``parse_xml`` it accepts any root element (interop vectors, receipts)."""
+    safe_input.check_size(raw, max_bytes)
+    return safe_xml.parse_any_xml(raw)
 
 
 # --- the signature's structure and policy --------------------------------------------------
@@ -363,7 +365,7 @@ def _claimed_time(covered: etree._Element, root: etree._Element) -> datetime | N
     """The packet's ThoiGianGui (yyyyMMddHHmmss, Vietnam time) when the signature covers it."""
     if root.tag != GOITIN or covered is not root:
         return None
-    return parse_packet_time(root.findtext(f"{{{NAMESPACE}}}ThoiGianGui"))
+    return parse_packet_time(root.findtext(f"{{{PACKET_NAMESPACE}}}ThoiGianGui"))
 
 
 def _verify_one(root: etree._Element, signature: etree._Element, policy: TrustPolicy,
@@ -407,9 +409,9 @@ def verify_xml(raw: bytes, policy: TrustPolicy, *, at: datetime | None = None, n
     report = VerificationReport("xmldsig")
     try:
         root = parse(raw, max_bytes)
-    except wellformed.Unreadable as exc:
+    except safe_input.Unreadable as exc:
         report.signatures.append(SignatureReport(Verdict.FAILED, Reason.FORMAT_FAILURE,
-                                                 f"{exc.issue.message_vi} — {exc.issue.message_en}"))
+                                                 f"{exc.message_vi} — {exc.message_en}"))
         return report, None
     signatures = list(root.iter(_DS + "Signature"))
     if not signatures:

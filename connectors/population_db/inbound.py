@@ -24,7 +24,7 @@ from connectors.population_db.client import PopulationClient
 from connectors.population_db.faults import PopulationFault
 from connectors.population_db.settings import PopulationSettings
 from connectors.population_db.transform import BadRequest, Query, read_query
-from gateway.kit import (Config, Denied, Limited, Refused, Unreadable, mask_identifier, parse_json_document,
+from gateway.kit import (Config, Denied, Limited, Unread, Unreadable, mask_identifier, parse_json_document,
                          read_body, scrub)
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ class CitizenLookups:
             raw = await read_body(request, MAX_BODY, self.services.limits.settings.read_timeout_seconds)
             body = parse_json_document(raw.decode("utf-8"))
             query = read_query(body)
-        except Refused as exc:
+        except Unread as exc:
             self.audit(client.name, kind, None, None, "refused", exc.issue.rule)
             return _refused(exc.status, exc.issue.rule, exc.issue.message_vi, exc.issue.message_en)
         except (Unreadable, UnicodeDecodeError) as exc:

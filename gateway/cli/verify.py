@@ -150,7 +150,7 @@ def sign(
 ) -> None:
     """Sign a packet with a key and certificate (operators and tests)."""
     from signing.signer import SignerError, load_signer
-    from gateway.validate.wellformed import Unreadable
+    from signing.safe_input import Unreadable
 
     if cover not in ("packet", "body") or jws_form not in ("compact", "json"):
         raise _usage_error("--cover là packet hoặc body, --jws là compact hoặc json",
@@ -169,7 +169,7 @@ def sign(
             from signing.jws import sign_jws
             signed = sign_jws(data, signer, serialization_form=jws_form).encode("ascii")
     except (Unreadable, ValueError) as exc:
-        detail = exc.issue.message_en if isinstance(exc, Unreadable) else str(exc)
+        detail = exc.message_en if isinstance(exc, Unreadable) else str(exc)
         raise _usage_error("Không ký được tệp", f"cannot sign {file}: {detail}") from None
     if out is None:
         sys.stdout.buffer.write(signed)

@@ -30,7 +30,7 @@ else:  # loaded on first use: a server process starts (and answers uvicorn's hea
 from gateway.deliver.policy import load_policies
 from gateway.deliver.windows import LOCAL, active_window
 from gateway.observe.metrics import LOOKUPS
-from gateway.receive.body import Refused, read_body
+from gateway.receive.body import Unread, read_body
 from gateway.store import BreakerState, Store
 from gateway.store.sealing import KeyRing
 
@@ -153,7 +153,7 @@ class Console:
     async def form(request: Request) -> dict[str, list[str]]:
         try:  # bounded in size and time, like every body the gateway reads: this one comes before any login
             body = await read_body(request, FORM_BYTES, FORM_SECONDS)
-        except Refused as exc:
+        except Unread as exc:
             raise Refusal("form.unreadable", exc.status) from None
         values: dict[str, list[str]] = {}
         for key, value in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):

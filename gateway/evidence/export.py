@@ -25,10 +25,10 @@ from gateway.audit.chain import GENESIS, Entry
 from gateway.audit.service import checkpoint_now
 from gateway.evidence import layout
 from gateway.packets import json_codec, xml_codec
+from gateway.receipt.biennhan import ACCEPTED, issue_receipt, sign_receipt
 from gateway.receipt.build import RECEIPT_NAMESPACE, Tsa
 from gateway.store.api import JobFilter, PacketView, Store
 from signing.jws import sign_jws
-from signing.receipt import ACCEPTED, issue_receipt, sign_receipt
 from signing.signer import Signer
 
 PAGE = 5000

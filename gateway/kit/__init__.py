@@ -1,7 +1,8 @@
 """The gateway's public kit: the only part of the gateway a connector imports.
 
 A connector (``connectors/<peer>/``) gets from here its configuration, the delivery contract
-(deliveries in, outcomes out) and the classification of HTTP answers into outcomes, the bounded HTTP
+(deliveries in, outcomes out), the intake's answers (Accepted, Refused, TryLater: what an inbound
+side maps to its peer's protocol and what ``PacketIntake.originate`` returns) and the classification of HTTP answers into outcomes, the bounded HTTP
 client, personal-data masking, the packet model it transforms, the store types its inbound side writes
 through, and the ``ConnectorSpec`` it registers itself with. An inbound endpoint's services (the
 intake, body reading, limits) are in ``gateway.kit.inbound``; the simulator harness for tests and demos
@@ -31,7 +32,8 @@ if TYPE_CHECKING:
     from gateway.kit.zeep_transport import ZeepTransport
     from gateway.packets.stored import packet_bytes
     from gateway.receive.auth import Denied
-    from gateway.receive.body import Refused, read_body
+    from gateway.receive.body import Unread, read_body
+    from gateway.receive.outcomes import Accepted, IntakeOutcome, Refusal, Refused, TryLater
     from gateway.receive.limits import Limited
     from gateway.store.api import BatchNotAdmitted, NewPacket, Store, open_store
     from gateway.validate.pipeline import sniff
@@ -57,7 +59,8 @@ _LAZY = {
     "gateway.kit.records": ("store_engine", "store_table", "store_url"),
     "gateway.kit.zeep_transport": ("ZeepTransport",),  # zeep only for the connectors that speak SOAP
     "gateway.receive.auth": ("Denied",),
-    "gateway.receive.body": ("Refused", "read_body"),
+    "gateway.receive.body": ("Unread", "read_body"),
+    "gateway.receive.outcomes": ("Accepted", "IntakeOutcome", "Refusal", "Refused", "TryLater"),
     "gateway.receive.limits": ("Limited",),
     "gateway.validate.pipeline": ("sniff",),
     "gateway.validate.wellformed": ("Unreadable", "parse_any_xml", "parse_json", "parse_json_document"),

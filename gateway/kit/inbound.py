@@ -4,18 +4,19 @@ hardened JSON reader, the status history a batch is checked against, and the aud
 Imported only by connectors that receive, so that delivery-only ones stay light."""
 
 from gateway.receive.auth import Client
-from gateway.receive.body import Refused, read_body
+from gateway.receive.body import Unread, read_body
 from gateway.receive.lifespan import close_on_shutdown
 from gateway.receive.limits import Limited
 from gateway.receive.lockout import audit_lock
 from gateway.receive.ownership import Ownership
-from gateway.receive.packets import Answer, PacketIntake
+from gateway.receive.intake import PacketIntake, Prepared
+from gateway.receive.outcomes import Accepted, Refused, TryLater
 from gateway.receive.passwords import hash_password, is_hash, is_legacy, verify_password, waste_time
 from gateway.store.trail import AuditBatcher
 from gateway.validate import wellformed
 from gateway.validate.schema import field_label
 from gateway.validate.semantic import NoHistory, StatusHistory, status_of
 
-__all__ = ["Answer", "AuditBatcher", "Client", "Limited", "NoHistory", "Ownership", "PacketIntake", "Refused",
+__all__ = ["Accepted", "AuditBatcher", "Client", "Limited", "NoHistory", "Ownership", "PacketIntake", "Prepared", "Refused", "TryLater", "Unread",
            "StatusHistory", "audit_lock", "close_on_shutdown", "field_label", "hash_password", "is_hash",
            "is_legacy", "read_body", "status_of", "verify_password", "waste_time", "wellformed"]

@@ -9,8 +9,8 @@ import json
 
 from gateway.packets import xml_codec
 from gateway.packets.envelope import GoiTin
-from gateway.validate.wellformed import parse_xml
 from signing.jws import payload_of
+from signing.safe_xml import parse_any_xml
 
 
 def packet_bytes(raw: bytes, encoding: str) -> bytes:
@@ -23,7 +23,8 @@ def packet_bytes(raw: bytes, encoding: str) -> bytes:
 
 
 def load_packet(raw: bytes, encoding: str) -> GoiTin:
-    """The typed packet from stored bytes (they passed validation when they were accepted)."""
+    """The typed packet from stored bytes (they passed validation when they were accepted, their root
+    ``GoiTin`` included; still read through the hardened parser: the packet model depends on no validator)."""
     content = packet_bytes(raw, encoding)
-    data = xml_codec.to_data(parse_xml(content)) if encoding == "xml" else json.loads(content)
+    data = xml_codec.to_data(parse_any_xml(content)) if encoding == "xml" else json.loads(content)
     return GoiTin.model_validate(data)

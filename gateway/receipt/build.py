@@ -1,4 +1,4 @@
-"""The answer to an accepted packet: the BienNhan receipt (built by ``signing.receipt``) plus
+"""The answer to an accepted packet: the BienNhan receipt (built by ``gateway.receipt.biennhan``) plus
 the facts a sender's system needs without parsing it (packet id, SHA-256, received time, routes).
 
 The receipt follows what the store kept — packet id, hash, received time, routes — so a
@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 from gateway.config import Config, ConfigError
 from gateway.packets import json_codec, xml_codec
 from gateway.packets.envelope import GoiTin
+from gateway.receipt.biennhan import ACCEPTED, DUPLICATE, SignatureVerdict, issue_receipt, sign_receipt
 from gateway.store.api import AcceptResult
 from gateway.validate.pipeline import Encoding
-from signing.receipt import ACCEPTED, DUPLICATE, SignatureVerdict, issue_receipt, sign_receipt
 from signing.signer import KeySigner, Signer, SignerError
 from signing.timestamps import TimestampError
 

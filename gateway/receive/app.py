@@ -11,14 +11,14 @@ from gateway.config import Config
 from gateway.packets.stored import packet_bytes
 from gateway.receive import evidence, packets
 from gateway.receive.auth import Client, Denied
-from gateway.receive.body import Refused, read_packet
+from gateway.receive.body import Unread, read_packet
 from gateway.receive.limits import Limited
 from gateway.validate.pipeline import Validator
 
 log = logging.getLogger(__name__)
 
 
-def _refusal(exc: Refused) -> JSONResponse:
+def _refusal(exc: Unread) -> JSONResponse:
     return JSONResponse({"valid": False, "errors": [exc.issue.to_dict()]}, status_code=exc.status)
 
 
@@ -55,7 +55,7 @@ def create_app(config: Config | None = None) -> FastAPI:
                 try:
                     data, encoding = await read_packet(request, config.max_bytes,
                                                        limits.settings.read_timeout_seconds)
-                except Refused as exc:
+                except Unread as exc:
                     return _refusal(exc)
                 # A JWS is validated by its payload, the packet itself; its signature is /v1/packets' business.
                 report = await limits.intake(validator.validate, packet_bytes(data, encoding), encoding)

@@ -8,8 +8,8 @@ from gateway.validate.pipeline import Encoding, encoding_of
 from gateway.validate.report import Issue
 
 
-class Refused(Exception):
-    """A request refused before validation: HTTP status and the issue to report."""
+class Unread(Exception):
+    """A request body refused before it was read whole (too large, too slow, not XML or JSON): HTTP status and the issue to report."""
 
     def __init__(self, status: int, issue: Issue) -> None:
         super().__init__(issue.message_en)
@@ -30,10 +30,10 @@ async def read_body(request: Request, max_bytes: int, timeout: float) -> bytes:
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > max_bytes:
-                    raise Refused(413, _issue("input.too_large", size=f"> {max_bytes}", limit=max_bytes))
+                    raise Unread(413, _issue("input.too_large", size=f"> {max_bytes}", limit=max_bytes))
                 chunks.append(chunk)
     except TimeoutError:
-        raise Refused(408, _issue("input.timeout", seconds=f"{timeout:g}")) from None
+        raise Unread(408, _issue("input.timeout", seconds=f"{timeout:g}")) from None
     return b"".join(chunks)
 
 
@@ -44,8 +44,8 @@ async def read_packet(request: Request, max_bytes: int, timeout: float = 30.0) -
     jose = (content_type or "").split(";")[0].strip().lower() == "application/jose"
     encoding: Encoding | None = "json" if jose else encoding_of(content_type)
     if encoding is None:
-        raise Refused(415, _issue("input.content_type", content_type=request.headers.get("content-type", "—")))
+        raise Unread(415, _issue("input.content_type", content_type=request.headers.get("content-type", "—")))
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise Refused(413, _issue("input.too_large", size=int(declared), limit=max_bytes))
+        raise Unread(413, _issue("input.too_large", size=int(declared), limit=max_bytes))
     return await read_body(request, max_bytes, timeout), encoding

@@ -14,7 +14,7 @@ from gateway.config import Config
 from gateway.evidence.export import NoSuchDossier, export_bundle
 from gateway.evidence.layout import safe_name
 from gateway.receive.auth import Client, Denied
-from gateway.receive.packets import PacketIntake
+from gateway.receive.intake import PacketIntake
 
 
 def install(app: FastAPI, config: Config, intake: PacketIntake) -> None:

@@ -7,11 +7,11 @@ templates filled with the field, the expected format and the values involved.
 from dataclasses import dataclass
 from typing import Any
 
+from signing.safe_input import MESSAGES as READING_MESSAGES
+
 MESSAGES: dict[str, tuple[str, str]] = {
-    # well-formedness
-    "input.empty": ("Gói tin rỗng.", "The packet is empty."),
-    "input.too_large": ("Gói tin có kích thước {size} byte, vượt quá giới hạn {limit} byte.",
-                        "The packet is {size} bytes, over the limit of {limit} bytes."),
+    # well-formedness: the hardened readers' own (signing.safe_input), then the request's and the text's
+    **READING_MESSAGES,
     "input.timeout": ("Gửi nội dung quá chậm: chưa nhận xong sau {seconds} giây.",
                       "The body was sent too slowly: not complete after {seconds} s."),
     "text.bidi": ("Trường {field} chứa ký tự điều khiển hướng chữ (U+{code}), có thể dùng để giả mạo cách hiển thị.",
@@ -20,26 +20,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "Field {field} contained bidirectional control characters (U+{code}); the gateway removed them."),
     "input.content_type": ("Không hỗ trợ kiểu nội dung {content_type}; hãy gửi application/xml hoặc application/json.",
                            "Content type {content_type} is not supported; send application/xml or application/json."),
-    "text.not_utf8": ("Gói tin không phải văn bản UTF-8 hợp lệ (byte lỗi ở vị trí {offset}); dữ liệu phải dùng Unicode theo TCVN 6909:2001.",
-                      "The packet is not valid UTF-8 (bad byte at offset {offset}); text must be Unicode (TCVN 6909:2001)."),
-    "text.not_unicode": ("Trường {field} chứa ký tự không hợp lệ trong Unicode (U+{code}).",
-                         "Field {field} contains a character that is not valid Unicode text (U+{code})."),
     "text.nfc": ("Trường {field} gõ dấu tiếng Việt dạng tổ hợp; cổng đã chuyển về dạng dựng sẵn (NFC, TCVN 6909:2001), nội dung không đổi.",
                  "Field {field} used combining Vietnamese diacritics; the gateway converted it to precomposed form (NFC, TCVN 6909:2001) without changing its meaning."),
-    "xml.encoding": ("Gói tin XML phải mã hóa UTF-8, không phải {declared}.",
-                     "An XML packet must be encoded in UTF-8, not {declared}."),
-    "xml.doctype": ("Không chấp nhận khai báo DOCTYPE hoặc ENTITY trong gói tin (chống tấn công XXE, bom thực thể).",
-                    "DOCTYPE and ENTITY declarations are refused (XXE and entity-expansion protection)."),
-    "xml.too_deep": ("Tài liệu XML lồng nhau quá sâu.", "The XML document is nested too deeply."),
-    "xml.malformed": ("Tài liệu XML không đúng cú pháp: {detail}", "The XML document is malformed: {detail}"),
     "xml.namespace": ("Phần tử gốc phải là GoiTin trong không gian tên {namespace}, không phải {found}.",
                       "The root element must be GoiTin in namespace {namespace}, not {found}."),
-    "json.malformed": ("Tài liệu JSON không đúng cú pháp: {detail}", "The JSON document is malformed: {detail}"),
-    "json.too_deep": ("Tài liệu JSON lồng nhau quá sâu.", "The JSON document is nested too deeply."),
-    "json.duplicate_key": ("Khóa \"{key}\" xuất hiện nhiều lần trong cùng một đối tượng JSON.",
-                           "Key \"{key}\" appears more than once in the same JSON object."),
-    "json.not_number": ("Giá trị {token} không được phép trong JSON.", "{token} is not allowed in JSON."),
-    "json.not_object": ("Gói tin JSON phải là một đối tượng (GoiTin).", "A JSON packet must be an object (GoiTin)."),
     # schema
     "schema.required": ("Thiếu trường bắt buộc {field}.", "Required field {field} is missing."),
     "schema.unknown_field": ("Trường {field} không có trong cấu trúc gói tin; hãy bỏ trường này hoặc kiểm tra lại tên trường (phân biệt chữ hoa, chữ thường).",

@@ -22,7 +22,6 @@ import logging
 from typing import Any
 
 from gateway.config import Config, ConfigError
-from gateway.validate import wellformed
 from gateway.validate.pipeline import Encoding
 from gateway.verify.result import SignatureCheck, not_checked
 from gateway.verify.settings import Cover, IntakeSettings, Rule
@@ -30,6 +29,7 @@ from gateway.verify.signed_xml import SIGNATURE, NotTheSignedBody, signed_conten
 from signing import jws, xmldsig
 from signing.messages import bilingual
 from signing.report import Reason, SignatureReport, VerificationReport, Verdict
+from signing.safe_input import Unreadable
 from signing.trust import TrustError, TrustPolicy
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class SignatureVerifier:
             return self._unsigned(rule)
         try:
             root = xmldsig.parse(data, self.max_bytes)
-        except wellformed.Unreadable:
+        except Unreadable:
             return not_checked()  # not readable: validation refuses it with the parser's own words
         if next(root.iter(SIGNATURE), None) is None:
             return self._unsigned(rule)

@@ -220,20 +220,21 @@ def test_two_steps_of_one_dossier_prepared_together_are_checked_in_order(gateway
     instant. The one that comes second is still checked against the first: after the terminal
     status 10, status 4 is refused and not stored."""
     from gateway.receive.auth import Client
-    from gateway.receive.packets import AT_COMMIT, PacketIntake, unchecked
+    from gateway.receive.intake import AT_COMMIT, PacketIntake, Prepared, unchecked
 
     intake = PacketIntake(gateway.config, verify=unchecked)
     try:
         client = Client("portal")
         terminal, late = step(10), step(4)
         prepared = [intake.prepare(client, data, "xml", AT_COMMIT) for data in (terminal, late)]
-        futures = [intake.committer.submit(new, routes) for new, _, routes, _, _ in prepared]
+        assert all(isinstance(p, Prepared) for p in prepared)  # the transition is left to the store
+        futures = [intake.committer.submit(p.new, p.routes) for p in prepared]  # type: ignore[union-attr]
         first, second = (future.result(timeout=30) for future in futures)
         assert first.refused is None and not first.duplicate
         assert second.refused is not None and second.refused["valid"] is False
         assert [e["rule"] for e in second.refused["errors"]] == ["semantic.after_terminal"]
         assert second.refused["packet"]["MaGoiTin"] == packet_id(late)
         assert intake.store.get_packet(packet_id(late)) is None
-        assert intake.store.previous_status(prepared[0][0].dossier) == 10  # type: ignore[arg-type]
+        assert intake.store.previous_status(prepared[0].new.dossier) == 10  # type: ignore[arg-type, union-attr]
     finally:
         intake.close()

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from gateway.config import Config
+from gateway.receipt.biennhan import issue_receipt, sign_receipt
 from gateway.receipt.build import SignedReceipts, receipt_signer
 from signing.jws import sign_jws, timestamp_jws, verify_jws
-from signing.receipt import issue_receipt, sign_receipt
 from signing.report import Reason, Verdict
 from signing.xml_sign import sign_xml, timestamp_signature
 from signing.xmldsig import verify_xml

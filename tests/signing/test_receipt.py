@@ -6,9 +6,9 @@ from datetime import datetime
 import pytest
 
 from gateway.config import Config
+from gateway.receipt.biennhan import ACCEPTED, issue_receipt, sign_receipt
 from gateway.validate.pipeline import Validator
 from signing.jws import verify_jws
-from signing.receipt import ACCEPTED, issue_receipt, sign_receipt
 from signing.report import Verdict
 from signing.signer import KeySigner, SignerError, load_signer
 from signing.trust import ZONE

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from gateway.kit import Config
-from gateway.kit.inbound import Limited, PacketIntake, Refused, audit_lock, close_on_shutdown, read_body, wellformed
+from gateway.kit.inbound import Limited, PacketIntake, Unread, audit_lock, close_on_shutdown, read_body, wellformed
 from connectors.national_portal.classic import answers, lookups
 from connectors.national_portal.classic.lookups import Lookups
 from connectors.national_portal.classic.orphans import OrphanCheck
@@ -53,7 +53,7 @@ async def _read(request: Request, max_bytes: int, timeout: float = 30.0) -> tupl
     """The JSON body, as ``_parse`` reads it."""
     try:
         return _parse(await read_body(request, max_bytes, timeout))
-    except Refused as exc:
+    except Unread as exc:
         raise Unreadable(exc.issue.message_vi, exc.issue.message_en) from None
 
 
@@ -132,7 +132,7 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
             return refusal
         try:
             raw = await read_body(request, config.max_bytes, limits.settings.read_timeout_seconds)
-        except Refused as exc:
+        except Unread as exc:
             return answers.refused(codes.invalid, exc.issue.message_vi, exc.issue.message_en)
         token = presented_session(request, raw)
         client = sessions.check(token)
@@ -207,8 +207,8 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
                 try:
                     raw = await read_body(request, config.max_bytes, limits.settings.read_timeout_seconds)
                     body, is_bare = await limits.intake(_parse, raw)
-                except (Refused, Unreadable) as exc:
-                    issue = exc.issue if isinstance(exc, Refused) else exc
+                except (Unread, Unreadable) as exc:
+                    issue = exc.issue if isinstance(exc, Unread) else exc
                     return answers.refused(codes.invalid, issue.message_vi, issue.message_en)
                 agencies = sorted(client.madonvi)
                 madonvi = request.query_params.get("madonvi") or (agencies[0] if len(agencies) == 1 else None)

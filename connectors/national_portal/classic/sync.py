@@ -10,7 +10,6 @@ answers the portal gives about dossiers: already exists (3), not found (2, ``orp
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-import json
 import logging
 from typing import Any
 
@@ -19,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.national_portal import inbound
 from gateway.kit import BatchNotAdmitted, GoiTin, NewPacket
-from gateway.kit.inbound import Answer, Client, NoHistory, PacketIntake, StatusHistory, status_of
+from gateway.kit.inbound import Client, NoHistory, PacketIntake, Prepared, Refused, StatusHistory, TryLater, status_of
 from connectors.national_portal.classic import answers
 from connectors.national_portal.classic.answers import ItemIssue
 from connectors.national_portal.classic.items import Item, read_items
@@ -53,13 +52,12 @@ def _item_issue(index: int, entry: dict[str, Any]) -> ItemIssue:
                      entry.get("message_vi", ""), entry.get("message_en", ""), entry.get("value"))
 
 
-def _issues_of(index: int, answer: Answer) -> tuple[list[ItemIssue], bool]:
+def _issues_of(index: int, refusal: Refused | TryLater) -> tuple[list[ItemIssue], bool]:
     """The intake's refusal of item ``index`` as issues; True when it is about validity (else: policy)."""
-    body = json.loads(bytes(answer.response.body))
-    if "errors" in body:
-        return [_item_issue(index, entry) for entry in body["errors"]], True
-    return [ItemIssue(index, f"data[{index}]", str(body.get("error", "refused")), str(body.get("message_vi", "")),
-                      str(body.get("message_en", "")))], False
+    if isinstance(refusal, Refused) and refusal.about_the_data:
+        return [_item_issue(index, entry) for entry in refusal.report["errors"]], True
+    rule = refusal.rule if isinstance(refusal, Refused) else refusal.reason
+    return [ItemIssue(index, f"data[{index}]", rule, refusal.message_vi, refusal.message_en)], False
 
 
 def _late_issues(late: BatchNotAdmitted, index_of: dict[str, int]) -> tuple[list[ItemIssue], bool]:
@@ -187,19 +185,17 @@ class ClassicSync:
                                                 "Each item of data must be a JSON object."))
                 continue
             late = items[index].late_after is not None  # history: no transition to check, no status to follow
-            try:
-                new, packet, routes, _, validation = self.intake.prepare(sender, items[index].raw, "json",
-                                                                         history=NoHistory() if late else history)
-            except Answer as refusal:
-                found, about_data = _issues_of(index, refusal)
+            prepared = self.intake.prepare(sender, items[index].raw, "json", history=NoHistory() if late else history)
+            if not isinstance(prepared, Prepared):
+                found, about_data = _issues_of(index, prepared)
                 checked.issues += found
                 checked.about_data = checked.about_data and about_data
                 continue
-            new = replace(new, verdicts={**new.verdicts, "classic": items[index].verdict()},
-                          status=None if late else new.status)
+            new = replace(prepared.new, verdicts={**prepared.new.verdicts, "classic": items[index].verdict()},
+                          status=None if late else prepared.new.status)
             if not late:
-                history.record(packet)
-            checked.warnings += [_item_issue(index, entry) for entry in validation.get("warnings", ())]
-            checked.prepared.append((new, routes))
+                history.record(prepared.packet)
+            checked.warnings += [_item_issue(index, entry) for entry in prepared.validation.get("warnings", ())]
+            checked.prepared.append((new, prepared.routes))
             checked.index_of.setdefault(new.packet_id, index)
         return checked

@@ -1,4 +1,4 @@
-"""Acknowledgement receipts (biên nhận) the gateway issues and signs.
+"""Acknowledgement receipts (biên nhận) the gateway issues and signs (signing's primitives, the packet model's BienNhan).
 
 ``issue_receipt`` builds the ``BienNhan`` packet for bytes the gateway received: which packet,
 the SHA-256 of exactly those bytes, when (Vietnam time), the reception outcome and the
