@@ -63,7 +63,7 @@ def serve_gateway(config_file: str, port: int) -> None:
 
     from connectors.payment import CONNECTOR
     from gateway.config import Config
-    from gateway.receive.app import create_app
+    from gateway.api import create_app
     from tests.payment.conftest import Services  # the originate adapter, until PacketIntake.originate lands
 
     config = Config.load(config_file)

@@ -37,7 +37,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from gateway.config import Config  # noqa: E402
 from gateway.console import data  # noqa: E402
 from gateway.console.accounts import Accounts, Operator  # noqa: E402
-from gateway.receive.app import create_app  # noqa: E402
+from gateway.api import create_app  # noqa: E402
 from gateway.store import open_store  # noqa: E402
 from gateway.store.tables import attempts, jobs, packets  # noqa: E402
 

@@ -67,7 +67,7 @@ def serve_gateway(config_path: str, port: int) -> None:
 
     from connectors.population_db import CONNECTOR
     from gateway.config import Config
-    from gateway.receive.app import create_app
+    from gateway.api import create_app
 
     config = Config.load(config_path)
     app = create_app(config)

@@ -37,7 +37,7 @@ def serve(config: ConfigOption = None, store: StoreOption = None,
 def make_app():  # type: ignore[no-untyped-def]
     """The app each server process builds, from $GATEWAY_CONFIG and $GATEWAY_STORE_URL."""
     from gateway.config import Config
-    from gateway.receive.app import create_app
+    from gateway.api import create_app
 
     config = Config.load()
     if url := os.environ.get("GATEWAY_STORE_URL"):

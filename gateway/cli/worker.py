@@ -149,7 +149,7 @@ def run(config: ConfigOption = None, store: StoreOption = None,
     """The API and delivery in one process (embedded default) / API và chuyển tiếp trong một tiến trình."""
     import uvicorn
 
-    from gateway.receive.app import create_app
+    from gateway.api import create_app
     from gateway.receive.limits import server_options
 
     setup_logging()  # text, or JSON lines with GATEWAY_LOG_FORMAT=json

@@ -22,7 +22,7 @@ from schemathesis.python import asgi
 
 from connectors.national_portal import inbound
 from gateway.config import Config
-from gateway.receive.app import create_app
+from gateway.api import create_app
 from connectors.national_portal.classic.routes import SHARE, WRITES
 
 REPO = Path(__file__).resolve().parents[2]

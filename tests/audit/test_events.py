@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from gateway.audit.verify import verify_store
 from gateway.config import Config
-from gateway.receive.app import create_app
+from gateway.api import create_app
 from gateway.store import open_store
 
 EXAMPLES = Path(__file__).parents[2] / "examples"

@@ -17,7 +17,7 @@ import pytest
 from gateway.config import Config
 from gateway.evidence.check import verify_bundle
 from gateway.evidence.export import NoSuchDossier, export_bundle
-from gateway.receive.app import create_app
+from gateway.api import create_app
 from gateway.store import Store, open_store
 from signing.signer import KeySigner
 from tests.audit.conftest import history

@@ -62,7 +62,7 @@ def test_a_full_disk_refuses_new_work_clearly_and_loses_nothing(small_disk, peer
     env = {**os.environ, "GATEWAY_CONFIG": str(config)}
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    api = Process("api", [sys.executable, "-m", "uvicorn", "--factory", "gateway.receive.app:create_app",
+    api = Process("api", [sys.executable, "-m", "uvicorn", "--factory", "gateway.api:create_app",
                           "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], env, tmp_path / "api.log")
     worker = Process("worker", [*GATEWAY, "worker", "--name", "disk"], env, tmp_path / "worker.log")
     traffic = Traffic(seed=6)

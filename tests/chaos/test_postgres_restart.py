@@ -91,7 +91,7 @@ def test_postgres_restarted_mid_run_loses_nothing(cluster, peer, tmp_path):
         config = write_config(tmp_path / "gateway.toml", cluster.url, peer, key)
         env = {**os.environ, "GATEWAY_CONFIG": str(config)}
         port = free_port()
-        api = Process("api", [sys.executable, "-m", "uvicorn", "--factory", "gateway.receive.app:create_app",
+        api = Process("api", [sys.executable, "-m", "uvicorn", "--factory", "gateway.api:create_app",
                               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], env,
                       tmp_path / "api.log")
         workers = [Process(f"worker{i}", [*GATEWAY, "worker", "--name", f"w{i}"], env, tmp_path / f"worker{i}.log")

@@ -50,7 +50,7 @@ def test_sigkill_while_the_destination_misbehaves_loses_nothing(store, peer, tmp
                           extra="breaker_threshold = 20\nbreaker_cooldown_seconds = 0.5\n")
     env = {**os.environ, "GATEWAY_CONFIG": str(config)}
     port = free_port()
-    api = Process("api", [sys.executable, "-m", "uvicorn", "--factory", "gateway.receive.app:create_app",
+    api = Process("api", [sys.executable, "-m", "uvicorn", "--factory", "gateway.api:create_app",
                           "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], env, tmp_path / "api.log")
     workers = [Process(f"worker{i}", [*GATEWAY, "worker", "--name", f"w{i}"], env, tmp_path / f"worker{i}.log")
                for i in range(2)]

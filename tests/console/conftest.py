@@ -9,7 +9,7 @@ import pytest
 
 from gateway.config import Config
 from gateway.console.accounts import Accounts
-from gateway.receive.app import create_app
+from gateway.api import create_app
 from gateway.store import Store
 from tests.console.seed import AGENCY_A, Seeded, seed
 

@@ -172,7 +172,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_keeps_order(store, peer, tm
     env = {**os.environ, "GATEWAY_CONFIG": str(config)}
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    api = Process("api", [sys.executable, "-m", "uvicorn", "--factory", "gateway.receive.app:create_app",
+    api = Process("api", [sys.executable, "-m", "uvicorn", "--factory", "gateway.api:create_app",
                           "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], env, tmp_path / "api.log")
     workers = [Process(f"worker{i}", [*GATEWAY, "worker", "--name", f"w{i}"], env, tmp_path / f"worker{i}.log")
                for i in range(2)]

@@ -19,7 +19,7 @@ from connectors.national_portal.transform import Transformer
 from gateway.config import Config
 from gateway.deliver.engine import Engine
 from gateway.deliver.policy import policy_from
-from gateway.receive.app import create_app
+from gateway.api import create_app
 from gateway.store.api import JobFilter, JobState, Store
 
 from .conftest import CREDENTIALS, Simulator, free_port, wait_for

@@ -26,7 +26,7 @@ from gateway.config import Config
 from gateway.deliver.engine import Engine
 from gateway.deliver.policy import policy_from
 from gateway.packets.bodies import HoSo, TienDoXuLy
-from gateway.receive.app import create_app
+from gateway.api import create_app
 from gateway.store.api import JobFilter, JobState, Store
 
 from .conftest import CREDENTIALS, EXAMPLES, Simulator, dossier_code, free_port, wait_for

@@ -21,7 +21,7 @@ from connectors.payment.simulator.app import SimulatorSettings, create_app as si
 from gateway.config import Config
 from gateway.deliver.engine import Engine, make_connector
 from gateway.deliver.policy import policy_from
-from gateway.receive.app import create_app
+from gateway.api import create_app
 from gateway.receive.auth import Client
 from gateway.store.api import Store
 

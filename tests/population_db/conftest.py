@@ -20,7 +20,7 @@ import uvicorn
 from connectors.population_db import CONNECTOR
 from connectors.population_db.simulator import SimulatorSettings, create_app as create_simulator
 from gateway.config import Config
-from gateway.receive.app import create_app
+from gateway.api import create_app
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 AGENCY, DOSSIER = "000.00.01.H22", "000.00.01.H22-241201-0001"  # the example HoSo's

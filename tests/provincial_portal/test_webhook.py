@@ -17,7 +17,7 @@ from connectors.provincial_portal.simulator.app import PortalSimulatorSettings, 
 from gateway.config import Config
 from gateway.deliver.engine import Engine, make_connector
 from gateway.deliver.policy import policy_from
-from gateway.receive.app import create_app
+from gateway.api import create_app
 from gateway.store.api import JobFilter, Store
 from signing.trust import TrustPolicy
 from tests.payment.conftest import AGENCY, API_KEY, EXAMPLES, serve, wait_for

@@ -12,7 +12,7 @@ import pytest
 import uvicorn
 
 from gateway.config import Config
-from gateway.receive.app import create_app
+from gateway.api import create_app
 
 KEYS = {"portal": "khoa-mot-cua-tinh-7f3a", "limited": "khoa-so-nganh", "typed": "khoa-buu-chinh"}
 

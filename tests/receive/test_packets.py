@@ -166,7 +166,7 @@ def test_unreachable_store_answers_503_and_no_receipt(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
     from gateway.config import Config
-    from gateway.receive.app import create_app
+    from gateway.api import create_app
 
     key = "khoa-503"
     config_file = tmp_path / "gateway.toml"

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from gateway.config import Config, ConfigError
-from gateway.receive.app import create_app
+from gateway.api import create_app
 from gateway.verify import IntakeSettings, SignatureVerifier
 
 

@@ -26,7 +26,7 @@ from gateway.deliver.engine import Engine
 from gateway.deliver.policy import policy_from
 from demo.testpeer import FaultyPeer
 from gateway.packets.stored import load_packet
-from gateway.receive.app import create_app
+from gateway.api import create_app
 from gateway.store.api import JobFilter, JobState
 from signing.jws import b64url, canonical, sign_jws
 from signing.xml_sign import sign_xml

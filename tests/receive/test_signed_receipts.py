@@ -13,7 +13,7 @@ from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 
 from gateway.config import Config
-from gateway.receive.app import create_app
+from gateway.api import create_app
 from signing.jws import verify_jws
 from signing.trust import TrustPolicy
 from signing.xmldsig import verify_xml

@@ -19,7 +19,7 @@ from gateway.config import Config, ConfigError
 from gateway.deliver.engine import make_connector
 from gateway.deliver.http_connector import HttpConnector
 from gateway.deliver.policy import load_policies, policy_from
-from gateway.receive.app import create_app
+from gateway.api import create_app
 
 SAMPLE = '''
 """A connector as small as the contract allows."""

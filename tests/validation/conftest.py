@@ -91,7 +91,7 @@ class Api:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "gateway.receive.app:create_app", "--host", "127.0.0.1",
+            [sys.executable, "-m", "uvicorn", "--factory", "gateway.api:create_app", "--host", "127.0.0.1",
              "--port", str(self.port), "--log-level", "warning"],
             cwd=workdir, env=clean_env() | {"PYTHONPATH": str(ROOT), "GATEWAY_CONFIG": str(config)},
             stdout=subprocess.PIPE,

@@ -1,4 +1,4 @@
-"""The gateway's HTTP API: one endpoint family for the provincial portal and sector systems."""
+"""The gateway's HTTP API, composed: the intake, the connectors' inbound routes, the console, metrics — one endpoint family for the provincial portal and sector systems."""
 
 import logging
 
