@@ -22,9 +22,10 @@ WRONG_WAY = {
     "packet-model": [("gateway.packets.stored", "gateway.validate.wellformed"),
                      ("gateway.packets.envelope", "gateway.config")],
     "core-not-above": [("gateway.receive.packets", "connectors.national_portal.client"),
-                       ("gateway.store.api", "gateway.cli"), ("gateway.validate.semantic", "gateway.demo")],
+                       ("gateway.store.api", "gateway.cli"), ("gateway.validate.semantic", "demo.day")],
     "connectors-use-the-kit": [("connectors.national_portal.transform", "gateway.store.api"),
                                ("connectors.national_portal.client", "gateway.receive.packets")],
+    "product-without-stand-ins": [("gateway.cli.worker", "demo.testpeer"), ("connectors.postal.client", "demo.day")],
 }
 
 
