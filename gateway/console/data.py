@@ -15,7 +15,7 @@ from gateway.console.accounts import Operator
 from gateway.console.content import hoso_fields
 from gateway.store.api import JobState
 from gateway.store.sealing import KeyRing, unseal
-from gateway.store.tables import attempts, destinations, dossiers, jobs, packets
+from gateway.store.tables import attempts, audit, destinations, dossiers, jobs, packets
 
 LOCAL_OFFSET_HOURS = 7  # Asia/Ho_Chi_Minh has no daylight saving time: months are cut at UTC+7
 
@@ -344,8 +344,9 @@ def series(engine: sa.Engine, destination: str, span: str, now: datetime, backlo
 class MonthRow:
     agency: str
     month: str  # YYYY-MM, local time
-    received: int = 0
+    received: int = 0  # every packet that arrived: stored, and refused before storing
     valid: int = 0
+    refused: int = 0  # refused (the audit log's ``packet.refused``): never stored
     delivered: int = 0
     delivered_late: int = 0
 
@@ -356,10 +357,30 @@ def _month(engine: sa.Engine, column: Any) -> Any:
     return sa.func.to_char(column + sa.text(f"interval '{LOCAL_OFFSET_HOURS} hours'"), "YYYY-MM")
 
 
+def sender_agencies(config: Any, engine: sa.Engine) -> dict[str, tuple[str, ...] | None]:
+    """Each API client's agencies (None: any), as configured and as ``gateway clients`` overrides them: whom a
+    refusal, which names only its sender, is counted for."""
+    from gateway.store.tables import api_clients
+
+    found: dict[str, tuple[str, ...] | None] = {}
+    for name, raw in config.section("clients").items():
+        agencies = raw.get("agencies") if isinstance(raw, dict) else None
+        found[name] = tuple(agencies) if agencies is not None else None
+    with engine.connect() as connection:
+        for name, agencies in connection.execute(sa.select(api_clients.c.name, api_clients.c.agencies)):
+            if agencies is not None or name not in found:
+                found[name] = tuple(agencies) if agencies is not None else None
+    return found
+
+
 def monthly(engine: sa.Engine, operator: Operator, *, since: datetime, until: datetime,
-            late_after: timedelta) -> list[MonthRow]:
-    """Per agency and month: packets received and valid (by when they were received), jobs delivered and
-    delivered later than ``late_after`` after acceptance (by when they were delivered)."""
+            late_after: timedelta, senders: dict[str, tuple[str, ...] | None] | None = None) -> list[MonthRow]:
+    """Per agency and month: packets received, valid and refused (by when they arrived), jobs delivered and
+    delivered later than ``late_after`` after acceptance (by when they were delivered).
+
+    A refusal is counted for its dossier's owner when the store refused it at commit (its dossier is known);
+    otherwise for each agency of its sender (``senders``, see ``sender_agencies``); "—" when the sender may
+    send for any agency."""
     rows: dict[tuple[str, str], MonthRow] = {}
     scope = visible_packets(operator)
     agency = sa.func.coalesce(packets.c.agency, "—")
@@ -385,6 +406,18 @@ def monthly(engine: sa.Engine, operator: Operator, *, since: datetime, until: da
                 .group_by(agency, delivered_month)):
             entry = row((a, m))
             entry.delivered, entry.delivered_late = int(n), int(n_late or 0)
+        refused_month = _month(engine, audit.c.at)
+        for actor, m, owner, n in connection.execute(
+                sa.select(audit.c.actor, refused_month, dossiers.c.agency, sa.func.count())
+                .select_from(audit.outerjoin(dossiers, dossiers.c.dossier == audit.c.dossier))
+                .where(audit.c.action == "packet.refused", audit.c.at >= since, audit.c.at < until)
+                .group_by(audit.c.actor, refused_month, dossiers.c.agency)):
+            agencies = (owner,) if owner else (senders or {}).get(actor) or ("—",)
+            for a in agencies:
+                if operator.all_agencies or a in operator.agencies:
+                    entry = row((a, m))
+                    entry.refused += int(n)
+                    entry.received += int(n)
     return sorted(rows.values(), key=lambda r: (r.month, r.agency))
 
 

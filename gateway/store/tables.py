@@ -111,6 +111,7 @@ audit = sa.Table(
 sa.Index("ix_audit_subject", audit.c.subject)
 sa.Index("ux_audit_n", audit.c.n, unique=True)  # migration 0010
 sa.Index("ix_audit_dossier", audit.c.dossier)  # migration 0010
+sa.Index("ix_audit_action", audit.c.action, audit.c.id)  # migration 0015: refusals counted by rule
 
 # The chain's last entry, one row (id 1): appends lock it, so entries of every process link in one line.
 audit_head = sa.Table(
@@ -140,6 +141,33 @@ destinations = sa.Table(
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Column("tokens", sa.Float, nullable=True),  # the shared token bucket (migration 0005)
     sa.Column("tokens_at", UtcDateTime, nullable=True),
+    # set from the console (migration 0015); NULL: the configuration's
+    sa.Column("rate_per_second", sa.Float, nullable=True),
+    sa.Column("burst", sa.Integer, nullable=True),
+    sa.Column("windows", sa.JSON, nullable=True),  # maintenance windows as configured ([[…windows]] tables)
+)
+
+# Delivery workers alive (migration 0015): each writes its row at start and at every heartbeat.
+workers = sa.Table(
+    "workers", metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("host", sa.String(200), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("destinations", sa.JSON, nullable=False),
+    sa.Column("started_at", UtcDateTime, nullable=False),
+    sa.Column("seen_at", UtcDateTime, nullable=False),
+)
+
+# A bulk replay started from the console and its results so far (migration 0015), read by the page that follows it.
+replay_runs = sa.Table(
+    "replay_runs", metadata,
+    sa.Column("run_id", sa.String(32), primary_key=True),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("job_ids", sa.JSON, nullable=False),
+    sa.Column("results", sa.JSON, nullable=False),  # {job_id: 0|1} as each is done
+    sa.Column("started_at", UtcDateTime, nullable=False),
+    sa.Column("finished_at", UtcDateTime, nullable=True),
 )
 
 # API clients managed with ``gateway clients`` (migration 0009): a row adds a client, or overrides a

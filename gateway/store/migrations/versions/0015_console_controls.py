@@ -1,0 +1,48 @@
+"""The console's controls and observability: a destination's rate limit and maintenance windows set by an
+operator (NULL: the configuration's), the workers' registry (/readyz "workers alive"), bulk replays'
+progress, and the index the refusal counters read.
+
+Existing rows keep every value.
+
+Revision ID: 0015
+Revises: 0011
+Create Date: 2026-12-03
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+revision = "0015"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("destinations", sa.Column("rate_per_second", sa.Float, nullable=True))
+    op.add_column("destinations", sa.Column("burst", sa.Integer, nullable=True))
+    op.add_column("destinations", sa.Column("windows", sa.JSON, nullable=True))
+    op.create_table(
+        "workers",
+        sa.Column("name", sa.String(100), primary_key=True),
+        sa.Column("host", sa.String(200), nullable=False),
+        sa.Column("pid", sa.Integer, nullable=False),
+        sa.Column("destinations", sa.JSON, nullable=False),
+        sa.Column("started_at", sa.DateTime, nullable=False),
+        sa.Column("seen_at", sa.DateTime, nullable=False),
+    )
+    op.create_table(
+        "replay_runs",
+        sa.Column("run_id", sa.String(32), primary_key=True),
+        sa.Column("actor", sa.String(100), nullable=False),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("job_ids", sa.JSON, nullable=False),
+        sa.Column("results", sa.JSON, nullable=False),
+        sa.Column("started_at", sa.DateTime, nullable=False),
+        sa.Column("finished_at", sa.DateTime, nullable=True),
+    )
+    op.create_index("ix_audit_action", "audit", ["action", "id"])
+
+
+def downgrade() -> None:
+    raise NotImplementedError("migrations only go forward: restore a backup instead")
