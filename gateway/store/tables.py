@@ -158,6 +158,19 @@ workers = sa.Table(
     sa.Column("seen_at", UtcDateTime, nullable=False),
 )
 
+# The overview charts' closed buckets (migration 0015): a bucket that ended minutes ago never changes (deliveries,
+# acceptances and attempts are stamped when they happen), so the console computes it once and keeps it here.
+console_buckets = sa.Table(
+    "console_buckets", metadata,
+    sa.Column("destination", sa.String(100), primary_key=True),
+    sa.Column("width", sa.Integer, primary_key=True, autoincrement=False),  # seconds
+    sa.Column("start", sa.BigInteger, primary_key=True, autoincrement=False),  # epoch seconds, a multiple of width
+    sa.Column("delivered", sa.Integer, nullable=False),
+    sa.Column("latency_s", sa.Float, nullable=False),  # the sum, acceptance → delivery, of the bucket's deliveries
+    sa.Column("accepted", sa.Integer, nullable=False),
+    sa.Column("failed", sa.Integer, nullable=False),
+)
+
 # A bulk replay started from the console and its results so far (migration 0015), read by the page that follows it.
 replay_runs = sa.Table(
     "replay_runs", metadata,
@@ -220,4 +233,6 @@ sa.Index("ix_jobs_delivered", jobs.c.delivered_at, jobs.c.destination, jobs.c.cr
 sa.Index("ix_jobs_created", jobs.c.destination, jobs.c.created_at)
 DEAD_JOBS = sa.text("state = 'dead'")  # the console's dead letters and their counts, without reading the history
 sa.Index("ix_jobs_dead", jobs.c.destination, jobs.c.seq, postgresql_where=DEAD_JOBS, sqlite_where=DEAD_JOBS)
+# every destination's dead letters in order (migration 0015): an agency's page stops at its 200th, no sort of them all
+sa.Index("ix_jobs_dead_seq", jobs.c.seq, postgresql_where=DEAD_JOBS, sqlite_where=DEAD_JOBS)
 sa.Index("ix_attempts_started", attempts.c.started_at, attempts.c.outcome, attempts.c.job_id)

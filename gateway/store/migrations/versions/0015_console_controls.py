@@ -1,6 +1,6 @@
 """The console's controls and observability: a destination's rate limit and maintenance windows set by an
 operator (NULL: the configuration's), the workers' registry (/readyz "workers alive"), bulk replays'
-progress, and the index the refusal counters read.
+progress, the index the refusal counters read, and the overview charts' closed buckets.
 
 Existing rows keep every value.
 
@@ -42,6 +42,18 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime, nullable=True),
     )
     op.create_index("ix_audit_action", "audit", ["action", "id"])
+    dead = sa.text("state = 'dead'")
+    op.create_index("ix_jobs_dead_seq", "jobs", ["seq"], postgresql_where=dead, sqlite_where=dead)
+    op.create_table(
+        "console_buckets",
+        sa.Column("destination", sa.String(100), primary_key=True),
+        sa.Column("width", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("start", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("delivered", sa.Integer, nullable=False),
+        sa.Column("latency_s", sa.Float, nullable=False),
+        sa.Column("accepted", sa.Integer, nullable=False),
+        sa.Column("failed", sa.Integer, nullable=False),
+    )
 
 
 def downgrade() -> None:
