@@ -149,8 +149,7 @@ def test_operator_day(page: object, site: Site) -> None:
     shot(page, site, "05-dead-letters-dry-run")
     page.get_by_role("button", name="Gửi lại các thư đã chọn").click()  # type: ignore[attr-defined]
     # live progress: console.js polls the run and fills in each job's result as it comes
-    page.wait_for_function("document.querySelector('[data-progress]')?.dataset.finished === '1' "  # type: ignore[attr-defined]
-                           "|| !document.querySelector('[data-progress]')", timeout=20_000)
+    page.locator("#replay-state").filter(has_text="Đã xong.").wait_for(timeout=20_000)  # type: ignore[attr-defined]
     assert page.locator("#progress").inner_text() == f"Tiến độ: {mine}/{mine}"  # type: ignore[attr-defined]
     assert page.locator("#replay-state").inner_text() == "Đã xong."  # type: ignore[attr-defined]
     assert page.get_by_text("đã đưa lại hàng đợi").count() == mine  # type: ignore[attr-defined]
