@@ -43,7 +43,7 @@ def test_an_agency_operator_may_not_steer_a_shared_destination(client: TestClien
         assert _post(client, "postal", action=action).status_code == 403
 
 
-def test_rate_limit_is_admin_only_audited_and_reset(client: TestClient, store: Store) -> None:
+def test_rate_limit_is_admin_only_audited_and_reset(client: TestClient, store: Store, store_url: str) -> None:
     log_in(client, "vanhanh_chung")
     assert 'name="rate"' not in client.get("/console/destinations").text
     assert _post(client, "postal", action="rate", rate="2", burst="1").status_code == 403
@@ -58,6 +58,9 @@ def test_rate_limit_is_admin_only_audited_and_reset(client: TestClient, store: S
     assert (state.rate_per_second, state.burst) == (2.5, 3)
     entry = next(r for r in store.audit_log("postal") if r["action"] == "destination.rate_limit")
     assert entry["actor"] == "console:quantri" and entry["detail"]["reason"] == "bưu điện giới hạn"
+    status = CliRunner().invoke(cli, ["destinations", "status", "--json", "--store", store_url])
+    postal = next(r for r in json.loads(status.stdout) if r["destination"] == "postal")
+    assert (postal["rate_per_second"], postal["burst"], postal["limits_from"]) == (2.5, 3, "console")
     _post(client, "postal", action="rate_reset", why="xong")
     assert store.destination_state("postal").rate_per_second is None
     assert any(r["action"] == "destination.rate_limit_reset" for r in store.audit_log("postal"))
