@@ -17,7 +17,7 @@ from gateway.console.accounts import Operator
 from gateway.console.content import hoso_fields
 from gateway.store.api import JobState
 from gateway.store.sealing import KeyRing, unseal
-from gateway.store.tables import attempts, audit, destinations, dossiers, jobs, packets
+from gateway.store.tables import REFUSED_ENTRIES, attempts, audit, destinations, dossiers, jobs, packets
 
 LOCAL_OFFSET_HOURS = 7  # Asia/Ho_Chi_Minh has no daylight saving time: months are cut at UTC+7
 
@@ -460,7 +460,7 @@ def monthly(engine: sa.Engine, operator: Operator, *, since: datetime, until: da
         for actor, m, owner, n in connection.execute(
                 sa.select(audit.c.actor, refused_month, dossiers.c.agency, sa.func.count())
                 .select_from(audit.outerjoin(dossiers, dossiers.c.dossier == audit.c.dossier))
-                .where(audit.c.action == "packet.refused", audit.c.at >= since, audit.c.at < until)
+                .where(REFUSED_ENTRIES, audit.c.at >= since, audit.c.at < until)
                 .group_by(audit.c.actor, refused_month, dossiers.c.agency)):
             agencies = (owner,) if owner else (senders or {}).get(actor) or ("—",)
             for a in agencies:

@@ -36,7 +36,7 @@ REFUSALS_PER_READ = 5000
 class StoreCollector(Collector):
     def __init__(self, engine: Callable[[], sa.Engine]) -> None:
         self.engine = engine
-        # refusals by rule, read from the audit log incrementally (ix_audit_action): each scrape reads only
+        # refusals by rule, read from the audit log incrementally (ix_audit_refused): each scrape reads only
         # the refusals logged since the last one
         self._refused: dict[str, int] = {}
         self._refused_after = 0
@@ -47,12 +47,12 @@ class StoreCollector(Collector):
         the intake's (``rules``) and those the store's transition check refused at commit."""
         import sqlalchemy as sa
 
-        from gateway.store.tables import audit
+        from gateway.store.tables import REFUSED_ENTRIES, audit
 
         with self._refused_lock:
             while True:
                 rows = connection.execute(sa.select(audit.c.id, audit.c.detail).where(
-                    audit.c.action == "packet.refused", audit.c.id > self._refused_after)
+                    REFUSED_ENTRIES, audit.c.id > self._refused_after)
                     .order_by(audit.c.id).limit(REFUSALS_PER_READ)).all()
                 for row in rows:
                     detail = row.detail if isinstance(row.detail, dict) else {}

@@ -1,6 +1,6 @@
 """The console's controls and observability: a destination's rate limit and maintenance windows set by an
 operator (NULL: the configuration's), the workers' registry (/readyz "workers alive"), bulk replays'
-progress, the index the refusal counters read, and the overview charts' closed buckets.
+progress, the partial index of refusals the refusal counters read, and the overview charts' closed buckets.
 
 Existing rows keep every value.
 
@@ -41,7 +41,8 @@ def upgrade() -> None:
         sa.Column("started_at", sa.DateTime, nullable=False),
         sa.Column("finished_at", sa.DateTime, nullable=True),
     )
-    op.create_index("ix_audit_action", "audit", ["action", "id"])
+    refused = sa.text("action = 'packet.refused'")  # refusals only: accepted packets' entries stay out of it
+    op.create_index("ix_audit_refused", "audit", ["id"], postgresql_where=refused, sqlite_where=refused)
     dead = sa.text("state = 'dead'")
     op.create_index("ix_jobs_dead_seq", "jobs", ["seq"], postgresql_where=dead, sqlite_where=dead)
     op.create_table(
