@@ -8,7 +8,7 @@ prometheus-client's multiprocess mode when ``PROMETHEUS_MULTIPROC_DIR`` is set (
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 import ipaddress
 import hmac
 import os
@@ -83,6 +83,7 @@ class StoreCollector(Collector):
                                     labels=["outcome"])
         accepted = CounterMetricFamily("gateway_packets_accepted", "Packets accepted and stored")
         refused = CounterMetricFamily("gateway_packets_refused", "Packets refused, by rule broken", labels=["rule"])
+        alive = GaugeMetricFamily("gateway_workers_alive", "Delivery workers whose heartbeat is recent (the store's registry)")
         with engine.connect() as connection:
             waiting: dict[str, int] = {}
             for name, state, n in connection.execute(sa.select(jobs.c.destination, jobs.c.state, sa.func.count())
@@ -111,7 +112,12 @@ class StoreCollector(Collector):
             accepted.add_metric([], connection.execute(sa.select(sa.func.count()).select_from(packets)).scalar_one())
             for rule, n in sorted(self.refusals(connection).items()):
                 refused.add_metric([rule], n)
-        yield from (by_state, delivered, dead, backlog, oldest, circuit, paused, tries, accepted, refused)
+            from gateway.observe.ready import WORKER_STALE_SECONDS
+            from gateway.store.tables import workers
+
+            alive.add_metric([], connection.execute(sa.select(sa.func.count()).select_from(workers).where(
+                workers.c.seen_at >= now - timedelta(seconds=WORKER_STALE_SECONDS))).scalar_one())
+        yield from (by_state, delivered, dead, backlog, oldest, circuit, paused, tries, accepted, refused, alive)
 
 
 class Access:

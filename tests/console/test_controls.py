@@ -162,5 +162,6 @@ def test_readiness_counts_workers_alive(store_url: str, store: Store) -> None:
         store.worker_seen("may-2:200:def", "may-2", 200, ["postal"])
         answer = client.get("/readyz")
         assert answer.status_code == 200 and answer.json()["workers"]["names"] == ["may-1:100:abc", "may-2:200:def"]
+        assert "gateway_workers_alive 2.0" in client.get("/metrics").text
         store.worker_gone("may-2:200:def")
         assert client.get("/readyz").status_code == 503
