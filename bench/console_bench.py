@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/console_bench.py --packets 1000000          # [--stores sqlite,postgres] [--rounds 20]
     .venv/bin/python bench/console_bench.py --packets 0 --intake 3000  # metrics on vs off only
+    .venv/bin/python bench/console_bench.py --packets 1000000 --seed-to /tmp/console-1m.db  # seed once, keep it
     .venv/bin/python bench/console_bench.py --reuse /tmp/seeded.db --intake 0   # pages again on a seeded SQLite copy
 
 Seeding writes rows straight into the tables (bulk inserts, not through intake): packets of 10 agencies
@@ -214,7 +215,11 @@ def main() -> None:
     parser.add_argument("--intake", type=int, default=2000, help="packets per intake run (0: skip)")
     parser.add_argument("--intake-rounds", type=int, default=3)
     parser.add_argument("--reuse", help="a SQLite file seeded by an earlier run (pages only)")
+    parser.add_argument("--seed-to", help="seed --packets into this SQLite file, kept for --reuse, and stop")
     args = parser.parse_args()
+    if args.seed_to:
+        seed(f"sqlite:///{Path(args.seed_to).resolve()}", args.packets, datetime.now(UTC))
+        return
     import delivery_bench as db
 
     original = db.serving
