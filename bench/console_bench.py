@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/console_bench.py --packets 1000000          # [--stores sqlite,postgres] [--rounds 20]
     .venv/bin/python bench/console_bench.py --packets 0 --intake 3000  # metrics on vs off only
+    .venv/bin/python bench/console_bench.py --packets 1000000 --seed-to /tmp/console-1m.db  # seed once, keep it
     .venv/bin/python bench/console_bench.py --reuse /tmp/seeded.db --intake 0   # pages again on a seeded SQLite copy
 
 Seeding writes rows straight into the tables (bulk inserts, not through intake): packets of 10 agencies
@@ -31,6 +32,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert  # noqa: E402
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert  # noqa: E402
 
 from fastapi.testclient import TestClient  # noqa: E402
 
@@ -39,7 +42,7 @@ from gateway.console import data  # noqa: E402
 from gateway.console.accounts import Accounts, Operator  # noqa: E402
 from gateway.api import create_app  # noqa: E402
 from gateway.store import open_store  # noqa: E402
-from gateway.store.tables import attempts, jobs, packets  # noqa: E402
+from gateway.store.tables import attempts, dossiers, jobs, packets  # noqa: E402
 
 print = functools.partial(print, flush=True)  # noqa: A001
 AGENCIES = [f"000.00.{n:02d}.H22" for n in range(1, 11)]
@@ -76,7 +79,12 @@ def seed(url: str, count: int, now: datetime) -> list[str]:
                                else "transient", peer_status="200", message="OK", transform=None))
             if n % 997 == 0:
                 sample.append(dossier)
+        owners = {row["dossier"]: row for row in reversed(p_rows)}  # a dossier's first packet owns it (ownership record)
+        insert = (sqlite_insert if engine.dialect.name == "sqlite" else postgresql_insert)(dossiers)
         with engine.begin() as connection:
+            connection.execute(insert.on_conflict_do_nothing(), [dict(dossier=d, agency=r["agency"],
+                                                                      created_at=r["received_at"])
+                                                                 for d, r in owners.items()])
             connection.execute(packets.insert(), p_rows)
             connection.execute(jobs.insert(), j_rows)
             connection.execute(attempts.insert(), a_rows)
@@ -107,6 +115,12 @@ def reused_sample(url: str) -> list[str]:
         sample = [d for d, in connection.execute(sa.text("SELECT dossier FROM packets WHERE packet_id IN :ids")
                                                  .bindparams(sa.bindparam("ids", expanding=True)),
                                                  {"ids": [f"b{n:09d}" for n in range(0, count, 997)]})]
+        owned = connection.execute(sa.text("SELECT count(*) FROM dossiers")).scalar_one()
+    if not owned:  # seeded before the bench wrote the ownership record: an agency's operator saw no dossier
+        with store.engine.begin() as connection:  # type: ignore[attr-defined]
+            connection.execute(sa.text("INSERT INTO dossiers (dossier, agency, created_at) SELECT dossier, "
+                                       "min(agency), min(received_at) FROM packets WHERE dossier IS NOT NULL "
+                                       "GROUP BY dossier"))
     store.close()
     print(f"  reusing a store of {count:,} packets")
     return sample
@@ -201,7 +215,11 @@ def main() -> None:
     parser.add_argument("--intake", type=int, default=2000, help="packets per intake run (0: skip)")
     parser.add_argument("--intake-rounds", type=int, default=3)
     parser.add_argument("--reuse", help="a SQLite file seeded by an earlier run (pages only)")
+    parser.add_argument("--seed-to", help="seed --packets into this SQLite file, kept for --reuse, and stop")
     args = parser.parse_args()
+    if args.seed_to:
+        seed(f"sqlite:///{Path(args.seed_to).resolve()}", args.packets, datetime.now(UTC))
+        return
     import delivery_bench as db
 
     original = db.serving

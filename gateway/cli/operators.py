@@ -14,7 +14,7 @@ from gateway.cli.validate import ConfigOption, load_config
 from gateway.cli.worker import StoreOption, open_configured_store
 from gateway.console.accounts import ALL_AGENCIES, ROLES, AccountError, Accounts, Operator
 from gateway.console.catalogue import text
-from gateway.console.data import monthly, quality
+from gateway.console.data import monthly, quality, sender_agencies
 from gateway.console.web import quality_rules
 from gateway.deliver.windows import LOCAL
 
@@ -76,7 +76,7 @@ def report_monthly(start: Annotated[str, typer.Option("--from", help="First mont
                    end: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM (default: --from).")] = None,
                    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
                    config: ConfigOption = None, store: StoreOption = None) -> None:
-    """Số liệu tháng theo cơ quan / monthly counts per agency: received, valid, delivered, delivered late."""
+    """Số liệu tháng theo cơ quan / monthly counts per agency: received, valid, refused, delivered, delivered late."""
     cfg = load_config(config)
     since, last = _month(start), _month(end or start)
     until = (last.replace(day=28) + timedelta(days=4)).replace(day=1)
@@ -84,7 +84,8 @@ def report_monthly(start: Annotated[str, typer.Option("--from", help="First mont
     opened = open_configured_store(cfg, store)
     try:
         everyone = Operator("cli", "admin", (ALL_AGENCIES,), False)
-        rows = monthly(opened.engine, everyone, since=since, until=until, late_after=late)  # type: ignore[attr-defined]
+        rows = monthly(opened.engine, everyone, since=since, until=until, late_after=late,  # type: ignore[attr-defined]
+                       senders=sender_agencies(cfg, opened.engine))  # type: ignore[attr-defined]
         sync = quality(opened.engine, everyone, since=since, until=until, now=datetime.now(UTC),  # type: ignore[attr-defined]
                        keys=opened.keys, **quality_rules(cfg))  # type: ignore[attr-defined]
     finally:
@@ -96,9 +97,9 @@ def report_monthly(start: Annotated[str, typer.Option("--from", help="First mont
                               ensure_ascii=False, indent=2))
         return
     typer.echo("\t".join(_both(k) for k in ("col.agency", "reports.month", "reports.received", "reports.valid",
-                                             "reports.delivered", "reports.late")))
+                                             "reports.refused", "reports.delivered", "reports.late")))
     for r in rows:
-        typer.echo(f"{r.agency}\t{r.month}\t{r.received}\t{r.valid}\t{r.delivered}\t{r.delivered_late}")
+        typer.echo(f"{r.agency}\t{r.month}\t{r.received}\t{r.valid}\t{r.refused}\t{r.delivered}\t{r.delivered_late}")
     share = "—" if sync.on_time_share is None else f"{100 * sync.on_time_share:.1f} %"
     typer.echo(f"{_both('quality.on_time')}: {share} ({sync.on_time}/{sync.finished}); "
                f"{_both('quality.backwards')}: {len(sync.backwards)}; {_both('quality.stale', days=cfg.section('console').get('stale_days', 7))}: {len(sync.stale)}")

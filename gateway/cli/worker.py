@@ -20,6 +20,7 @@ from rich.table import Table
 import typer
 
 from gateway.cli import app
+from gateway.deliver.overrides import effective
 from gateway.observe.logs import setup as setup_logging
 from gateway.cli.supervise import supervise
 from gateway.cli.validate import ConfigOption, load_config
@@ -307,10 +308,14 @@ def destinations_status(config: ConfigOption = None, store: StoreOption = None, 
     rows = []
     for name, policy in _policies(cfg, None).items():
         state = opened.destination_state(name)
-        window = active_window(policy.windows, now)
+        limits = effective(policy, state)  # what the workers apply: the console's settings over the configuration's
+        window = active_window(limits.windows, now)
         rows.append({"destination": name, "paused": state.paused, "pause_reason": state.pause_reason,
                      "breaker": str(state.breaker_state), "breaker_opened_at": _local(state.breaker_opened_at),
-                     "maintenance_until": _local(window[1]) if window else None, "jobs": counts.get(name, {})})
+                     "maintenance_until": _local(window[1]) if window else None, "jobs": counts.get(name, {}),
+                     "rate_per_second": limits.rate_per_second, "burst": limits.burst,
+                     "limits_from": "console" if limits.rate_overridden else "configuration",
+                     "windows_from": "console" if limits.windows_overridden else "configuration"})
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return

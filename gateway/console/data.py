@@ -10,12 +10,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from gateway.console.accounts import Operator
 from gateway.console.content import hoso_fields
 from gateway.store.api import JobState
 from gateway.store.sealing import KeyRing, unseal
-from gateway.store.tables import attempts, destinations, dossiers, jobs, packets
+from gateway.store.tables import REFUSED_ENTRIES, attempts, audit, destinations, dossiers, jobs, packets
 
 LOCAL_OFFSET_HOURS = 7  # Asia/Ho_Chi_Minh has no daylight saving time: months are cut at UTC+7
 
@@ -300,26 +302,27 @@ class Series:
     latency_s: list[float | None]  # mean acceptance → delivery of the bucket's deliveries
 
 
-def series(engine: sa.Engine, destination: str, span: str, now: datetime, backlog_now: int) -> Series:
-    """Per bucket over the last hour (5 min), day (1 h) or week (6 h). The backlog at each bucket's end is
-    worked back from today's: minus what was accepted after it, plus what was delivered after it."""
-    length, count = RANGES[span]
-    width = int(length.total_seconds()) // count
-    start = now - length
-    origin = int(start.timestamp())
+CLOSED_AFTER = timedelta(minutes=5)  # a bucket that ended this long ago is final: kept in console_buckets
+
+
+def _bucket_counts(engine: sa.Engine, destination: str, origin: int, width: int, until: datetime | None,
+                   count: int) -> dict[int, tuple[int, float, int, int]]:
+    """Per bucket index from ``origin`` (epoch seconds) of ``width`` seconds, up to ``until`` (None: now):
+    (delivered, sum of acceptance → delivery seconds, accepted, failed)."""
+    start = datetime.fromtimestamp(origin, UTC)
 
     def buckets(column: Any, *where: Any, extra: Any = None) -> dict[int, tuple[int, float]]:
         bucket = (_epoch(engine, column) - origin) // width  # integer division: no rounding up into the next bucket
-        value = sa.func.count() if extra is None else sa.func.avg(extra)
-        statement = sa.select(bucket.label("b"), sa.func.count(), value).where(column >= start, *where).group_by("b")
+        value = sa.func.count() if extra is None else sa.func.sum(extra)
+        bounds = [column >= start] + ([column < until] if until is not None else [])
+        statement = sa.select(bucket.label("b"), sa.func.count(), value).where(*bounds, *where).group_by("b")
         with engine.connect() as connection:
             found: dict[int, tuple[int, float]] = {}
             for b, n, v in connection.execute(statement):  # the current second may round into one bucket more
                 b = min(int(b), count - 1)
                 if b >= 0:
                     previous = found.get(b, (0, 0.0))
-                    total = previous[0] + int(n)
-                    found[b] = (total, (previous[0] * previous[1] + int(n) * float(v or 0)) / total)
+                    found[b] = (previous[0] + int(n), previous[1] + float(v or 0))
             return found
 
     delivered = buckets(jobs.c.delivered_at, jobs.c.destination == destination,
@@ -327,10 +330,57 @@ def series(engine: sa.Engine, destination: str, span: str, now: datetime, backlo
     accepted = buckets(jobs.c.created_at, jobs.c.destination == destination)
     failed = buckets(attempts.c.started_at, attempts.c.job_id.like(f"%/{destination}"),
                      attempts.c.outcome.in_(["transient", "permanent"]))
-    result = Series([start + timedelta(seconds=width * i) for i in range(count)],
-                    [delivered.get(i, (0, 0))[0] for i in range(count)], [failed.get(i, (0, 0))[0] for i in range(count)],
-                    [accepted.get(i, (0, 0))[0] for i in range(count)], [0] * count,
-                    [delivered[i][1] if i in delivered else None for i in range(count)])
+    return {i: (delivered.get(i, (0, 0.0))[0], delivered.get(i, (0, 0.0))[1], accepted.get(i, (0, 0.0))[0],
+                failed.get(i, (0, 0.0))[0]) for i in range(count)}
+
+
+def _kept_buckets(engine: sa.Engine, destination: str, width: int, starts: list[int],
+                  now: datetime) -> dict[int, tuple[int, float, int, int]]:
+    """The closed buckets among ``starts``: read from console_buckets, the missing ones worked out in one
+    range read and kept for next time."""
+    from gateway.store.tables import console_buckets as kept
+
+    closed = [s for s in starts if datetime.fromtimestamp(s + width, UTC) <= now - CLOSED_AFTER]
+    if not closed:
+        return {}
+    with engine.connect() as connection:
+        found = {row.start: (row.delivered, row.latency_s, row.accepted, row.failed) for row in connection.execute(
+            sa.select(kept).where(kept.c.destination == destination, kept.c.width == width,
+                                  kept.c.start.in_(closed)))}
+    missing = [s for s in closed if s not in found]
+    if missing:
+        first, last = min(missing), max(missing)
+        count = (last - first) // width + 1
+        computed = _bucket_counts(engine, destination, first, width, datetime.fromtimestamp(last + width, UTC), count)
+        rows = [dict(destination=destination, width=width, start=s, delivered=v[0], latency_s=v[1], accepted=v[2],
+                     failed=v[3]) for i, v in computed.items() if (s := first + i * width) in missing]
+        insert = (sqlite_insert if engine.dialect.name == "sqlite" else postgresql_insert)(kept)
+        try:
+            with engine.begin() as connection:
+                connection.execute(insert.on_conflict_do_nothing(), rows)
+        except sa.exc.SQLAlchemyError:  # kept next time, then: the page is drawn anyway
+            pass
+        found.update({row["start"]: (row["delivered"], row["latency_s"], row["accepted"], row["failed"]) for row in rows})
+    return found
+
+
+def series(engine: sa.Engine, destination: str, span: str, now: datetime, backlog_now: int) -> Series:
+    """Per bucket over the last hour (5 min), day (1 h) or week (6 h), buckets aligned on their width (the last one
+    is still open). Closed buckets come from console_buckets (worked out once); the open ones are read live.
+    The backlog at each bucket's end is worked back from today's: minus what was accepted after it, plus
+    what was delivered after it."""
+    length, count = RANGES[span]
+    width = int(length.total_seconds()) // count
+    last = int(now.timestamp()) // width * width
+    starts = [last - (count - 1 - i) * width for i in range(count)]
+    values = _kept_buckets(engine, destination, width, starts, now)
+    open_from = next((i for i, s in enumerate(starts) if s not in values), count)
+    if open_from < count:
+        live = _bucket_counts(engine, destination, starts[open_from], width, None, count - open_from)
+        values.update({starts[open_from + i]: v for i, v in live.items()})
+    row = [values.get(s, (0, 0.0, 0, 0)) for s in starts]
+    result = Series([datetime.fromtimestamp(s, UTC) for s in starts], [v[0] for v in row], [v[3] for v in row],
+                    [v[2] for v in row], [0] * count, [v[1] / v[0] if v[0] else None for v in row])
     level = backlog_now
     for i in reversed(range(count)):
         result.backlog[i] = max(0, level)
@@ -344,8 +394,9 @@ def series(engine: sa.Engine, destination: str, span: str, now: datetime, backlo
 class MonthRow:
     agency: str
     month: str  # YYYY-MM, local time
-    received: int = 0
+    received: int = 0  # every packet that arrived: stored, and refused before storing
     valid: int = 0
+    refused: int = 0  # refused (the audit log's ``packet.refused``): never stored
     delivered: int = 0
     delivered_late: int = 0
 
@@ -356,10 +407,30 @@ def _month(engine: sa.Engine, column: Any) -> Any:
     return sa.func.to_char(column + sa.text(f"interval '{LOCAL_OFFSET_HOURS} hours'"), "YYYY-MM")
 
 
+def sender_agencies(config: Any, engine: sa.Engine) -> dict[str, tuple[str, ...] | None]:
+    """Each API client's agencies (None: any), as configured and as ``gateway clients`` overrides them: whom a
+    refusal, which names only its sender, is counted for."""
+    from gateway.store.tables import api_clients
+
+    found: dict[str, tuple[str, ...] | None] = {}
+    for name, raw in config.section("clients").items():
+        agencies = raw.get("agencies") if isinstance(raw, dict) else None
+        found[name] = tuple(agencies) if agencies is not None else None
+    with engine.connect() as connection:
+        for name, agencies in connection.execute(sa.select(api_clients.c.name, api_clients.c.agencies)):
+            if agencies is not None or name not in found:
+                found[name] = tuple(agencies) if agencies is not None else None
+    return found
+
+
 def monthly(engine: sa.Engine, operator: Operator, *, since: datetime, until: datetime,
-            late_after: timedelta) -> list[MonthRow]:
-    """Per agency and month: packets received and valid (by when they were received), jobs delivered and
-    delivered later than ``late_after`` after acceptance (by when they were delivered)."""
+            late_after: timedelta, senders: dict[str, tuple[str, ...] | None] | None = None) -> list[MonthRow]:
+    """Per agency and month: packets received, valid and refused (by when they arrived), jobs delivered and
+    delivered later than ``late_after`` after acceptance (by when they were delivered).
+
+    A refusal is counted for its dossier's owner when the store refused it at commit (its dossier is known);
+    otherwise for each agency of its sender (``senders``, see ``sender_agencies``); "—" when the sender may
+    send for any agency."""
     rows: dict[tuple[str, str], MonthRow] = {}
     scope = visible_packets(operator)
     agency = sa.func.coalesce(packets.c.agency, "—")
@@ -385,6 +456,18 @@ def monthly(engine: sa.Engine, operator: Operator, *, since: datetime, until: da
                 .group_by(agency, delivered_month)):
             entry = row((a, m))
             entry.delivered, entry.delivered_late = int(n), int(n_late or 0)
+        refused_month = _month(engine, audit.c.at)
+        for actor, m, owner, n in connection.execute(
+                sa.select(audit.c.actor, refused_month, dossiers.c.agency, sa.func.count())
+                .select_from(audit.outerjoin(dossiers, dossiers.c.dossier == audit.c.dossier))
+                .where(REFUSED_ENTRIES, audit.c.at >= since, audit.c.at < until)
+                .group_by(audit.c.actor, refused_month, dossiers.c.agency)):
+            agencies = (owner,) if owner else (senders or {}).get(actor) or ("—",)
+            for a in agencies:
+                if operator.all_agencies or a in operator.agencies:
+                    entry = row((a, m))
+                    entry.refused += int(n)
+                    entry.received += int(n)
     return sorted(rows.values(), key=lambda r: (r.month, r.agency))
 
 

@@ -6,11 +6,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
+import logging
+import threading
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -27,8 +29,10 @@ if TYPE_CHECKING:
 else:  # loaded on first use: a server process starts (and answers uvicorn's health check) sooner
     accounts_, charts, content, data, export = (lazy(f"gateway.console.{name}") for name in
                                                 ("accounts", "charts", "content", "data", "export"))
+from gateway.config import ConfigError
+from gateway.deliver.overrides import effective
 from gateway.deliver.policy import load_policies
-from gateway.deliver.windows import LOCAL, active_window
+from gateway.deliver.windows import LOCAL, active_window, parse_windows, window_table
 from gateway.observe.metrics import LOOKUPS
 from gateway.receive.body import Unread, read_body
 from gateway.store import BreakerState, Store
@@ -39,6 +43,7 @@ PREFIX = "/console"
 COOKIE, LANG_COOKIE = "ckn_session", "ckn_lang"
 FORM_BYTES, FORM_SECONDS = 1_000_000, 30.0  # a console form: a reason and some selected ids, never more
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+       "connect-src 'self'; "  # the bulk replay's progress, polled by console.js
        "frame-ancestors 'none'; base-uri 'none'")
 HEADERS = {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
            "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
@@ -169,6 +174,12 @@ class Console:
     def audit(self, session: Session, action: str, subject: str, detail: dict[str, Any] | None = None) -> None:
         self.store.audit(f"console:{session.operator.username}", action, subject, detail)
 
+    def may_steer(self, session: Session) -> bool:
+        """Pausing, resuming, resetting or scheduling maintenance of a destination every agency shares:
+        an admin, or an operator of all agencies — never an operator scoped to some."""
+        operator = session.operator
+        return operator.may("admin") or (operator.may("operator") and operator.all_agencies)
+
     def looked_up(self, session: Session, kind: str) -> None:
         LOOKUPS.labels(session.operator.username, kind).inc()
 
@@ -269,7 +280,8 @@ def install(app: FastAPI, config: Config, store: Callable[[], Store]) -> Console
         figures = data.destination_figures(console.engine, console.names(), now)
         for name, entry in figures.items():
             policy = console.policies.get(name)
-            window = active_window(policy.windows, now) if policy else None
+            window = (active_window(effective(policy, console.store.destination_state(name)).windows, now)
+                      if policy else None)
             entry.maintenance_until = window[1] if window else None
             entry.state = ("paused" if entry.paused else "maintenance" if window else
                            "circuit_open" if entry.breaker != "closed" else "retrying" if entry.retrying else "flowing")
@@ -353,9 +365,38 @@ def install(app: FastAPI, config: Config, store: Callable[[], Store]) -> Console
             count = console.store.replay(ids, actor, why, dry_run=True)
             return console.render(request, "dead.html", session, letters=letters, form={},
                                   destinations=console.names(), would=count, selected=set(ids), why=why)
-        results = [(job_id, console.store.replay([job_id], actor, why)) for job_id in ids]
-        return console.render(request, "replayed.html", session, results=results, why=why,
-                              done=sum(n for _, n in results), total=len(ids))
+        run_id = console.store.start_replay_run(actor, why, ids)
+        console.audit(session, "console.replay_started", run_id, {"count": len(ids), "reason": why})
+        threading.Thread(target=_replay_each, args=(console.store, run_id, ids, actor, why),
+                         name=f"replay-{run_id[:8]}", daemon=True).start()
+        return RedirectResponse(f"{PREFIX}/dead/replay/{run_id}", status_code=303)
+
+    def _run_of(session: Session, run_id: str) -> Any:
+        run = console.store.replay_run(run_id) if len(run_id) <= 32 else None
+        # one's own runs; an admin sees everyone's
+        if run is None or (run.actor != f"console:{session.operator.username}" and not session.operator.may("admin")):
+            raise Refusal("not_found", 404)
+        return run
+
+    @app.get(PREFIX + "/dead/replay/{run_id}", include_in_schema=False)
+    def replay_progress(request: Request, run_id: str) -> Response:
+        session = console.session(request, "operator")
+        run = _run_of(session, run_id)
+        results = [(job_id, run.results.get(job_id)) for job_id in run.job_ids]
+        return console.render(request, "replayed.html", session, run=run, results=results, why=run.reason,
+                              done=len(run.results), queued=sum(n or 0 for n in run.results.values()),
+                              total=len(run.job_ids), finished=run.finished_at is not None)
+
+    @app.get(PREFIX + "/dead/replay/{run_id}/progress", include_in_schema=False)
+    def replay_progress_json(request: Request, run_id: str) -> Response:
+        session = console.session(request, "operator")
+        run = _run_of(session, run_id)
+        lang = console.lang(request)
+        return JSONResponse({"total": len(run.job_ids), "done": len(run.results),
+                             "queued": sum(run.results.values()), "finished": run.finished_at is not None,
+                             "progress": text("dead.progress", lang, done=len(run.results), total=len(run.job_ids)),
+                             "results": {job_id: text("dead.result.queued" if n else "dead.result.skipped", lang)
+                                         for job_id, n in run.results.items()}})
 
     # --- destinations ------------------------------------------------------------------------------
     @app.get(PREFIX + "/destinations", include_in_schema=False)
@@ -365,10 +406,13 @@ def install(app: FastAPI, config: Config, store: Callable[[], Store]) -> Console
         rows = []
         for name in console.names():
             policy, state = console.policies[name], console.store.destination_state(name)
-            window = active_window(policy.windows, now)
-            rows.append({"name": name, "state": state, "policy": policy,
+            limits = effective(policy, state)
+            window = active_window(limits.windows, now)
+            rows.append({"name": name, "state": state, "policy": policy, "limits": limits,
                          "maintenance_until": window[1] if window else None})
-        return console.render(request, "destinations.html", session, rows=rows, done=request.query_params.get("done"))
+        return console.render(request, "destinations.html", session, rows=rows, done=request.query_params.get("done"),
+                              may_steer=console.may_steer(session), may_limit=session.operator.may("admin"),
+                              error=request.query_params.get("error"))
 
     @app.post(PREFIX + "/destinations/{name}", include_in_schema=False)
     async def destination_action(request: Request, name: str) -> Response:
@@ -377,11 +421,41 @@ def install(app: FastAPI, config: Config, store: Callable[[], Store]) -> Console
         if name not in console.policies:
             raise Refusal("not_found", 404)
         action, why, actor = _one(form, "action"), _one(form, "why"), f"console:{session.operator.username}"
+        if action in ("rate", "rate_reset"):
+            if not session.operator.may("admin"):
+                console.audit(session, "destination.refused", name, {"action": action})
+                raise Refusal("forbidden", 403)
+        elif not console.may_steer(session):
+            console.audit(session, "destination.refused", name, {"action": action})
+            raise Refusal("dest.shared_only", 403)
+        policy = console.policies[name]
         if action in ("pause", "resume"):
             console.store.set_paused(name, action == "pause", actor, why or action)
         elif action == "reset":
             console.store.save_breaker(name, BreakerState.CLOSED, None)
             console.audit(session, "destination.circuit_reset", name, {"reason": why})
+        elif action == "rate":
+            limits = _rate_limit(form)
+            if limits is None:
+                return RedirectResponse(f"{PREFIX}/destinations?error=dest.bad_rate", status_code=303)
+            console.store.set_rate_limit(name, *limits, actor, why or action)
+        elif action == "rate_reset":
+            console.store.set_rate_limit(name, None, None, actor, why or action)
+        elif action == "window":
+            window = _window(form, name)
+            if window is None:
+                return RedirectResponse(f"{PREFIX}/destinations?error=dest.bad_window", status_code=303)
+            current = effective(policy, console.store.destination_state(name)).windows
+            console.store.set_windows(name, [window_table(w) for w in current] + [window], actor, why or action)
+        elif action == "window_remove":
+            current = [window_table(w) for w in effective(policy, console.store.destination_state(name)).windows]
+            index = _one(form, "index")
+            if not index.isdigit() or not 0 <= int(index) < len(current):
+                raise Refusal("not_found", 404)
+            del current[int(index)]
+            console.store.set_windows(name, current, actor, why or action)
+        elif action == "windows_reset":
+            console.store.set_windows(name, None, actor, why or action)
         else:
             raise Refusal("not_found", 404)
         return RedirectResponse(f"{PREFIX}/destinations?done=1", status_code=303)
@@ -394,7 +468,8 @@ def install(app: FastAPI, config: Config, store: Callable[[], Store]) -> Console
         since = _month_start(start) or _month_start(f"{today.year}-01")
         until = _month_after(_month_start(end) or today.replace(day=1))
         rows = data.monthly(console.engine, session.operator, since=since, until=until,
-                            late_after=timedelta(minutes=console.late_minutes))
+                            late_after=timedelta(minutes=console.late_minutes),
+                            senders=data.sender_agencies(console.config, console.engine))
         console.audit(session, "console.report", "monthly", {"from": start, "to": end})
         return rows, start, end
 
@@ -415,8 +490,8 @@ def install(app: FastAPI, config: Config, store: Callable[[], Store]) -> Console
         rows, start, end = _report(request, session, start, end)
         lang = console.lang(request)
         header = [text(k, lang) for k in ("col.agency", "reports.month", "reports.received", "reports.valid",
-                                          "reports.delivered", "reports.late")]
-        table = [[r.agency, r.month, r.received, r.valid, r.delivered, r.delivered_late] for r in rows]
+                                          "reports.refused", "reports.delivered", "reports.late")]
+        table = [[r.agency, r.month, r.received, r.valid, r.refused, r.delivered, r.delivered_late] for r in rows]
         name = f"bao-cao-{start}-{end}.{kind}"
         disposition = {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"}
         if kind == "csv":
@@ -427,6 +502,43 @@ def install(app: FastAPI, config: Config, store: Callable[[], Store]) -> Console
         raise Refusal("not_found", 404)
 
     return console
+
+
+log = logging.getLogger(__name__)
+MAX_RATE = 10_000.0  # calls per second: far above any peer's; a typo must not open the flood gates
+
+
+def _rate_limit(form: dict[str, list[str]]) -> tuple[float, int] | None:
+    """(rate per second, burst) from the form, or None when not both are positive numbers in bounds."""
+    try:
+        rate, burst = float(_one(form, "rate").replace(",", ".")), int(_one(form, "burst"))
+    except ValueError:
+        return None
+    return (rate, burst) if 0 < rate <= MAX_RATE and 0 < burst <= 100_000 else None
+
+
+def _window(form: dict[str, list[str]], name: str) -> dict[str, Any] | None:
+    """A one-off maintenance window (local times, as the configuration writes them), or None if not valid."""
+    table = {"start_at": _one(form, "start_at"), "end_at": _one(form, "end_at"), "note": _one(form, "note")[:200]}
+    try:
+        parse_windows([table], f"console.{name}")
+    except ConfigError:
+        return None
+    return table
+
+
+def _replay_each(store: Store, run_id: str, ids: list[str], actor: str, why: str) -> None:
+    """One job at a time, each result recorded as it comes: the progress page reads them."""
+    try:
+        for job_id in ids:
+            store.record_replay_result(run_id, job_id, store.replay([job_id], actor, why))
+    except Exception:  # the page shows the run unfinished; what was done is recorded
+        log.exception("bulk replay %s stopped", run_id)
+    finally:
+        try:
+            store.record_replay_result(run_id, "", 0, finished=True)
+        except Exception:
+            log.exception("bulk replay %s: its end was not recorded", run_id)
 
 
 def _month_start(value: str) -> datetime | None:

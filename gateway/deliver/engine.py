@@ -31,6 +31,7 @@ from gateway.config import Config
 from gateway.deliver.backoff import next_attempt_at
 from gateway.deliver.breaker import CircuitBreaker
 from gateway.deliver.connector import Connector, Delivery, Outcome, OutcomeKind
+from gateway.deliver.overrides import Effective, effective
 from gateway.deliver.policy import DestinationPolicy
 from gateway.deliver.ratelimit import SharedBucket
 from gateway.deliver.settler import Settler
@@ -42,6 +43,7 @@ from gateway.store.api import AttemptRecord, BreakerState, ClaimedJob, Store
 
 log = logging.getLogger("gateway.deliver")
 
+HEARTBEAT_SECONDS = 10.0  # a worker's row in the registry is refreshed at least this often (/readyz)
 SIGNAL_INTERVAL = 0.01  # how often an SQLite worker looks for other processes' commits (PRAGMA data_version)
 
 
@@ -130,7 +132,8 @@ class DestinationRunner:
         saved = self.store.destination_state(policy.name)
         self.breaker.restore(saved.breaker_state,
                              saved.breaker_opened_at.timestamp() if saved.breaker_opened_at else None)
-        self.bucket = SharedBucket(self._draw_tokens, policy.rate_per_second, policy.burst)
+        self.limits: Effective = effective(policy, saved)  # the console's overrides, re-read with the pause
+        self.bucket = SharedBucket(self._draw_tokens, self.limits.rate_per_second, self.limits.burst)
         self.pool = ThreadPoolExecutor(policy.concurrency, thread_name_prefix=f"deliver-{policy.name}")
         # Up to ``concurrency`` calls in flight and as many batches claimed and waiting behind them,
         # so a claim (one store round trip) serves several batches instead of one.
@@ -145,7 +148,13 @@ class DestinationRunner:
         clock = time.monotonic()
         if clock - self._hold_checked > self.engine.hold_check_seconds:
             state = self.store.destination_state(self.policy.name)
-            window = active_window(self.policy.windows, now_utc())
+            limits = effective(self.policy, state)
+            if (limits.rate_per_second, limits.burst) != (self.limits.rate_per_second, self.limits.burst):
+                log.info("destination %s: rate limit now %s/s, burst %s", self.policy.name, limits.rate_per_second,
+                         limits.burst)
+                self.bucket.retune(limits.rate_per_second, limits.burst)
+            self.limits = limits
+            window = active_window(limits.windows, now_utc())
             self._hold_reason = (f"tạm dừng / paused: {state.pause_reason or ''}" if state.paused else
                                  f"bảo trì đến / maintenance until {window[1]:%Y-%m-%d %H:%M} {window[0].note}"
                                  if window else "")
@@ -153,7 +162,7 @@ class DestinationRunner:
         return self._hold_reason
 
     def _draw_tokens(self, want: int) -> tuple[int, float]:
-        return self.store.take_tokens(self.policy.name, want, self.policy.rate_per_second, self.policy.burst,
+        return self.store.take_tokens(self.policy.name, want, self.limits.rate_per_second, self.limits.burst,
                                       now_utc())
 
     def _save_breaker(self, state: BreakerState, opened_at: float | None) -> None:
@@ -336,8 +345,15 @@ class Engine:
                         for name, policy in policies.items()}
         self._heartbeat = threading.Thread(target=self._beat, name="lease-heartbeat", daemon=True)
 
+    def _register(self) -> None:
+        try:  # the registry /readyz reads: a worker alive has beaten recently
+            self.store.worker_seen(self.worker, socket.gethostname(), os.getpid(), list(self.runners))
+        except Exception:
+            log.exception("registering the worker failed")
+
     def start(self) -> "Engine":
         self.store.hold_session(self.worker)
+        self._register()
         for runner in self.runners.values():
             runner.thread.start()
         self._heartbeat.start()
@@ -346,7 +362,8 @@ class Engine:
 
     def _beat(self) -> None:
         shortest = min((r.policy.lease_seconds for r in self.runners.values()), default=30.0)
-        while not self.stopping.wait(shortest / 3):
+        while not self.stopping.wait(min(shortest / 3, HEARTBEAT_SECONDS)):
+            self._register()
             try:
                 self.store.hold_session(self.worker)  # reopened if it was lost
             except Exception:
@@ -369,6 +386,10 @@ class Engine:
         self.settler.close()  # after the calls: they wait for their deliveries to be recorded
         self._heartbeat.join(timeout)
         self.store.drop_session(self.worker)
+        try:
+            self.store.worker_gone(self.worker)
+        except Exception:
+            log.exception("unregistering the worker failed")
         log.info("worker %s stopped: %s", self.worker, self.tally)
 
     def __enter__(self) -> "Engine":

@@ -26,9 +26,14 @@ class SharedBucket:
     def __init__(self, draw: Draw, rate: float, burst: int, *, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self._draw, self._clock, self._sleep = draw, clock, sleep
-        self.grant = max(1, min(burst, round(rate * GRANT_SECONDS)))
+        self.retune(rate, burst)
         self._tokens, self._granted_at, self._next_draw = 0, 0.0, 0.0
         self._lock = threading.Lock()
+
+    def retune(self, rate: float, burst: int) -> None:
+        """A new rate limit (set from the console): later draws ask for this rate's share."""
+        self.rate, self.burst = rate, burst
+        self.grant = max(1, min(burst, round(rate * GRANT_SECONDS)))
 
     def try_take(self) -> float:
         """Takes a token if one can be had (returns 0.0); else the seconds until one may be."""

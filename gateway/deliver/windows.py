@@ -81,3 +81,13 @@ def parse_windows(tables: list[dict[str, Any]], where: str) -> tuple[Window, ...
         windows.append(Window(note=note, days=frozenset(DAYS.index(d) for d in days),
                               start=_clock(table.get("start"), at), end=_clock(table.get("end"), at)))
     return tuple(windows)
+
+
+def window_table(window: Window) -> dict[str, Any]:
+    """A window as its configuration table (what ``parse_windows`` reads): how the store keeps the console's."""
+    if window.start_at is not None and window.end_at is not None:
+        return {"start_at": window.start_at.astimezone(LOCAL).strftime("%Y-%m-%dT%H:%M"),
+                "end_at": window.end_at.astimezone(LOCAL).strftime("%Y-%m-%dT%H:%M"), "note": window.note}
+    assert window.start is not None and window.end is not None
+    return {"days": [DAYS[d] for d in sorted(window.days)], "start": window.start.strftime("%H:%M"),
+            "end": window.end.strftime("%H:%M"), "note": window.note}

@@ -8,13 +8,16 @@ prometheus-client's multiprocess mode when ``PROMETHEUS_MULTIPROC_DIR`` is set (
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+import ipaddress
+import hmac
 import os
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI
-from fastapi.responses import Response
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import REGISTRY, Collector
@@ -27,11 +30,38 @@ ACCEPT_SECONDS = Histogram("gateway_accept_seconds", "POST /v1/packets: request 
 LOOKUPS = Counter("gateway_console_lookups_total", "Console look-ups (searches, dossiers, contents) per account",
                   ["account", "kind"])
 CIRCUIT = {"closed": 0.0, "half_open": 0.5, "open": 1.0}
+REFUSALS_PER_READ = 5000
 
 
 class StoreCollector(Collector):
     def __init__(self, engine: Callable[[], sa.Engine]) -> None:
         self.engine = engine
+        # refusals by rule, read from the audit log incrementally (ix_audit_refused): each scrape reads only
+        # the refusals logged since the last one
+        self._refused: dict[str, int] = {}
+        self._refused_after = 0
+        self._refused_lock = threading.Lock()
+
+    def refusals(self, connection: sa.Connection) -> dict[str, int]:
+        """Packets refused, per rule (one refusal may break several rules), from ``packet.refused`` entries:
+        the intake's (``rules``) and those the store's transition check refused at commit."""
+        import sqlalchemy as sa
+
+        from gateway.store.tables import REFUSED_ENTRIES, audit
+
+        with self._refused_lock:
+            while True:
+                rows = connection.execute(sa.select(audit.c.id, audit.c.detail).where(
+                    REFUSED_ENTRIES, audit.c.id > self._refused_after)
+                    .order_by(audit.c.id).limit(REFUSALS_PER_READ)).all()
+                for row in rows:
+                    detail = row.detail if isinstance(row.detail, dict) else {}
+                    rules = detail.get("rules") or (["status.transition"] if detail.get("at_commit") else ["unknown"])
+                    for rule in rules:
+                        self._refused[str(rule)] = self._refused.get(str(rule), 0) + 1
+                    self._refused_after = row.id
+                if len(rows) < REFUSALS_PER_READ:
+                    return dict(self._refused)
 
     def collect(self) -> Iterator[Any]:
         import sqlalchemy as sa  # at the first scrape: a server process starts sooner
@@ -52,6 +82,8 @@ class StoreCollector(Collector):
         tries = CounterMetricFamily("gateway_attempts", "Delivery attempts by outcome (retries and failures)",
                                     labels=["outcome"])
         accepted = CounterMetricFamily("gateway_packets_accepted", "Packets accepted and stored")
+        refused = CounterMetricFamily("gateway_packets_refused", "Packets refused, by rule broken", labels=["rule"])
+        alive = GaugeMetricFamily("gateway_workers_alive", "Delivery workers whose heartbeat is recent (the store's registry)")
         with engine.connect() as connection:
             waiting: dict[str, int] = {}
             for name, state, n in connection.execute(sa.select(jobs.c.destination, jobs.c.state, sa.func.count())
@@ -78,11 +110,48 @@ class StoreCollector(Collector):
                                                  .group_by(attempts.c.outcome)):
                 tries.add_metric([outcome], n)
             accepted.add_metric([], connection.execute(sa.select(sa.func.count()).select_from(packets)).scalar_one())
-        yield from (by_state, delivered, dead, backlog, oldest, circuit, paused, tries, accepted)
+            for rule, n in sorted(self.refusals(connection).items()):
+                refused.add_metric([rule], n)
+            from gateway.observe.ready import WORKER_STALE_SECONDS
+            from gateway.store.tables import workers
+
+            alive.add_metric([], connection.execute(sa.select(sa.func.count()).select_from(workers).where(
+                workers.c.seen_at >= now - timedelta(seconds=WORKER_STALE_SECONDS))).scalar_one())
+        yield from (by_state, delivered, dead, backlog, oldest, circuit, paused, tries, accepted, refused, alive)
 
 
-def install(app: FastAPI, engine: Callable[[], sa.Engine], *, timed: bool = True) -> None:
+class Access:
+    """Who may scrape /metrics: ``[observability] metrics_token_env`` names the environment variable holding a
+    bearer token — once configured, a scrape without it is refused (and all are, if the variable is empty);
+    ``metrics_networks`` lists the client networks allowed (CIDR). Neither configured: anyone reaching the port."""
+
+    def __init__(self, token_env: str, networks: list[str]) -> None:
+        self.token_env = token_env
+        self.token = os.environ.get(token_env, "") if token_env else ""
+        self.networks = [ipaddress.ip_network(n, strict=False) for n in networks]
+
+    def refusal(self, request: Request) -> JSONResponse | None:
+        if self.networks:
+            try:
+                address = ipaddress.ip_address(request.client.host if request.client else "")
+            except ValueError:
+                address = None
+            if address is None or not any(address in network for network in self.networks):
+                return JSONResponse({"error": "metrics.network", "message_vi": "Mạng này không được đọc số liệu.",
+                                     "message_en": "This network may not read the metrics."}, status_code=403)
+        if self.token_env:
+            presented = request.headers.get("authorization", "")
+            expected = f"Bearer {self.token}"
+            if not self.token or not hmac.compare_digest(presented.encode(), expected.encode()):
+                return JSONResponse({"error": "metrics.token", "message_vi": "Cần mã truy cập số liệu hợp lệ.",
+                                     "message_en": "A valid metrics bearer token is required."}, status_code=401,
+                                    headers={"WWW-Authenticate": "Bearer"})
+        return None
+
+
+def install(app: FastAPI, engine: Callable[[], sa.Engine], *, timed: bool = True, access: Access | None = None) -> None:
     """``/metrics``; with ``timed``, POST /v1/packets is timed into ``gateway_accept_seconds``."""
+    access = access or Access("", [])
     shared = CollectorRegistry(auto_describe=False)
     shared.register(StoreCollector(engine))
     multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
@@ -97,7 +166,9 @@ def install(app: FastAPI, engine: Callable[[], sa.Engine], *, timed: bool = True
         return generate_latest(registry)
 
     @app.get("/metrics", include_in_schema=False)
-    def metrics() -> Response:
+    def metrics(request: Request) -> Response:
+        if (refused := access.refusal(request)) is not None:  # before reading anything
+            return refused
         return Response(own() + generate_latest(shared), media_type=CONTENT_TYPE_LATEST)
 
     if timed:

@@ -197,6 +197,33 @@ class DestinationState:
     breaker_state: BreakerState = BreakerState.CLOSED
     breaker_opened_at: datetime | None = None
     updated_at: datetime | None = None
+    # set from the console; None: the configuration's (``windows``: the [[…windows]] tables, all of them)
+    rate_per_second: float | None = None
+    burst: int | None = None
+    windows: list[dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
+class WorkerSeen:
+    """A delivery worker's row in the registry: it writes ``seen_at`` at every heartbeat."""
+    name: str
+    host: str
+    pid: int
+    destinations: list[str]
+    started_at: datetime
+    seen_at: datetime
+
+
+@dataclass(frozen=True)
+class ReplayRun:
+    """A bulk replay from the console: the jobs chosen and, as each is done, whether it went back to pending."""
+    run_id: str
+    actor: str
+    reason: str
+    job_ids: list[str]
+    results: dict[str, int]
+    started_at: datetime
+    finished_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -354,6 +381,29 @@ class Store(Protocol):
         ...
 
     def save_breaker(self, name: str, state: BreakerState, opened_at: datetime | None) -> None: ...
+
+    def set_rate_limit(self, name: str, rate: float | None, burst: int | None, actor: str, reason: str) -> None:
+        """The destination's rate limit for every worker from now on (None, None: back to the configuration's),
+        audited."""
+        ...
+
+    def set_windows(self, name: str, windows: list[dict[str, Any]] | None, actor: str, reason: str) -> None:
+        """The destination's maintenance windows for every worker (None: back to the configuration's), audited."""
+        ...
+
+    def worker_seen(self, name: str, host: str, pid: int, destinations: Sequence[str]) -> None:
+        """Registers (or refreshes) a delivery worker: its heartbeat."""
+        ...
+
+    def worker_gone(self, name: str) -> None: ...
+
+    def workers(self) -> list[WorkerSeen]: ...
+
+    def start_replay_run(self, actor: str, reason: str, job_ids: Sequence[str]) -> str: ...
+
+    def record_replay_result(self, run_id: str, job_id: str, count: int, finished: bool = False) -> None: ...
+
+    def replay_run(self, run_id: str) -> ReplayRun | None: ...
 
     def take_tokens(self, name: str, want: int, rate: float, burst: int, now: datetime) -> tuple[int, float]:
         """The destination's token bucket, one for every worker process: up to ``want`` tokens

@@ -20,12 +20,12 @@ from gateway.store import audit_chain, migrate as migrations
 from gateway.store import statements as statements_
 from gateway.store.api import (AcceptResult, Admit, ApiClientRecord, AttemptRecord, AttemptView, BatchNotAdmitted,
                                BreakerState, ClaimedJob, DestinationState, Guard, JobFilter, JobState, JobView,
-                               NewPacket, NotAdmitted, OnDead, PacketView)
+                               NewPacket, NotAdmitted, OnDead, PacketView, ReplayRun, WorkerSeen)
 from gateway.store.engines import create_engine, is_sqlite, lock_key, lock_keys
 from gateway.store.sealing import KEY_FILE_ENV, KEYS_ENV, KeyRing, SealingError, key_id_of, unseal
 from gateway.store.statements import DEAD, DELIVERED, LEASED, PENDING
 from gateway.store.tables import (api_clients, attempts, audit, classic_passwords, destinations, dossiers, jobs, packets,
-                                  payment_callbacks, payments)
+                                  payment_callbacks, payments, replay_runs, workers)
 from gateway.store.wakeups import CHANNEL, JobSignal, watch_postgres, watch_sqlite
 
 PURGED = "purged: payload deleted on request — đã xoá dữ liệu theo yêu cầu"
@@ -610,7 +610,7 @@ class SqlStore:
         if row is None:
             return DestinationState(name)
         return DestinationState(row.name, row.paused, row.pause_reason, BreakerState(row.breaker_state),
-                                row.breaker_opened_at, row.updated_at)
+                                row.breaker_opened_at, row.updated_at, row.rate_per_second, row.burst, row.windows)
 
     def _upsert_destination(self, connection: sa.Connection, name: str, **values: Any) -> None:
         values["updated_at"] = _now()
@@ -628,6 +628,59 @@ class SqlStore:
         with self._write() as connection:
             self._upsert_destination(connection, name, breaker_state=BreakerState(state).value,
                                      breaker_opened_at=opened_at)
+
+    def set_rate_limit(self, name: str, rate: float | None, burst: int | None, actor: str, reason: str) -> None:
+        with self._write() as connection:
+            before = connection.execute(sa.select(destinations.c.rate_per_second, destinations.c.burst)
+                                        .where(destinations.c.name == name)).first()
+            self._upsert_destination(connection, name, rate_per_second=rate, burst=burst)
+            self._audit(connection, actor, "destination.rate_limit" if rate is not None else "destination.rate_limit_reset",
+                        name, {"reason": reason, "rate_per_second": rate, "burst": burst,
+                               "before": list(before) if before else None})
+
+    def set_windows(self, name: str, windows: list[dict[str, Any]] | None, actor: str, reason: str) -> None:
+        with self._write() as connection:
+            self._upsert_destination(connection, name, windows=windows)
+            self._audit(connection, actor, "destination.windows" if windows is not None else "destination.windows_reset",
+                        name, {"reason": reason, "windows": windows})
+
+    def worker_seen(self, name: str, host: str, pid: int, destinations_: Sequence[str]) -> None:
+        now = _now()
+        with self._bookkeeping() as connection:
+            statement = self._insert(workers).values(name=name, host=host[:200], pid=pid,
+                                                      destinations=list(destinations_), started_at=now, seen_at=now)
+            connection.execute(statement.on_conflict_do_update(index_elements=["name"], set_={"seen_at": now}))
+
+    def worker_gone(self, name: str) -> None:
+        with self._bookkeeping() as connection:
+            connection.execute(workers.delete().where(workers.c.name == name))
+
+    def workers(self) -> list[WorkerSeen]:
+        with self._read() as connection:
+            return [WorkerSeen(r.name, r.host, r.pid, list(r.destinations or []), r.started_at, r.seen_at)
+                    for r in connection.execute(sa.select(workers).order_by(workers.c.name))]
+
+    def start_replay_run(self, actor: str, reason: str, job_ids: Sequence[str]) -> str:
+        run_id = uuid.uuid4().hex
+        with self._write() as connection:
+            connection.execute(replay_runs.insert().values(run_id=run_id, actor=actor, reason=reason,
+                                                           job_ids=list(job_ids), results={}, started_at=_now()))
+        return run_id
+
+    def record_replay_result(self, run_id: str, job_id: str, count: int, finished: bool = False) -> None:
+        with self._write() as connection:  # one writer per run: read, add, write back
+            results = connection.execute(sa.select(replay_runs.c.results)
+                                         .where(replay_runs.c.run_id == run_id)).scalar_one()
+            values: dict[str, Any] = {"results": {**results, job_id: count} if job_id else results}
+            if finished:
+                values["finished_at"] = _now()
+            connection.execute(replay_runs.update().where(replay_runs.c.run_id == run_id).values(**values))
+
+    def replay_run(self, run_id: str) -> ReplayRun | None:
+        with self._read() as connection:
+            r = connection.execute(sa.select(replay_runs).where(replay_runs.c.run_id == run_id)).first()
+        return None if r is None else ReplayRun(r.run_id, r.actor, r.reason, list(r.job_ids), dict(r.results),
+                                                r.started_at, r.finished_at)
 
     def take_tokens(self, name: str, want: int, rate: float, burst: int, now: datetime) -> tuple[int, float]:
         bucket = (sa.select(destinations.c.tokens, destinations.c.tokens_at)

@@ -111,6 +111,10 @@ audit = sa.Table(
 sa.Index("ix_audit_subject", audit.c.subject)
 sa.Index("ux_audit_n", audit.c.n, unique=True)  # migration 0010
 sa.Index("ix_audit_dossier", audit.c.dossier)  # migration 0010
+# refusals only (migration 0015): what /metrics' refusals by rule and the monthly report read; the entries of every
+# accepted packet stay out of it, so intake pays nothing for it. Literal: SQLite matches a partial index word for word.
+REFUSED_ENTRIES = sa.text("action = 'packet.refused'")
+sa.Index("ix_audit_refused", audit.c.id, postgresql_where=REFUSED_ENTRIES, sqlite_where=REFUSED_ENTRIES)
 
 # The chain's last entry, one row (id 1): appends lock it, so entries of every process link in one line.
 audit_head = sa.Table(
@@ -140,6 +144,46 @@ destinations = sa.Table(
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Column("tokens", sa.Float, nullable=True),  # the shared token bucket (migration 0005)
     sa.Column("tokens_at", UtcDateTime, nullable=True),
+    # set from the console (migration 0015); NULL: the configuration's
+    sa.Column("rate_per_second", sa.Float, nullable=True),
+    sa.Column("burst", sa.Integer, nullable=True),
+    sa.Column("windows", sa.JSON, nullable=True),  # maintenance windows as configured ([[…windows]] tables)
+)
+
+# Delivery workers alive (migration 0015): each writes its row at start and at every heartbeat.
+workers = sa.Table(
+    "workers", metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("host", sa.String(200), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("destinations", sa.JSON, nullable=False),
+    sa.Column("started_at", UtcDateTime, nullable=False),
+    sa.Column("seen_at", UtcDateTime, nullable=False),
+)
+
+# The overview charts' closed buckets (migration 0015): a bucket that ended minutes ago never changes (deliveries,
+# acceptances and attempts are stamped when they happen), so the console computes it once and keeps it here.
+console_buckets = sa.Table(
+    "console_buckets", metadata,
+    sa.Column("destination", sa.String(100), primary_key=True),
+    sa.Column("width", sa.Integer, primary_key=True, autoincrement=False),  # seconds
+    sa.Column("start", sa.BigInteger, primary_key=True, autoincrement=False),  # epoch seconds, a multiple of width
+    sa.Column("delivered", sa.Integer, nullable=False),
+    sa.Column("latency_s", sa.Float, nullable=False),  # the sum, acceptance → delivery, of the bucket's deliveries
+    sa.Column("accepted", sa.Integer, nullable=False),
+    sa.Column("failed", sa.Integer, nullable=False),
+)
+
+# A bulk replay started from the console and its results so far (migration 0015), read by the page that follows it.
+replay_runs = sa.Table(
+    "replay_runs", metadata,
+    sa.Column("run_id", sa.String(32), primary_key=True),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("job_ids", sa.JSON, nullable=False),
+    sa.Column("results", sa.JSON, nullable=False),  # {job_id: 0|1} as each is done
+    sa.Column("started_at", UtcDateTime, nullable=False),
+    sa.Column("finished_at", UtcDateTime, nullable=True),
 )
 
 # API clients managed with ``gateway clients`` (migration 0009): a row adds a client, or overrides a
@@ -192,6 +236,8 @@ sa.Index("ix_jobs_delivered", jobs.c.delivered_at, jobs.c.destination, jobs.c.cr
 sa.Index("ix_jobs_created", jobs.c.destination, jobs.c.created_at)
 DEAD_JOBS = sa.text("state = 'dead'")  # the console's dead letters and their counts, without reading the history
 sa.Index("ix_jobs_dead", jobs.c.destination, jobs.c.seq, postgresql_where=DEAD_JOBS, sqlite_where=DEAD_JOBS)
+# every destination's dead letters in order (migration 0015): an agency's page stops at its 200th, no sort of them all
+sa.Index("ix_jobs_dead_seq", jobs.c.seq, postgresql_where=DEAD_JOBS, sqlite_where=DEAD_JOBS)
 sa.Index("ix_attempts_started", attempts.c.started_at, attempts.c.outcome, attempts.c.job_id)
 
 # The postal connector (connectors/postal, migration 0012): shipments it ordered, one per dossier (OrderNumber

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 import re
+import time
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -33,6 +34,7 @@ def accounts(store: Store) -> Accounts:
     accounts = Accounts(store.engine)  # type: ignore[attr-defined]
     accounts.add("quantri", PASSWORD, "admin", ["*"])
     accounts.add("vanhanh_a", PASSWORD, "operator", [AGENCY_A])
+    accounts.add("vanhanh_chung", PASSWORD, "operator", ["*"])  # an operator of all agencies
     accounts.add("xem_a", PASSWORD, "viewer", [AGENCY_A])
     return accounts
 
@@ -47,6 +49,24 @@ def csrf_of(page: str) -> str:
     match = re.search(r'name="csrf" value="([^"]+)"', page)
     assert match, "no CSRF field on the page"
     return match.group(1)
+
+
+def replay_finished(client: TestClient, page: Any, timeout: float = 20.0) -> dict[str, Any]:
+    """Follows a bulk replay's progress (what console.js polls) until it is finished."""
+    match = re.search(r'data-progress="([^"]+)"', page.text)
+    if match is None:  # finished before the page was drawn
+        match = re.search(r"/console/dead/replay/[0-9a-f]{32}", str(page.url))
+        assert match, page.text[:500]
+        url = match.group(0) + "/progress"
+    else:
+        url = match.group(1)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state: dict[str, Any] = client.get(url).json()
+        if state["finished"]:
+            return state
+        time.sleep(0.05)
+    raise AssertionError("the replay did not finish")
 
 
 def log_in(client: TestClient, username: str, password: str = PASSWORD, new: str = NEW_PASSWORD) -> Any:

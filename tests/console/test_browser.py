@@ -50,6 +50,7 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     accounts = Accounts(store.engine)  # type: ignore[attr-defined]
     accounts.add("quantri", PASSWORD, "admin", ["*"])
     accounts.add("vanhanh_a", PASSWORD, "operator", [AGENCY_A])
+    accounts.add("vanhanh_chung", PASSWORD, "operator", ["*"])
     store.close()
     port = _free_port()
     server = subprocess.Popen([str(Path(sys.executable).with_name("gateway")), "serve", "--store", store_url,
@@ -147,9 +148,23 @@ def test_operator_day(page: object, site: Site) -> None:
     assert page.locator("#would").inner_text() == f"Sẽ gửi lại {mine} việc. Bấm “Gửi lại các thư đã chọn” để thực hiện."  # type: ignore[attr-defined]
     shot(page, site, "05-dead-letters-dry-run")
     page.get_by_role("button", name="Gửi lại các thư đã chọn").click()  # type: ignore[attr-defined]
+    # live progress: console.js polls the run and fills in each job's result as it comes
+    page.locator("#replay-state").filter(has_text="Đã xong.").wait_for(timeout=20_000)  # type: ignore[attr-defined]
     assert page.locator("#progress").inner_text() == f"Tiến độ: {mine}/{mine}"  # type: ignore[attr-defined]
+    assert page.locator("#replay-state").inner_text() == "Đã xong."  # type: ignore[attr-defined]
+    assert page.get_by_text("đã đưa lại hàng đợi").count() == mine  # type: ignore[attr-defined]
     shot(page, site, "06-replayed")
 
+    # destinations are shared by all agencies: agency A's operator is offered no pause, and a forged one is refused
+    page.get_by_role("link", name="Đích nhận").click()  # type: ignore[attr-defined]
+    assert page.get_by_role("button", name="Tạm dừng").count() == 0  # type: ignore[attr-defined]
+    csrf = page.locator('input[name="csrf"]').first.get_attribute("value")  # type: ignore[attr-defined]
+    forged = page.request.post(site.url + "/console/destinations/postal",  # type: ignore[attr-defined]
+                               form={"csrf": csrf, "action": "pause", "why": "thử"})
+    assert forged.status == 403 and "shared by all agencies" in forged.text() and "dùng chung" in forged.text()
+    page.get_by_role("button", name="Đăng xuất").click()  # type: ignore[attr-defined]
+    page.wait_for_url("**/console/login")  # type: ignore[attr-defined]
+    log_in(page, site, "vanhanh_chung")  # an operator of all agencies may
     page.get_by_role("link", name="Đích nhận").click()  # type: ignore[attr-defined]
     page.get_by_label("Lý do (ghi nhật ký)").first.fill("bảo trì theo lịch")  # type: ignore[attr-defined]
     page.get_by_role("button", name="Tạm dừng").first.click()  # type: ignore[attr-defined]
