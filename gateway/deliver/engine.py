@@ -57,6 +57,23 @@ def worker_name() -> str:
     return f"{worker_prefix(os.getpid())}{uuid.uuid4().hex[:6]}"
 
 
+# A lease's holder is "<worker>#<claim token>" (gateway.store.statements.TOKEN_MARK): a '#' in the name
+# would make one worker's claims look like another's ("a" would match "a#b"'s leases) and the store read
+# the wrong worker out of a holder. Refused at start-up, with whatever else cannot be a name.
+FORBIDDEN_IN_NAMES = "#"
+
+
+def check_worker_name(name: str) -> str:
+    """``name`` if it can name a worker in leases, else ValueError with a bilingual reason."""
+    if not name.strip():
+        raise ValueError("tên tiến trình chuyển tiếp trống / the worker name is empty")
+    if bad := sorted({c for c in name if c in FORBIDDEN_IN_NAMES or not c.isprintable()}):
+        shown = ", ".join(repr(c) for c in bad)
+        raise ValueError(f"tên tiến trình chuyển tiếp không được chứa {shown} (dấu phân cách mã nhận việc) / "
+                         f"a worker name must not contain {shown} (the claim token's separator): {name!r}")
+    return name
+
+
 def decode_packet(raw: bytes, encoding: str) -> GoiTin:
     """The typed packet from stored bytes: a JWS's payload, never another reading of the container."""
     return load_packet(raw, encoding)
@@ -320,7 +337,7 @@ class Engine:
                  connectors: dict[str, Connector] | None = None, poll_seconds: float = 0.5,
                  hold_check_seconds: float = 0.25,
                  connector_factory: Callable[[DestinationPolicy], Connector] = make_connector) -> None:
-        self.store, self.worker = store, worker or worker_name()
+        self.store, self.worker = store, check_worker_name(worker or worker_name())
         self.poll_seconds, self.hold_check_seconds = poll_seconds, hold_check_seconds
         self.stopping = threading.Event()
         self.signal = store.job_signal(SIGNAL_INTERVAL)

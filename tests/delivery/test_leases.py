@@ -51,3 +51,28 @@ def test_a_claim_is_identified_by_its_token_not_only_the_worker(store, feed, tra
     assert store.get_job(old.job_id).state is JobState.LEASED
     assert store.complete_each([(new.job_id, attempt)], new.holder) == [True]
     assert store.get_job(new.job_id).attempts == 1
+
+
+@pytest.mark.parametrize("name", ["portal#1", "#", "a b#c", "   ", "tab\there"])
+def test_a_worker_name_that_would_break_claim_tokens_is_refused_at_start_up(store, name):
+    """A holder is "<worker>#<token>": a '#' in the name would let the worker "a" settle the claims of a
+    worker "a#b" and the audit name the wrong worker. The engine refuses it before it claims anything;
+    the CLI says so in both languages and exits 2."""
+    from typer.testing import CliRunner
+
+    from gateway.cli import app
+    from gateway.deliver.engine import Engine
+
+    with pytest.raises(ValueError, match="worker name"):
+        Engine(store, {}, worker=name)
+    result = CliRunner().invoke(app, ["worker", "--store", store.url, "--name", name])
+    assert result.exit_code == 2
+    assert "tên tiến trình chuyển tiếp" in result.output and "worker name" in result.output
+
+
+def test_an_ordinary_worker_name_is_accepted(store):
+    from gateway.deliver.engine import Engine, check_worker_name
+
+    assert check_worker_name("cổng-1:máy.a/2") == "cổng-1:máy.a/2"
+    engine = Engine(store, {}, worker="portal-1")
+    assert engine.worker == "portal-1"
