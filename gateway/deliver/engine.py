@@ -38,6 +38,7 @@ from gateway.packets.envelope import GoiTin
 from gateway.packets.stored import load_packet
 from gateway.pii import personal_values, scrub
 from gateway.store.api import AttemptRecord, BreakerState, ClaimedJob, Store
+from gateway.store.statements import BEAT_SECONDS
 
 log = logging.getLogger("gateway.deliver")
 
@@ -358,15 +359,21 @@ class Engine:
         return self
 
     def _beat(self) -> None:
+        """Every third of the shortest lease, and at least every BEAT_SECONDS: a session-tied lease (PostgreSQL)
+        is taken by another worker only once its session has ended and its heartbeat is STALE_SECONDS old,
+        so a dead worker's jobs resume within about a second and a live one's survive a dropped connection."""
         shortest = min((r.policy.lease_seconds for r in self.runners.values()), default=30.0)
-        while not self.stopping.wait(shortest / 3):
+        while not self.stopping.wait(min(shortest / 3, BEAT_SECONDS)):
             try:
                 self.store.hold_session(self.worker)  # reopened if it was lost
             except Exception:
                 log.exception("keeping the worker's session failed")
+            by_length: dict[float, list[tuple[str, str]]] = {}
             for (seconds, holder), ids in self.leases.snapshot().items():
+                by_length.setdefault(seconds, []).extend((job_id, holder) for job_id in ids)
+            for seconds, held in by_length.items():  # one statement per lease length, whatever the claims
                 try:
-                    self.store.extend_lease(ids, holder, seconds, now_utc())
+                    self.store.extend_leases(held, seconds, now_utc())
                 except Exception:
                     log.exception("extending leases failed")
 

@@ -313,6 +313,10 @@ class Store(Protocol):
         """Pushes the lease of the jobs ``worker`` still holds to now + lease_seconds; how many."""
         ...
 
+    def extend_leases(self, held: Sequence[tuple[str, str]], lease_seconds: float, now: datetime) -> int:
+        """``extend_lease`` for many claims in one transaction: (job id, holder) pairs; how many."""
+        ...
+
     def hold_session(self, worker: str) -> None:
         """PostgreSQL: opens (or reopens, if it was lost) a session that lives as long as this process, and
         ties ``worker``'s claims from now on to it: when the process dies the server ends the session and

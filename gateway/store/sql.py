@@ -394,10 +394,10 @@ class SqlStore:
             # One claimer per destination at a time (PostgreSQL): each sees the leases the
             # previous one committed, so no ordering key is ever handed out twice.
             lock_key(connection, "claim:" + destination)
-            found = list(connection.execute(statements.heads, {"destination": destination, "now": now,
-                                                                "limit": limit}))
+            at = {"now": now, "stale": now + timedelta(seconds=lease_seconds - statements_.STALE_SECONDS)}
+            found = list(connection.execute(statements.heads, {"destination": destination, **at, "limit": limit}))
             behind = (self._followers(connection, statements, destination, {row.ordering_key: row.seq for row in found},
-                                      max_batch - 1, now, on_dead) if max_batch > 1 and found else {})
+                                      max_batch - 1, at, on_dead) if max_batch > 1 and found else {})
             batches = [[row.seq] + behind.get(row.ordering_key, []) for row in found]
             seqs = [seq for batch in batches for seq in batch]
             if not seqs:
@@ -419,22 +419,23 @@ class SqlStore:
 
     @staticmethod
     def _followers(connection: sa.Connection, statements: statements_.ClaimStatements, destination: str,
-                   heads: dict[str, int], room: int, now: datetime, on_dead: OnDead) -> dict[str, list[int]]:
+                   heads: dict[str, int], room: int, at: dict[str, datetime], on_dead: OnDead
+                   ) -> dict[str, list[int]]:
         """Per head (ordering key → its seq), the jobs right behind it that can travel in the same
         batch, in order: one query for every head of the claim."""
         # Under "hold" a key's rows after its head are the candidates themselves (anything not free ends the
         # batch); under "skip", a few more, for dead jobs passed over (fewer only means a smaller batch).
         ranks = room + 1 if on_dead == "hold" else room * 4 + 4
         rows = connection.execute(statements.followers, {"destination": destination, "keys": list(heads),
-                                                         "after": min(heads.values()), "ranks": ranks})
+                                                         "after": min(heads.values()), "ranks": ranks, **at})
+        now = at["now"]
         taken: dict[str, list[int]] = {key: [] for key in heads}
         closed: set[str] = set()
-        for seq, key, state, next_attempt_at, lease_expires_at, _ in rows:
+        for seq, key, state, next_attempt_at, free, _ in rows:
             if key in closed or seq <= heads[key]:
                 continue
             if state == DEAD and on_dead == "skip":
                 continue
-            free = state == PENDING or (state == LEASED and lease_expires_at <= now)
             if not free or next_attempt_at > now or len(taken[key]) == room:
                 closed.add(key)
                 continue
@@ -511,6 +512,15 @@ class SqlStore:
                 jobs.update().where(statements_.held_by_worker())
                 .values(lease_expires_at=now + timedelta(seconds=lease_seconds)),
                 {"job_ids": list(job_ids), "worker": worker}).rowcount
+
+    def extend_leases(self, held: Sequence[tuple[str, str]], lease_seconds: float, now: datetime) -> int:
+        if not held:
+            return 0
+        with self._bookkeeping() as connection:
+            return connection.execute(
+                jobs.update().where(statements_.held_each())
+                .values(lease_expires_at=now + timedelta(seconds=lease_seconds)),
+                {"held": [tuple(pair) for pair in held]}).rowcount
 
     def release_abandoned(self, worker_prefix: str) -> int:
         with self._bookkeeping() as connection:

@@ -76,3 +76,26 @@ def test_an_ordinary_worker_name_is_accepted(store):
     assert check_worker_name("cổng-1:máy.a/2") == "cổng-1:máy.a/2"
     engine = Engine(store, {}, worker="portal-1")
     assert engine.worker == "portal-1"
+
+
+@pytest.mark.parametrize("store_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_a_dropped_holding_session_of_a_live_worker_does_not_send_its_jobs_twice(store, feed, traffic, peer,
+                                                                                  policy, engines, until):
+    """PostgreSQL: worker a's holding session is ended (pg_terminate_backend) while a's calls of 2 s are in
+    flight and worker b is claiming every 10 ms. a keeps beating through its other connections, so b does
+    not take a's jobs; a reopens its session and every job is sent exactly once."""
+    from tests.store.test_session_leases import end_session
+
+    peer.set_faults(latency_ms=2000)
+    packets = list(traffic.interleaved(dossiers=4, steps=0))
+    feed(packets)
+    slow = policy(concurrency=4, timeout_seconds=4.0, lease_seconds=30.0)
+    engines(slow, worker="a")
+    until(lambda: peer.state.in_flight == 4, timeout=30, what="a's four calls in flight")
+    end_session(store, "a")
+    engines(slow, worker="b")
+    until(all_delivered(store, len(packets)), timeout=60, what="all delivered")
+    keys = [d["key"] for d in peer.deliveries()]
+    assert sorted(keys) == sorted(p.packet_id for p in packets), "each job sent exactly once"
+    assert peer.state.key_overlaps == 0
+    assert {j.attempts for j in store.find_jobs(JobFilter(destination=DEST, limit=100))} == {1}
