@@ -19,7 +19,7 @@ from gateway.store.api import JobFilter, JobState, open_store
 from tests.delivery.test_crash import DEST, GATEWAY, Process, children_of, supervised, wait_until, write_config
 
 LEASE_SECONDS = 30.0
-BOUND_SECONDS = 12.0  # the goal is 2 s; a lease wait would be 30
+BOUND_SECONDS = 10.0  # the goal is 2 s (median reported); a lease wait would be 30; a loaded machine varies
 
 
 def held_by(store, pid: int) -> list[str]:  # type: ignore[no-untyped-def]
