@@ -412,8 +412,8 @@ class SqlStore:
             # One claimer per destination at a time (PostgreSQL): each sees the leases the
             # previous one committed, so no ordering key is ever handed out twice.
             if now is None and not self._sqlite:  # the server's time once the lock is ours: no extra round trip
-                now = connection.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext("claim:" + destination)),
-                                                   sa.func.clock_timestamp())).one()[1]
+                locked = sa.func.pg_advisory_xact_lock(sa.func.hashtext("claim:" + destination))
+                now = connection.execute(sa.select(locked, sa.func.clock_timestamp())).one()[1]
             else:
                 lock_key(connection, "claim:" + destination)
             now = self._now_in(connection, now)
