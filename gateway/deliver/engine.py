@@ -27,7 +27,7 @@ import time
 import uuid
 
 from gateway.config import Config
-from gateway.deliver.backoff import backoff_delay
+from gateway.deliver.backoff import retry_delay
 from gateway.deliver.breaker import CircuitBreaker
 from gateway.deliver.connector import Connector, Delivery, Outcome, OutcomeKind
 from gateway.deliver.policy import DestinationPolicy
@@ -315,9 +315,7 @@ class DestinationRunner:
         view = self.store.get_job(job.job_id)
         if view and self.store.now() - view.created_at > timedelta(seconds=max_age):  # the store's clock
             return self._dead(job, attempt, f"quá hạn / older than {max_age:g} s: {outcome.message}")
-        delay = backoff_delay(n, policy.backoff_base_seconds, policy.backoff_cap_seconds)
-        if outcome.retry_after is not None:
-            delay = max(delay, outcome.retry_after)  # never sooner than the peer asked
+        delay = retry_delay(n, policy.backoff_base_seconds, policy.backoff_cap_seconds, outcome.retry_after)
         self.engine.tally.add(retried=1)
         log.info("job %s attempt %d: %s; next in %.2f s", job.job_id, n, outcome.message, delay)
         # a delay, not a time: the store adds it to its own clock, so a jump of this machine's clock
