@@ -27,7 +27,7 @@ from gateway.cli.validate import ConfigOption, load_config
 from gateway.config import Config, ConfigError
 from gateway import registry
 from gateway.deliver.connector import Connector
-from gateway.deliver.engine import Engine, make_connector, worker_prefix
+from gateway.deliver.engine import Engine, check_worker_name, make_connector, worker_prefix
 from gateway.deliver.policy import DestinationPolicy, load_policies
 from gateway.deliver.windows import LOCAL, active_window
 from gateway.pii import mask_logs, scrub
@@ -118,6 +118,11 @@ def worker(config: ConfigOption = None, store: StoreOption = None, destination: 
     """Deliver accepted packets until SIGTERM / chuyển tiếp gói tin đã nhận cho đến khi có SIGTERM."""
     setup_logging()  # text, or JSON lines with GATEWAY_LOG_FORMAT=json
     mask_logs()
+    if name is not None:
+        try:
+            check_worker_name(name)
+        except ValueError as exc:
+            raise _fail(f"--name: {exc}") from None
     cfg = load_config(config)
     stop = _on_signals()  # before the engine starts, so a SIGTERM at any moment stops it cleanly
     if processes > 1:

@@ -1,7 +1,6 @@
 """When to try a failed job again: exponential backoff with full jitter, never sooner than the peer asked."""
 
 import random
-from datetime import datetime, timedelta
 
 
 def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:
@@ -13,9 +12,9 @@ def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random | No
     return (rng or random).uniform(0, ceiling)
 
 
-def next_attempt_at(now: datetime, attempt: int, base: float, cap: float,
-                    retry_after: float | None = None, rng: random.Random | None = None) -> datetime:
+def retry_delay(attempt: int, base: float, cap: float, retry_after: float | None = None,
+                rng: random.Random | None = None) -> float:
+    """Seconds until failed attempt ``attempt`` is tried again: the backoff, never sooner than the peer asked
+    (calling sooner would only be refused again). A delay, not a time: the store adds it to its own clock."""
     delay = backoff_delay(attempt, base, cap, rng)
-    if retry_after is not None:
-        delay = max(delay, retry_after)  # the peer said when: calling sooner would only be refused again
-    return now + timedelta(seconds=delay)
+    return delay if retry_after is None else max(delay, retry_after)

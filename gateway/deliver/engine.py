@@ -28,7 +28,7 @@ import uuid
 
 from gateway import registry
 from gateway.config import Config
-from gateway.deliver.backoff import next_attempt_at
+from gateway.deliver.backoff import retry_delay
 from gateway.deliver.breaker import CircuitBreaker
 from gateway.deliver.connector import Connector, Delivery, Outcome, OutcomeKind
 from gateway.deliver.overrides import Effective, effective
@@ -40,6 +40,7 @@ from gateway.packets.envelope import GoiTin
 from gateway.packets.stored import load_packet
 from gateway.pii import personal_values, scrub
 from gateway.store.api import AttemptRecord, BreakerState, ClaimedJob, Store
+from gateway.store.statements import BEAT_SECONDS
 
 log = logging.getLogger("gateway.deliver")
 
@@ -58,6 +59,23 @@ def worker_prefix(pid: int) -> str:
 
 def worker_name() -> str:
     return f"{worker_prefix(os.getpid())}{uuid.uuid4().hex[:6]}"
+
+
+# A lease's holder is "<worker>#<claim token>" (gateway.store.statements.TOKEN_MARK): a '#' in the name
+# would make one worker's claims look like another's ("a" would match "a#b"'s leases) and the store read
+# the wrong worker out of a holder. Refused at start-up, with whatever else cannot be a name.
+FORBIDDEN_IN_NAMES = "#"
+
+
+def check_worker_name(name: str) -> str:
+    """``name`` if it can name a worker in leases, else ValueError with a bilingual reason."""
+    if not name.strip():
+        raise ValueError("tên tiến trình chuyển tiếp trống / the worker name is empty")
+    if bad := sorted({c for c in name if c in FORBIDDEN_IN_NAMES or not c.isprintable()}):
+        shown = ", ".join(repr(c) for c in bad)
+        raise ValueError(f"tên tiến trình chuyển tiếp không được chứa {shown} (dấu phân cách mã nhận việc) / "
+                         f"a worker name must not contain {shown} (the claim token's separator): {name!r}")
+    return name
 
 
 def decode_packet(raw: bytes, encoding: str) -> GoiTin:
@@ -154,7 +172,7 @@ class DestinationRunner:
                          limits.burst)
                 self.bucket.retune(limits.rate_per_second, limits.burst)
             self.limits = limits
-            window = active_window(limits.windows, now_utc())
+            window = active_window(limits.windows, self.engine.clock())
             self._hold_reason = (f"tạm dừng / paused: {state.pause_reason or ''}" if state.paused else
                                  f"bảo trì đến / maintenance until {window[1]:%Y-%m-%d %H:%M} {window[0].note}"
                                  if window else "")
@@ -163,7 +181,7 @@ class DestinationRunner:
 
     def _draw_tokens(self, want: int) -> tuple[int, float]:
         return self.store.take_tokens(self.policy.name, want, self.limits.rate_per_second, self.limits.burst,
-                                      now_utc())
+                                      None)  # the store's clock: one worker's clock jumping back must not starve it
 
     def _save_breaker(self, state: BreakerState, opened_at: float | None) -> None:
         log.warning("destination %s: circuit %s", self.policy.name, state)
@@ -202,7 +220,7 @@ class DestinationRunner:
                 batches = self.store.claim(
                     self.policy.name, self.engine.worker, limit=1 if probe else free,
                     max_batch=1 if probe else self.policy.max_batch, lease_seconds=self.policy.lease_seconds,
-                    now=now_utc(), on_dead=self.policy.on_dead)
+                    now=None, on_dead=self.policy.on_dead)  # the store's clock, whatever this machine's says
                 if probe and not batches:
                     self.breaker.unprobe()
         finally:
@@ -226,7 +244,7 @@ class DestinationRunner:
                     or not self.bucket.take(cancelled=stopping, within=self.policy.lease_seconds / 3)):
                 self._release(ids, holder, probe)
                 return
-            started, clock = now_utc(), time.perf_counter()
+            started, clock = self.engine.clock(), time.perf_counter()
             try:
                 deliveries = [Delivery(job.job_id, job.packet_id, decode_packet(job.raw, job.encoding), job.raw,
                                        job.attempts + 1) for job in batch]
@@ -303,17 +321,19 @@ class DestinationRunner:
                 self._lease_lost(job)
 
     def _transient(self, job: ClaimedJob, attempt: AttemptRecord, outcome: Outcome) -> bool:
-        n, policy, now = job.attempts + 1, self.policy, now_utc()
+        n, policy = job.attempts + 1, self.policy
         if n >= policy.max_attempts:
             return self._dead(job, attempt, f"hết số lần thử / {n} attempts: {outcome.message}")
         max_age = min(policy.max_age_seconds, outcome.max_age_seconds or policy.max_age_seconds)
         view = self.store.get_job(job.job_id)
-        if view and now - view.created_at > timedelta(seconds=max_age):
+        if view and self.store.now() - view.created_at > timedelta(seconds=max_age):  # the store's clock
             return self._dead(job, attempt, f"quá hạn / older than {max_age:g} s: {outcome.message}")
-        due = next_attempt_at(now, n, policy.backoff_base_seconds, policy.backoff_cap_seconds, outcome.retry_after)
+        delay = retry_delay(n, policy.backoff_base_seconds, policy.backoff_cap_seconds, outcome.retry_after)
         self.engine.tally.add(retried=1)
-        log.info("job %s attempt %d: %s; next at %s", job.job_id, n, outcome.message, due.isoformat())
-        return self.store.retry_later(job.job_id, job.holder, attempt, due)
+        log.info("job %s attempt %d: %s; next in %.2f s", job.job_id, n, outcome.message, delay)
+        # a delay, not a time: the store adds it to its own clock, so a jump of this machine's clock
+        # neither brings the retry forward nor leaves it due an hour late
+        return self.store.retry_later(job.job_id, job.holder, attempt, delay_seconds=delay)
 
     def _dead(self, job: ClaimedJob, attempt: AttemptRecord, reason: str) -> bool:
         log.warning("job %s dead-lettered: %s", job.job_id, reason)
@@ -331,10 +351,13 @@ class Engine:
 
     def __init__(self, store: Store, policies: dict[str, DestinationPolicy], *, worker: str | None = None,
                  connectors: dict[str, Connector] | None = None, poll_seconds: float = 0.5,
-                 hold_check_seconds: float = 0.25,
+                 hold_check_seconds: float = 0.25, clock: Callable[[], datetime] = now_utc,
                  connector_factory: Callable[[DestinationPolicy], Connector] = make_connector) -> None:
-        self.store, self.worker = store, worker or worker_name()
+        self.store, self.worker = store, check_worker_name(worker or worker_name())
         self.poll_seconds, self.hold_check_seconds = poll_seconds, hold_check_seconds
+        # This process's wall clock (a seam for tests): maintenance windows and attempts' start stamps. Leases,
+        # due times and the token bucket are reckoned on the store's clock, durations on the monotonic one.
+        self.clock = clock
         self.stopping = threading.Event()
         self.signal = store.job_signal(SIGNAL_INTERVAL)
         self.leases = _Leases()
@@ -361,16 +384,25 @@ class Engine:
         return self
 
     def _beat(self) -> None:
+        """Every third of the shortest lease, and at least every BEAT_SECONDS: a session-tied lease (PostgreSQL)
+        is taken by another worker only once its session has ended and its heartbeat is STALE_SECONDS old,
+        so a dead worker's jobs resume within about a second and a live one's survive a dropped connection."""
         shortest = min((r.policy.lease_seconds for r in self.runners.values()), default=30.0)
-        while not self.stopping.wait(min(shortest / 3, HEARTBEAT_SECONDS)):
-            self._register()
+        registered = 0.0
+        while not self.stopping.wait(min(shortest / 3, BEAT_SECONDS)):
+            if time.monotonic() - registered >= HEARTBEAT_SECONDS:
+                self._register()
+                registered = time.monotonic()
             try:
                 self.store.hold_session(self.worker)  # reopened if it was lost
             except Exception:
                 log.exception("keeping the worker's session failed")
+            by_length: dict[float, list[tuple[str, str]]] = {}
             for (seconds, holder), ids in self.leases.snapshot().items():
+                by_length.setdefault(seconds, []).extend((job_id, holder) for job_id in ids)
+            for seconds, held in by_length.items():  # one statement per lease length, whatever the claims
                 try:
-                    self.store.extend_lease(ids, holder, seconds, now_utc())
+                    self.store.extend_leases(held, seconds, None)  # the store's clock, as the claim
                 except Exception:
                     log.exception("extending leases failed")
 

@@ -299,7 +299,7 @@ class Store(Protocol):
         ...
 
     def claim(self, destination: str, worker: str, *, limit: int, max_batch: int, lease_seconds: float,
-              now: datetime, on_dead: OnDead = "hold") -> list[list[ClaimedJob]]:
+              now: datetime | None = None, on_dead: OnDead = "hold") -> list[list[ClaimedJob]]:
         """Up to ``limit`` batches; each holds up to ``max_batch`` consecutive jobs of ONE
         ordering key in seq order, starting at that key's head (its lowest-seq job neither
         delivered nor — under ``on_dead="skip"`` — dead), only when the head is pending (or
@@ -324,8 +324,10 @@ class Store(Protocol):
         ``worker``: one holder for all, or each item's own (``ClaimedJob.holder``)."""
         ...
 
-    def retry_later(self, job_id: str, worker: str, attempt: AttemptRecord, next_attempt_at: datetime) -> bool:
-        """Back to pending, due at ``next_attempt_at``; attempt counted. False if the lease was lost."""
+    def retry_later(self, job_id: str, worker: str, attempt: AttemptRecord, next_attempt_at: datetime | None = None,
+                    *, delay_seconds: float | None = None) -> bool:
+        """Back to pending, due at ``next_attempt_at`` or ``delay_seconds`` after the store's time (``now``);
+        attempt counted. False if the lease was lost."""
         ...
 
     def dead_letter(self, job_id: str, worker: str, attempt: AttemptRecord, reason: str) -> bool:
@@ -336,8 +338,19 @@ class Store(Protocol):
         """Gives back leased, unattempted jobs (shutdown, pause): pending again, no attempt burnt."""
         ...
 
-    def extend_lease(self, job_ids: Sequence[str], worker: str, lease_seconds: float, now: datetime) -> int:
+    def extend_lease(self, job_ids: Sequence[str], worker: str, lease_seconds: float,
+                     now: datetime | None = None) -> int:
         """Pushes the lease of the jobs ``worker`` still holds to now + lease_seconds; how many."""
+        ...
+
+    def extend_leases(self, held: Sequence[tuple[str, str]], lease_seconds: float,
+                      now: datetime | None = None) -> int:
+        """``extend_lease`` for many claims in one transaction: (job id, holder) pairs; how many."""
+        ...
+
+    def now(self) -> datetime:
+        """The store's time, which a ``now`` left out stands for: PostgreSQL's clock (the same for every
+        worker, whatever their machines' clocks do), this process's with SQLite (one machine)."""
         ...
 
     def hold_session(self, worker: str) -> None:
@@ -405,7 +418,8 @@ class Store(Protocol):
 
     def replay_run(self, run_id: str) -> ReplayRun | None: ...
 
-    def take_tokens(self, name: str, want: int, rate: float, burst: int, now: datetime) -> tuple[int, float]:
+    def take_tokens(self, name: str, want: int, rate: float, burst: int,
+                    now: datetime | None = None) -> tuple[int, float]:
         """The destination's token bucket, one for every worker process: up to ``want`` tokens
         (refilled at ``rate`` per second, at most ``burst``), and when none is left the seconds
         until the next one."""

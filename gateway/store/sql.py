@@ -96,6 +96,9 @@ class SqlStore:
         self._owners = statements_.owners_sql(self._sqlite)
         self._signal: JobSignal | None = None
         self._sessions: dict[str, Any] = {}  # worker → the PostgreSQL session its leases live by
+        # The clock leases, due times and the token bucket are reckoned on when a caller gives none: SQLite's
+        # (every worker on this machine); PostgreSQL uses the server's own, the same for every worker.
+        self.clock: Callable[[], datetime] = _now
         if migrate:
             migrations.upgrade(self.engine)
 
@@ -148,6 +151,21 @@ class SqlStore:
             connection.execute(sa.text("SELECT count(pg_notify(:channel, current_schema() || '/' || d)) "
                                        "FROM unnest(CAST(:ds AS text[])) AS d"),
                                {"channel": CHANNEL, "ds": sorted(destinations_)})
+
+    def now(self) -> datetime:
+        """The store's time: PostgreSQL's clock, or this process's with SQLite."""
+        if self._sqlite:
+            return self.clock()
+        with self._read() as connection:
+            return connection.execute(sa.select(sa.func.clock_timestamp())).scalar_one()  # type: ignore[no-any-return]
+
+    def _now_in(self, connection: sa.Connection, now: datetime | None) -> datetime:
+        """``now`` as given, else the store's time read in ``connection``'s transaction."""
+        if now is not None:
+            return now
+        if self._sqlite:
+            return self.clock()
+        return connection.execute(sa.select(sa.func.clock_timestamp())).scalar_one()  # type: ignore[no-any-return]
 
     def _seal(self, packet_id: str, raw: bytes) -> bytes:
         return raw if self.keys is None else self.keys.seal(packet_id, raw)
@@ -389,16 +407,21 @@ class SqlStore:
 
     # --- delivering ------------------------------------------------------------------
     def claim(self, destination: str, worker: str, *, limit: int, max_batch: int, lease_seconds: float,
-              now: datetime, on_dead: OnDead = "hold") -> list[list[ClaimedJob]]:
+              now: datetime | None = None, on_dead: OnDead = "hold") -> list[list[ClaimedJob]]:
         statements = self._claim_statements(on_dead)
         with self._bookkeeping() as connection:
             # One claimer per destination at a time (PostgreSQL): each sees the leases the
             # previous one committed, so no ordering key is ever handed out twice.
-            lock_key(connection, "claim:" + destination)
-            found = list(connection.execute(statements.heads, {"destination": destination, "now": now,
-                                                                "limit": limit}))
+            if now is None and not self._sqlite:  # the server's time once the lock is ours: no extra round trip
+                locked = sa.func.pg_advisory_xact_lock(sa.func.hashtext("claim:" + destination))
+                now = connection.execute(sa.select(locked, sa.func.clock_timestamp())).one()[1]
+            else:
+                lock_key(connection, "claim:" + destination)
+            now = self._now_in(connection, now)
+            at = {"now": now, "stale": now + timedelta(seconds=lease_seconds - statements_.STALE_SECONDS)}
+            found = list(connection.execute(statements.heads, {"destination": destination, **at, "limit": limit}))
             behind = (self._followers(connection, statements, destination, {row.ordering_key: row.seq for row in found},
-                                      max_batch - 1, now, on_dead) if max_batch > 1 and found else {})
+                                      max_batch - 1, at, on_dead) if max_batch > 1 and found else {})
             batches = [[row.seq] + behind.get(row.ordering_key, []) for row in found]
             seqs = [seq for batch in batches for seq in batch]
             if not seqs:
@@ -420,30 +443,34 @@ class SqlStore:
 
     @staticmethod
     def _followers(connection: sa.Connection, statements: statements_.ClaimStatements, destination: str,
-                   heads: dict[str, int], room: int, now: datetime, on_dead: OnDead) -> dict[str, list[int]]:
+                   heads: dict[str, int], room: int, at: dict[str, datetime], on_dead: OnDead
+                   ) -> dict[str, list[int]]:
         """Per head (ordering key → its seq), the jobs right behind it that can travel in the same
         batch, in order: one query for every head of the claim."""
         # Under "hold" a key's rows after its head are the candidates themselves (anything not free ends the
         # batch); under "skip", a few more, for dead jobs passed over (fewer only means a smaller batch).
         ranks = room + 1 if on_dead == "hold" else room * 4 + 4
         rows = connection.execute(statements.followers, {"destination": destination, "keys": list(heads),
-                                                         "after": min(heads.values()), "ranks": ranks})
+                                                         "after": min(heads.values()), "ranks": ranks, **at})
+        now = at["now"]
         taken: dict[str, list[int]] = {key: [] for key in heads}
         closed: set[str] = set()
-        for seq, key, state, next_attempt_at, lease_expires_at, _ in rows:
+        for seq, key, state, next_attempt_at, free, _ in rows:
             if key in closed or seq <= heads[key]:
                 continue
             if state == DEAD and on_dead == "skip":
                 continue
-            free = state == PENDING or (state == LEASED and lease_expires_at <= now)
             if not free or next_attempt_at > now or len(taken[key]) == room:
                 closed.add(key)
                 continue
             taken[key].append(seq)
         return taken
 
-    def _finish(self, job_id: str, worker: str, attempt: AttemptRecord, **values: Any) -> bool:
+    def _finish(self, job_id: str, worker: str, attempt: AttemptRecord, delay_seconds: float | None = None,
+                **values: Any) -> bool:
         with self._bookkeeping() as connection:
+            if delay_seconds is not None:  # due that long after the store's time
+                values["next_attempt_at"] = self._now_in(connection, None) + timedelta(seconds=delay_seconds)
             number = connection.execute(
                 jobs.update().where(statements_.held_by_worker())
                 .values(attempts=jobs.c.attempts + 1, lease_owner=None, lease_expires_at=None, **values)
@@ -486,8 +513,12 @@ class SqlStore:
                                        record[job_id], DELIVERED) for job_id, n in numbers.items()], plain=True)
         return [job_id in numbers for job_id, _ in items]
 
-    def retry_later(self, job_id: str, worker: str, attempt: AttemptRecord, next_attempt_at: datetime) -> bool:
-        return self._finish(job_id, worker, attempt, state=JobState.PENDING.value, next_attempt_at=next_attempt_at,
+    def retry_later(self, job_id: str, worker: str, attempt: AttemptRecord, next_attempt_at: datetime | None = None,
+                    *, delay_seconds: float | None = None) -> bool:
+        if (next_attempt_at is None) == (delay_seconds is None):
+            raise ValueError("retry_later: next_attempt_at or delay_seconds, one of them")
+        due = {} if next_attempt_at is None else {"next_attempt_at": next_attempt_at}
+        return self._finish(job_id, worker, attempt, delay_seconds, state=JobState.PENDING.value, **due,
                             last_error=attempt.message or attempt.peer_status or attempt.outcome)
 
     def dead_letter(self, job_id: str, worker: str, attempt: AttemptRecord, reason: str) -> bool:
@@ -504,14 +535,25 @@ class SqlStore:
             self._notify(connection, {destination_of(job_id) for job_id in job_ids})
             return released
 
-    def extend_lease(self, job_ids: Sequence[str], worker: str, lease_seconds: float, now: datetime) -> int:
+    def extend_lease(self, job_ids: Sequence[str], worker: str, lease_seconds: float,
+                     now: datetime | None = None) -> int:
         if not job_ids:
             return 0
         with self._bookkeeping() as connection:
             return connection.execute(
                 jobs.update().where(statements_.held_by_worker())
-                .values(lease_expires_at=now + timedelta(seconds=lease_seconds)),
+                .values(lease_expires_at=self._now_in(connection, now) + timedelta(seconds=lease_seconds)),
                 {"job_ids": list(job_ids), "worker": worker}).rowcount
+
+    def extend_leases(self, held: Sequence[tuple[str, str]], lease_seconds: float,
+                      now: datetime | None = None) -> int:
+        if not held:
+            return 0
+        with self._bookkeeping() as connection:
+            return connection.execute(
+                jobs.update().where(statements_.held_each())
+                .values(lease_expires_at=self._now_in(connection, now) + timedelta(seconds=lease_seconds)),
+                {"held": [tuple(pair) for pair in held]}).rowcount
 
     def release_abandoned(self, worker_prefix: str) -> int:
         with self._bookkeeping() as connection:
@@ -682,10 +724,12 @@ class SqlStore:
         return None if r is None else ReplayRun(r.run_id, r.actor, r.reason, list(r.job_ids), dict(r.results),
                                                 r.started_at, r.finished_at)
 
-    def take_tokens(self, name: str, want: int, rate: float, burst: int, now: datetime) -> tuple[int, float]:
+    def take_tokens(self, name: str, want: int, rate: float, burst: int,
+                    now: datetime | None = None) -> tuple[int, float]:
         bucket = (sa.select(destinations.c.tokens, destinations.c.tokens_at)
                   .where(destinations.c.name == name).with_for_update())
         with self._bookkeeping() as connection:
+            now = self._now_in(connection, now)
             row = connection.execute(bucket).one_or_none()
             if row is None:  # the first draw ever: the row, then its lock (a rival's row, if it won)
                 self._upsert_destination(connection, name)

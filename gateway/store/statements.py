@@ -18,6 +18,10 @@ PENDING, LEASED, DELIVERED, DEAD = (state.value for state in JobState)
 TOKEN_MARK = "#"  # a lease's owner is "<worker>#<claim token>"
 SESSION_MARK = "~"  # … "<worker>#~<claim token>" when the lease lasts only as long as the worker's session
 SESSION_PREFIX = "gateway-lease:"
+# A session-tied lease whose session has ended is taken once its heartbeat is this old: the engine beats
+# every BEAT_SECONDS at most, so a live worker misses four beats before its leases can go.
+BEAT_SECONDS = 0.25
+STALE_SECONDS = 1.0
 
 
 def session_name(worker: str) -> str:
@@ -27,12 +31,27 @@ def session_name(worker: str) -> str:
 
 
 def _session_gone(owner: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
-    """PostgreSQL: the lease is session-tied and its worker's session has ended (the process died)."""
+    """PostgreSQL: the lease is session-tied and its worker's session has ended (the process died, or
+    its holding connection dropped for a moment)."""
     activity = sa.table("pg_stat_activity", sa.column("application_name"))
     live = sa.select(activity.c.application_name).where(activity.c.application_name.startswith(SESSION_PREFIX))
     worker = sa.func.split_part(owner, TOKEN_MARK, 1)
     return sa.and_(owner.contains(TOKEN_MARK + SESSION_MARK),
                    (sa.literal(SESSION_PREFIX) + sa.func.left(sa.func.md5(worker), 16)).not_in(live.scalar_subquery()))
+
+
+def lapsed(table: sa.FromClause, postgres: bool) -> sa.ColumnElement[bool]:
+    """A leased job another worker may take: its lease ran out (``:now``), or — PostgreSQL — it is tied to
+    a session that has ended AND its heartbeat is stale (``lease_expires_at`` not pushed since ``:stale``,
+    i.e. ``:now - STALE_SECONDS`` + the lease). The session alone is not enough: a live worker whose
+    holding connection dropped for a moment keeps beating through its other connections, and its calls
+    in flight must not be sent again by another worker."""
+    now = sa.bindparam("now", type_=jobs.c.next_attempt_at.type)
+    ran_out = table.c.lease_expires_at <= now
+    if not postgres:
+        return ran_out
+    stale = sa.bindparam("stale", type_=jobs.c.lease_expires_at.type)
+    return sa.or_(ran_out, sa.and_(table.c.lease_expires_at <= stale, _session_gone(table.c.lease_owner)))
 
 
 def is_ready(table: sa.FromClause) -> sa.ColumnElement[bool]:
@@ -57,10 +76,7 @@ def claim_statements(postgres: bool, on_dead: OnDead) -> ClaimStatements:
     destination, now = sa.bindparam("destination"), sa.bindparam("now", type_=jobs.c.next_attempt_at.type)
     blocking = [PENDING, LEASED] + ([DEAD] if on_dead == "hold" else [])
     head, earlier = jobs.alias("head"), jobs.alias("earlier")
-    lapsed = head.c.lease_expires_at <= now
-    if postgres:  # a dead worker's session-tied leases are free at once
-        lapsed = sa.or_(lapsed, _session_gone(head.c.lease_owner))
-    available = sa.or_(head.c.state == PENDING, sa.and_(head.c.state == LEASED, lapsed))
+    available = sa.or_(head.c.state == PENDING, sa.and_(head.c.state == LEASED, lapsed(head, postgres)))
     # The walk in seq order reads ix_jobs_ready; for each row, "is it its key's first blocking job?"
     # is one probe of ix_jobs_open_key. Both hold undelivered rows only, so the history is never
     # scanned. A scalar subquery, not NOT EXISTS: the planner cannot turn it into a join that
@@ -75,8 +91,11 @@ def claim_statements(postgres: bool, on_dead: OnDead) -> ClaimStatements:
              .order_by(head.c.seq).limit(sa.bindparam("limit", type_=sa.Integer)))
     if postgres:
         heads = heads.with_for_update(skip_locked=True, of=head)
+    # "free" as the head's test says it: the rest of a dead worker's batch travels with its head, not one
+    # job per claim behind it (which cost PostgreSQL's recovery seconds)
+    free = sa.or_(jobs.c.state == PENDING, sa.and_(jobs.c.state == LEASED, lapsed(jobs, postgres)))
     ranked = (sa.select(jobs.c.seq, jobs.c.ordering_key, jobs.c.state, jobs.c.next_attempt_at,
-                        jobs.c.lease_expires_at,
+                        sa.case((free, True), else_=False).label("free"),
                         sa.func.row_number().over(partition_by=jobs.c.ordering_key, order_by=jobs.c.seq).label("n"))
               .where(jobs.c.destination == destination, jobs.c.ordering_key.in_(sa.bindparam("keys", expanding=True)),
                      is_open(jobs), jobs.c.seq > sa.bindparam("after"))

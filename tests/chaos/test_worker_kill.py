@@ -6,6 +6,7 @@ loaded machine does not fail it while a lease wait would; the figure is printed 
 
 from datetime import UTC, datetime
 import os
+import re
 import signal
 import time
 
@@ -18,7 +19,7 @@ from gateway.store.api import JobFilter, JobState, open_store
 from tests.delivery.test_crash import DEST, GATEWAY, Process, children_of, supervised, wait_until, write_config
 
 LEASE_SECONDS = 30.0
-BOUND_SECONDS = 12.0  # the goal is 2 s; a lease wait would be 30
+BOUND_SECONDS = 10.0  # the goal is 2 s (median reported); a lease wait would be 30; a loaded machine varies
 
 
 def held_by(store, pid: int) -> list[str]:  # type: ignore[no-untyped-def]
@@ -28,13 +29,15 @@ def held_by(store, pid: int) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def taken_up(store, job_ids: list[str], pid: int):  # type: ignore[no-untyped-def]
-    """Whether every one of ``job_ids`` is delivered or held by a live worker now."""
-    prefix = worker_prefix(pid)
+    """Whether every one of ``job_ids`` is delivered or held by a live worker now (one query: a job at a
+    time cost the check up to a second under load, which the figure then counted)."""
+    prefix, wanted = worker_prefix(pid), set(job_ids)
 
     def check() -> bool:
-        jobs = [store.get_job(job_id) for job_id in job_ids]
-        return all(job.state is JobState.DELIVERED or
-                   (job.state is JobState.LEASED and not (job.lease_owner or "").startswith(prefix)) for job in jobs)
+        jobs = [job for job in store.find_jobs(JobFilter(destination=DEST, limit=100000)) if job.job_id in wanted]
+        return len(jobs) == len(wanted) and all(
+            job.state is JobState.DELIVERED or
+            (job.state is JobState.LEASED and not (job.lease_owner or "").startswith(prefix)) for job in jobs)
 
     return check
 
@@ -49,7 +52,7 @@ def test_a_killed_workers_dossiers_resume_long_before_its_lease_ends(store, peer
     try:
         victim = next(pid for pid in children_of(supervisor.proc.pid) if held_by(store, pid))
         os.kill(victim, signal.SIGKILL)
-        killed = time.monotonic()
+        killed, killed_at = time.monotonic(), datetime.now()
         held = held_by(store, victim)  # what it held when it died (settled in flight are not counted)
         assert held, "the victim held jobs when it was killed"
         wait_until(taken_up(store, held, victim), 25, "the killed worker's jobs taken up again")
@@ -63,6 +66,11 @@ def test_a_killed_workers_dossiers_resume_long_before_its_lease_ends(store, peer
     print(f"\n{store.url.split(':')[0]}: {len(held)} jobs held by the killed worker taken up again {resumed:.2f} s "
           f"and all delivered {finished:.2f} s after SIGKILL (lease {LEASE_SECONDS:g} s), "
           f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    given_back = re.search(rf"^(\S+ \S+) WARNING gateway.supervise worker process {victim} ended",
+                           supervisor.log.read_text(), re.M)
+    if given_back:  # the supervisor's part of the figure (its log is in local time, as datetime.now())
+        at = datetime.strptime(given_back.group(1), "%Y-%m-%d %H:%M:%S,%f")
+        print(f"  the supervisor gave them back {(at - killed_at).total_seconds():.2f} s after SIGKILL")
     assert exit_code == 0
     assert resumed < BOUND_SECONDS, f"resumed after {resumed:.1f} s: the lease was waited out"
     assert "jobs given back" in supervisor.log.read_text()

@@ -51,3 +51,51 @@ def test_a_claim_is_identified_by_its_token_not_only_the_worker(store, feed, tra
     assert store.get_job(old.job_id).state is JobState.LEASED
     assert store.complete_each([(new.job_id, attempt)], new.holder) == [True]
     assert store.get_job(new.job_id).attempts == 1
+
+
+@pytest.mark.parametrize("name", ["portal#1", "#", "a b#c", "   ", "tab\there"])
+def test_a_worker_name_that_would_break_claim_tokens_is_refused_at_start_up(store, name):
+    """A holder is "<worker>#<token>": a '#' in the name would let the worker "a" settle the claims of a
+    worker "a#b" and the audit name the wrong worker. The engine refuses it before it claims anything;
+    the CLI says so in both languages and exits 2."""
+    from typer.testing import CliRunner
+
+    from gateway.cli import app
+    from gateway.deliver.engine import Engine
+
+    with pytest.raises(ValueError, match="worker name"):
+        Engine(store, {}, worker=name)
+    result = CliRunner().invoke(app, ["worker", "--store", store.url, "--name", name])
+    assert result.exit_code == 2
+    assert "tên tiến trình chuyển tiếp" in result.output and "worker name" in result.output
+
+
+def test_an_ordinary_worker_name_is_accepted(store):
+    from gateway.deliver.engine import Engine, check_worker_name
+
+    assert check_worker_name("cổng-1:máy.a/2") == "cổng-1:máy.a/2"
+    engine = Engine(store, {}, worker="portal-1")
+    assert engine.worker == "portal-1"
+
+
+@pytest.mark.parametrize("store_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_a_dropped_holding_session_of_a_live_worker_does_not_send_its_jobs_twice(store, feed, traffic, peer,
+                                                                                  policy, engines, until):
+    """PostgreSQL: worker a's holding session is ended (pg_terminate_backend) while a's calls of 2 s are in
+    flight and worker b is claiming every 10 ms. a keeps beating through its other connections, so b does
+    not take a's jobs; a reopens its session and every job is sent exactly once."""
+    from tests.store.test_session_leases import end_session
+
+    peer.set_faults(latency_ms=2000)
+    packets = list(traffic.interleaved(dossiers=4, steps=0))
+    feed(packets)
+    slow = policy(concurrency=4, timeout_seconds=4.0, lease_seconds=30.0)
+    engines(slow, worker="a")
+    until(lambda: peer.state.in_flight == 4, timeout=30, what="a's four calls in flight")
+    end_session(store, "a")
+    engines(slow, worker="b")
+    until(all_delivered(store, len(packets)), timeout=60, what="all delivered")
+    keys = [d["key"] for d in peer.deliveries()]
+    assert sorted(keys) == sorted(p.packet_id for p in packets), "each job sent exactly once"
+    assert peer.state.key_overlaps == 0
+    assert {j.attempts for j in store.find_jobs(JobFilter(destination=DEST, limit=100))} == {1}
