@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from gateway.cli import app as cli
 from gateway.config import Config
 from gateway.deliver.windows import LOCAL
-from gateway.receive.app import create_app
+from gateway.api import create_app
 from gateway.store import Store
 from tests.console.conftest import console_config, csrf_of, log_in
 from tests.console.seed import AGENCY_A, AGENCY_B, Seeded
