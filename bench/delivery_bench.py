@@ -226,6 +226,10 @@ def bench_accept_store(url: str, packets: list[Packet], batch: int,
     return len(stored) / seconds, cpu * 1000 / len(stored)
 
 
+# Another checkout's code to serve (bench/hot_bench.py --base: the same bench against an earlier commit).
+SERVER_ROOT: Path | None = None
+
+
 @contextmanager
 def serving(url: str, workers: int, config_extra: str = "") -> Iterator[int]:
     """``gateway serve`` with ``workers`` processes on ``url``'s store; yields its port."""
@@ -235,8 +239,11 @@ def serving(url: str, workers: int, config_extra: str = "") -> Iterator[int]:
         port = free_port()
         # the classic protocol's sessions are HMAC tokens: every server process needs the same secret
         env = {"GATEWAY_CONFIG": str(config), "GATEWAY_INBOUND_SESSION_SECRET": secrets.token_hex(32)}
+        if SERVER_ROOT is not None:
+            env["PYTHONPATH"] = str(SERVER_ROOT)
         with process([*GATEWAY, "serve", "--port", str(port), "--workers", str(workers)], env,
-                     ready=f"http://127.0.0.1:{port}/healthz"):
+                     ready=f"http://127.0.0.1:{port}/healthz") as proc:
+            PIDS["server"] = proc.pid  # with one process, uvicorn serves in it (no supervisor)
             yield port
 
 
@@ -250,12 +257,20 @@ def lanes_of(packets: list[Packet], threads: int) -> list[list[Packet]]:
 
 
 def timed_senders(send: Callable[[list[Packet]], None], lanes: list[list[Packet]]) -> tuple[float, float]:
-    """Runs one sender per lane; (packets/s, the whole machine's CPU ms per packet)."""
+    """Runs one sender per lane; (packets/s, the whole machine's CPU ms per packet). The server's own CPU ms
+    per packet (PIDS["server"]) goes to LAST["server_cpu_ms"]: unlike the rate, it holds when other work
+    shares the machine."""
     count = sum(len(lane) for lane in lanes)
-    began, cpu = time.perf_counter(), machine_busy_seconds()
+    server = PIDS.get("server")
+    began, cpu, own = time.perf_counter(), machine_busy_seconds(), cpu_seconds(server) if server else 0.0
     with ThreadPoolExecutor(len(lanes)) as pool:
         list(pool.map(send, lanes))
-    return count / (time.perf_counter() - began), (machine_busy_seconds() - cpu) * 1000 / count
+    rate = count / (time.perf_counter() - began)
+    LAST["server_cpu_ms"] = (cpu_seconds(server) - own) * 1000 / count if server else float("nan")
+    return rate, (machine_busy_seconds() - cpu) * 1000 / count
+
+
+LAST: dict[str, float] = {}
 
 
 def bench_accept_http(url: str, packets: list[Packet], threads: int = 8, workers: int = 1,
@@ -287,6 +302,29 @@ def bench_accept_http(url: str, packets: list[Packet], threads: int = 8, workers
             for p in lane:
                 status, body = post(connection, p)
                 assert status == 202, body[:300]
+            connection.close()
+
+        return timed_senders(send, lanes_of(packets, threads))
+
+
+def bench_bare_http(packets: list[Packet], threads: int = 8) -> tuple[float, float]:
+    """The HTTP ceiling, same senders and packets as ``bench_accept_http``: the bare server stack
+    (uvicorn with httptools and uvloop, one process, bench/bare_app.py) reading each body and answering 202 —
+    (requests/s, the whole machine's CPU ms per request)."""
+    port = free_port()
+    argv = [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", str(port), "--http", "httptools",
+            "--loop", "uvloop", "--no-access-log", "--log-level", "warning", "--app-dir", str(ROOT)]
+    with process(argv, ready=f"http://127.0.0.1:{port}/") as proc:
+        PIDS["server"] = proc.pid
+
+        def send(lane: list[Packet]) -> None:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            for p in lane:
+                connection.request("POST", "/v1/packets", body=p.raw,
+                                   headers={"Authorization": "Bearer x", "Content-Type": p.content_type})
+                answer = connection.getresponse()
+                answer.read()
+                assert answer.status == 202
             connection.close()
 
         return timed_senders(send, lanes_of(packets, threads))
@@ -572,12 +610,16 @@ def main() -> None:
                         rate, cpu = bench_accept_store(url, interleave(dossiers(n_dossiers)), batch)
                         print(f"  the store alone, {batch:2} packets per commit:       {rate:8.0f} packets/s  "
                               f"({cpu:.2f} ms CPU per packet)")
+            if "http" in parts:
+                bare, bare_cpu = bench_bare_http(interleave(dossiers(max(1, n_dossiers // 2))))
+                print(f"the HTTP ceiling: bare uvicorn + httptools + uvloop, reads the body, answers 202 (8 clients, "
+                      f"1 process): {bare:6.0f} requests/s  (whole machine {bare_cpu:.2f} ms CPU per request)")
             for workers in (1, 2) if "http" in parts else ():
                 with store_url(kind) as url:
                     rate, cpu = bench_accept_http(url, interleave(dossiers(max(1, n_dossiers // 2))), workers=workers)
                     print(f"accept over HTTP, one packet per request (8 clients, {workers} server process"
                           f"{'es' if workers > 1 else ''}): {rate:6.0f} packets/s  (whole machine {cpu:.2f} ms CPU "
-                          "per packet, the senders included)")
+                          "per packet, the senders included)" + (f"; {rate / bare:.0%} of the ceiling" if workers == 1 else ""))
             for items in (10, 100) if "classic" in parts else ():
                 with store_url(kind) as url:
                     rate, cpu = bench_accept_classic(url, interleave(dossiers(n_dossiers)), items)

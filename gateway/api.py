@@ -37,8 +37,7 @@ def create_app(config: Config | None = None) -> FastAPI:
 
     @app.exception_handler(ClientDisconnect)
     async def hung_up(request: Request, exc: ClientDisconnect) -> Response:
-        log.info("client hung up during %s %s — máy khách ngắt kết nối giữa chừng", request.method, request.url.path)
-        return Response(status_code=499)  # nobody reads it
+        return packets.hung_up(request)
 
     @app.post("/v1/validate", summary="Validate a packet (stores nothing) — kiểm tra gói tin, không lưu")
     async def validate(request: Request) -> JSONResponse:

@@ -1,0 +1,68 @@
+"""The hot path: POST /v1/packets (one packet per request, 8 kept-alive senders, one server process, SQLite)
+next to the bare HTTP ceiling (bench/bare_app.py) in the same round — and, with ``--base``, the same bench
+against another checkout's code (e.g. the commit before a change), the three alternating round by round.
+
+    git worktree add /tmp/hot-base <commit>
+    .venv/bin/python bench/hot_bench.py --rounds 3 --base /tmp/hot-base    # [--packets 2000] [--json out.json]
+"""
+
+import argparse
+import json
+from pathlib import Path
+import statistics
+import sys
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import delivery_bench as db  # noqa: E402
+
+
+def spread(values: list[float]) -> str:
+    return f"median {statistics.median(values):6.0f}  range {min(values):.0f}–{max(values):.0f}"
+
+
+def rounds(count: int, packets: int, base: Path | None, workers: int = 1) -> dict[str, list[float]]:
+    """Alternating rounds: bare, [base,] this checkout — each on a fresh SQLite store, fresh packets."""
+    runs: dict[str, list[float]] = {"bare": [], **({"base": []} if base else {}), "intake": []}
+    cpu: dict[str, list[float]] = {name: [] for name in runs}
+    for n in range(count):
+        for name in runs:
+            sample = db.interleave(db.dossiers(max(1, packets // 10)))
+            if name == "bare":
+                rate, _ = db.bench_bare_http(sample)
+            else:
+                db.SERVER_ROOT = base if name == "base" else None
+                with db.store_url("sqlite") as url:
+                    rate, _ = db.bench_accept_http(url, sample, workers=workers)
+                db.SERVER_ROOT = None
+            runs[name].append(rate)
+            cpu[name].append(db.LAST["server_cpu_ms"])
+        line = "  ".join(f"{k} {v[-1]:5.0f}/s ({cpu[k][-1]:.2f} ms CPU)" for k, v in runs.items())
+        print(f"round {n + 1}: {line}  → intake {runs['intake'][-1] / runs['bare'][-1]:.0%} of the ceiling"
+              + (f" (base {runs['base'][-1] / runs['bare'][-1]:.0%})" if base else ""))
+    return {**runs, **{f"{name} server CPU ms": values for name, values in cpu.items()}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--packets", type=int, default=2000, help="packets per run")
+    parser.add_argument("--base", type=Path, help="another checkout to measure alongside (its gateway/ is served)")
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
+    parser.add_argument("--json", type=Path, help="write the runs here")
+    args = parser.parse_args()
+    runs = rounds(args.rounds, args.packets, args.base, args.workers)
+    for name in ("bare", "base", "intake") if args.base else ("bare", "intake"):
+        values, cpu = runs[name], runs[f"{name} server CPU ms"]
+        ratios = [v / b for v, b in zip(values, runs["bare"])]
+        cpu_ratios = [b / c for c, b in zip(cpu, runs["bare server CPU ms"])]
+        print(f"{name:7} {spread(values)} /s   {statistics.median(ratios):.0%} of the same round's ceiling "
+              f"({min(ratios):.0%}–{max(ratios):.0%});  server CPU per packet median {statistics.median(cpu):.3f} ms "
+              f"(range {min(cpu):.3f}–{max(cpu):.3f}) → CPU-bound limit {statistics.median(cpu_ratios):.0%} of the "
+              "bare stack's")
+    if args.json:
+        args.json.write_text(json.dumps(runs, indent=1))
+
+
+if __name__ == "__main__":
+    main()

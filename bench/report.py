@@ -1,0 +1,336 @@
+"""One command, the key figures side by side: writes bench/REPORT.md and its plots (bench/report/*.png).
+
+    .venv/bin/pip install -e '.[bench]'          # matplotlib
+    .venv/bin/python bench/report.py --quick     # a few minutes; without --quick: more packets, more rounds
+
+Every figure is the median of repeated runs with its range, next to its ceiling or peer measured in the same
+run: the stage costs of a ~5 KB packet and their sum (the per-core limit); POST /v1/packets against the bare
+HTTP stack (bench/bare_app.py); ordered delivery against the destination's own capacity; accept→delivered
+latency at a steady offered load; a backlog drained against the destination's rate limit (a curve).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+import datetime as dt
+import os
+from pathlib import Path
+import platform
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+import delivery_bench as db  # noqa: E402
+import hot_bench  # noqa: E402
+import validate_bench as vb  # noqa: E402
+from gateway.config import Config  # noqa: E402
+from gateway.deliver.engine import Engine  # noqa: E402
+from gateway.store import JobFilter, JobState, open_store  # noqa: E402
+from gateway.validate.pipeline import Validator  # noqa: E402
+
+PLOTS = HERE / "report"
+
+
+@dataclass
+class Figure:
+    """One measured quantity over repeated runs."""
+
+    name: str
+    unit: str
+    values: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values)
+
+    def cell(self, digits: int = 0) -> str:
+        if not self.values:
+            return "—"
+        return (f"{self.median:,.{digits}f} ({min(self.values):,.{digits}f}–{max(self.values):,.{digits}f})"
+                .replace(",", " "))
+
+
+def machine() -> list[str]:
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor() or "?")
+    memory = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal")), "0")
+    return [f"- CPU: {model}, {os.cpu_count()} logical CPUs; memory {int(memory) / 1024 / 1024:.1f} GiB",
+            f"- {platform.system()} {platform.release()}; Python {platform.python_version()}; "
+            f"SQLite {sqlite3.sqlite_version}",
+            f"- load average when the run began: {' '.join(f'{v:.1f}' for v in os.getloadavg())} "
+            "(the machine is shared: rates move with its load, CPU per packet much less)"]
+
+
+# --- 1. stage costs --------------------------------------------------------------------------
+
+def cpu_ms(function: Callable[[], object], seconds: float) -> float:
+    """CPU ms per call of ``function`` on this thread (time.thread_time): on a shared machine the wall
+    clock measures the neighbours too, a thread's CPU time much less."""
+    function()
+    calls, began, wall = 0, time.thread_time(), time.perf_counter()
+    while time.perf_counter() - wall < seconds or calls < 20:
+        function()
+        calls += 1
+    return (time.thread_time() - began) * 1000 / calls
+
+
+def stage_costs(rounds: int, seconds: float, store_packets: int) -> dict[str, Figure]:
+    """CPU ms per ~5 KB XML HoSo: parse, schema, semantic rules (validate_bench's stages), XML signature
+    verification (the gateway's verify_xml, warm chain cache), the store's commit per packet (SQLite, 32
+    packets per durable transaction: this process's CPU; the fsync's wait is not CPU) — ``rounds`` times,
+    the stages interleaved."""
+    from signing.xml_sign import sign_xml
+    from signing.xmldsig import verify_xml
+    from tests.signing.pki import TestPKI
+
+    xml, _, _ = vb.packets()
+    validator = Validator(Config.load())
+    steps = vb.stages(validator, xml, "xml")
+    figures = {name: Figure(name, "ms") for name in ("parse", "schema", "semantic", "signature", "store commit")}
+    with tempfile.TemporaryDirectory() as tmp:
+        pki = TestPKI.create(Path(tmp))
+        policy, signed = pki.policy(), sign_xml(xml, pki.signer())
+        rows: dict[str, Callable[[], object]] = {
+            "parse": steps["parse"], "schema": steps["schema"],
+            "semantic": lambda: (steps["text"](), steps["semantic"]()),
+            "signature": lambda: verify_xml(signed, policy)}
+        for _ in range(rounds):
+            for name, function in rows.items():
+                figures[name].values.append(cpu_ms(function, seconds))
+            with db.store_url("sqlite") as url:
+                _, cpu = db.bench_accept_store(url, db.interleave(db.dossiers(max(1, store_packets // 10))), 32)
+            figures["store commit"].values.append(cpu)
+    return figures
+
+
+def whole_intake(rounds: int, packets: int) -> tuple[Figure, Figure]:
+    """The whole intake in-process (PacketIntake.receive, 8 threads, SQLite): packets/s and CPU ms per packet."""
+    rate, cpu = Figure("in-process intake", "packets/s"), Figure("in-process intake CPU", "ms")
+    for _ in range(rounds):
+        with db.store_url("sqlite") as url:
+            r, c = db.bench_accept_intake(url, db.interleave(db.dossiers(max(1, packets // 10))))
+        rate.values.append(r)
+        cpu.values.append(c)
+    return rate, cpu
+
+
+# --- 3. delivery -----------------------------------------------------------------------------
+
+def delivery(base: str, rounds: int, packets: int) -> dict[str, Figure]:
+    figures = {"peer": Figure("the peer alone, one packet per call", "calls/s"),
+               "batch 1": Figure("ordered, concurrency 8, one packet per call", "jobs/s"),
+               "batch 10": Figure("ordered, concurrency 8, up to 10 per call", "jobs/s")}
+    for _ in range(rounds):
+        figures["peer"].values.append(db.bench_peer(base, db.interleave(db.dossiers(max(1, packets // 10)))))
+        for batch in (1, 10):
+            with db.store_url("sqlite") as url:
+                rate, order = db.bench_deliver(url, base, db.interleave(db.dossiers(max(1, packets // 10))),
+                                               max_batch=batch)
+            assert order == "order exact", order
+            figures[f"batch {batch}"].values.append(rate)
+    return figures
+
+
+def latency(base: str, rounds: int, rate: float, seconds: float) -> dict[str, Figure]:
+    figures = {"achieved": Figure("achieved", "packets/s"), "p50": Figure("p50", "ms"), "p99": Figure("p99", "ms")}
+    for _ in range(rounds):
+        with db.store_url("sqlite") as url:
+            achieved, p50, p99, _, _ = db.bench_latency(url, base, rate, seconds, 1)
+        figures["achieved"].values.append(achieved)
+        figures["p50"].values.append(p50)
+        figures["p99"].values.append(p99)
+    return figures
+
+
+def drain(base: str, backlog: int, limit: float) -> list[tuple[float, int]]:
+    """A backlog (stored while the destination was away) drained against its rate limit: (seconds, delivered)."""
+    packets = db.interleave(db.dossiers(max(1, backlog // 10)))
+    with db.store_url("sqlite") as url:
+        db.preload(url, packets)
+        store = open_store(url, migrate=False)
+        engine = Engine(store, {db.DEST: db.policy(base, rate_per_second=limit, burst=max(1, int(limit / 10)),
+                                                   max_batch=1)}, poll_seconds=0.01)
+        done, curve = JobFilter(destination=db.DEST, state=JobState.DELIVERED), [(0.0, 0)]
+        began = time.perf_counter()
+        engine.start()
+        while curve[-1][1] < len(packets) and curve[-1][0] < 600:
+            time.sleep(0.25)
+            curve.append((time.perf_counter() - began, store.count_jobs(done)))
+        engine.stop()
+        store.close()
+    return curve
+
+
+# --- plots -----------------------------------------------------------------------------------
+
+def bars(path: Path, title: str, unit: str, figures: list[Figure], reference: float | None = None,
+         reference_label: str = "") -> None:
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    names = [f.name for f in figures]
+    medians = [f.median for f in figures]
+    low = [f.median - min(f.values) for f in figures]
+    high = [max(f.values) - f.median for f in figures]
+    ax.barh(names, medians, xerr=[low, high], color="#4878a8", capsize=4)
+    if reference is not None:
+        ax.axvline(reference, color="#c03030", linestyle="--", label=reference_label)
+        ax.legend(loc="lower right", fontsize=8)
+    ax.set_xlabel(unit)
+    ax.set_title(title, fontsize=10)
+    ax.invert_yaxis()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def rounds_plot(path: Path, runs: dict[str, list[float]]) -> None:
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
+    x = range(1, len(runs["bare"]) + 1)
+    for name, colour in (("bare", "#c03030"), ("intake", "#4878a8")):
+        left.plot(x, runs[name], "o-", color=colour, label=name)
+        right.plot(x, runs[f"{name} server CPU ms"], "o-", color=colour, label=name)
+    left.set(title="requests/s, round by round", xlabel="round", ylabel="requests/s")
+    right.set(title="server CPU per request", xlabel="round", ylabel="ms", yscale="log")
+    left.legend(fontsize=8)
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def drain_plot(path: Path, curve: list[tuple[float, int]], limit: float) -> None:
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    ax.plot([t for t, _ in curve], [n for _, n in curve], color="#4878a8", label="delivered")
+    end = curve[-1][0]
+    ax.plot([0, end], [0, limit * end], color="#c03030", linestyle="--", label=f"rate limit {limit:g}/s")
+    ax.set(xlabel="seconds since the destination came back", ylabel="packets delivered",
+           title=f"Draining a backlog of {curve[-1][1]} packets")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# --- the report ------------------------------------------------------------------------------
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer packets and rounds: a few minutes")
+    args = parser.parse_args()
+    quick = args.quick
+    rounds = 3 if quick else 5
+    packets = 1000 if quick else 4000
+    rate, seconds = (300.0, 5.0) if quick else (500.0, 10.0)
+    backlog, limit = (2000, 200.0) if quick else (20000, 500.0)
+    PLOTS.mkdir(exist_ok=True)
+    began = time.time()
+    header = machine()
+
+    print("stage costs…")
+    stages = stage_costs(rounds, 0.3 if quick else 1.0, packets)
+    stage_sum = Figure("sum", "ms", [sum(v) for v in zip(*(f.values for f in stages.values()))])
+    intake_rate, intake_cpu = whole_intake(rounds, packets)
+    print("HTTP intake against the bare stack…")
+    http = hot_bench.rounds(rounds, packets, None)
+    bare, over_http = Figure("bare", "/s", http["bare"]), Figure("POST /v1/packets", "/s", http["intake"])
+    bare_cpu = Figure("bare CPU", "ms", http["bare server CPU ms"])
+    http_cpu = Figure("intake CPU", "ms", http["intake server CPU ms"])
+    ratio = Figure("ratio", "%", [100 * i / b for i, b in zip(http["intake"], http["bare"])])
+    with db.peer() as base:
+        print("delivery…")
+        deliver = delivery(base, rounds, packets)
+        print("latency…")
+        lat = latency(base, rounds, rate, seconds)
+        print("drain…")
+        curve = drain(base, backlog, limit)
+
+    bars(PLOTS / "stages.png", "Stage costs per ~5 KB signed XML packet (median, range)", "ms per packet",
+         list(stages.values()) + [stage_sum, intake_cpu])
+    rounds_plot(PLOTS / "http.png", http)
+    bars(PLOTS / "delivery.png", "Ordered delivery, SQLite (median, range)", "per second",
+         [deliver["batch 1"], deliver["batch 10"]], deliver["peer"].median, "the peer alone (one per call)")
+    bars(PLOTS / "latency.png", f"accept→delivered at {rate:g}/s offered, one worker", "ms", [lat["p50"], lat["p99"]])
+    drain_plot(PLOTS / "drain.png", curve, limit)
+
+    drained = curve[-1][0]
+    command = f".venv/bin/python bench/report.py{' --quick' if quick else ''}"
+    lines = [
+        "# Benchmark report", "",
+        f"Written by `{command}` on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC in {(time.time() - began) / 60:.1f} "
+        f"min. Every figure: median of {rounds} runs (range in brackets), next to its ceiling or peer measured in "
+        "the same run. SQLite store; the destination is the local no-op peer (demo.testpeer) in its own process.",
+        "", "## Machine", "", *header, "",
+        "## 1. Stage costs per packet and the per-core limit", "",
+        "A ~5 KB `HoSo` (examples/HoSo.xml) signed with the test PKI; each stage alone, in-process, its CPU "
+        "time (bench/validate_bench.py's stages, signing.xmldsig.verify_xml, the store's `accept_many` of 32 "
+        "packets per durable transaction). The receipt (signing it) is not in the sum yet.", "",
+        "| stage | CPU ms per packet |", "|---|---|",
+        *(f"| {f.name} | {f.cell(3)} |" for f in stages.values()),
+        f"| **sum: the per-core limit** | **{stage_sum.cell(3)}** → {1000 / stage_sum.median:,.0f} packets/s per core |",
+        f"| the whole intake in-process (JSON packets, unsigned, 8 threads: CPU per packet) | {intake_cpu.cell(3)} "
+        f"→ {intake_rate.cell()} packets/s |", "",
+        "![stage costs](report/stages.png)", "",
+        "## 2. Intake over HTTP against the bare HTTP stack", "",
+        "One packet per request (~0.5–4 KB JSON), 8 kept-alive senders (http.client) on the same machine, one "
+        "server process, SQLite. The ceiling: uvicorn + httptools + uvloop with an app that reads the body and "
+        "answers 202 (bench/bare_app.py), alternating round by round with `gateway serve` (bench/hot_bench.py).", "",
+        "| | requests/s | server CPU ms per request |", "|---|---|---|",
+        f"| bare stack (the ceiling) | {bare.cell()} | {bare_cpu.cell(3)} |",
+        f"| POST /v1/packets | {over_http.cell()} | {http_cpu.cell(3)} |",
+        f"| intake / ceiling | {ratio.cell()} % | CPU-bound limit {100 * bare_cpu.median / http_cpu.median:.0f} % |",
+        "",
+        f"The server spends {http_cpu.median / bare_cpu.median:.0f}× the bare stack's CPU per packet; "
+        f"50 % of the ceiling would need ≤ {2 * bare_cpu.median:.2f} ms per packet, less than parsing and "
+        f"validating a packet costs alone (section 1). Of the {http_cpu.median:.2f} ms, the intake's own work "
+        f"measured in-process is {intake_cpu.median:.2f} ms (section 1, last row, same kind of packets); the "
+        "rest is the HTTP adapter, the framework and the threads' hand-offs (the profile: bench/README.md, "
+        "hot path). Rates move with the shared machine's load; CPU per request much less.", "",
+        "![HTTP rounds](report/http.png)", "",
+        "## 3. Delivery", "",
+        "| | per second |", "|---|---|",
+        f"| the peer alone (8 threads, httpx, one packet per call, no store): the ceiling | {deliver['peer'].cell()} |",
+        f"| ordered delivery, concurrency 8, one packet per call | {deliver['batch 1'].cell()} "
+        f"({100 * deliver['batch 1'].median / deliver['peer'].median:.0f} % of the peer) |",
+        f"| ordered delivery, concurrency 8, up to 10 packets per call | {deliver['batch 10'].cell()} |", "",
+        "Each dossier's order at the peer was checked exact in every run.", "",
+        "![delivery](report/delivery.png)", "",
+        f"### accept→delivered at a steady {rate:g} packets/s offered (in-process accept, one `gateway worker`)", "",
+        "| achieved packets/s | p50 ms | p99 ms |", "|---|---|---|",
+        f"| {lat['achieved'].cell()} | {lat['p50'].cell(1)} | {lat['p99'].cell(1)} |", "",
+        "![latency](report/latency.png)", "",
+        f"### Draining a backlog of {curve[-1][1]} packets against a rate limit of {limit:g}/s", "",
+        f"Delivered in {drained:.1f} s: {curve[-1][1] / drained:,.0f} packets/s against the limit's {limit:g}/s "
+        "(one run).", "",
+        "![drain](report/drain.png)", "",
+        "## Not measured yet", "",
+        "- PgQueuer and procrastinate on the same PostgreSQL, each configured for throughput as its documentation "
+        "says (delivery_bench.py has a procrastinate comparison that is not in this report: its order check fails "
+        "and its rate is far below the published one — to be fixed before a ratio is quoted).",
+        "- PostgreSQL in this report (every figure here is SQLite); batched HTTP intake; p50/p99 at 25/50/75 % "
+        "of the maximum; two server processes.",
+        "- Growth from 10 to 1,000,000 stored packets (accept, claim, search, purge, size per packet); "
+        "scaling with 1, 2, 4 workers and 2 gateway nodes.",
+        "- Memory: peak RSS under load and with a 4 MB packet; signature verification against python-xmlsec and "
+        "the xmlsec1 command (bench/verify_bench.py has the former); schema validation against xmlschema.",
+        "- A 100,000-packet backlog (the drain here is smaller).", "",
+    ]
+    (HERE / "REPORT.md").write_text("\n".join(lines), encoding="utf-8")
+    print(f"wrote {HERE / 'REPORT.md'} and {PLOTS}/*.png")
+
+
+if __name__ == "__main__":
+    main()
