@@ -37,7 +37,8 @@ def create_app(config: Config | None = None) -> FastAPI:
 
     @app.exception_handler(ClientDisconnect)
     async def hung_up(request: Request, exc: ClientDisconnect) -> Response:
-        return packets.hung_up(request)
+        log.info("client hung up during %s %s — máy khách ngắt kết nối giữa chừng", request.method, request.url.path)
+        return Response(status_code=499)  # nobody reads it
 
     @app.post("/v1/validate", summary="Validate a packet (stores nothing) — kiểm tra gói tin, không lưu")
     async def validate(request: Request) -> JSONResponse:
@@ -66,8 +67,10 @@ def create_app(config: Config | None = None) -> FastAPI:
     evidence.install(app, config, intake)  # evidence bundles for clients allowed them
 
     if config.section("console").get("enabled", True):
-        console.web.install(app, config, lambda: intake.store)  # the operators' web console
-    observe.install(app, config, lambda: intake.store.engine)  # /readyz, /metrics: with or without the console
+        operators = console.web.install(app, config, lambda: intake.store)  # the operators' web console
+        observe.ready.install(app, lambda: operators.engine)
+        observe.metrics.install(app, lambda: operators.engine,
+                                timed=bool(config.section("observability").get("metrics", True)))
 
     @app.get("/healthz", include_in_schema=False)
     async def health() -> dict[str, str]:

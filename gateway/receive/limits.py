@@ -6,17 +6,16 @@ threads another client's packets need.
 Limits are per process (each API process of ``gateway serve --workers N`` keeps its own counters).
 """
 
-import asyncio
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-import contextvars
 from dataclasses import dataclass, field, fields
 import math
 import threading
 import time
 from typing import Any, TypeVar
 
+import anyio
+import anyio.to_thread
 from fastapi.responses import JSONResponse
 
 from gateway.config import Config, ConfigError
@@ -96,7 +95,7 @@ class ClientLimits:
     _buckets: dict[tuple[str, str], _Bucket] = field(default_factory=dict)
     _running: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _pools: dict[str, ThreadPoolExecutor] = field(default_factory=dict)
+    _pools: dict[str, anyio.CapacityLimiter] = field(default_factory=dict)
 
     def _take(self, key: tuple[str, str], rate: float, burst: int, rule: str) -> None:
         now = self.clock()
@@ -131,30 +130,17 @@ class ClientLimits:
         rate = self.settings.anonymous_validate_rate
         self._take(("", "anonymous"), rate, max(1, int(rate)), "limit.anonymous")
 
-    def _pool(self, name: str, size: int) -> ThreadPoolExecutor:
-        with self._lock:
-            if name not in self._pools:
-                self._pools[name] = ThreadPoolExecutor(size, thread_name_prefix=f"bulkhead-{name}")
-            return self._pools[name]
-
-    async def _run(self, pool: str, size: int, work: Callable[..., T], *args: Any) -> T:
-        # A plain executor, not anyio's to_thread: a capacity limiter, a cancel scope and a result queue per
-        # call cost ~10 % of the intake's CPU per packet on the event loop (bench/hot_bench.py, py-spy).
-        # Like anyio's (without abandon_on_cancel), the work runs to its end even if the request is cancelled.
-        context = contextvars.copy_context()
-        return await asyncio.get_running_loop().run_in_executor(self._pool(pool, size), context.run, work, *args)
+    def _pool(self, name: str, size: int) -> anyio.CapacityLimiter:
+        if name not in self._pools:  # made in the event loop, on first use
+            self._pools[name] = anyio.CapacityLimiter(size)
+        return self._pools[name]
 
     async def intake(self, work: Callable[..., T], *args: Any) -> T:
         """``work(*args)`` on a thread of the intake bulkhead."""
-        return await self._run("intake", self.settings.intake_threads, work, *args)
+        return await anyio.to_thread.run_sync(work, *args,
+                                              limiter=self._pool("intake", self.settings.intake_threads))
 
     async def relayed(self, work: Callable[..., T], *args: Any) -> T:
         """``work(*args)`` on a thread of the look-up bulkhead (it waits for a peer)."""
-        return await self._run("lookup", self.settings.lookup_threads, work, *args)
-
-    def close(self) -> None:
-        """Lets the bulkheads' threads go (work under way finishes first)."""
-        with self._lock:
-            pools, self._pools = list(self._pools.values()), {}
-        for pool in pools:
-            pool.shutdown(wait=False)
+        return await anyio.to_thread.run_sync(work, *args,
+                                              limiter=self._pool("lookup", self.settings.lookup_threads))

@@ -5,15 +5,13 @@ bulkhead off the event loop — and the intake's outcome as an answer: 202 with 
 resend), the refusal's status with its report, 503 with Retry-After.
 """
 
-import logging
 import math
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect
 
 from gateway.audit.service import AuditDuties
 from gateway.config import Config
@@ -25,9 +23,6 @@ from gateway.receive.limits import Limited
 from gateway.receive.lockout import audit_lock
 from gateway.receive.outcomes import Accepted, IntakeOutcome, Refused
 from gateway.validate.pipeline import Encoding
-
-log = logging.getLogger(__name__)
-PATH = "/v1/packets"
 
 
 def response(outcome: IntakeOutcome, zone: ZoneInfo) -> JSONResponse:
@@ -76,45 +71,13 @@ class PacketsEndpoint:
         return response(self.intake.receive(client, data, encoding), self.intake.config.zone)
 
 
-def hung_up(request: Request) -> Response:
-    """A client that hung up before its body was read: a line in the log, 499 that nobody reads."""
-    log.info("client hung up during %s %s — máy khách ngắt kết nối giữa chừng", request.method, request.url.path)
-    return Response(status_code=499)
-
-
-class HotRoute:
-    """``POST /v1/packets`` as plain ASGI, ahead of FastAPI's router: its request/response wrappers, dependency
-    solving, exception-handling layers and per-request exit stack cost about a fifth of the server's CPU
-    per packet (bench/hot_bench.py, py-spy --gil). Installed innermost among the app's middleware, so the
-    answer still passes the accept timer (metrics); the FastAPI route stays for the OpenAPI description
-    and is what any other method or path reaches."""
-
-    def __init__(self, app: Any, endpoint: "PacketsEndpoint") -> None:
-        self.app = app
-        self.endpoint = endpoint
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
-            await self.app(scope, receive, send)
-            return
-        request = Request(scope, receive)
-        try:
-            answer = await self.endpoint.handle(request)
-        except ClientDisconnect:
-            answer = hung_up(request)
-        await answer(scope, receive, send)
-
-
 def install(app: FastAPI, config: Config, **options: Any) -> PacketIntake:
     """Adds ``POST /v1/packets`` to ``app``; the store closes with the app."""
     intake = PacketIntake(config, **options)
     app.state.intake = intake
-    endpoint = PacketsEndpoint(intake)
-    app.add_api_route(PATH, endpoint.handle, methods=["POST"], status_code=202,
+    app.add_api_route("/v1/packets", PacketsEndpoint(intake).handle, methods=["POST"], status_code=202,
                       summary="Submit a packet for delivery — gửi gói tin để chuyển tiếp")
-    app.add_middleware(HotRoute, endpoint=endpoint)  # the first added: the innermost
     duties = AuditDuties(config)
     run_while_serving(app, lambda: duties.start(lambda: intake.store), duties.stop)
     close_on_shutdown(app, intake.close)  # after the duties stopped: they use the store
-    close_on_shutdown(app, intake.limits.close)
     return intake
