@@ -67,10 +67,8 @@ def create_app(config: Config | None = None) -> FastAPI:
     evidence.install(app, config, intake)  # evidence bundles for clients allowed them
 
     if config.section("console").get("enabled", True):
-        operators = console.web.install(app, config, lambda: intake.store)  # the operators' web console
-        observe.ready.install(app, lambda: operators.engine)
-        observe.metrics.install(app, lambda: operators.engine,
-                                timed=bool(config.section("observability").get("metrics", True)))
+        console.web.install(app, config, lambda: intake.store)  # the operators' web console
+    observe.install(app, config, lambda: intake.store.engine)  # /readyz, /metrics: with or without the console
 
     @app.get("/healthz", include_in_schema=False)
     async def health() -> dict[str, str]:
