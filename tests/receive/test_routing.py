@@ -45,7 +45,9 @@ def test_payment_requested_with_fees_goes_to_payment(router: Router) -> None:
     assert with_fees.body.DanhSachLePhi  # type: ignore[union-attr]
     assert router.route(with_fees) == ["national_portal", "payment"]
     assert router.route(example("HoSo", TrangThaiHoSo=6, HinhThuc=0, DanhSachLePhi=None)) == ["national_portal"]
-    assert router.route(example("YeuCauThanhToan")) == ["payment"]
+    # The payment connector builds INIT from the status-6 dossier and carries HoSo only: no rule for this type.
+    with pytest.raises(Unrouted):
+        router.route(example("YeuCauThanhToan"))
 
 
 def test_other_types_follow_their_rules(router: Router) -> None:

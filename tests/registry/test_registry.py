@@ -138,7 +138,8 @@ to = ["sample"]
 
 def test_defaults_fragments_sit_under_the_deployment_file(sample: Path, tmp_path: Path) -> None:
     config = Config.load(deployment(tmp_path, REGISTERED.format(folder=tmp_path)))
-    assert list(registry.specs(config)) == ["national_portal", "sample"]
+    assert list(registry.specs(config)) == ["national_portal", "population_db", "postal", "payment", "provincial_portal",
+                                            "sample"]
     assert config.section("sample") == {"greeting": "xin chào", "limit": 5, "folder": str(tmp_path)}
     assert config.section("destinations")["sample"] == {"connector": "sample", "concurrency": 1}
     # the national portal's fragment, through the embedded [connectors] table
@@ -184,7 +185,7 @@ def test_the_worker_runs_each_connectors_tasks_and_stops_them(sample: Path, tmp_
         while not (tmp_path / "started").exists():
             assert worker.poll() is None and time.monotonic() < deadline, worker.stdout.read() if worker.stdout else ""
             time.sleep(0.1)
-        assert (tmp_path / "started").read_text() == "SqlStore"  # the worker's services: its store
+        assert (tmp_path / "started").read_text() == "PacketIntake"  # the worker's services: the real intake (originate)
         assert not (tmp_path / "stopped").exists()
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(30) == 0
