@@ -80,7 +80,8 @@ def create(policy: DestinationPolicy, config: Config | None = None) -> PaymentCo
     if policy.url:  # the destination's address, when given, is the platform's
         config = Config({**config.raw, "payment": {**config.section("payment"), "url": policy.url}}, config.source)
     if not config.section("payment").get("url"):  # the product's defaults name no platform
-        raise ConfigError("payment.url chưa đặt / is not set: give the payment platform's address")
+        raise ConfigError(f"destinations.{policy.name}.url chưa đặt / is not set (nor [payment].url): "
+                          "give the payment platform's address")
     settings = PaymentSettings.from_config(config)
     store = open_store(str(config.section("store").get("url", "sqlite:///gateway.db")))
     return PaymentConnector(platform_for(settings), store, owns_store=True)
