@@ -103,7 +103,7 @@ class PostalConnector:
 
 
 def create(policy: DestinationPolicy, config: Config | None = None) -> PostalConnector:
-    """The delivery engine's factory (``connector = "connectors.postal.connector:create"``): ``[postal]``
+    """The delivery engine's factory (the registered ``postal``, ``[destinations.postal]``): ``[postal]``
     of ``config`` (its defaults from this connector's fragment); the destination's url, when set, is the
     service's address, and its own keys (customer_code, …) override the section's."""
     config = config or Config.load()
