@@ -124,3 +124,40 @@ def timestamped_receipts(answers: dict[str, Answer]) -> tuple[int, int]:
     stamped = sum(1 for r in receipts if (isinstance(r, dict) and "etsiU" in (r.get("header") or {}))
                   or (isinstance(r, str) and "SignatureTimeStamp" in r))
     return stamped, len(receipts)
+
+
+@dataclass
+class ProvincialCheck:
+    """The provincial portal simulator's record against the packets the gateway accepted for it."""
+
+    expected: int = 0  # accepted packets routed to the provincial portal
+    received: int = 0  # … that it recorded
+    repeated: int = 0  # packets it recorded more than once (it keeps each MaGoiTin once: never expected)
+    unexpected: int = 0  # packets it got that nobody sent it
+    out_of_order: list[str] = field(default_factory=list)  # dossiers whose packets arrived in another order
+    failed_calls: int = 0  # calls it answered with an error (its faults): retried by the gateway
+    signed: int = 0  # packets whose signature it verified
+
+    @property
+    def ok(self) -> bool:
+        return (self.expected > 0 and self.received == self.expected and not self.repeated and not self.unexpected
+                and not self.out_of_order and self.signed == self.received)
+
+
+def provincial(answers: dict[str, Answer], record: dict[str, Any]) -> ProvincialCheck:
+    """Every packet accepted for the provincial portal reached it once, in the order accepted per dossier,
+    with the gateway's signature verified by the portal."""
+    sent = [packet_id for packet_id, answer in answers.items()  # in the order the gateway accepted them
+            if answer.status in ACCEPTED and "provincial_portal" in answer.body.get("NoiNhan", [])]
+    got = record.get("received", {})
+    arrived = [packet_id for ids in record.get("order", {}).values() for packet_id in ids]
+    result = ProvincialCheck(expected=len(sent), received=len(set(sent) & set(got)),
+                             repeated=len(arrived) - len(set(arrived)), unexpected=len(set(got) - set(sent)),
+                             failed_calls=sum(1 for call in record.get("calls", []) if call.get("answer") != 200),
+                             signed=sum(1 for item in got.values() if str(item.get("signature", "")).startswith("passed")))
+    position = {packet_id: n for n, packet_id in enumerate(sent)}
+    for dossier, ids in record.get("order", {}).items():
+        known = [position[i] for i in ids if i in position]
+        if known != sorted(known):
+            result.out_of_order.append(dossier)
+    return result

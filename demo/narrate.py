@@ -46,12 +46,13 @@ from demo.day import Day, build_day
 from demo.play import Answer, Moment, Sender, Tally, play
 from demo.portal import PortalAdmin, outcomes
 from demo.testpeer import FaultyPeer
+from gateway.kit.harness import AdminClient
 from gateway.store import JobFilter, JobState, Store, open_store
 from gateway.validate.pipeline import Validator
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 CONFIG = Path(__file__).with_name("config.toml")
-PEER_DESTINATIONS = ("postal", "payment", "provincial_portal", "catalogue")
+PEER_DESTINATIONS = ("postal", "payment", "catalogue")  # the provincial portal has its simulator
 REFUSAL = "Mã đơn vị tiếp nhận của hồ sơ chưa được khai báo trên Cổng DVC quốc gia"
 console = Console(soft_wrap=True, highlight=False)
 
@@ -104,7 +105,7 @@ def _signing_key(folder: Path) -> tuple[Path, Path]:
     return key_path, cert_path
 
 
-def _config(folder: Path, peer: FaultyPeer, portal_port: int, key: str, tsa_port: int) -> Path:
+def _config(folder: Path, peer: FaultyPeer, portal_port: int, key: str, tsa_port: int, provincial_port: int) -> Path:
     """The demo's configuration (``demo/config.toml``) for this run: its store, client, addresses, signing key,
     TSA and demo-sized timings over the embedded defaults."""
     signing_key, signing_cert = _signing_key(folder)
@@ -113,7 +114,7 @@ def _config(folder: Path, peer: FaultyPeer, portal_port: int, key: str, tsa_port
     text = string.Template(CONFIG.read_text(encoding="utf-8")).substitute(
         folder=folder, signing_key=signing_key, signing_cert=signing_cert, tsa_port=tsa_port,
         key_sha256=hashlib.sha256(key.encode()).hexdigest(), portal_port=portal_port, peer=peer.base,
-        timings=timings)
+        provincial_port=provincial_port, timings=timings)
     path = folder / "demo.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -167,8 +168,11 @@ class Watch:
         self._thread.join()
 
 
-def _examples(sender: Sender, answers: dict[str, Answer]) -> None:
+def _examples(sender: Sender, answers: dict[str, Answer], provincial: AdminClient) -> None:
     _step(2, "gửi các gói tin mẫu", "send the bundled examples")
+    provincial.faults(fail_next=4, fail_status=503)
+    console.print("  [yellow]⚡[/] Cổng tỉnh đang bảo trì: 4 lời gọi webhook đầu trả 503 / the provincial portal is "
+                  "under maintenance: its first 4 webhook calls answer 503")
     for path in sorted(EXAMPLES.glob("*.json"), key=lambda p: (p.stem != "HoSo", p.stem)):
         answer = sender.post(path.read_bytes(), "json")
         answers[str(answer.body.get("MaGoiTin", path.stem))] = answer
@@ -352,8 +356,18 @@ def _evidence(store: Store, config: Path, folder: Path, day: Day, answers: dict[
                 f"holds; evidence.zip ({dossier}): {shown}")
 
 
+def _provincial(provincial: AdminClient, answers: dict[str, Answer], folder: Path) -> check.ProvincialCheck:
+    """What the provincial portal's simulator recorded, once the gateway has delivered what it accepted for it."""
+    wanted = sum(1 for a in answers.values() if a.status in check.ACCEPTED
+                 and "provincial_portal" in a.body.get("NoiNhan", []))
+    _wait(lambda: len((provincial.record() or {}).get("received", {})) >= wanted, 30)
+    record = provincial.record() or {}
+    (folder / "provincial-record.json").write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+    return check.provincial(answers, record)
+
+
 def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalAdmin, peer: FaultyPeer,
-             episode: dict[str, Any], replayed: bool, store: Store, config: Path) -> bool:
+             episode: dict[str, Any], replayed: bool, store: Store, config: Path, provincial: AdminClient) -> bool:
     _step(6, "kiểm tra: những gì Cổng DVC quốc gia nhận được", "checks: what the national portal received")
     example_codes = {json.loads((EXAMPLES / "HoSo.json").read_text(encoding="utf-8"))["NoiDung"]["HoSo"]["MaHoSo"]}
     record = portal.record() or {}
@@ -363,6 +377,7 @@ def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalA
     on_portal = check.portal(day, answers, record, example_codes)
     refused = check.refusals(day, answers)
     peers_ok, per_peer = _peer_check(peer, answers)
+    province = _provincial(provincial, answers, folder)
     faults_seen = episode["http_500"] > 0 and episode["http_503"] > 0 and episode["session_refused"] > 0
     mark = {True: "[green]✓[/]", False: "[red]✗[/]"}
     console.print(f"  {mark[on_portal.ok]} Bản ghi của cổng khớp với những gì đã gửi / the portal's record "
@@ -381,6 +396,12 @@ def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalA
         console.print(f"      [red]{wrong}[/]")
     console.print(f"  {mark[peers_ok]} Các đích khác (đích thử cục bộ) / other destinations (local test peer): "
                   + ", ".join(f"{name} {n}" for name, n in per_peer.items()))
+    console.print(f"  {mark[province.ok]} Cổng tỉnh (mô phỏng) nhận mỗi gói tin đã chấp nhận đúng một lần, đúng thứ tự "
+                  f"từng hồ sơ, chữ ký của cổng kết nối hợp lệ / the provincial portal (simulator) got every accepted "
+                  f"packet once, in order per dossier, the gateway's signature verified: {province.received}/"
+                  f"{province.expected}, {province.repeated} lặp / repeated, {province.unexpected} lạ / unexpected, "
+                  f"{province.signed} chữ ký hợp lệ / signatures passed; {province.failed_calls} lời gọi lỗi đã được "
+                  f"gửi lại / failed calls retried")
     console.print(f"  {mark[faults_seen]} Sự cố đã thật sự xảy ra và không mất gì / the faults really happened and "
                   "nothing was lost")
     console.print(f"  {mark[replayed]} Thư chết đã được gửi lại và chuyển xong / the dead letter was replayed and "
@@ -391,8 +412,8 @@ def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalA
     evidence_ok, evidence = _evidence(store, config, folder, day, answers)
     console.print(f"  {mark[evidence_ok]} Nhật ký kiểm toán và gói bằng chứng kiểm tra được / the audit log and an "
                   f"evidence bundle verify: {evidence}")
-    passed = (on_portal.ok and refused.ok and peers_ok and faults_seen and replayed and evidence_ok
-              and stamped == receipts > 0)
+    passed = (on_portal.ok and refused.ok and peers_ok and province.ok and province.failed_calls > 0 and faults_seen
+              and replayed and evidence_ok and stamped == receipts > 0)
     summary = {"passed": passed, "dossiers": on_portal.dossiers, "dossiers_matched": on_portal.matched,
                "steps_expected": on_portal.steps_expected, "steps_recorded": on_portal.steps_recorded,
                "repeated_steps": on_portal.repeated, "unexpected_dossiers": on_portal.unexpected,
@@ -402,7 +423,11 @@ def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalA
                "statuses_accepted": sorted({int(p.body.get("TrangThaiHoSo", p.body.get("TrangThai", 0)))
                                             for p in day.packets if p.body and not p.flaw
                                             and answers.get(p.packet_id, Answer(0, {})).status == 202}),
-               "peer_destinations": per_peer, "peers_ok": peers_ok, "episode": episode, "replayed": replayed,
+               "peer_destinations": per_peer, "peers_ok": peers_ok,
+               "provincial_portal": {"ok": province.ok, "expected": province.expected, "received": province.received,
+                                     "repeated": province.repeated, "unexpected": province.unexpected,
+                                     "out_of_order": province.out_of_order, "signed": province.signed,
+                                     "failed_calls": province.failed_calls}, "episode": episode, "replayed": replayed,
                "audit_and_evidence": evidence_ok, "receipts_timestamped": [stamped, receipts]}
     (folder / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     return passed
@@ -414,16 +439,18 @@ def _flow(folder: Path, seconds: float, seed: int, linger: bool) -> bool:
     credentials = {"GATEWAY_PORTAL_USERNAME": f"demo-{secrets.token_hex(4)}",
                    "GATEWAY_PORTAL_PASSWORD": secrets.token_urlsafe(18)}
     portal_port, gateway_port, tsa_port = processes.free_port(), processes.free_port(), processes.free_port()
+    provincial_port = processes.free_port()
     yesterday = datetime.now(Config.load().zone).date() - timedelta(days=1)
     day = build_day(yesterday, seed)
     refused = [d for d in day.dossiers if d.path == "in_person"][1].code
     with FaultyPeer() as peer:
-        config = _config(folder, peer, portal_port, key, tsa_port)
+        config = _config(folder, peer, portal_port, key, tsa_port, provincial_port)
         _step(1, "khởi động Cổng DVC quốc gia mô phỏng, TSA thử nghiệm và cổng kết nối",
               "start the portal simulator, the test TSA and the gateway")
         (folder / "tsa-root.pem").unlink(missing_ok=True)  # written anew by this run's TSA
         with processes.simulator(portal_port, folder, credentials), \
                 processes.tsa(tsa_port, folder / "tsa-root.pem", folder), \
+                processes.provincial_portal(provincial_port, folder / "gateway-cert.pem", folder), \
                 processes.gateway(config, gateway_port, folder, credentials):
             portal_url, gateway_url = f"http://127.0.0.1:{portal_port}", f"http://127.0.0.1:{gateway_port}"
             console.print(f"  Cổng kết nối / gateway:        {gateway_url}  (POST /v1/packets, /healthz, /docs)")
@@ -431,20 +458,22 @@ def _flow(folder: Path, seconds: float, seed: int, linger: bool) -> bool:
                           f"·  {portal_url}/_admin/stats  ·  {portal_url}/_admin/faults")
             console.print(f"  TSA thử nghiệm / test TSA (RFC 3161): http://127.0.0.1:{tsa_port}/tsa  ·  gốc tin cậy / "
                           f"root to trust: {folder}/tsa-root.pem")
-            console.print(f"  Đích thử cục bộ / local test peer: {peer.base}/_deliveries  (postal, payment, "
-                          "provincial_portal, catalogue)")
+            console.print(f"  Cổng tỉnh mô phỏng / provincial portal simulator: http://127.0.0.1:{provincial_port}"
+                          "/_admin/record  (webhook ký số / signed webhook)")
+            console.print(f"  Đích thử cục bộ / local test peer: {peer.base}/_deliveries  (postal, payment, catalogue)")
             console.print(f"  Nhật ký, kho, cấu hình / logs, store, configuration: {folder}")
             store = open_store(f"sqlite:///{folder}/gateway.db", migrate=False)
             _console_account(store, gateway_port)
             portal = PortalAdmin(portal_url)
             sender = Sender(gateway_url, key)
+            provincial = AdminClient(f"http://127.0.0.1:{provincial_port}")
             answers: dict[str, Answer] = {}
             try:
-                _examples(sender, answers)
+                _examples(sender, answers, provincial)
                 watch = _the_day(sender, store, portal, day, refused, seconds, answers)
                 episode = _ride_through(store, portal, watch)
                 replayed = _dead_letter(store, portal, day, refused, config, folder)
-                passed = _summary(folder, day, answers, portal, peer, episode, replayed, store, config)
+                passed = _summary(folder, day, answers, portal, peer, episode, replayed, store, config, provincial)
                 if linger:
                     console.print("  Các tiến trình vẫn chạy; Ctrl+C để dừng / the processes keep running; "
                                   "Ctrl+C stops them")
@@ -453,12 +482,14 @@ def _flow(folder: Path, seconds: float, seed: int, linger: bool) -> bool:
             finally:
                 sender.close()
                 portal.close()
+                provincial.http.close()
                 store.close()
     console.print("\n[bold]━━ Xong / done[/]")
     console.print("Cổng đã dừng sạch (SIGTERM): việc chưa gửi được trả lại kho, không mất gì. / "
                   "The gateway stopped cleanly (SIGTERM): unsent jobs went back to the store, nothing lost.")
-    console.print(f"Nhật ký / logs: {folder}/gateway.log, simulator.log, tsa.log, operator.log; "
-                  "kết quả / results: summary.json, portal-record.json, portal-stats.json, gateway.db")
+    console.print(f"Nhật ký / logs: {folder}/gateway.log, simulator.log, provincial-portal.log, tsa.log, operator.log; "
+                  "kết quả / results: summary.json, portal-record.json, provincial-record.json, portal-stats.json, "
+                  "gateway.db")
     return passed
 
 

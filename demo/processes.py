@@ -11,7 +11,7 @@ import sys
 
 from gateway.kit.harness import StartFailed, free_port, listening, process
 
-__all__ = ["StartFailed", "cli", "free_port", "gateway", "simulator", "tsa"]
+__all__ = ["StartFailed", "cli", "free_port", "gateway", "provincial_portal", "simulator", "tsa"]
 
 GATEWAY = [sys.executable, "-c", "from gateway.cli import main; main()"]
 
@@ -42,3 +42,12 @@ def cli(args: list[str], env: dict[str, str], log: Path) -> tuple[int, str]:
     with log.open("a", encoding="utf-8") as out:
         out.write(f"$ gateway {shlex.join(args)}\n{done.stdout}{done.stderr}\n")
     return done.returncode, done.stdout + done.stderr
+
+
+def provincial_portal(port: int, trust: Path, folder: Path) -> AbstractContextManager[subprocess.Popen[bytes]]:
+    """The provincial one-stop system's webhook simulator, trusting the gateway's certificate of this run: it
+    takes only what the gateway signed, and records every packet once, in arrival order per dossier."""
+    return process("Cổng tỉnh mô phỏng / the provincial portal simulator",
+                   [sys.executable, "-m", "connectors.provincial_portal.simulator", "--port", str(port),
+                    "--trust", str(trust)],
+                   lambda: listening(port), folder / "provincial-portal.log", {})

@@ -152,6 +152,8 @@ class Tasks:
 
 
 def start_tasks(config: Config, services: Any, only: Iterable[str] | None = None) -> Tasks:
+    """Each connector's loops on threads; ``services`` is the process's ``PacketIntake`` (``originate``,
+    ``store``): what a task reads from its peer becomes packets through the real intake."""
     tasks = Tasks()
     wanted = set(only) if only is not None else None
     for name, spec in specs(config).items():

@@ -1,17 +1,41 @@
 """Connector to the online payment platform (the national portal's, or a PayGov-style provincial one):
 INIT from a status-6 dossier with fees, the CONFIRM callback, GET_BILL, the bank's receipt verified before
-a BienLaiThanhToan goes to the provincial portal; and a simulator of the platform."""
+a BienLaiThanhToan goes to the provincial portal; and a simulator of the platform.
+
+Registered as ``payment`` in ``[connectors]``; its modules are imported when a part is used, so that
+loading the configuration stays light. Off (no INIT, no callback route) until ``[payment].url`` is set."""
 
 from pathlib import Path
+from typing import Any
 
-from connectors.payment import cli, connector, inbound
-from gateway.kit import ConnectorSpec
+from gateway.kit import Config, ConnectorSpec, DestinationPolicy
+
+
+def _create(policy: DestinationPolicy, config: Config) -> Any:
+    from connectors.payment.connector import create
+
+    return create(policy, config)
+
+
+def _routes(app: Any, config: Config, services: Any) -> None:
+    """The CONFIRM callback, given the API's services (``store``, ``originate``: the intake)."""
+    from connectors.payment.inbound import install
+
+    if config.section("payment").get("url"):  # no platform configured: no callback to answer
+        install(app, config, services)
+
+
+def _cli() -> Any:
+    from connectors.payment.cli import make
+
+    return make()
+
 
 CONNECTOR = ConnectorSpec(
     name="payment",
     packet_types=frozenset({"HoSo"}),
-    create=connector.create,
-    routes=inbound.install,
-    cli=cli.make,
+    create=_create,
+    routes=_routes,
+    cli=_cli,
     defaults=Path(__file__).with_name("defaults.toml"),
 )

@@ -11,7 +11,7 @@ from typing import Any
 from connectors.payment.client import Platform, platform_for
 from connectors.payment.settings import PaymentSettings
 from connectors.payment.transform import request_from_dossier
-from gateway.kit import Config, Delivery, DestinationPolicy, Outcome, OutcomeKind, Store, open_store
+from gateway.kit import Config, ConfigError, Delivery, DestinationPolicy, Outcome, OutcomeKind, Store, open_store
 
 # The payer's name, ID and address travel to the platform in ThongTinBienLai, but are not kept in the payments
 # table (unsealed, outside a dossier's purge): the packets hold them, sealed at rest.
@@ -77,6 +77,11 @@ class PaymentConnector:
 
 def create(policy: DestinationPolicy, config: Config | None = None) -> PaymentConnector:
     config = config or Config.load()
+    if policy.url:  # the destination's address, when given, is the platform's
+        config = Config({**config.raw, "payment": {**config.section("payment"), "url": policy.url}}, config.source)
+    if not config.section("payment").get("url"):  # the product's defaults name no platform
+        raise ConfigError(f"destinations.{policy.name}.url chưa đặt / is not set (nor [payment].url): "
+                          "give the payment platform's address")
     settings = PaymentSettings.from_config(config)
     store = open_store(str(config.section("store").get("url", "sqlite:///gateway.db")))
     return PaymentConnector(platform_for(settings), store, owns_store=True)

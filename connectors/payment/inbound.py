@@ -28,7 +28,8 @@ from connectors.payment.client import Confirm, Platform, platform_for
 from connectors.payment.receipt import verify_receipt
 from connectors.payment.settings import PaymentSettings
 from connectors.payment.transform import receipt_packet, stamp
-from gateway.kit import Config, ConfigError, Store, TrustError, TrustPolicy, Unreadable, parse_json
+from gateway.kit import (Accepted, Config, ConfigError, Refused, Store, TrustError, TrustPolicy, TryLater, Unreadable,
+                         parse_json)
 
 log = logging.getLogger(__name__)
 MAX_CALLBACK_BYTES = 64 * 1024
@@ -148,14 +149,14 @@ class Callbacks:
         paid_at = confirm.paid_at if confirm.paid_at.isdigit() and len(confirm.paid_at) == 14 else stamp()
         packet_id, data = receipt_packet(payment, confirm.transaction, confirm.bank, paid_at, number)
         result = self.originate(data, "json")
-        kind = type(result).__name__
         audit = {"format": verified["receipt_format"], "verdict": verified["verification"].get("verdict"),
                  "transaction": confirm.transaction, "packet": packet_id}
-        if kind == "Accepted":
+        if isinstance(result, Accepted):  # the intake's Accepted | Refused | TryLater (gateway.kit)
             return self._done(confirm, "forwarded", 200, OK, "Thành công — success", {**verified, "packet": packet_id},
                               transaction=confirm.transaction, audit=("payment", "payment.receipt.verified", audit))
-        words = str(getattr(result, "message", "") or getattr(result, "reason", "") or kind)[:300]
-        if kind == "TryLater":  # verified and kept; the platform's next try originates it
+        words = (f"{result.rule}: {result.message_en}" if isinstance(result, Refused)
+                 else f"{result.reason}: {result.message_en}" if isinstance(result, TryLater) else type(result).__name__)[:300]
+        if not isinstance(result, Refused):  # TryLater (or unknown): verified and kept; the next try originates it
             self.store.update_payment(confirm.reference, "verified", {**verified, "forward_error": words},
                                       transaction=confirm.transaction,
                                       audit=("payment", "payment.receipt.verified", audit))

@@ -2,23 +2,11 @@
 
 from dataclasses import dataclass, field
 from pathlib import Path
-import tomllib
 from typing import Any, Literal
 
 from gateway.kit import Config, ConfigError, secret
 
-DEFAULTS = Path(__file__).with_name("defaults.toml")
 Variant = Literal["national", "paygov"]
-
-
-def section(config: Config, name: str, defaults: Path) -> dict[str, Any]:
-    """A connector's table: its own defaults, overlaid by the deployment's keys (tables merge key by key)."""
-    base = tomllib.loads(defaults.read_text(encoding="utf-8")).get(name, {})
-    merged = dict(base)
-    for key, value in config.section(name).items():
-        merged[key] = {**merged[key], **value} if isinstance(value, dict) and isinstance(merged.get(key), dict) \
-            else value
-    return merged
 
 
 @dataclass(frozen=True)
@@ -46,7 +34,7 @@ class PaymentSettings:
 
     @classmethod
     def from_config(cls, config: Config) -> "PaymentSettings":
-        table = section(config, "payment", DEFAULTS)
+        table = config.section("payment")  # the fragment merged under the deployment by Config.load
         variant = table.get("variant")
         if variant not in ("national", "paygov"):
             raise ConfigError('payment.variant must be "national" or "paygov"')

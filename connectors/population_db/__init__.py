@@ -20,5 +20,5 @@ def _cli() -> Any:
     return app()
 
 
-CONNECTOR = ConnectorSpec(name="population_db", routes=_routes, cli=_cli,
+CONNECTOR = ConnectorSpec(name="population_db", routes=_routes, cli=_cli, cli_name="population-db",
                           defaults=Path(__file__).with_name("defaults.toml"))

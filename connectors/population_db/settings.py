@@ -2,24 +2,12 @@
 
 from dataclasses import dataclass, field
 from pathlib import Path
-import tomllib
 from typing import Any
 
 from gateway.kit import Config, ConfigError, secret
 
 WSDL = Path(__file__).with_name("dancu.wsdl")
-DEFAULTS = Path(__file__).with_name("defaults.toml")
 KINDS = ("retry", "later", "refuse")
-
-
-def _with_defaults(section: dict[str, Any]) -> dict[str, Any]:
-    """The section over this connector's defaults fragment (the registry merges it too; reading it here
-    keeps the fault tables whole when the connector is installed by hand)."""
-    base: dict[str, Any] = tomllib.loads(DEFAULTS.read_text(encoding="utf-8"))["population_db"]
-    merged = dict(base)
-    for key, value in section.items():
-        merged[key] = {**base[key], **value} if isinstance(value, dict) and isinstance(base.get(key), dict) else value
-    return merged
 
 
 @dataclass(frozen=True)
@@ -53,7 +41,7 @@ class PopulationSettings:
 
     @classmethod
     def from_config(cls, config: Config) -> "PopulationSettings":
-        raw = _with_defaults(config.section("population_db"))
+        raw = config.section("population_db")  # the fragment merged under the deployment by Config.load
         where = "population_db"
         tables = {name: {str(k): str(v) for k, v in dict(raw.get(name, {})).items()}
                   for name in ("fault_codes", "http_status", "transport")}

@@ -4,12 +4,14 @@ by post and cancelled on withdrawal, tracking polled from the service's cursor f
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+import logging
 import threading
 from typing import Any
 
 from gateway.kit import Config, ConfigError, ConnectorSpec, DestinationPolicy
 
 DEFAULTS = Path(__file__).with_name("defaults.toml")
+log = logging.getLogger(__name__)
 
 
 def _create(policy: DestinationPolicy, config: Config) -> Any:
@@ -19,16 +21,16 @@ def _create(policy: DestinationPolicy, config: Config) -> Any:
 
 
 def _originate_of(services: Any) -> Callable[[bytes, str], Any]:
-    """The intake's ``originate`` from the gateway's services (an object or a mapping)."""
-    for holder in (services, getattr(services, "intake", None)):
-        found = holder.get("originate") if isinstance(holder, dict) else getattr(holder, "originate", None)
-        if callable(found):
-            return found  # type: ignore[no-any-return]
-    raise ConfigError("postal: the worker gives no originate() to the tracking poller "
-                      "/ không có originate() để đưa trạng thái vận đơn vào cổng")
+    """The intake's ``originate`` (``PacketIntake.originate``) from the services the worker gives its tasks."""
+    found = getattr(services, "originate", None)
+    if not callable(found):
+        raise ConfigError("postal: the worker gives no originate() to the tracking poller "
+                          "/ không có originate() để đưa trạng thái vận đơn vào cổng")
+    return found  # type: ignore[no-any-return]
 
 
 def _tasks(config: Config, services: Any) -> Sequence[Callable[[threading.Event], None]]:
+    """The tracking poller, in the worker process: it reads the service's feed and originates each change."""
     from connectors.postal.client import PostalClient
     from connectors.postal.ledger import PostalLedger
     from connectors.postal.settings import PostalSettings
@@ -37,8 +39,11 @@ def _tasks(config: Config, services: Any) -> Sequence[Callable[[threading.Event]
 
     settings = PostalSettings.from_config(config)
     destination = config.section("destinations").get("postal", {})
-    if str(destination.get("connector", "")).startswith("connectors.postal") and destination.get("url"):
+    if destination.get("url"):
         settings = replace(settings, url=str(destination["url"]))  # one address for ordering and tracking
+    if not settings.url:  # no postal service configured: nothing to poll
+        log.info("postal: no [postal].url — tracking not polled / chưa cấu hình bưu chính, không đọc vận đơn")
+        return []
     poller = TrackingPoller(settings, PostalClient(settings), PostalLedger(store_url(config)), _originate_of(services))
 
     def run(stop: threading.Event) -> None:

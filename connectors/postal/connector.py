@@ -103,7 +103,7 @@ class PostalConnector:
 
 
 def create(policy: DestinationPolicy, config: Config | None = None) -> PostalConnector:
-    """The delivery engine's factory (``connector = "connectors.postal.connector:create"``): ``[postal]``
+    """The delivery engine's factory (the registered ``postal``, ``[destinations.postal]``): ``[postal]``
     of ``config`` (its defaults from this connector's fragment); the destination's url, when set, is the
     service's address, and its own keys (customer_code, …) override the section's."""
     config = config or Config.load()
@@ -111,6 +111,9 @@ def create(policy: DestinationPolicy, config: Config | None = None) -> PostalCon
     section.update({k: v for k, v in policy.options.items() if k != "transient_error_codes"})
     if policy.url:
         section["url"] = policy.url
+    if not section.get("url"):  # the product's defaults name no postal service: a deployment gives its address
+        raise ConfigError(f"destinations.{policy.name}.url chưa đặt / is not set (nor [postal].url): "
+                          "give the postal service's address")
     section["read_timeout"] = policy.timeout_seconds
     settings = PostalSettings.from_config(Config({**config.raw, "postal": section}, config.source))
     return PostalConnector(PostalClient(settings), PostalLedger(store_url(config)))

@@ -1,33 +1,17 @@
 """The ``[postal]`` configuration section, read once into typed values.
 
-The connector's own fragment (``defaults.toml`` next to this file) is merged under whatever the
-deployment's configuration says, so the connector works whether or not the gateway merged it already.
+The connector's own fragment (``defaults.toml`` next to this file) is merged under the deployment's
+configuration by the registry (``Config.load``); this module reads the merged section only.
 """
 
 from dataclasses import dataclass, field
-from pathlib import Path
-import tomllib
 from typing import Any
 
 from gateway.kit import Config, ConfigError, secret
 
-DEFAULTS = Path(__file__).with_name("defaults.toml")
-
-
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
 def section(config: Config) -> dict[str, Any]:
-    """``[postal]``: the fragment's defaults under the configuration's own keys."""
-    fragment = tomllib.loads(DEFAULTS.read_text(encoding="utf-8")).get("postal", {})
-    return _merge(fragment, config.section("postal"))
+    """``[postal]``: this connector's fragment merged under the deployment's keys (``Config.load``)."""
+    return config.section("postal")
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from connectors.postal.client import FeedItem, Kind, PostalClient
 from connectors.postal.ledger import PostalLedger
 from connectors.postal.settings import PostalSettings
 from connectors.postal.transform import item_time, returned_step, tracking_packet
-from gateway.kit import scrub
+from gateway.kit import Accepted, Refused, TryLater, scrub
 
 log = logging.getLogger(__name__)
 
@@ -30,18 +30,18 @@ Originate = Callable[[bytes, str], Any]  # → the intake's Accepted | Refused |
 
 
 def _verdict(result: Any) -> str:
-    """"accepted", "refused" or "later", from the intake's answer (its classes by name: the kit does not
-    carry them yet). Anything unknown is "later": the item is read again, never lost."""
-    name = type(result).__name__
-    return {"Accepted": "accepted", "Refused": "refused", "TryLater": "later"}.get(name, "later")
+    """"accepted", "refused" or "later", from the intake's answer. Anything else is "later": the item is
+    read again, never lost."""
+    if isinstance(result, Accepted):
+        return "accepted"
+    return "refused" if isinstance(result, Refused) else "later"
 
 
 def _reason(result: Any) -> str:
-    for attribute in ("reason", "message", "detail", "errors"):
-        value = getattr(result, attribute, None)
-        if value:
-            return scrub(str(value))
-    return ""
+    """The intake's rule and its English message (no citizen data: scrubbed all the same)."""
+    if isinstance(result, Refused | TryLater):
+        return scrub(f"{getattr(result, 'rule', '') or getattr(result, 'reason', '')}: {result.message_en}")
+    return scrub(str(result))[:300]
 
 
 @dataclass

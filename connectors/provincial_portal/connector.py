@@ -10,10 +10,10 @@ with the portal's words). Headers: ``Idempotency-Key`` (the first packet's MaGoi
 from collections.abc import Sequence
 from typing import Any
 
-from connectors.provincial_portal import transform
+from connectors.provincial_portal import CARRIES, transform
 from connectors.provincial_portal.client import detached, gateway_signer
 from connectors.provincial_portal.settings import PortalSettings
-from gateway.kit import (Config, Delivery, DestinationPolicy, HttpClient, HttpError, HttpTimeout, Outcome,
+from gateway.kit import (Config, ConfigError, Delivery, DestinationPolicy, HttpClient, HttpError, HttpTimeout, Outcome,
                          OutcomeKind, Reply, Signer, scrub)
 
 NOT_REACHED = "chưa xử lý vì gói trước bị từ chối / not processed: an earlier packet was refused"
@@ -21,7 +21,7 @@ NOT_REACHED = "chưa xử lý vì gói trước bị từ chối / not processed
 
 class ProvincialPortalConnector:
     name = "provincial_portal"
-    carries = frozenset({"BienLaiThanhToan", "TrangThaiVanDon", "PhanAnhKienNghi", "DanhGiaHaiLong"})
+    carries = CARRIES
 
     def __init__(self, policy: DestinationPolicy, settings: PortalSettings, signer: Signer | None,
                  client: HttpClient | None = None) -> None:
@@ -97,5 +97,7 @@ def _results(reply: Reply) -> list[Any] | None:
 
 def create(policy: DestinationPolicy, config: Config | None = None) -> ProvincialPortalConnector:
     config = config or Config.load()
+    if not policy.url:  # the product's defaults name no one-stop system: a deployment gives its webhook
+        raise ConfigError(f"destinations.{policy.name}.url chưa đặt / is not set: give the one-stop system's webhook")
     settings = PortalSettings.from_config(config)
     return ProvincialPortalConnector(policy, settings, gateway_signer(config) if settings.sign else None)

@@ -1,12 +1,9 @@
 """The provincial portal connector's settings: its defaults fragment under [provincial_portal]."""
 
 from dataclasses import dataclass
-from pathlib import Path
-import tomllib
 
 from gateway.kit import Config
 
-DEFAULTS = Path(__file__).with_name("defaults.toml")
 
 
 @dataclass(frozen=True)
@@ -17,7 +14,6 @@ class PortalSettings:
 
     @classmethod
     def from_config(cls, config: Config) -> "PortalSettings":
-        table = {**tomllib.loads(DEFAULTS.read_text(encoding="utf-8"))["provincial_portal"],
-                 **config.section("provincial_portal")}
+        table = config.section("provincial_portal")  # the fragment merged under the deployment by Config.load
         return cls(bool(table["sign"]), str(table["signature_header"]),
                    frozenset(int(s) for s in table["transient_statuses"]))

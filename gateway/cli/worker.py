@@ -31,6 +31,7 @@ from gateway.deliver.engine import Engine, check_worker_name, make_connector, wo
 from gateway.deliver.policy import DestinationPolicy, load_policies
 from gateway.deliver.windows import LOCAL, active_window
 from gateway.pii import mask_logs, scrub
+from gateway.receive.intake import PacketIntake
 from gateway.store import JobFilter, JobState, Store, open_store
 
 jobs_app = typer.Typer(no_args_is_help=True, help="Việc chuyển tiếp, thư chết, gửi lại / delivery jobs, dead letters, replay.")
@@ -138,14 +139,17 @@ def worker(config: ConfigOption = None, store: StoreOption = None, destination: 
         return
     opened = open_configured_store(cfg, store)
     engine = start_engine(cfg, opened, destination, name)
-    tasks = registry.start_tasks(cfg, opened)  # connectors' background loops (peer feeds), given the store
+    # Connectors' background loops (peer feeds) turn what they read into packets through the real intake
+    # (``services.originate``, ``services.store``): validated, routed, stored in order like a received packet.
+    intake = PacketIntake(cfg, store=opened)
+    tasks = registry.start_tasks(cfg, intake)
     try:
         while not stop.wait(1.0):
             pass
     finally:
         tasks.stop()
         engine.stop()
-        opened.close()
+        intake.close()  # its audit rows and commits first; it closes the store it was given
 
 
 @app.command()
@@ -165,9 +169,10 @@ def run(config: ConfigOption = None, store: StoreOption = None,
         cfg = Config({**cfg.raw, "store": {**cfg.section("store"), "url": store}}, cfg.source)
     opened = open_configured_store(cfg, store)
     engine = start_engine(cfg, opened)
-    tasks = registry.start_tasks(cfg, opened)
+    api = create_app(cfg)
+    tasks = registry.start_tasks(cfg, api.state.intake)  # the API's own intake originates the tasks' packets
     try:
-        uvicorn.run(create_app(cfg), host=host, port=port, log_level="warning", **server_options(cfg))
+        uvicorn.run(api, host=host, port=port, log_level="warning", **server_options(cfg))
     finally:
         tasks.stop()
         engine.stop()

@@ -43,6 +43,14 @@ def test_the_demo_delivers_a_day_to_the_simulated_portal_and_checks_it(tmp_path:
     assert episode["logins"] >= 2 and episode["jobs_retried"] > 0
     # other destinations got their share through the generic test peer
     assert summary["peers_ok"] and all(summary["peer_destinations"][name] > 0 for name in ("postal", "payment"))
+    # the provincial portal's simulator (a real process, its own connector: a signed webhook) got every packet
+    # accepted for it once, in order per dossier, signatures verified, after failing its first calls
+    province = summary["provincial_portal"]
+    assert province["ok"] is True and province["received"] == province["expected"] > 0
+    assert province["repeated"] == province["unexpected"] == 0 and province["out_of_order"] == []
+    assert province["signed"] == province["received"] and province["failed_calls"] > 0
+    provincial_record = json.loads((folder / "provincial-record.json").read_text(encoding="utf-8"))
+    assert len(provincial_record["received"]) == province["expected"]
     # the dead letter and its replay, through the operator's command, audited
     assert summary["replayed"] is True
     assert re.search(r"HoSo → dead sau \d+ lần", out) and "the portal refused" in out
@@ -53,7 +61,7 @@ def test_the_demo_delivers_a_day_to_the_simulated_portal_and_checks_it(tmp_path:
     # receipts and checkpoints timestamped by the test TSA; the bundle verified with its root, time proven
     assert summary["audit_and_evidence"] is True and re.search(r"timestamp passed \d{4}-\d\d-\d\dT[^ ]+\+07:00", out)
     assert summary["receipts_timestamped"][0] == summary["receipts_timestamped"][1] > 0
-    for log in ("gateway.log", "simulator.log", "tsa.log", "operator.log", "demo.toml"):
+    for log in ("gateway.log", "simulator.log", "tsa.log", "operator.log", "demo.toml", "provincial-record.json"):
         assert (folder / log).stat().st_size > 0, log
     assert "Mọi kiểm tra đều đạt / every check passed" in out
 

@@ -16,13 +16,11 @@ import httpx
 import pytest
 import uvicorn
 
-from connectors.payment import CONNECTOR
 from connectors.payment.simulator.app import SimulatorSettings, create_app as simulator_app
 from gateway.config import Config
 from gateway.deliver.engine import Engine, make_connector
 from gateway.deliver.policy import policy_from
 from gateway.api import create_app
-from gateway.receive.auth import Client
 from gateway.store.api import Store
 
 SECRET, ACCESS, PARTNER, API_KEY = "bi-mat-thu-nghiem", "access-thu-nghiem", "000.00.00.H22", "khoa-mot-cua"
@@ -52,46 +50,6 @@ def serve(app: Any) -> tuple[str, uvicorn.Server, threading.Thread]:
     thread.start()
     wait_for(lambda: server.started, 20, "a server to start")
     return f"http://127.0.0.1:{port}", server, thread
-
-
-# --- originating packets through the real intake (the intake helper's PacketIntake.originate, until merged) ---
-
-@dataclass(frozen=True)
-class Accepted:
-    packet_id: str
-    duplicate: bool
-
-
-@dataclass(frozen=True)
-class Refused:
-    message: str
-
-
-@dataclass(frozen=True)
-class TryLater:
-    message: str
-
-
-class Services:
-    """What a connector's routes get: the store and ``originate`` — the intake, submitting as the gateway
-    itself (an internal client allowed every agency)."""
-
-    def __init__(self, intake: Any) -> None:
-        self.intake = intake
-        self.client = Client("gateway", None, None)
-
-    @property
-    def store(self) -> Store:
-        return self.intake.store  # type: ignore[no-any-return]
-
-    def originate(self, data: bytes, encoding: str) -> Accepted | Refused | TryLater:
-        response = self.intake.receive(self.client, data, encoding)
-        body = json.loads(bytes(response.body))
-        if response.status_code in (200, 202):
-            return Accepted(str(body.get("MaGoiTin", "")), response.status_code == 200)
-        if response.status_code == 503:
-            return TryLater(str(body.get("message_en", "")))
-        return Refused(json.dumps(body, ensure_ascii=False)[:500])
 
 
 def dossier_packet(dossier: str, fees: list[int] = (3_000_000, 50_000)) -> bytes:  # type: ignore[assignment]
@@ -163,7 +121,6 @@ secret_env = "TEST_PAYMENT_SECRET"
 access_key_env = "TEST_PAYMENT_ACCESS"
 
 [destinations.payment]
-connector = "connectors.payment.connector:create"
 url = "{sim_url}"
 backoff_base_seconds = 0.05
 backoff_cap_seconds = 0.2
@@ -202,7 +159,6 @@ def make_bench(pki: Any, store_url: str, store: Store, tmp_path: Path,
 key = "{issued.key_path}"
 cert = "{issued.cert_path}"
 [destinations.provincial_portal]
-connector = "connectors.provincial_portal.connector:create"
 url = "{portal_url}/webhook"
 backoff_base_seconds = 0.02
 backoff_cap_seconds = 0.1
@@ -210,9 +166,8 @@ backoff_cap_seconds = 0.1
         config_file = tmp_path / f"gateway-{variant}.toml"
         config_file.write_text(gateway_toml(store_url, sim_url, pki, variant, extra, bank_trust), encoding="utf-8")
         config = Config.load(config_file)
-        app = create_app(config)
-        services = Services(app.state.intake)
-        CONNECTOR.routes(app, config, services)  # type: ignore[misc]
+        app = create_app(config)  # the registry installs the callback, given the API's PacketIntake (originate)
+        assert any(getattr(route, "path", "").startswith("/v1/payment/") for route in app.routes)
         url, server, thread = serve(app)
         path = "/v1/payment/confirm" if variant == "national" else "/v1/payment/paygov/confirm"
         settings.callback_url = f"{url}{path}"

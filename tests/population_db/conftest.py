@@ -17,7 +17,6 @@ import httpx
 import pytest
 import uvicorn
 
-from connectors.population_db import CONNECTOR
 from connectors.population_db.simulator import SimulatorSettings, create_app as create_simulator
 from gateway.config import Config
 from gateway.api import create_app
@@ -156,8 +155,7 @@ agencies = ["{AGENCY}"]
 {extra}
 """, encoding="utf-8")
         config = Config.load(config_file)
-        app = create_app(config)
-        CONNECTOR.routes(app, config, app.state.intake)  # type: ignore[misc]  # the registry's job once merged
+        app = create_app(config)  # the registry installs the look-up routes ([population_db] enabled)
         url, server, thread = serve(app)
         servers.append((server, thread))
         return Gateway(url, app, config)

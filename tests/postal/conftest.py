@@ -3,7 +3,6 @@ configuration pointing at it, a real intake over a real store to originate throu
 
 from collections.abc import Callable, Iterator
 import copy
-from dataclasses import dataclass
 import json
 from pathlib import Path
 import socket
@@ -19,7 +18,8 @@ import uvicorn
 from connectors.postal.simulator import SimulatorSettings, create_app
 from gateway.config import Config
 from gateway.receive.auth import Client
-from gateway.receive.packets import PacketIntake
+from gateway.receive.intake import PacketIntake
+from gateway.receive.outcomes import Accepted, IntakeOutcome
 from gateway.store.api import Store
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -114,58 +114,42 @@ def config(store_url: str, simulator: Simulator, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
     raw = copy.deepcopy(Config.load().raw)
     raw["store"]["url"] = store_url
-    raw["destinations"]["postal"] = {"connector": "connectors.postal.connector:create", "url": simulator.url,
+    raw["destinations"]["postal"] = {**raw["destinations"]["postal"], "url": simulator.url,
                                      "timeout_seconds": 2.0, "lease_seconds": 5.0, "max_attempts": 50,
                                      "backoff_base_seconds": 0.02, "backoff_cap_seconds": 0.2,
                                      "breaker_threshold": 1000, "rate_per_second": 1000.0, "burst": 100}
-    raw["postal"] = {"url": simulator.url, "customer_code": CUSTOMER, "senders": {AGENCY: dict(SENDER)},
-                     "tracking": {"page_size": 3, "poll_seconds": 0.1, "lease_seconds": 30}}
+    raw["postal"] = {**raw["postal"], "url": simulator.url, "customer_code": CUSTOMER, "senders": {AGENCY: dict(SENDER)},
+                     "tracking": {**raw["postal"]["tracking"], "page_size": 3, "poll_seconds": 0.1, "lease_seconds": 30}}
     return Config(raw, "tests/postal")
 
 
-# --- originating through a real intake ------------------------------------------------
+# --- originating through the real intake ----------------------------------------------
 
-@dataclass(frozen=True)
-class Accepted:
-    packet_id: str
-    duplicate: bool
-
-
-@dataclass(frozen=True)
-class Refused:
-    reason: str
-
-
-@dataclass(frozen=True)
-class TryLater:
-    reason: str
-    retry_after: float | None = None
-
-
-# The gateway's own client for what it originates: any agency, any type.
-INTERNAL = Client("gateway-postal", agencies=None, types=None)
+# A PostgreSQL nobody listens on: an intake over it answers what the real one answers when its store is down.
+UNREACHABLE_STORE = "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2"
 
 
 class Originator:
-    """``originate(data, encoding)`` over ``PacketIntake.receive`` (validate, route, store with jobs,
-    ordered per dossier), answered in the intake's Accepted | Refused | TryLater."""
+    """The tracking poller's ``originate``: the real ``PacketIntake.originate`` (validate, route, store with
+    jobs, ordered per dossier; Accepted | Refused | TryLater), recording what it was handed. While
+    ``unavailable``, the packets go to an intake whose store cannot be reached, which answers "try later"."""
 
     def __init__(self, intake: PacketIntake) -> None:
         self.intake = intake
         self.calls: list[bytes] = []
-        self.unavailable = False  # a test switches the intake "off" (the store unavailable)
+        self.unavailable = False
+        self._down: PacketIntake | None = None
 
-    def __call__(self, data: bytes, encoding: str) -> Accepted | Refused | TryLater:
+    def _unreachable(self) -> PacketIntake:
+        if self._down is None:
+            config = self.intake.config
+            raw = {**config.raw, "store": {**config.section("store"), "url": UNREACHABLE_STORE}}
+            self._down = PacketIntake(Config(raw, "tests/postal: the store down"))
+        return self._down
+
+    def __call__(self, data: bytes, encoding: str) -> IntakeOutcome:
         self.calls.append(data)
-        if self.unavailable:
-            return TryLater("store.unavailable", 1.0)
-        response = self.intake.receive(INTERNAL, data, encoding)  # type: ignore[arg-type]
-        body = json.loads(bytes(response.body))
-        if response.status_code in (200, 202):
-            return Accepted(body.get("MaGoiTin", ""), response.status_code == 200)
-        if response.status_code in (429, 503):
-            return TryLater(str(body.get("error")), float(response.headers.get("Retry-After", 1)))
-        return Refused(json.dumps(body, ensure_ascii=False)[:2000])
+        return (self._unreachable() if self.unavailable else self.intake).originate(data, encoding)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -220,8 +204,8 @@ def waybill(code: str, **fields: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False).encode()
 
 
-def submit(intake: PacketIntake, data: bytes, client: Client = SENDER_CLIENT) -> dict[str, Any]:
-    response = intake.receive(client, data, "json")
-    body = json.loads(bytes(response.body))
-    assert response.status_code in (200, 202), body
-    return body  # type: ignore[no-any-return]
+def submit(intake: PacketIntake, data: bytes, client: Client = SENDER_CLIENT) -> Accepted:
+    """A one-stop system's packet through the intake (what POST /v1/packets does, without its HTTP)."""
+    outcome = intake.receive(client, data, "json")
+    assert isinstance(outcome, Accepted), outcome
+    return outcome

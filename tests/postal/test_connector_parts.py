@@ -34,22 +34,27 @@ def test_the_spec_names_what_it_carries_and_its_parts() -> None:
     assert CONNECTOR.create and CONNECTOR.tasks and CONNECTOR.cli
 
 
-def config(**postal: object) -> Config:
-    return Config({**Config.load().raw, "postal": postal})
+def config(tmp_path: Path, postal: str) -> Config:
+    """The deployment's ``[postal]`` keys over the connector's fragment, merged by ``Config.load``."""
+    path = tmp_path / "gateway.toml"
+    path.write_text(postal, encoding="utf-8")
+    return Config.load(path)
 
 
-def test_settings_take_the_fragment_and_the_deployments_keys() -> None:
-    settings = PostalSettings.from_config(config(customer_code="KH-1", statuses={"4": {"code": "GIAO_XONG",
-                                                                                      "name": "x", "delivered": True}}))
+def test_settings_take_the_fragment_and_the_deployments_keys(tmp_path: Path) -> None:
+    settings = PostalSettings.from_config(config(tmp_path, '[postal]\ncustomer_code = "KH-1"\n'
+                                                           '[postal.statuses.4]\ncode = "GIAO_XONG"\nname = "x"\n'
+                                                           'delivered = true\n'))
     assert settings.customer_code == "KH-1" and settings.statuses["4"].code == "GIAO_XONG"
     assert settings.statuses["7"].state == "returned"  # from the fragment
+    assert settings.answers.accepted == frozenset({"100", "101"})  # from the fragment too
     assert settings.status("99").code == "BC_99"  # an unmapped code still travels
     with pytest.raises(ConfigError, match="no sender configured for agency 000.00.09.H22"):
         settings.sender("000.00.09.H22")
     with pytest.raises(ConfigError, match="postal"):
-        PostalSettings.from_config(config(no_such_key=1))
+        PostalSettings.from_config(config(tmp_path, "[postal]\nno_such_key = 1\n"))
     with pytest.raises(ConfigError, match="unknown state"):
-        PostalSettings.from_config(config(statuses={"4": {"code": "X", "name": "", "state": "lost"}}))
+        PostalSettings.from_config(config(tmp_path, '[postal.statuses.4]\ncode = "X"\nname = ""\nstate = "lost"\n'))
 
 
 @pytest.mark.parametrize("written, expected", [

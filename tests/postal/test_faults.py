@@ -7,7 +7,7 @@ import pytest
 
 from gateway.config import Config
 from gateway.receive.auth import Client
-from gateway.receive.packets import PacketIntake
+from gateway.receive.intake import PacketIntake
 from gateway.store.api import JobState, Store
 
 from .conftest import Simulator, dossier, dossier_code, submit, wait_for

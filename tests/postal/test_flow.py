@@ -6,7 +6,7 @@ national portal, after its earlier steps."""
 import pytest
 
 from gateway.config import Config
-from gateway.receive.packets import PacketIntake
+from gateway.receive.intake import PacketIntake
 from gateway.store.api import JobState, Store
 
 from .conftest import AGENCY, CUSTOMER, SENDER, Originator, Simulator, dossier, dossier_code, step, submit, wait_for
@@ -64,7 +64,7 @@ def test_status_9_by_post_is_ordered_tracked_and_returned_as_status_10(
     assert ten.packet_type == "TienDoXuLy" and ten.seq > max(j.seq for j in national[:-1])
     assert ten.state is JobState.PENDING and ten.ordering_key == code
     packet = store.get_packet(ten.packet_id)
-    assert packet is not None and packet.agency == AGENCY and packet.sender == "gateway-postal"
+    assert packet is not None and packet.agency == AGENCY and packet.sender == "gateway"  # [intake] originator
 
 
 @pytest.mark.postgres

@@ -6,7 +6,8 @@ import pytest
 
 from connectors.postal.ledger import PostalLedger
 from gateway.config import Config
-from gateway.receive.packets import PacketIntake
+from gateway.receive.intake import PacketIntake
+from gateway.receive.outcomes import Accepted
 from gateway.store.api import JobState, Store
 
 from .conftest import SENDER_CLIENT, Simulator, dossier, dossier_code, step, submit, waybill, wait_for
@@ -23,11 +24,11 @@ def test_a_resend_or_a_second_status_9_does_not_order_again(config: Config, stor
     code = dossier_code()
     submit(intake, dossier(code, 4))
     nine = dossier(code, 9, HinhThuc=1)
-    assert submit(intake, nine)["MaGoiTin"]
+    assert submit(intake, nine).packet_id
     with postal_engine(config, store):
         wait_for(lambda: count(store, "postal", JobState.DELIVERED) == 1, what="the order")
         resent = intake.receive(SENDER_CLIENT, nine, "json")
-        assert resent.status_code == 200  # the same bytes: the original receipt, no new job
+        assert isinstance(resent, Accepted) and resent.duplicate  # the same bytes: the original receipt, no new job
         assert len(jobs(store, destination="postal")) == 1
         submit(intake, dossier(code, 9, HinhThuc=1, GhiChu="Gửi lại / sent again"))  # a new packet, same dossier
         wait_for(lambda: count(store, "postal", JobState.DELIVERED) == 2, what="the second status-9 packet")

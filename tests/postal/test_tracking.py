@@ -10,7 +10,7 @@ import pytest
 
 from connectors.postal import CONNECTOR
 from gateway.config import Config
-from gateway.receive.packets import PacketIntake
+from gateway.receive.intake import PacketIntake
 from gateway.store import open_store
 from gateway.store.api import JobState, Store
 
@@ -40,7 +40,7 @@ def test_the_cursor_survives_a_restart_and_nothing_is_originated_twice(
         config: Config, store_url: str, store: Store, intake: PacketIntake, originate: Originator,
         simulator: Simulator) -> None:
     config = Config({**config.raw, "postal": {**config.raw["postal"],
-                                              "tracking": {"page_size": 3, "lease_seconds": LEASE}}}, config.source)
+                                              "tracking": {**config.raw["postal"]["tracking"], "page_size": 3, "lease_seconds": LEASE}}}, config.source)
     codes = ordered(config, store, intake, simulator, 2)  # two "accepted" events
     simulator.advance(1)  # two "picked up": 4 events so far
 
@@ -86,7 +86,7 @@ def test_reading_an_item_again_gives_the_same_packet_and_the_intakes_later_keeps
     try:
         originate.unavailable = True  # the store is down: the intake says "later"
         result = tracker.poll_once()
-        assert result.items == 0 and result.error and result.retry_after == 1.0
+        assert result.items == 0 and result.error and result.retry_after == 5  # the intake's own "later"
         assert tracker.ledger.cursor(FEED) is None and tracking_codes(store, code) == []
         originate.unavailable = False
         assert tracker.poll_once().items == 4
@@ -136,7 +136,8 @@ def test_the_connectors_task_polls_on_the_simulators_clock_until_stopped(
     (code,) = ordered(config, store, intake, simulator, 1)
     simulator.clock(running=True, step_seconds=3600, time_scale=3600 * 20)  # an hour every 50 ms
     stop = threading.Event()
-    threads = [threading.Thread(target=task, args=(stop,)) for task in CONNECTOR.tasks(config, {"originate": originate})]
+    # the services the worker gives its tasks: the real intake (its originate, its store)
+    threads = [threading.Thread(target=task, args=(stop,)) for task in CONNECTOR.tasks(config, intake)]
     for thread in threads:
         thread.start()
     try:

@@ -15,7 +15,7 @@ from connectors.national_portal.simulator import create_app as portal_app
 from gateway.config import Config
 from gateway.deliver.engine import Engine, make_connector
 from gateway.deliver.policy import load_policies
-from gateway.receive.packets import PacketIntake
+from gateway.receive.intake import PacketIntake
 from gateway.store.api import JobState, Store
 
 from .conftest import Originator, Simulator, dossier, dossier_code, free_port, serve, step, submit, wait_for

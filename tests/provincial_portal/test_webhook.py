@@ -76,7 +76,6 @@ cert = "{issued.cert_path}"
 key_sha256 = "{hashlib.sha256(API_KEY.encode()).hexdigest()}"
 agencies = ["{AGENCY}"]
 [destinations.{DEST}]
-connector = "connectors.provincial_portal.connector:create"
 url = "{portal_url}/webhook"
 max_batch = 10
 backoff_base_seconds = 0.02

@@ -45,7 +45,9 @@ def test_payment_requested_with_fees_goes_to_payment(router: Router) -> None:
     assert with_fees.body.DanhSachLePhi  # type: ignore[union-attr]
     assert router.route(with_fees) == ["national_portal", "payment"]
     assert router.route(example("HoSo", TrangThaiHoSo=6, HinhThuc=0, DanhSachLePhi=None)) == ["national_portal"]
-    assert router.route(example("YeuCauThanhToan")) == ["payment"]
+    # The payment connector builds INIT from the status-6 dossier and carries HoSo only: no rule for this type.
+    with pytest.raises(Unrouted):
+        router.route(example("YeuCauThanhToan"))
 
 
 def test_other_types_follow_their_rules(router: Router) -> None:
@@ -67,6 +69,8 @@ def test_the_national_portal_is_routed_only_what_its_connector_carries(router: R
         if path.stem == "BienNhan":  # the gateway's own receipt: never routed
             continue
         packet = GoiTin.model_validate_json(path.read_text(encoding="utf-8"))
+        if packet.LoaiGoiTin == "YeuCauThanhToan":  # no rule: the payment connector carries HoSo only
+            continue
         if "national_portal" in router.route(packet):
             assert packet.LoaiGoiTin in NationalPortalConnector.carries, path.name
 

@@ -5,6 +5,7 @@ national portal does the same through the embedded defaults."""
 
 import os
 from pathlib import Path
+import re
 import signal
 import subprocess
 import sys
@@ -138,7 +139,8 @@ to = ["sample"]
 
 def test_defaults_fragments_sit_under_the_deployment_file(sample: Path, tmp_path: Path) -> None:
     config = Config.load(deployment(tmp_path, REGISTERED.format(folder=tmp_path)))
-    assert list(registry.specs(config)) == ["national_portal", "sample"]
+    assert list(registry.specs(config)) == ["national_portal", "population_db", "postal", "payment", "provincial_portal",
+                                            "sample"]
     assert config.section("sample") == {"greeting": "xin chào", "limit": 5, "folder": str(tmp_path)}
     assert config.section("destinations")["sample"] == {"connector": "sample", "concurrency": 1}
     # the national portal's fragment, through the embedded [connectors] table
@@ -184,7 +186,7 @@ def test_the_worker_runs_each_connectors_tasks_and_stops_them(sample: Path, tmp_
         while not (tmp_path / "started").exists():
             assert worker.poll() is None and time.monotonic() < deadline, worker.stdout.read() if worker.stdout else ""
             time.sleep(0.1)
-        assert (tmp_path / "started").read_text() == "SqlStore"  # the worker's services: its store
+        assert (tmp_path / "started").read_text() == "PacketIntake"  # the worker's services: the real intake (originate)
         assert not (tmp_path / "stopped").exists()
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(30) == 0
@@ -243,3 +245,22 @@ def test_a_destination_without_an_address_is_refused_when_used_not_at_load(tmp_p
                             "-d", "postal"], capture_output=True, text=True, timeout=60,
                            env={k: v for k, v in os.environ.items() if k != "GATEWAY_CONFIG"})
     assert asked.returncode == 2 and "destinations.postal.url chưa đặt / is not set" in asked.stderr
+
+
+def test_the_product_registers_every_peer_and_their_destinations_name_them() -> None:
+    config = Config.load()  # the embedded defaults, every fragment merged
+    assert list(registry.specs(config)) == ["national_portal", "population_db", "postal", "payment",
+                                            "provincial_portal"]
+    destinations = config.section("destinations")
+    for name in ("national_portal", "postal", "payment", "provincial_portal"):
+        assert destinations[name]["connector"] == name  # from the connector's own fragment
+        assert not destinations[name].get("url")  # a deployment gives the address
+    assert not config.section("postal")["url"] and not config.section("payment")["url"]
+    assert config.section("postal")["answers"]["accepted"] == ["100", "101"]  # fragment tables, merged
+    assert config.section("population_db")["fault_codes"]["Client"] == "refuse"
+    # nothing in the product's defaults points at this machine
+    texts = [(Path(__file__).resolve().parents[2] / "gateway" / "defaults.toml").read_text(encoding="utf-8")] + [
+        Path(spec.defaults).read_text(encoding="utf-8") for spec in registry.specs(config).values() if spec.defaults]
+    assert not any(re.search(r'"https?://(127\.0\.0\.1|localhost)', text) for text in texts)
+    # the routes' packet types are each carried by the connector they name (checked by Config.load itself)
+    registry.check_routes(config)
