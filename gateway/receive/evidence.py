@@ -32,6 +32,7 @@ def install(app: FastAPI, config: Config, intake: PacketIntake) -> None:
         if not packets or (client.agencies is not None and any(p.agency not in client.agencies for p in packets)):
             store.audit(client.name, "evidence.denied", dossier, {"reason": "not found or not the client's agency"})
             return not_found(dossier)
+        intake.receipts.flush()  # receipts just answered are kept before the bundle reads them
         handle, name = tempfile.mkstemp(suffix=".zip", prefix="evidence-")
         path = Path(name)
         try:
