@@ -11,6 +11,7 @@ from gateway.config import Config
 from gateway.packets.stored import packet_bytes
 from gateway.receive import evidence, packets
 from gateway.receive.auth import Client, Denied
+from gateway.receive.denials import audit_denied
 from gateway.receive.body import Unread, read_packet
 from gateway.receive.limits import Limited
 from gateway.validate.pipeline import Validator
@@ -46,6 +47,8 @@ def create_app(config: Config | None = None) -> FastAPI:
             client: Client | None = intake.clients.authenticate(request.headers)
         except Denied as exc:  # anonymous only without any key, and only when a quota is configured
             if exc.rule != "auth.missing" or limits.settings.anonymous_validate_rate <= 0:
+                audit_denied(intake.trail, "/v1/validate",
+                             f"address:{request.client.host if request.client else '-'}", request.headers, exc)
                 return JSONResponse(exc.to_dict(), status_code=exc.status, headers={"WWW-Authenticate": "Bearer"})
             client = None
         try:

@@ -8,7 +8,10 @@ audit checkpoints, XAdES signature timestamps):
     when = verify_timestamp(token, data, trust)        # aware datetime, or TimestampError
 
 ``trust`` is a ``TrustPolicy`` whose anchors the TSA's certificate must chain to; the TSA
-certificate must carry the critical timeStamping extended key usage (pyhanko checks it).
+certificate must carry the critical timeStamping extended key usage (pyhanko checks it). The chain is
+judged as it stood at the token's genTime (RFC 3161 §4.3, ETSI EN 319 102-1 §5.6.2.3): a token stays a
+proof of existence after the TSA's certificate expires, unless revocation information dates a revocation
+of the TSA (or a CA above it) at or before genTime.
 """
 
 from __future__ import annotations
@@ -17,14 +20,16 @@ import base64
 import hashlib
 import re
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import httpx
 from asn1crypto import cms, tsp
 
-from signing.trust import TrustPolicy, _run, describe_name
+from signing.report import Verdict
+from signing.trust import TrustPolicy, _run, describe_name, validate_chain
 
 _QUOTED = re.compile(r'"[^"]*"|\d{6,}')
+CLOCK_SKEW = timedelta(minutes=5)  # a genTime further ahead of our clock than this is not believed
 MAX_REPLY_BYTES = 64 * 1024  # a token is a few kilobytes: a chain, a signature, TSTInfo
 _DIGESTS = ("sha256", "sha384", "sha512")
 
@@ -73,7 +78,9 @@ def request_timestamp(data: bytes, url: str, *, timeout: float = 10.0, digest: s
 
 def verify_timestamp(token: bytes, data: bytes, trust: TrustPolicy, *, at: datetime | None = None) -> datetime:
     """The time ``token`` proves for ``data``: imprint, CMS signature, TSA key usage, and the TSA's chain
-    to ``trust``'s anchors at ``at`` (default: now). Raises ``TimestampError`` naming the failing check."""
+    to ``trust``'s anchors at ``at`` (default: the token's own genTime — its TSA certificate must have been
+    valid and not revoked then; a genTime in the future is refused). Raises ``TimestampError`` naming the
+    failing check."""
     from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
     from pyhanko.sign.validation.status import TimestampSignatureStatus
 
@@ -90,7 +97,14 @@ def verify_timestamp(token: bytes, data: bytes, trust: TrustPolicy, *, at: datet
             raise TimestampError(f"timestamp imprint uses {algorithm}, not allowed")
         return hashlib.new(algorithm, data).digest()
 
-    context = trust.validation_context((at or datetime.now(timezone.utc)).astimezone(timezone.utc))
+    if at is None:
+        try:
+            at = token_time(token)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise TimestampError(f"unreadable timestamp token: {exc}") from None
+        if at > datetime.now(timezone.utc) + CLOCK_SKEW:
+            raise TimestampError(f"timestamp genTime {at.isoformat()} is in the future")
+    context = trust.validation_context(at.astimezone(timezone.utc))
     try:
         status = TimestampSignatureStatus(**_run(validate_tst_signed_data(signed, context, expected)))
     except TimestampError:
@@ -105,6 +119,13 @@ def verify_timestamp(token: bytes, data: bytes, trust: TrustPolicy, *, at: datet
     if not status.trusted:
         raise TimestampError(f"TSA {describe_name(status.signing_cert.subject)} not trusted: "
                              f"{status.trust_problem_indic}")
+    # The engine reads CRLs only for certificates naming a distribution point: the policy's own CRLs and
+    # OCSP answers speak for the TSA through the chain check every signer gets, at the same time.
+    sent = tuple(c.chosen for c in signed["certificates"] or () if c.name == "certificate")
+    chain = validate_chain(trust, status.signing_cert, sent, at, time_proven=True)
+    if chain.verdict is not Verdict.PASSED:
+        raise TimestampError(f"TSA {describe_name(status.signing_cert.subject)} not valid at "
+                             f"{at.isoformat()}: {chain.reason.value} {chain.detail[:200]}".strip())
     return status.timestamp
 
 

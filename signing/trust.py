@@ -251,18 +251,20 @@ class TrustPolicy:
 
     def validation_context(self, at: datetime | None = None, *, ee_revocation_required: bool = False,
                            ca_revocation_required: bool = False, ocsps: Sequence[bytes] = (),
-                           path_only: bool = False) -> ValidationContext:
+                           path_only: bool = False, ee_unchecked: bool = False) -> ValidationContext:
         """pyhanko-certvalidator's context for checking a chain as it stood at ``at`` (default: now).
 
         The engine only consults CRLs for certificates that declare a distribution point; ours are
         configured locally, so where a local CRL covers the end entity (or every CA) it is made mandatory.
         Revocation information issued after the signing time is accepted (it is the better evidence).
-        ``path_only`` skips revocation: for finding the path whose certificates to ask responders about."""
+        ``path_only`` skips revocation: for finding the path whose certificates to ask responders about;
+        ``ee_unchecked`` skips it for the end entity only (its revocation was settled otherwise)."""
         weak = frozenset({"md5", "md2"} | ({"sha1", "sha224"} - self.algorithms.digests))
         default = RevocationCheckingPolicy(RevocationCheckingRule.NO_CHECK, RevocationCheckingRule.NO_CHECK) \
             if path_only else RevocationCheckingPolicy.from_legacy(self.revocation_mode)
         rules = RevocationCheckingPolicy(
-            ee_certificate_rule=RevocationCheckingRule.CRL_OR_OCSP_REQUIRED if ee_revocation_required
+            ee_certificate_rule=RevocationCheckingRule.NO_CHECK if ee_unchecked
+            else RevocationCheckingRule.CRL_OR_OCSP_REQUIRED if ee_revocation_required
             else default.ee_certificate_rule,
             intermediate_ca_cert_rule=RevocationCheckingRule.CRL_OR_OCSP_REQUIRED if ca_revocation_required
             else default.intermediate_ca_cert_rule)
@@ -444,9 +446,11 @@ def validate_chain(policy: TrustPolicy, signer: asn1_x509.Certificate,
     A pass at a proven time notes a revocation dated after it."""
     at = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
     result = _validate_cached(policy, signer, tuple(extra_certs), at)
+    if time_proven and result.reason in (Reason.REVOCATION_UNKNOWN, Reason.REVOKED):
+        result = _ocsp_revoked_later(policy, signer, tuple(extra_certs), at) or result
     if result.verdict is Verdict.PASSED:
         revoked = _revoked_later(policy, result.path, at) if time_proven else []
-        return dataclasses.replace(result, notes=revoked) if revoked else result
+        return dataclasses.replace(result, notes=[*result.notes, *revoked]) if revoked else result
     if result.reason not in (Reason.EXPIRED, Reason.REVOKED) or time_proven:
         return result
     settled = dataclasses.replace(result, verdict=Verdict.INDETERMINATE)
@@ -460,6 +464,50 @@ def validate_chain(policy: TrustPolicy, signer: asn1_x509.Certificate,
                 settled.detail += (f"; hợp lệ và chưa bị thu hồi đến khi hết hạn — valid and not revoked up to its "
                                    f"expiry {end.astimezone(ZONE).isoformat()}")
     return settled
+
+
+def _ocsp_revoked_later(policy: TrustPolicy, signer: asn1_x509.Certificate,
+                        extra: tuple[asn1_x509.Certificate, ...], at: datetime) -> ChainResult | None:
+    """The chain engine reads an OCSP "revoked" answer as "not known good" whatever its date. When an
+    authentic answer (held, or from a configured/declared responder) dates the signer's revocation after
+    the proven signing time ``at``, the signer's revocation is settled: the rest of the chain is validated
+    as usual at ``at`` and a pass carries the revocation as a note (ETSI EN 319 102-1: revoked after the
+    POE). None when no such answer exists."""
+    def attempt(**options: Any) -> Any:
+        return _run(CertificateValidator(signer, intermediate_certs=list(extra), validation_context=
+                                         policy.validation_context(at, **options)).async_validate_path())
+
+    try:
+        certs = tuple(attempt(path_only=True).iter_certs(include_root=True))
+    except Exception:  # noqa: BLE001 - no path: the engine's own reason stands
+        return None
+    if len(certs) < 2 or certs[-1].sha256 != signer.sha256:
+        return None
+    issuer = certs[-2]
+    fetched, _ = _ocsp_responses(policy, certs) if (policy.ocsp_urls or policy.fetch_revocation) else ({}, [])
+    if policy.fetch_revocation and signer.sha256 not in fetched:
+        for url in signer.ocsp_urls:
+            try:
+                fetched[signer.sha256] = ocsp.fetch(url, signer, issuer)
+                break
+            except ocsp.OcspError:
+                continue
+    dates = [when for data in (*policy.ocsps, *fetched.values())
+             if (when := ocsp.revocation_time(data, signer, issuer)) is not None]
+    if not dates:
+        return None
+    revoked = min(dates)
+    if revoked <= at:
+        return ChainResult(verdict_for(Reason.REVOKED), Reason.REVOKED,
+                           f"revoked at {revoked.astimezone(ZONE).isoformat()} (OCSP), before the proven time", certs)
+    ca_required = len(certs) > 2 and all(policy.has_local_crl(c) for c in certs[1:-1])
+    try:
+        attempt(ee_unchecked=True, ca_revocation_required=ca_required, ocsps=list(fetched.values()))
+    except Exception as exc:  # noqa: BLE001 - the rest of the chain does not hold
+        return _error_result(exc)
+    note = (f"revocation: {describe_name(signer.subject)} bị thu hồi lúc {revoked.astimezone(ZONE).isoformat()} "
+            f"(OCSP), sau thời điểm ký đã được chứng minh — revoked after the proven signing time")
+    return ChainResult(Verdict.PASSED, Reason.OK, "", certs, _revocation_gaps(policy, certs[:-1], set()), notes=[note])
 
 
 def _revoked_later(policy: TrustPolicy, path: Sequence[asn1_x509.Certificate], at: datetime) -> list[str]:

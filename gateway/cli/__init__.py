@@ -32,4 +32,6 @@ _connectors()
 
 
 def main() -> None:
-    app()
+    from gateway.cli.lookups import wrap
+
+    wrap(typer.main.get_command(app))(prog_name="gateway")  # look-ups of citizens' data audited before they run

@@ -3,8 +3,9 @@ certificate the gateway's key is trusted by) — no store, no network.
 
 It checks every member against the manifest's SHA-256 (and that none is missing or added), the
 manifest's signature, the audit chain from the dossier's first entry to the checkpoint and the
-checkpoint's signature, that every packet and receipt matches the hash the chain recorded for it, and
-names the first place that does not hold.
+checkpoint's signature, that every packet and receipt matches the hash the chain recorded for it, each
+signed receipt's signature (against the given certificate when there is one), and names the first place
+that does not hold.
 """
 
 from __future__ import annotations
@@ -18,13 +19,18 @@ from typing import Any
 import zipfile
 import zlib
 
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from gateway.audit.chain import ChainWalk, Entry
 from gateway.audit.checkpoint import Checkpoint, open_jws, verify_checkpoint
 from gateway.audit.verify import checkpoint_break
 from gateway.evidence import layout
+from signing.jws import verify_jws
+from signing.report import Verdict
 from signing.trust import TrustPolicy
+from signing.xmldsig import verify_xml
 
 
 @dataclass(frozen=True)
@@ -142,7 +148,7 @@ def verify_bundle(path: Path, trusted: list[x509.Certificate] | None = None,
     _check_files(members, manifest, report)
     _check_manifest_signature(members, manifest, trusted, report)
     entries = _check_chain(members, manifest, trusted, tsa_trust, report)
-    _check_packets(members, manifest, entries, report)
+    _check_packets(members, manifest, entries, report, trusted)
     return report
 
 
@@ -224,8 +230,44 @@ def _check_chain(members: dict[str, bytes], manifest: dict[str, Any], trusted: l
     return whole
 
 
-def _check_packets(members: dict[str, bytes], manifest: dict[str, Any], entries: dict[int, Entry],
+def _signed(data: bytes) -> bool:
+    text = data.lstrip()[:4096].decode("utf-8", "replace")
+    if text.startswith("<"):
+        return "Signature" in data.decode("utf-8", "replace")
+    if text.startswith("{"):
+        return '"signature' in text or '"protected"' in text
+    return text.count(".") >= 2
+
+
+def _check_receipt(name: str, data: bytes, origin: str | None, trusted: list[x509.Certificate] | None,
                    report: BundleReport) -> None:
+    """A signed receipt's signature: broken is a problem; a chain not judged (no --cert, an expired key)
+    is a note. The gateway's certificate is trusted as given (pinned), offline."""
+    if not _signed(data):
+        report.notes.append(f"{name}: biên nhận không ký / unsigned receipt ({origin or 'reissued'})")
+        return
+    pinned = tuple(asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER)) for cert in trusted or ())
+    policy = TrustPolicy("evidence-receipt", pinned=pinned)
+    try:
+        result = verify_xml(data, policy) if data.lstrip().startswith(b"<") else verify_jws(data, policy)
+        verification = result[0]
+    except Exception as exc:  # noqa: BLE001 - an unreadable receipt is a problem named, not a crash
+        report.add(name, f"không kiểm tra được chữ ký biên nhận ({type(exc).__name__})",
+                   f"the receipt's signature could not be checked ({type(exc).__name__})")
+        return
+    if verification.verdict is Verdict.FAILED:
+        reason = "; ".join(f"{s.reason.value}" for s in verification.signatures)
+        report.add(name, f"chữ ký biên nhận không đúng ({reason})", f"the receipt's signature fails ({reason})")
+    elif verification.verdict is Verdict.PASSED:
+        report.notes.append(f"{name}: chữ ký biên nhận hợp lệ / the receipt's signature holds ({origin})")
+    else:
+        reason = "; ".join(f"{s.reason.value}" for s in verification.signatures)
+        report.notes.append(f"{name}: chữ ký biên nhận nguyên vẹn, chưa xác nhận người ký / the receipt's "
+                            f"signer not confirmed ({reason}{'' if trusted else ', no --cert'}) ({origin})")
+
+
+def _check_packets(members: dict[str, bytes], manifest: dict[str, Any], entries: dict[int, Entry],
+                   report: BundleReport, trusted: list[x509.Certificate] | None = None) -> None:
     """Each packet's bytes match the SHA-256 its accepting audit entry recorded, and so does its receipt."""
     recorded = {entry.subject: (entry.detail or {}).get("sha256") for entry in entries.values()
                 if entry.action == "packet.accepted" and entry.dossier == manifest.get("dossier")}
@@ -244,3 +286,5 @@ def _check_packets(members: dict[str, bytes], manifest: dict[str, Any], entries:
                        None)
         if receipt is not None and _receipt_hash(members[receipt]) != sha256:
             report.add(receipt, "biên nhận không nói đúng mã băm của gói tin", "the receipt names another SHA-256")
+        elif receipt is not None:
+            _check_receipt(receipt, members[receipt], packet.get("receipt"), trusted, report)

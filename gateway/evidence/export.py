@@ -2,8 +2,9 @@
 
 The zip holds every packet of the dossier exactly as received (``packets/``), with its validation and
 signature reports; every delivery job with each attempt and the peer's answer (``deliveries/``); the
-receipts, re-issued from the stored facts (same receipt id, hash and received time; the store does not
-keep the bytes first sent) and signed now (``receipts/``); the audit chain from the dossier's first
+receipts exactly as the gateway answered them (``receipts/``; one kept before receipts were kept, or lost
+with a process that died before writing it, is re-issued from the stored facts — same receipt id, hash and
+received time — signed now, and the manifest says which); the audit chain from the dossier's first
 entry to a checkpoint made for the bundle — the dossier's entries whole, the others by digest only —
 and that checkpoint (``audit/``); and a manifest of every file's SHA-256, signed with the gateway's key
 when one is configured (``manifest.jws``). The export itself is audited first, so the bundle shows it.
@@ -123,12 +124,15 @@ def export_bundle(store: Store, dossier: str, out: IO[bytes] | Path, *, signer: 
         files[f"{stem}.report.json"] = _json(_packet_report(packet))
         if packet.raw is not None:
             files[f"{stem}.{extension}"] = packet.raw
-        receipt = _receipt(packet, signer, packet.agency)
+        receipt, origin = store.receipt_of(packet.packet_id), "original"
+        if receipt is None:
+            receipt, origin = _receipt(packet, signer, packet.agency), "reissued"
         if receipt is not None:
             files[f"receipts/{index:04d}-{layout.safe_name(packet.packet_id)}.{extension}"] = receipt
         listed_packets.append({"packet_id": packet.packet_id, "sha256": packet.sha256, "stem": stem,
                                "raw": f"{stem}.{extension}" if packet.raw is not None else None,
-                               "purged": packet.purged_at is not None})
+                               "purged": packet.purged_at is not None,
+                               "receipt": origin if receipt is not None else None})
     attempts = store.attempts_of([job.job_id for job in jobs])
     for job in jobs:
         files[f"deliveries/{layout.safe_name(job.job_id)}.json"] = _json({
@@ -146,7 +150,8 @@ def export_bundle(store: Store, dossier: str, out: IO[bytes] | Path, *, signer: 
         "packets": listed_packets, "jobs": [job.job_id for job in jobs],
         "audit": {"first": about[0].n, "previous_hash": previous, "checkpoint": checkpoint.n,
                   "entries": [entry.n for entry in about]},
-        "receipts": "re-issued at export from the stored facts (receipt id, SHA-256, received time)",
+        "receipts": "original: the bytes answered at acceptance; reissued: made at export from the stored facts "
+                    "(receipt id, SHA-256, received time) — per packet in packets[].receipt",
         "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
     }
     files[layout.MANIFEST] = _json(manifest)

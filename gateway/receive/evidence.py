@@ -14,6 +14,7 @@ from gateway.config import Config
 from gateway.evidence.export import NoSuchDossier, export_bundle
 from gateway.evidence.layout import safe_name
 from gateway.receive.auth import Client, Denied
+from gateway.receive.denials import audit_denied
 from gateway.receive.intake import PacketIntake
 
 
@@ -31,6 +32,7 @@ def install(app: FastAPI, config: Config, intake: PacketIntake) -> None:
         if not packets or (client.agencies is not None and any(p.agency not in client.agencies for p in packets)):
             store.audit(client.name, "evidence.denied", dossier, {"reason": "not found or not the client's agency"})
             return not_found(dossier)
+        intake.receipts.flush()  # receipts just answered are kept before the bundle reads them
         handle, name = tempfile.mkstemp(suffix=".zip", prefix="evidence-")
         path = Path(name)
         try:
@@ -49,6 +51,8 @@ def install(app: FastAPI, config: Config, intake: PacketIntake) -> None:
         try:
             client = intake.clients.authenticate(request.headers)
         except Denied as exc:
+            audit_denied(intake.trail, "/v1/evidence", f"address:{request.client.host if request.client else '-'}",
+                         request.headers, exc)
             return JSONResponse(exc.to_dict(), status_code=exc.status, headers={"WWW-Authenticate": "Bearer"})
         if not client.evidence:
             await run_in_threadpool(intake.store.audit, client.name, "evidence.denied", dossier,

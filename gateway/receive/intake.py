@@ -30,7 +30,7 @@ from gateway.receive.outcomes import Accepted, IntakeOutcome, Refusal, Refused, 
 from gateway.receive.ownership import GuardedHistory, Ownership
 from gateway.route import Router, Unrouted
 from gateway.store.api import NewPacket, NotAdmitted, Store, open_store
-from gateway.store.trail import AuditBatcher
+from gateway.store.trail import AuditBatcher, ReceiptKeeper
 from gateway.validate.pipeline import Encoding, Validator
 from gateway.validate.semantic import NoHistory, StatusHistory, status_of
 from gateway.validate.transitions import recheck_transition
@@ -89,6 +89,7 @@ class PacketIntake:
         self.ownership = Ownership.from_config(config)
         self.limits = ClientLimits(LimitSettings.from_config(config))
         self.trail = AuditBatcher(lambda: self.store)  # frequent audit rows (look-ups), written together
+        self.receipts = ReceiptKeeper(lambda: self.store)  # the receipts as answered, for evidence bundles
         self.verify = verify or SignatureVerifier.from_config(config)  # trust loaded once, at start-up
         self.signer = signer or receipt_signer(config)
         self._store = store
@@ -138,6 +139,7 @@ class PacketIntake:
 
     def close(self) -> None:
         self.trail.close()  # first: it writes to the store
+        self.receipts.close()
         with self._lock:
             if self._committer is not None:
                 self._committer.close()
@@ -235,6 +237,8 @@ class PacketIntake:
                  new.packet_id, new.packet_type, client.name, ", ".join(result.destinations))
         receipt = build_receipt(result, prepared.packet, new.raw, prepared.signature.verdict, encoding,  # type: ignore[arg-type]
                                 self.signer)
+        if not result.duplicate:  # the first answer is the evidence (issue 17)
+            self.receipts.put((new.packet_id, receipt.document, receipt.signed_by))
         return Accepted(receipt, result.duplicate, list(validation.get("warnings") or []))
 
     def originate(self, data: bytes, encoding: Encoding) -> IntakeOutcome:

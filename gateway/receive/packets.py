@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from gateway.audit.service import AuditDuties
 from gateway.config import Config
 from gateway.receive.auth import LOCKED, Client, Denied
+from gateway.receive.denials import audit_denied
 from gateway.receive.body import Unread, read_packet
 from gateway.receive.intake import PacketIntake
 from gateway.receive.lifespan import close_on_shutdown, run_while_serving
@@ -50,6 +51,7 @@ class PacketsEndpoint:
         try:
             client = intake.clients.authenticate(request.headers)
         except Denied as exc:
+            audit_denied(intake.trail, "/v1/packets", address, request.headers, exc)
             if exc.rule == "auth.invalid" and (locked := intake.lockout.failed(address)):
                 await run_in_threadpool(audit_lock, lambda: intake.store, "api", "apikey.locked", locked)
             return JSONResponse(exc.to_dict(), status_code=exc.status, headers={"WWW-Authenticate": "Bearer"})

@@ -493,6 +493,15 @@ class Store(Protocol):
         """Keeps the re-hashed password of ``username`` (audited)."""
         ...
 
+    # Receipts as answered (gateway.receipt.keeper): the exact bytes of each packet's first receipt.
+    def keep_receipts(self, rows: Sequence[tuple[str, bytes, str]]) -> None:
+        """Keeps (packet id, receipt bytes, signed by) for packets that have none kept yet."""
+        ...
+
+    def receipt_of(self, packet_id: str) -> bytes | None:
+        """The receipt bytes first answered for ``packet_id``, if kept."""
+        ...
+
     # Online payments (connectors/payment): the references created with the platform and their state.
     def open_payment(self, reference: str, dossier: str, packet_id: str, agency: str | None, amount: int,
                      variant: str, detail: dict[str, Any]) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from gateway.store.engines import create_engine, is_sqlite, lock_key, lock_keys
 from gateway.store.sealing import KEY_FILE_ENV, KEYS_ENV, KeyRing, SealingError, key_id_of, unseal
 from gateway.store.statements import DEAD, DELIVERED, LEASED, PENDING
 from gateway.store.tables import (api_clients, attempts, audit, classic_passwords, destinations, dossiers, jobs, packets,
-                                  payment_callbacks, payments, replay_runs, workers)
+                                  payment_callbacks, payments, receipts, replay_runs, workers)
 from gateway.store.wakeups import CHANNEL, JobSignal, watch_postgres, watch_sqlite
 
 PURGED = "purged: payload deleted on request — đã xoá dữ liệu theo yêu cầu"
@@ -868,6 +868,23 @@ class SqlStore:
             connection.execute(self._insert(classic_passwords).values(username=username, **values)
                                .on_conflict_do_update(index_elements=["username"], set_=values))
             self._audit(connection, "gateway", "password.rehash", f"classic:{username}", {})
+
+    # --- receipts as answered (migration 0017) ------------------------------------------------
+    def keep_receipts(self, rows: Sequence[tuple[str, bytes, str]]) -> None:
+        """Keeps (packet id, receipt bytes, signed by) unless the packet has one already: the first answer
+        is the evidence. Written together, without waiting for the disk (the packet itself is durable)."""
+        if rows:
+            now = _now()
+            with self._bookkeeping() as connection:
+                connection.execute(self._insert(receipts).on_conflict_do_nothing(index_elements=["packet_id"]),
+                                   [{"packet_id": packet_id, "document": document, "signed_by": signed_by,
+                                     "issued_at": now} for packet_id, document, signed_by in rows])
+
+    def receipt_of(self, packet_id: str) -> bytes | None:
+        with self._read() as connection:
+            document = connection.execute(sa.select(receipts.c.document)
+                                          .where(receipts.c.packet_id == packet_id)).scalar_one_or_none()
+        return None if document is None else bytes(document)
 
     # --- online payments (migration 0013) ---------------------------------------------------
     def open_payment(self, reference: str, dossier: str, packet_id: str, agency: str | None, amount: int,

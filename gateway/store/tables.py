@@ -291,3 +291,13 @@ payment_callbacks = sa.Table(
     sa.Column("finished", sa.Boolean, nullable=False),  # false: being handled, or to be handled again
     sa.Column("reply", sa.JSON, nullable=True),
 )
+
+# The receipts as the gateway answered them (migration 0017): the exact bytes, so an evidence bundle
+# carries the original receipt, not one re-issued at export. One per packet (the first answer).
+receipts = sa.Table(
+    "receipts", metadata,
+    sa.Column("packet_id", sa.String(64), primary_key=True),
+    sa.Column("document", sa.LargeBinary, nullable=False),
+    sa.Column("signed_by", sa.String(32), nullable=False),  # unsigned | xmldsig/jws
+    sa.Column("issued_at", UtcDateTime, nullable=False),
+)

@@ -78,3 +78,54 @@ def test_unknown_to_responder_is_not_good(pki: TestPKI, responder: OcspResponder
     issued = pki.issue_signer("ocsp-unknown", ocsp_url=responder.url)  # never told to the responder
     result = validate_chain(policy(pki, ocsp_urls=(responder.url,), revocation_mode="require"), cert(issued))
     assert result.verdict is not Verdict.PASSED
+
+
+@pytest.fixture(scope="module")
+def tsa_keys(pki: TestPKI):
+    from signing.tsa_server import tsa_certificate
+
+    return tsa_certificate(pki["intermediate"].cert, pki["intermediate"].key,
+                           not_before=pki.now - timedelta(days=365), not_after=pki.now + timedelta(days=365))
+
+
+def _stamped(pki: TestPKI, tsa_keys, signer: str, at: datetime) -> bytes:
+    from signing.xml_sign import timestamp_signature
+    from signing.tsa_server import serve_tsa
+
+    with serve_tsa(tsa_keys, fixed_time=at) as tsa:
+        return timestamp_signature(sign_xml(packet_bytes(), pki.signer(signer)), tsa.url)
+
+
+@pytest.mark.parametrize("source", ["responder", "held"])
+def test_revoked_by_ocsp_after_the_timestamp_passes_with_the_revocation_noted(
+        pki: TestPKI, responder: OcspResponder, tsa_keys, source: str) -> None:
+    """Issue 17: an OCSP answer dating the revocation after the proof of existence leaves the signature good
+    (noted); one dating it before fails it. Asked of the responder, or held (stored answers, no network)."""
+    from signing import ocsp
+
+    now = datetime.now(timezone.utc)
+    later = pki.issue_signer(f"ocsp-revoked-after-poe-{source}", ocsp_url=responder.url)
+    earlier = pki.issue_signer(f"ocsp-revoked-before-poe-{source}", ocsp_url=responder.url)
+    responder.know(later, revoked_at=now - timedelta(hours=1))
+    responder.know(earlier, revoked_at=now - timedelta(days=3))
+    proof = now - timedelta(days=2)
+    stamped_later = _stamped(pki, tsa_keys, f"ocsp-revoked-after-poe-{source}", proof)
+    stamped_earlier = _stamped(pki, tsa_keys, f"ocsp-revoked-before-poe-{source}", proof)
+    if source == "responder":
+        trust = policy(pki, ocsp_urls=(responder.url,))
+    else:
+        held = tuple(ocsp.fetch(responder.url, cert(i), cert(pki["intermediate"])) for i in (later, earlier))
+        trust = policy(pki, ocsps=held)
+        responder.server.shutdown()  # nothing to ask any more: the stored answers decide
+
+    report, covered = verify_xml(stamped_later, trust)
+    signature = report.signatures[0].to_dict()
+    assert (report.verdict, signature["signing_time_source"]) == (Verdict.PASSED, "timestamp"), signature
+    assert covered is not None
+    assert len(signature["notes"]) == 1 and "(OCSP)" in signature["notes"][0] \
+        and "revoked after the proven signing time" in signature["notes"][0]
+    report, _ = verify_xml(stamped_earlier, trust)
+    assert (report.verdict, report.signatures[0].reason) == (Verdict.FAILED, Reason.REVOKED), report.to_dict()
+    # without the timestamp nothing proves the later one older than its revocation
+    report, _ = verify_xml(sign_xml(packet_bytes(), pki.signer(f"ocsp-revoked-after-poe-{source}")), trust)
+    assert report.verdict is not Verdict.PASSED

@@ -3,7 +3,11 @@
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 import threading
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 
 import pytest
 
@@ -46,9 +50,55 @@ def test_a_token_outlives_the_tsa_certificate_when_checked_at_its_time(pki: Test
     past = pki.now - timedelta(days=10)
     with serve_tsa(keys, fixed_time=past) as old:
         token = request_timestamp(b"receipt", old.url)
-    with pytest.raises(TimestampError):
-        verify_timestamp(token, b"receipt", pki.policy())
+    # checked as of its genTime by default (issue 17): the TSA was valid then, the proof of existence holds
+    assert verify_timestamp(token, b"receipt", pki.policy()) == past
     assert verify_timestamp(token, b"receipt", pki.policy(), at=past) == past
+    with pytest.raises(TimestampError):  # asked explicitly for now, the expired TSA does not hold
+        verify_timestamp(token, b"receipt", pki.policy(), at=pki.now)
+
+
+def _tsa_crl(pki: TestPKI, path: Path, serial: int, revoked_at: datetime) -> Path:
+    """The intermediate's CRL, issued today, naming the TSA certificate revoked at ``revoked_at``."""
+    inter = pki["intermediate"]
+    crl = (x509.CertificateRevocationListBuilder().issuer_name(inter.cert.subject)
+           .last_update(pki.now - timedelta(hours=1)).next_update(pki.now + timedelta(days=30))
+           .add_revoked_certificate(x509.RevokedCertificateBuilder().serial_number(serial)
+                                    .revocation_date(revoked_at).build())
+           .add_extension(x509.CRLNumber(7), critical=False)
+           .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(inter.key.public_key()), critical=False)
+           .sign(inter.key, hashes.SHA256()))
+    path.write_bytes(crl.public_bytes(serialization.Encoding.DER))
+    return path
+
+
+def test_an_expired_tsa_revoked_after_the_token_still_proves_it_revoked_before_does_not(
+        pki: TestPKI, tmp_path: Path) -> None:
+    """Revocation information is read as of genTime: a revocation dated after it leaves the proof standing
+    (the key was still the TSA's then), one dated before it makes the token worthless."""
+    keys = tsa_certificate(pki["intermediate"].cert, pki["intermediate"].key, not_before=pki.now - timedelta(days=30),
+                           not_after=pki.now - timedelta(days=1))
+    past = pki.now - timedelta(days=10)
+    with serve_tsa(keys, fixed_time=past) as old:
+        token = request_timestamp(b"checkpoint", old.url)
+    serial = keys.cert.serial_number
+
+    def policy(revoked_at: datetime, name: str) -> TrustPolicy:
+        return TrustPolicy.from_paths("tsa", anchors=[pki["root"].cert_path],
+                                      intermediates=[pki["intermediate"].cert_path],
+                                      crls=[_tsa_crl(pki, tmp_path / name, serial, revoked_at), pki.root_crl_path])
+
+    assert verify_timestamp(token, b"checkpoint", policy(past + timedelta(days=3), "later.crl")) == past
+    with pytest.raises(TimestampError, match="(?i)revoked"):
+        verify_timestamp(token, b"checkpoint", policy(past - timedelta(days=3), "before.crl"))
+
+
+def test_a_token_dated_in_the_future_is_refused(pki: TestPKI, tsa: TSA) -> None:
+    keys = tsa_certificate(pki["intermediate"].cert, pki["intermediate"].key, not_before=pki.now - timedelta(days=1),
+                           not_after=pki.now + timedelta(days=30))
+    with serve_tsa(keys, fixed_time=pki.now + timedelta(days=2)) as ahead:
+        token = request_timestamp(b"receipt", ahead.url)
+    with pytest.raises(TimestampError, match="future"):
+        verify_timestamp(token, b"receipt", pki.policy())
 
 
 def test_self_contained_tsa_for_the_demo() -> None:
