@@ -144,7 +144,7 @@ class Watch:
                 stats = self.portal.stats()
                 self.on_portal = {"dossiers": stats["dossiers"], "progress": stats["progress"]}
                 breaker = str(self.store.destination_state("national_portal").breaker_state)
-            except Exception:  # a poll that fails only leaves the line as it was
+            except Exception:  # noqa: BLE001,S112 - a poll that fails only leaves the line as it was
                 continue
             if breaker == "open" and self.breaker != "open":
                 self.breaker_opened += 1
@@ -483,7 +483,7 @@ def run_demo(config: Path | None, validate_only: bool, folder: Path | None, day_
     except processes.StartFailed as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None
-    except Exception as exc:  # never a traceback for a newcomer: say what, and keep the details for a developer
+    except Exception as exc:  # noqa: BLE001 - never a traceback for a newcomer: say what, and keep the details for a developer
         where = where or Path(tempfile.mkdtemp(prefix="gateway-demo-"))
         (where / "demo-error.log").write_text(traceback.format_exc(), encoding="utf-8")
         console.print(f"[red]Chạy thử dừng vì lỗi / the demo stopped on an error: {type(exc).__name__}: {exc}[/]\n"

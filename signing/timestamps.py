@@ -17,7 +17,7 @@ import base64
 import hashlib
 import re
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import httpx
 from asn1crypto import cms, tsp
@@ -90,7 +90,7 @@ def verify_timestamp(token: bytes, data: bytes, trust: TrustPolicy, *, at: datet
             raise TimestampError(f"timestamp imprint uses {algorithm}, not allowed")
         return hashlib.new(algorithm, data).digest()
 
-    context = trust.validation_context((at or datetime.now(timezone.utc)).astimezone(timezone.utc))
+    context = trust.validation_context((at or datetime.now(UTC)).astimezone(UTC))
     try:
         status = TimestampSignatureStatus(**_run(validate_tst_signed_data(signed, context, expected)))
     except TimestampError:

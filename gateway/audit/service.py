@@ -8,7 +8,7 @@ import hashlib
 import json
 import logging
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from gateway.audit.chain import timestamp
 from gateway.audit.checkpoint import Checkpoint, fingerprint, make_checkpoint

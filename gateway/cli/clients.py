@@ -148,7 +148,7 @@ def rotate_key(name: Name, config: ConfigOption = None, store: StoreOption = Non
 
     A suspended client stays suspended: resume it once the new key is in place."""
     key = _change(name, load_config(config), store, actor, "client.rotate_key", suspended=None, rotate=True)
-    assert key is not None
+    assert key is not None  # noqa: S101 - narrows the type: rotate=True always returns a key
     _show_key(key)
 
 

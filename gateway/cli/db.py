@@ -143,7 +143,7 @@ def purge(config: ConfigOption = None, store: StoreOption = None,
             typer.echo(f"Đã xoá nội dung {count} gói tin của hồ sơ {dossier} / "
                        f"purged {count} packets of dossier {dossier}")
             return
-        assert delivered_older_than is not None
+        assert delivered_older_than is not None  # noqa: S101 - narrows the type: the option was checked above
         age = (timedelta(days=float(cfg.section("retention").get("delivered_payload_days", 30)))
                if delivered_older_than == "retention" else _duration(delivered_older_than))
         count = opened.purge_delivered(datetime.now(UTC) - age, who)

@@ -111,7 +111,7 @@ class Console:
         return self.store.keys  # type: ignore[attr-defined,no-any-return]
 
     @property
-    def engine(self) -> "sa.Engine":
+    def engine(self) -> sa.Engine:
         return self.store.engine  # type: ignore[attr-defined,no-any-return]
 
     @cached_property

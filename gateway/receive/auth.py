@@ -4,7 +4,8 @@ as its SHA-256; optional limits on the agencies (NoiGui) and packet types a clie
 from dataclasses import dataclass
 import hashlib
 import re
-from typing import Mapping, Protocol
+from typing import Protocol
+from collections.abc import Mapping
 
 from gateway.config import Config, ConfigError
 from gateway.packets.envelope import BODY_TYPES, GoiTin

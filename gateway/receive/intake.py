@@ -126,7 +126,7 @@ class PacketIntake:
     def admit(self, packet: NewPacket, previous: int | None) -> NewPacket | NotAdmitted:
         """The store's ``Admit``: the status transition of a packet about to be stored, checked by the
         semantic rules (``gateway.validate.transitions``) against the status the transaction found."""
-        assert packet.dossier is not None and packet.status is not None  # the store checks steps only
+        assert packet.dossier is not None and packet.status is not None  # the store checks steps only  # noqa: S101 - narrows the type
         checked = recheck_transition(self.config, packet.verdicts["validation"], packet_id=packet.packet_id,
                                      packet_type=packet.packet_type, dossier=packet.dossier, status=packet.status,
                                      previous=previous)

@@ -7,7 +7,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 import json
 import threading
-from typing import Any, Callable, Literal, Sequence
+from typing import Any, Literal
+from collections.abc import Callable, Sequence
 import uuid
 
 import psycopg

@@ -15,7 +15,7 @@ from gateway.store.tables import attempts, dossiers, jobs, packets
 
 PENDING, LEASED, DELIVERED, DEAD = (state.value for state in JobState)
 
-TOKEN_MARK = "#"  # a lease's owner is "<worker>#<claim token>"
+TOKEN_MARK = "#"  # a lease's owner is "<worker>#<claim token>"  # noqa: S105 - a separator, not a password
 SESSION_MARK = "~"  # … "<worker>#~<claim token>" when the lease lasts only as long as the worker's session
 SESSION_PREFIX = "gateway-lease:"
 
