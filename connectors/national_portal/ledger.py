@@ -65,7 +65,7 @@ class SyncLedger:
                 row = conn.execute(select(synced.c.portal_id).where(synced.c.ma_ho_so == dossier)).first()
             if row is not None:
                 known = row.portal_id
-                self._note(dossier, known)  # type: ignore[arg-type]
+                self._note(dossier, known)
         return known
 
     def is_synced(self, dossier: str) -> bool:

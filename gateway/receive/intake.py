@@ -233,7 +233,7 @@ class PacketIntake:
                            {"error": "packet.conflict", "message_vi": vi, "message_en": en, "MaGoiTin": new.packet_id})
         log.info("%s packet %s (%s) from %s → %s", "duplicate" if result.duplicate else "accepted",
                  new.packet_id, new.packet_type, client.name, ", ".join(result.destinations))
-        receipt = build_receipt(result, prepared.packet, new.raw, prepared.signature.verdict, encoding,  # type: ignore[arg-type]
+        receipt = build_receipt(result, prepared.packet, new.raw, prepared.signature.verdict, encoding,
                                 self.signer)
         return Accepted(receipt, result.duplicate, list(validation.get("warnings") or []))
 

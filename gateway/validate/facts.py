@@ -87,14 +87,14 @@ class XmlView:
         children: dict[str, tuple[type[BaseModel], list[etree._Element]]] = {}
         # One pass over the children: cheaper than a look-up per field the rules ask for.
         for child in element:
-            step = plan.get(child.tag)  # type: ignore[arg-type]
+            step = plan.get(child.tag)
             if step is None:
                 continue
             name, kind = step
             if kind is str:
                 values[name] = child.text or ""  # what xml_codec.to_data gives the model
             elif kind is int:
-                values[name] = int(child.text)  # type: ignore[arg-type]  # digits, by the XSD
+                values[name] = int(child.text)  # digits, by the XSD
             elif name in children:
                 children[name][1].append(child)
             else:
@@ -160,5 +160,5 @@ def of_xml(root: etree._Element, reading: Reading) -> PacketView:
     """The view of a packet whose tree the compiled XSD accepted (else its shape is not known)."""
     envelope = XmlView(root, GoiTin, reading)
     element = envelope._children["NoiDung"][1][0][0]  # the XSD's choice: exactly one body
-    body_type = element.tag[len(_PREFIX):]  # type: ignore[index]
+    body_type = element.tag[len(_PREFIX):]
     return PacketView(envelope, body_type, XmlView(element, BODY_TYPES[body_type], reading))
