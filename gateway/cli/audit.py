@@ -13,7 +13,7 @@ from gateway.receipt.build import configured_tsa, gateway_signer
 from gateway.audit.verify import AuditReport, verify_store
 from gateway.cli import app
 from gateway.cli.validate import ConfigOption, load_config
-from gateway.cli.worker import StoreOption, open_configured_store
+from gateway.cli.common import StoreOption, open_configured_store
 from gateway.config import Config
 from signing.trust import TrustError, TrustPolicy
 

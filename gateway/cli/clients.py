@@ -13,7 +13,7 @@ import typer
 
 from gateway.cli import app
 from gateway.cli.validate import ConfigOption, load_config
-from gateway.cli.worker import StoreOption, open_configured_store
+from gateway.cli.common import StoreOption, open_configured_store
 from gateway.config import Config, ConfigError
 from gateway.packets.envelope import BODY_TYPES
 from gateway.receive.auth import Client, Clients

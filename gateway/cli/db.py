@@ -13,7 +13,7 @@ import typer
 
 from gateway.cli import app
 from gateway.cli.validate import ConfigOption, load_config
-from gateway.cli.worker import StoreOption, open_configured_store, store_url
+from gateway.cli.common import StoreOption, open_configured_store, store_url
 from gateway.store import migrate
 from gateway.store.sealing import SealingError, new_key_line
 from gateway.store.engines import create_engine, normalise_url, private_file

@@ -11,7 +11,7 @@ import typer
 
 from gateway.cli import app
 from gateway.cli.validate import ConfigOption, load_config
-from gateway.cli.worker import StoreOption, open_configured_store
+from gateway.cli.common import StoreOption, open_configured_store
 from gateway.console.accounts import ALL_AGENCIES, ROLES, AccountError, Accounts, Operator
 from gateway.console.catalogue import text
 from gateway.console.data import monthly, quality

@@ -8,7 +8,7 @@ import typer
 from gateway.cli import app
 from gateway.observe.logs import setup as setup_logging
 from gateway.cli.validate import ConfigOption, load_config
-from gateway.cli.worker import StoreOption, open_configured_store
+from gateway.cli.common import StoreOption, open_configured_store
 from gateway.pii import mask_logs
 
 

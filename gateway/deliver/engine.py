@@ -78,7 +78,7 @@ def make_connector(policy: DestinationPolicy, config: Config | None = None) -> C
 
 
 @dataclass
-class Tally:
+class DeliveryCounts:
     """What one engine did, for the demo, the benchmark and logs."""
 
     delivered: int = 0
@@ -329,7 +329,7 @@ class Engine:
         self.stopping = threading.Event()
         self.signal = store.job_signal(SIGNAL_INTERVAL)
         self.leases = _Leases()
-        self.tally = Tally()
+        self.tally = DeliveryCounts()
         self.settler = Settler(store)
         connectors = connectors or {}
         self.runners = {name: DestinationRunner(self, policy, connectors.get(name) or connector_factory(policy))

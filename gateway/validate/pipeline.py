@@ -107,7 +107,7 @@ class Validator:
         report.found(built)
         return self._semantic(report, facts.of_model(built), history)
 
-    def _semantic(self, report: Report, view: facts.PacketView, history: StatusHistory | None) -> Report:
+    def _semantic(self, report: Report, view: facts.PacketFacts, history: StatusHistory | None) -> Report:
         errors, warnings = semantic.check(view, self.config, history)
         report.errors += errors
         report.warnings += warnings
