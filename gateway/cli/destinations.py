@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 import getpass
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from rich.table import Table
 import typer
@@ -23,7 +23,7 @@ def destinations_status(config: ConfigOption = None, store: StoreOption = None, 
     cfg = load_config(config)
     opened = open_configured_store(cfg, store)
     counts, now = opened.counts(), datetime.now(UTC)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, policy in destination_policies(cfg, None).items():
         state = opened.destination_state(name)
         window = active_window(policy.windows, now)
