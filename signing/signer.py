@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from cryptography import x509
@@ -40,7 +41,8 @@ class Signer(Protocol):
         """The signature value over ``data`` with ``algorithm``."""
 
 
-_HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
+_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {"sha256": hashes.SHA256, "sha384": hashes.SHA384,
+                                                          "sha512": hashes.SHA512}
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,8 @@ def request_timestamp(data: bytes, url: str, *, timeout: float = 10.0, digest: s
         raise TimestampError(f"TSA {url} refused: {status} {reply['status']['status_string'].native or ''}".strip())
     if info["nonce"].native != nonce or info["message_imprint"]["hashed_message"].native != imprint:
         raise TimestampError(f"TSA {url} answered another request (nonce or imprint differs)")
-    return token.dump()
+    der: bytes = token.dump()
+    return der
 
 
 def verify_timestamp(token: bytes, data: bytes, trust: TrustPolicy, *, at: datetime | None = None) -> datetime:
@@ -124,5 +125,6 @@ def first_proof(encoded_tokens: list[str], data: bytes, trust: TrustPolicy, not_
 def token_time(token: bytes) -> datetime:
     """The genTime a token claims, unverified (for display next to a verdict that says whether it holds)."""
     info = cms.ContentInfo.load(token)["content"]["encap_content_info"]["content"].parsed
-    return info["gen_time"].native
+    claimed: datetime = info["gen_time"].native
+    return claimed
 

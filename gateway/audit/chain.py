@@ -24,7 +24,8 @@ GENESIS = "0" * 64
 def canonical_detail(detail: dict[str, Any] | None) -> dict[str, Any]:
     """``detail`` as the JSON column hands it back (keys as text, tuples as lists), so what is hashed
     is what is stored."""
-    return json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str))
+    stored: dict[str, Any] = json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str))
+    return stored
 
 
 def canonical_json(value: Any) -> str:

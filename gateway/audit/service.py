@@ -25,7 +25,7 @@ def checkpoint_now(store: Store, signer: Signer | None, tsa: Tsa | None = None) 
     """A checkpoint of the chain as it stands (signed when ``signer``, then timestamped by ``tsa``); None
     while it is empty."""
     return store.checkpoint(lambda n, hash_: make_checkpoint(
-        n, hash_, timestamp(datetime.now(UTC)), signer, tsa and tsa.url, tsa.timeout if tsa else 10.0))
+        n, hash_, timestamp(datetime.now(UTC)), signer, tsa.url if tsa else None, tsa.timeout if tsa else 10.0))
 
 
 def record_configuration(store: Store, config: Config, signer: Signer | None, actor: str) -> list[str]:

@@ -12,6 +12,7 @@ import hashlib
 import json
 from pathlib import Path
 import random
+from typing import Any
 import uuid
 
 from gateway.packets import xml_codec
@@ -42,8 +43,9 @@ class Packet:
                          packet_type=self.packet_type, dossier=self.dossier, agency=self.agency)
 
 
-def _template(name: str) -> dict:
-    return json.loads((EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+def _template(name: str) -> dict[str, Any]:
+    template: dict[str, Any] = json.loads((EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+    return template
 
 
 class Traffic:
@@ -58,7 +60,7 @@ class Traffic:
     def _id(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
-    def _encode(self, data: dict, encoding: str) -> bytes:
+    def _encode(self, data: dict[str, Any], encoding: str) -> bytes:
         if encoding == "json":
             return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
         return xml_codec.encode(GoiTin.model_validate(data))

@@ -50,10 +50,10 @@ def _xsd_simple_type(schema: etree._Element, fmt: Format) -> None:
         _xs(restriction, "enumeration", value=str(value))
     if fmt.pattern:  # with an integer enum too: xs:integer alone would take "+1" (the model does not)
         _xs(restriction, "pattern", value=fmt.pattern)
-    for facet, value in (("minLength", fmt.min_length), ("maxLength", fmt.max_length),
+    for facet, bound in (("minLength", fmt.min_length), ("maxLength", fmt.max_length),
                          ("minInclusive", fmt.minimum), ("maxInclusive", fmt.maximum)):
-        if value is not None:
-            _xs(restriction, facet, value=str(value))
+        if bound is not None:
+            _xs(restriction, facet, value=str(bound))
 
 
 def _xsd_element(group: etree._Element, spec: FieldSpec) -> None:
@@ -91,7 +91,8 @@ def build_xsd() -> bytes:
         _xsd_complex_type(schema, record)
     for fmt in _formats():
         _xsd_simple_type(schema, fmt)
-    return etree.tostring(schema, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    encoded: bytes = etree.tostring(schema, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return encoded
 
 
 # --- JSON Schema ---------------------------------------------------------------------

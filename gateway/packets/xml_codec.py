@@ -103,4 +103,5 @@ def _build(parent: etree._Element, record: type[BaseModel], data: dict[str, Any]
 def encode(packet: GoiTin, *, pretty: bool = False) -> bytes:
     root = etree.Element(_PREFIX + "GoiTin", nsmap={None: NAMESPACE})
     _build(root, GoiTin, packet.model_dump(exclude_none=True))
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=pretty)
+    encoded: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=pretty)
+    return encoded

@@ -7,6 +7,7 @@ only their parameters change (``:destination``, ``:now``, ``:limit``, ``:seqs`` 
 
 from dataclasses import dataclass
 import hashlib
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -47,14 +48,15 @@ def is_open(table: sa.FromClause) -> sa.ColumnElement[bool]:
 
 @dataclass(frozen=True)
 class ClaimStatements:
-    heads: sa.Select  # (seq, ordering_key) of up to :limit claimable heads, in seq order
-    followers: sa.Select  # jobs behind the heads :keys, ranked per key (n), from :after on
+    heads: sa.Select[Any]  # (seq, ordering_key) of up to :limit claimable heads, in seq order
+    followers: sa.Select[Any]  # jobs behind the heads :keys, ranked per key (n), from :after on
     lease: sa.Update  # :seqs leased to :worker until :expires; on PostgreSQL returning ``rows``' columns
-    rows: sa.Select | None  # what a claimed job carries, for :seqs (SQLite: its RETURNING cannot join)
+    rows: sa.Select[Any] | None  # what a claimed job carries, for :seqs (SQLite: its RETURNING cannot join)
 
 
 def claim_statements(postgres: bool, on_dead: OnDead) -> ClaimStatements:
-    destination, now = sa.bindparam("destination"), sa.bindparam("now", type_=jobs.c.next_attempt_at.type)
+    destination: sa.BindParameter[str] = sa.bindparam("destination")
+    now = sa.bindparam("now", type_=jobs.c.next_attempt_at.type)
     blocking = [PENDING, LEASED] + ([DEAD] if on_dead == "hold" else [])
     head, earlier = jobs.alias("head"), jobs.alias("earlier")
     lapsed = head.c.lease_expires_at <= now
@@ -83,7 +85,7 @@ def claim_statements(postgres: bool, on_dead: OnDead) -> ClaimStatements:
               .subquery())
     followers = (sa.select(ranked).where(ranked.c.n <= sa.bindparam("ranks"))
                  .order_by(ranked.c.ordering_key, ranked.c.seq))
-    seqs = sa.bindparam("seqs", expanding=True)
+    seqs: sa.BindParameter[list[int]] = sa.bindparam("seqs", expanding=True)
     lease = jobs.update().where(jobs.c.seq.in_(seqs)).values(
         state=LEASED, lease_owner=sa.bindparam("worker"),
         lease_expires_at=sa.bindparam("expires", type_=jobs.c.lease_expires_at.type))

@@ -89,7 +89,7 @@ class Validator:
             report.errors += errors
             report.warnings += warnings
 
-        lines = None
+        lines: dict[str, int] | None = None
         if not schema_ok and encoding == "xml":
             lines = {}
             xml_codec.to_data(root, lines=lines)
