@@ -9,6 +9,7 @@ import typer
 from gateway.config import Config, ConfigError
 from gateway.deliver.policy import DestinationPolicy, load_policies
 from gateway.deliver.windows import LOCAL
+from gateway.messages import line
 from gateway.store import Store, open_store
 
 StoreOption = Annotated[str | None, typer.Option("--store", help="Store URL (default: [store].url of the configuration).")]
@@ -37,9 +38,9 @@ def destination_policies(config: Config, only: list[str] | None) -> dict[str, De
     try:
         policies = load_policies(config)
     except ConfigError as exc:
-        raise fail(f"Cấu hình không dùng được / unusable configuration: {exc}") from None
+        raise fail(line("cli.configuration", error=exc)) from None
     if only:
         if unknown := set(only) - set(policies):
-            raise fail(f"Không có đích / no such destination: {', '.join(sorted(unknown))}")
+            raise fail(line("cli.no_destination", names=", ".join(sorted(unknown))))
         policies = {name: policies[name] for name in only}
     return policies

@@ -12,6 +12,7 @@ from gateway.cli import app
 from gateway.cli.common import AsJson, StoreOption, console, destination_policies, local_time, open_configured_store
 from gateway.cli.validate import ConfigOption, load_config
 from gateway.deliver.windows import active_window
+from gateway.messages import line
 
 destinations_app = typer.Typer(no_args_is_help=True, help="Trạng thái đích, tạm dừng / destinations: status, pause, resume.")
 app.add_typer(destinations_app, name="destinations")
@@ -52,7 +53,7 @@ def destinations_pause(name: str, reason: Annotated[str, typer.Option("--why", h
     cfg = load_config(config)
     destination_policies(cfg, [name])
     open_configured_store(cfg, store).set_paused(name, True, actor or getpass.getuser(), reason)
-    console.print(f"Đã tạm dừng / paused: {name} ({reason})")
+    console.print(line("cli.paused", name=name, reason=reason))
 
 
 @destinations_app.command("resume")
@@ -64,4 +65,4 @@ def destinations_resume(name: str, config: ConfigOption = None, store: StoreOpti
     cfg = load_config(config)
     destination_policies(cfg, [name])
     open_configured_store(cfg, store).set_paused(name, False, actor or getpass.getuser(), reason)
-    console.print(f"Đã mở lại / resumed: {name}")
+    console.print(line("cli.resumed", name=name))

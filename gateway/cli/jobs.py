@@ -13,6 +13,7 @@ from gateway.cli import app
 from gateway.cli.common import AsJson, StoreOption, console, fail, local_time, open_configured_store
 from gateway.cli.validate import ConfigOption, load_config
 from gateway.deliver.windows import LOCAL
+from gateway.messages import line
 from gateway.pii import scrub
 from gateway.store import JobFilter, JobState, Store
 
@@ -35,7 +36,7 @@ def _selection(destination: str | None, dossier: str | None, packet_type: str | 
                          state=JobState(state) if state else None, reason=reason, since=_when(since),
                          until=_when(until), limit=limit, offset=offset)
     except ValueError as exc:
-        raise fail(f"Bộ lọc không hợp lệ / invalid filter: {exc}") from None
+        raise fail(line("cli.filter", error=exc)) from None
 
 
 Dest = Annotated[str | None, typer.Option("--destination", "-d", help="Destination name.")]
@@ -82,7 +83,7 @@ def jobs_show(job_id: str, config: ConfigOption = None, store: StoreOption = Non
     """A job with every attempt / một việc và mọi lần thử."""
     job = open_configured_store(load_config(config), store).get_job(job_id)
     if job is None:
-        raise fail(f"Không có việc / no such job: {job_id}")
+        raise fail(line("cli.no_job", job=job_id))
     attempts = [{"n": a.n, "started_at": local_time(a.started_at), "duration_ms": a.duration_ms, "outcome": a.outcome,
                  "peer_status": a.peer_status, "message": scrub(a.message, limit=2000), "transform": a.transform}
                 for a in job.attempt_log]
@@ -124,7 +125,7 @@ def jobs_replay(reason: Annotated[str, typer.Option("--why", help="Why (recorded
     console.print(f"Sẽ gửi lại / would replay: {count} việc / jobs")
     if not yes or count == 0:
         if count:
-            console.print("Chạy lại với --yes để gửi / run again with --yes to replay.")
+            console.print(line("cli.replay_confirm"))
         return
     chunk = max(1, int(rate))  # one chunk per second keeps the rate bounded
     done = 0

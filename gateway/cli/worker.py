@@ -20,6 +20,7 @@ from gateway import registry
 from gateway.deliver.connector import Connector
 from gateway.deliver.engine import Engine, make_connector, worker_prefix
 from gateway.deliver.policy import DestinationPolicy
+from gateway.messages import line
 from gateway.pii import mask_logs
 from gateway.store import Store
 
@@ -35,7 +36,7 @@ def _connectors(config: Config, policies: dict[str, DestinationPolicy], only: li
             built[name] = make_connector(policy, config)
         except ConfigError as exc:
             if only:
-                raise fail(f"Cấu hình không dùng được / unusable configuration: {exc}") from None
+                raise fail(line("cli.configuration", error=exc)) from None
             log.error("đích %s không chuyển tiếp được / destination %s not delivered: %s", name, name, exc)
             del policies[name]
     return built
@@ -76,7 +77,7 @@ def worker(config: ConfigOption = None, store: StoreOption = None, destination: 
     stop = _on_signals()  # before the engine starts, so a SIGTERM at any moment stops it cleanly
     if processes > 1:
         if name:
-            raise fail("--name đặt tên cho một tiến trình / --name names one process: not with --processes")
+            raise fail(line("cli.name_with_processes"))
         arguments = [*(["--config", str(config.resolve())] if config else []), *(["--store", store] if store else []),
                      *[option for d in destination or [] for option in ("--destination", d)]]
         supervisor_store = open_configured_store(cfg, store)
