@@ -84,7 +84,7 @@ def _wait(condition: Callable[[], bool], timeout: float) -> bool:
 def _console_account(store: Store, port: int) -> None:
     """A demo operator with a password made up now and printed once (changed at first login)."""
     password = secrets.token_urlsafe(12)
-    Accounts(store.engine).add("demo-admin", password, "admin", ["*"], must_change=True)  # type: ignore[attr-defined]
+    Accounts(store.engine).add("demo-admin", password, "admin", ["*"], must_change=True)  # type: ignore[attr-defined]  # the SQL store has an engine
     console.print(f"  Bảng điều khiển / operators' console: http://localhost:{port}/console/  —  đăng nhập / log in: "
                   f"demo-admin / {password}  (đổi mật khẩu ở lần đầu / change it at first login)")
 

@@ -119,5 +119,5 @@ def mask_logs() -> None:
             pass
         return record
 
-    masked.masks_personal_data = True  # type: ignore[attr-defined]
+    masked.masks_personal_data = True  # type: ignore[attr-defined]  # a marker on the function: installed once
     logging.setLogRecordFactory(masked)

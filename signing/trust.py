@@ -81,7 +81,7 @@ def _read_crls(path: Path) -> list[asn1_crl.CertificateList]:
     try:
         crls = load_crls(path.read_bytes())
         for crl in crls:
-            crl.native  # noqa: B018
+            crl.native  # noqa: B018 - idem: a broken CRL fails at load time
     except (OSError, ValueError, TypeError) as exc:
         raise TrustError(f"cannot read CRL {path}: {exc}") from exc
     return crls

@@ -73,7 +73,7 @@ class SyncLedger:
 
     def portal_id(self, dossier: str) -> str | None:
         known = self._lookup(dossier)
-        return None if known is _UNKNOWN else known  # type: ignore[return-value]
+        return None if known is _UNKNOWN else known  # type: ignore[return-value]  # _UNKNOWN excluded: a str or None
 
     def mark_synced(self, dossier: str, portal_id: str | None = None) -> None:
         """Idempotent: a second sync of the same dossier keeps the first portal id unless a new one is given."""

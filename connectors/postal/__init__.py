@@ -23,7 +23,7 @@ def _originate_of(services: Any) -> Callable[[bytes, str], Any]:
     for holder in (services, getattr(services, "intake", None)):
         found = holder.get("originate") if isinstance(holder, dict) else getattr(holder, "originate", None)
         if callable(found):
-            return found  # type: ignore[no-any-return]
+            return found  # type: ignore[no-any-return]  # callable: the intake's originate
     raise ConfigError("postal: the worker gives no originate() to the tracking poller "
                       "/ không có originate() để đưa trạng thái vận đơn vào cổng")
 

@@ -40,7 +40,7 @@ def operators_add(username: str,
     password = secrets.token_urlsafe(12) if generate else getpass.getpass("Mật khẩu / password: ")
     opened = open_configured_store(load_config(config), store)
     try:
-        Accounts(opened.engine).add(username, password, role, agency or [], must_change=True)  # type: ignore[attr-defined]
+        Accounts(opened.engine).add(username, password, role, agency or [], must_change=True)  # type: ignore[attr-defined]  # the SQL stores have an engine; the Store protocol does not name it
         opened.audit(f"cli:{getpass.getuser()}", "operator.add", username, {"role": role, "agencies": agency})
     except AccountError as exc:
         typer.echo(_both(exc.key), err=True)
@@ -57,7 +57,7 @@ def operators_list(config: ConfigOption = None, store: StoreOption = None) -> No
     """Liệt kê tài khoản / list accounts."""
     opened = open_configured_store(load_config(config), store)
     try:
-        for o in Accounts(opened.engine).list():  # type: ignore[attr-defined]
+        for o in Accounts(opened.engine).list():  # type: ignore[attr-defined]  # the SQL stores have an engine; the Store protocol does not name it
             typer.echo(f"{o.username}\t{o.role}\t{','.join(o.agencies)}" + ("\t(must change password)" if o.must_change else ""))
     finally:
         opened.close()
@@ -84,9 +84,9 @@ def report_monthly(start: Annotated[str, typer.Option("--from", help="First mont
     opened = open_configured_store(cfg, store)
     try:
         everyone = Operator("cli", "admin", (ALL_AGENCIES,), False)
-        rows = monthly(opened.engine, everyone, since=since, until=until, late_after=late)  # type: ignore[attr-defined]
-        sync = quality(opened.engine, everyone, since=since, until=until, now=datetime.now(UTC),  # type: ignore[attr-defined]
-                       keys=opened.keys, **quality_rules(cfg))  # type: ignore[attr-defined]
+        rows = monthly(opened.engine, everyone, since=since, until=until, late_after=late)  # type: ignore[attr-defined]  # the SQL stores have an engine; the Store protocol does not name it
+        sync = quality(opened.engine, everyone, since=since, until=until, now=datetime.now(UTC),  # type: ignore[attr-defined]  # the SQL stores have an engine and keys
+                       keys=opened.keys, **quality_rules(cfg))  # type: ignore[attr-defined]  # the SQL stores have keys
     finally:
         opened.close()
     if as_json:

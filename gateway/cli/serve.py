@@ -34,7 +34,7 @@ def serve(config: ConfigOption = None, store: StoreOption = None,
                 log_level="info", access_log=False, **server_options(cfg))
 
 
-def make_app():  # type: ignore[no-untyped-def]
+def make_app():  # type: ignore[no-untyped-def]  # uvicorn's factory: imports FastAPI only in the server process
     """The app each server process builds, from $GATEWAY_CONFIG and $GATEWAY_STORE_URL."""
     from gateway.config import Config
     from gateway.api import create_app

@@ -73,8 +73,8 @@ def make_connector(policy: DestinationPolicy, config: Config | None = None) -> C
     module, _, name = spec.partition(":")
     factory = getattr(importlib.import_module(module), name or "create")
     if config is not None and "config" in inspect.signature(factory).parameters:
-        return factory(policy, config=config)  # type: ignore[no-any-return]
-    return factory(policy)  # type: ignore[no-any-return]
+        return factory(policy, config=config)  # type: ignore[no-any-return]  # a connector factory named in configuration
+    return factory(policy)  # type: ignore[no-any-return]  # a connector factory named in configuration
 
 
 @dataclass

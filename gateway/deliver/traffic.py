@@ -39,7 +39,7 @@ class Packet:
     def stored(self, sender: str = "traffic") -> NewPacket:
         """As the API would store it (for feeding a store directly, without HTTP)."""
         return NewPacket(packet_id=self.packet_id, sha256=hashlib.sha256(self.raw).hexdigest(), raw=self.raw,
-                         encoding=self.encoding, sender=sender, received_at=datetime.now(UTC),  # type: ignore[arg-type]
+                         encoding=self.encoding, sender=sender, received_at=datetime.now(UTC),  # type: ignore[arg-type]  # encoding is xml or json: the generator makes only those
                          packet_type=self.packet_type, dossier=self.dossier, agency=self.agency)
 
 

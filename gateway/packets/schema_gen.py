@@ -57,7 +57,7 @@ def _xsd_simple_type(schema: etree._Element, fmt: Format) -> None:
 
 
 def _xsd_element(group: etree._Element, spec: FieldSpec) -> None:
-    type_name = spec.record.__name__ if spec.record else spec.format.name  # type: ignore[union-attr]
+    type_name = spec.record.__name__ if spec.record else spec.format.name  # type: ignore[union-attr]  # a spec has a record or a format
     attrs = {"name": spec.name, "type": type_name}
     if not spec.required:
         attrs["minOccurs"] = "0"
@@ -114,7 +114,7 @@ def _json_format(fmt: Format) -> dict[str, object]:
 def _json_record(record: type[BaseModel]) -> dict[str, object]:
     properties: dict[str, object] = {}
     for spec in fields_of(record):
-        target = spec.record.__name__ if spec.record else spec.format.name  # type: ignore[union-attr]
+        target = spec.record.__name__ if spec.record else spec.format.name  # type: ignore[union-attr]  # a spec has a record or a format
         ref = {"$ref": f"#/$defs/{target}"}
         # Arrays are never empty: XML has no empty list, and the two encodings must round-trip.
         properties[spec.name] = {"type": "array", "items": ref, "minItems": 1} if spec.repeated else ref
