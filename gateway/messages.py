@@ -41,6 +41,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.replay_confirm": ("Chạy lại với --yes để gửi", "run again with --yes to replay."),
     "cli.paused": ("Đã tạm dừng", "paused: {name} ({reason})"),
     "cli.resumed": ("Đã mở lại", "resumed: {name}"),
+    # gateway/cli/clients.py
+    "cli.unknown_types": ("Loại gói tin không có: {types}", "unknown packet types: {types}"),
+    "cli.agency_required": ("Cần --agency (hoặc --agency '*' cho mọi cơ quan)", "--agency is required ('*' for every agency)"),
+    "cli.client_exists": ("Đã có hệ thống {name}", "client {name} exists (rotate-key gives it a new key)"),
+    "cli.no_client": ("Không có hệ thống {name}", "no client {name}"),
+    "cli.short_password": ("Mật khẩu cần ít nhất 12 ký tự", "a password needs at least 12 characters"),
+    # gateway/cli/db.py
+    "cli.backup_sqlite_only": ("Sao lưu/khôi phục bằng lệnh này chỉ dành cho SQLite; với PostgreSQL dùng pg_dump/pg_restore",
+                               "backup/restore here is for SQLite only; for PostgreSQL use pg_dump/pg_restore"),
+    "cli.not_a_gateway_db": ("{path} không phải cơ sở dữ liệu của cổng kết nối ({error})",
+                             "{path} is not a gateway database ({error})"),
+    "cli.damaged_db": ("{path} bị hỏng: {verdict}", "{path} is damaged: {verdict}"),
+    "cli.no_database": ("Không có cơ sở dữ liệu {path}", "no database at {path}"),
+    "cli.file_exists": ("{path} đã tồn tại; thêm --force để ghi đè", "{path} exists; add --force to overwrite"),
+    "cli.target_holds_data": ("{path} đang có dữ liệu; dừng cổng kết nối rồi thêm --force để ghi đè",
+                              "{path} holds a database; stop the gateway, then add --force to overwrite it"),
+    "cli.duration": ("Khoảng thời gian không hợp lệ: {text} (ví dụ 30d, 12h)", "invalid duration: {text} (e.g. 30d, 12h)"),
+    "cli.purge_one_of": ("Chọn đúng một trong --dossier hoặc --delivered-older-than",
+                         "give exactly one of --dossier or --delivered-older-than"),
 }
 
 
