@@ -27,19 +27,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from cryptography import x509  # noqa: E402
-from cryptography.hazmat.primitives import hashes  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
-from cryptography.x509.oid import NameOID  # noqa: E402
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
-from delivery_bench import (DEST, bench_accept_intake, bench_accept_store, dossiers, interleave,  # noqa: E402
+from delivery_bench import (DEST, bench_accept_intake, bench_accept_store, dossiers, interleave,
                              store_url)
-from gateway.deliver.traffic import Packet  # noqa: E402
-from gateway.evidence.check import verify_bundle  # noqa: E402
-from gateway.evidence.export import export_bundle  # noqa: E402
-from gateway.store import AttemptRecord  # noqa: E402
-from gateway.store.sql import SqlStore  # noqa: E402
-from signing.signer import KeySigner  # noqa: E402
+from gateway.deliver.traffic import Packet
+from gateway.evidence.check import verify_bundle
+from gateway.evidence.export import export_bundle
+from gateway.store import AttemptRecord
+from gateway.store.sql import SqlStore
+from signing.signer import KeySigner
 
 
 def intake_rate(url: str, packets: list[Packet], audit: bool) -> tuple[float, float]:

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 from concurrent.futures import ThreadPoolExecutor
-import hashlib
-import json
 import os
 from pathlib import Path
 import socket
@@ -34,8 +32,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from connectors.payment.checksum import CONFIRM_FIELDS, QUERY_FIELDS, ma_xac_thuc  # noqa: E402
-from connectors.payment.transform import stamp  # noqa: E402
+from connectors.payment.checksum import CONFIRM_FIELDS, QUERY_FIELDS, ma_xac_thuc
+from connectors.payment.transform import stamp
 
 SECRET, PARTNER, AGENCY = "bench-secret", "000.00.00.H22", "000.00.01.H22"
 

@@ -41,22 +41,22 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gateway.config import Config  # noqa: E402
-from gateway.deliver.engine import Engine  # noqa: E402
-from gateway.deliver.policy import policy_from  # noqa: E402
-from gateway.deliver.traffic import Packet, Traffic  # noqa: E402
-from gateway.receive.auth import Client  # noqa: E402
-from gateway.receive.committer import GroupCommitter  # noqa: E402
-from gateway.receive.intake import PacketIntake  # noqa: E402
-from gateway.receive.packets import response  # noqa: E402
-from gateway.store import JobFilter, JobState, Store, open_store  # noqa: E402
-from gateway.validate.pipeline import Validator  # noqa: E402
+from gateway.config import Config
+from gateway.deliver.engine import Engine
+from gateway.deliver.policy import policy_from
+from gateway.deliver.traffic import Packet, Traffic
+from gateway.receive.auth import Client
+from gateway.receive.committer import GroupCommitter
+from gateway.receive.intake import PacketIntake
+from gateway.receive.packets import response
+from gateway.store import JobFilter, JobState, Store, open_store
+from gateway.validate.pipeline import Validator
 
 POSTGRES = os.environ.get("GATEWAY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 DEST = "national_portal"
 GATEWAY = [sys.executable, "-c", "from gateway.cli import main; main()"]
 SEED = iter(range(1000, 10**6))
-print = functools.partial(print, flush=True)  # noqa: A001 - figures appear as they are measured
+print = functools.partial(print, flush=True)
 
 
 # One bench client sends what a province's many would: the per-client limits must not be what is measured.

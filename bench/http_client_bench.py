@@ -12,7 +12,7 @@ import http.client
 from pathlib import Path
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import httpx
 import requests
@@ -21,9 +21,9 @@ import urllib3
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from delivery_bench import DEST, dossiers, interleave, peer  # noqa: E402
-from gateway.deliver.http_client import HttpClient  # noqa: E402
-from gateway.deliver.traffic import Packet  # noqa: E402
+from delivery_bench import DEST, dossiers, interleave, peer
+from gateway.deliver.http_client import HttpClient
+from gateway.deliver.traffic import Packet
 
 
 def headers(packet: Packet) -> dict[str, str]:

@@ -28,7 +28,7 @@ import uuid
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from delivery_bench import GATEWAY, ROOT, free_port, print, process  # noqa: E402
+from delivery_bench import GATEWAY, ROOT, free_port, print, process
 
 AGENCY, NOISY_AGENCY = "000.00.01.H22", "000.00.02.H22"
 EXAMPLE = json.loads((ROOT / "examples" / "HoSo.json").read_text(encoding="utf-8"))

@@ -25,16 +25,17 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 import uuid
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from connectors.population_db.client import PopulationClient  # noqa: E402
-from connectors.population_db.settings import PopulationSettings  # noqa: E402
-from connectors.population_db.transform import read_query  # noqa: E402
-from gateway.deliver.http_client import HttpClient  # noqa: E402
+from connectors.population_db.client import PopulationClient
+from connectors.population_db.settings import PopulationSettings
+from connectors.population_db.transform import read_query
+from gateway.deliver.http_client import HttpClient
 
 SECRETS = {"GATEWAY_POPULATION_USERNAME": "bench-user", "GATEWAY_POPULATION_SECRET": uuid.uuid4().hex,
            "GATEWAY_POPULATION_API_KEY": uuid.uuid4().hex, "GATEWAY_POPULATION_AUDIT_KEY": uuid.uuid4().hex}

@@ -34,14 +34,14 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from connectors.national_portal.client import ClassicClient  # noqa: E402
-from connectors.national_portal.connector import NationalPortalConnector  # noqa: E402
-from connectors.national_portal.ledger import SyncLedger  # noqa: E402
-from connectors.national_portal.mapping import Mapping  # noqa: E402
-from connectors.national_portal.settings import PortalSettings  # noqa: E402
-from connectors.national_portal.transform import Transformer  # noqa: E402
-from gateway.deliver.connector import Delivery, OutcomeKind  # noqa: E402
-from gateway.packets.envelope import GoiTin  # noqa: E402
+from connectors.national_portal.client import ClassicClient
+from connectors.national_portal.connector import NationalPortalConnector
+from connectors.national_portal.ledger import SyncLedger
+from connectors.national_portal.mapping import Mapping
+from connectors.national_portal.settings import PortalSettings
+from connectors.national_portal.transform import Transformer
+from gateway.deliver.connector import Delivery, OutcomeKind
+from gateway.packets.envelope import GoiTin
 
 HOSO = json.loads((ROOT / "examples" / "HoSo.json").read_text(encoding="utf-8"))
 STEP = json.loads((ROOT / "examples" / "TienDoXuLy.json").read_text(encoding="utf-8"))

@@ -23,18 +23,18 @@ import time
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from portal_drain_bench import CREDENTIALS, DEST, free_port, simulator  # noqa: E402
+from portal_drain_bench import CREDENTIALS, DEST, free_port, simulator
 
-from connectors.national_portal.client import ClassicClient  # noqa: E402
-from connectors.national_portal.connector import NationalPortalConnector  # noqa: E402
-from connectors.national_portal.ledger import SyncLedger  # noqa: E402
-from connectors.national_portal.mapping import Mapping  # noqa: E402
-from connectors.national_portal.settings import PortalSettings  # noqa: E402
-from connectors.national_portal.transform import Transformer  # noqa: E402
-from gateway.deliver.engine import Engine  # noqa: E402
-from gateway.deliver.policy import policy_from  # noqa: E402
-from gateway.deliver.traffic import Packet, Traffic  # noqa: E402
-from gateway.store import JobFilter, JobState, open_store  # noqa: E402
+from connectors.national_portal.client import ClassicClient
+from connectors.national_portal.connector import NationalPortalConnector
+from connectors.national_portal.ledger import SyncLedger
+from connectors.national_portal.mapping import Mapping
+from connectors.national_portal.settings import PortalSettings
+from connectors.national_portal.transform import Transformer
+from gateway.deliver.engine import Engine
+from gateway.deliver.policy import policy_from
+from gateway.deliver.traffic import Packet, Traffic
+from gateway.store import JobFilter, JobState, open_store
 
 ORPHAN = "000.00.01.H22-241201-KHONGCO"
 

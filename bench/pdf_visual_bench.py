@@ -27,15 +27,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pyhanko.pdf_utils.reader import PdfFileReader  # noqa: E402
-from pyhanko.sign.validation import async_validate_pdf_signature  # noqa: E402
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import async_validate_pdf_signature
 
-from signing import pdf_visual  # noqa: E402
-from signing.pades import verify_pdf  # noqa: E402
-from signing.report import Verdict  # noqa: E402
-from signing.trust import _run  # noqa: E402
-from tests.pdf.helpers import blank_pdf, sign  # noqa: E402
-from tests.signing.pki import TestPKI  # noqa: E402
+from signing import pdf_visual
+from signing.pades import verify_pdf
+from signing.report import Verdict
+from signing.trust import _run
+from tests.pdf.helpers import blank_pdf, sign
+from tests.signing.pki import TestPKI
 
 
 def timings(actions: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:

@@ -34,8 +34,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gateway.deliver.traffic import Packet, Traffic  # noqa: E402
-from gateway.store import JobFilter, JobState, open_store  # noqa: E402
+from gateway.deliver.traffic import Packet, Traffic
+from gateway.store import JobFilter, JobState, open_store
 
 DEST = "national_portal"
 CREDENTIALS = {"GATEWAY_PORTAL_USERNAME": "bench", "GATEWAY_PORTAL_PASSWORD": "bench-password"}

@@ -31,11 +31,11 @@ from lxml import etree
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gateway.config import Config  # noqa: E402
-from gateway.packets import json_codec, xml_codec  # noqa: E402
-from gateway.packets.envelope import GoiTin  # noqa: E402
-from gateway.validate import facts, schema, semantic, text, wellformed  # noqa: E402
-from gateway.validate.pipeline import Validator  # noqa: E402
+from gateway.config import Config
+from gateway.packets import json_codec, xml_codec
+from gateway.packets.envelope import GoiTin
+from gateway.validate import facts, schema, semantic, text, wellformed
+from gateway.validate.pipeline import Validator
 
 EXAMPLES = ROOT / "examples"
 

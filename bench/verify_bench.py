@@ -26,17 +26,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import xmlsec  # noqa: E402
-from cryptography.hazmat.primitives import hashes  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import padding  # noqa: E402
-from lxml import etree  # noqa: E402
-from signxml import XMLVerifier  # noqa: E402
+import xmlsec
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+from lxml import etree
+from signxml import XMLVerifier
 
-from signing.jws import sign_jws, verify_jws  # noqa: E402
-from signing.report import Verdict  # noqa: E402
-from signing.xml_sign import sign_xml  # noqa: E402
-from signing.xmldsig import DS, verify_xml  # noqa: E402
-from tests.signing.pki import TestPKI  # noqa: E402
+from signing.jws import sign_jws, verify_jws
+from signing.report import Verdict
+from signing.xml_sign import sign_xml
+from signing.xmldsig import DS, verify_xml
+from tests.signing.pki import TestPKI
 
 
 def calibrate(function: Callable[[], object], target: float) -> int:

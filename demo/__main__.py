@@ -14,7 +14,7 @@ def demo(config: Annotated[Path | None, typer.Option("--config", help="TOML file
                                                                       "(for the example validation).",
                                                      exists=True, dir_okay=False)] = None,
          validate_only: bool = typer.Option(False, "--validate-only", help="Only the example validation."),
-         folder: Path | None = typer.Option(None, "--folder", help="Where logs, store and results go "
+         folder: Path | None = typer.Option(None, "--folder", help="Where logs, store and results go "  # noqa: B008 - typer's way of declaring an option
                                                                    "(default: a new folder under the temp dir)."),
          day_seconds: float = typer.Option(25.0, "--day-seconds", help="How long the working day takes to play."),
          seed: int = typer.Option(2024, "--seed", help="Seed of the generated day."),

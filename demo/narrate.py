@@ -85,7 +85,7 @@ def _wait(condition: Callable[[], bool], timeout: float) -> bool:
 def _console_account(store: Store, port: int) -> None:
     """A demo operator with a password made up now and printed once (changed at first login)."""
     password = secrets.token_urlsafe(12)
-    Accounts(store.engine).add("demo-admin", password, "admin", ["*"], must_change=True)  # type: ignore[attr-defined]
+    Accounts(store.engine).add("demo-admin", password, "admin", ["*"], must_change=True)  # type: ignore[attr-defined]  # the SQL store has an engine
     console.print(f"  Bảng điều khiển / operators' console: http://localhost:{port}/console/  —  đăng nhập / log in: "
                   f"demo-admin / {password}  (đổi mật khẩu ở lần đầu / change it at first login)")
 
@@ -145,7 +145,7 @@ class Watch:
                 stats = self.portal.stats()
                 self.on_portal = {"dossiers": stats["dossiers"], "progress": stats["progress"]}
                 breaker = str(self.store.destination_state("national_portal").breaker_state)
-            except Exception:  # a poll that fails only leaves the line as it was
+            except Exception:  # noqa: BLE001,S112 - a poll that fails only leaves the line as it was
                 continue
             if breaker == "open" and self.breaker != "open":
                 self.breaker_opened += 1
@@ -514,7 +514,7 @@ def run_demo(config: Path | None, validate_only: bool, folder: Path | None, day_
     except processes.StartFailed as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None
-    except Exception as exc:  # never a traceback for a newcomer: say what, and keep the details for a developer
+    except Exception as exc:  # noqa: BLE001 - never a traceback for a newcomer: say what, and keep the details for a developer
         where = where or Path(tempfile.mkdtemp(prefix="gateway-demo-"))
         (where / "demo-error.log").write_text(traceback.format_exc(), encoding="utf-8")
         console.print(f"[red]Chạy thử dừng vì lỗi / the demo stopped on an error: {type(exc).__name__}: {exc}[/]\n"

@@ -132,7 +132,7 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body go out as separate writes: no 40 ms delayed-ACK stall
     server: "_Server"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet: the peer records instead
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def _answer(self, status: int, payload: Any, headers: dict[str, str] | None = None, raw: bytes | None = None) -> None:
@@ -170,7 +170,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _body(self) -> bytes:
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         state, url = self.server.state, urlparse(self.path)
         if url.path == "/_deliveries":
             since = int(parse_qs(url.query).get("since", ["0"])[0])
@@ -189,14 +189,14 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._answer(404, {"error": "not found"})
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         if urlparse(self.path).path == "/_faults":
             self.server.state.set_faults(asdict(Faults()))
             self._answer(200, asdict(self.server.state.faults))
         else:
             self._answer(404, {"error": "not found"})
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         state, path = self.server.state, urlparse(self.path).path
         body = self._body()
         if path == "/_faults":

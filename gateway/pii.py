@@ -115,9 +115,9 @@ def mask_logs() -> None:
             record.msg, record.args = mask_free_text(record.getMessage()), ()
             if record.exc_info and record.exc_info[0] is not None:
                 record.exc_text = mask_free_text("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))
-        except Exception:  # a malformed call is logged as it would have been
+        except Exception:  # noqa: BLE001,S110 - a malformed call is logged as it would have been
             pass
         return record
 
-    masked.masks_personal_data = True  # type: ignore[attr-defined]
+    masked.masks_personal_data = True  # type: ignore[attr-defined]  # a marker on the function: installed once
     logging.setLogRecordFactory(masked)

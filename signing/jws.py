@@ -15,6 +15,7 @@ import binascii
 import json
 import re
 from datetime import datetime
+from collections.abc import Callable
 from typing import Any
 
 import rfc8785
@@ -33,7 +34,8 @@ from signing.signer import Signer
 from signing.trust import (MAX_CERTIFICATES, ZONE, TrustPolicy, certificate_from_der, describe_name,
                            parse_packet_time, time_note, validate_chain)
 
-_HASHES = {"256": hashes.SHA256, "384": hashes.SHA384, "512": hashes.SHA512}
+_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {"256": hashes.SHA256, "384": hashes.SHA384,
+                                                          "512": hashes.SHA512}
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384")
 _CURVE_OF = {"ES256": "secp256r1", "ES384": "secp384r1"}
 _SIGNER_ALG = {"rsa-sha256": "RS256", "ecdsa-sha256": "ES256", "ecdsa-sha384": "ES384"}

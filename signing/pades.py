@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from io import BytesIO
 
 from asn1crypto import x509 as asn1_x509
@@ -77,7 +77,7 @@ def verify_pdf(data: bytes, policy: TrustPolicy, *, at: datetime | None = None,
                allowed_changes: ModificationLevel = DEFAULT_ALLOWED_CHANGES) -> VerificationReport:
     """Verifies every signature of a PDF; ``at`` is the validation time (default: now)."""
     report = VerificationReport("pades")
-    now = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    now = (at or datetime.now(UTC)).astimezone(UTC)
     try:
         reader, leniency = _open(data)
         fields = list(enumerate_sig_fields(reader, filled_status=True))

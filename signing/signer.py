@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from cryptography import x509
@@ -40,7 +41,8 @@ class Signer(Protocol):
         """The signature value over ``data`` with ``algorithm``."""
 
 
-_HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
+_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {"sha256": hashes.SHA256, "sha384": hashes.SHA384,
+                                                          "sha512": hashes.SHA512}
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ class KeySigner:
             certs = x509.load_pem_x509_certificates(Path(cert_path).read_bytes())
         except (OSError, ValueError, TypeError) as exc:
             raise SignerError(f"cannot load signing key {key_path} / certificate {cert_path}: {exc}") from exc
-        return cls(key, certs[0], tuple(certs[1:]))  # type: ignore[arg-type]
+        return cls(key, certs[0], tuple(certs[1:]))  # type: ignore[arg-type]  # RSA or EC: __post_init__ refuses any other key
 
     @classmethod
     def from_pkcs12(cls, path: str | Path, password: bytes | None) -> KeySigner:
@@ -92,7 +94,7 @@ class KeySigner:
             raise SignerError(f"cannot load PKCS#12 file {path}: {exc}") from exc
         if key is None or cert is None:
             raise SignerError(f"PKCS#12 file {path} holds no key and certificate")
-        return cls(key, cert, tuple(extra or ()))  # type: ignore[arg-type]
+        return cls(key, cert, tuple(extra or ()))  # type: ignore[arg-type]  # RSA or EC: __post_init__ refuses any other key
 
     @classmethod
     def from_config(cls, config: Any) -> KeySigner:

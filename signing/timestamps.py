@@ -20,7 +20,7 @@ import base64
 import hashlib
 import re
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from asn1crypto import cms, tsp
@@ -73,7 +73,8 @@ def request_timestamp(data: bytes, url: str, *, timeout: float = 10.0, digest: s
         raise TimestampError(f"TSA {url} refused: {status} {reply['status']['status_string'].native or ''}".strip())
     if info["nonce"].native != nonce or info["message_imprint"]["hashed_message"].native != imprint:
         raise TimestampError(f"TSA {url} answered another request (nonce or imprint differs)")
-    return token.dump()
+    der: bytes = token.dump()
+    return der
 
 
 def verify_timestamp(token: bytes, data: bytes, trust: TrustPolicy, *, at: datetime | None = None) -> datetime:
@@ -102,9 +103,9 @@ def verify_timestamp(token: bytes, data: bytes, trust: TrustPolicy, *, at: datet
             at = token_time(token)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise TimestampError(f"unreadable timestamp token: {exc}") from None
-        if at > datetime.now(timezone.utc) + CLOCK_SKEW:
+        if at > datetime.now(UTC) + CLOCK_SKEW:
             raise TimestampError(f"timestamp genTime {at.isoformat()} is in the future")
-    context = trust.validation_context(at.astimezone(timezone.utc))
+    context = trust.validation_context(at.astimezone(UTC))
     try:
         status = TimestampSignatureStatus(**_run(validate_tst_signed_data(signed, context, expected)))
     except TimestampError:
@@ -145,5 +146,6 @@ def first_proof(encoded_tokens: list[str], data: bytes, trust: TrustPolicy, not_
 def token_time(token: bytes) -> datetime:
     """The genTime a token claims, unverified (for display next to a verdict that says whether it holds)."""
     info = cms.ContentInfo.load(token)["content"]["encap_content_info"]["content"].parsed
-    return info["gen_time"].native
+    claimed: datetime = info["gen_time"].native
+    return claimed
 

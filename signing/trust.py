@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -81,7 +81,7 @@ def _read_crls(path: Path) -> list[asn1_crl.CertificateList]:
     try:
         crls = load_crls(path.read_bytes())
         for crl in crls:
-            crl.native  # noqa: B018
+            crl.native  # noqa: B018 - idem: a broken CRL fails at load time
     except (OSError, ValueError, TypeError) as exc:
         raise TrustError(f"cannot read CRL {path}: {exc}") from exc
     return crls
@@ -271,7 +271,7 @@ class TrustPolicy:
         return ValidationContext(
             trust_roots=list(self.anchors) + list(self.pinned), other_certs=list(self.intermediates),
             crls=list(self.crls), ocsps=[*self.ocsps, *ocsps],
-            moment=(at or datetime.now(timezone.utc)).astimezone(timezone.utc),
+            moment=(at or datetime.now(UTC)).astimezone(UTC),
             allow_fetching=self.fetch_revocation, revinfo_policy=CertRevTrustPolicy(rules, retroactive_revinfo=True),
             algorithm_usage_policy=DisallowWeakAlgorithmsPolicy(
                 weak_hash_algos=weak, rsa_key_size_threshold=self.algorithms.min_rsa_bits),
@@ -285,7 +285,7 @@ class TrustPolicy:
                      now: datetime | None = None) -> tuple[datetime, str]:
         """The time to validate at and where it came from: a trusted timestamp, else the signer's claimed
         time when it is within the tolerance of now, else now."""
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         if timestamp is not None:
             return timestamp, "timestamp"
         if claimed is not None and abs(now - claimed) <= self.claimed_time_tolerance:
@@ -400,7 +400,7 @@ def _held_ocsp_covers(policy: TrustPolicy, path: Sequence[asn1_x509.Certificate]
         except (ValueError, TypeError, KeyError):
             continue  # unreadable evidence is no evidence; the engine says the same
     return {cert.sha256 for issuer, cert in zip(path, path[1:])
-            if (cert.serial_number, hashlib.sha1(issuer.subject.dump()).digest()) in answered}
+            if (cert.serial_number, hashlib.sha1(issuer.subject.dump()).digest()) in answered}  # noqa: S324 - RFC 6960 CertID issuer-name hash, not a security digest
 
 
 def _ocsp_responses(policy: TrustPolicy, path: Sequence[asn1_x509.Certificate]) -> tuple[dict[bytes, bytes], list[str]]:
@@ -444,7 +444,7 @@ def validate_chain(policy: TrustPolicy, signer: asn1_x509.Certificate,
     fail it (ETSI EN 319 102-1), else it is indeterminate — OUT_OF_BOUNDS_NOT_REVOKED when the
     certificate held, revocation checked, up to its expiry, OUT_OF_BOUNDS_NO_POE / REVOKED_NO_POE otherwise.
     A pass at a proven time notes a revocation dated after it."""
-    at = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    at = (at or datetime.now(UTC)).astimezone(UTC)
     result = _validate_cached(policy, signer, tuple(extra_certs), at)
     if time_proven and result.reason in (Reason.REVOCATION_UNKNOWN, Reason.REVOKED):
         result = _ocsp_revoked_later(policy, signer, tuple(extra_certs), at) or result
@@ -530,7 +530,7 @@ def _validate_cached(policy: TrustPolicy, signer: asn1_x509.Certificate, extra: 
                      at: datetime) -> ChainResult:
     """Passes are cached per signer and candidate chain for ``chain_cache_seconds`` (see ``_reusable``);
     validity periods are re-checked at every call."""
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     key = (signer.sha256, tuple(c.sha256 for c in extra))
     with policy._lock:
         cached: _Cached | None = policy._cache.get(key)

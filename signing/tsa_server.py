@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -61,7 +61,7 @@ def tsa_certificate(issuer_cert: x509.Certificate, issuer_key: rsa.RSAPrivateKey
 
 def self_contained(common_name: str = "Test TSA") -> tuple[x509.Certificate, TSAKeys]:
     """A fresh root CA and a TSA under it, valid a year either side of now: the root is what to trust."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     key = rsa.generate_private_key(65537, 2048)
     name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
                       x509.NameAttribute(NameOID.COMMON_NAME, f"{common_name} Root")])
@@ -95,7 +95,7 @@ def serve_tsa(keys: TSAKeys, fixed_time: datetime | None = None, host: str = "12
     authority = DummyTimeStamper(keys.cert, keys.key, certs_to_embed=keys.chain, fixed_dt=fixed_time)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             if self.headers.get("Content-Type") != "application/timestamp-query" or not 0 < length <= MAX_REQUEST_BYTES:
                 self.send_error(415 if length else 411)

@@ -30,7 +30,8 @@ def _sub(parent: etree._Element, tag: str, text: str | None = None, **attributes
 
 
 def _c14n(element: etree._Element) -> bytes:
-    return etree.tostring(element, method="c14n", exclusive=True, with_comments=False)
+    encoded: bytes = etree.tostring(element, method="c14n", exclusive=True, with_comments=False)
+    return encoded
 
 
 def _b64(data: bytes) -> str:
@@ -75,7 +76,8 @@ def sign_element(root: etree._Element, signer: Signer, *,
 def sign_xml(raw: bytes, signer: Signer, *, cover: Literal["packet", "body"] = "packet") -> bytes:
     """Signs a packet given as bytes (read with the hardened parser) and returns the signed bytes."""
     root = sign_element(parse(raw), signer, cover=cover)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    encoded: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return encoded
 
 
 def timestamp_signature(raw: bytes, tsa_url: str, *, timeout: float = 10.0) -> bytes:
@@ -94,4 +96,5 @@ def timestamp_signature(raw: bytes, tsa_url: str, *, timeout: float = 10.0) -> b
     stamp = etree.SubElement(unsigned, x + "SignatureTimeStamp")
     _sub(stamp, "CanonicalizationMethod", Algorithm=EXC_C14N)
     etree.SubElement(stamp, x + "EncapsulatedTimeStamp").text = _b64(token)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    encoded: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return encoded

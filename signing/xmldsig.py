@@ -112,7 +112,8 @@ def signature_value_c14n(signature: etree._Element) -> bytes:
     value = signature.find(_DS + "SignatureValue")
     if value is None:
         raise ValueError("no ds:SignatureValue")
-    return etree.tostring(value, method="c14n", exclusive=True, with_comments=False)
+    encoded: bytes = etree.tostring(value, method="c14n", exclusive=True, with_comments=False)
+    return encoded
 
 
 def _signature_timestamp(signature: etree._Element, policy: TrustPolicy,
@@ -284,12 +285,12 @@ def _key_value_matches(key_value: etree._Element, cert: asn1_x509.Certificate) -
         rsa_value = key_value.find(_DS + "RSAKeyValue")
         if rsa_value is not None and public.algorithm == "rsa":
             numbers = public["public_key"].parsed
-            return (int.from_bytes(_b64_text(rsa_value.find(_DS + "Modulus")), "big") == numbers["modulus"].native
-                    and int.from_bytes(_b64_text(rsa_value.find(_DS + "Exponent")), "big")
-                    == numbers["public_exponent"].native)
+            return bool(int.from_bytes(_b64_text(rsa_value.find(_DS + "Modulus")), "big") == numbers["modulus"].native
+                        and int.from_bytes(_b64_text(rsa_value.find(_DS + "Exponent")), "big")
+                        == numbers["public_exponent"].native)
         ec_value = key_value.find(f"{{{DSIG11}}}ECKeyValue")
         if ec_value is not None and public.algorithm == "ec":
-            return _b64_text(ec_value.find(f"{{{DSIG11}}}PublicKey")) == public["public_key"].native
+            return bool(_b64_text(ec_value.find(f"{{{DSIG11}}}PublicKey")) == public["public_key"].native)
     except (ValueError, binascii.Error):
         return False
     return False  # a DSA KeyValue, or one of another type than the certificate: refuse rather than guess

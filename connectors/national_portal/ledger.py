@@ -65,7 +65,7 @@ class SyncLedger:
                 row = conn.execute(select(synced.c.portal_id).where(synced.c.ma_ho_so == dossier)).first()
             if row is not None:
                 known = row.portal_id
-                self._note(dossier, known)  # type: ignore[arg-type]
+                self._note(dossier, known)
         return known
 
     def is_synced(self, dossier: str) -> bool:
@@ -73,7 +73,7 @@ class SyncLedger:
 
     def portal_id(self, dossier: str) -> str | None:
         known = self._lookup(dossier)
-        return None if known is _UNKNOWN else known  # type: ignore[return-value]
+        return None if known is _UNKNOWN else known  # type: ignore[return-value]  # _UNKNOWN excluded: a str or None
 
     def mark_synced(self, dossier: str, portal_id: str | None = None) -> None:
         """Idempotent: a second sync of the same dossier keeps the first portal id unless a new one is given."""

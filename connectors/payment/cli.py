@@ -3,7 +3,7 @@ reason, and ask the platform about one (QUERY) — no personal data printed."""
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -12,13 +12,13 @@ from connectors.payment.settings import PaymentSettings
 from gateway.kit import Config, open_store
 
 
-def _config(path: Optional[Path]) -> Config:
+def _config(path: Path | None) -> Config:
     return Config.load(path)
 
 
 def make() -> typer.Typer:
     cli = typer.Typer(no_args_is_help=True, help="Thanh toán trực tuyến / online payment.")
-    ConfigPath = Annotated[Optional[Path], typer.Option("--config", help="Gateway configuration (TOML).")]
+    ConfigPath = Annotated[Path | None, typer.Option("--config", help="Gateway configuration (TOML).")]
 
     @cli.command("status")
     def status(dossier: Annotated[str, typer.Argument(help="MaHoSo")], config: ConfigPath = None) -> None:

@@ -201,7 +201,7 @@ class PayGovPlatform:
         return answer, Bill(document, str(number) if number else None)
 
     def read_confirm(self, body: dict[str, Any]) -> Confirm:
-        text = lambda key: str(body.get(key, "") or "").strip()  # noqa: E731
+        text = lambda key: str(body.get(key, "") or "").strip()  # noqa: E731 - idem
         expected = self._sum(text("orderId"), text("requestCode"), text("amount"))
         authentic = same(body.get("checksum"), expected) and text("partnerCode") == self.settings.partner_code \
             and text("requestCode") == "CONFIRM"

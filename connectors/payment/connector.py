@@ -33,7 +33,7 @@ class PaymentConnector:
 
     def __init__(self, platform: Platform, store: Store, owns_store: bool = False) -> None:
         self.platform, self.store, self._owns_store = platform, store, owns_store
-        self.settings: PaymentSettings = platform.settings  # type: ignore[attr-defined]
+        self.settings: PaymentSettings = platform.settings  # type: ignore[attr-defined]  # the payment platform's settings, set by its factory
 
     @property
     def transform(self) -> str:

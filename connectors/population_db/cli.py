@@ -3,7 +3,7 @@ database with the configured credentials (nothing of the citizen printed unmaske
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -18,10 +18,10 @@ def app() -> typer.Typer:
     def main() -> None:
         """CSDL quốc gia về dân cư — population database."""
 
-    ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help="The gateway's TOML file.")]
+    ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="The gateway's TOML file.")]
 
     @commands.command("report")
-    def report(config: ConfigOption = None, month: Annotated[Optional[str], typer.Option(
+    def report(config: ConfigOption = None, month: Annotated[str | None, typer.Option(
                    help="Only this month (yyyy-MM).")] = None,
                as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
         """Số lượt tra cứu theo tài khoản và tháng — look-ups per account and month, from the audit."""

@@ -26,7 +26,7 @@ def _originate_of(services: Any) -> Callable[[bytes, str], Any]:
     if not callable(found):
         raise ConfigError("postal: the worker gives no originate() to the tracking poller "
                           "/ không có originate() để đưa trạng thái vận đơn vào cổng")
-    return found  # type: ignore[no-any-return]
+    return found  # type: ignore[no-any-return]  # callable: the intake's originate
 
 
 def _tasks(config: Config, services: Any) -> Sequence[Callable[[threading.Event], None]]:

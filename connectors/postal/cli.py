@@ -2,7 +2,7 @@
 it ordered and where the tracking feed's cursor stands."""
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -10,7 +10,7 @@ from connectors.postal.ledger import PostalLedger
 from connectors.postal.settings import PostalSettings
 from gateway.kit import Config, ConfigError, store_url
 
-ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="the deployment's TOML file")]
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="the deployment's TOML file")]
 
 
 def _config(path: Path | None) -> Config:

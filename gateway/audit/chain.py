@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 import hashlib
 import json
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 GENESIS = "0" * 64
 
@@ -23,7 +24,8 @@ GENESIS = "0" * 64
 def canonical_detail(detail: dict[str, Any] | None) -> dict[str, Any]:
     """``detail`` as the JSON column hands it back (keys as text, tuples as lists), so what is hashed
     is what is stored."""
-    return json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str))
+    stored: dict[str, Any] = json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str))
+    return stored
 
 
 def canonical_json(value: Any) -> str:
@@ -41,7 +43,7 @@ def entry_digest(n: int, at: str, actor: str, action: str, subject: str, dossier
     canonical JSON of ``detail`` (given as a dict, or already as that text)."""
     text = detail if isinstance(detail, str) else canonical_json(detail)
     return hashlib.sha256(f"{canonical_json([n, at, actor, action, subject, dossier])}\n{text}"
-                          .encode("utf-8")).hexdigest()
+                          .encode()).hexdigest()
 
 
 def link(previous: str, digest: str) -> str:

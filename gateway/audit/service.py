@@ -8,7 +8,7 @@ import hashlib
 import json
 import logging
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from gateway.audit.chain import timestamp
 from gateway.audit.checkpoint import Checkpoint, fingerprint, make_checkpoint
@@ -25,7 +25,7 @@ def checkpoint_now(store: Store, signer: Signer | None, tsa: Tsa | None = None) 
     """A checkpoint of the chain as it stands (signed when ``signer``, then timestamped by ``tsa``); None
     while it is empty."""
     return store.checkpoint(lambda n, hash_: make_checkpoint(
-        n, hash_, timestamp(datetime.now(UTC)), signer, tsa and tsa.url, tsa.timeout if tsa else 10.0))
+        n, hash_, timestamp(datetime.now(UTC)), signer, tsa.url if tsa else None, tsa.timeout if tsa else 10.0))
 
 
 def record_configuration(store: Store, config: Config, signer: Signer | None, actor: str) -> list[str]:

@@ -5,7 +5,9 @@ import typer
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Cổng kết nối — QCVN 120 integration gateway. / Integration gateway for QCVN 120 packets.")
 
-from gateway.cli import schemas, validate, worker, db, serve, verify, clients, operators, audit  # noqa: E402,F401  (each registers its commands)
+# each registers its commands on app, in this order
+from gateway.cli import (schemas, validate, worker, run, jobs, destinations,  # noqa: E402,F401 - registers commands
+                         db, serve, verify, clients, operators, audit)
 
 
 def _connectors() -> None:

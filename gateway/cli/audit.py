@@ -13,7 +13,7 @@ from gateway.receipt.build import configured_tsa, gateway_signer
 from gateway.audit.verify import AuditReport, verify_store
 from gateway.cli import app
 from gateway.cli.validate import ConfigOption, load_config
-from gateway.cli.worker import StoreOption, open_configured_store
+from gateway.cli.common import StoreOption, open_configured_store
 from gateway.config import Config
 from signing.trust import TrustError, TrustPolicy
 
@@ -96,7 +96,7 @@ def audit_verify(config: ConfigOption = None, store: StoreOption = None, cert: C
             typer.echo("Chưa có điểm chốt được ký: chuỗi chỉ chứng minh tính nhất quán / no signed checkpoint: "
                        "the chain shows consistency only, not who wrote it")
         typer.echo(_timestamps(report))
-        typer.echo(f"✓ nguyên vẹn / intact" if report.ok else f"✗ {report.broken}")
+        typer.echo("✓ nguyên vẹn / intact" if report.ok else f"✗ {report.broken}")
     raise typer.Exit(0 if report.ok else 1)
 
 

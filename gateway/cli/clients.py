@@ -13,7 +13,8 @@ import typer
 
 from gateway.cli import app
 from gateway.cli.validate import ConfigOption, load_config
-from gateway.cli.worker import StoreOption, open_configured_store
+from gateway import messages
+from gateway.cli.common import StoreOption, open_configured_store
 from gateway.config import Config, ConfigError
 from gateway.packets.envelope import BODY_TYPES
 from gateway.receive.auth import Client, Clients
@@ -37,7 +38,7 @@ def _configured(config: Config) -> dict[str, Client]:
     try:
         return {client.name: client for client in Clients.from_config(config).by_key_hash.values()}
     except ConfigError as exc:
-        raise _fail("Cấu hình không dùng được", f"unusable configuration: {exc}") from None
+        raise _fail(*messages.text("cli.configuration", error=exc)) from None
 
 
 def _rows(store: Store) -> dict[str, ApiClientRecord]:
@@ -59,14 +60,14 @@ def add(name: Name, config: ConfigOption = None, store: StoreOption = None,
     """Thêm hệ thống gửi với khoá mới / add an API client with a new key (shown once)."""
     cfg = load_config(config)
     if unknown := set(packet_type or ()) - set(BODY_TYPES):
-        raise _fail(f"Loại gói tin không có: {sorted(unknown)}", f"unknown packet types: {sorted(unknown)}")
+        raise _fail(*messages.text("cli.unknown_types", types=sorted(unknown)))
     if not agency:  # deny by default: a client for every agency is asked for by name
-        raise _fail("Cần --agency (hoặc --agency '*' cho mọi cơ quan)", "--agency is required ('*' for every agency)")
+        raise _fail(*messages.text("cli.agency_required"))
     every = "*" in agency
     opened = open_configured_store(cfg, store)
     try:
         if name in _configured(cfg) or name in _rows(opened):
-            raise _fail(f"Đã có hệ thống {name}", f"client {name} exists (rotate-key gives it a new key)")
+            raise _fail(*messages.text("cli.client_exists", name=name))
         key, digest = new_key()
         opened.save_api_client(ApiClientRecord(name, digest, None if every else sorted(agency),
                                                sorted(packet_type) if packet_type else None),
@@ -114,7 +115,7 @@ def _change(name: str, config: Config, url: str | None, actor: str | None, actio
     try:
         row = _rows(opened).get(name)
         if row is None and name not in _configured(config):
-            raise _fail(f"Không có hệ thống {name}", f"no client {name}")
+            raise _fail(*messages.text("cli.no_client", name=name))
         record = row or ApiClientRecord(name, None)
         key = None
         if rotate:
@@ -148,7 +149,7 @@ def rotate_key(name: Name, config: ConfigOption = None, store: StoreOption = Non
 
     A suspended client stays suspended: resume it once the new key is in place."""
     key = _change(name, load_config(config), store, actor, "client.rotate_key", suspended=None, rotate=True)
-    assert key is not None
+    assert key is not None  # noqa: S101 - narrows the type: rotate=True always returns a key
     _show_key(key)
 
 
@@ -159,6 +160,6 @@ def hash_password_(username: Annotated[str, typer.Argument(help="The classic acc
     The password is read from standard input (a prompt on a terminal), never from the command line."""
     password = getpass.getpass("Mật khẩu / password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
     if len(password) < 12:
-        raise _fail("Mật khẩu cần ít nhất 12 ký tự", "a password needs at least 12 characters")
+        raise _fail(*messages.text("cli.short_password"))
     typer.echo(f'# [inbound_classic.clients.…] username = "{username}"')
     typer.echo(f'password_hash = "{hash_password(password)}"')

@@ -13,7 +13,8 @@ import typer
 
 from gateway.cli import app
 from gateway.cli.validate import ConfigOption, load_config
-from gateway.cli.worker import StoreOption, open_configured_store, store_url
+from gateway import messages
+from gateway.cli.common import StoreOption, open_configured_store, store_url
 from gateway.store import migrate
 from gateway.store.sealing import SealingError, new_key_line
 from gateway.store.engines import create_engine, normalise_url, private_file
@@ -32,8 +33,7 @@ def _fail(vi: str, en: str) -> typer.Exit:
 def _sqlite_path(url: str) -> Path:
     parsed = make_url(normalise_url(url))
     if parsed.get_backend_name() != "sqlite" or not parsed.database:
-        raise _fail("Sao lưu/khôi phục bằng lệnh này chỉ dành cho SQLite; với PostgreSQL dùng pg_dump/pg_restore",
-                    "backup/restore here is for SQLite only; for PostgreSQL use pg_dump/pg_restore")
+        raise _fail(*messages.text("cli.backup_sqlite_only"))
     return Path(parsed.database)
 
 
@@ -44,10 +44,9 @@ def _check(path: Path) -> str:
             verdict = connection.execute("PRAGMA integrity_check").fetchone()[0]
             revision = connection.execute("SELECT version_num FROM alembic_version").fetchone()[0]
     except sqlite3.Error as exc:
-        raise _fail(f"{path} không phải cơ sở dữ liệu của cổng kết nối ({exc})",
-                    f"{path} is not a gateway database ({exc})") from None
+        raise _fail(*messages.text("cli.not_a_gateway_db", path=path, error=exc)) from None
     if verdict != "ok":
-        raise _fail(f"{path} bị hỏng: {verdict}", f"{path} is damaged: {verdict}")
+        raise _fail(*messages.text("cli.damaged_db", path=path, verdict=verdict))
     return str(revision)
 
 
@@ -79,9 +78,9 @@ def backup(file: Annotated[Path, typer.Argument(help="Backup file to write.")],
     """Sao lưu trực tuyến cơ sở dữ liệu SQLite / online backup of the SQLite store."""
     source = _sqlite_path(store_url(load_config(config), store))
     if not source.exists():
-        raise _fail(f"Không có cơ sở dữ liệu {source}", f"no database at {source}")
+        raise _fail(*messages.text("cli.no_database", path=source))
     if file.exists() and not force:
-        raise _fail(f"{file} đã tồn tại; thêm --force để ghi đè", f"{file} exists; add --force to overwrite")
+        raise _fail(*messages.text("cli.file_exists", path=file))
     partial = file.with_name(file.name + ".partial")
     partial.unlink(missing_ok=True)
     _copy(source, partial)
@@ -98,8 +97,7 @@ def restore(file: Annotated[Path, typer.Argument(help="Backup file to restore.",
     target = _sqlite_path(url)
     revision = _check(file)
     if target.exists() and not force:
-        raise _fail(f"{target} đang có dữ liệu; dừng cổng kết nối rồi thêm --force để ghi đè",
-                    f"{target} holds a database; stop the gateway, then add --force to overwrite it")
+        raise _fail(*messages.text("cli.target_holds_data", path=target))
     _copy(file, target)
     engine = create_engine(url)
     migrate.upgrade(engine)  # an older backup comes back at today's schema
@@ -113,7 +111,7 @@ _DURATION = re.compile(r"^(\d+)\s*([dhm])$")
 def _duration(text: str) -> timedelta:
     match = _DURATION.match(text.strip().lower())
     if not match:
-        raise _fail(f"Khoảng thời gian không hợp lệ: {text} (ví dụ 30d, 12h)", f"invalid duration: {text} (e.g. 30d, 12h)")
+        raise _fail(*messages.text("cli.duration", text=text))
     amount, unit = int(match.group(1)), match.group(2)
     return timedelta(days=amount) if unit == "d" else timedelta(hours=amount) if unit == "h" else timedelta(minutes=amount)
 
@@ -129,8 +127,7 @@ def purge(config: ConfigOption = None, store: StoreOption = None,
           yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False) -> None:
     """Xoá dữ liệu cá nhân (giữ mã băm, biên nhận, nhật ký) / purge payloads (hashes, receipts, audit kept)."""
     if (dossier is None) == (delivered_older_than is None):
-        raise _fail("Chọn đúng một trong --dossier hoặc --delivered-older-than",
-                    "give exactly one of --dossier or --delivered-older-than")
+        raise _fail(*messages.text("cli.purge_one_of"))
     cfg = load_config(config)
     who = actor or getpass.getuser()
     opened = open_configured_store(cfg, store)
@@ -143,7 +140,7 @@ def purge(config: ConfigOption = None, store: StoreOption = None,
             typer.echo(f"Đã xoá nội dung {count} gói tin của hồ sơ {dossier} / "
                        f"purged {count} packets of dossier {dossier}")
             return
-        assert delivered_older_than is not None
+        assert delivered_older_than is not None  # noqa: S101 - narrows the type: the option was checked above
         age = (timedelta(days=float(cfg.section("retention").get("delivered_payload_days", 30)))
                if delivered_older_than == "retention" else _duration(delivered_older_than))
         count = opened.purge_delivered(datetime.now(UTC) - age, who)

@@ -11,7 +11,7 @@ import typer
 
 from gateway.cli import app
 from gateway.cli.validate import ConfigOption, load_config
-from gateway.cli.worker import StoreOption, open_configured_store
+from gateway.cli.common import StoreOption, open_configured_store
 from gateway.console.accounts import ALL_AGENCIES, ROLES, AccountError, Accounts, Operator
 from gateway.console.catalogue import text
 from gateway.console.data import monthly, quality, sender_agencies
@@ -40,7 +40,7 @@ def operators_add(username: str,
     password = secrets.token_urlsafe(12) if generate else getpass.getpass("Mật khẩu / password: ")
     opened = open_configured_store(load_config(config), store)
     try:
-        Accounts(opened.engine).add(username, password, role, agency or [], must_change=True)  # type: ignore[attr-defined]
+        Accounts(opened.engine).add(username, password, role, agency or [], must_change=True)  # type: ignore[attr-defined]  # the SQL stores have an engine; the Store protocol does not name it
         opened.audit(f"cli:{getpass.getuser()}", "operator.add", username, {"role": role, "agencies": agency})
     except AccountError as exc:
         typer.echo(_both(exc.key), err=True)
@@ -57,7 +57,7 @@ def operators_list(config: ConfigOption = None, store: StoreOption = None) -> No
     """Liệt kê tài khoản / list accounts."""
     opened = open_configured_store(load_config(config), store)
     try:
-        for o in Accounts(opened.engine).list():  # type: ignore[attr-defined]
+        for o in Accounts(opened.engine).list():  # type: ignore[attr-defined]  # the SQL stores have an engine; the Store protocol does not name it
             typer.echo(f"{o.username}\t{o.role}\t{','.join(o.agencies)}" + ("\t(must change password)" if o.must_change else ""))
     finally:
         opened.close()
@@ -84,10 +84,10 @@ def report_monthly(start: Annotated[str, typer.Option("--from", help="First mont
     opened = open_configured_store(cfg, store)
     try:
         everyone = Operator("cli", "admin", (ALL_AGENCIES,), False)
-        rows = monthly(opened.engine, everyone, since=since, until=until, late_after=late,  # type: ignore[attr-defined]
-                       senders=sender_agencies(cfg, opened.engine))  # type: ignore[attr-defined]
-        sync = quality(opened.engine, everyone, since=since, until=until, now=datetime.now(UTC),  # type: ignore[attr-defined]
-                       keys=opened.keys, **quality_rules(cfg))  # type: ignore[attr-defined]
+        rows = monthly(opened.engine, everyone, since=since, until=until, late_after=late,  # type: ignore[attr-defined]  # the SQL stores have an engine; the Store protocol does not name it
+                       senders=sender_agencies(cfg, opened.engine))  # type: ignore[attr-defined]  # likewise
+        sync = quality(opened.engine, everyone, since=since, until=until, now=datetime.now(UTC),  # type: ignore[attr-defined]  # the SQL stores have an engine and keys
+                       keys=opened.keys, **quality_rules(cfg))  # type: ignore[attr-defined]  # the SQL stores have keys
     finally:
         opened.close()
     if as_json:

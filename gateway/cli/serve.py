@@ -8,7 +8,7 @@ import typer
 from gateway.cli import app
 from gateway.observe.logs import setup as setup_logging
 from gateway.cli.validate import ConfigOption, load_config
-from gateway.cli.worker import StoreOption, open_configured_store
+from gateway.cli.common import StoreOption, open_configured_store
 from gateway.pii import mask_logs
 
 
@@ -34,7 +34,7 @@ def serve(config: ConfigOption = None, store: StoreOption = None,
                 log_level="info", access_log=False, **server_options(cfg))
 
 
-def make_app():  # type: ignore[no-untyped-def]
+def make_app():  # type: ignore[no-untyped-def]  # uvicorn's factory: imports FastAPI only in the server process
     """The app each server process builds, from $GATEWAY_CONFIG and $GATEWAY_STORE_URL."""
     from gateway.config import Config
     from gateway.api import create_app

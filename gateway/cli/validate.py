@@ -33,7 +33,7 @@ def validate_file(validator: Validator, path: Path) -> Report:
     limit = validator.config.max_bytes
     with path.open("rb") as handle:
         data = handle.read(limit + 1)
-    encoding: Encoding | None = {".xml": "xml", ".json": "json"}.get(path.suffix.lower()) or sniff(data)  # type: ignore[assignment]
+    encoding: Encoding | None = {".xml": "xml", ".json": "json"}.get(path.suffix.lower()) or sniff(data)  # type: ignore[assignment]  # sniff answers xml, json or None
     if encoding is None:
         report = Report("json")
         vi, en = message("input.content_type", content_type=path.name)

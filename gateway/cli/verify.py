@@ -164,7 +164,7 @@ def sign(
     try:
         if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
             from signing.xml_sign import sign_xml
-            signed = sign_xml(data, signer, cover=cover)  # type: ignore[arg-type]
+            signed = sign_xml(data, signer, cover=cover)  # type: ignore[arg-type]  # cover was checked against the allowed values above
         else:
             from signing.jws import sign_jws
             signed = sign_jws(data, signer, serialization_form=jws_form).encode("ascii")

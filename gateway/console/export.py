@@ -2,7 +2,8 @@
 
 import csv
 import io
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 from xml.sax.saxutils import escape
 import zipfile
 

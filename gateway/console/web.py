@@ -113,11 +113,11 @@ class Console:
 
     @property
     def keys(self) -> KeyRing | None:
-        return self.store.keys  # type: ignore[attr-defined,no-any-return]
+        return self.store.keys  # type: ignore[attr-defined,no-any-return]  # the SQL stores have keys; the Store protocol does not name them
 
     @property
-    def engine(self) -> "sa.Engine":
-        return self.store.engine  # type: ignore[attr-defined,no-any-return]
+    def engine(self) -> sa.Engine:
+        return self.store.engine  # type: ignore[attr-defined,no-any-return]  # the SQL stores have an engine; the Store protocol does not name it
 
     @cached_property
     def accounts(self) -> Accounts:

@@ -7,7 +7,8 @@ for each, how it went — so the engine can decide what happens next.
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol, Sequence
+from typing import Protocol
+from collections.abc import Sequence
 
 from gateway.packets.envelope import GoiTin
 

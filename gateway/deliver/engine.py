@@ -93,12 +93,12 @@ def make_connector(policy: DestinationPolicy, config: Config | None = None) -> C
     module, _, name = spec.partition(":")
     factory = getattr(importlib.import_module(module), name or "create")
     if config is not None and "config" in inspect.signature(factory).parameters:
-        return factory(policy, config=config)  # type: ignore[no-any-return]
-    return factory(policy)  # type: ignore[no-any-return]
+        return factory(policy, config=config)  # type: ignore[no-any-return]  # a connector factory named in configuration
+    return factory(policy)  # type: ignore[no-any-return]  # a connector factory named in configuration
 
 
 @dataclass
-class Tally:
+class DeliveryCounts:
     """What one engine did, for the demo, the benchmark and logs."""
 
     delivered: int = 0
@@ -361,7 +361,7 @@ class Engine:
         self.stopping = threading.Event()
         self.signal = store.job_signal(SIGNAL_INTERVAL)
         self.leases = _Leases()
-        self.tally = Tally()
+        self.tally = DeliveryCounts()
         self.settler = Settler(store)
         connectors = connectors or {}
         self.runners = {name: DestinationRunner(self, policy, connectors.get(name) or connector_factory(policy))

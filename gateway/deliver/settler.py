@@ -20,13 +20,13 @@ class Settler:
     def __init__(self, store: Store, *, batch_max: int = 512) -> None:
         self.store, self.batch_max = store, batch_max
         self.commits = 0  # transactions (fewer than calls when grouping works)
-        self._queue: "queue.Queue[_Item | None]" = queue.Queue()
+        self._queue: queue.Queue[_Item | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="settle-delivered", daemon=True)
         self._thread.start()
 
     def complete(self, items: Sequence[tuple[str, AttemptRecord]], holder: str) -> "Future[list[bool]]":
         """Per job (id, attempt), whether its claim (``holder``) still held it — once recorded."""
-        future: "Future[list[bool]]" = Future()
+        future: Future[list[bool]] = Future()
         self._queue.put((list(items), holder, future))
         return future
 
@@ -60,7 +60,7 @@ class Settler:
             done = self.store.complete_each([job for items, _, _ in group for job in items],
                                             [holder for items, holder, _ in group for _ in items])
             self.commits += 1
-        except Exception as exc:  # noqa: BLE001 - each caller decides (its leases simply expire)
+        except Exception as exc:
             log.exception("recording %d deliveries failed", sum(len(items) for items, _, _ in group))
             for _, _, future in group:
                 future.set_exception(exc)

@@ -12,6 +12,7 @@ import hashlib
 import json
 from pathlib import Path
 import random
+from typing import Any
 import uuid
 
 from gateway.packets import xml_codec
@@ -38,12 +39,13 @@ class Packet:
     def stored(self, sender: str = "traffic") -> NewPacket:
         """As the API would store it (for feeding a store directly, without HTTP)."""
         return NewPacket(packet_id=self.packet_id, sha256=hashlib.sha256(self.raw).hexdigest(), raw=self.raw,
-                         encoding=self.encoding, sender=sender, received_at=datetime.now(UTC),  # type: ignore[arg-type]
+                         encoding=self.encoding, sender=sender, received_at=datetime.now(UTC),  # type: ignore[arg-type]  # encoding is xml or json: the generator makes only those
                          packet_type=self.packet_type, dossier=self.dossier, agency=self.agency)
 
 
-def _template(name: str) -> dict:
-    return json.loads((EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+def _template(name: str) -> dict[str, Any]:
+    template: dict[str, Any] = json.loads((EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+    return template
 
 
 class Traffic:
@@ -58,7 +60,7 @@ class Traffic:
     def _id(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
-    def _encode(self, data: dict, encoding: str) -> bytes:
+    def _encode(self, data: dict[str, Any], encoding: str) -> bytes:
         if encoding == "json":
             return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
         return xml_codec.encode(GoiTin.model_validate(data))

@@ -30,7 +30,7 @@ class Window:
         local = now.astimezone(LOCAL)
         if self.start_at is not None and self.end_at is not None:
             return self.end_at if self.start_at <= local < self.end_at else None
-        assert self.start is not None and self.end is not None
+        assert self.start is not None and self.end is not None  # noqa: S101 - narrows the type: a window has dates or times, checked when loaded
         length = (datetime.combine(local.date(), self.end) - datetime.combine(local.date(), self.start))
         if length <= timedelta(0):
             length += timedelta(days=1)  # runs past midnight

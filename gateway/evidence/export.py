@@ -111,7 +111,7 @@ def export_bundle(store: Store, dossier: str, out: IO[bytes] | Path, *, signer: 
             break
     store.audit(actor, "evidence.export", dossier, {"packets": len(packets), "jobs": len(jobs)}, dossier=dossier)
     checkpoint = checkpoint_now(store, signer, tsa)
-    assert checkpoint is not None  # the export's own entry is in the chain
+    assert checkpoint is not None  # the export's own entry is in the chain  # noqa: S101 - narrows the type
     subjects = [p.packet_id for p in packets] + [job.job_id for job in jobs]
     about = [entry for entry in store.audit_about(dossier, subjects) if entry.n <= checkpoint.n]
     previous, segment = _segment(store, about[0].n, checkpoint.n, {entry.n for entry in about})

@@ -16,36 +16,45 @@ each registered connector's package, which must stay cheap to import.
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from gateway.config import Config, ConfigError
-from gateway.kit.spec import ConnectorSpec, secret
+from gateway.config import Config as Config, ConfigError as ConfigError
+from gateway.kit.spec import ConnectorSpec as ConnectorSpec, secret as secret
 
-if TYPE_CHECKING:
-    from gateway.deliver.connector import Connector, Delivery, Outcome, OutcomeKind
-    from gateway.deliver.http_client import AnswerTooLarge, HttpClient, HttpError, HttpTimeout, Reply
-    from gateway.deliver.policy import DestinationPolicy
-    from gateway.kit.answers import AnswerReading, outcome_of_error, outcome_of_reply
-    from gateway.packets.bodies import HoSo, Record, ThuTucHanhChinh, TienDoXuLy
-    from gateway.packets.catalogue import field_map
-    from gateway.packets.envelope import GoiTin
-    from gateway.pii import mask, mask_digits_in, mask_identifier, scrub
-    from gateway.kit.records import store_engine, store_table, store_url
-    from gateway.kit.zeep_transport import ZeepTransport
-    from gateway.packets.stored import packet_bytes
-    from gateway.receive.auth import Denied
-    from gateway.receive.body import Unread, read_body
-    from gateway.receive.outcomes import Accepted, IntakeOutcome, Refusal, Refused, TryLater
-    from gateway.receive.limits import Limited
-    from gateway.store.api import BatchNotAdmitted, NewPacket, Store, open_store
-    from gateway.validate.pipeline import sniff
-    from gateway.validate.wellformed import Unreadable, parse_any_xml, parse_json, parse_json_document
-    from signing.jws import b64url, canonical as canonical_json, sign_jws, verify_jws
-    from signing.pades import verify_pdf
-    from signing.report import Verdict
-    from signing.signer import Signer, SignerError, load_signer
-    from signing.trust import TrustError, TrustPolicy
-    from signing.xml_sign import sign_xml
-    from signing.xmldsig import verify_xml
-    from gateway.store.engines import private_file
+if TYPE_CHECKING:  # "name as name": re-exported (the same names as _LAZY, for the type checker)
+    from gateway.deliver.connector import (Connector as Connector, Delivery as Delivery, Outcome as Outcome,
+                                           OutcomeKind as OutcomeKind)
+    from gateway.deliver.http_client import (AnswerTooLarge as AnswerTooLarge, HttpClient as HttpClient,
+                                             HttpError as HttpError, HttpTimeout as HttpTimeout, Reply as Reply)
+    from gateway.deliver.policy import DestinationPolicy as DestinationPolicy
+    from gateway.kit.answers import (AnswerReading as AnswerReading, outcome_of_error as outcome_of_error,
+                                     outcome_of_reply as outcome_of_reply)
+    from gateway.packets.bodies import (HoSo as HoSo, Record as Record, ThuTucHanhChinh as ThuTucHanhChinh,
+                                        TienDoXuLy as TienDoXuLy)
+    from gateway.packets.catalogue import field_map as field_map
+    from gateway.packets.envelope import GoiTin as GoiTin
+    from gateway.pii import (mask as mask, mask_digits_in as mask_digits_in, mask_identifier as mask_identifier,
+                             scrub as scrub)
+    from gateway.kit.records import store_engine as store_engine, store_table as store_table, store_url as store_url
+    from gateway.kit.zeep_transport import ZeepTransport as ZeepTransport
+    from gateway.packets.stored import packet_bytes as packet_bytes
+    from gateway.receive.auth import Denied as Denied
+    from gateway.receive.body import Unread as Unread, read_body as read_body
+    from gateway.receive.outcomes import (Accepted as Accepted, IntakeOutcome as IntakeOutcome, Refusal as Refusal,
+                                          Refused as Refused, TryLater as TryLater)
+    from gateway.receive.limits import Limited as Limited
+    from gateway.store.api import (BatchNotAdmitted as BatchNotAdmitted, NewPacket as NewPacket, Store as Store,
+                                   open_store as open_store)
+    from gateway.validate.pipeline import sniff as sniff
+    from gateway.validate.wellformed import (Unreadable as Unreadable, parse_any_xml as parse_any_xml,
+                                             parse_json as parse_json, parse_json_document as parse_json_document)
+    from signing.jws import (b64url as b64url, canonical as canonical_json, sign_jws as sign_jws,  # noqa: F401 - renamed
+                             verify_jws as verify_jws)
+    from signing.pades import verify_pdf as verify_pdf
+    from signing.report import Verdict as Verdict
+    from signing.signer import Signer as Signer, SignerError as SignerError, load_signer as load_signer
+    from signing.trust import TrustError as TrustError, TrustPolicy as TrustPolicy
+    from signing.xml_sign import sign_xml as sign_xml
+    from signing.xmldsig import verify_xml as verify_xml
+    from gateway.store.engines import private_file as private_file
 
 _LAZY = {
     "gateway.deliver.connector": ("Connector", "Delivery", "Outcome", "OutcomeKind"),

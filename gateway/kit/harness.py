@@ -115,7 +115,7 @@ class AdminClient:
         """Switches faults on or off (``error_rate=0.3``, ``maintenance=True``, …); the faults now in force."""
         answer = self.http.post("/_admin/faults", json=changes)
         answer.raise_for_status()
-        return answer.json()  # type: ignore[no-any-return]
+        return answer.json()  # type: ignore[no-any-return]  # the simulator's admin answers a JSON object
 
     def session_ttl(self, seconds: float) -> None:
         self.http.post("/_admin/session_ttl", json={"seconds": seconds}).raise_for_status()
@@ -129,7 +129,7 @@ class AdminClient:
         return answer.json() if answer.status_code == 200 else None
 
     def stats(self) -> dict[str, Any]:
-        return self.http.get("/_admin/stats").json()  # type: ignore[no-any-return]
+        return self.http.get("/_admin/stats").json()  # type: ignore[no-any-return]  # the simulator's admin answers a JSON object
 
     def reset(self) -> None:
         self.http.post("/_admin/reset").raise_for_status()

@@ -33,7 +33,7 @@ def _response(reply: Reply, url: str) -> requests.Response:
     return response
 
 
-class ZeepTransport(Transport):  # type: ignore[misc]  # zeep is untyped
+class ZeepTransport(Transport):  # zeep is untyped
     """A zeep ``Transport`` whose every request is one ``HttpClient`` call.
 
     ``headers`` adds per-call headers (authentication computed for each request); ``operation_timeout``

@@ -39,7 +39,7 @@ class NoiDung(Record):
         for name in type(self).model_fields:
             value = getattr(self, name)
             if value is not None:
-                return value  # type: ignore[no-any-return]
+                return value  # type: ignore[no-any-return]  # the body fields are all records (pydantic types getattr as Any)
         raise AssertionError("NoiDung without a body")  # unreachable: the validator forbids it
 
     @property
@@ -67,5 +67,5 @@ class GoiTin(Record):
         return getattr(self.body, "MaHoSo", None)
 
 
-BODY_TYPES: dict[str, type[Record]] = {name: info.annotation.__args__[0]  # type: ignore[union-attr]
+BODY_TYPES: dict[str, type[Record]] = {name: info.annotation.__args__[0]  # type: ignore[union-attr]  # every NoiDung field is Optional[record]
                                        for name, info in NoiDung.model_fields.items()}

@@ -50,14 +50,14 @@ def _xsd_simple_type(schema: etree._Element, fmt: Format) -> None:
         _xs(restriction, "enumeration", value=str(value))
     if fmt.pattern:  # with an integer enum too: xs:integer alone would take "+1" (the model does not)
         _xs(restriction, "pattern", value=fmt.pattern)
-    for facet, value in (("minLength", fmt.min_length), ("maxLength", fmt.max_length),
+    for facet, bound in (("minLength", fmt.min_length), ("maxLength", fmt.max_length),
                          ("minInclusive", fmt.minimum), ("maxInclusive", fmt.maximum)):
-        if value is not None:
-            _xs(restriction, facet, value=str(value))
+        if bound is not None:
+            _xs(restriction, facet, value=str(bound))
 
 
 def _xsd_element(group: etree._Element, spec: FieldSpec) -> None:
-    type_name = spec.record.__name__ if spec.record else spec.format.name  # type: ignore[union-attr]
+    type_name = spec.record.__name__ if spec.record else spec.format.name  # type: ignore[union-attr]  # a spec has a record or a format
     attrs = {"name": spec.name, "type": type_name}
     if not spec.required:
         attrs["minOccurs"] = "0"
@@ -91,7 +91,8 @@ def build_xsd() -> bytes:
         _xsd_complex_type(schema, record)
     for fmt in _formats():
         _xsd_simple_type(schema, fmt)
-    return etree.tostring(schema, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    encoded: bytes = etree.tostring(schema, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return encoded
 
 
 # --- JSON Schema ---------------------------------------------------------------------
@@ -113,7 +114,7 @@ def _json_format(fmt: Format) -> dict[str, object]:
 def _json_record(record: type[BaseModel]) -> dict[str, object]:
     properties: dict[str, object] = {}
     for spec in fields_of(record):
-        target = spec.record.__name__ if spec.record else spec.format.name  # type: ignore[union-attr]
+        target = spec.record.__name__ if spec.record else spec.format.name  # type: ignore[union-attr]  # a spec has a record or a format
         ref = {"$ref": f"#/$defs/{target}"}
         # Arrays are never empty: XML has no empty list, and the two encodings must round-trip.
         properties[spec.name] = {"type": "array", "items": ref, "minItems": 1} if spec.repeated else ref

@@ -56,14 +56,14 @@ def to_data(element: etree._Element, record: type[BaseModel] = GoiTin,
     data: dict[str, Any] = {}
     for child in element:
         tag = child.tag
-        step = plan.get(tag)  # type: ignore[arg-type]
+        step = plan.get(tag)
         if step is None:
-            if record is GoiTin and tag.startswith(_DSIG_PREFIX):  # type: ignore[union-attr]
+            if record is GoiTin and tag.startswith(_DSIG_PREFIX):
                 continue  # the signature: the signing layer's business
             # Kept under its full name for the model to refuse: in our namespace an unknown element
             # is named as written, any other ({uri}name, {}name) can never overwrite a field.
-            data[tag[len(_PREFIX):] if tag.startswith(_PREFIX) else  # type: ignore[union-attr]
-                 tag if tag.startswith("{") else f"{{}}{tag}"] = child.text or ""  # type: ignore[union-attr]
+            data[tag[len(_PREFIX):] if tag.startswith(_PREFIX) else
+                 tag if tag.startswith("{") else f"{{}}{tag}"] = child.text or ""
             continue
         name, repeated, nested, integer = step
         if repeated:
@@ -103,4 +103,5 @@ def _build(parent: etree._Element, record: type[BaseModel], data: dict[str, Any]
 def encode(packet: GoiTin, *, pretty: bool = False) -> bytes:
     root = etree.Element(_PREFIX + "GoiTin", nsmap={None: NAMESPACE})
     _build(root, GoiTin, packet.model_dump(exclude_none=True))
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=pretty)
+    encoded: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=pretty)
+    return encoded

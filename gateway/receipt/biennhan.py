@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import Literal
 
 from gateway.packets import json_codec, xml_codec
@@ -34,7 +34,7 @@ def issue_receipt(received: bytes, packet_id: str, *, sender: str, recipient: st
                   note: str | None = None, receipt_id: str | None = None) -> GoiTin:
     """The receipt for ``received`` (the exact bytes that arrived), from ``sender`` (the gateway's
     agency code) to ``recipient`` (whoever sent the packet)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     received_at = received_at or now
     return GoiTin(
         MaGoiTin=receipt_id or str(uuid.uuid4()), LoaiGoiTin="BienNhan", PhienBan="1.0", NoiGui=sender,

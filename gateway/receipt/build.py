@@ -32,7 +32,9 @@ RECEIPT_NAMESPACE = uuid.UUID("5b0e7c1a-3f4d-5a8e-9c2b-61d1e0c4a7f3")
 class ReceiptSigner(Protocol):
     """Turns the BienNhan into the bytes sent back, signed or not."""
 
-    name: str  # what the answer reports as the receipt's signature: "unsigned", "xmldsig/jws"
+    @property
+    def name(self) -> str:  # what the answer reports as the receipt's signature: "unsigned", "xmldsig/jws"
+        ...
 
     def sign(self, receipt: GoiTin, encoding: Encoding) -> bytes: ...
 
@@ -101,7 +103,7 @@ def receipt_signer(config: Config) -> ReceiptSigner:
     if signer is None:
         return UnsignedReceipts()
     tsa = configured_tsa(config)
-    return SignedReceipts(signer, tsa_url=tsa and tsa.url, tsa_timeout=tsa.timeout if tsa else 10.0)
+    return SignedReceipts(signer, tsa_url=tsa.url if tsa else None, tsa_timeout=tsa.timeout if tsa else 10.0)
 
 
 @dataclass(frozen=True)

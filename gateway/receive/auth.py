@@ -4,9 +4,11 @@ as its SHA-256; optional limits on the agencies (NoiGui) and packet types a clie
 from dataclasses import dataclass
 import hashlib
 import re
-from typing import Mapping, Protocol
+from typing import Protocol
+from collections.abc import Mapping
 
 from gateway.config import Config, ConfigError
+from gateway.messages import text
 from gateway.packets.envelope import BODY_TYPES, GoiTin
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -24,8 +26,7 @@ class Denied(Exception):
 
 
 # Too many invalid keys from one address (gateway.receive.lockout): answered 429 with Retry-After.
-LOCKED = Denied(429, "auth.locked", "Tạm khoá do xác thực sai nhiều lần; hãy thử lại sau.",
-                "Locked after repeated failed authentication; try again later.")
+LOCKED = Denied(429, "auth.locked", *text("auth.locked"))
 
 
 @dataclass(frozen=True)
@@ -75,22 +76,17 @@ class Clients:
     def authenticate(self, headers: Mapping[str, str]) -> Client:
         key = _presented_key(headers)
         if key is None:
-            raise Denied(401, "auth.missing", "Thiếu khoá truy cập (Authorization: Bearer … hoặc X-API-Key).",
-                         "Missing credentials (Authorization: Bearer … or X-API-Key).")
+            raise Denied(401, "auth.missing", *text("auth.missing"))
         # Only hashes are kept, so a lookup by hash compares nothing secret.
         table = self.by_key_hash if self.managed is None else self.managed.table(self.by_key_hash)
         client = table.get(hashlib.sha256(key.encode("utf-8")).hexdigest())
         if client is None:
-            raise Denied(401, "auth.invalid", "Khoá truy cập không hợp lệ.", "Invalid credentials.")
+            raise Denied(401, "auth.invalid", *text("auth.invalid"))
         return client
 
     @staticmethod
     def authorize(client: Client, packet: GoiTin) -> None:
         if client.agencies is not None and packet.NoiGui not in client.agencies:
-            raise Denied(403, "auth.agency",
-                         f"Hệ thống “{client.name}” không được gửi gói tin thay cho cơ quan {packet.NoiGui}.",
-                         f"Client “{client.name}” may not send packets for agency {packet.NoiGui}.")
+            raise Denied(403, "auth.agency", *text("auth.agency", client=client.name, agency=packet.NoiGui))
         if client.types is not None and packet.LoaiGoiTin not in client.types:
-            raise Denied(403, "auth.type",
-                         f"Hệ thống “{client.name}” không được gửi loại gói tin {packet.LoaiGoiTin}.",
-                         f"Client “{client.name}” may not send packets of type {packet.LoaiGoiTin}.")
+            raise Denied(403, "auth.type", *text("auth.type", client=client.name, packet_type=packet.LoaiGoiTin))

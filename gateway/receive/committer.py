@@ -6,7 +6,7 @@ import logging
 import queue
 import threading
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 from gateway.store.api import AcceptResult, Admit, Guard, NewPacket, Store
 
@@ -24,12 +24,12 @@ class GroupCommitter:
         self.batch_max = batch_max
         self.batch_wait = batch_wait_ms / 1000
         self.commits = 0  # transactions committed (fewer than packets when batching works)
-        self._queue: "queue.Queue[_Item | None]" = queue.Queue()
+        self._queue: queue.Queue[_Item | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="accept-writer", daemon=True)
         self._thread.start()
 
     def submit(self, packet: NewPacket, destinations: Sequence[str]) -> "Future[AcceptResult]":
-        future: "Future[AcceptResult]" = Future()
+        future: Future[AcceptResult] = Future()
         self._queue.put((packet, destinations, future))
         return future
 

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from gateway.receipt.build import configured_tsa, gateway_signer
 from gateway.config import Config
+from gateway.messages import refusal
 from gateway.evidence.export import NoSuchDossier, export_bundle
 from gateway.evidence.layout import safe_name
 from gateway.receive.auth import Client, Denied
@@ -22,8 +23,7 @@ def install(app: FastAPI, config: Config, intake: PacketIntake) -> None:
     signer, tsa = gateway_signer(config), configured_tsa(config)
 
     def not_found(dossier: str) -> JSONResponse:
-        return JSONResponse({"error": "evidence.not_found", "message_vi": f"Không có hồ sơ {dossier}.",
-                             "message_en": f"No dossier {dossier}."}, status_code=404)
+        return JSONResponse(refusal("evidence.not_found", dossier=dossier), status_code=404)
 
     def export(client: Client, dossier: str) -> Response:
         store = intake.store
@@ -57,10 +57,7 @@ def install(app: FastAPI, config: Config, intake: PacketIntake) -> None:
         if not client.evidence:
             await run_in_threadpool(intake.store.audit, client.name, "evidence.denied", dossier,
                                     {"reason": "no evidence permission"})
-            return JSONResponse({"error": "auth.evidence",
-                                 "message_vi": f"Hệ thống “{client.name}” không được lấy gói bằng chứng.",
-                                 "message_en": f"Client “{client.name}” may not export evidence bundles."},
-                                status_code=403)
+            return JSONResponse(refusal("auth.evidence", client=client.name), status_code=403)
         return await run_in_threadpool(export, client, dossier)
 
     app.add_api_route("/v1/evidence/{dossier}", evidence, methods=["GET"],

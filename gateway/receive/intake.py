@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.config import Config, ConfigError
+from gateway.messages import refusal, text
 from gateway.packets.envelope import GoiTin
 from gateway.receipt import ReceiptSigner, build_receipt, receipt_signer
 from gateway.receive.auth import Client, Clients, Denied
@@ -127,7 +128,7 @@ class PacketIntake:
     def admit(self, packet: NewPacket, previous: int | None) -> NewPacket | NotAdmitted:
         """The store's ``Admit``: the status transition of a packet about to be stored, checked by the
         semantic rules (``gateway.validate.transitions``) against the status the transaction found."""
-        assert packet.dossier is not None and packet.status is not None  # the store checks steps only
+        assert packet.dossier is not None and packet.status is not None  # the store checks steps only  # noqa: S101 - narrows the type
         checked = recheck_transition(self.config, packet.verdicts["validation"], packet_id=packet.packet_id,
                                      packet_type=packet.packet_type, dossier=packet.dossier, status=packet.status,
                                      previous=previous)
@@ -176,10 +177,8 @@ class PacketIntake:
         try:
             routes = self.router.route(packet)
         except Unrouted:
-            vi = f"Không có nơi nhận nào được cấu hình cho gói tin {packet.LoaiGoiTin} này."
-            en = f"No destination is configured for this {packet.LoaiGoiTin} packet."
-            return Refused(Refusal.UNROUTED, "route.none", vi, en,
-                           {"error": "route.none", "message_vi": vi, "message_en": en})
+            body = refusal("route.none", packet_type=packet.LoaiGoiTin)
+            return Refused(Refusal.UNROUTED, "route.none", body["message_vi"], body["message_en"], body)
         validation = report.to_dict(self.limits.settings.report_issues)  # a resend keeps the original's verdicts: the store ignores this one
         validation.pop("packet", None)
         new = NewPacket(packet.MaGoiTin, hashlib.sha256(data).hexdigest(), data, encoding, client.name,
@@ -219,9 +218,7 @@ class PacketIntake:
             result = self.committer.submit(prepared.new, prepared.routes).result()
         except (SQLAlchemyError, OSError):  # the store is unreachable or failing: nothing was accepted
             log.exception("packet not stored (sender %s)", client.name)
-            return TryLater(5, "store.unavailable",
-                            "Chưa lưu được gói tin (kho dữ liệu tạm thời không sẵn sàng); hãy gửi lại sau.",
-                            "The packet was not stored (the store is unavailable); send it again later.")
+            return TryLater(5, "store.unavailable", *text("store.unavailable"))
         new = prepared.new
         if result.refused is not None:
             return Refused.of(Refusal.NOT_ALLOWED if result.refused.get("error") == "auth.dossier"
@@ -229,13 +226,12 @@ class PacketIntake:
         validation = prepared.validation if result.verdicts is None else result.verdicts["validation"]
         if result.conflict:
             log.warning("conflict: packet %s resent by %s with other content", new.packet_id, client.name)
-            vi = f"Mã gói tin {new.packet_id} đã được dùng cho một nội dung khác; hãy tạo MaGoiTin mới."
-            en = f"Packet id {new.packet_id} was already used for other content; use a new MaGoiTin."
-            return Refused(Refusal.CONFLICT, "packet.conflict", vi, en,
-                           {"error": "packet.conflict", "message_vi": vi, "message_en": en, "MaGoiTin": new.packet_id})
+            body = refusal("packet.conflict", packet_id=new.packet_id)
+            return Refused(Refusal.CONFLICT, "packet.conflict", body["message_vi"], body["message_en"],
+                           {**body, "MaGoiTin": new.packet_id})
         log.info("%s packet %s (%s) from %s → %s", "duplicate" if result.duplicate else "accepted",
                  new.packet_id, new.packet_type, client.name, ", ".join(result.destinations))
-        receipt = build_receipt(result, prepared.packet, new.raw, prepared.signature.verdict, encoding,  # type: ignore[arg-type]
+        receipt = build_receipt(result, prepared.packet, new.raw, prepared.signature.verdict, encoding,
                                 self.signer)
         if not result.duplicate:  # the first answer is the evidence (issue 17)
             self.receipts.put((new.packet_id, receipt.document, receipt.signed_by))

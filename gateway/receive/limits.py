@@ -19,6 +19,7 @@ import anyio.to_thread
 from fastapi.responses import JSONResponse
 
 from gateway.config import Config, ConfigError
+from gateway.messages import refusal
 
 T = TypeVar("T")
 
@@ -76,9 +77,7 @@ class Limited(Exception):
 
     def response(self) -> JSONResponse:
         seconds = self.seconds
-        return JSONResponse({"error": self.rule,
-                             "message_vi": f"Vượt quá giới hạn yêu cầu; hãy thử lại sau {seconds} giây.",
-                             "message_en": f"Too many requests; try again in {seconds} s."},
+        return JSONResponse({**refusal("limit.too_many", seconds=seconds), "error": self.rule},
                             status_code=429, headers={"Retry-After": str(seconds)})
 
 

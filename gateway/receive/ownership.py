@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.config import Config, ConfigError
+from gateway import messages
 from gateway.store.api import NewPacket, NotAdmitted, Store
 
 Agencies = frozenset[str] | None  # a client's agencies; None: any agency (the province's own portal)
@@ -45,9 +46,7 @@ class Ownership:
 
 
 def refusal(dossier: str) -> dict[str, Any]:
-    return {"error": "auth.dossier",
-            "message_vi": f"Hệ thống gửi không được phép thao tác trên hồ sơ {dossier}.",
-            "message_en": f"The sender may not act on dossier {dossier}."}
+    return messages.refusal("auth.dossier", dossier=dossier)
 
 
 @dataclass(frozen=True)

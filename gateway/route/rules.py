@@ -42,7 +42,7 @@ def _holds(value: Any, condition: Condition) -> bool:
 
 
 @dataclass(frozen=True)
-class Rule:
+class RouteRule:
     name: str
     to: tuple[str, ...]
     types: frozenset[str] | None = None
@@ -54,7 +54,7 @@ class Rule:
         return all(_holds(_lookup(body, names), condition) for names, condition in self.where)
 
     @classmethod
-    def parse(cls, index: int, raw: dict[str, Any]) -> "Rule":
+    def parse(cls, index: int, raw: dict[str, Any]) -> "RouteRule":
         where_ = f"routes.rules[{index}]"
         name = str(raw.get("name", f"rule-{index + 1}"))
         to = raw.get("to")
@@ -78,7 +78,7 @@ class Rule:
 
 @dataclass(frozen=True)
 class Router:
-    rules: tuple[Rule, ...]
+    rules: tuple[RouteRule, ...]
     unrouted: Literal["reject", "keep"] = "reject"
 
     @classmethod
@@ -87,7 +87,7 @@ class Router:
         policy = section.get("unrouted", "reject")
         if policy not in ("reject", "keep"):
             raise ConfigError('routes.unrouted must be "reject" or "keep"')
-        return cls(tuple(Rule.parse(i, raw) for i, raw in enumerate(section.get("rules", []))), policy)
+        return cls(tuple(RouteRule.parse(i, raw) for i, raw in enumerate(section.get("rules", []))), policy)
 
     def route(self, packet: GoiTin) -> list[str]:
         """The destinations, in rule order, each once. Raises Unrouted when none matched

@@ -9,7 +9,8 @@ transaction: a rolled-back transaction leaves neither.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite

@@ -65,7 +65,7 @@ def create_engine(url: str, *, synchronous: str = "FULL", relaxed: bool = False)
             connection.exec_driver_sql(f"PRAGMA synchronous={wanted}")
             state["synchronous"] = wanted
         # Writers queue for the lock at BEGIN instead of failing to upgrade a read lock later.
-        begin_immediate(connection.connection.driver_connection)
+        begin_immediate(connection.connection.driver_connection)  # type: ignore[arg-type]  # open: never None
 
     return engine
 

@@ -46,7 +46,7 @@ class KeyRing:
     current: str
 
     @classmethod
-    def parse(cls, text: str) -> "KeyRing":
+    def parse(cls, text: str) -> KeyRing:
         keys: dict[str, bytes] = {}
         for entry in re.split(r"[,\n]", text):
             entry = entry.split("#", 1)[0].strip()
@@ -68,7 +68,7 @@ class KeyRing:
         return cls(keys, next(iter(keys)))
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str] | None = None) -> "KeyRing | None":
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> KeyRing | None:
         """The ring the environment names, or None: payloads are then stored as received."""
         env = os.environ if environ is None else environ
         if env.get(KEYS_ENV, "").strip():

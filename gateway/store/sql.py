@@ -7,7 +7,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 import json
 import threading
-from typing import Any, Callable, Literal, Sequence
+from typing import Any, Literal
+from collections.abc import Callable, Sequence
 import uuid
 
 import psycopg
@@ -284,7 +285,7 @@ class SqlStore:
                     if results[index] is None:
                         results[index] = self._resent(entries, packet, *known[packet.packet_id])
             self._chain.append(connection, entries, plain=True)  # last: the chain's head is locked until the commit
-        return results  # type: ignore[return-value]
+        return results  # type: ignore[return-value]  # every None was filled in the loop above
 
     def _admitted(self, connection: sa.Connection, fresh: list[tuple[NewPacket, list[str]]], admit: Admit | None,
                   guard: Guard | None, refused: dict[str, NotAdmitted]) -> list[tuple[NewPacket, list[str]]]:

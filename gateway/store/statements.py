@@ -7,6 +7,7 @@ only their parameters change (``:destination``, ``:now``, ``:limit``, ``:seqs`` 
 
 from dataclasses import dataclass
 import hashlib
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -15,7 +16,7 @@ from gateway.store.tables import attempts, dossiers, jobs, packets
 
 PENDING, LEASED, DELIVERED, DEAD = (state.value for state in JobState)
 
-TOKEN_MARK = "#"  # a lease's owner is "<worker>#<claim token>"
+TOKEN_MARK = "#"  # a lease's owner is "<worker>#<claim token>"  # noqa: S105 - a separator, not a password
 SESSION_MARK = "~"  # … "<worker>#~<claim token>" when the lease lasts only as long as the worker's session
 SESSION_PREFIX = "gateway-lease:"
 # A session-tied lease whose session has ended is taken once its heartbeat is this old: the engine beats
@@ -66,14 +67,15 @@ def is_open(table: sa.FromClause) -> sa.ColumnElement[bool]:
 
 @dataclass(frozen=True)
 class ClaimStatements:
-    heads: sa.Select  # (seq, ordering_key) of up to :limit claimable heads, in seq order
-    followers: sa.Select  # jobs behind the heads :keys, ranked per key (n), from :after on
+    heads: sa.Select[Any]  # (seq, ordering_key) of up to :limit claimable heads, in seq order
+    followers: sa.Select[Any]  # jobs behind the heads :keys, ranked per key (n), from :after on
     lease: sa.Update  # :seqs leased to :worker until :expires; on PostgreSQL returning ``rows``' columns
-    rows: sa.Select | None  # what a claimed job carries, for :seqs (SQLite: its RETURNING cannot join)
+    rows: sa.Select[Any] | None  # what a claimed job carries, for :seqs (SQLite: its RETURNING cannot join)
 
 
 def claim_statements(postgres: bool, on_dead: OnDead) -> ClaimStatements:
-    destination, now = sa.bindparam("destination"), sa.bindparam("now", type_=jobs.c.next_attempt_at.type)
+    destination: sa.BindParameter[str] = sa.bindparam("destination")
+    now = sa.bindparam("now", type_=jobs.c.next_attempt_at.type)
     blocking = [PENDING, LEASED] + ([DEAD] if on_dead == "hold" else [])
     head, earlier = jobs.alias("head"), jobs.alias("earlier")
     available = sa.or_(head.c.state == PENDING, sa.and_(head.c.state == LEASED, lapsed(head, postgres)))
@@ -102,7 +104,7 @@ def claim_statements(postgres: bool, on_dead: OnDead) -> ClaimStatements:
               .subquery())
     followers = (sa.select(ranked).where(ranked.c.n <= sa.bindparam("ranks"))
                  .order_by(ranked.c.ordering_key, ranked.c.seq))
-    seqs = sa.bindparam("seqs", expanding=True)
+    seqs: sa.BindParameter[list[int]] = sa.bindparam("seqs", expanding=True)
     lease = jobs.update().where(jobs.c.seq.in_(seqs)).values(
         state=LEASED, lease_owner=sa.bindparam("worker"),
         lease_expires_at=sa.bindparam("expires", type_=jobs.c.lease_expires_at.type))

@@ -93,7 +93,7 @@ def watch_postgres(url: str) -> Callable[[JobSignal], None]:
             try:
                 with psycopg.connect(url, autocommit=True, connect_timeout=10,
                                      application_name=APPLICATION_NAME) as connection:
-                    schema = connection.execute("SELECT current_schema()").fetchone()[0]  # type: ignore[index]
+                    schema = connection.execute("SELECT current_schema()").fetchone()[0]  # type: ignore[index]  # SELECT current_schema() always answers one row
                     connection.execute(f"LISTEN {CHANNEL}")
                     signal.wake()  # anything committed before the LISTEN took hold
                     signal.watching.set()

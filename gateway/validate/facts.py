@@ -87,14 +87,14 @@ class XmlView:
         children: dict[str, tuple[type[BaseModel], list[etree._Element]]] = {}
         # One pass over the children: cheaper than a look-up per field the rules ask for.
         for child in element:
-            step = plan.get(child.tag)  # type: ignore[arg-type]
+            step = plan.get(child.tag)
             if step is None:
                 continue
             name, kind = step
             if kind is str:
                 values[name] = child.text or ""  # what xml_codec.to_data gives the model
             elif kind is int:
-                values[name] = int(child.text)  # type: ignore[arg-type]  # digits, by the XSD
+                values[name] = int(child.text)  # digits, by the XSD
             elif name in children:
                 children[name][1].append(child)
             else:
@@ -135,7 +135,7 @@ class XmlView:
 
 
 @dataclass(frozen=True, slots=True)
-class PacketView:
+class PacketFacts:
     """The envelope and the body of one packet."""
 
     envelope: View
@@ -151,14 +151,14 @@ class PacketView:
         return self.envelope.get("MaGoiTin"), self.envelope.get("LoaiGoiTin"), self.dossier_code
 
 
-def of_model(packet: GoiTin) -> PacketView:
+def of_model(packet: GoiTin) -> PacketFacts:
     body = packet.body
-    return PacketView(ModelView(packet), type(body).__name__, ModelView(body))
+    return PacketFacts(ModelView(packet), type(body).__name__, ModelView(body))
 
 
-def of_xml(root: etree._Element, reading: Reading) -> PacketView:
+def of_xml(root: etree._Element, reading: Reading) -> PacketFacts:
     """The view of a packet whose tree the compiled XSD accepted (else its shape is not known)."""
     envelope = XmlView(root, GoiTin, reading)
     element = envelope._children["NoiDung"][1][0][0]  # the XSD's choice: exactly one body
-    body_type = element.tag[len(_PREFIX):]  # type: ignore[index]
-    return PacketView(envelope, body_type, XmlView(element, BODY_TYPES[body_type], reading))
+    body_type = element.tag[len(_PREFIX):]
+    return PacketFacts(envelope, body_type, XmlView(element, BODY_TYPES[body_type], reading))

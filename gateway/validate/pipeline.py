@@ -89,7 +89,7 @@ class Validator:
             report.errors += errors
             report.warnings += warnings
 
-        lines = None
+        lines: dict[str, int] | None = None
         if not schema_ok and encoding == "xml":
             lines = {}
             xml_codec.to_data(root, lines=lines)
@@ -107,7 +107,7 @@ class Validator:
         report.found(built)
         return self._semantic(report, facts.of_model(built), history)
 
-    def _semantic(self, report: Report, view: facts.PacketView, history: StatusHistory | None) -> Report:
+    def _semantic(self, report: Report, view: facts.PacketFacts, history: StatusHistory | None) -> Report:
         errors, warnings = semantic.check(view, self.config, history)
         report.errors += errors
         report.warnings += warnings

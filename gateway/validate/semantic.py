@@ -16,7 +16,7 @@ from gateway.packets.catalogue import all_records, field_map, fields_of
 from gateway.packets.envelope import GoiTin
 from gateway.pii import mask
 from gateway.validate import facts
-from gateway.validate.facts import PacketView, View
+from gateway.validate.facts import PacketFacts, View
 from gateway.validate.messages import Label, message
 from gateway.validate.report import Issue
 from gateway.validate.schema import field_label
@@ -114,7 +114,7 @@ def reads(config: Config) -> dict[type[BaseModel], frozenset[str]]:
 
 
 class _Checker:
-    def __init__(self, packet: PacketView, config: Config, history: StatusHistory, now: datetime) -> None:
+    def __init__(self, packet: PacketFacts, config: Config, history: StatusHistory, now: datetime) -> None:
         self.packet, self.config, self.history, self.now = packet, config, history, now
         self.errors: list[Issue] = []
         self.warnings: list[Issue] = []
@@ -264,9 +264,9 @@ def transition_issues(config: Config, dossier: str, status: int, previous: int |
     return ([], [issue]) if warning else ([issue], [])
 
 
-def check(packet: GoiTin | PacketView, config: Config, history: StatusHistory | None = None,
+def check(packet: GoiTin | PacketFacts, config: Config, history: StatusHistory | None = None,
           now: datetime | None = None) -> tuple[list[Issue], list[Issue]]:
-    """(errors, warnings) of the semantic rules for one packet, read from the model or a ``PacketView``."""
+    """(errors, warnings) of the semantic rules for one packet, read from the model or a ``PacketFacts``."""
     view = facts.of_model(packet) if isinstance(packet, GoiTin) else packet
     checker = _Checker(view, config, history or NoHistory(), now or datetime.now(config.zone))
     checker.run()

@@ -64,7 +64,7 @@ class IntakeSettings:
             if mode not in MODES:
                 raise ConfigError(f"{where}.{mode_key} must be one of {MODES}")
             purpose = str(table.get(purpose_key, base.purpose if base else "partner"))
-            return Rule(cast(Mode, mode), purpose, covers(purpose, f"{where}.{purpose_key}"))
+            return Rule(mode, purpose, covers(purpose, f"{where}.{purpose_key}"))
 
         default = rule(intake, None, "signing.intake", "signatures", "purpose")
         by_client = {name: rule(table, default, f"clients.{name}", "signatures", "signature_purpose")

@@ -20,7 +20,7 @@ class NotTheSignedBody(ValueError):
 def _drop(element: etree._Element) -> None:
     """Removes ``element`` but keeps the text after it (lxml would drop its tail with it)."""
     parent = element.getparent()
-    assert parent is not None
+    assert parent is not None  # noqa: S101 - narrows the type: a signature inside a document has a parent
     if element.tail:
         previous = element.getprevious()
         if previous is not None:

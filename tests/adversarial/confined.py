@@ -13,7 +13,7 @@ verdict and reason, or the classic endpoint's refusal.
 """
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 import json
 import os
 from pathlib import Path
@@ -47,7 +47,7 @@ def _signature(kind: str) -> Callable[[bytes], str]:
     from signing.xmldsig import verify_xml
 
     policy = TrustPolicy("hostile")  # the gateway's algorithm policy, no anchor: nothing can pass
-    at = datetime(2021, 6, 1, tzinfo=timezone.utc)
+    at = datetime(2021, 6, 1, tzinfo=UTC)
 
     def read(data: bytes) -> str:
         if kind == "xml":

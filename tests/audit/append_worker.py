@@ -6,8 +6,8 @@ import sys
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the checkout, for tests.audit
 
-from gateway.store import open_store  # noqa: E402
-from tests.audit.conftest import packet  # noqa: E402
+from gateway.store import open_store
+from tests.audit.conftest import packet
 
 
 def main(url: str, name: str, rounds: str) -> None:

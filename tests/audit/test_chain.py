@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from gateway.audit.chain import GENESIS, entry_digest, link
-from gateway.audit.checkpoint import Checkpoint, make_checkpoint
+from gateway.audit.checkpoint import make_checkpoint
 from gateway.audit.service import checkpoint_now, record_configuration
 from gateway.audit.verify import verify_store
 from gateway.config import Config

@@ -20,7 +20,7 @@ import pytest
 from gateway.deliver.traffic import Traffic
 from gateway.store.api import JobFilter, open_store
 
-from tests.delivery.test_crash import DEST, GATEWAY, Process, _run, free_port, wait_until, write_config
+from tests.delivery.test_crash import DEST, GATEWAY, Process, _run, free_port, write_config
 
 
 class Cluster:

@@ -288,7 +288,7 @@ def test_three_workers_on_postgres_never_send_a_job_twice_at_once(postgres_url, 
             arrived[d["dossier"]].append(d["key"])
         assert arrived == expected
         assert {j.attempts for j in store.find_jobs(JobFilter(destination=DEST, limit=2000))} == {1}
-        tallies = [re.search(r"stopped: Tally\(delivered=(\d+)", w.log.read_text()) for w in workers]
+        tallies = [re.search(r"stopped: DeliveryCounts\(delivered=(\d+)", w.log.read_text()) for w in workers]
         assert all(t and int(t.group(1)) > 0 for t in tallies), "all three workers took part"
     finally:
         store.close()

@@ -10,7 +10,6 @@ import json
 import logging
 import random
 import time
-from typing import Any
 
 import pytest
 import sqlalchemy as sa

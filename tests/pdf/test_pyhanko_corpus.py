@@ -3,7 +3,7 @@ their README gives: coverage anomalies and sneaky form updates rejected; the leg
 twice-signed files intact, so "indeterminate: no chain" (they chain to pyHanko's test CA,
 not to our anchors) — never "failed: modified"."""
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from tests.pdf.conftest import CORPUS
 
 # Within every corpus certificate's validity (pyHanko's test "Alice" expired on 2022-01-01, before
 # some of these files were made): checked later, an expired signer is failed before any chain.
-AT = datetime(2021, 6, 1, tzinfo=timezone.utc)
+AT = datetime(2021, 6, 1, tzinfo=UTC)
 
 if not CORPUS.is_dir():
     pytest.skip(f"public corpus not found at {CORPUS}", allow_module_level=True)

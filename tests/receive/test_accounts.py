@@ -26,7 +26,7 @@ def fresh() -> bytes:
     return data.replace(_ID.search(data).group(1), str(uuid.uuid4()).encode(), 1)  # type: ignore[union-attr]
 
 
-def send(gateway, key: str) -> int:  # noqa: ANN001
+def send(gateway, key: str) -> int:
     return httpx.post(gateway.url + "/v1/packets", content=fresh(), headers={**XML, "authorization": f"Bearer {key}"},
                       timeout=30).status_code
 
@@ -41,14 +41,14 @@ def eventually(condition: Callable[[], bool], timeout: float = 8.0) -> bool:
     return True
 
 
-def refused(gateway, key: str) -> bool:  # noqa: ANN001
+def refused(gateway, key: str) -> bool:
     """The key is refused (waiting for the API to see it); the refusals it took do not count toward a lockout."""
     done = eventually(lambda: send(gateway, key) == 401)
     gateway.app.state.intake.lockout.succeeded("address:127.0.0.1")
     return done
 
 
-def clients(gateway, *arguments: str) -> str:  # noqa: ANN001
+def clients(gateway, *arguments: str) -> str:
     actor = [] if arguments[0] == "list" else ["--actor", "op"]
     result = CliRunner().invoke(cli, ["clients", *arguments, "--config", str(gateway.config.source),
                                       "--store", gateway.config.section("store")["url"], *actor])
@@ -62,7 +62,7 @@ def shown_key(output: str) -> str:
     return key
 
 
-def test_keys_added_rotated_suspended_and_resumed_take_effect(gateway) -> None:  # noqa: ANN001
+def test_keys_added_rotated_suspended_and_resumed_take_effect(gateway) -> None:
     key = shown_key(clients(gateway, "add", "so-y-te", "--agency", "000.00.01.H22", "--type", "HoSo"))
     assert eventually(lambda: send(gateway, key) == 202)
     new_key = shown_key(clients(gateway, "rotate-key", "so-y-te"))
@@ -100,7 +100,7 @@ def test_keys_added_rotated_suspended_and_resumed_take_effect(gateway) -> None: 
         store.close()
 
 
-def test_adding_a_client_that_exists_is_refused(gateway) -> None:  # noqa: ANN001
+def test_adding_a_client_that_exists_is_refused(gateway) -> None:
     where = ["--config", str(gateway.config.source), "--store", gateway.config.section("store")["url"]]
     result = CliRunner().invoke(cli, ["clients", "add", "portal", "--agency", "*", *where])
     assert result.exit_code == 2 and "exists" in result.output
@@ -108,7 +108,7 @@ def test_adding_a_client_that_exists_is_refused(gateway) -> None:  # noqa: ANN00
     assert unscoped.exit_code == 2 and "--agency is required" in unscoped.output
 
 
-def test_an_address_presenting_invalid_keys_is_locked_out_audited(gateway) -> None:  # noqa: ANN001
+def test_an_address_presenting_invalid_keys_is_locked_out_audited(gateway) -> None:
     threshold = LockoutPolicy().address_threshold
     assert [send(gateway, f"doan-mo-{n}") for n in range(threshold)] == [401] * threshold
     locked = httpx.post(gateway.url + "/v1/packets", content=fresh(),

@@ -28,16 +28,16 @@ def packet_id(data: bytes) -> str:
     return _ID.search(data).group(1).decode()  # type: ignore[union-attr]
 
 
-def post(gateway, data: bytes, headers: dict[str, str], key: str | None = "portal") -> httpx.Response:  # noqa: ANN001
+def post(gateway, data: bytes, headers: dict[str, str], key: str | None = "portal") -> httpx.Response:
     auth = {"authorization": f"Bearer {gateway.keys[key]}"} if key else {}
     return httpx.post(gateway.url + "/v1/packets", content=data, headers={**headers, **auth}, timeout=30)
 
 
-def stored(gateway):  # noqa: ANN001, ANN201
+def stored(gateway):
     return open_store(gateway.config.section("store")["url"])
 
 
-def test_accepted_packet_is_stored_exactly_then_receipted(gateway) -> None:  # noqa: ANN001
+def test_accepted_packet_is_stored_exactly_then_receipted(gateway) -> None:
     data = example("HoSo")  # status 10, returned by post: national portal only
     answer = post(gateway, data, XML)
     assert answer.status_code == 202, answer.text
@@ -58,7 +58,7 @@ def test_accepted_packet_is_stored_exactly_then_receipted(gateway) -> None:  # n
         store.close()
 
 
-def test_json_fans_out_one_job_per_route(gateway) -> None:  # noqa: ANN001
+def test_json_fans_out_one_job_per_route(gateway) -> None:
     # A dossier waiting for its fees (status 6 with DanhSachLePhi): the portal and payment rules both match.
     data = example("HoSo", "json").replace(b'"TrangThaiHoSo": 10', b'"TrangThaiHoSo": 6', 1)
     assert b'"TrangThaiHoSo": 6' in data and b'"DanhSachLePhi"' in data
@@ -75,7 +75,7 @@ def test_json_fans_out_one_job_per_route(gateway) -> None:  # noqa: ANN001
         store.close()
 
 
-def test_resend_answers_the_original_receipt_without_a_second_job(gateway) -> None:  # noqa: ANN001
+def test_resend_answers_the_original_receipt_without_a_second_job(gateway) -> None:
     data = example("TienDoXuLy")
     first = post(gateway, data, XML)
     again = post(gateway, data, XML)
@@ -90,7 +90,7 @@ def test_resend_answers_the_original_receipt_without_a_second_job(gateway) -> No
         store.close()
 
 
-def test_same_id_other_content_is_409_and_audited(gateway) -> None:  # noqa: ANN001
+def test_same_id_other_content_is_409_and_audited(gateway) -> None:
     data = example("TienDoXuLy")
     assert post(gateway, data, XML).status_code == 202
     changed = data.replace(b"<NguoiXuLy>", b"<NguoiXuLy>X", 1)
@@ -113,27 +113,27 @@ def test_same_id_other_content_is_409_and_audited(gateway) -> None:  # noqa: ANN
     (None, {"authorization": "Bearer khong-dung"}, "auth.invalid"),
     (None, {"x-api-key": "wrong"}, "auth.invalid"),
 ])
-def test_unauthenticated_senders_get_401(gateway, key, headers, rule) -> None:  # noqa: ANN001
+def test_unauthenticated_senders_get_401(gateway, key, headers, rule) -> None:
     answer = post(gateway, example("HoSo"), {**XML, **headers}, key)
     assert answer.status_code == 401 and answer.json()["error"] == rule
     assert answer.json()["message_vi"] and answer.json()["message_en"]
     assert answer.headers["www-authenticate"] == "Bearer"
 
 
-def test_api_key_header_works_too(gateway) -> None:  # noqa: ANN001
+def test_api_key_header_works_too(gateway) -> None:
     answer = post(gateway, example("HoSo"), {**XML, "x-api-key": gateway.keys["portal"]}, None)
     assert answer.status_code == 202, answer.text
 
 
 @pytest.mark.parametrize("key, rule", [("limited", "auth.agency"), ("typed", "auth.type")])
-def test_clients_limited_to_agencies_and_types_get_403(gateway, key, rule) -> None:  # noqa: ANN001
+def test_clients_limited_to_agencies_and_types_get_403(gateway, key, rule) -> None:
     answer = post(gateway, example("HoSo"), XML, key)
     assert answer.status_code == 403 and answer.json()["error"] == rule
     assert "000.00.01.H22" in answer.json()["message_vi"] or "HoSo" in answer.json()["message_vi"]
     assert post(gateway, example("VanDonBuuChinh"), XML, "typed").status_code == 202
 
 
-def test_invalid_packet_gets_the_full_report_and_nothing_is_stored(gateway) -> None:  # noqa: ANN001
+def test_invalid_packet_gets_the_full_report_and_nothing_is_stored(gateway) -> None:
     data = example("HoSo").replace(b"<MaTTHC>1.005129</MaTTHC>", b"<MaTTHC>sai</MaTTHC>")
     answer = post(gateway, data, XML)
     assert answer.status_code == 422
@@ -148,7 +148,7 @@ def test_invalid_packet_gets_the_full_report_and_nothing_is_stored(gateway) -> N
         store.close()
 
 
-def test_concurrent_senders_are_all_stored(gateway) -> None:  # noqa: ANN001
+def test_concurrent_senders_are_all_stored(gateway) -> None:
     packets = [example("TienDoXuLy") for _ in range(40)]
     with ThreadPoolExecutor(max_workers=16) as pool:
         answers = list(pool.map(lambda data: post(gateway, data, XML), packets))
@@ -186,7 +186,7 @@ def step(status: int) -> bytes:
     return re.sub(rb"<TrangThai>\d+</TrangThai>", f"<TrangThai>{status}</TrangThai>".encode(), example("TienDoXuLy"))
 
 
-def test_status_history_comes_from_the_store(gateway) -> None:  # noqa: ANN001
+def test_status_history_comes_from_the_store(gateway) -> None:
     finished, returned = step(9), step(10)
     assert post(gateway, finished, XML).status_code == 202
     assert post(gateway, returned, XML).status_code == 202  # 9 → 10
@@ -198,7 +198,7 @@ def test_status_history_comes_from_the_store(gateway) -> None:  # noqa: ANN001
     assert again.status_code == 200 and again.json()["KetQua"] == "duplicate"
 
 
-def test_a_skipped_step_is_accepted_with_the_policy_warning_in_receipt_and_verdicts(gateway) -> None:  # noqa: ANN001
+def test_a_skipped_step_is_accepted_with_the_policy_warning_in_receipt_and_verdicts(gateway) -> None:
     """The transition is checked where the packet is stored; a "warn" policy's warning still reaches
     the sender and the stored verdicts."""
     assert post(gateway, step(2), XML).status_code == 202
@@ -215,7 +215,7 @@ def test_a_skipped_step_is_accepted_with_the_policy_warning_in_receipt_and_verdi
     assert [w["rule"] for w in verdicts["validation"]["warnings"]] == ["semantic.transition"]
 
 
-def test_two_steps_of_one_dossier_prepared_together_are_checked_in_order(gateway) -> None:  # noqa: ANN001
+def test_two_steps_of_one_dossier_prepared_together_are_checked_in_order(gateway) -> None:
     """Both steps are validated before either is stored — as when a sender sends them at the same
     instant. The one that comes second is still checked against the first: after the terminal
     status 10, status 4 is refused and not stored."""

@@ -63,11 +63,11 @@ class Door:
     config: Config
     config_file: Path
 
-    def post(self, data: bytes, media: str, who: str = "partner"):  # noqa: ANN201
+    def post(self, data: bytes, media: str, who: str = "partner"):
         return self.client.post("/v1/packets", content=data,
                                 headers={"content-type": media, "authorization": f"Bearer {KEYS[who]}"})
 
-    def stored(self, data: bytes):  # noqa: ANN201
+    def stored(self, data: bytes):
         store = self.client.app.state.intake.store  # type: ignore[attr-defined]
         return store.get_packet(load_packet(data, "json" if not data.startswith(b"<") else "xml").MaGoiTin)
 
@@ -116,7 +116,7 @@ signatures = "off"
         yield Door(client, config, config_file)
 
 
-def reasons(answer) -> list[str]:  # noqa: ANN001
+def reasons(answer) -> list[str]:
     return [s["reason"] for s in answer.json()["signature"]["signatures"]]
 
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from cryptography import x509
@@ -23,7 +23,7 @@ class OcspResponder:
         responder = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 responder.requests += 1
                 try:
@@ -61,7 +61,7 @@ class OcspResponder:
         cert = self.certificates.get(request.serial_number)
         if cert is None:
             return ocsp.OCSPResponseBuilder.build_unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         revoked_at = self.revoked.get(request.serial_number)
         builder = ocsp.OCSPResponseBuilder().add_response(
             cert=cert, issuer=self.issuer.cert, algorithm=hashes.SHA1(),

@@ -13,7 +13,7 @@ directory (``anchors/``, ``intermediates/``, ``crls/``) and offers ``policy()``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
 
 from cryptography import x509
@@ -99,7 +99,7 @@ class TestPKI:
 
     def _issue(self, name: str, subject: x509.Name, key, issuer: Issued | None, *, ca: bool,
                not_before: datetime, not_after: datetime, key_usage: x509.KeyUsage | None = None,
-               hash_algorithm: hashes.HashAlgorithm = hashes.SHA256(), path_length: int | None = None,
+               hash_algorithm: hashes.HashAlgorithm = hashes.SHA256(), path_length: int | None = None,  # noqa: B008 - an immutable algorithm object
                serial: int | None = None, ocsp_url: str | None = None) -> Issued:
         issuer_name = issuer.cert.subject if issuer else subject
         issuer_key = issuer.key if issuer else key
@@ -138,7 +138,7 @@ class TestPKI:
     @classmethod
     def create(cls, directory: Path, now: datetime | None = None) -> TestPKI:
         directory.mkdir(parents=True, exist_ok=True)
-        now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+        now = (now or datetime.now(UTC)).replace(microsecond=0)
         pki = cls(directory, now)
         day = timedelta(days=1)
         rsa2048 = lambda: rsa.generate_private_key(65537, 2048)  # noqa: E731

@@ -10,7 +10,7 @@ test seam (``xmldsig._target`` patched), as the gateway itself refuses them — 
 
 import base64
 import json
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 import pytest
@@ -30,7 +30,7 @@ LEGACY = dict(digests=["sha1", "sha224", "sha256", "sha384", "sha512"], curves=[
 
 
 def at(year: int, month: int = 1, day: int = 1) -> datetime:
-    return datetime(year, month, day, tzinfo=timezone.utc)
+    return datetime(year, month, day, tzinfo=UTC)
 
 
 def legacy(**table) -> TrustPolicy:

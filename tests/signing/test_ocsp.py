@@ -1,7 +1,7 @@
 """Revocation by OCSP, against a real responder on 127.0.0.1: responders the certificate names
 (fetched by the chain engine) and responders the trust configuration names (fetched by the gateway)."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 
@@ -37,7 +37,7 @@ def test_good_and_revoked(pki: TestPKI, responder: OcspResponder, source: str) -
     good = pki.issue_signer(f"ocsp-good-{source}", ocsp_url=url)
     bad = pki.issue_signer(f"ocsp-revoked-{source}", ocsp_url=url)
     responder.know(good)
-    responder.know(bad, revoked_at=datetime.now(timezone.utc) - timedelta(hours=1))
+    responder.know(bad, revoked_at=datetime.now(UTC) - timedelta(hours=1))
     options = {"fetch_revocation": True} if source == "certificate" else {"ocsp_urls": (responder.url,)}
     trust = policy(pki, **options)
 
@@ -54,10 +54,10 @@ def test_signature_made_before_revocation(pki: TestPKI, responder: OcspResponder
     not take "revoked later" as proof of "good then", so the honest verdict is indeterminate
     (with a CRL, whose entry carries the date, the same case passes: test_trust)."""
     bad = pki.issue_signer("ocsp-revoked-later", ocsp_url=responder.url)
-    responder.know(bad, revoked_at=datetime.now(timezone.utc) - timedelta(hours=1))
+    responder.know(bad, revoked_at=datetime.now(UTC) - timedelta(hours=1))
     trust = policy(pki, ocsp_urls=(responder.url,))
     report, _ = verify_xml(sign_xml(packet_bytes(), pki.signer("ocsp-revoked-later")), trust,
-                           at=datetime.now(timezone.utc) - timedelta(days=2))
+                           at=datetime.now(UTC) - timedelta(days=2))
     assert (report.verdict, report.signatures[0].reason) == (Verdict.INDETERMINATE, Reason.REVOCATION_UNKNOWN)
     report, _ = verify_xml(sign_xml(packet_bytes(), pki.signer("ocsp-revoked-later")), trust)
     assert report.signatures[0].reason is Reason.REVOKED

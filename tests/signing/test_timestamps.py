@@ -1,7 +1,7 @@
 """RFC 3161: the gateway's TSA client against a test TSA over real HTTP, and token verification."""
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 import threading
@@ -26,10 +26,10 @@ def tsa(pki: TestPKI) -> Iterator[TSA]:
 
 
 def test_request_and_verify(tsa: TSA, pki: TestPKI) -> None:
-    before = datetime.now(timezone.utc) - timedelta(seconds=2)
+    before = datetime.now(UTC) - timedelta(seconds=2)
     token = request_timestamp(b"bien nhan", tsa.url)
     when = verify_timestamp(token, b"bien nhan", pki.policy())
-    assert before <= when <= datetime.now(timezone.utc) + timedelta(seconds=2)
+    assert before <= when <= datetime.now(UTC) + timedelta(seconds=2)
     assert token_time(token) == when
 
 
@@ -108,14 +108,14 @@ def test_self_contained_tsa_for_the_demo() -> None:
     anchor = asn1_x509.Certificate.load(root.public_bytes(serialization.Encoding.DER))
     with serve_tsa(keys) as tsa:
         token = request_timestamp(b"checkpoint", tsa.url, digest="sha512")
-    assert verify_timestamp(token, b"checkpoint", TrustPolicy("tsa", anchors=(anchor,))) <= datetime.now(timezone.utc)
+    assert verify_timestamp(token, b"checkpoint", TrustPolicy("tsa", anchors=(anchor,))) <= datetime.now(UTC)
 
 
 @pytest.fixture
 def misbehaving() -> Iterator[str]:
     """A server answering every request with too many bytes."""
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self.rfile.read(int(self.headers["Content-Length"]))
             self.send_response(200)
             self.send_header("Content-Type", "application/timestamp-reply")

@@ -19,7 +19,7 @@ GATEWAY = str(Path(sys.executable).with_name("gateway"))
 EXAMPLES = Path(__file__).parents[2] / "examples"
 
 
-def run(*args: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess[str]:  # noqa: ANN003
+def run(*args: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess[str]:
     done = subprocess.run([GATEWAY, *args], capture_output=True, text=True, timeout=120, **kwargs)
     assert not check or done.returncode == 0, done.stderr
     return done

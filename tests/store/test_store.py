@@ -359,7 +359,7 @@ def test_complete_each_records_each_calls_own_attempt_in_one_go(store: Store) ->
 
 def test_claiming_after_a_long_delivered_history_finds_each_dossiers_next_steps(store: Store) -> None:
     sent: dict[str, list[str]] = {f"D{n}": [] for n in range(4)}
-    for step in range(10):
+    for _ in range(10):
         for dossier in sent:
             new = packet(dossier)
             store.accept(new, ["national_portal"])

@@ -190,7 +190,7 @@ class Bait:
         hits: list[str] = []
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 hits.append(self.path)
                 self.send_response(200)
                 self.end_headers()

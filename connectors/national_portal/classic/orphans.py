@@ -42,7 +42,7 @@ class OrphanCheck:
                     unknown.append(code)
             except FutureTimeout:
                 log.info("orphan check: the portal did not answer within %.1f s; the step is held", self.seconds)
-            except Exception:  # noqa: BLE001 - a portal we cannot ask must not refuse the call
+            except Exception:
                 log.exception("orphan check failed; the step is held")
         return unknown
 

@@ -59,7 +59,7 @@ def add_routes(app: FastAPI, sim: Simulation) -> None:
         state.calls.clear()
         state.revoke_sessions()
         state.logins = 0
-        faults.__init__()  # type: ignore[misc]
+        faults.__init__()  # type: ignore[misc]  # reset to the defaults in place
         return {"status": "reset"}
 
     @app.get("/healthz", include_in_schema=False)

@@ -59,7 +59,7 @@ class PortalState:
         if expiry is None:
             return False
         if time.monotonic() >= expiry:
-            del self.sessions[token]  # type: ignore[arg-type]
+            del self.sessions[token]  # type: ignore[arg-type]  # a str: its expiry was found
             return False
         return True
 

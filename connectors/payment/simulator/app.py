@@ -139,7 +139,7 @@ class Platform:
         key, cert, chain = s.bank_key, s.bank_cert, s.bank_chain
         untrusted = self.faults["receipt"] == "untrusted" and s.untrusted_key and s.untrusted_cert
         if untrusted:
-            key, cert, chain = s.untrusted_key, s.untrusted_cert, s.untrusted_chain  # type: ignore[assignment]
+            key, cert, chain = s.untrusted_key, s.untrusted_cert, s.untrusted_chain  # type: ignore[assignment]  # checked just above: the untrusted key and certificate are set
         fmt = self.faults["receipt_format"]
         issued = payment.setdefault("bills", {})  # a receipt once issued stays the same document
         document = issued.get((fmt, bool(untrusted)))

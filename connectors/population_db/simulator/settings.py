@@ -6,7 +6,7 @@ from dataclasses import dataclass
 @dataclass
 class SimulatorSettings:
     username: str = "sim-user"
-    secret: str = "sim-secret"  # tests pass a per-run one
+    secret: str = "sim-secret"  # tests pass a per-run one  # noqa: S105 - the simulator's default, not a credential
     api_key: str = "sim-api-key"
     x_road_client: str = "VN/GOV/000.00.00.H99/MOTCUA"
     timestamp_unit: str = "milliseconds"  # or "seconds": which the database expects

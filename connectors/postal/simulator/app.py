@@ -201,7 +201,7 @@ def create_app(settings: SimulatorSettings | None = None, *, step_seconds: float
         clock = state.clock
         state.reset()
         state.clock = clock
-        faults.__init__()  # type: ignore[misc]
+        faults.__init__()  # type: ignore[misc]  # reset to the defaults in place
         player.rng = state.rng
         return {"status": "reset"}
 

@@ -117,7 +117,7 @@ class PostalState:
         return [asdict(e) for e in self.events[last_id:last_id + size]]
 
     def reset(self) -> None:
-        self.__init__()  # type: ignore[misc]
+        self.__init__()  # type: ignore[misc]  # reset to the defaults in place
 
 
 PHONE = re.compile(r"^(0|\+84)[0-9]{8,10}$")
