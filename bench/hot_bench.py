@@ -14,7 +14,7 @@ import sys
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import delivery_bench as db  # noqa: E402
+import delivery_bench as db
 
 
 def spread(values: list[float]) -> str:

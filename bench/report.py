@@ -29,18 +29,18 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-import matplotlib  # noqa: E402
+import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-import delivery_bench as db  # noqa: E402
-import hot_bench  # noqa: E402
-import validate_bench as vb  # noqa: E402
-from gateway.config import Config  # noqa: E402
-from gateway.deliver.engine import Engine  # noqa: E402
-from gateway.store import JobFilter, JobState, open_store  # noqa: E402
-from gateway.validate.pipeline import Validator  # noqa: E402
+import delivery_bench as db
+import hot_bench
+import validate_bench as vb
+from gateway.config import Config
+from gateway.deliver.engine import Engine
+from gateway.store import JobFilter, JobState, open_store
+from gateway.validate.pipeline import Validator
 
 PLOTS = HERE / "report"
 

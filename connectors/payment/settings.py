@@ -1,8 +1,7 @@
 """The payment connector's settings: its defaults fragment under the deployment's [payment] table."""
 
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from gateway.kit import Config, ConfigError, secret
 

@@ -88,6 +88,7 @@ def window_table(window: Window) -> dict[str, Any]:
     if window.start_at is not None and window.end_at is not None:
         return {"start_at": window.start_at.astimezone(LOCAL).strftime("%Y-%m-%dT%H:%M"),
                 "end_at": window.end_at.astimezone(LOCAL).strftime("%Y-%m-%dT%H:%M"), "note": window.note}
-    assert window.start is not None and window.end is not None
+    if window.start is None or window.end is None:
+        raise ValueError("a weekly window needs its start and end times")
     return {"days": [DAYS[d] for d in sorted(window.days)], "start": window.start.strftime("%H:%M"),
             "end": window.end.strftime("%H:%M"), "note": window.note}

@@ -32,7 +32,8 @@ def readiness(engine: sa.Engine, workers_required: int = 0) -> tuple[bool, dict[
             checks["destinations"] = {row.name: {"paused": bool(row.paused), "circuit": row.breaker_state}
                                       for row in connection.execute(sa.select(destinations))}
             now = datetime.now(UTC)
-            alive, stale = [], []
+            alive: list[str] = []
+            stale: list[str] = []
             try:
                 for row in connection.execute(sa.select(workers.c.name, workers.c.seen_at)):
                     seen = row.seen_at if row.seen_at.tzinfo else row.seen_at.replace(tzinfo=UTC)

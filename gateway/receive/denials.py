@@ -8,7 +8,7 @@ authentication, so failed keys cost the store little.
 """
 
 import hashlib
-from typing import Mapping
+from collections.abc import Mapping
 
 from gateway.receive.auth import Denied, _presented_key
 from gateway.store.trail import AuditBatcher

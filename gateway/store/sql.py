@@ -24,7 +24,7 @@ from gateway.store.api import (AcceptResult, Admit, ApiClientRecord, AttemptReco
                                NewPacket, NotAdmitted, OnDead, PacketView, ReplayRun, WorkerSeen)
 from gateway.store.engines import create_engine, is_sqlite, lock_key, lock_keys
 from gateway.store.sealing import KEY_FILE_ENV, KEYS_ENV, KeyRing, SealingError, key_id_of, unseal
-from gateway.store.statements import DEAD, DELIVERED, LEASED, PENDING
+from gateway.store.statements import DEAD, DELIVERED
 from gateway.store.tables import (api_clients, attempts, audit, classic_passwords, destinations, dossiers, jobs, packets,
                                   payment_callbacks, payments, receipts, replay_runs, workers)
 from gateway.store.wakeups import CHANNEL, JobSignal, watch_postgres, watch_sqlite

@@ -16,7 +16,7 @@ from gateway.deliver.windows import LOCAL
 from gateway.api import create_app
 from gateway.store import Store
 from tests.console.conftest import console_config, csrf_of, log_in
-from tests.console.seed import AGENCY_A, AGENCY_B, Seeded
+from tests.console.seed import AGENCY_A, Seeded
 
 pytestmark = pytest.mark.postgres
 

@@ -103,7 +103,7 @@ def test_revoked_by_ocsp_after_the_timestamp_passes_with_the_revocation_noted(
     (noted); one dating it before fails it. Asked of the responder, or held (stored answers, no network)."""
     from signing import ocsp
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     later = pki.issue_signer(f"ocsp-revoked-after-poe-{source}", ocsp_url=responder.url)
     earlier = pki.issue_signer(f"ocsp-revoked-before-poe-{source}", ocsp_url=responder.url)
     responder.know(later, revoked_at=now - timedelta(hours=1))
