@@ -24,7 +24,7 @@ from connectors.population_db.client import PopulationClient
 from connectors.population_db.faults import PopulationFault
 from connectors.population_db.settings import PopulationSettings
 from connectors.population_db.transform import BadRequest, Query, read_query
-from gateway.kit import (Config, Denied, Limited, Unread, Unreadable, mask_identifier, parse_json_document,
+from gateway.kit import (Config, Denied, audit_denied, Limited, Unread, Unreadable, mask_identifier, parse_json_document,
                          read_body, scrub)
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,7 @@ class CitizenLookups:
         except Denied as exc:
             if exc.rule == "auth.invalid":
                 services.lockout.failed(address)
+            audit_denied(services.trail, f"/v1/citizens/{kind}", address, request.headers, exc)
             return JSONResponse(exc.to_dict(), status_code=exc.status, headers={"WWW-Authenticate": "Bearer"})
         try:
             with services.limits.request(client.name):

@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # "name as name": re-exported (the same names as _LAZY, for t
     from gateway.kit.zeep_transport import ZeepTransport as ZeepTransport
     from gateway.packets.stored import packet_bytes as packet_bytes
     from gateway.receive.auth import Denied as Denied
+    from gateway.receive.denials import audit_denied as audit_denied
     from gateway.receive.body import Unread as Unread, read_body as read_body
     from gateway.receive.outcomes import (Accepted as Accepted, IntakeOutcome as IntakeOutcome, Refusal as Refusal,
                                           Refused as Refused, TryLater as TryLater)
@@ -68,6 +69,7 @@ _LAZY = {
     "gateway.kit.records": ("store_engine", "store_table", "store_url"),
     "gateway.kit.zeep_transport": ("ZeepTransport",),  # zeep only for the connectors that speak SOAP
     "gateway.receive.auth": ("Denied",),
+    "gateway.receive.denials": ("audit_denied",),
     "gateway.receive.body": ("Unread", "read_body"),
     "gateway.receive.outcomes": ("Accepted", "IntakeOutcome", "Refusal", "Refused", "TryLater"),
     "gateway.receive.limits": ("Limited",),

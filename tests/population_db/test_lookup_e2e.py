@@ -78,6 +78,10 @@ def test_unauthenticated_gets_nothing(gateway: Gateway, simulator: Simulator) ->
     assert answer.status_code == 403  # the portal's key is valid but not approved
     anonymous = httpx.post(gateway.url + "/v1/citizens/lookup", json={}, timeout=10)
     assert anonymous.status_code == 401 and simulator.stats()["calls"] == 0
+    gateway.flush_audit()
+    denied = [e for e in gateway.app.state.intake.store.audit_entries(0, None, 10000) if e.action == "auth.denied"]
+    assert [(e.detail["endpoint"], e.detail["rule"], e.detail["key"]) for e in denied] == [
+        ("/v1/citizens/lookup", "auth.missing", None)]  # the 401 audited, with the caller's address
 
 
 def test_slow_database_times_out_then_breaker_opens(gateway: Gateway, simulator: Simulator) -> None:
