@@ -29,7 +29,7 @@ from gateway.receive.lockout import Lockout, LockoutPolicy
 from gateway.receive.outcomes import Accepted, IntakeOutcome, Refusal, Refused, TryLater
 from gateway.receive.ownership import GuardedHistory, Ownership
 from gateway.route import Router, Unrouted
-from gateway.store.api import NewPacket, NotAdmitted, Store, open_store
+from gateway.store.api import NewPacket, NotAdmitted, Store, open_store, scoped_id
 from gateway.store.trail import AuditBatcher
 from gateway.validate.pipeline import Encoding, Validator
 from gateway.validate.semantic import NoHistory, StatusHistory, status_of
@@ -202,9 +202,12 @@ class PacketIntake:
         """These exact bytes were accepted already: a resend after a lost receipt. The status
         history has moved on since (its own step is in it), so the resend gets the original
         receipt instead of a transition error."""
-        original = self.store.get_packet(packet.MaGoiTin)
-        return (original is not None and original.sender == client.name
-                and original.sha256 == hashlib.sha256(data).hexdigest())
+        digest = hashlib.sha256(data).hexdigest()
+        for packet_id in (packet.MaGoiTin, scoped_id(client.name, packet.MaGoiTin)):  # its own, maybe scoped
+            original = self.store.get_packet(packet_id)
+            if original is not None and original.sender == client.name:
+                return original.sha256 == digest
+        return False
 
     def receive(self, client: Client, data: bytes, encoding: Encoding, *, verify: bool = True) -> IntakeOutcome:
         """Blocking: prepare, store durably (the transition checked in the accepting transaction), and the
