@@ -27,7 +27,7 @@ from gateway.receive.keys import ManagedClients
 from gateway.receive.limits import ClientLimits, LimitSettings
 from gateway.receive.lockout import Lockout, LockoutPolicy
 from gateway.receive.outcomes import Accepted, IntakeOutcome, Refusal, Refused, TryLater
-from gateway.receive.ownership import GuardedHistory, Ownership
+from gateway.receive.ownership import GuardedHistory, Ownership, refusal
 from gateway.route import Router, Unrouted
 from gateway.store.api import NewPacket, NotAdmitted, Store, open_store, scoped_id
 from gateway.store.trail import AuditBatcher
@@ -171,6 +171,12 @@ class PacketIntake:
             self.clients.authorize(client, packet)
         except Denied as exc:
             return Refused(Refusal.NOT_ALLOWED, exc.rule, exc.message_vi, exc.message_en, exc.to_dict())
+        if packet.dossier_code and not self.ownership.may_claim(client.agencies, packet.dossier_code):
+            # A code of an agency the sender may not act for: refused before the store is asked, in the
+            # words another agency's dossier gets, so no answer tells an existing dossier from an unknown one.
+            words = refusal(packet.dossier_code)
+            return Refused(Refusal.NOT_ALLOWED, words["error"], words["message_vi"], words["message_en"], words,
+                           reason="dossier.receiving_agency")
         try:
             routes = self.router.route(packet)
         except Unrouted:
@@ -183,7 +189,8 @@ class PacketIntake:
         new = NewPacket(packet.MaGoiTin, hashlib.sha256(data).hexdigest(), data, encoding, client.name,
                         datetime.now(UTC), packet.LoaiGoiTin, packet.dossier_code,
                         {"validation": validation, "signature": signature.report}, packet.NoiGui, status_of(packet),
-                        client.agencies)
+                        client.agencies,
+                        self.ownership.owner_of_new(packet.dossier_code, packet.NoiGui) if packet.dossier_code else None)
         return Prepared(new, packet, routes, signature, validation)
 
     def _audit_refusal(self, client: Client, data: bytes, refusal: Refused | TryLater) -> None:
@@ -194,6 +201,7 @@ class PacketIntake:
         try:
             self.store.audit(client.name, "packet.refused", hashlib.sha256(data).hexdigest(), {
                 "status": refusal.status, "rules": rules,
+                "reason": refusal.reason if isinstance(refusal, Refused) else None,
                 "signature": signature.get("verdict") if isinstance(signature, dict) else None})
         except (SQLAlchemyError, OSError, ValueError):  # the answer goes out anyway; the log says why not
             log.exception("refusal not audited (sender %s)", client.name)
@@ -226,7 +234,7 @@ class PacketIntake:
         new = prepared.new
         if result.refused is not None:
             return Refused.of(Refusal.NOT_ALLOWED if result.refused.get("error") == "auth.dossier"
-                              else Refusal.INVALID, result.refused)
+                              else Refusal.INVALID, result.refused)  # audited by the store, with the real reason
         validation = prepared.validation if result.verdicts is None else result.verdicts["validation"]
         if result.conflict:
             log.warning("conflict: packet %s resent by %s with other content", new.packet_id, client.name)

@@ -58,6 +58,7 @@ class NewPacket:
     agency: str | None = None  # NoiGui
     status: int | None = None  # the dossier status it carries (TrangThaiHoSo / TrangThai), if any
     acts_for: frozenset[str] | None = None  # the agencies its sender may act for (None: any); not stored
+    owner: str | None = None  # the agency its dossier belongs to if this packet creates it (None: ``agency``)
 
     @property
     def ordering_key(self) -> str:
@@ -91,6 +92,7 @@ class NotAdmitted:
     """An admission check's "no", with what the caller wants to say about it."""
 
     detail: dict[str, Any]
+    reason: str | None = None  # the real reason, for the audit log only, when ``detail`` hides it
 
 
 class BatchNotAdmitted(Exception):

@@ -257,7 +257,8 @@ class SqlStore:
             stored = {p.packet_id: p for p, _ in fresh if p.packet_id in inserted}
             entries = collisions + ([_accepted_entry(p, routes) for p, routes in fresh if p.packet_id in inserted] + [
                 (p.sender, "packet.refused", p.packet_id, p.dossier, {"sha256": p.sha256, "type": p.packet_type,
-                                                                     "status": p.status, "at_commit": True})
+                                                                     "status": p.status, "at_commit": True,
+                                                                     "reason": refused[p.packet_id].reason})
                 for p, _ in batch if p.packet_id in refused] if self.audit_packets else [])
             results: list[AcceptResult | None] = [
                 AcceptResult(p.packet_id, p.sha256, p.received_at, [], refused=refused[p.packet_id].detail)
@@ -336,9 +337,9 @@ class SqlStore:
                     refused[packet.packet_id] = verdict
                     continue
                 packet, statuses[dossier] = verdict, verdict.status
-            if owner is None and packet.agency is not None:
-                owners[dossier] = packet.agency
-                created.append(dict(dossier=dossier, agency=packet.agency, created_at=packet.received_at))
+            if owner is None and (packet.owner or packet.agency) is not None:
+                owners[dossier] = packet.owner or packet.agency  # type: ignore[assignment]
+                created.append(dict(dossier=dossier, agency=owners[dossier], created_at=packet.received_at))
             admitted.append((packet, routes))
         cursor.close()
         if created:
