@@ -83,7 +83,8 @@ class PacketIntake:
         self.config = config
         self.validator = Validator(config, history=self)  # statuses come from the store
         self.router = Router.from_config(config)
-        self.clients = replace(Clients.from_config(config), managed=ManagedClients(lambda: self.store))
+        self.managed = ManagedClients(lambda: self.store)  # `gateway clients` rows, re-read off the event loop
+        self.clients = replace(Clients.from_config(config), managed=self.managed)
         self.originator = originator(config, self.clients)
         self.lockout = Lockout(LockoutPolicy.from_config(config))  # API keys here, classic logins too
         self.ownership = Ownership.from_config(config)
@@ -137,6 +138,7 @@ class PacketIntake:
         return replace(packet, verdicts={**packet.verdicts, "validation": checked.validation})
 
     def close(self) -> None:
+        self.managed.close()  # no background read reopens the store
         self.trail.close()  # first: it writes to the store
         with self._lock:
             if self._committer is not None:
@@ -201,8 +203,8 @@ class PacketIntake:
         try:
             self.store.audit(client.name, "packet.refused", hashlib.sha256(data).hexdigest(), {
                 "status": refusal.status, "rules": rules,
-                "reason": refusal.reason if isinstance(refusal, Refused) else None,
-                "signature": signature.get("verdict") if isinstance(signature, dict) else None})
+                "signature": signature.get("verdict") if isinstance(signature, dict) else None,
+                **({"reason": refusal.reason} if isinstance(refusal, Refused) and refusal.reason else {})})
         except (SQLAlchemyError, OSError, ValueError):  # the answer goes out anyway; the log says why not
             log.exception("refusal not audited (sender %s)", client.name)
 

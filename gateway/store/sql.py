@@ -44,6 +44,11 @@ def destination_of(job_id: str) -> str:
     return job_id.rpartition("/")[2]
 
 
+def _reason(refusal: NotAdmitted) -> dict[str, str]:
+    """The real reason of a refusal, in its audit entry, when it has one its answer does not say."""
+    return {"reason": refusal.reason} if refusal.reason else {}
+
+
 def _accepted_entry(packet: NewPacket, routes: list[str]) -> audit_chain.NewEntry:
     """A stored packet's audit entry: what identifies it and the verdicts' outcome, no content."""
     validation, signature = packet.verdicts.get("validation") or {}, packet.verdicts.get("signature") or {}
@@ -258,7 +263,7 @@ class SqlStore:
             entries = collisions + ([_accepted_entry(p, routes) for p, routes in fresh if p.packet_id in inserted] + [
                 (p.sender, "packet.refused", p.packet_id, p.dossier, {"sha256": p.sha256, "type": p.packet_type,
                                                                      "status": p.status, "at_commit": True,
-                                                                     "reason": refused[p.packet_id].reason})
+                                                                     **_reason(refused[p.packet_id])})
                 for p, _ in batch if p.packet_id in refused] if self.audit_packets else [])
             results: list[AcceptResult | None] = [
                 AcceptResult(p.packet_id, p.sha256, p.received_at, [], refused=refused[p.packet_id].detail)
