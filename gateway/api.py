@@ -10,8 +10,7 @@ from gateway import console, observe, registry
 from gateway.config import Config
 from gateway.packets.stored import packet_bytes
 from gateway.receive import evidence, packets
-from gateway.receive.auth import Client, Denied
-from gateway.receive.denials import audit_denied
+from gateway.receive.gate import authenticated
 from gateway.receive.body import Unread, read_packet
 from gateway.receive.limits import Limited
 from gateway.validate.pipeline import Validator
@@ -43,14 +42,11 @@ def create_app(config: Config | None = None) -> FastAPI:
 
     @app.post("/v1/validate", summary="Validate a packet (stores nothing) — kiểm tra gói tin, không lưu")
     async def validate(request: Request) -> JSONResponse:
-        try:
-            client: Client | None = intake.clients.authenticate(request.headers)
-        except Denied as exc:  # anonymous only without any key, and only when a quota is configured
-            if exc.rule != "auth.missing" or limits.settings.anonymous_validate_rate <= 0:
-                audit_denied(intake.trail, "/v1/validate",
-                             f"address:{request.client.host if request.client else '-'}", request.headers, exc)
-                return JSONResponse(exc.to_dict(), status_code=exc.status, headers={"WWW-Authenticate": "Bearer"})
-            client = None
+        # anonymous only without any key, and only when a quota is configured; a wrong key counts
+        # toward the address lockout as on /v1/packets
+        client = await authenticated(intake, request, "/v1/validate", anonymous=limits.settings.anonymous_validate_rate > 0)
+        if isinstance(client, JSONResponse):
+            return client
         try:
             if client is None:
                 limits.anonymous()

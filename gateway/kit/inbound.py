@@ -7,7 +7,7 @@ from gateway.receive.auth import Client
 from gateway.receive.body import Unread, read_body
 from gateway.receive.lifespan import close_on_shutdown
 from gateway.receive.limits import Limited
-from gateway.receive.lockout import audit_lock
+from gateway.receive.lockout import account_key, audit_lock
 from gateway.receive.ownership import Ownership
 from gateway.receive.intake import PacketIntake, Prepared
 from gateway.receive.outcomes import Accepted, Refused, TryLater
@@ -18,5 +18,5 @@ from gateway.validate.schema import field_label
 from gateway.validate.semantic import NoHistory, StatusHistory, status_of
 
 __all__ = ["Accepted", "AuditBatcher", "Client", "Limited", "NoHistory", "Ownership", "PacketIntake", "Prepared", "Refused", "TryLater", "Unread",
-           "StatusHistory", "audit_lock", "close_on_shutdown", "field_label", "hash_password", "is_hash",
+           "StatusHistory", "account_key", "audit_lock", "close_on_shutdown", "field_label", "hash_password", "is_hash",
            "is_legacy", "read_body", "status_of", "verify_password", "waste_time", "wellformed"]

@@ -142,6 +142,6 @@ def build_receipt(result: AcceptResult, packet: GoiTin, data: bytes, signature_v
     receipt = issue_receipt(
         data, result.packet_id, sender=packet.NoiGui, recipient=packet.NoiGui,
         result=DUPLICATE if result.duplicate else ACCEPTED, signature_verdict=signature_verdict,
-        received_at=result.received_at, receipt_id=str(uuid.uuid5(RECEIPT_NAMESPACE, result.packet_id)),
+        received_at=result.received_at, receipt_id=str(uuid.uuid5(RECEIPT_NAMESPACE, result.stored_id or result.packet_id)),
         note=f"Cổng kết nối đã tiếp nhận gói tin và xếp hàng chuyển đến: {routes}.")
     return Receipt(result, signer.sign(receipt, encoding), signer.name, signature_verdict)

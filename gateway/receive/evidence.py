@@ -14,9 +14,10 @@ from gateway.config import Config
 from gateway.messages import refusal
 from gateway.evidence.export import NoSuchDossier, export_bundle
 from gateway.evidence.layout import safe_name
-from gateway.receive.auth import Client, Denied
-from gateway.receive.denials import audit_denied
+from gateway.receive.auth import Client
+from gateway.receive.gate import authenticated
 from gateway.receive.intake import PacketIntake
+from gateway.receive.limits import Limited
 
 
 def install(app: FastAPI, config: Config, intake: PacketIntake) -> None:
@@ -48,17 +49,18 @@ def install(app: FastAPI, config: Config, intake: PacketIntake) -> None:
                             background=BackgroundTask(path.unlink, missing_ok=True))
 
     async def evidence(request: Request, dossier: str) -> Response:
-        try:
-            client = intake.clients.authenticate(request.headers)
-        except Denied as exc:
-            audit_denied(intake.trail, "/v1/evidence", f"address:{request.client.host if request.client else '-'}",
-                         request.headers, exc)
-            return JSONResponse(exc.to_dict(), status_code=exc.status, headers={"WWW-Authenticate": "Bearer"})
+        client = await authenticated(intake, request, "/v1/evidence")  # a wrong key counts toward the address lockout
+        if not isinstance(client, Client):
+            return client  # type: ignore[return-value]
         if not client.evidence:
             await run_in_threadpool(intake.store.audit, client.name, "evidence.denied", dossier,
                                     {"reason": "no evidence permission"})
             return JSONResponse(refusal("auth.evidence", client=client.name), status_code=403)
-        return await run_in_threadpool(export, client, dossier)
+        try:  # within the client's limits, in the intake's bulkhead: an export reads and signs a whole dossier
+            with intake.limits.request(client.name):
+                return await intake.limits.intake(export, client, dossier)
+        except Limited as exc:
+            return exc.response()
 
     app.add_api_route("/v1/evidence/{dossier}", evidence, methods=["GET"],
                       summary="A dossier's evidence bundle (zip) — gói bằng chứng của hồ sơ")

@@ -28,9 +28,9 @@ from gateway.receive.keys import ManagedClients
 from gateway.receive.limits import ClientLimits, LimitSettings
 from gateway.receive.lockout import Lockout, LockoutPolicy
 from gateway.receive.outcomes import Accepted, IntakeOutcome, Refusal, Refused, TryLater
-from gateway.receive.ownership import GuardedHistory, Ownership
+from gateway.receive.ownership import GuardedHistory, Ownership, refusal
 from gateway.route import Router, Unrouted
-from gateway.store.api import NewPacket, NotAdmitted, Store, open_store
+from gateway.store.api import NewPacket, NotAdmitted, Store, open_store, scoped_id
 from gateway.store.trail import AuditBatcher, ReceiptKeeper
 from gateway.validate.pipeline import Encoding, Validator
 from gateway.validate.semantic import NoHistory, StatusHistory, status_of
@@ -84,7 +84,8 @@ class PacketIntake:
         self.config = config
         self.validator = Validator(config, history=self)  # statuses come from the store
         self.router = Router.from_config(config)
-        self.clients = replace(Clients.from_config(config), managed=ManagedClients(lambda: self.store))
+        self.managed = ManagedClients(lambda: self.store)  # `gateway clients` rows, re-read off the event loop
+        self.clients = replace(Clients.from_config(config), managed=self.managed)
         self.originator = originator(config, self.clients)
         self.lockout = Lockout(LockoutPolicy.from_config(config))  # API keys here, classic logins too
         self.ownership = Ownership.from_config(config)
@@ -139,6 +140,7 @@ class PacketIntake:
         return replace(packet, verdicts={**packet.verdicts, "validation": checked.validation})
 
     def close(self) -> None:
+        self.managed.close()  # no background read reopens the store
         self.trail.close()  # first: it writes to the store
         self.receipts.close()
         with self._lock:
@@ -174,6 +176,12 @@ class PacketIntake:
             self.clients.authorize(client, packet)
         except Denied as exc:
             return Refused(Refusal.NOT_ALLOWED, exc.rule, exc.message_vi, exc.message_en, exc.to_dict())
+        if packet.dossier_code and not self.ownership.may_claim(client.agencies, packet.dossier_code):
+            # A code of an agency the sender may not act for: refused before the store is asked, in the
+            # words another agency's dossier gets, so no answer tells an existing dossier from an unknown one.
+            words = refusal(packet.dossier_code)
+            return Refused(Refusal.NOT_ALLOWED, words["error"], words["message_vi"], words["message_en"], words,
+                           reason="dossier.receiving_agency")
         try:
             routes = self.router.route(packet)
         except Unrouted:
@@ -184,7 +192,8 @@ class PacketIntake:
         new = NewPacket(packet.MaGoiTin, hashlib.sha256(data).hexdigest(), data, encoding, client.name,
                         datetime.now(UTC), packet.LoaiGoiTin, packet.dossier_code,
                         {"validation": validation, "signature": signature.report}, packet.NoiGui, status_of(packet),
-                        client.agencies)
+                        client.agencies,
+                        self.ownership.owner_of_new(packet.dossier_code, packet.NoiGui) if packet.dossier_code else None)
         return Prepared(new, packet, routes, signature, validation)
 
     def _audit_refusal(self, client: Client, data: bytes, refusal: Refused | TryLater) -> None:
@@ -195,7 +204,8 @@ class PacketIntake:
         try:
             self.store.audit(client.name, "packet.refused", hashlib.sha256(data).hexdigest(), {
                 "status": refusal.status, "rules": rules,
-                "signature": signature.get("verdict") if isinstance(signature, dict) else None})
+                "signature": signature.get("verdict") if isinstance(signature, dict) else None,
+                **({"reason": refusal.reason} if isinstance(refusal, Refused) and refusal.reason else {})})
         except (SQLAlchemyError, OSError, ValueError):  # the answer goes out anyway; the log says why not
             log.exception("refusal not audited (sender %s)", client.name)
 
@@ -203,9 +213,12 @@ class PacketIntake:
         """These exact bytes were accepted already: a resend after a lost receipt. The status
         history has moved on since (its own step is in it), so the resend gets the original
         receipt instead of a transition error."""
-        original = self.store.get_packet(packet.MaGoiTin)
-        return (original is not None and original.sender == client.name
-                and original.sha256 == hashlib.sha256(data).hexdigest())
+        digest = hashlib.sha256(data).hexdigest()
+        for packet_id in (packet.MaGoiTin, scoped_id(client.name, packet.MaGoiTin)):  # its own, maybe scoped
+            original = self.store.get_packet(packet_id)
+            if original is not None and original.sender == client.name:
+                return original.sha256 == digest
+        return False
 
     def receive(self, client: Client, data: bytes, encoding: Encoding, *, verify: bool = True) -> IntakeOutcome:
         """Blocking: prepare, store durably (the transition checked in the accepting transaction), and the
@@ -222,7 +235,7 @@ class PacketIntake:
         new = prepared.new
         if result.refused is not None:
             return Refused.of(Refusal.NOT_ALLOWED if result.refused.get("error") == "auth.dossier"
-                              else Refusal.INVALID, result.refused)
+                              else Refusal.INVALID, result.refused)  # audited by the store, with the real reason
         validation = prepared.validation if result.verdicts is None else result.verdicts["validation"]
         if result.conflict:
             log.warning("conflict: packet %s resent by %s with other content", new.packet_id, client.name)

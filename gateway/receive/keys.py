@@ -5,7 +5,9 @@ types). A row of a configured name overrides it: its key when the row has one (`
 ``suspended`` either way; agencies and types stay the configuration's. Keys are long and random
 (``new_key``), shown once, and kept only as their SHA-256: a 256-bit random key needs no slow hash.
 The API re-reads the rows every ``refresh_seconds``, so a suspension or a new key takes effect on every
-API process within that time.
+API process within about that time. The read runs on a thread of its own, never on the event loop that
+authenticates requests: a request meanwhile is checked against the last rows read (the first read is made
+when the API starts, ``refresh``).
 """
 
 from collections.abc import Callable
@@ -49,21 +51,37 @@ class ManagedClients:
         self.store, self.refresh_seconds, self.clock = store, refresh_seconds, clock
         self._rows: list[ApiClientRecord] = []
         self._read_at: float | None = None
+        self._reading = False  # a background read is under way: one at a time
+        self._closed = False
         self._table: tuple[dict[str, Client], dict[str, Client]] | None = None  # (configured, effective)
         self._lock = threading.Lock()
 
+    def refresh(self) -> None:
+        """Reads the rows now (blocking: at start-up, or on the background thread)."""
+        try:
+            rows: list[ApiClientRecord] | None = self.store().api_clients()
+        except Exception:  # the store is down: nothing can be accepted anyway; keep the last rows
+            log.exception("reading the managed API clients failed")
+            rows = None
+        with self._lock:
+            self._reading = False
+            self._read_at = self.clock()
+            if rows is not None and rows != self._rows:
+                self._rows, self._table = rows, None
+
+    def close(self) -> None:
+        """No more background reads (the store is closing)."""
+        with self._lock:
+            self._closed = True
+
     def table(self, configured: dict[str, Client]) -> dict[str, Client]:
+        """The effective table, as last read; a stale one is re-read on a background thread (never here:
+        this runs on the event loop)."""
         with self._lock:
             now = self.clock()
-            if self._read_at is None or now - self._read_at >= self.refresh_seconds:
-                self._read_at = now
-                try:
-                    rows = self.store().api_clients()
-                except Exception:  # the store is down: nothing can be accepted anyway; keep the last rows
-                    log.exception("reading the managed API clients failed")
-                    rows = self._rows
-                if rows != self._rows:
-                    self._rows, self._table = rows, None
+            if not self._reading and not self._closed and (self._read_at is None or now - self._read_at >= self.refresh_seconds):
+                self._reading = True
+                threading.Thread(target=self.refresh, name="api-clients-refresh", daemon=True).start()
             if self._table is None or self._table[0] is not configured:
                 self._table = (configured, effective(configured, self._rows) if self._rows else configured)
             return self._table[1]

@@ -10,6 +10,9 @@ own: N processes allow N times the failures) and are bounded (``max_keys``, the 
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+import hashlib
+import hmac
+import secrets
 import threading
 import time
 import logging
@@ -19,6 +22,20 @@ from gateway.config import Config, ConfigError
 from gateway.store import Store
 
 log = logging.getLogger(__name__)
+
+
+# Keyed per process, as the counts are: a typed name that is no account's (a password typed in the wrong
+# field, say) is counted under a digest nobody can reverse by guessing, and appears nowhere in clear.
+_UNKNOWN_KEY = secrets.token_bytes(32)
+
+
+def account_key(username: str, known: bool) -> str:
+    """The lockout key of a login's account: a known account by its name; any other typed name by a
+    keyed digest of it (``account:?…``), so it never reaches a lockout key, a log line or the audit log."""
+    if known:
+        return f"account:{username}"
+    digest = hmac.new(_UNKNOWN_KEY, username.encode("utf-8", "replace"), hashlib.sha256).hexdigest()
+    return f"account:?{digest[:20]}"
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ class Refused:
     message_vi: str
     message_en: str
     report: dict[str, Any]
+    reason: str | None = None  # the real reason, for the audit log only, when ``report`` hides it
 
     @property
     def status(self) -> int:

@@ -7,6 +7,7 @@ an unknown dossier and another agency's get the same "no", so a refusal never te
 """
 
 from dataclasses import dataclass
+import re
 from typing import Any
 
 from gateway.config import Config, ConfigError
@@ -16,16 +17,44 @@ from gateway.store.api import NewPacket, NotAdmitted, Store
 Agencies = frozenset[str] | None  # a client's agencies; None: any agency (the province's own portal)
 
 
+# The usual dossier code: ``<agency code>-<yyMMdd or yyyyMMdd>-<sequence>`` (000.00.01.H22-241201-0001).
+_CODE = re.compile(r"(?P<agency>[^\s-]+)-(?:\d{6}|\d{8})-\S+")
+
+
+def receiving_agency(dossier: str) -> str | None:
+    """The agency part of a dossier code of the usual shape; None for other shapes."""
+    match = _CODE.fullmatch(dossier)
+    return match.group("agency") if match else None
+
+
 @dataclass(frozen=True)
 class Ownership:
     handover: dict[str, frozenset[str]]  # owner agency → the agencies that may also act on its dossiers
+    check_receiving_agency: bool = True  # the code's agency part decides (``[ownership] check_receiving_agency``)
 
     @classmethod
     def from_config(cls, config: Config) -> "Ownership":
-        raw = config.section("ownership").get("handover", {})
+        section = config.section("ownership")
+        raw = section.get("handover", {})
         if not isinstance(raw, dict) or not all(isinstance(v, list) for v in raw.values()):
             raise ConfigError('ownership.handover: a table of agency = ["agency", …]')
-        return cls({str(owner): frozenset(str(a) for a in to) for owner, to in raw.items()})
+        check = section.get("check_receiving_agency", True)
+        if not isinstance(check, bool):
+            raise ConfigError("ownership.check_receiving_agency: true or false")
+        return cls({str(owner): frozenset(str(a) for a in to) for owner, to in raw.items()}, check)
+
+    def owner_of_new(self, dossier: str, sender_agency: str | None) -> str | None:
+        """Whom a dossier belongs to when a packet creates it: the agency of its code (when checked and
+        of the usual shape), else the first packet's NoiGui."""
+        agency = receiving_agency(dossier) if self.check_receiving_agency else None
+        return agency or sender_agency
+
+    def may_claim(self, agencies: Agencies, dossier: str) -> bool:
+        """Whether a client allowed for ``agencies`` may send packets of ``dossier`` at all, judged from its
+        code alone (never from the store): False when the code names an agency the client may not act for.
+        The same for a dossier that exists and one that does not, so the refusal tells nothing."""
+        agency = receiving_agency(dossier) if self.check_receiving_agency else None
+        return agency is None or self.may_act(agencies, agency)
 
     def may_act(self, agencies: Agencies, owner: str) -> bool:
         """Whether a client allowed for ``agencies`` may act on (send steps of, read) a dossier of ``owner``."""
@@ -42,7 +71,7 @@ class Ownership:
         say whether the dossier exists or where it stands."""
         if self.may_act(packet.acts_for, owner):
             return None
-        return NotAdmitted(refusal(packet.dossier or ""))
+        return NotAdmitted(refusal(packet.dossier or ""), reason="dossier.owner")
 
 
 def refusal(dossier: str) -> dict[str, Any]:

@@ -5,23 +5,20 @@ bulkhead off the event loop — and the intake's outcome as an answer: 202 with 
 resend), the refusal's status with its report, 503 with Retry-After.
 """
 
-import math
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from gateway.audit.service import AuditDuties
 from gateway.config import Config
-from gateway.receive.auth import LOCKED, Client, Denied
-from gateway.receive.denials import audit_denied
+from gateway.receive.auth import Client
 from gateway.receive.body import Unread, read_packet
 from gateway.receive.intake import PacketIntake
 from gateway.receive.lifespan import close_on_shutdown, run_while_serving
 from gateway.receive.limits import Limited
-from gateway.receive.lockout import audit_lock
+from gateway.receive.gate import authenticated
 from gateway.receive.outcomes import Accepted, IntakeOutcome, Refused
 from gateway.validate.pipeline import Encoding
 
@@ -45,16 +42,9 @@ class PacketsEndpoint:
 
     async def handle(self, request: Request) -> JSONResponse:
         intake = self.intake
-        address = f"address:{request.client.host if request.client else '-'}"
-        if (wait := intake.lockout.retry_after(address)) > 0:  # nothing checked while locked
-            return JSONResponse(LOCKED.to_dict(), status_code=429, headers={"Retry-After": str(math.ceil(wait))})
-        try:
-            client = intake.clients.authenticate(request.headers)
-        except Denied as exc:
-            audit_denied(intake.trail, "/v1/packets", address, request.headers, exc)
-            if exc.rule == "auth.invalid" and (locked := intake.lockout.failed(address)):
-                await run_in_threadpool(audit_lock, lambda: intake.store, "api", "apikey.locked", locked)
-            return JSONResponse(exc.to_dict(), status_code=exc.status, headers={"WWW-Authenticate": "Bearer"})
+        client = await authenticated(intake, request, "/v1/packets")
+        if not isinstance(client, Client):
+            return client  # type: ignore[return-value]  # the refusal (None only when anonymous is allowed)
         try:
             with intake.limits.request(client.name):
                 try:
@@ -80,6 +70,11 @@ def install(app: FastAPI, config: Config, **options: Any) -> PacketIntake:
     app.add_api_route("/v1/packets", PacketsEndpoint(intake).handle, methods=["POST"], status_code=202,
                       summary="Submit a packet for delivery — gửi gói tin để chuyển tiếp")
     duties = AuditDuties(config)
-    run_while_serving(app, lambda: duties.start(lambda: intake.store), duties.stop)
+
+    def start() -> None:
+        intake.managed.refresh()  # the managed keys read once before the first request, in a thread
+        duties.start(lambda: intake.store)
+
+    run_while_serving(app, start, duties.stop)
     close_on_shutdown(app, intake.close)  # after the duties stopped: they use the store
     return intake

@@ -59,6 +59,7 @@ class NewPacket:
     agency: str | None = None  # NoiGui
     status: int | None = None  # the dossier status it carries (TrangThaiHoSo / TrangThai), if any
     acts_for: frozenset[str] | None = None  # the agencies its sender may act for (None: any); not stored
+    owner: str | None = None  # the agency its dossier belongs to if this packet creates it (None: ``agency``)
 
     @property
     def ordering_key(self) -> str:
@@ -77,6 +78,14 @@ class AcceptResult:
     conflict: bool = False  # same id, different bytes: nothing stored, audited; HTTP 409
     verdicts: dict[str, Any] | None = None  # what was stored with a new packet, as admitted (None otherwise)
     refused: dict[str, Any] | None = None  # the admission check's refusal (nothing stored)
+    stored_id: str | None = None  # the id it is stored under when not ``packet_id`` (``scoped_id``)
+
+
+def scoped_id(sender: str, packet_id: str) -> str:
+    """The id a packet is stored under when its MaGoiTin is already another sender's: scoped to its own
+    sender, so that the collision is answered as if the id were unknown. A MaGoiTin is a UUID (no "/"),
+    so no sender can send an id that looks like another's scoped one."""
+    return f"{sender}/{packet_id}"
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,7 @@ class NotAdmitted:
     """An admission check's "no", with what the caller wants to say about it."""
 
     detail: dict[str, Any]
+    reason: str | None = None  # the real reason, for the audit log only, when ``detail`` hides it
 
 
 class BatchNotAdmitted(Exception):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 import json
 import threading
@@ -21,7 +22,7 @@ from gateway.store import audit_chain, migrate as migrations
 from gateway.store import statements as statements_
 from gateway.store.api import (AcceptResult, Admit, ApiClientRecord, AttemptRecord, AttemptView, BatchNotAdmitted,
                                BreakerState, ClaimedJob, DestinationState, Guard, JobFilter, JobState, JobView,
-                               NewPacket, NotAdmitted, OnDead, PacketView, ReplayRun, WorkerSeen)
+                               NewPacket, NotAdmitted, OnDead, PacketView, ReplayRun, WorkerSeen, scoped_id)
 from gateway.store.engines import create_engine, is_sqlite, lock_key, lock_keys
 from gateway.store.sealing import KEY_FILE_ENV, KEYS_ENV, KeyRing, SealingError, key_id_of, unseal
 from gateway.store.statements import DEAD, DELIVERED
@@ -42,6 +43,11 @@ def job_id_for(packet_id: str, destination: str) -> str:
 
 def destination_of(job_id: str) -> str:
     return job_id.rpartition("/")[2]
+
+
+def _reason(refusal: NotAdmitted) -> dict[str, str]:
+    """The real reason of a refusal, in its audit entry, when it has one its answer does not say."""
+    return {"reason": refusal.reason} if refusal.reason else {}
 
 
 def _accepted_entry(packet: NewPacket, routes: list[str]) -> audit_chain.NewEntry:
@@ -241,19 +247,24 @@ class SqlStore:
                     admit: Admit | None = None, *, whole: bool = False,
                     guard: Guard | None = None) -> list[AcceptResult]:
         """Bulk statements: one insert for the packets, one for their jobs, whatever the batch size."""
-        batch = [(packet, list(dict.fromkeys(routes))) for packet, routes in items]
-        first: dict[str, int] = {}  # a packet id seen twice in one batch: the second is a resend
-        for index, (packet, _) in enumerate(batch):
-            first.setdefault(packet.packet_id, index)
-        fresh = [batch[index] for index in first.values()]
+        received = [packet.packet_id for packet, _ in items]  # the senders' own ids, for the answers
         refused: dict[str, NotAdmitted] = {}
+        collisions: list[audit_chain.NewEntry] = []
         with self._write() as connection:
             # Per ordering key, seq order must equal commit order, or a claimer could see seq n+1
-            # committed before seq n of the same dossier (PostgreSQL; SQLite has one writer).
-            lock_keys(connection, sorted({"key:" + packet.ordering_key for packet, _ in fresh}))
-            fresh = self._admitted(connection, fresh, admit, guard, refused)
+            # committed before seq n of the same dossier (PostgreSQL; SQLite has one writer). Per packet
+            # id too: two senders using one new MaGoiTin at the same instant are scoped one after the other.
+            lock_keys(connection, sorted({"key:" + packet.ordering_key for packet, _ in items}
+                                         | {"id:" + packet.packet_id for packet, _ in items}))
+            batch, resent = self._scoped(connection, items, collisions)
+            first: dict[str, int] = {}  # a packet id seen twice in one batch: the second is a resend
+            for index, (packet, _) in enumerate(batch):
+                first.setdefault(packet.packet_id, index)
+            fresh = [batch[index] for index in first.values()]
+            fresh = self._admitted(connection, fresh, admit, guard, refused, resent)
             if refused and whole:  # the transaction is rolled back: nothing of the batch stays
-                raise BatchNotAdmitted({packet_id: refusal.detail for packet_id, refusal in refused.items()})
+                raise BatchNotAdmitted({received[index]: refused[packet.packet_id].detail
+                                        for index, (packet, _) in enumerate(batch) if packet.packet_id in refused})
             inserted = set(connection.execute(
                 self._insert(packets).on_conflict_do_nothing(index_elements=["packet_id"])
                 .returning(packets.c.packet_id),
@@ -268,10 +279,11 @@ class SqlStore:
                 connection.execute(jobs.insert(), job_rows)
                 self._notify(connection, {row["destination"] for row in job_rows})
             stored = {p.packet_id: p for p, _ in fresh if p.packet_id in inserted}
-            entries = [_accepted_entry(p, routes) for p, routes in fresh if p.packet_id in inserted] + [
+            entries = collisions + ([_accepted_entry(p, routes) for p, routes in fresh if p.packet_id in inserted] + [
                 (p.sender, "packet.refused", p.packet_id, p.dossier, {"sha256": p.sha256, "type": p.packet_type,
-                                                                     "status": p.status, "at_commit": True})
-                for p, _ in batch if p.packet_id in refused] if self.audit_packets else []
+                                                                     "status": p.status, "at_commit": True,
+                                                                     **_reason(refused[p.packet_id])})
+                for p, _ in batch if p.packet_id in refused] if self.audit_packets else [])
             results: list[AcceptResult | None] = [
                 AcceptResult(p.packet_id, p.sha256, p.received_at, [], refused=refused[p.packet_id].detail)
                 if p.packet_id in refused else
@@ -285,10 +297,37 @@ class SqlStore:
                     if results[index] is None:
                         results[index] = self._resent(entries, packet, *known[packet.packet_id])
             self._chain.append(connection, entries, plain=True)  # last: the chain's head is locked until the commit
-        return results  # type: ignore[return-value]  # every None was filled in the loop above
+        # Each sender is answered with its own MaGoiTin, whatever the id it is stored under.
+        return [result if result.packet_id == sent else replace(result, packet_id=sent, stored_id=result.packet_id)
+                for result, sent in zip(results, received)]  # type: ignore[union-attr]
+
+    def _scoped(self, connection: sa.Connection, items: Sequence[tuple[NewPacket, Sequence[str]]],
+                collisions: list[audit_chain.NewEntry]) -> tuple[list[tuple[NewPacket, list[str]]], set[str]]:
+        """The batch with every packet whose MaGoiTin another sender already used (stored, or earlier in
+        the batch) moved to its ``scoped_id`` — so the collision is answered as if the id were unknown,
+        never with a conflict that shows the id exists — each collision audited; and which of the
+        batch's ids (as stored) are stored already. Read after the ids are locked."""
+        wanted = {packet.packet_id for packet, _ in items} | {scoped_id(packet.sender, packet.packet_id)
+                                                             for packet, _ in items}
+        listed = json.dumps(sorted(wanted)) if self._sqlite else sorted(wanted)
+        cursor = connection.connection.cursor()  # the driver's, in this transaction
+        cursor.execute(self._stored_ids, (listed,))
+        senders: dict[str, str] = {row[0]: row[1] for row in cursor.fetchall()}
+        cursor.close()
+        stored = set(senders)
+        batch = []
+        for packet, routes in items:
+            owner = senders.setdefault(packet.packet_id, packet.sender)  # the batch's first use claims it too
+            if owner != packet.sender:
+                collisions.append((packet.sender, "accept.foreign_id", packet.packet_id, packet.dossier,
+                                   {"owner": owner, "stored_as": scoped_id(packet.sender, packet.packet_id)}))
+                packet = replace(packet, packet_id=scoped_id(packet.sender, packet.packet_id))
+            batch.append((packet, list(dict.fromkeys(routes))))
+        return batch, stored
 
     def _admitted(self, connection: sa.Connection, fresh: list[tuple[NewPacket, list[str]]], admit: Admit | None,
-                  guard: Guard | None, refused: dict[str, NotAdmitted]) -> list[tuple[NewPacket, list[str]]]:
+                  guard: Guard | None, refused: dict[str, NotAdmitted],
+                  resent: set[str]) -> list[tuple[NewPacket, list[str]]]:
         """``fresh`` as its dossiers' owners and ``admit`` let it through, in order: each new packet of a
         dossier is checked by ``guard`` against the dossier's owner, then, when it carries a status, by
         ``admit`` against the dossier's status so far — the store's, then the batch's earlier packets'.
@@ -298,8 +337,6 @@ class SqlStore:
             return fresh
         listed = (lambda values: json.dumps(values)) if self._sqlite else (lambda values: values)
         cursor = connection.connection.cursor()  # the driver's, in this transaction: a few reads per batch
-        cursor.execute(self._stored_ids, (listed([p.packet_id for p in named]),))
-        resent = {row[0] for row in cursor.fetchall()}
         cursor.execute(self._owners, (listed(sorted({p.dossier for p in named})),))
         owners: dict[str, str] = {row[0]: row[1] for row in cursor.fetchall()}
         created: list[dict[str, Any]] = []
@@ -324,9 +361,9 @@ class SqlStore:
                     refused[packet.packet_id] = verdict
                     continue
                 packet, statuses[dossier] = verdict, verdict.status
-            if owner is None and packet.agency is not None:
-                owners[dossier] = packet.agency
-                created.append(dict(dossier=dossier, agency=packet.agency, created_at=packet.received_at))
+            if owner is None and (packet.owner or packet.agency) is not None:
+                owners[dossier] = packet.owner or packet.agency  # type: ignore[assignment]
+                created.append(dict(dossier=dossier, agency=owners[dossier], created_at=packet.received_at))
             admitted.append((packet, routes))
         cursor.close()
         if created:
@@ -352,8 +389,7 @@ class SqlStore:
     @staticmethod
     def _resent(entries: list[audit_chain.NewEntry], packet: NewPacket, sha256: str, received_at: datetime,
                 routes: list[str], sender: str) -> AcceptResult:
-        if sender != packet.sender:  # another client's id: a conflict that shows nothing of the original
-            entries.append((packet.sender, "accept.foreign_id", packet.packet_id, packet.dossier, {"owner": sender}))
+        if sender != packet.sender:  # not after ``_scoped`` (ids are locked, then read): a conflict showing nothing
             return AcceptResult(packet.packet_id, packet.sha256, packet.received_at, [], conflict=True)
         if sha256 == packet.sha256:
             return AcceptResult(packet.packet_id, sha256, received_at, routes, duplicate=True)

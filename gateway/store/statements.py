@@ -152,10 +152,11 @@ def abandoned() -> sa.Update:
 
 
 def stored_ids_sql(sqlite: bool) -> str:
-    """Which of a list of packet ids are stored (admission, once per accepted batch), as the driver's SQL
-    with one parameter: the list, as a JSON array for sqlite3, a list for psycopg."""
+    """Which of a list of packet ids are stored, and by whom (admission, once per accepted batch), as the
+    driver's SQL with one parameter: the list, as a JSON array for sqlite3, a list for psycopg."""
     listed = "IN (SELECT value FROM json_each(?))" if sqlite else "= ANY(%s)"
-    return f"SELECT {packets.c.packet_id.name} FROM {packets.name} WHERE {packets.c.packet_id.name} {listed}"
+    return (f"SELECT {packets.c.packet_id.name}, {packets.c.sender.name} FROM {packets.name} "
+            f"WHERE {packets.c.packet_id.name} {listed}")
 
 
 def owners_sql(sqlite: bool) -> str:

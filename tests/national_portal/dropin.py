@@ -26,6 +26,7 @@ from .conftest import CREDENTIALS, Simulator, free_port, wait_for
 from .test_inbound_http import OneStop, sha
 
 PROVINCE, DSTCODE, DEST = "000.00.00.H22", "DVCQG-TEST", "national_portal"
+UNIT = "000.00.01.H22"  # the agency of the dossier codes the tests send (tests/national_portal/conftest.py)
 
 
 @dataclass
@@ -71,7 +72,9 @@ orphan_check_seconds = 1.0
 [inbound_classic.clients.mot_cua]
 username = "{CREDENTIALS["username"]}"
 password_sha256 = "{sha(CREDENTIALS["password"])}"
-madonvi = ["{PROVINCE}"]
+# the province's account sends for itself and for the unit whose dossier codes it sends (the codes'
+# agency is checked: [ownership] check_receiving_agency); the client's calls are the same as to the portal
+madonvi = ["{PROVINCE}", "{UNIT}"]
 {extra}"""
 
 

@@ -4,6 +4,7 @@ or refused, as asserted below. A refusal never tells whether the dossier exists 
 
 from collections.abc import Callable
 import copy
+import hashlib
 import json
 from typing import Any
 import uuid
@@ -165,3 +166,71 @@ def test_a_client_kind_is_refused_at_the_others_door(world: dict[str, Any]) -> N
                                 headers={"content-type": "application/json",
                                          "authorization": f"Bearer {world['a'].session}"}, timeout=15)
     assert session_as_key.status_code == 401
+
+
+def _without_code(answer: dict[str, Any], code_: str) -> str:
+    """An answer with the dossier code it names taken out: what is left must not depend on the dossier."""
+    return json.dumps(answer, ensure_ascii=False, sort_keys=True).replace(code_, "<MaHoSo>")
+
+
+def test_rest_another_agencys_dossier_is_answered_as_an_unknown_one(world: dict[str, Any]) -> None:
+    """Issue 14: a write to another agency's dossier and to an unknown dossier of that agency's code get the
+    same status and body (the code's agency decides, before the store is asked); the audit log keeps the
+    real reason."""
+    gateway, own, store = world["gateway"], world["own"], world["store"]
+    b = Rest(gateway.url, "rest_b")
+    for body_of in (lambda c: step(c, 3, status=8), lambda c: step(c, 3, status=4), dossier):
+        unknown = code()  # A's agency, never sent
+        existing, never = b.send(OTHER, body_of(own)), b.send(OTHER, body_of(unknown))
+        assert existing.status_code == never.status_code == 403
+        assert _without_code(existing.json(), own) == _without_code(never.json(), unknown)
+        assert store.dossier_owner(unknown) is None  # nothing was created for B under A's code
+    data = rest_packet(OTHER, step(code(), 3))
+    assert b.http.post("/v1/packets", content=data, headers=b.headers).status_code == 403
+    audited = [row for row in store.audit_log(hashlib.sha256(data).hexdigest()) if row["action"] == "packet.refused"]
+    assert audited and audited[0]["actor"] == "rest_b" and audited[0]["detail"]["reason"] == "dossier.receiving_agency"
+    assert Rest(gateway.url, "rest_a").send(AGENCY, step(own, 4, status=5)).status_code == 202  # A goes on
+
+
+@pytest.mark.parametrize("service", ["DongBoHoSoMC", "CapNhatTienDoHoSoMC"])
+def test_classic_another_agencys_dossier_is_answered_as_an_unknown_one(world: dict[str, Any], service: str) -> None:
+    own = world["own"]
+    unknown = code()  # A's agency code: unknown to the gateway and to the portal
+    existing = classic_step_answer(world, "b", service, own)
+    never = classic_step_answer(world, "b", service, unknown)
+    assert existing["error_code"] == never["error_code"] == 8  # not "2, not found" for the unknown one
+    assert _without_code(existing, own) == _without_code(never, unknown)
+    creating = world["b"].call("DongBoHoSoMC", madonvi=OTHER, isUpdating="False", data=[dossier(own)])
+    creating_unknown = world["b"].call("DongBoHoSoMC", madonvi=OTHER, isUpdating="False", data=[dossier(unknown)])
+    assert creating["error_code"] == 8 and _without_code(creating, own) == _without_code(creating_unknown, unknown)
+    assert world["store"].dossier_owner(unknown) is None
+
+
+def test_a_dossier_belongs_to_the_agency_of_its_code(start_gateway: Callable[..., Gateway], store: Store) -> None:
+    """A client allowed for every agency (the province's portal) creates a dossier under A's code with
+    another NoiGui: it is A's, so A's client sends its steps; B's client cannot claim A's future codes."""
+    anyone = "khoa-cong-tinh-" + uuid.uuid4().hex
+    gateway = start_gateway(extra=REST + f'\n[clients.province]\nkey_sha256 = "{sha(anyone)}"\n')
+    KEYS["province"] = anyone
+    try:
+        created = code()
+        assert Rest(gateway.url, "province").send(OTHER, dossier(created)).status_code == 202
+        assert store.dossier_owner(created) == AGENCY
+        assert Rest(gateway.url, "rest_a").send(AGENCY, step(created, 1)).status_code == 202
+        assert Rest(gateway.url, "rest_b").send(OTHER, step(created, 2)).json() == refusal(created)
+        future = code()
+        assert Rest(gateway.url, "rest_b").send(OTHER, dossier(future)).json() == refusal(future)
+        assert store.dossier_owner(future) is None
+        odd = f"HS-{uuid.uuid4().hex[:8]}"  # a code of another shape: first sender wins, as before
+        assert Rest(gateway.url, "rest_b").send(OTHER, dossier(odd)).status_code == 202
+        assert store.dossier_owner(odd) == OTHER
+    finally:
+        del KEYS["province"]
+
+
+def test_the_receiving_agency_check_can_be_turned_off(start_gateway: Callable[..., Gateway], store: Store) -> None:
+    gateway = start_gateway(extra=REST + "\n[ownership]\ncheck_receiving_agency = false\n")
+    claimed = code()  # A's code, sent first by B: first sender wins
+    assert Rest(gateway.url, "rest_b").send(OTHER, dossier(claimed)).status_code == 202
+    assert store.dossier_owner(claimed) == OTHER
+    assert Rest(gateway.url, "rest_a").send(AGENCY, step(claimed, 1)).json() == refusal(claimed)

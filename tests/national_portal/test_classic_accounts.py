@@ -116,3 +116,23 @@ def test_password_checks_are_bounded_and_a_flood_waits_or_is_told_to_come_back(s
     patient = ClassicPasswords(lambda: store, concurrent=2, wait_seconds=60)
     with ThreadPoolExecutor(6) as pool:
         assert list(pool.map(lambda p: patient.check(account, p), [PASSWORD, "sai"] * 3)) == [True, False] * 3
+
+
+def test_a_typed_name_that_is_no_account_never_appears_in_lockout_keys_or_audit(
+        start_gateway: Callable[..., Gateway], store: Store) -> None:
+    """Issue 14: what is typed as a user name may be a password typed in the wrong field: a name that is no
+    account's is counted under a keyed digest, and written nowhere in clear."""
+    gateway = start_gateway()
+    one_stop = gateway.client()
+    typed = "MatKhau-Go-Nham-7431"  # no account's name
+    for _ in range(LockoutPolicy().account_threshold):
+        assert one_stop.login(typed, "sai")["error_code"] == 6
+    locked = one_stop.login(typed, "sai")
+    assert locked["error_code"] == 6 and "Tạm khoá" in locked["message"]  # counted, and locked
+    lockout = gateway.app.state.intake.lockout
+    assert not any(typed in key for key in lockout._counts)
+    assert any(key.startswith("account:?") for key in lockout._counts)
+    rows = store.audit_log(limit=1000)
+    assert any(row["action"] == "login.locked" for row in rows)
+    assert typed not in str(rows)
+    assert one_stop.login()["error_code"] == 0  # the real account is not locked by it

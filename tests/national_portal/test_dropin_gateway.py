@@ -106,19 +106,19 @@ def test_the_session_less_bare_array_variant(open_gateway, store: Store) -> None
                        f'[inbound_classic.clients.elsewhere]\nusername = "xa"\npassword_sha256 = "{"0" * 64}"\n'
                        f'madonvi = ["{PROVINCE}"]\npath_token_sha256 = "{hashlib.sha256(b"x").hexdigest()}"\n'
                        f'addresses = ["10.0.0.0/8"]\n')
-    proxy = Client(url)
+    proxy = Client(url)  # the account sends for two agencies (tests/national_portal/dropin.py): it names one
     code = dossier_code()
-    sent = proxy.post(f"/adapter/bare/{TOKEN}/DongBoHoSoMC", [real.dossier(code)])
+    sent = proxy.post(f"/adapter/bare/{TOKEN}/DongBoHoSoMC?madonvi={PROVINCE}", [real.dossier(code)])
     assert sent["error_code"] == 0 and len(jobs(store, dossier=code)) == 1
-    assert proxy.post(f"/adapter/bare/{TOKEN}/CapNhatTienDoHoSoMC",
+    assert proxy.post(f"/adapter/bare/{TOKEN}/CapNhatTienDoHoSoMC?madonvi={PROVINCE}",
                       [real.step(code, "4", "20241203090000")])["error_code"] == 0
     assert proxy.post(f"/adapter/bare/{TOKEN}x/DongBoHoSoMC", [real.dossier(code)])["error_code"] == -1
     assert proxy.post("/adapter/bare/x/DongBoHoSoMC", [real.dossier(code)])["error_code"] == -1  # wrong address
-    assert proxy.post(f"/adapter/bare/{TOKEN}/TraCuuHoSo", [])["error_code"] == 5
-    assert proxy.post(f"/adapter/bare/{TOKEN}/DongBoHoSoMC", {"data": []})["error_code"] == 5  # bare arrays only
-    assert proxy.post(f"/adapter/bare/{TOKEN}/DongBoHoSoMC", [real.dossier(code)],
+    assert proxy.post(f"/adapter/bare/{TOKEN}/TraCuuHoSo?madonvi={PROVINCE}", [])["error_code"] == 5
+    assert proxy.post(f"/adapter/bare/{TOKEN}/DongBoHoSoMC?madonvi={PROVINCE}", {"data": []})["error_code"] == 5  # bare arrays only
+    assert proxy.post(f"/adapter/bare/{TOKEN}/DongBoHoSoMC?madonvi={PROVINCE}", [real.dossier(code)],
                       dstcode="KHAC")["error_code"] == 5
-    response = proxy.http.post(f"/adapter/bare/{TOKEN}/DongBoHoSoMC", content=b'[{"MaHoSo": 1,}]',
+    response = proxy.http.post(f"/adapter/bare/{TOKEN}/DongBoHoSoMC?madonvi={PROVINCE}", content=b'[{"MaHoSo": 1,}]',
                                headers={"Content-Type": "application/json", "dstcode": DSTCODE})
     assert response.json()["error_code"] == 1 and len(jobs(store)) == 2
 

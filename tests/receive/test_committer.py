@@ -47,9 +47,9 @@ def test_a_failing_packet_fails_alone(store: Store) -> None:
 
 
 def test_two_gateways_racing_on_the_same_ids_store_each_once(store: Store, store_url: str) -> None:
-    """Two API processes (two stores, two committers) receive packets with the same MaGoiTin but other
-    content and dossiers at the same moment: each id is stored once, the other side gets a conflict,
-    and nobody gets an error."""
+    """Two API processes (two stores, two committers) receive packets of two senders with the same MaGoiTin
+    but other content and dossiers at the same moment: each is stored once, the first under the id, the
+    other under the id scoped to its sender (issue 14 item 8); nobody gets a conflict or an error."""
     from gateway.store import open_store
 
     other = open_store(store_url)
@@ -59,15 +59,19 @@ def test_two_gateways_racing_on_the_same_ids_store_each_once(store: Store, store
         rivals = [NewPacket(p.packet_id, hashlib.sha256(b"other" + p.raw).hexdigest(), b"other" + p.raw, "json",
                             "sector", datetime.now(UTC), "TienDoXuLy", f"D2-{n}") for n, p in enumerate(mine)]
         futures = [(ours.submit(p, ["x"]), theirs.submit(q, ["x"])) for p, q in zip(mine, rivals)]
-        for (a, b), p in zip(futures, mine):
+        for (a, b), p, q in zip(futures, mine, rivals):
             first, second = a.result(timeout=60), b.result(timeout=60)
-            assert [first.conflict, second.conflict].count(True) == 1, p.packet_id
-            stored = store.get_packet(p.packet_id)
-            assert stored is not None and stored.sha256 == (second if first.conflict else first).sha256
+            assert not (first.conflict or second.conflict or first.duplicate or second.duplicate), p.packet_id
+            assert first.packet_id == second.packet_id == p.packet_id
+            winner = store.get_packet(p.packet_id)
+            assert winner is not None
+            loser = p if winner.sender == "sector" else q
+            scoped = store.get_packet(f"{loser.sender}/{p.packet_id}")
+            assert scoped is not None and scoped.sha256 == loser.sha256 and winner.sha256 != loser.sha256
     finally:
         ours.close(), theirs.close()
         other.close()
-    assert store.counts() == {"x": {"pending": 60}}
+    assert store.counts() == {"x": {"pending": 120}}
 
 
 def test_a_failed_batch_is_logged_without_its_payload(store: Store, caplog: pytest.LogCaptureFixture) -> None:

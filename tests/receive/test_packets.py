@@ -238,3 +238,41 @@ def test_two_steps_of_one_dossier_prepared_together_are_checked_in_order(gateway
         assert intake.store.previous_status(prepared[0].new.dossier) == 10  # type: ignore[arg-type, union-attr]
     finally:
         intake.close()
+
+
+def test_another_clients_packet_id_is_answered_as_if_unknown(start_gateway) -> None:  # noqa: ANN001
+    """Issue 14 item 8: a MaGoiTin another client used is a new packet for this one (stored under an id
+    scoped to it), never a 409 that tells it the id exists; its own resends and conflicts keep working."""
+    other_key = "khoa-he-thong-khac-51c2"
+    gateway = start_gateway(f'[clients.other]\nkey_sha256 = "{hashlib.sha256(other_key.encode()).hexdigest()}"\n'
+                            'agencies = ["000.00.01.H22"]\n')
+    gateway.keys = {**gateway.keys, "other": other_key}
+    mine = example("TienDoXuLy")
+    theirs = mine.replace(b"<NguoiXuLy>", b"<NguoiXuLy>B", 1)
+    assert theirs != mine and packet_id(theirs) == packet_id(mine)
+    first = post(gateway, mine, XML)
+    assert first.status_code == 202
+    answer = post(gateway, theirs, XML, key="other")
+    assert answer.status_code == 202, answer.text  # as for an id never seen
+    receipt = answer.json()
+    assert receipt["KetQua"] == "accepted" and receipt["MaGoiTin"] == packet_id(mine)
+    assert receipt["BamSHA256"] == hashlib.sha256(theirs).hexdigest() 
+    assert first.json()["BamSHA256"] not in answer.text and first.json()["ThoiGianNhan"] not in answer.text
+    again = post(gateway, theirs, XML, key="other")  # its own resend: its own receipt
+    assert again.status_code == 200 and again.json()["KetQua"] == "duplicate"
+    assert again.json()["ThoiGianNhan"] == receipt["ThoiGianNhan"]
+    changed = post(gateway, theirs.replace(b"<NguoiXuLy>B", b"<NguoiXuLy>C", 1), XML, key="other")
+    assert changed.status_code == 409 and changed.json()["error"] == "packet.conflict"  # its own id only
+    original = post(gateway, mine, XML)  # the first client's resend is untouched
+    assert original.status_code == 200 and original.json()["BamSHA256"] == hashlib.sha256(mine).hexdigest()
+    store = stored(gateway)
+    try:
+        assert store.get_packet(packet_id(mine)).raw == mine  # type: ignore[union-attr]
+        scoped = store.get_packet(f"other/{packet_id(mine)}")
+        assert scoped is not None and scoped.raw == theirs and scoped.sender == "other"
+        collisions = [row for row in store.audit_log(packet_id(mine)) if row["action"] == "accept.foreign_id"]
+        assert len(collisions) == 3 and collisions[-1]["actor"] == "other"
+        assert collisions[-1]["detail"]["owner"] == "portal"
+        assert store.count_jobs(JobFilter()) == 2
+    finally:
+        store.close()

@@ -56,19 +56,41 @@ def test_same_id_same_bytes_is_a_duplicate_with_the_original_receipt(store: Stor
     assert store.counts() == {"national_portal": {"pending": 1}}
 
 
-def test_another_senders_packet_id_is_a_conflict_that_shows_nothing_of_the_original(store: Store) -> None:
+def test_another_senders_packet_id_is_stored_under_an_id_scoped_to_its_sender(store: Store) -> None:
     first = packet()
     store.accept(first, ["national_portal"])
     later = T0 + timedelta(hours=1)
-    for raw in (first.raw, b"<GoiTin>other</GoiTin>"):  # the same bytes (a probe) or other ones
-        again = NewPacket(**{**vars(first), "raw": raw, "received_at": later, "sender": "other"})
-        result = store.accept(again, ["national_portal", "postal"])
-        assert result.conflict and not result.duplicate
-        assert (result.received_at, result.destinations, result.sha256) == (later, [], again.sha256)
-    assert store.counts() == {"national_portal": {"pending": 1}}
+    other = NewPacket(**{**vars(first), "raw": b"<GoiTin>other</GoiTin>", "received_at": later, "sender": "other",
+                         "dossier": None})
+    other = NewPacket(**{**vars(other), "sha256": hashlib.sha256(other.raw).hexdigest()})
+    result = store.accept(other, ["postal"])
+    # answered as if the id were unknown: a new packet under the sender's own MaGoiTin
+    assert not result.conflict and not result.duplicate and result.packet_id == first.packet_id
+    assert result.stored_id == f"other/{first.packet_id}" and result.destinations == ["postal"]
+    assert (result.received_at, result.sha256) == (later, other.sha256)
+    kept = store.get_packet(result.stored_id)
+    assert kept is not None and kept.raw == other.raw and kept.sender == "other"
+    assert store.get_packet(first.packet_id).raw == first.raw  # type: ignore[union-attr]
+    # the same client resends: its own receipt; other bytes under the same id: its own conflict
+    again = store.accept(NewPacket(**{**vars(other), "received_at": later + timedelta(hours=1)}), ["postal"])
+    assert again.duplicate and again.received_at == later and again.packet_id == first.packet_id
+    changed = packet(packet_id=first.packet_id, raw=b"<GoiTin>changed</GoiTin>", dossier=None)
+    changed = store.accept(NewPacket(**{**vars(changed), "sender": "other"}), ["postal"])
+    assert changed.conflict and changed.sha256 == other.sha256
+    assert store.counts() == {"national_portal": {"pending": 1}, "postal": {"pending": 1}}
     collisions = [row for row in store.audit_log(first.packet_id) if row["action"] == "accept.foreign_id"]
-    assert len(collisions) == 2 and collisions[0]["actor"] == "other" and collisions[0]["detail"] == {
-        "owner": first.sender}
+    assert len(collisions) == 3 and {row["actor"] for row in collisions} == {"other"}
+    assert collisions[0]["detail"] == {"owner": first.sender, "stored_as": f"other/{first.packet_id}"}
+
+
+def test_two_senders_one_new_id_in_one_batch_are_both_accepted(store: Store) -> None:
+    first = packet()
+    second = NewPacket(**{**vars(first), "sender": "other", "dossier": None})
+    results = store.accept_many([(first, ["national_portal"]), (second, ["postal"])])
+    assert [r.conflict or r.duplicate for r in results] == [False, False]
+    assert [r.packet_id for r in results] == [first.packet_id] * 2
+    assert results[1].stored_id == f"other/{first.packet_id}"
+    assert store.get_packet(f"other/{first.packet_id}").sender == "other"  # type: ignore[union-attr]
 
 
 def test_same_id_other_bytes_is_a_conflict_and_is_audited(store: Store) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from gateway.kit import Config
-from gateway.kit.inbound import Limited, PacketIntake, Unread, audit_lock, close_on_shutdown, read_body, wellformed
+from gateway.kit.inbound import Limited, PacketIntake, Unread, account_key, audit_lock, close_on_shutdown, read_body, wellformed
 from connectors.national_portal.classic import answers, lookups
 from connectors.national_portal.classic.lookups import Lookups
 from connectors.national_portal.classic.orphans import OrphanCheck
@@ -105,7 +105,10 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
             return answers.refused(codes.invalid, exc.message_vi, exc.message_en)
         username, password = body.get("username"), body.get("password")
         client = settings.client_named(username) if isinstance(username, str) else None
-        keys = (f"account:{str(username)[:100]}", f"address:{request.client.host if request.client else '-'}")
+        # A typed name that is no account's goes into the lockout (and so its log line and audit) only
+        # as a keyed digest: it may be anything typed, a password say.
+        keys = (account_key(client.username if client is not None else str(username)[:100], client is not None),
+                f"address:{request.client.host if request.client else '-'}")
         if (wait := lockout.retry_after(*keys)) > 0:  # nothing checked: the right password does not help now
             return answers.refused(codes.login, f"Tạm khoá do đăng nhập sai nhiều lần; thử lại sau {wait:.0f} giây",
                                    f"Locked after repeated failed logins; try again in {wait:.0f} s")

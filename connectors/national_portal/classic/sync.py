@@ -166,7 +166,10 @@ class ClassicSync:
                 return answers.refused(codes.exists, f"Hồ sơ {code} đã tồn tại trên hệ thống",
                                        f"Dossier {code} already exists")
         if service == "CapNhatTienDoHoSoMC" and self.orphans is not None:
-            unknown = self.orphans.unknown(dossiers, self.intake.store)
+            # Only codes of the caller's agencies: another agency's code is refused by the intake whether
+            # the dossier exists or not (auth.dossier), never "not found" for the unknown ones only.
+            mine = [d for d in dossiers if self.intake.ownership.may_claim(client.madonvi, d)]
+            unknown = self.orphans.unknown(mine, self.intake.store)
             if unknown:
                 return answers.refused(codes.not_found, f"Không tìm thấy hồ sơ {unknown[0]}",
                                        f"Dossier {unknown[0]} not found")
