@@ -28,7 +28,7 @@ from gateway.receive.keys import ManagedClients
 from gateway.receive.limits import ClientLimits, LimitSettings
 from gateway.receive.lockout import Lockout, LockoutPolicy
 from gateway.receive.outcomes import Accepted, IntakeOutcome, Refusal, Refused, TryLater
-from gateway.receive.ownership import GuardedHistory, Ownership, refusal
+from gateway.receive.ownership import GuardedHistory, Ownership, refusal as dossier_refusal
 from gateway.route import Router, Unrouted
 from gateway.store.api import NewPacket, NotAdmitted, Store, open_store, scoped_id
 from gateway.store.trail import AuditBatcher, ReceiptKeeper
@@ -179,7 +179,7 @@ class PacketIntake:
         if packet.dossier_code and not self.ownership.may_claim(client.agencies, packet.dossier_code):
             # A code of an agency the sender may not act for: refused before the store is asked, in the
             # words another agency's dossier gets, so no answer tells an existing dossier from an unknown one.
-            words = refusal(packet.dossier_code)
+            words = dossier_refusal(packet.dossier_code)
             return Refused(Refusal.NOT_ALLOWED, words["error"], words["message_vi"], words["message_en"], words,
                            reason="dossier.receiving_agency")
         try:

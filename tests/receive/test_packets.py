@@ -240,7 +240,7 @@ def test_two_steps_of_one_dossier_prepared_together_are_checked_in_order(gateway
         intake.close()
 
 
-def test_another_clients_packet_id_is_answered_as_if_unknown(start_gateway) -> None:  # noqa: ANN001
+def test_another_clients_packet_id_is_answered_as_if_unknown(start_gateway) -> None:
     """Issue 14 item 8: a MaGoiTin another client used is a new packet for this one (stored under an id
     scoped to it), never a 409 that tells it the id exists; its own resends and conflicts keep working."""
     other_key = "khoa-he-thong-khac-51c2"
