@@ -28,6 +28,18 @@ def _merge(base: dict[str, Any], override: dict[str, Any], at: tuple[str, ...] =
     return merged
 
 
+def _merge_fragment(raw: dict[str, Any], fragment: dict[str, Any]) -> dict[str, Any]:
+    """A connector's fragment merged under the embedded defaults; its ``[[routes.rules]]`` are added to the
+    product's (a connector brings the routes to it), while a deployment's own rules still replace them all."""
+    rules = fragment.get("routes", {}).get("rules", [])
+    if not rules:
+        return _merge(raw, fragment)
+    routes = {key: value for key, value in fragment["routes"].items() if key != "rules"}
+    merged = _merge(raw, {**fragment, "routes": routes})
+    merged["routes"] = {**merged.get("routes", {}), "rules": [*merged.get("routes", {}).get("rules", []), *rules]}
+    return merged
+
+
 class ConfigError(ValueError):
     """A configuration file that cannot be used; the message says where and why."""
 
@@ -53,7 +65,7 @@ class Config:
         # Each registered connector's fragment sits between the embedded defaults and the deployment's file.
         declared = {"connectors": _merge(raw.get("connectors", {}), deployment.get("connectors", {}))}
         for fragment in registry.fragments(declared):
-            raw = _merge(raw, fragment)
+            raw = _merge_fragment(raw, fragment)
         config = cls(_merge(raw, deployment), str(path or "defaults"))
         config.check()
         return config

@@ -1,11 +1,13 @@
 """Connector to the online payment platform (the national portal's, or a PayGov-style provincial one):
-INIT from a status-6 dossier with fees, the CONFIRM callback, GET_BILL, the bank's receipt verified before
+INIT from a status-6 dossier with fees or from a YeuCauThanhToan, the CONFIRM callback, GET_BILL, the bank's receipt verified before
 a BienLaiThanhToan goes to the provincial portal; and a simulator of the platform.
 
 Registered as ``payment`` in ``[connectors]``; its modules are imported when a part is used, so that
 loading the configuration stays light. Off (no INIT, no callback route) until ``[payment].url`` is set."""
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
+import threading
 from typing import Any
 
 from gateway.kit import Config, ConnectorSpec, DestinationPolicy
@@ -25,6 +27,28 @@ def _routes(app: Any, config: Config, services: Any) -> None:
         install(app, config, services)
 
 
+def _tasks(config: Config, services: Any) -> Sequence[Callable[[threading.Event], None]]:
+    """The reconciler, in the worker: payments whose CONFIRM never came are asked about with QUERY."""
+    if not config.section("payment").get("url"):  # no platform configured: nothing to ask
+        return []
+    from connectors.payment.client import platform_for
+    from connectors.payment.inbound import Callbacks, trust_of
+    from connectors.payment.reconcile import Reconciler
+    from connectors.payment.settings import PaymentSettings
+
+    settings = PaymentSettings.from_config(config)
+    callbacks = Callbacks(platform_for(settings), services, trust_of(config, settings), settings)
+    reconciler = Reconciler(callbacks, settings.reconcile_after_seconds, settings.reconcile_every_seconds)
+
+    def run(stop: threading.Event) -> None:
+        try:
+            reconciler.run(stop)
+        finally:
+            callbacks.platform.close()
+
+    return [run]
+
+
 def _cli() -> Any:
     from connectors.payment.cli import make
 
@@ -33,9 +57,10 @@ def _cli() -> Any:
 
 CONNECTOR = ConnectorSpec(
     name="payment",
-    packet_types=frozenset({"HoSo"}),
+    packet_types=frozenset({"HoSo", "YeuCauThanhToan"}),
     create=_create,
     routes=_routes,
     cli=_cli,
+    tasks=_tasks,
     defaults=Path(__file__).with_name("defaults.toml"),
 )

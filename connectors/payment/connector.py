@@ -1,4 +1,4 @@
-"""The payment platform as a destination: a status-6 HoSo with fees becomes one INIT.
+"""The payment platform as a destination: a status-6 HoSo with fees, or a YeuCauThanhToan, becomes one INIT.
 
 Idempotent per dossier and fee list (``transform.reference_for``): the reference is recorded in the
 store (table ``payments``) before the platform is asked; a retry or replay of an initiated payment is
@@ -10,7 +10,7 @@ from typing import Any
 
 from connectors.payment.client import Platform, platform_for
 from connectors.payment.settings import PaymentSettings
-from connectors.payment.transform import request_from_dossier
+from connectors.payment.transform import request_for
 from gateway.kit import Config, ConfigError, Delivery, DestinationPolicy, Outcome, OutcomeKind, Store, open_store
 
 # The payer's name, ID and address travel to the platform in ThongTinBienLai, but are not kept in the payments
@@ -29,7 +29,7 @@ NOT_CARRIED = "Loại gói tin này không gửi tới cổng thanh toán / this
 class PaymentConnector:
     name = "payment"
     max_batch = 1
-    carries = frozenset({"HoSo"})
+    carries = frozenset({"HoSo", "YeuCauThanhToan"})
 
     def __init__(self, platform: Platform, store: Store, owns_store: bool = False) -> None:
         self.platform, self.store, self._owns_store = platform, store, owns_store
@@ -44,14 +44,15 @@ class PaymentConnector:
 
     def _one(self, delivery: Delivery) -> Outcome:
         packet = delivery.packet
-        if packet.LoaiGoiTin != "HoSo":
+        if packet.LoaiGoiTin not in self.carries:
             return Outcome(OutcomeKind.PERMANENT, NOT_CARRIED, dossier_only=True)
-        request = request_from_dossier(packet, self.settings)
+        request = request_for(packet, self.settings)
         if request is None:
             return Outcome(OutcomeKind.DELIVERED, NO_FEE)
         record = self.store.open_payment(request.reference, request.dossier, request.packet_id, request.agency,
                                          request.amount, self.platform.variant,
-                                         {"receipt_info": without_personal_data(request.receipt_info)})
+                                         {"receipt_info": without_personal_data(request.receipt_info),
+                                          **({"request_code": request.request_code} if request.request_code else {})})
         if record["state"] != "new":  # asked before: the platform has it
             return Outcome(OutcomeKind.DELIVERED, f"đã tạo trước / created before: {request.reference}")
         answer = self.platform.init(request)

@@ -17,6 +17,7 @@ In order, and nothing done before the check:
 Blocking work (store, GET_BILL, verification, origination) runs off the event loop.
 """
 
+from dataclasses import replace
 import logging
 from typing import Any
 
@@ -80,6 +81,20 @@ class Callbacks:
             return 400, self.platform.reply(confirm, BAD_REQUEST, "Thiếu mã giao dịch — no MaGiaoDich")
         first = self.store.claim_callback(confirm.reference, confirm.transaction)
         if first is not None:  # a repeat: the first reply, nothing done again
+            return int(first.get("status", 200)), first["reply"]
+        return self._settle(confirm, payment)
+
+    def settle_queried(self, confirm: Confirm) -> tuple[int, dict[str, Any]]:
+        """A payment QUERY found paid (the reconciler, when no CONFIRM came): handled exactly as its callback,
+        claimed on the same (MaThamChieu, MaGiaoDich), so the callback arriving later gets this reply. An answer
+        without an amount is taken at the amount asked (QUERY's amount field is not published)."""
+        payment = self.store.payment(confirm.reference)
+        if payment is None:
+            return 404, self.platform.reply(confirm, UNKNOWN, "Mã tham chiếu không tồn tại — unknown payment reference")
+        if not confirm.amount:
+            confirm = replace(confirm, amount=str(int(payment["amount"])))
+        first = self.store.claim_callback(confirm.reference, confirm.transaction)
+        if first is not None:
             return int(first.get("status", 200)), first["reply"]
         return self._settle(confirm, payment)
 
@@ -170,14 +185,18 @@ def callback_path(settings: PaymentSettings) -> str:
     return "/v1/payment/confirm" if settings.variant == "national" else "/v1/payment/paygov/confirm"
 
 
+def trust_of(config: Config, settings: PaymentSettings) -> TrustPolicy:
+    """The trust the bank's receipts are verified under."""
+    try:
+        return TrustPolicy.from_config(config, settings.receipt_purpose)
+    except TrustError as exc:
+        raise ConfigError(f"payment.receipt_purpose: {exc}") from exc
+
+
 def install(app: FastAPI, config: Config, services: Any) -> Callbacks:
     """The spec's ``routes``: adds the callback endpoint; ``services`` gives ``store`` and ``originate``."""
     settings = PaymentSettings.from_config(config)
-    try:
-        trust = TrustPolicy.from_config(config, settings.receipt_purpose)
-    except TrustError as exc:
-        raise ConfigError(f"payment.receipt_purpose: {exc}") from exc
-    callbacks = Callbacks(platform_for(settings), services, trust, settings)
+    callbacks = Callbacks(platform_for(settings), services, trust_of(config, settings), settings)
     app.add_api_route(callback_path(settings), callbacks.handle, methods=["POST"], include_in_schema=False)
     app.state.payment_callbacks = callbacks
     return callbacks

@@ -30,6 +30,8 @@ class PaymentSettings:
     already_exists: frozenset[str]
     transient_codes: frozenset[str]
     receipt: dict[str, str]
+    reconcile_after_seconds: float = 900.0  # an initiated payment with no CONFIRM this long: QUERY the platform
+    reconcile_every_seconds: float = 60.0
 
     @classmethod
     def from_config(cls, config: Config) -> "PaymentSettings":
@@ -50,4 +52,6 @@ class PaymentSettings:
             init_fields=tuple(table["init_fields"]), reply_fields=tuple(table["reply_fields"]),
             already_exists=frozenset(str(c) for c in table["already_exists"]),
             transient_codes=frozenset(str(c) for c in table["transient_codes"]),
-            receipt={k: str(v) for k, v in table["receipt"].items()})
+            receipt={k: str(v) for k, v in table["receipt"].items()},
+            reconcile_after_seconds=float(table.get("reconcile_after_seconds", 900.0)),
+            reconcile_every_seconds=float(table.get("reconcile_every_seconds", 60.0)))

@@ -37,6 +37,7 @@ class PaymentRequest:
     amount: int
     receipt_info: dict[str, Any]  # ThongTinBienLai
     description: str  # ThongTinGiaoDich
+    request_code: str = ""  # MaYeuCau of a YeuCauThanhToan ("" for one built from a dossier)
 
 
 def reference_for(dossier: str, fees: list[dict[str, Any]]) -> str:
@@ -72,13 +73,54 @@ def request_from_dossier(packet: Any, settings: PaymentSettings) -> PaymentReque
                           info, content)
 
 
+BENEFICIARY = ("TKThuHuong", "MaNHThuHuong", "TenTKThuHuong", "KhoBac", "TaiKhoanThuNSNN")
+
+
+def request_from_payment_request(packet: Any, settings: PaymentSettings) -> PaymentRequest | None:
+    """A YeuCauThanhToan (the one-stop system's own request that the citizen pay): INIT as it says — its
+    amount, fees, payer and beneficiary (the configured beneficiary where it names none). The reference is
+    derived from the sender, the dossier and its MaYeuCau, so a resend is the same payment and two agencies'
+    MaYeuCau never collide; MaYeuCau itself comes back in the receipt packet. None: nothing to pay."""
+    body = packet.body
+    amount = int(body.SoTien)
+    if amount <= 0:
+        return None
+    dossier, request_code, agency = nfc(body.MaHoSo), nfc(body.MaYeuCau), nfc(packet.NoiGui)
+    fees = [fee.model_dump(exclude_none=True) for fee in body.PhiLePhi or []]
+    content = nfc(body.NoiDungThanhToan or f"Nộp phí, lệ phí hồ sơ {dossier}")
+    given = {key: getattr(body, key, None) for key in BENEFICIARY}
+    info: dict[str, Any] = {
+        "MaDichVu": settings.receipt.get("MaDichVu", ""), "MaDVC": nfc(body.MaTTHC), "TenDVC": nfc(body.TenTTHC),
+        "MaTTHC": nfc(body.MaTTHC), "TenTTHC": nfc(body.TenTTHC), "MaDonVi": nfc(body.MaDonVi),
+        "TenDonVi": nfc(body.TenDonVi), "MaHoSo": dossier,
+        **{key: nfc(value if value else settings.receipt.get(key, "")) for key, value in given.items()},
+        "NoiDungThanhToan": content, "HoTenNguoiNop": nfc(body.HoTenNguoiNop),
+        "SoCMNDNguoiNop": nfc(body.SoCMNDNguoiNop), "DiaChiNguoiNop": nfc(body.DiaChiNguoiNop),
+        "HuyenNguoiNop": "", "TinhNguoiNop": "",
+        "PhiLePhi": [{"LoaiPhiLePhi": str(fee.get("LoaiPhiLePhi", "")), "MaPhiLePhi": nfc(fee.get("MaPhiLePhi")),
+                      "TenPhiLePhi": nfc(fee.get("TenPhiLePhi")), "SoTien": str(int(fee["SoTien"]))} for fee in fees],
+        "DSKhoanNop": [{"NoiDung": nfc(fee.get("TenPhiLePhi")), "SoTien": str(int(fee["SoTien"]))} for fee in fees],
+    }
+    reference = reference_for(dossier, [{"NoiGui": agency, "MaYeuCau": request_code}])
+    return PaymentRequest(reference, dossier, agency, str(packet.MaGoiTin), amount, info, content,
+                          request_code=request_code)
+
+
+def request_for(packet: Any, settings: PaymentSettings) -> PaymentRequest | None:
+    """The INIT a carried packet asks for: from a status-6 HoSo's fees, or from a YeuCauThanhToan."""
+    if packet.LoaiGoiTin == "YeuCauThanhToan":
+        return request_from_payment_request(packet, settings)
+    return request_from_dossier(packet, settings)
+
+
 def receipt_packet(payment: dict[str, Any], transaction: str, bank: str, paid_at: str,
                    receipt_number: str | None) -> tuple[str, bytes]:
     """The BienLaiThanhToan packet (JSON) for a verified receipt: its MaGoiTin and bytes. Everything in it
     is fixed by the payment and its transaction, so originating it again gives the same bytes."""
     info = payment["detail"].get("receipt_info") or {}
     packet_id = str(uuid.uuid5(PACKET_NAMESPACE, f"{payment['reference']}|{transaction}"))
-    body: dict[str, Any] = {"MaHoSo": payment["dossier"], "MaYeuCau": payment["reference"],
+    request_code = payment["detail"].get("request_code") or payment["reference"]  # the sender's MaYeuCau, if any
+    body: dict[str, Any] = {"MaHoSo": payment["dossier"], "MaYeuCau": request_code,
                             "MaGiaoDich": transaction, "SoTien": int(payment["amount"]), "ThoiGianGD": paid_at}
     if bank:
         body["MaNganHang"] = bank

@@ -523,6 +523,11 @@ class Store(Protocol):
 
     def payments_of(self, dossier: str) -> list[dict[str, Any]]: ...
 
+    def stale_payments(self, states: Sequence[str], before: datetime, limit: int = 100) -> list[dict[str, Any]]:
+        """Payments in one of ``states`` last changed before ``before`` (oldest first): those whose CONFIRM
+        never came, for the payment connector to ask the platform about."""
+        ...
+
     def update_payment(self, reference: str, state: str, detail: dict[str, Any] | None = None, *,
                        transaction: str | None = None, audit: tuple[str, str, dict[str, Any]] | None = None,
                        callback: tuple[str, dict[str, Any]] | None = None) -> None:

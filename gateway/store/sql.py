@@ -945,6 +945,12 @@ class SqlStore:
             return [dict(row._mapping) for row in connection.execute(
                 sa.select(payments).where(payments.c.dossier == dossier).order_by(payments.c.created_at))]
 
+    def stale_payments(self, states: Sequence[str], before: datetime, limit: int = 100) -> list[dict[str, Any]]:
+        with self._read() as connection:
+            return [dict(row._mapping) for row in connection.execute(
+                sa.select(payments).where(payments.c.state.in_(list(states)), payments.c.updated_at < before)
+                .order_by(payments.c.updated_at).limit(limit))]
+
     def update_payment(self, reference: str, state: str, detail: dict[str, Any] | None = None, *,
                        transaction: str | None = None, audit: tuple[str, str, dict[str, Any]] | None = None,
                        callback: tuple[str, dict[str, Any]] | None = None) -> None:

@@ -196,3 +196,37 @@ def test_late_callback_is_handled_like_any(make_bench: Any) -> None:
     assert bench.store.payments_of(dossier)[-1]["state"] == "initiated"  # paid, but the platform has not said so
     payment = bench.payment_of(dossier, {"forwarded"})
     assert payment["transaction_id"] == paid[0]["transaction"]
+
+
+def payment_request_packet(dossier: str, request_code: str) -> bytes:
+    """The one-stop system's own YeuCauThanhToan (examples/YeuCauThanhToan.json) for ``dossier``."""
+    import uuid
+
+    from .conftest import EXAMPLES
+    packet = json.loads((EXAMPLES / "YeuCauThanhToan.json").read_text(encoding="utf-8"))
+    packet["MaGoiTin"] = str(uuid.uuid4())
+    packet["NoiDung"]["YeuCauThanhToan"].update(MaHoSo=dossier, MaYeuCau=request_code)
+    return json.dumps(packet, ensure_ascii=False).encode("utf-8")
+
+
+def test_payment_request_packet_is_paid_and_its_code_comes_back(make_bench: Any) -> None:
+    """YeuCauThanhToan → routed to payment (the connector's own rule) → INIT with its amount and fees →
+    paid → CONFIRM → verified receipt → BienLaiThanhToan carrying the sender's MaYeuCau."""
+    bench: Bench = make_bench()
+    dossier = f"{AGENCY}-241201-7012"
+    assert bench.submit(payment_request_packet(dossier, "YCTT-7012")).status_code == 202
+    payment = bench.payment_of(dossier, {"forwarded"})
+    assert payment["amount"] == 3_050_000 and payment["detail"]["request_code"] == "YCTT-7012"
+    info = payment["detail"]["receipt_info"]
+    assert info["MaHoSo"] == dossier and info["TKThuHuong"] == "3511.0.1051234"  # the request's, not the default
+    assert "HoTenNguoiNop" not in info  # the payer stays in the sealed packet only
+    sent_init = list(bench.record()["payments"].values())
+    assert len(sent_init) == 1 and int(sent_init[0]["amount"]) == 3_050_000
+    packets = receipt_jobs(bench, dossier)
+    assert len(packets) == 1
+    body = json.loads(bench.store.stored_raw([packets[0].packet_id])[packets[0].packet_id])["NoiDung"]["BienLaiThanhToan"]
+    assert body["MaYeuCau"] == "YCTT-7012" and body["SoTien"] == 3_050_000
+    # the same request resent does not pay twice
+    assert bench.submit(payment_request_packet(dossier, "YCTT-7012")).status_code in (200, 202)
+    wait_for(lambda: not bench.store.find_jobs(JobFilter(destination="payment", state="pending")), 10, "delivery")
+    assert len(bench.record()["payments"]) == 1

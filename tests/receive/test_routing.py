@@ -45,9 +45,8 @@ def test_payment_requested_with_fees_goes_to_payment(router: Router) -> None:
     assert with_fees.body.DanhSachLePhi  # type: ignore[union-attr]
     assert router.route(with_fees) == ["national_portal", "payment"]
     assert router.route(example("HoSo", TrangThaiHoSo=6, HinhThuc=0, DanhSachLePhi=None)) == ["national_portal"]
-    # The payment connector builds INIT from the status-6 dossier and carries HoSo only: no rule for this type.
-    with pytest.raises(Unrouted):
-        router.route(example("YeuCauThanhToan"))
+    # The one-stop system's own payment request: routed by the payment connector's fragment.
+    assert router.route(example("YeuCauThanhToan")) == ["payment"]
 
 
 def test_other_types_follow_their_rules(router: Router) -> None:
@@ -69,8 +68,6 @@ def test_the_national_portal_is_routed_only_what_its_connector_carries(router: R
         if path.stem == "BienNhan":  # the gateway's own receipt: never routed
             continue
         packet = GoiTin.model_validate_json(path.read_text(encoding="utf-8"))
-        if packet.LoaiGoiTin == "YeuCauThanhToan":  # no rule: the payment connector carries HoSo only
-            continue
         if "national_portal" in router.route(packet):
             assert packet.LoaiGoiTin in NationalPortalConnector.carries, path.name
 
@@ -97,6 +94,14 @@ def test_a_deployment_replaces_the_rules(tmp_path: Path) -> None:
     assert router.route(example("TienDoXuLy", TrangThai=4)) == ["so_nganh"]
     with pytest.raises(Unrouted):
         router.route(example("TienDoXuLy", TrangThai=9))
+    with pytest.raises(Unrouted):  # the connectors' fragment rules are replaced with the product's
+        router.route(example("YeuCauThanhToan"))
+
+
+def test_a_connector_fragment_adds_its_rules_to_the_products() -> None:
+    names = [rule.get("name", "") for rule in Config.load().section("routes")["rules"]]
+    assert "Yêu cầu thanh toán — payment requests" in names  # from connectors/payment/defaults.toml
+    assert "Đồng bộ hồ sơ, tiến độ lên Cổng DVC quốc gia — dossier and progress sync" in names  # kept
 
 
 @pytest.mark.parametrize("rule, complaint", [

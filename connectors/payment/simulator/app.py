@@ -7,7 +7,8 @@ with CONFIRM; answers QUERY and GET_BILL (a signed receipt: PDF/PAdES or XML-DSi
 Faults (``POST /_admin/faults`` JSON, each switchable): ``duplicate`` (every CONFIRM sent twice),
 ``late_seconds`` (CONFIRM delayed), ``out_of_order`` (a failed attempt's CONFIRM with another MaGiaoDich
 after the success), ``wrong_checksum``, ``amount_delta`` (CONFIRM says another amount), ``receipt``
-("ok" | "tampered" | "untrusted"), ``receipt_format`` ("pdf" | "xml"), ``bill_unavailable``, ``init_error``.
+("ok" | "tampered" | "untrusted"), ``receipt_format`` ("pdf" | "xml"), ``bill_unavailable``, ``init_error``, ``drop_callback`` (paid, but
+no CONFIRM ever sent: only QUERY tells). ``POST /_admin/resend/{ref}`` sends a paid payment's CONFIRM now.
 ``POST /_admin/confirm/{ref}`` completes one now; ``POST /_admin/callback`` sends a raw callback
 (e.g. for a reference it never created); ``GET /_admin/record`` is what it holds and what it was told.
 """
@@ -58,7 +59,8 @@ class SimulatorSettings:
 
 DEFAULT_FAULTS: dict[str, Any] = {"duplicate": False, "late_seconds": 0.0, "out_of_order": False,
                                   "wrong_checksum": False, "amount_delta": 0, "receipt": "ok",
-                                  "receipt_format": "pdf", "bill_unavailable": False, "init_error": ""}
+                                  "receipt_format": "pdf", "bill_unavailable": False, "init_error": "",
+                                  "drop_callback": False}
 
 
 class Platform:
@@ -68,6 +70,7 @@ class Platform:
         self.payments: dict[str, dict[str, Any]] = {}
         self.sent: list[dict[str, Any]] = []  # every callback sent and the gateway's reply
         self.refused: list[dict[str, Any]] = []  # calls it refused (bad MaXacThuc, fields)
+        self.dropped: list[str] = []  # references whose CONFIRM was never sent (fault drop_callback)
         self.lock = threading.Lock()
         self.http = HttpClient(timeout=10.0, max_connections=64)
         self.stopping = threading.Event()
@@ -106,7 +109,9 @@ class Platform:
             return self._reply(message, code="02", text="Không tìm thấy giao dịch — unknown reference")
         if kind == "QUERY":
             return self._reply(message, code="00", text="", TrangThai=payment["state"],
-                               MaGiaoDich=payment.get("transaction", ""))
+                               MaGiaoDich=payment.get("transaction", ""), SoTien=str(payment["amount"]),
+                               **({"MaNganHang": "VCB", "ThoiGianGDThanhToan": payment["paid_at"]}
+                                  if payment.get("paid_at") else {}))
         bill = self.bill(payment)
         if bill is None:
             return self._reply(message, code="99", text="Biên lai chưa sẵn sàng — receipt not ready")
@@ -173,7 +178,9 @@ class Platform:
         if payment is None:
             return {"errorCode": "02", "message": "unknown order"}
         if request_code == "QUERY":
-            return {"errorCode": "00", "orderId": order, "status": payment["state"]}
+            return {"errorCode": "00", "orderId": order, "status": payment["state"], "amount": str(payment["amount"]),
+                    "transactionId": payment.get("transaction", ""),
+                    **({"bankCode": "VCB", "payDate": payment["paid_at"]} if payment.get("paid_at") else {})}
         bill = self.bill(payment)
         if bill is None:
             return {"errorCode": "99", "message": "receipt not ready"}
@@ -196,6 +203,10 @@ class Platform:
         """The citizen paid: record it and tell the gateway (with whatever faults are on)."""
         with self.lock:
             payment.update(state="paid", transaction=f"FT{uuid.uuid4().hex[:14].upper()}", paid_at=stamp())
+        if self.faults["drop_callback"]:  # the callback lost on the way: only QUERY will tell the gateway
+            with self.lock:
+                self.dropped.append(payment["reference"])
+            return
         late = float(self.faults["late_seconds"])
         if late:
             time.sleep(late)
@@ -341,6 +352,7 @@ def create_app(settings: SimulatorSettings) -> FastAPI:
         with platform.lock:
             return {"payments": {k: {key: v for key, v in p.items() if key not in ("due", "bills")}
                                  for k, p in platform.payments.items()},
-                    "sent": list(platform.sent), "refused": list(platform.refused)}
+                    "sent": list(platform.sent), "refused": list(platform.refused),
+                    "dropped": list(platform.dropped)}
 
     return app
