@@ -230,3 +230,65 @@ def test_payment_request_packet_is_paid_and_its_code_comes_back(make_bench: Any)
     assert bench.submit(payment_request_packet(dossier, "YCTT-7012")).status_code in (200, 202)
     wait_for(lambda: not bench.store.find_jobs(JobFilter(destination="payment", state="pending")), 10, "delivery")
     assert len(bench.record()["payments"]) == 1
+
+
+def test_lost_callback_is_recovered_by_query_and_the_late_callback_changes_nothing(make_bench: Any) -> None:
+    """The platform completes the payment but its CONFIRM never arrives: the worker's reconciler task (the
+    connector's ConnectorSpec.tasks, with the worker's real intake) QUERYs it, settles it as the callback
+    would (receipt fetched, verified, BienLaiThanhToan originated); the CONFIRM sent afterwards gets the
+    recorded reply and nothing is done twice."""
+    from gateway import registry
+    from gateway.config import Config
+    from gateway.receive.intake import PacketIntake
+
+    bench: Bench = make_bench()
+    bench.faults(drop_callback=True)
+    dossier = f"{AGENCY}-241201-7013"
+    assert bench.submit(dossier_packet(dossier)).status_code == 202
+    payment = bench.payment_of(dossier, {"initiated"})
+    wait_for(lambda: payment["reference"] in bench.record()["dropped"], 10, "the platform to drop the callback")
+    assert bench.store.payment(payment["reference"])["state"] == "initiated"  # nothing told the gateway
+    assert not bench.record()["sent"]
+    quick = {**bench.config.section("payment"), "reconcile_after_seconds": 0.2, "reconcile_every_seconds": 0.05}
+    config = Config({**bench.config.raw, "payment": quick}, bench.config.source)
+    tasks = registry.start_tasks(config, PacketIntake(config, store=bench.store), only=["payment"])
+    try:
+        settled = bench.payment_of(dossier, {"forwarded", "receipt_rejected", "amount_mismatch"})
+    finally:
+        tasks.stop()
+    assert settled["state"] == "forwarded" and settled["detail"]["verification"]["verdict"] == "passed"
+    paid = bench.record()["payments"][payment["reference"]]
+    assert settled["transaction_id"] == paid["transaction"]
+    actions = [e.action for e in bench.store.audit_about(dossier)]
+    assert "payment.reconciled" in actions and "payment.receipt.verified" in actions
+    assert len(receipt_jobs(bench, dossier)) == 1
+    # the lost CONFIRM finally arrives: answered as recorded, nothing originated again
+    late = httpx.post(f"{bench.sim_url}/_admin/resend/{payment['reference']}", timeout=10).json()
+    assert late["status"] == 200 and late["reply"]["MaLoi"] == "00"
+    assert bench.store.payment(payment["reference"])["state"] == "forwarded"
+    assert len(receipt_jobs(bench, dossier)) == 1
+    assert actions.count("payment.receipt.verified") == 1
+
+
+def test_reconciler_leaves_an_unpaid_payment_alone(make_bench: Any) -> None:
+    """Not paid yet (the citizen has not paid): QUERY says so, the payment stays initiated, no receipt."""
+    from connectors.payment.client import platform_for
+    from connectors.payment.inbound import Callbacks, trust_of
+    from connectors.payment.reconcile import Reconciler
+    from connectors.payment.settings import PaymentSettings
+    from gateway.receive.intake import PacketIntake
+
+    bench: Bench = make_bench(pay_after_seconds=3600)
+    dossier = f"{AGENCY}-241201-7014"
+    bench.submit(dossier_packet(dossier))
+    payment = bench.payment_of(dossier, {"initiated"})
+    settings = PaymentSettings.from_config(bench.config)
+    callbacks = Callbacks(platform_for(settings), PacketIntake(bench.config, store=bench.store),
+                          trust_of(bench.config, settings), settings)
+    reconciler = Reconciler(callbacks, after_seconds=0.0, every_seconds=0.05)
+    try:
+        assert reconciler.once() == 0
+    finally:
+        callbacks.platform.close()
+    assert bench.store.payment(payment["reference"])["state"] == "initiated"
+    assert not receipt_jobs(bench, dossier)
