@@ -1,7 +1,8 @@
 """The mediated look-up for sector systems: ``POST /v1/citizens/lookup`` (TraCuuThongTinCongDan) and
 ``POST /v1/citizens/verify`` (XacThucThongTinCongDan), JSON in and out.
 
-Deny by default: only clients approved for look-ups (``[clients.X] citizen_lookups = true``), naming the
+Deny by default: only clients approved for look-ups (``gateway population-db allow-lookups X``, kept in the
+store, or ``[clients.X] citizen_lookups = true``; see ``approvals``), naming the
 officer (MaCanBo), the service (MaDVC) and a dossier (MaHoSo) they own. Each call is audited (who, when,
 purpose, found or not — the identifier only masked and keyed-hashed, nothing else of the citizen), nothing
 is cached, and the database is reached off the event loop in the look-up bulkhead, behind a per-client rate,
@@ -18,7 +19,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
+from connectors.population_db.approvals import Approvals
 from connectors.population_db.breaker import Breaker, BreakerOpen
 from connectors.population_db.client import PopulationClient
 from connectors.population_db.faults import PopulationFault
@@ -55,6 +58,7 @@ class CitizenLookups:
         self.breaker = Breaker(self.settings.breaker_failures, self.settings.breaker_open_seconds)
         self._client = client
         self._lock = threading.Lock()
+        self.approvals = Approvals(config, lambda: services.store)
 
     @property
     def client(self) -> PopulationClient:
@@ -64,8 +68,8 @@ class CitizenLookups:
             return self._client
 
     def approved(self, name: str) -> bool:
-        entry = self.config.section("clients").get(name)
-        return isinstance(entry, dict) and entry.get("citizen_lookups") is True
+        """Blocking: the store's allow/revoke for ``name``, else the configuration's ``citizen_lookups``."""
+        return self.approvals.approved(name)
 
     def audit(self, actor: str, kind: str, query: Query | None, body: Any, outcome: str, reason: str = "") -> None:
         """Who, when (the entry's time), purpose, found or not; the identifier masked and HMAC-keyed only."""
@@ -111,7 +115,7 @@ class CitizenLookups:
 
     async def _handle(self, request: Request, client: Any, kind: str) -> JSONResponse:
         body: Any = None
-        if not self.approved(client.name):
+        if not await run_in_threadpool(self.approved, client.name):
             self.audit(client.name, kind, None, None, "refused", "auth.citizen_lookups")
             return _refused(403, "auth.citizen_lookups",
                             f"Hệ thống “{client.name}” chưa được phê duyệt tra cứu CSDL quốc gia về dân cư.",
