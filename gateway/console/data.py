@@ -424,39 +424,127 @@ def sender_agencies(config: Any, engine: sa.Engine) -> dict[str, tuple[str, ...]
     return found
 
 
+def _hour(engine: sa.Engine, column: Any) -> Any:
+    """The UTC hour a timestamp falls in, as text (exact: no float arithmetic at the hour's edge)."""
+    if engine.dialect.name == "sqlite":
+        return sa.func.strftime("%Y-%m-%d %H", column)
+    return sa.func.to_char(column, "YYYY-MM-DD HH24")
+
+
+Counts = dict[tuple[str, str], list[int]]  # (agency, month or hour) → [received, valid, delivered, late]
+
+
+def _counted(connection: sa.Connection, engine: sa.Engine, key: Any, key_delivered: Any,
+             scope: list[sa.ColumnElement[bool]], since: datetime, until: datetime, late_after: timedelta) -> Counts:
+    """Packets received (and valid) by when they arrived, jobs delivered (and late) by when they were delivered,
+    per agency and ``key`` over [since, until)."""
+    found: Counts = {}
+    agency = sa.func.coalesce(packets.c.agency, "—")
+    valid = packets.c.verdicts["validation"]["valid"].as_boolean()
+    for a, k, n, n_valid in connection.execute(
+            sa.select(agency, key, sa.func.count(), sa.func.sum(sa.case((valid.is_(False), 0), else_=1)))
+            .where(packets.c.received_at >= since, packets.c.received_at < until, *scope).group_by(agency, key)):
+        entry = found.setdefault((a, k), [0, 0, 0, 0])
+        entry[0], entry[1] = int(n), int(n_valid or 0)
+    late = sa.func.sum(sa.case(((_epoch(engine, jobs.c.delivered_at) - _epoch(engine, jobs.c.created_at))
+                                > int(late_after.total_seconds()), 1), else_=0))
+    for a, k, n, n_late in connection.execute(
+            sa.select(agency, key_delivered, sa.func.count(), late)
+            .select_from(jobs.join(packets, packets.c.packet_id == jobs.c.packet_id))
+            .where(jobs.c.delivered_at >= since, jobs.c.delivered_at < until, *scope)
+            .group_by(agency, key_delivered)):
+        entry = found.setdefault((a, k), [0, 0, 0, 0])
+        entry[2], entry[3] = int(n), int(n_late or 0)
+    return found
+
+
+def _local_month(hour_start: int) -> str:
+    return datetime.fromtimestamp(hour_start + LOCAL_OFFSET_HOURS * 3600, UTC).strftime("%Y-%m")
+
+
+def _kept_hours(engine: sa.Engine, operator: Operator, first: int, last: int, late_after: timedelta) -> Counts:
+    """Per agency and local month, the counts of the closed hours [first, last) (epoch seconds): read from
+    console_hours, the hours not counted yet counted in one range read and kept for next time."""
+    from gateway.store.tables import console_hours as kept
+
+    late_s = int(late_after.total_seconds())
+    hours = range(first, last, 3600)
+    scope = [] if operator.all_agencies else [kept.c.agency.in_(operator.agencies)]
+    with engine.connect() as connection:
+        counted = set(connection.execute(sa.select(kept.c.start).where(
+            kept.c.late_after == late_s, kept.c.start >= first, kept.c.start < last, kept.c.agency == "")).scalars())
+    missing = [h for h in hours if h not in counted]
+    if missing:
+        low, high = min(missing), max(missing) + 3600
+        with engine.connect() as connection:
+            computed = _counted(connection, engine, _hour(engine, packets.c.received_at),
+                                _hour(engine, jobs.c.delivered_at), [], datetime.fromtimestamp(low, UTC),
+                                datetime.fromtimestamp(high, UTC), late_after)
+        wanted = set(missing)
+        rows = [dict(late_after=late_s, start=h, agency="", received=0, valid=0, delivered=0, late=0) for h in missing]
+        for (a, k), v in computed.items():
+            h = int(datetime.strptime(k, "%Y-%m-%d %H").replace(tzinfo=UTC).timestamp())
+            if h in wanted:
+                rows.append(dict(late_after=late_s, start=h, agency=a, received=v[0], valid=v[1], delivered=v[2],
+                                 late=v[3]))
+        insert = (sqlite_insert if engine.dialect.name == "sqlite" else postgresql_insert)(kept)
+        try:
+            with engine.begin() as connection:
+                for i in range(0, len(rows), 5000):
+                    connection.execute(insert.on_conflict_do_nothing(), rows[i:i + 5000])
+        except sa.exc.SQLAlchemyError:  # counted again next time, then: the report is drawn from the rows anyway
+            pass
+    found: Counts = {}
+    with engine.connect() as connection:
+        for h, a, received, valid, delivered, late in connection.execute(
+                sa.select(kept.c.start, kept.c.agency, kept.c.received, kept.c.valid, kept.c.delivered, kept.c.late)
+                .where(kept.c.late_after == late_s, kept.c.start >= first, kept.c.start < last, kept.c.agency != "",
+                       *scope)):
+            entry = found.setdefault((a, _local_month(h)), [0, 0, 0, 0])
+            entry[0] += received
+            entry[1] += valid
+            entry[2] += delivered
+            entry[3] += late
+    return found
+
+
 def monthly(engine: sa.Engine, operator: Operator, *, since: datetime, until: datetime,
-            late_after: timedelta, senders: dict[str, tuple[str, ...] | None] | None = None) -> list[MonthRow]:
+            late_after: timedelta, senders: dict[str, tuple[str, ...] | None] | None = None,
+            now: datetime | None = None, kept: bool = True) -> list[MonthRow]:
     """Per agency and month: packets received, valid and refused (by when they arrived), jobs delivered and
     delivered later than ``late_after`` after acceptance (by when they were delivered).
+
+    Hours that closed before ``now`` (less CLOSED_AFTER) are read from console_hours (``kept``; False: every
+    count straight from packets and jobs); the rest is counted live.
 
     A refusal is counted for its dossier's owner when the store refused it at commit (its dossier is known);
     otherwise for each agency of its sender (``senders``, see ``sender_agencies``); "—" when the sender may
     send for any agency."""
     rows: dict[tuple[str, str], MonthRow] = {}
     scope = visible_packets(operator)
-    agency = sa.func.coalesce(packets.c.agency, "—")
 
     def row(key: tuple[str, str]) -> MonthRow:
         return rows.setdefault(key, MonthRow(*key))
 
-    month = _month(engine, packets.c.received_at)
-    valid = packets.c.verdicts["validation"]["valid"].as_boolean()
+    def add(counts: Counts) -> None:
+        for key, (received, valid, delivered, late) in counts.items():
+            entry = row(key)
+            entry.received += received
+            entry.valid += valid
+            entry.delivered += delivered
+            entry.delivered_late += late
+
+    live_from = since
+    first = -(-int(since.timestamp()) // 3600) * 3600  # kept hours: whole UTC hours inside the period
+    closed = int(((now or now_utc()) - CLOSED_AFTER).timestamp()) // 3600 * 3600
+    last = min(int(until.timestamp()) // 3600 * 3600, closed)
+    if kept and first == since.timestamp() and last > first:
+        add(_kept_hours(engine, operator, first, last, late_after))
+        live_from = datetime.fromtimestamp(last, UTC)
     with engine.connect() as connection:
-        for a, m, n, n_valid in connection.execute(
-                sa.select(agency, month, sa.func.count(), sa.func.sum(sa.case((valid.is_(False), 0), else_=1)))
-                .where(packets.c.received_at >= since, packets.c.received_at < until, *scope).group_by(agency, month)):
-            entry = row((a, m))
-            entry.received, entry.valid = int(n), int(n_valid or 0)
-        late = sa.func.sum(sa.case(((_epoch(engine, jobs.c.delivered_at) - _epoch(engine, jobs.c.created_at))
-                                    > int(late_after.total_seconds()), 1), else_=0))
-        delivered_month = _month(engine, jobs.c.delivered_at)
-        for a, m, n, n_late in connection.execute(
-                sa.select(agency, delivered_month, sa.func.count(), late)
-                .select_from(jobs.join(packets, packets.c.packet_id == jobs.c.packet_id))
-                .where(jobs.c.delivered_at >= since, jobs.c.delivered_at < until, *scope)
-                .group_by(agency, delivered_month)):
-            entry = row((a, m))
-            entry.delivered, entry.delivered_late = int(n), int(n_late or 0)
+        if live_from < until:
+            add(_counted(connection, engine, _month(engine, packets.c.received_at), _month(engine, jobs.c.delivered_at),
+                         scope, live_from, until, late_after))
         refused_month = _month(engine, audit.c.at)
         for actor, m, owner, n in connection.execute(
                 sa.select(audit.c.actor, refused_month, dossiers.c.agency, sa.func.count())
