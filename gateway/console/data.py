@@ -581,44 +581,121 @@ class Quality:
         return self.on_time / self.finished if self.finished else None
 
 
+@dataclass(frozen=True)
+class Judged:
+    """One dossier's path, judged: what ``quality`` counts for it (kept in console_dossier_quality)."""
+    packets: int
+    last_at: datetime
+    backwards: bool
+    terminal: bool
+    steps_complete: bool
+    finished: bool
+    on_time: bool
+
+
+def _rules_digest(transitions: dict[int, frozenset[int]], terminal: frozenset[int]) -> str:
+    import hashlib
+
+    text = repr((sorted((a, sorted(b)) for a, b in transitions.items()), sorted(terminal)))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _judge(engine: sa.Engine, dossiers_: list[str], transitions: dict[int, frozenset[int]], terminal: frozenset[int],
+           keys: KeyRing | None) -> dict[str, Judged]:
+    """Every packet of ``dossiers_`` read and judged: moves, final status, the latest HoSo's dates."""
+    paths: dict[str, list[tuple[datetime, int | None, str, str]]] = {}
+    raws: dict[str, tuple[bytes, str]] = {}
+    with engine.connect() as connection:
+        for start in range(0, len(dossiers_), 500):
+            for dossier, at, status, packet_type, packet_id in connection.execute(
+                    sa.select(packets.c.dossier, packets.c.received_at, packets.c.status, packets.c.packet_type,
+                              packets.c.packet_id).where(packets.c.dossier.in_(dossiers_[start:start + 500]))
+                    .order_by(packets.c.dossier, packets.c.received_at)):
+                paths.setdefault(dossier, []).append((at, status, packet_type, packet_id))
+        latest_hoso = {d: next((p[3] for p in reversed(path) if p[2] == "HoSo"), None) for d, path in paths.items()}
+        ids = [pid for pid in latest_hoso.values() if pid]
+        for start in range(0, len(ids), 500):
+            for row in connection.execute(sa.select(packets.c.packet_id, packets.c.raw, packets.c.encoding)
+                                          .where(packets.c.packet_id.in_(ids[start:start + 500]),
+                                                 packets.c.raw.is_not(None))):
+                raws[row.packet_id] = (unseal(keys, row.packet_id, row.raw), row.encoding)
+    judged: dict[str, Judged] = {}
+    for dossier, path in paths.items():
+        statuses = [s for _, s, _, _ in path if s is not None]
+        moves = list(zip(statuses, statuses[1:]))
+        backwards = any(b < a and b not in transitions.get(a, frozenset()) for a, b in moves if a != b)
+        final = bool(statuses) and statuses[-1] in terminal
+        complete = final and statuses[0] == 1 and all(b in transitions.get(a, frozenset()) for a, b in moves if a != b)
+        finished = on_time = False
+        found = raws.get(latest_hoso[dossier] or "")
+        if found is not None:
+            dates = hoso_fields(*found, ("NgayKetThucXuLy", "NgayHenTra"))
+            if dates["NgayKetThucXuLy"] and dates["NgayHenTra"]:
+                finished, on_time = True, dates["NgayKetThucXuLy"] <= dates["NgayHenTra"]
+        judged[dossier] = Judged(len(path), path[-1][0], backwards, final, complete, finished, on_time)
+    return judged
+
+
 def quality(engine: sa.Engine, operator: Operator, *, since: datetime, until: datetime, now: datetime,
             transitions: dict[int, frozenset[int]], terminal: frozenset[int], stale_after: timedelta,
-            keys: KeyRing | None = None) -> Quality:
+            keys: KeyRing | None = None, kept: bool = True) -> Quality:
     """What the national index set scores, for dossiers that synced in [since, until): on time, complete, never
-    backwards, not silent. Dates come from the latest HoSo packet's content (``NgayGio`` text compares in order)."""
+    backwards, not silent. Dates come from the latest HoSo packet's content (``NgayGio`` text compares in order).
+
+    A dossier's judgement is kept (console_dossier_quality, ``kept``) and used again while its packets are the
+    same in number and latest arrival under the same rules; only dossiers with new packets are read again."""
+    from gateway.store.tables import console_dossier_quality as cache
+
     result = Quality()
     active = (sa.select(packets.c.dossier).where(packets.c.received_at >= since, packets.c.received_at < until,
                                                  packets.c.dossier.is_not(None), *visible_packets(operator))
-              .distinct().scalar_subquery())
-    paths: dict[str, list[tuple[datetime, int | None, str, str]]] = {}
+              .distinct().subquery())
+    rules = _rules_digest(transitions, terminal)
     with engine.connect() as connection:
-        for dossier, at, status, packet_type, packet_id in connection.execute(
-                sa.select(packets.c.dossier, packets.c.received_at, packets.c.status, packets.c.packet_type,
-                          packets.c.packet_id).where(packets.c.dossier.in_(active))
-                .order_by(packets.c.dossier, packets.c.received_at)):
-            paths.setdefault(dossier, []).append((at, status, packet_type, packet_id))
-        latest_hoso = {d: next((p[3] for p in reversed(path) if p[2] == "HoSo"), None) for d, path in paths.items()}
-        ids = [pid for pid in latest_hoso.values() if pid]
-        raws = {row.packet_id: (unseal(keys, row.packet_id, row.raw), row.encoding) for start in range(0, len(ids), 500) for row in connection.execute(
-            sa.select(packets.c.packet_id, packets.c.raw, packets.c.encoding)
-            .where(packets.c.packet_id.in_(ids[start:start + 500]), packets.c.raw.is_not(None)))}
-    for dossier, path in paths.items():
+        shape = [(d, int(n), last) for d, n, last in connection.execute(
+            sa.select(packets.c.dossier, sa.func.count(), sa.func.max(packets.c.received_at))
+            .where(packets.c.dossier.in_(sa.select(active.c.dossier))).group_by(packets.c.dossier)
+            .order_by(packets.c.dossier))]
+        known: dict[str, Judged] = {}
+        if kept:
+            for row in connection.execute(sa.select(cache).join(active, active.c.dossier == cache.c.dossier)
+                                          .where(cache.c.rules == rules)):
+                known[row.dossier] = Judged(row.packets, row.last_at, row.backwards, row.terminal, row.steps_complete,
+                                            row.finished, row.on_time)
+    stale_known = [d for d, n, last in shape if (j := known.get(d)) is None or (j.packets, j.last_at) != (n, last)]
+    if stale_known:
+        fresh = _judge(engine, stale_known, transitions, terminal, keys)
+        known.update(fresh)
+        if kept and fresh:
+            _keep_judged(engine, rules, fresh)
+    for dossier, _n, _last in shape:
+        judged = known[dossier]
         result.dossiers += 1
-        statuses = [s for _, s, _, _ in path if s is not None]
-        moves = list(zip(statuses, statuses[1:]))
-        if any(b < a and b not in transitions.get(a, frozenset()) for a, b in moves if a != b):
+        if judged.backwards:
             result.backwards.append(dossier)
-        if statuses and statuses[-1] in terminal:
+        if judged.terminal:
             result.terminal += 1
-            if statuses[0] == 1 and all(b in transitions.get(a, frozenset()) for a, b in moves if a != b):
-                result.steps_complete += 1
-        elif now - path[-1][0] > stale_after:
+            result.steps_complete += judged.steps_complete
+        elif now - judged.last_at > stale_after:
             result.stale.append(dossier)
-        found = raws.get(latest_hoso[dossier] or "")
-        if found is None:
-            continue
-        dates = hoso_fields(*found, ("NgayKetThucXuLy", "NgayHenTra"))
-        if dates["NgayKetThucXuLy"] and dates["NgayHenTra"]:
-            result.finished += 1
-            result.on_time += dates["NgayKetThucXuLy"] <= dates["NgayHenTra"]
+        result.finished += judged.finished
+        result.on_time += judged.on_time
     return result
+
+
+def _keep_judged(engine: sa.Engine, rules: str, judged: dict[str, Judged]) -> None:
+    from gateway.store.tables import console_dossier_quality as cache
+
+    rows = [dict(dossier=d, rules=rules, packets=j.packets, last_at=j.last_at, backwards=j.backwards,
+                 terminal=j.terminal, steps_complete=j.steps_complete, finished=j.finished, on_time=j.on_time)
+            for d, j in judged.items()]
+    insert = (sqlite_insert if engine.dialect.name == "sqlite" else postgresql_insert)(cache)
+    upsert = insert.on_conflict_do_update(index_elements=[cache.c.dossier], set_={
+        name: insert.excluded[name] for name in ("rules", "packets", "last_at", "backwards", "terminal",
+                                                 "steps_complete", "finished", "on_time")})
+    try:
+        with engine.begin() as connection:
+            for i in range(0, len(rows), 2000):
+                connection.execute(upsert, rows[i:i + 2000])
+    except sa.exc.SQLAlchemyError:  # judged again next time, then: the view is drawn anyway
+        pass

@@ -187,6 +187,21 @@ console_hours = sa.Table(
     sa.Column("late", sa.Integer, nullable=False),
 )
 
+# The sync-quality view's judgement of a dossier's path (migration 0020), valid while the dossier has the same
+# packets (their number and latest arrival) under the same rules; a new packet makes it judged again.
+console_dossier_quality = sa.Table(
+    "console_dossier_quality", metadata,
+    sa.Column("dossier", sa.String(100), primary_key=True),
+    sa.Column("rules", sa.String(64), nullable=False),  # digest of the transition graph and final statuses
+    sa.Column("packets", sa.Integer, nullable=False),
+    sa.Column("last_at", UtcDateTime, nullable=False),
+    sa.Column("backwards", sa.Boolean, nullable=False),
+    sa.Column("terminal", sa.Boolean, nullable=False),
+    sa.Column("steps_complete", sa.Boolean, nullable=False),
+    sa.Column("finished", sa.Boolean, nullable=False),
+    sa.Column("on_time", sa.Boolean, nullable=False),
+)
+
 # A bulk replay started from the console and its results so far (migration 0015), read by the page that follows it.
 replay_runs = sa.Table(
     "replay_runs", metadata,

@@ -1,5 +1,6 @@
 """The monthly report's closed hours per agency (console_hours): counted once from packets and jobs, then read
-instead of the history, so a report over a million packets reads a few thousand rows.
+instead of the history, so a report over a million packets reads a few thousand rows. The sync-quality view's
+judgement per dossier (console_dossier_quality), judged again only when the dossier has new packets.
 
 Revision ID: 0020
 Revises: 0017
@@ -26,7 +27,20 @@ def upgrade() -> None:
         sa.Column("delivered", sa.Integer, nullable=False),
         sa.Column("late", sa.Integer, nullable=False),
     )
+    op.create_table(
+        "console_dossier_quality",
+        sa.Column("dossier", sa.String(100), primary_key=True),
+        sa.Column("rules", sa.String(64), nullable=False),
+        sa.Column("packets", sa.Integer, nullable=False),
+        sa.Column("last_at", sa.DateTime, nullable=False),
+        sa.Column("backwards", sa.Boolean, nullable=False),
+        sa.Column("terminal", sa.Boolean, nullable=False),
+        sa.Column("steps_complete", sa.Boolean, nullable=False),
+        sa.Column("finished", sa.Boolean, nullable=False),
+        sa.Column("on_time", sa.Boolean, nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("console_dossier_quality")
     op.drop_table("console_hours")
