@@ -424,39 +424,127 @@ def sender_agencies(config: Any, engine: sa.Engine) -> dict[str, tuple[str, ...]
     return found
 
 
+def _hour(engine: sa.Engine, column: Any) -> Any:
+    """The UTC hour a timestamp falls in, as text (exact: no float arithmetic at the hour's edge)."""
+    if engine.dialect.name == "sqlite":
+        return sa.func.strftime("%Y-%m-%d %H", column)
+    return sa.func.to_char(column, "YYYY-MM-DD HH24")
+
+
+Counts = dict[tuple[str, str], list[int]]  # (agency, month or hour) → [received, valid, delivered, late]
+
+
+def _counted(connection: sa.Connection, engine: sa.Engine, key: Any, key_delivered: Any,
+             scope: list[sa.ColumnElement[bool]], since: datetime, until: datetime, late_after: timedelta) -> Counts:
+    """Packets received (and valid) by when they arrived, jobs delivered (and late) by when they were delivered,
+    per agency and ``key`` over [since, until)."""
+    found: Counts = {}
+    agency = sa.func.coalesce(packets.c.agency, "—")
+    valid = packets.c.verdicts["validation"]["valid"].as_boolean()
+    for a, k, n, n_valid in connection.execute(
+            sa.select(agency, key, sa.func.count(), sa.func.sum(sa.case((valid.is_(False), 0), else_=1)))
+            .where(packets.c.received_at >= since, packets.c.received_at < until, *scope).group_by(agency, key)):
+        entry = found.setdefault((a, k), [0, 0, 0, 0])
+        entry[0], entry[1] = int(n), int(n_valid or 0)
+    late = sa.func.sum(sa.case(((_epoch(engine, jobs.c.delivered_at) - _epoch(engine, jobs.c.created_at))
+                                > int(late_after.total_seconds()), 1), else_=0))
+    for a, k, n, n_late in connection.execute(
+            sa.select(agency, key_delivered, sa.func.count(), late)
+            .select_from(jobs.join(packets, packets.c.packet_id == jobs.c.packet_id))
+            .where(jobs.c.delivered_at >= since, jobs.c.delivered_at < until, *scope)
+            .group_by(agency, key_delivered)):
+        entry = found.setdefault((a, k), [0, 0, 0, 0])
+        entry[2], entry[3] = int(n), int(n_late or 0)
+    return found
+
+
+def _local_month(hour_start: int) -> str:
+    return datetime.fromtimestamp(hour_start + LOCAL_OFFSET_HOURS * 3600, UTC).strftime("%Y-%m")
+
+
+def _kept_hours(engine: sa.Engine, operator: Operator, first: int, last: int, late_after: timedelta) -> Counts:
+    """Per agency and local month, the counts of the closed hours [first, last) (epoch seconds): read from
+    console_hours, the hours not counted yet counted in one range read and kept for next time."""
+    from gateway.store.tables import console_hours as kept
+
+    late_s = int(late_after.total_seconds())
+    hours = range(first, last, 3600)
+    scope = [] if operator.all_agencies else [kept.c.agency.in_(operator.agencies)]
+    with engine.connect() as connection:
+        counted = set(connection.execute(sa.select(kept.c.start).where(
+            kept.c.late_after == late_s, kept.c.start >= first, kept.c.start < last, kept.c.agency == "")).scalars())
+    missing = [h for h in hours if h not in counted]
+    if missing:
+        low, high = min(missing), max(missing) + 3600
+        with engine.connect() as connection:
+            computed = _counted(connection, engine, _hour(engine, packets.c.received_at),
+                                _hour(engine, jobs.c.delivered_at), [], datetime.fromtimestamp(low, UTC),
+                                datetime.fromtimestamp(high, UTC), late_after)
+        wanted = set(missing)
+        rows = [dict(late_after=late_s, start=h, agency="", received=0, valid=0, delivered=0, late=0) for h in missing]
+        for (a, k), v in computed.items():
+            h = int(datetime.strptime(k, "%Y-%m-%d %H").replace(tzinfo=UTC).timestamp())
+            if h in wanted:
+                rows.append(dict(late_after=late_s, start=h, agency=a, received=v[0], valid=v[1], delivered=v[2],
+                                 late=v[3]))
+        insert = (sqlite_insert if engine.dialect.name == "sqlite" else postgresql_insert)(kept)
+        try:
+            with engine.begin() as connection:
+                for i in range(0, len(rows), 5000):
+                    connection.execute(insert.on_conflict_do_nothing(), rows[i:i + 5000])
+        except sa.exc.SQLAlchemyError:  # counted again next time, then: the report is drawn from the rows anyway
+            pass
+    found: Counts = {}
+    with engine.connect() as connection:
+        for h, a, received, valid, delivered, late in connection.execute(
+                sa.select(kept.c.start, kept.c.agency, kept.c.received, kept.c.valid, kept.c.delivered, kept.c.late)
+                .where(kept.c.late_after == late_s, kept.c.start >= first, kept.c.start < last, kept.c.agency != "",
+                       *scope)):
+            entry = found.setdefault((a, _local_month(h)), [0, 0, 0, 0])
+            entry[0] += received
+            entry[1] += valid
+            entry[2] += delivered
+            entry[3] += late
+    return found
+
+
 def monthly(engine: sa.Engine, operator: Operator, *, since: datetime, until: datetime,
-            late_after: timedelta, senders: dict[str, tuple[str, ...] | None] | None = None) -> list[MonthRow]:
+            late_after: timedelta, senders: dict[str, tuple[str, ...] | None] | None = None,
+            now: datetime | None = None, kept: bool = True) -> list[MonthRow]:
     """Per agency and month: packets received, valid and refused (by when they arrived), jobs delivered and
     delivered later than ``late_after`` after acceptance (by when they were delivered).
+
+    Hours that closed before ``now`` (less CLOSED_AFTER) are read from console_hours (``kept``; False: every
+    count straight from packets and jobs); the rest is counted live.
 
     A refusal is counted for its dossier's owner when the store refused it at commit (its dossier is known);
     otherwise for each agency of its sender (``senders``, see ``sender_agencies``); "—" when the sender may
     send for any agency."""
     rows: dict[tuple[str, str], MonthRow] = {}
     scope = visible_packets(operator)
-    agency = sa.func.coalesce(packets.c.agency, "—")
 
     def row(key: tuple[str, str]) -> MonthRow:
         return rows.setdefault(key, MonthRow(*key))
 
-    month = _month(engine, packets.c.received_at)
-    valid = packets.c.verdicts["validation"]["valid"].as_boolean()
+    def add(counts: Counts) -> None:
+        for key, (received, valid, delivered, late) in counts.items():
+            entry = row(key)
+            entry.received += received
+            entry.valid += valid
+            entry.delivered += delivered
+            entry.delivered_late += late
+
+    live_from = since
+    first = -(-int(since.timestamp()) // 3600) * 3600  # kept hours: whole UTC hours inside the period
+    closed = int(((now or now_utc()) - CLOSED_AFTER).timestamp()) // 3600 * 3600
+    last = min(int(until.timestamp()) // 3600 * 3600, closed)
+    if kept and first == since.timestamp() and last > first:
+        add(_kept_hours(engine, operator, first, last, late_after))
+        live_from = datetime.fromtimestamp(last, UTC)
     with engine.connect() as connection:
-        for a, m, n, n_valid in connection.execute(
-                sa.select(agency, month, sa.func.count(), sa.func.sum(sa.case((valid.is_(False), 0), else_=1)))
-                .where(packets.c.received_at >= since, packets.c.received_at < until, *scope).group_by(agency, month)):
-            entry = row((a, m))
-            entry.received, entry.valid = int(n), int(n_valid or 0)
-        late = sa.func.sum(sa.case(((_epoch(engine, jobs.c.delivered_at) - _epoch(engine, jobs.c.created_at))
-                                    > int(late_after.total_seconds()), 1), else_=0))
-        delivered_month = _month(engine, jobs.c.delivered_at)
-        for a, m, n, n_late in connection.execute(
-                sa.select(agency, delivered_month, sa.func.count(), late)
-                .select_from(jobs.join(packets, packets.c.packet_id == jobs.c.packet_id))
-                .where(jobs.c.delivered_at >= since, jobs.c.delivered_at < until, *scope)
-                .group_by(agency, delivered_month)):
-            entry = row((a, m))
-            entry.delivered, entry.delivered_late = int(n), int(n_late or 0)
+        if live_from < until:
+            add(_counted(connection, engine, _month(engine, packets.c.received_at), _month(engine, jobs.c.delivered_at),
+                         scope, live_from, until, late_after))
         refused_month = _month(engine, audit.c.at)
         for actor, m, owner, n in connection.execute(
                 sa.select(audit.c.actor, refused_month, dossiers.c.agency, sa.func.count())
@@ -493,44 +581,121 @@ class Quality:
         return self.on_time / self.finished if self.finished else None
 
 
+@dataclass(frozen=True)
+class Judged:
+    """One dossier's path, judged: what ``quality`` counts for it (kept in console_dossier_quality)."""
+    packets: int
+    last_at: datetime
+    backwards: bool
+    terminal: bool
+    steps_complete: bool
+    finished: bool
+    on_time: bool
+
+
+def _rules_digest(transitions: dict[int, frozenset[int]], terminal: frozenset[int]) -> str:
+    import hashlib
+
+    text = repr((sorted((a, sorted(b)) for a, b in transitions.items()), sorted(terminal)))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _judge(engine: sa.Engine, dossiers_: list[str], transitions: dict[int, frozenset[int]], terminal: frozenset[int],
+           keys: KeyRing | None) -> dict[str, Judged]:
+    """Every packet of ``dossiers_`` read and judged: moves, final status, the latest HoSo's dates."""
+    paths: dict[str, list[tuple[datetime, int | None, str, str]]] = {}
+    raws: dict[str, tuple[bytes, str]] = {}
+    with engine.connect() as connection:
+        for start in range(0, len(dossiers_), 500):
+            for dossier, at, status, packet_type, packet_id in connection.execute(
+                    sa.select(packets.c.dossier, packets.c.received_at, packets.c.status, packets.c.packet_type,
+                              packets.c.packet_id).where(packets.c.dossier.in_(dossiers_[start:start + 500]))
+                    .order_by(packets.c.dossier, packets.c.received_at)):
+                paths.setdefault(dossier, []).append((at, status, packet_type, packet_id))
+        latest_hoso = {d: next((p[3] for p in reversed(path) if p[2] == "HoSo"), None) for d, path in paths.items()}
+        ids = [pid for pid in latest_hoso.values() if pid]
+        for start in range(0, len(ids), 500):
+            for row in connection.execute(sa.select(packets.c.packet_id, packets.c.raw, packets.c.encoding)
+                                          .where(packets.c.packet_id.in_(ids[start:start + 500]),
+                                                 packets.c.raw.is_not(None))):
+                raws[row.packet_id] = (unseal(keys, row.packet_id, row.raw), row.encoding)
+    judged: dict[str, Judged] = {}
+    for dossier, path in paths.items():
+        statuses = [s for _, s, _, _ in path if s is not None]
+        moves = list(zip(statuses, statuses[1:]))
+        backwards = any(b < a and b not in transitions.get(a, frozenset()) for a, b in moves if a != b)
+        final = bool(statuses) and statuses[-1] in terminal
+        complete = final and statuses[0] == 1 and all(b in transitions.get(a, frozenset()) for a, b in moves if a != b)
+        finished = on_time = False
+        found = raws.get(latest_hoso[dossier] or "")
+        if found is not None:
+            dates = hoso_fields(*found, ("NgayKetThucXuLy", "NgayHenTra"))
+            if dates["NgayKetThucXuLy"] and dates["NgayHenTra"]:
+                finished, on_time = True, dates["NgayKetThucXuLy"] <= dates["NgayHenTra"]
+        judged[dossier] = Judged(len(path), path[-1][0], backwards, final, complete, finished, on_time)
+    return judged
+
+
 def quality(engine: sa.Engine, operator: Operator, *, since: datetime, until: datetime, now: datetime,
             transitions: dict[int, frozenset[int]], terminal: frozenset[int], stale_after: timedelta,
-            keys: KeyRing | None = None) -> Quality:
+            keys: KeyRing | None = None, kept: bool = True) -> Quality:
     """What the national index set scores, for dossiers that synced in [since, until): on time, complete, never
-    backwards, not silent. Dates come from the latest HoSo packet's content (``NgayGio`` text compares in order)."""
+    backwards, not silent. Dates come from the latest HoSo packet's content (``NgayGio`` text compares in order).
+
+    A dossier's judgement is kept (console_dossier_quality, ``kept``) and used again while its packets are the
+    same in number and latest arrival under the same rules; only dossiers with new packets are read again."""
+    from gateway.store.tables import console_dossier_quality as cache
+
     result = Quality()
     active = (sa.select(packets.c.dossier).where(packets.c.received_at >= since, packets.c.received_at < until,
                                                  packets.c.dossier.is_not(None), *visible_packets(operator))
-              .distinct().scalar_subquery())
-    paths: dict[str, list[tuple[datetime, int | None, str, str]]] = {}
+              .distinct().subquery())
+    rules = _rules_digest(transitions, terminal)
     with engine.connect() as connection:
-        for dossier, at, status, packet_type, packet_id in connection.execute(
-                sa.select(packets.c.dossier, packets.c.received_at, packets.c.status, packets.c.packet_type,
-                          packets.c.packet_id).where(packets.c.dossier.in_(active))
-                .order_by(packets.c.dossier, packets.c.received_at)):
-            paths.setdefault(dossier, []).append((at, status, packet_type, packet_id))
-        latest_hoso = {d: next((p[3] for p in reversed(path) if p[2] == "HoSo"), None) for d, path in paths.items()}
-        ids = [pid for pid in latest_hoso.values() if pid]
-        raws = {row.packet_id: (unseal(keys, row.packet_id, row.raw), row.encoding) for start in range(0, len(ids), 500) for row in connection.execute(
-            sa.select(packets.c.packet_id, packets.c.raw, packets.c.encoding)
-            .where(packets.c.packet_id.in_(ids[start:start + 500]), packets.c.raw.is_not(None)))}
-    for dossier, path in paths.items():
+        shape = [(d, int(n), last) for d, n, last in connection.execute(
+            sa.select(packets.c.dossier, sa.func.count(), sa.func.max(packets.c.received_at))
+            .where(packets.c.dossier.in_(sa.select(active.c.dossier))).group_by(packets.c.dossier)
+            .order_by(packets.c.dossier))]
+        known: dict[str, Judged] = {}
+        if kept:
+            for row in connection.execute(sa.select(cache).join(active, active.c.dossier == cache.c.dossier)
+                                          .where(cache.c.rules == rules)):
+                known[row.dossier] = Judged(row.packets, row.last_at, row.backwards, row.terminal, row.steps_complete,
+                                            row.finished, row.on_time)
+    stale_known = [d for d, n, last in shape if (j := known.get(d)) is None or (j.packets, j.last_at) != (n, last)]
+    if stale_known:
+        fresh = _judge(engine, stale_known, transitions, terminal, keys)
+        known.update(fresh)
+        if kept and fresh:
+            _keep_judged(engine, rules, fresh)
+    for dossier, _n, _last in shape:
+        judged = known[dossier]
         result.dossiers += 1
-        statuses = [s for _, s, _, _ in path if s is not None]
-        moves = list(zip(statuses, statuses[1:]))
-        if any(b < a and b not in transitions.get(a, frozenset()) for a, b in moves if a != b):
+        if judged.backwards:
             result.backwards.append(dossier)
-        if statuses and statuses[-1] in terminal:
+        if judged.terminal:
             result.terminal += 1
-            if statuses[0] == 1 and all(b in transitions.get(a, frozenset()) for a, b in moves if a != b):
-                result.steps_complete += 1
-        elif now - path[-1][0] > stale_after:
+            result.steps_complete += judged.steps_complete
+        elif now - judged.last_at > stale_after:
             result.stale.append(dossier)
-        found = raws.get(latest_hoso[dossier] or "")
-        if found is None:
-            continue
-        dates = hoso_fields(*found, ("NgayKetThucXuLy", "NgayHenTra"))
-        if dates["NgayKetThucXuLy"] and dates["NgayHenTra"]:
-            result.finished += 1
-            result.on_time += dates["NgayKetThucXuLy"] <= dates["NgayHenTra"]
+        result.finished += judged.finished
+        result.on_time += judged.on_time
     return result
+
+
+def _keep_judged(engine: sa.Engine, rules: str, judged: dict[str, Judged]) -> None:
+    from gateway.store.tables import console_dossier_quality as cache
+
+    rows = [dict(dossier=d, rules=rules, packets=j.packets, last_at=j.last_at, backwards=j.backwards,
+                 terminal=j.terminal, steps_complete=j.steps_complete, finished=j.finished, on_time=j.on_time)
+            for d, j in judged.items()]
+    insert = (sqlite_insert if engine.dialect.name == "sqlite" else postgresql_insert)(cache)
+    upsert = insert.on_conflict_do_update(index_elements=[cache.c.dossier], set_={
+        name: insert.excluded[name] for name in ("rules", "packets", "last_at", "backwards", "terminal",
+                                                 "steps_complete", "finished", "on_time")})
+    try:
+        with engine.begin() as connection:
+            for i in range(0, len(rows), 2000):
+                connection.execute(upsert, rows[i:i + 2000])
+    except sa.exc.SQLAlchemyError:  # judged again next time, then: the view is drawn anyway
+        pass

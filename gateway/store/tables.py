@@ -174,6 +174,34 @@ console_buckets = sa.Table(
     sa.Column("failed", sa.Integer, nullable=False),
 )
 
+# The monthly report's closed hours, per agency (migration 0020): counted once, read by every later report.
+# Agency "" marks an hour as counted (an hour without packets has no other row); "—" is packets without NoiGui.
+console_hours = sa.Table(
+    "console_hours", metadata,
+    sa.Column("late_after", sa.Integer, primary_key=True, autoincrement=False),  # seconds: what "late" meant
+    sa.Column("start", sa.BigInteger, primary_key=True, autoincrement=False),  # epoch seconds, UTC hour
+    sa.Column("agency", sa.String(100), primary_key=True),
+    sa.Column("received", sa.Integer, nullable=False),
+    sa.Column("valid", sa.Integer, nullable=False),
+    sa.Column("delivered", sa.Integer, nullable=False),
+    sa.Column("late", sa.Integer, nullable=False),
+)
+
+# The sync-quality view's judgement of a dossier's path (migration 0020), valid while the dossier has the same
+# packets (their number and latest arrival) under the same rules; a new packet makes it judged again.
+console_dossier_quality = sa.Table(
+    "console_dossier_quality", metadata,
+    sa.Column("dossier", sa.String(100), primary_key=True),
+    sa.Column("rules", sa.String(64), nullable=False),  # digest of the transition graph and final statuses
+    sa.Column("packets", sa.Integer, nullable=False),
+    sa.Column("last_at", UtcDateTime, nullable=False),
+    sa.Column("backwards", sa.Boolean, nullable=False),
+    sa.Column("terminal", sa.Boolean, nullable=False),
+    sa.Column("steps_complete", sa.Boolean, nullable=False),
+    sa.Column("finished", sa.Boolean, nullable=False),
+    sa.Column("on_time", sa.Boolean, nullable=False),
+)
+
 # A bulk replay started from the console and its results so far (migration 0015), read by the page that follows it.
 replay_runs = sa.Table(
     "replay_runs", metadata,
