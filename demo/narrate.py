@@ -33,6 +33,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+import httpx
 from rich.console import Console
 from rich.live import Live
 from rich.text import Text
@@ -41,7 +42,7 @@ import typer
 from gateway.cli.validate import load_config, validate_file
 from gateway.config import Config
 from gateway.console.accounts import Accounts
-from demo import check, processes
+from demo import check, lookups, processes
 from demo.day import Day, build_day
 from demo.play import Answer, Moment, Sender, Tally, play
 from demo.portal import PortalAdmin, outcomes
@@ -53,6 +54,7 @@ from gateway.validate.pipeline import Validator
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 CONFIG = Path(__file__).with_name("config.toml")
 PEER_DESTINATIONS = ("postal", "payment", "catalogue")  # the provincial portal has its simulator
+X_ROAD_CLIENT = "VN/GOV/000.00.00.H22/MOTCUA"  # the province's member code, as the database knows it
 REFUSAL = "Mã đơn vị tiếp nhận của hồ sơ chưa được khai báo trên Cổng DVC quốc gia"
 console = Console(soft_wrap=True, highlight=False)
 
@@ -90,6 +92,24 @@ def _console_account(store: Store, port: int) -> None:
                   f"demo-admin / {password}  (đổi mật khẩu ở lần đầu / change it at first login)")
 
 
+# What a run leaves in its folder that the next run must not inherit: the gateway's store (its demo operator,
+# its jobs, the packets' ids, which the seeded day repeats) and the portal connector's ledger.
+STATE = ("gateway.db", "gateway.db-wal", "gateway.db-shm", "gateway.db-journal", "national_portal_ledger.sqlite",
+         "national_portal_ledger.sqlite-wal", "national_portal_ledger.sqlite-shm", "evidence.zip", "summary.json",
+         "demo-error.log")
+
+
+def _fresh(folder: Path) -> None:
+    """A folder from an earlier run starts again from an empty store; its old logs are kept, run after run."""
+    earlier = [name for name in STATE if (folder / name).exists()]
+    if not earlier:
+        return
+    for name in earlier:
+        (folder / name).unlink()
+    console.print(f"  Thư mục của lần chạy trước: kho cũ đã xoá, chạy lại từ đầu / a folder from an earlier run: its "
+                  f"store was removed, the run starts afresh ({', '.join(earlier)})")
+
+
 def _signing_key(folder: Path) -> tuple[Path, Path]:
     """The gateway's own key for this run, self-certified: made now, never reused."""
     key = ec.generate_private_key(ec.SECP256R1())
@@ -105,7 +125,8 @@ def _signing_key(folder: Path) -> tuple[Path, Path]:
     return key_path, cert_path
 
 
-def _config(folder: Path, peer: FaultyPeer, portal_port: int, key: str, tsa_port: int, provincial_port: int) -> Path:
+def _config(folder: Path, peer: FaultyPeer, portal_port: int, key: str, tsa_port: int, provincial_port: int,
+            population_port: int) -> Path:
     """The demo's configuration (``demo/config.toml``) for this run: its store, client, addresses, signing key,
     TSA and demo-sized timings over the embedded defaults."""
     signing_key, signing_cert = _signing_key(folder)
@@ -114,7 +135,8 @@ def _config(folder: Path, peer: FaultyPeer, portal_port: int, key: str, tsa_port
     text = string.Template(CONFIG.read_text(encoding="utf-8")).substitute(
         folder=folder, signing_key=signing_key, signing_cert=signing_cert, tsa_port=tsa_port,
         key_sha256=hashlib.sha256(key.encode()).hexdigest(), portal_port=portal_port, peer=peer.base,
-        provincial_port=provincial_port, timings=timings)
+        provincial_port=provincial_port, population_port=population_port, x_road_client=X_ROAD_CLIENT,
+        timings=timings)
     path = folder / "demo.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -190,6 +212,31 @@ def _examples(sender: Sender, answers: dict[str, Answer], provincial: AdminClien
     again = sender.post((EXAMPLES / "HoSo.json").read_bytes(), "json")
     console.print(f"  HoSo.json gửi lại / resent: [green]{again.status}[/] {again.body.get('KetQua')} — "
                   "biên nhận gốc, không chuyển tiếp lần hai / the original receipt, no second delivery")
+
+
+def _lookups(gateway_url: str, key: str, database: AdminClient) -> lookups.LookupCheck:
+    """An officer looks citizens up for the example dossier (accepted in step 2) through the gateway."""
+    console.print("\n  [bold]Tra cứu công dân qua cổng kết nối / citizen look-ups through the gateway[/] "
+                  "(POST /v1/citizens/lookup → CSDLQG về dân cư mô phỏng / the simulated population database, SOAP)")
+    dossier = json.loads((EXAMPLES / "HoSo.json").read_text(encoding="utf-8"))["NoiDung"]["HoSo"]["MaHoSo"]
+    said = {"found": ("tìm thấy", "found"), "not_found": ("sai họ tên: không tìm thấy", "wrong name: not found"),
+            "no_purpose": ("thiếu mục đích (MaCanBo, MaDVC)", "no purpose given (MaCanBo, MaDVC)"),
+            "fault": ("CSDL dân cư gặp sự cố (soap:Server) một lần", "the database faults (soap:Server) once"),
+            "after_fault": ("hỏi lại sau sự cố", "asked again after the fault")}
+    with httpx.Client(base_url=gateway_url, timeout=30, trust_env=False,
+                      headers={"Authorization": f"Bearer {key}"}) as http:
+        result = lookups.look_up(http, database, dossier)
+    for call in result.calls:
+        vi, en = said[call.case]
+        if call.status == 200:
+            outcome = (f"[green]200[/] found={str(call.body.get('found')).lower()}" +
+                       (f", MaYeuCau {call.body.get('MaYeuCau')}" if call.body.get("MaYeuCau") else ""))
+        else:
+            outcome = (f"[yellow]{call.status}[/] {call.body.get('error', '')}: {call.body.get('message_vi', '')} / "
+                       f"{call.body.get('message_en', '')}" +
+                       (f" (Retry-After {call.retry_after} s)" if call.retry_after else ""))
+        console.print(f"  {vi} / {en} — {call.who}: {outcome}")
+    return result
 
 
 def _moments(portal: PortalAdmin, watch: Watch) -> list[Moment]:
@@ -367,7 +414,8 @@ def _provincial(provincial: AdminClient, answers: dict[str, Answer], folder: Pat
 
 
 def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalAdmin, peer: FaultyPeer,
-             episode: dict[str, Any], replayed: bool, store: Store, config: Path, provincial: AdminClient) -> bool:
+             episode: dict[str, Any], replayed: bool, store: Store, config: Path, provincial: AdminClient,
+             looked_up: lookups.LookupCheck) -> bool:
     _step(6, "kiểm tra: những gì Cổng DVC quốc gia nhận được", "checks: what the national portal received")
     example_codes = {json.loads((EXAMPLES / "HoSo.json").read_text(encoding="utf-8"))["NoiDung"]["HoSo"]["MaHoSo"]}
     record = portal.record() or {}
@@ -402,6 +450,10 @@ def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalA
                   f"{province.expected}, {province.repeated} lặp / repeated, {province.unexpected} lạ / unexpected, "
                   f"{province.signed} chữ ký hợp lệ / signatures passed; {province.failed_calls} lời gọi lỗi đã được "
                   f"gửi lại / failed calls retried")
+    console.print(f"  {mark[looked_up.ok]} Tra cứu công dân / citizen look-ups: "
+                  + ", ".join(f"{case} {'✓' if good else '✗'}" for case, good in looked_up.expected.items())
+                  + f"; CSDL dân cư nhận / the database got {looked_up.database_calls} lời gọi SOAP / SOAP calls "
+                  f"(lời gọi thiếu mục đích không tới CSDL / the call without a purpose never reached it)")
     console.print(f"  {mark[faults_seen]} Sự cố đã thật sự xảy ra và không mất gì / the faults really happened and "
                   "nothing was lost")
     console.print(f"  {mark[replayed]} Thư chết đã được gửi lại và chuyển xong / the dead letter was replayed and "
@@ -413,7 +465,7 @@ def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalA
     console.print(f"  {mark[evidence_ok]} Nhật ký kiểm toán và gói bằng chứng kiểm tra được / the audit log and an "
                   f"evidence bundle verify: {evidence}")
     passed = (on_portal.ok and refused.ok and peers_ok and province.ok and province.failed_calls > 0 and faults_seen
-              and replayed and evidence_ok and stamped == receipts > 0)
+              and replayed and evidence_ok and stamped == receipts > 0 and looked_up.ok)
     summary = {"passed": passed, "dossiers": on_portal.dossiers, "dossiers_matched": on_portal.matched,
                "steps_expected": on_portal.steps_expected, "steps_recorded": on_portal.steps_recorded,
                "repeated_steps": on_portal.repeated, "unexpected_dossiers": on_portal.unexpected,
@@ -428,7 +480,12 @@ def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalA
                                      "repeated": province.repeated, "unexpected": province.unexpected,
                                      "out_of_order": province.out_of_order, "signed": province.signed,
                                      "failed_calls": province.failed_calls}, "episode": episode, "replayed": replayed,
-               "audit_and_evidence": evidence_ok, "receipts_timestamped": [stamped, receipts]}
+               "audit_and_evidence": evidence_ok, "receipts_timestamped": [stamped, receipts],
+               "lookups": {"ok": looked_up.ok, "expected": looked_up.expected, "database_calls": looked_up.database_calls,
+                           "database_answered": looked_up.database_answered,
+                           "calls": [{"case": c.case, "status": c.status, "found": c.body.get("found"),
+                                      "error": c.body.get("error"), "retry_after": c.retry_after}
+                                     for c in looked_up.calls]}}
     (folder / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     return passed
 
@@ -437,20 +494,26 @@ def _flow(folder: Path, seconds: float, seed: int, linger: bool) -> bool:
     key = secrets.token_urlsafe(24)
     # Made up per run, given to both the simulator and the gateway: nothing secret is written down.
     credentials = {"GATEWAY_PORTAL_USERNAME": f"demo-{secrets.token_hex(4)}",
-                   "GATEWAY_PORTAL_PASSWORD": secrets.token_urlsafe(18)}
+                   "GATEWAY_PORTAL_PASSWORD": secrets.token_urlsafe(18),
+                   "GATEWAY_POPULATION_USERNAME": f"demo-{secrets.token_hex(4)}",
+                   "GATEWAY_POPULATION_SECRET": secrets.token_urlsafe(18),
+                   "GATEWAY_POPULATION_API_KEY": secrets.token_urlsafe(18),
+                   "GATEWAY_POPULATION_AUDIT_KEY": secrets.token_urlsafe(18)}
     portal_port, gateway_port, tsa_port = processes.free_port(), processes.free_port(), processes.free_port()
-    provincial_port = processes.free_port()
+    provincial_port, population_port = processes.free_port(), processes.free_port()
     yesterday = datetime.now(Config.load().zone).date() - timedelta(days=1)
     day = build_day(yesterday, seed)
     refused = [d for d in day.dossiers if d.path == "in_person"][1].code
     with FaultyPeer() as peer:
-        config = _config(folder, peer, portal_port, key, tsa_port, provincial_port)
+        config = _config(folder, peer, portal_port, key, tsa_port, provincial_port, population_port)
         _step(1, "khởi động Cổng DVC quốc gia mô phỏng, TSA thử nghiệm và cổng kết nối",
               "start the portal simulator, the test TSA and the gateway")
         (folder / "tsa-root.pem").unlink(missing_ok=True)  # written anew by this run's TSA
+        _fresh(folder)
         with processes.simulator(portal_port, folder, credentials), \
                 processes.tsa(tsa_port, folder / "tsa-root.pem", folder), \
                 processes.provincial_portal(provincial_port, folder / "gateway-cert.pem", folder), \
+                processes.population_db(population_port, X_ROAD_CLIENT, folder, credentials), \
                 processes.gateway(config, gateway_port, folder, credentials):
             portal_url, gateway_url = f"http://127.0.0.1:{portal_port}", f"http://127.0.0.1:{gateway_port}"
             console.print(f"  Cổng kết nối / gateway:        {gateway_url}  (POST /v1/packets, /healthz, /docs)")
@@ -460,6 +523,8 @@ def _flow(folder: Path, seconds: float, seed: int, linger: bool) -> bool:
                           f"root to trust: {folder}/tsa-root.pem")
             console.print(f"  Cổng tỉnh mô phỏng / provincial portal simulator: http://127.0.0.1:{provincial_port}"
                           "/_admin/record  (webhook ký số / signed webhook)")
+            console.print(f"  CSDLQG về dân cư mô phỏng / population database simulator (SOAP): "
+                          f"http://127.0.0.1:{population_port}/dancu?wsdl  ·  /_admin/stats")
             console.print(f"  Đích thử cục bộ / local test peer: {peer.base}/_deliveries  (postal, payment, catalogue)")
             console.print(f"  Nhật ký, kho, cấu hình / logs, store, configuration: {folder}")
             store = open_store(f"sqlite:///{folder}/gateway.db", migrate=False)
@@ -467,13 +532,16 @@ def _flow(folder: Path, seconds: float, seed: int, linger: bool) -> bool:
             portal = PortalAdmin(portal_url)
             sender = Sender(gateway_url, key)
             provincial = AdminClient(f"http://127.0.0.1:{provincial_port}")
+            database = AdminClient(f"http://127.0.0.1:{population_port}")
             answers: dict[str, Answer] = {}
             try:
                 _examples(sender, answers, provincial)
+                looked_up = _lookups(gateway_url, key, database)
                 watch = _the_day(sender, store, portal, day, refused, seconds, answers)
                 episode = _ride_through(store, portal, watch)
                 replayed = _dead_letter(store, portal, day, refused, config, folder)
-                passed = _summary(folder, day, answers, portal, peer, episode, replayed, store, config, provincial)
+                passed = _summary(folder, day, answers, portal, peer, episode, replayed, store, config, provincial,
+                                  looked_up)
                 if linger:
                     console.print("  Các tiến trình vẫn chạy; Ctrl+C để dừng / the processes keep running; "
                                   "Ctrl+C stops them")
@@ -483,12 +551,13 @@ def _flow(folder: Path, seconds: float, seed: int, linger: bool) -> bool:
                 sender.close()
                 portal.close()
                 provincial.http.close()
+                database.close()
                 store.close()
     console.print("\n[bold]━━ Xong / done[/]")
     console.print("Cổng đã dừng sạch (SIGTERM): việc chưa gửi được trả lại kho, không mất gì. / "
                   "The gateway stopped cleanly (SIGTERM): unsent jobs went back to the store, nothing lost.")
-    console.print(f"Nhật ký / logs: {folder}/gateway.log, simulator.log, provincial-portal.log, tsa.log, operator.log; "
-                  "kết quả / results: summary.json, portal-record.json, provincial-record.json, portal-stats.json, "
+    console.print(f"Nhật ký / logs: {folder}/gateway.log, simulator.log, provincial-portal.log, tsa.log, operator.log, "
+                  "population-db.log; kết quả / results: summary.json, portal-record.json, provincial-record.json, portal-stats.json, "
                   "gateway.db")
     return passed
 

@@ -11,7 +11,7 @@ import sys
 
 from gateway.kit.harness import StartFailed, free_port, listening, process
 
-__all__ = ["StartFailed", "cli", "free_port", "gateway", "provincial_portal", "simulator", "tsa"]
+__all__ = ["StartFailed", "cli", "free_port", "gateway", "population_db", "provincial_portal", "simulator", "tsa"]
 
 GATEWAY = [sys.executable, "-c", "from gateway.cli import main; main()"]
 
@@ -51,3 +51,12 @@ def provincial_portal(port: int, trust: Path, folder: Path) -> AbstractContextMa
                    [sys.executable, "-m", "connectors.provincial_portal.simulator", "--port", str(port),
                     "--trust", str(trust)],
                    lambda: listening(port), folder / "provincial-portal.log", {})
+
+
+def population_db(port: int, x_road_client: str, folder: Path,
+                  env: dict[str, str]) -> AbstractContextManager[subprocess.Popen[bytes]]:
+    """The simulated population database (SOAP), its credentials from ``env`` (the ones given the gateway)."""
+    return process("CSDLQG về dân cư mô phỏng / the population database simulator",
+                   [sys.executable, "-m", "connectors.population_db.simulator", "--port", str(port),
+                    "--x-road-client", x_road_client],
+                   lambda: listening(port), folder / "population-db.log", env)

@@ -9,9 +9,24 @@ import re
 import subprocess
 import sys
 
+from gateway.console.accounts import Accounts
+from gateway.store import open_store
+
+
+def _an_earlier_run(folder: Path) -> None:
+    """What an earlier run leaves in its folder: a store holding the demo operator (a rerun used to stop on
+    ``AccountError: account.exists``)."""
+    folder.mkdir()
+    store = open_store(f"sqlite:///{folder}/gateway.db")
+    try:
+        Accounts(store.engine).add("demo-admin", "an-earlier-password", "admin", ["*"])  # type: ignore[attr-defined]
+    finally:
+        store.close()
+
 
 def test_the_demo_delivers_a_day_to_the_simulated_portal_and_checks_it(tmp_path: Path) -> None:
     folder = tmp_path / "demo"
+    _an_earlier_run(folder)
     result = subprocess.run([sys.executable, "-m", "demo",
                              "--folder", str(folder), "--day-seconds", "15"],
                             capture_output=True, text=True, timeout=300)
@@ -63,6 +78,20 @@ def test_the_demo_delivers_a_day_to_the_simulated_portal_and_checks_it(tmp_path:
     assert summary["receipts_timestamped"][0] == summary["receipts_timestamped"][1] > 0
     for log in ("gateway.log", "simulator.log", "tsa.log", "operator.log", "demo.toml", "provincial-record.json"):
         assert (folder / log).stat().st_size > 0, log
+    # a folder from an earlier run: the old store removed, the run starts afresh
+    assert "a folder from an earlier run: its store was removed" in out
+    # citizen look-ups through the gateway to the population database's simulator (SOAP, a real process): found,
+    # not found, refused for lack of a purpose before reaching the database, its fault answered 503 + Retry-After
+    looked_up = summary["lookups"]
+    assert looked_up["ok"] is True and all(looked_up["expected"].values())
+    calls = {call["case"]: call for call in looked_up["calls"]}
+    assert calls["found"]["status"] == 200 and calls["found"]["found"] is True
+    assert calls["not_found"]["status"] == 200 and calls["not_found"]["found"] is False
+    assert calls["no_purpose"]["status"] == 403 and calls["no_purpose"]["error"] == "lookup.purpose"
+    assert calls["fault"]["status"] == 503 and calls["fault"]["error"] == "population.unavailable"
+    assert calls["fault"]["retry_after"] and calls["after_fault"]["found"] is True
+    assert looked_up["database_calls"] == 4 and "POST /v1/citizens/lookup" in out
+    assert (folder / "population-db.log").exists()
     assert "Mọi kiểm tra đều đạt / every check passed" in out
 
 
