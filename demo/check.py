@@ -144,15 +144,18 @@ class ProvincialCheck:
                 and not self.out_of_order and self.signed == self.received)
 
 
-def provincial(answers: dict[str, Answer], record: dict[str, Any]) -> ProvincialCheck:
+def provincial(answers: dict[str, Answer], record: dict[str, Any], originated: frozenset[str] = frozenset()
+               ) -> ProvincialCheck:
     """Every packet accepted for the provincial portal reached it once, in the order accepted per dossier,
-    with the gateway's signature verified by the portal."""
+    with the gateway's signature verified by the portal. ``originated``: packets the gateway made itself for
+    the portal (the payment receipts it verified), expected there too."""
     sent = [packet_id for packet_id, answer in answers.items()  # in the order the gateway accepted them
             if answer.status in ACCEPTED and "provincial_portal" in answer.body.get("NoiNhan", [])]
     got = record.get("received", {})
     arrived = [packet_id for ids in record.get("order", {}).values() for packet_id in ids]
-    result = ProvincialCheck(expected=len(sent), received=len(set(sent) & set(got)),
-                             repeated=len(arrived) - len(set(arrived)), unexpected=len(set(got) - set(sent)),
+    wanted = set(sent) | originated
+    result = ProvincialCheck(expected=len(wanted), received=len(wanted & set(got)),
+                             repeated=len(arrived) - len(set(arrived)), unexpected=len(set(got) - wanted),
                              failed_calls=sum(1 for call in record.get("calls", []) if call.get("answer") != 200),
                              signed=sum(1 for item in got.values() if str(item.get("signature", "")).startswith("passed")))
     position = {packet_id: n for n, packet_id in enumerate(sent)}

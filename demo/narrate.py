@@ -42,7 +42,7 @@ import typer
 from gateway.cli.validate import load_config, validate_file
 from gateway.config import Config
 from gateway.console.accounts import Accounts
-from demo import check, lookups, processes
+from demo import check, lookups, payment, processes
 from demo.day import Day, build_day
 from demo.play import Answer, Moment, Sender, Tally, play
 from demo.portal import PortalAdmin, outcomes
@@ -53,7 +53,7 @@ from gateway.validate.pipeline import Validator
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 CONFIG = Path(__file__).with_name("config.toml")
-PEER_DESTINATIONS = ("postal", "payment", "catalogue")  # the provincial portal has its simulator
+PEER_DESTINATIONS = ("postal", "catalogue")  # the provincial portal and payment have their simulators
 X_ROAD_CLIENT = "VN/GOV/000.00.00.H22/MOTCUA"  # the province's member code, as the database knows it
 REFUSAL = "Mã đơn vị tiếp nhận của hồ sơ chưa được khai báo trên Cổng DVC quốc gia"
 console = Console(soft_wrap=True, highlight=False)
@@ -126,7 +126,7 @@ def _signing_key(folder: Path) -> tuple[Path, Path]:
 
 
 def _config(folder: Path, peer: FaultyPeer, portal_port: int, key: str, tsa_port: int, provincial_port: int,
-            population_port: int) -> Path:
+            population_port: int, payment_port: int) -> Path:
     """The demo's configuration (``demo/config.toml``) for this run: its store, client, addresses, signing key,
     TSA and demo-sized timings over the embedded defaults."""
     signing_key, signing_cert = _signing_key(folder)
@@ -136,6 +136,7 @@ def _config(folder: Path, peer: FaultyPeer, portal_port: int, key: str, tsa_port
         folder=folder, signing_key=signing_key, signing_cert=signing_cert, tsa_port=tsa_port,
         key_sha256=hashlib.sha256(key.encode()).hexdigest(), portal_port=portal_port, peer=peer.base,
         provincial_port=provincial_port, population_port=population_port, x_road_client=X_ROAD_CLIENT,
+        payment_port=payment_port, payment_partner=payment.PARTNER,
         timings=timings)
     path = folder / "demo.toml"
     path.write_text(text, encoding="utf-8")
@@ -239,7 +240,7 @@ def _lookups(gateway_url: str, key: str, database: AdminClient) -> lookups.Looku
     return result
 
 
-def _moments(portal: PortalAdmin, watch: Watch) -> list[Moment]:
+def _moments(portal: PortalAdmin, watch: Watch, platform: AdminClient) -> list[Moment]:
     def say(vi: str, en: str, fault: str, **changes: Any) -> Callable[[], None]:
         def act() -> None:
             if changes:
@@ -250,7 +251,18 @@ def _moments(portal: PortalAdmin, watch: Watch) -> list[Moment]:
             console.print(f"  [yellow]⚡ {watch.tally.clock}[/] {vi} / {en}")
         return act
 
+    def platform_fault(vi: str, en: str, code: str) -> Callable[[], None]:
+        def act() -> None:
+            platform.faults(init_error=code)
+            console.print(f"  [yellow]⚡ {watch.tally.clock}[/] {vi} / {en}")
+        return act
+
     return [
+        Moment(clock_time(8, 0), platform_fault("Nền tảng thanh toán lỗi hệ thống: khởi tạo thanh toán trả mã 96",
+                                                "the payment platform has a system error: INIT answers code 96",
+                                                "96")),
+        Moment(clock_time(12, 0), platform_fault("Nền tảng thanh toán hoạt động lại", "the payment platform works "
+                                                 "again", "")),
         Moment(clock_time(9, 30), say("Cổng DVC quốc gia chập chờn: 30 % lời gọi lỗi 500, 5 % treo quá thời gian chờ",
                                       "the portal is flaky: 30 % of calls fail with 500, 5 % hang past the timeout",
                                       "sự cố / fault: 30 % lỗi", error_rate=0.3, timeout_rate=0.05, hang_seconds=3)),
@@ -265,12 +277,51 @@ def _moments(portal: PortalAdmin, watch: Watch) -> list[Moment]:
     ]
 
 
+def _fees(day: Day, answers: dict[str, Answer]) -> list[str]:
+    """The day's dossiers whose status-6 HoSo (fees asked) the gateway accepted for payment."""
+    return sorted({p.dossier for p in day.packets if p.packet_type == "HoSo" and not p.flaw and p.body
+                   and p.body.get("TrangThaiHoSo") == 6 and "payment" in
+                   answers.get(p.packet_id, Answer(0, {})).body.get("NoiNhan", [])})
+
+
+def _settled(store: Store, dossiers: list[str]) -> bool:
+    return all((rows := store.payments_of(d)) and rows[-1]["state"] not in ("new", "initiated", "confirmed",
+                                                                             "verified") for d in dossiers)
+
+
+def _tampered(sender: Sender, store: Store, platform: AdminClient, day: Day, answers: dict[str, Answer]) -> str:
+    """One more dossier asks for fees while the platform hands out a tampered receipt: the gateway must stop it."""
+    _step(6, "thanh toán trực tuyến: một biên lai bị sửa", "online payment: a tampered receipt")
+    fees = _fees(day, answers)
+    _wait(lambda: _settled(store, fees), 30)
+    states = [rows[-1]["state"] for d in fees if (rows := store.payments_of(d))]
+    console.print(f"  Trong ngày / during the day: {len(fees)} hồ sơ yêu cầu phí / dossiers asked for fees → "
+                  f"{states.count('forwarded')} thanh toán xong, biên lai ngân hàng đã kiểm tra chữ ký và chuyển "
+                  "cổng tỉnh / paid, the bank's receipt verified and forwarded to the provincial portal")
+    code = f"000.00.01.H22-{day.date:%y%m%d}-9001"
+    platform.faults(receipt="tampered")
+    console.print("  [yellow]⚡[/] Nền tảng thanh toán gửi biên lai đã bị sửa nội dung sau khi ký / the platform hands "
+                  "out a receipt altered after it was signed")
+    answer = sender.post(payment.fees_dossier(code, datetime.now(Config.load().zone)), "json")
+    answers[str(answer.body.get("MaGoiTin", code))] = answer
+    console.print(f"  HoSo {code} (trạng thái 6, lệ phí 150.000 đ / status 6, a fee of 150,000 VND): "
+                  f"{answer.status} → {', '.join(answer.body.get('NoiNhan', []))}")
+    _wait(lambda: _settled(store, [code]), 30)
+    platform.faults(receipt="ok")
+    rows = store.payments_of(code)
+    if rows:
+        detail = rows[-1].get("detail") or {}
+        console.print(f"  Cổng kết nối / the gateway: {rows[-1]['state']} ({detail.get('reason', '')}) — "
+                      f"{detail.get('reason_vi', '')} / {detail.get('reason_en', '')}")
+    return code
+
+
 def _undelivered(store: Store) -> int:
     return sum(n for states in store.counts().values() for state, n in states.items() if state != "delivered")
 
 
 def _the_day(sender: Sender, store: Store, portal: PortalAdmin, day: Day, refused: str, seconds: float,
-             answers: dict[str, Answer]) -> Watch:
+             answers: dict[str, Answer], platform: AdminClient) -> Watch:
     _step(3, "một ngày làm việc của bộ phận một cửa", "a working day of the one-stop shops")
     paths = sorted({d.path for d in day.dossiers})
     console.print(f"  {len(day.packets)} gói tin / packets: {len(day.dossiers)} hồ sơ / dossiers "
@@ -284,7 +335,7 @@ def _the_day(sender: Sender, store: Store, portal: PortalAdmin, day: Day, refuse
     live = console.is_terminal
     with Watch(store, portal, tally, echo_seconds=0.0 if live else 4.0) as watch, \
             Live(watch, console=console, refresh_per_second=4) if live else nullcontext():
-        play(day, sender, seconds, _moments(portal, watch), tally)
+        play(day, sender, seconds, _moments(portal, watch, platform), tally)
         watch.fault = "chờ chuyển hết / draining"
         held = sum(1 for p in day.dossier(refused).packets if not p.flaw)
         _wait(lambda: _undelivered(store) <= held, 90)
@@ -403,21 +454,24 @@ def _evidence(store: Store, config: Path, folder: Path, day: Day, answers: dict[
                 f"holds; evidence.zip ({dossier}): {shown}")
 
 
-def _provincial(provincial: AdminClient, answers: dict[str, Answer], folder: Path) -> check.ProvincialCheck:
-    """What the provincial portal's simulator recorded, once the gateway has delivered what it accepted for it."""
-    wanted = sum(1 for a in answers.values() if a.status in check.ACCEPTED
-                 and "provincial_portal" in a.body.get("NoiNhan", []))
+def _provincial(provincial: AdminClient, answers: dict[str, Answer], folder: Path,
+                originated: frozenset[str]) -> check.ProvincialCheck:
+    """What the provincial portal's simulator recorded, once the gateway has delivered what it accepted for it
+    and the receipts it originated."""
+    wanted = len(originated) + sum(1 for a in answers.values() if a.status in check.ACCEPTED
+                                   and "provincial_portal" in a.body.get("NoiNhan", []))
     _wait(lambda: len((provincial.record() or {}).get("received", {})) >= wanted, 30)
     record = provincial.record() or {}
     (folder / "provincial-record.json").write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
-    return check.provincial(answers, record)
+    return check.provincial(answers, record, originated)
 
 
 def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalAdmin, peer: FaultyPeer,
              episode: dict[str, Any], replayed: bool, store: Store, config: Path, provincial: AdminClient,
-             looked_up: lookups.LookupCheck) -> bool:
-    _step(6, "kiểm tra: những gì Cổng DVC quốc gia nhận được", "checks: what the national portal received")
-    example_codes = {json.loads((EXAMPLES / "HoSo.json").read_text(encoding="utf-8"))["NoiDung"]["HoSo"]["MaHoSo"]}
+             looked_up: lookups.LookupCheck, tampered: str) -> bool:
+    _step(7, "kiểm tra: những gì Cổng DVC quốc gia nhận được", "checks: what the national portal received")
+    example_codes = {json.loads((EXAMPLES / "HoSo.json").read_text(encoding="utf-8"))["NoiDung"]["HoSo"]["MaHoSo"],
+                     tampered}
     record = portal.record() or {}
     (folder / "portal-record.json").write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
     (folder / "portal-stats.json").write_text(json.dumps(portal.stats(), ensure_ascii=False, indent=1),
@@ -425,7 +479,14 @@ def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalA
     on_portal = check.portal(day, answers, record, example_codes)
     refused = check.refusals(day, answers)
     peers_ok, per_peer = _peer_check(peer, answers)
-    province = _provincial(provincial, answers, folder)
+    fees = _fees(day, answers)
+    _wait(lambda: _settled(store, fees), 30)
+    forwarded = frozenset(str((rows[-1].get("detail") or {}).get("packet")) for d in fees
+                          if (rows := store.payments_of(d)) and rows[-1]["state"] == "forwarded")
+    province = _provincial(provincial, answers, folder, forwarded)
+    paid = payment.check(store, fees, tampered, json.loads((folder / "provincial-record.json").read_text("utf-8")))
+    init_failed = sum(j.attempts - 1 for j in store.find_jobs(JobFilter(destination="payment", limit=100_000))
+                      if j.state == JobState.DELIVERED)  # INIT calls met by the platform's fault (code 96), retried
     faults_seen = episode["http_500"] > 0 and episode["http_503"] > 0 and episode["session_refused"] > 0
     mark = {True: "[green]✓[/]", False: "[red]✗[/]"}
     console.print(f"  {mark[on_portal.ok]} Bản ghi của cổng khớp với những gì đã gửi / the portal's record "
@@ -450,6 +511,14 @@ def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalA
                   f"{province.expected}, {province.repeated} lặp / repeated, {province.unexpected} lạ / unexpected, "
                   f"{province.signed} chữ ký hợp lệ / signatures passed; {province.failed_calls} lời gọi lỗi đã được "
                   f"gửi lại / failed calls retried")
+    console.print(f"  {mark[paid.ok]} Thanh toán trực tuyến / online payment: {paid.payments}/{paid.asked} hồ sơ yêu cầu "
+                  f"phí có thanh toán / dossiers asked for fees have a payment; {paid.forwarded} chuyển cổng tỉnh = "
+                  f"{paid.verified} biên lai ký số hợp lệ / forwarded to the provincial portal = receipts verified; "
+                  f"{paid.delivered} cổng tỉnh đã nhận / recorded by the provincial portal; biên lai bị sửa bị chặn / "
+                  f"the tampered receipt stopped: {'; '.join(f'{k} {v}' for k, v in paid.stopped.items()) or '—'}; "
+                  f"{init_failed} lần khởi tạo gặp lỗi 96 đã được thử lại / INIT calls met by code 96, retried")
+    for problem in paid.problems[:5]:
+        console.print(f"      [red]{problem}[/]")
     console.print(f"  {mark[looked_up.ok]} Tra cứu công dân / citizen look-ups: "
                   + ", ".join(f"{case} {'✓' if good else '✗'}" for case, good in looked_up.expected.items())
                   + f"; CSDL dân cư nhận / the database got {looked_up.database_calls} lời gọi SOAP / SOAP calls "
@@ -465,7 +534,8 @@ def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalA
     console.print(f"  {mark[evidence_ok]} Nhật ký kiểm toán và gói bằng chứng kiểm tra được / the audit log and an "
                   f"evidence bundle verify: {evidence}")
     passed = (on_portal.ok and refused.ok and peers_ok and province.ok and province.failed_calls > 0 and faults_seen
-              and replayed and evidence_ok and stamped == receipts > 0 and looked_up.ok)
+              and replayed and evidence_ok and stamped == receipts > 0 and looked_up.ok
+              and paid.ok and init_failed > 0)
     summary = {"passed": passed, "dossiers": on_portal.dossiers, "dossiers_matched": on_portal.matched,
                "steps_expected": on_portal.steps_expected, "steps_recorded": on_portal.steps_recorded,
                "repeated_steps": on_portal.repeated, "unexpected_dossiers": on_portal.unexpected,
@@ -481,6 +551,10 @@ def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalA
                                      "out_of_order": province.out_of_order, "signed": province.signed,
                                      "failed_calls": province.failed_calls}, "episode": episode, "replayed": replayed,
                "audit_and_evidence": evidence_ok, "receipts_timestamped": [stamped, receipts],
+               "payment": {"ok": paid.ok, "asked": paid.asked, "payments": paid.payments,
+                           "forwarded": paid.forwarded, "verified": paid.verified, "delivered": paid.delivered,
+                           "stopped": paid.stopped, "problems": paid.problems,
+                           "init_failed_attempts": init_failed},
                "lookups": {"ok": looked_up.ok, "expected": looked_up.expected, "database_calls": looked_up.database_calls,
                            "database_answered": looked_up.database_answered,
                            "calls": [{"case": c.case, "status": c.status, "found": c.body.get("found"),
@@ -498,14 +572,17 @@ def _flow(folder: Path, seconds: float, seed: int, linger: bool) -> bool:
                    "GATEWAY_POPULATION_USERNAME": f"demo-{secrets.token_hex(4)}",
                    "GATEWAY_POPULATION_SECRET": secrets.token_urlsafe(18),
                    "GATEWAY_POPULATION_API_KEY": secrets.token_urlsafe(18),
-                   "GATEWAY_POPULATION_AUDIT_KEY": secrets.token_urlsafe(18)}
+                   "GATEWAY_POPULATION_AUDIT_KEY": secrets.token_urlsafe(18),
+                   "GATEWAY_PAYMENT_SECRET": secrets.token_urlsafe(18)}
+    platform_env = {"PAYMENT_SIM_SECRET": credentials["GATEWAY_PAYMENT_SECRET"]}
     portal_port, gateway_port, tsa_port = processes.free_port(), processes.free_port(), processes.free_port()
-    provincial_port, population_port = processes.free_port(), processes.free_port()
+    provincial_port, population_port, payment_port = processes.free_port(), processes.free_port(), processes.free_port()
     yesterday = datetime.now(Config.load().zone).date() - timedelta(days=1)
     day = build_day(yesterday, seed)
     refused = [d for d in day.dossiers if d.path == "in_person"][1].code
     with FaultyPeer() as peer:
-        config = _config(folder, peer, portal_port, key, tsa_port, provincial_port, population_port)
+        config = _config(folder, peer, portal_port, key, tsa_port, provincial_port, population_port, payment_port)
+        bank = payment.bank(folder)
         _step(1, "khởi động Cổng DVC quốc gia mô phỏng, TSA thử nghiệm và cổng kết nối",
               "start the portal simulator, the test TSA and the gateway")
         (folder / "tsa-root.pem").unlink(missing_ok=True)  # written anew by this run's TSA
@@ -514,6 +591,8 @@ def _flow(folder: Path, seconds: float, seed: int, linger: bool) -> bool:
                 processes.tsa(tsa_port, folder / "tsa-root.pem", folder), \
                 processes.provincial_portal(provincial_port, folder / "gateway-cert.pem", folder), \
                 processes.population_db(population_port, X_ROAD_CLIENT, folder, credentials), \
+                processes.payment(payment_port, bank.key, bank.cert, payment.PARTNER,
+                                  f"http://127.0.0.1:{gateway_port}/v1/payment/confirm", folder, platform_env), \
                 processes.gateway(config, gateway_port, folder, credentials):
             portal_url, gateway_url = f"http://127.0.0.1:{portal_port}", f"http://127.0.0.1:{gateway_port}"
             console.print(f"  Cổng kết nối / gateway:        {gateway_url}  (POST /v1/packets, /healthz, /docs)")
@@ -525,7 +604,10 @@ def _flow(folder: Path, seconds: float, seed: int, linger: bool) -> bool:
                           "/_admin/record  (webhook ký số / signed webhook)")
             console.print(f"  CSDLQG về dân cư mô phỏng / population database simulator (SOAP): "
                           f"http://127.0.0.1:{population_port}/dancu?wsdl  ·  /_admin/stats")
-            console.print(f"  Đích thử cục bộ / local test peer: {peer.base}/_deliveries  (postal, payment, catalogue)")
+            console.print(f"  Nền tảng thanh toán mô phỏng / payment platform simulator: http://127.0.0.1:{payment_port}"
+                          f"/_admin/record  (biên lai ký bởi ngân hàng thử nghiệm / receipts signed by the test bank, "
+                          f"CA: {bank.ca.name})")
+            console.print(f"  Đích thử cục bộ / local test peer: {peer.base}/_deliveries  (postal, catalogue)")
             console.print(f"  Nhật ký, kho, cấu hình / logs, store, configuration: {folder}")
             store = open_store(f"sqlite:///{folder}/gateway.db", migrate=False)
             _console_account(store, gateway_port)
@@ -533,15 +615,17 @@ def _flow(folder: Path, seconds: float, seed: int, linger: bool) -> bool:
             sender = Sender(gateway_url, key)
             provincial = AdminClient(f"http://127.0.0.1:{provincial_port}")
             database = AdminClient(f"http://127.0.0.1:{population_port}")
+            platform = AdminClient(f"http://127.0.0.1:{payment_port}")
             answers: dict[str, Answer] = {}
             try:
                 _examples(sender, answers, provincial)
                 looked_up = _lookups(gateway_url, key, database)
-                watch = _the_day(sender, store, portal, day, refused, seconds, answers)
+                watch = _the_day(sender, store, portal, day, refused, seconds, answers, platform)
                 episode = _ride_through(store, portal, watch)
                 replayed = _dead_letter(store, portal, day, refused, config, folder)
+                tampered = _tampered(sender, store, platform, day, answers)
                 passed = _summary(folder, day, answers, portal, peer, episode, replayed, store, config, provincial,
-                                  looked_up)
+                                  looked_up, tampered)
                 if linger:
                     console.print("  Các tiến trình vẫn chạy; Ctrl+C để dừng / the processes keep running; "
                                   "Ctrl+C stops them")
@@ -552,12 +636,13 @@ def _flow(folder: Path, seconds: float, seed: int, linger: bool) -> bool:
                 portal.close()
                 provincial.http.close()
                 database.close()
+                platform.close()
                 store.close()
     console.print("\n[bold]━━ Xong / done[/]")
     console.print("Cổng đã dừng sạch (SIGTERM): việc chưa gửi được trả lại kho, không mất gì. / "
                   "The gateway stopped cleanly (SIGTERM): unsent jobs went back to the store, nothing lost.")
     console.print(f"Nhật ký / logs: {folder}/gateway.log, simulator.log, provincial-portal.log, tsa.log, operator.log, "
-                  "population-db.log; kết quả / results: summary.json, portal-record.json, provincial-record.json, portal-stats.json, "
+                  "population-db.log, payment.log; kết quả / results: summary.json, portal-record.json, provincial-record.json, portal-stats.json, "
                   "gateway.db")
     return passed
 
