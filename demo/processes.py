@@ -11,7 +11,7 @@ import sys
 
 from gateway.kit.harness import StartFailed, free_port, listening, process
 
-__all__ = ["StartFailed", "cli", "free_port", "gateway", "payment", "population_db", "provincial_portal", "simulator", "tsa"]
+__all__ = ["StartFailed", "cli", "free_port", "gateway", "payment", "population_db", "postal", "provincial_portal", "simulator", "tsa"]
 
 GATEWAY = [sys.executable, "-c", "from gateway.cli import main; main()"]
 
@@ -71,3 +71,13 @@ def payment(port: int, bank_key: Path, bank_cert: Path, partner: str, callback: 
                     "--bank-key", str(bank_key), "--bank-cert", str(bank_cert), "--callback", callback,
                     "--pay-after", "60", "--time-scale", "0.01"],
                    lambda: listening(port), folder / "payment.log", env)
+
+
+def postal(port: int, customer: str, folder: Path,
+           env: dict[str, str]) -> AbstractContextManager[subprocess.Popen[bytes]]:
+    """The postal service's simulator: a shipment moves one step (an hour of the service) every 0.4 s; its
+    access token from ``env`` (the one given the gateway)."""
+    return process("Bưu chính công ích mô phỏng / the postal service simulator",
+                   [sys.executable, "-m", "connectors.postal.simulator", "--port", str(port), "--customer-code",
+                    customer, "--step-seconds", "3600", "--time-scale", "9000"],
+                   f"http://127.0.0.1:{port}/healthz", folder / "postal.log", env)
