@@ -31,9 +31,12 @@ def _accepted(packets: list[Outgoing], answers: dict[str, Answer], kind: str) ->
     return [p for p in packets if p.packet_type == kind and answers.get(p.packet_id, Answer(0, {})).status in ACCEPTED]
 
 
-def _one(dossier: Dossier, answers: dict[str, Answer], entry: dict[str, Any] | None, check: PortalCheck) -> None:
+def _one(dossier: Dossier, answers: dict[str, Answer], entry: dict[str, Any] | None, check: PortalCheck,
+         later_steps: list[dict[str, Any]]) -> None:
+    """``later_steps``: the dossier's steps the gateway originated (status 10 from the postal tracking feed),
+    expected after every step the one-stop system sent."""
     dossiers, steps = _accepted(dossier.packets, answers, "HoSo"), _accepted(dossier.packets, answers, "TienDoXuLy")
-    expected_steps = [p.body for p in steps]
+    expected_steps = [p.body for p in steps] + later_steps
     check.steps_expected += len(expected_steps)
     if not dossiers:
         return
@@ -61,12 +64,16 @@ def _one(dossier: Dossier, answers: dict[str, Answer], entry: dict[str, Any] | N
         check.matched += 1
 
 
-def portal(day: Day, answers: dict[str, Answer], record: dict[str, Any], also_sent: set[str]) -> PortalCheck:
-    """``also_sent``: dossier codes sent outside the day (the bundled examples), allowed on the portal."""
+def portal(day: Day, answers: dict[str, Answer], record: dict[str, Any], also_sent: set[str],
+           originated: dict[str, tuple[str, str, dict[str, Any]]] | None = None) -> PortalCheck:
+    """``also_sent``: dossier codes sent outside the day (the bundled examples), allowed on the portal;
+    ``originated``: packets the gateway made itself (MaGoiTin → type, dossier, body), in the order it made them."""
     check = PortalCheck()
     on_portal: dict[str, Any] = record.get("dossiers", {})
     for dossier in day.dossiers:
-        _one(dossier, answers, on_portal.get(dossier.code), check)
+        later = [body for kind, code, body in (originated or {}).values()
+                 if kind == "TienDoXuLy" and code == dossier.code]
+        _one(dossier, answers, on_portal.get(dossier.code), check, later)
     for stray in day.strays:
         if answers.get(stray.packet_id, Answer(0, {})).status in ACCEPTED:
             check.problems.append(f"{stray.dossier}: gói tin lỗi đã được nhận / a wrong packet was accepted")
@@ -144,15 +151,18 @@ class ProvincialCheck:
                 and not self.out_of_order and self.signed == self.received)
 
 
-def provincial(answers: dict[str, Answer], record: dict[str, Any]) -> ProvincialCheck:
+def provincial(answers: dict[str, Answer], record: dict[str, Any], originated: frozenset[str] = frozenset()
+               ) -> ProvincialCheck:
     """Every packet accepted for the provincial portal reached it once, in the order accepted per dossier,
-    with the gateway's signature verified by the portal."""
+    with the gateway's signature verified by the portal. ``originated``: packets the gateway made itself for
+    the portal (the payment receipts it verified), expected there too."""
     sent = [packet_id for packet_id, answer in answers.items()  # in the order the gateway accepted them
             if answer.status in ACCEPTED and "provincial_portal" in answer.body.get("NoiNhan", [])]
     got = record.get("received", {})
     arrived = [packet_id for ids in record.get("order", {}).values() for packet_id in ids]
-    result = ProvincialCheck(expected=len(sent), received=len(set(sent) & set(got)),
-                             repeated=len(arrived) - len(set(arrived)), unexpected=len(set(got) - set(sent)),
+    wanted = set(sent) | originated
+    result = ProvincialCheck(expected=len(wanted), received=len(wanted & set(got)),
+                             repeated=len(arrived) - len(set(arrived)), unexpected=len(set(got) - wanted),
                              failed_calls=sum(1 for call in record.get("calls", []) if call.get("answer") != 200),
                              signed=sum(1 for item in got.values() if str(item.get("signature", "")).startswith("passed")))
     position = {packet_id: n for n, packet_id in enumerate(sent)}

@@ -26,7 +26,7 @@ OPENS, CLOSES = time(7, 30), time(17, 30)
 PATHS: dict[str, tuple[str, ...]] = {
     "in_person": ("H2", "T4", "T9", "H9", "T10", "H10"),  # received at the desk, finished, returned
     "online": ("H1", "T2", "T4", "T9", "T10", "H10"),  # registered online, then received
-    "by_post": ("H2", "T4", "T9", "H9", "T10", "H10"),  # the result returned by post (HinhThuc 1)
+    "by_post": ("H2", "T4", "T9", "H9"),  # the result returned by post (HinhThuc 1): the postal service brings 10
     "supplement": ("H2", "T4", "T5", "T4", "T9", "T10", "H10"),  # papers missing, then completed
     "fees": ("H2", "T4", "H6", "T6", "T4", "T9", "T10", "H10"),  # fees asked, paid, finished
     "refused": ("H1", "T3", "H3"),  # refused at reception
@@ -143,6 +143,8 @@ class DayBuilder:
             body["NgayHenTra"] = _stamp(story.due)
         if post:
             body["ThongTinTra"] = "Trả kết quả qua dịch vụ bưu chính công ích đến địa chỉ đã đăng ký"
+            # the registered address, where one-stop systems put it (the postal order's receiver address)
+            body["ThongTinKhac"] = nfc(f"Số {int(story.code[-4:]) + 10} đường Lê Lợi, {story.unit.name}")
         if status == 3:
             body["NgayTuChoi"] = _stamp(at)
         if status == 6:

@@ -3,12 +3,17 @@
 1. validate every bundled example (valid ones, then deliberately broken ones);
 2. start the simulated national portal, a test timestamp authority and the gateway (API + delivery,
    SQLite, a signing key made now: receipts and audit checkpoints signed and timestamped) as local
-   processes, with a generic local destination for postal, payment, provincial portal and catalogue;
-3. play a working day of a province's one-stop shops over HTTP — a few hundred dossier and progress
+   processes, with the simulators of the provincial portal, the population database, the payment platform
+   (a test bank made now) and the postal service, and a generic local destination for the catalogue;
+3. citizen look-ups through the gateway (found, not found, refused for lack of a purpose, a database fault);
+4. play a working day of a province's one-stop shops over HTTP — a few hundred dossier and progress
    packets, every national status, JSON and XML, a few wrong ones — while the portal is flaky, loses
-   its sessions and goes into maintenance;
-4. one dossier the portal refuses: a dead letter holds it; once the portal is fixed an operator replays it;
-5. check, not assume: the portal's record against what was sent, per dossier and in order; the audit
+   its sessions and goes into maintenance, the payment platform fails its INIT calls and the postal
+   service fails or loses answers; fees are paid and their receipts forwarded, results go by post and
+   the postal tracking brings status 10;
+5. one dossier the portal refuses: a dead letter holds it; once the portal is fixed an operator replays it;
+   a payment receipt arrives tampered and is stopped;
+6. check, not assume: every peer's record against what was sent, per dossier and in order; the audit
    chain and a dossier's evidence bundle, its checkpoint's timestamp included.
 Logs, the store and the portal's record stay in a folder it names.
 """
@@ -33,6 +38,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+import httpx
 from rich.console import Console
 from rich.live import Live
 from rich.text import Text
@@ -41,7 +47,7 @@ import typer
 from gateway.cli.validate import load_config, validate_file
 from gateway.config import Config
 from gateway.console.accounts import Accounts
-from demo import check, processes
+from demo import check, lookups, payment, postal, processes
 from demo.day import Day, build_day
 from demo.play import Answer, Moment, Sender, Tally, play
 from demo.portal import PortalAdmin, outcomes
@@ -52,7 +58,8 @@ from gateway.validate.pipeline import Validator
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 CONFIG = Path(__file__).with_name("config.toml")
-PEER_DESTINATIONS = ("postal", "payment", "catalogue")  # the provincial portal has its simulator
+PEER_DESTINATIONS = ("catalogue",)  # the provincial portal, payment and postal have their simulators
+X_ROAD_CLIENT = "VN/GOV/000.00.00.H22/MOTCUA"  # the province's member code, as the database knows it
 REFUSAL = "Mã đơn vị tiếp nhận của hồ sơ chưa được khai báo trên Cổng DVC quốc gia"
 console = Console(soft_wrap=True, highlight=False)
 
@@ -90,6 +97,24 @@ def _console_account(store: Store, port: int) -> None:
                   f"demo-admin / {password}  (đổi mật khẩu ở lần đầu / change it at first login)")
 
 
+# What a run leaves in its folder that the next run must not inherit: the gateway's store (its demo operator,
+# its jobs, the packets' ids, which the seeded day repeats) and the portal connector's ledger.
+STATE = ("gateway.db", "gateway.db-wal", "gateway.db-shm", "gateway.db-journal", "national_portal_ledger.sqlite",
+         "national_portal_ledger.sqlite-wal", "national_portal_ledger.sqlite-shm", "evidence.zip", "summary.json",
+         "demo-error.log")
+
+
+def _fresh(folder: Path) -> None:
+    """A folder from an earlier run starts again from an empty store; its old logs are kept, run after run."""
+    earlier = [name for name in STATE if (folder / name).exists()]
+    if not earlier:
+        return
+    for name in earlier:
+        (folder / name).unlink()
+    console.print(f"  Thư mục của lần chạy trước: kho cũ đã xoá, chạy lại từ đầu / a folder from an earlier run: its "
+                  f"store was removed, the run starts afresh ({', '.join(earlier)})")
+
+
 def _signing_key(folder: Path) -> tuple[Path, Path]:
     """The gateway's own key for this run, self-certified: made now, never reused."""
     key = ec.generate_private_key(ec.SECP256R1())
@@ -105,7 +130,8 @@ def _signing_key(folder: Path) -> tuple[Path, Path]:
     return key_path, cert_path
 
 
-def _config(folder: Path, peer: FaultyPeer, portal_port: int, key: str, tsa_port: int, provincial_port: int) -> Path:
+def _config(folder: Path, peer: FaultyPeer, portal_port: int, key: str, tsa_port: int, provincial_port: int,
+            population_port: int, payment_port: int, postal_port: int) -> Path:
     """The demo's configuration (``demo/config.toml``) for this run: its store, client, addresses, signing key,
     TSA and demo-sized timings over the embedded defaults."""
     signing_key, signing_cert = _signing_key(folder)
@@ -114,7 +140,10 @@ def _config(folder: Path, peer: FaultyPeer, portal_port: int, key: str, tsa_port
     text = string.Template(CONFIG.read_text(encoding="utf-8")).substitute(
         folder=folder, signing_key=signing_key, signing_cert=signing_cert, tsa_port=tsa_port,
         key_sha256=hashlib.sha256(key.encode()).hexdigest(), portal_port=portal_port, peer=peer.base,
-        provincial_port=provincial_port, timings=timings)
+        provincial_port=provincial_port, population_port=population_port, x_road_client=X_ROAD_CLIENT,
+        payment_port=payment_port, payment_partner=payment.PARTNER, postal_port=postal_port,
+        postal_customer=postal.CUSTOMER, postal_senders=postal.senders_toml(),
+        timings=timings)
     path = folder / "demo.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -192,7 +221,32 @@ def _examples(sender: Sender, answers: dict[str, Answer], provincial: AdminClien
                   "biên nhận gốc, không chuyển tiếp lần hai / the original receipt, no second delivery")
 
 
-def _moments(portal: PortalAdmin, watch: Watch) -> list[Moment]:
+def _lookups(gateway_url: str, key: str, database: AdminClient) -> lookups.LookupCheck:
+    """An officer looks citizens up for the example dossier (accepted in step 2) through the gateway."""
+    console.print("\n  [bold]Tra cứu công dân qua cổng kết nối / citizen look-ups through the gateway[/] "
+                  "(POST /v1/citizens/lookup → CSDLQG về dân cư mô phỏng / the simulated population database, SOAP)")
+    dossier = json.loads((EXAMPLES / "HoSo.json").read_text(encoding="utf-8"))["NoiDung"]["HoSo"]["MaHoSo"]
+    said = {"found": ("tìm thấy", "found"), "not_found": ("sai họ tên: không tìm thấy", "wrong name: not found"),
+            "no_purpose": ("thiếu mục đích (MaCanBo, MaDVC)", "no purpose given (MaCanBo, MaDVC)"),
+            "fault": ("CSDL dân cư gặp sự cố (soap:Server) một lần", "the database faults (soap:Server) once"),
+            "after_fault": ("hỏi lại sau sự cố", "asked again after the fault")}
+    with httpx.Client(base_url=gateway_url, timeout=30, trust_env=False,
+                      headers={"Authorization": f"Bearer {key}"}) as http:
+        result = lookups.look_up(http, database, dossier)
+    for call in result.calls:
+        vi, en = said[call.case]
+        if call.status == 200:
+            outcome = (f"[green]200[/] found={str(call.body.get('found')).lower()}" +
+                       (f", MaYeuCau {call.body.get('MaYeuCau')}" if call.body.get("MaYeuCau") else ""))
+        else:
+            outcome = (f"[yellow]{call.status}[/] {call.body.get('error', '')}: {call.body.get('message_vi', '')} / "
+                       f"{call.body.get('message_en', '')}" +
+                       (f" (Retry-After {call.retry_after} s)" if call.retry_after else ""))
+        console.print(f"  {vi} / {en} — {call.who}: {outcome}")
+    return result
+
+
+def _moments(portal: PortalAdmin, watch: Watch, platform: AdminClient, post: AdminClient) -> list[Moment]:
     def say(vi: str, en: str, fault: str, **changes: Any) -> Callable[[], None]:
         def act() -> None:
             if changes:
@@ -203,7 +257,30 @@ def _moments(portal: PortalAdmin, watch: Watch) -> list[Moment]:
             console.print(f"  [yellow]⚡ {watch.tally.clock}[/] {vi} / {en}")
         return act
 
+    def platform_fault(vi: str, en: str, code: str) -> Callable[[], None]:
+        def act() -> None:
+            platform.faults(init_error=code)
+            console.print(f"  [yellow]⚡ {watch.tally.clock}[/] {vi} / {en}")
+        return act
+
+    def postal_fault(vi: str, en: str, **changes: Any) -> Callable[[], None]:
+        def act() -> None:
+            post.faults(**changes)
+            console.print(f"  [yellow]⚡ {watch.tally.clock}[/] {vi} / {en}")
+        return act
+
     return [
+        Moment(clock_time(10, 0), postal_fault("Bưu chính chập chờn: 30 % lời gọi lỗi 500, 10 % mất câu trả lời",
+                                               "the postal service is flaky: 30 % of calls fail with 500, 10 % lose "
+                                               "their answer", error_rate=0.3, lost_answer_rate=0.1,
+                                               hang_seconds=0.5)),
+        Moment(clock_time(15, 30), postal_fault("Bưu chính ổn định lại", "the postal service is stable again",
+                                                error_rate=0.0, lost_answer_rate=0.0)),
+        Moment(clock_time(8, 0), platform_fault("Nền tảng thanh toán lỗi hệ thống: khởi tạo thanh toán trả mã 96",
+                                                "the payment platform has a system error: INIT answers code 96",
+                                                "96")),
+        Moment(clock_time(12, 0), platform_fault("Nền tảng thanh toán hoạt động lại", "the payment platform works "
+                                                 "again", "")),
         Moment(clock_time(9, 30), say("Cổng DVC quốc gia chập chờn: 30 % lời gọi lỗi 500, 5 % treo quá thời gian chờ",
                                       "the portal is flaky: 30 % of calls fail with 500, 5 % hang past the timeout",
                                       "sự cố / fault: 30 % lỗi", error_rate=0.3, timeout_rate=0.05, hang_seconds=3)),
@@ -218,12 +295,51 @@ def _moments(portal: PortalAdmin, watch: Watch) -> list[Moment]:
     ]
 
 
+def _fees(day: Day, answers: dict[str, Answer]) -> list[str]:
+    """The day's dossiers whose status-6 HoSo (fees asked) the gateway accepted for payment."""
+    return sorted({p.dossier for p in day.packets if p.packet_type == "HoSo" and not p.flaw and p.body
+                   and p.body.get("TrangThaiHoSo") == 6 and "payment" in
+                   answers.get(p.packet_id, Answer(0, {})).body.get("NoiNhan", [])})
+
+
+def _settled(store: Store, dossiers: list[str]) -> bool:
+    return all((rows := store.payments_of(d)) and rows[-1]["state"] not in ("new", "initiated", "confirmed",
+                                                                             "verified") for d in dossiers)
+
+
+def _tampered(sender: Sender, store: Store, platform: AdminClient, day: Day, answers: dict[str, Answer]) -> str:
+    """One more dossier asks for fees while the platform hands out a tampered receipt: the gateway must stop it."""
+    _step(6, "thanh toán trực tuyến: một biên lai bị sửa", "online payment: a tampered receipt")
+    fees = _fees(day, answers)
+    _wait(lambda: _settled(store, fees), 30)
+    states = [rows[-1]["state"] for d in fees if (rows := store.payments_of(d))]
+    console.print(f"  Trong ngày / during the day: {len(fees)} hồ sơ yêu cầu phí / dossiers asked for fees → "
+                  f"{states.count('forwarded')} thanh toán xong, biên lai ngân hàng đã kiểm tra chữ ký và chuyển "
+                  "cổng tỉnh / paid, the bank's receipt verified and forwarded to the provincial portal")
+    code = f"000.00.01.H22-{day.date:%y%m%d}-9001"
+    platform.faults(receipt="tampered")
+    console.print("  [yellow]⚡[/] Nền tảng thanh toán gửi biên lai đã bị sửa nội dung sau khi ký / the platform hands "
+                  "out a receipt altered after it was signed")
+    answer = sender.post(payment.fees_dossier(code, datetime.now(Config.load().zone)), "json")
+    answers[str(answer.body.get("MaGoiTin", code))] = answer
+    console.print(f"  HoSo {code} (trạng thái 6, lệ phí 150.000 đ / status 6, a fee of 150,000 VND): "
+                  f"{answer.status} → {', '.join(answer.body.get('NoiNhan', []))}")
+    _wait(lambda: _settled(store, [code]), 30)
+    platform.faults(receipt="ok")
+    rows = store.payments_of(code)
+    if rows:
+        detail = rows[-1].get("detail") or {}
+        console.print(f"  Cổng kết nối / the gateway: {rows[-1]['state']} ({detail.get('reason', '')}) — "
+                      f"{detail.get('reason_vi', '')} / {detail.get('reason_en', '')}")
+    return code
+
+
 def _undelivered(store: Store) -> int:
     return sum(n for states in store.counts().values() for state, n in states.items() if state != "delivered")
 
 
 def _the_day(sender: Sender, store: Store, portal: PortalAdmin, day: Day, refused: str, seconds: float,
-             answers: dict[str, Answer]) -> Watch:
+             answers: dict[str, Answer], platform: AdminClient, post: AdminClient) -> Watch:
     _step(3, "một ngày làm việc của bộ phận một cửa", "a working day of the one-stop shops")
     paths = sorted({d.path for d in day.dossiers})
     console.print(f"  {len(day.packets)} gói tin / packets: {len(day.dossiers)} hồ sơ / dossiers "
@@ -237,7 +353,7 @@ def _the_day(sender: Sender, store: Store, portal: PortalAdmin, day: Day, refuse
     live = console.is_terminal
     with Watch(store, portal, tally, echo_seconds=0.0 if live else 4.0) as watch, \
             Live(watch, console=console, refresh_per_second=4) if live else nullcontext():
-        play(day, sender, seconds, _moments(portal, watch), tally)
+        play(day, sender, seconds, _moments(portal, watch, platform, post), tally)
         watch.fault = "chờ chuyển hết / draining"
         held = sum(1 for p in day.dossier(refused).packets if not p.flaw)
         _wait(lambda: _undelivered(store) <= held, 90)
@@ -356,28 +472,45 @@ def _evidence(store: Store, config: Path, folder: Path, day: Day, answers: dict[
                 f"holds; evidence.zip ({dossier}): {shown}")
 
 
-def _provincial(provincial: AdminClient, answers: dict[str, Answer], folder: Path) -> check.ProvincialCheck:
-    """What the provincial portal's simulator recorded, once the gateway has delivered what it accepted for it."""
-    wanted = sum(1 for a in answers.values() if a.status in check.ACCEPTED
-                 and "provincial_portal" in a.body.get("NoiNhan", []))
+def _provincial(provincial: AdminClient, answers: dict[str, Answer], folder: Path,
+                originated: frozenset[str]) -> check.ProvincialCheck:
+    """What the provincial portal's simulator recorded, once the gateway has delivered what it accepted for it
+    and the receipts it originated."""
+    wanted = len(originated) + sum(1 for a in answers.values() if a.status in check.ACCEPTED
+                                   and "provincial_portal" in a.body.get("NoiNhan", []))
     _wait(lambda: len((provincial.record() or {}).get("received", {})) >= wanted, 30)
     record = provincial.record() or {}
     (folder / "provincial-record.json").write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
-    return check.provincial(answers, record)
+    return check.provincial(answers, record, originated)
 
 
 def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalAdmin, peer: FaultyPeer,
-             episode: dict[str, Any], replayed: bool, store: Store, config: Path, provincial: AdminClient) -> bool:
-    _step(6, "kiểm tra: những gì Cổng DVC quốc gia nhận được", "checks: what the national portal received")
-    example_codes = {json.loads((EXAMPLES / "HoSo.json").read_text(encoding="utf-8"))["NoiDung"]["HoSo"]["MaHoSo"]}
+             episode: dict[str, Any], replayed: bool, store: Store, config: Path, provincial: AdminClient,
+             looked_up: lookups.LookupCheck, tampered: str, post: AdminClient) -> bool:
+    _step(7, "kiểm tra: những gì Cổng DVC quốc gia nhận được", "checks: what the national portal received")
+    example_codes = {json.loads((EXAMPLES / "HoSo.json").read_text(encoding="utf-8"))["NoiDung"]["HoSo"]["MaHoSo"],
+                     tampered}
+    by_post = postal.to_post(day, answers)
+    _wait(lambda: postal.delivered_on_portal(portal, by_post, post), 40)  # the tracking feed's status 10
     record = portal.record() or {}
     (folder / "portal-record.json").write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
     (folder / "portal-stats.json").write_text(json.dumps(portal.stats(), ensure_ascii=False, indent=1),
                                               encoding="utf-8")
-    on_portal = check.portal(day, answers, record, example_codes)
+    originated = postal.originated(store)
+    on_portal = check.portal(day, answers, record, example_codes, originated)
     refused = check.refusals(day, answers)
     peers_ok, per_peer = _peer_check(peer, answers)
-    province = _provincial(provincial, answers, folder)
+    fees = _fees(day, answers)
+    _wait(lambda: _settled(store, fees), 30)
+    forwarded = frozenset(str((rows[-1].get("detail") or {}).get("packet")) for d in fees
+                          if (rows := store.payments_of(d)) and rows[-1]["state"] == "forwarded")
+    tracked = frozenset(packet_id for packet_id, (kind, _, _) in originated.items() if kind == "TrangThaiVanDon")
+    province = _provincial(provincial, answers, folder, forwarded | tracked)
+    shipped = postal.check(post.record() or {}, by_post, record, originated,
+                           json.loads((folder / "provincial-record.json").read_text("utf-8")))
+    paid = payment.check(store, fees, tampered, json.loads((folder / "provincial-record.json").read_text("utf-8")))
+    init_failed = sum(j.attempts - 1 for j in store.find_jobs(JobFilter(destination="payment", limit=100_000))
+                      if j.state == JobState.DELIVERED)  # INIT calls met by the platform's fault (code 96), retried
     faults_seen = episode["http_500"] > 0 and episode["http_503"] > 0 and episode["session_refused"] > 0
     mark = {True: "[green]✓[/]", False: "[red]✗[/]"}
     console.print(f"  {mark[on_portal.ok]} Bản ghi của cổng khớp với những gì đã gửi / the portal's record "
@@ -402,6 +535,28 @@ def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalA
                   f"{province.expected}, {province.repeated} lặp / repeated, {province.unexpected} lạ / unexpected, "
                   f"{province.signed} chữ ký hợp lệ / signatures passed; {province.failed_calls} lời gọi lỗi đã được "
                   f"gửi lại / failed calls retried")
+    console.print(f"  {mark[shipped.ok]} Bưu chính / postal: {shipped.orders} đơn / orders = {shipped.expected} hồ sơ "
+                  f"trạng thái 9 trả qua bưu chính / dossiers at status 9 returned by post; {shipped.delivered} phát "
+                  f"thành công → {shipped.status_10} trạng thái 10 trên Cổng DVC quốc gia sau các bước trước / "
+                  f"delivered → status 10 on the national portal after the earlier steps; {shipped.tracking} gói tin "
+                  f"TrangThaiVanDon do cổng tạo, {shipped.tracking_received} cổng tỉnh đã nhận / TrangThaiVanDon "
+                  f"packets originated by the gateway, recorded by the provincial portal; {shipped.repeated} đơn gửi lại "
+                  f"sau khi mất câu trả lời, bưu chính báo trùng / orders resent after a lost answer, answered "
+                  f"duplicate")
+    for problem in shipped.problems[:5]:
+        console.print(f"      [red]{problem}[/]")
+    console.print(f"  {mark[paid.ok]} Thanh toán trực tuyến / online payment: {paid.payments}/{paid.asked} hồ sơ yêu cầu "
+                  f"phí có thanh toán / dossiers asked for fees have a payment; {paid.forwarded} chuyển cổng tỉnh = "
+                  f"{paid.verified} biên lai ký số hợp lệ / forwarded to the provincial portal = receipts verified; "
+                  f"{paid.delivered} cổng tỉnh đã nhận / recorded by the provincial portal; biên lai bị sửa bị chặn / "
+                  f"the tampered receipt stopped: {'; '.join(f'{k} {v}' for k, v in paid.stopped.items()) or '—'}; "
+                  f"{init_failed} lần khởi tạo gặp lỗi 96 đã được thử lại / INIT calls met by code 96, retried")
+    for problem in paid.problems[:5]:
+        console.print(f"      [red]{problem}[/]")
+    console.print(f"  {mark[looked_up.ok]} Tra cứu công dân / citizen look-ups: "
+                  + ", ".join(f"{case} {'✓' if good else '✗'}" for case, good in looked_up.expected.items())
+                  + f"; CSDL dân cư nhận / the database got {looked_up.database_calls} lời gọi SOAP / SOAP calls "
+                  f"(lời gọi thiếu mục đích không tới CSDL / the call without a purpose never reached it)")
     console.print(f"  {mark[faults_seen]} Sự cố đã thật sự xảy ra và không mất gì / the faults really happened and "
                   "nothing was lost")
     console.print(f"  {mark[replayed]} Thư chết đã được gửi lại và chuyển xong / the dead letter was replayed and "
@@ -413,7 +568,8 @@ def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalA
     console.print(f"  {mark[evidence_ok]} Nhật ký kiểm toán và gói bằng chứng kiểm tra được / the audit log and an "
                   f"evidence bundle verify: {evidence}")
     passed = (on_portal.ok and refused.ok and peers_ok and province.ok and province.failed_calls > 0 and faults_seen
-              and replayed and evidence_ok and stamped == receipts > 0)
+              and replayed and evidence_ok and stamped == receipts > 0 and looked_up.ok
+              and paid.ok and init_failed > 0 and shipped.ok)
     summary = {"passed": passed, "dossiers": on_portal.dossiers, "dossiers_matched": on_portal.matched,
                "steps_expected": on_portal.steps_expected, "steps_recorded": on_portal.steps_recorded,
                "repeated_steps": on_portal.repeated, "unexpected_dossiers": on_portal.unexpected,
@@ -428,7 +584,20 @@ def _summary(folder: Path, day: Day, answers: dict[str, Answer], portal: PortalA
                                      "repeated": province.repeated, "unexpected": province.unexpected,
                                      "out_of_order": province.out_of_order, "signed": province.signed,
                                      "failed_calls": province.failed_calls}, "episode": episode, "replayed": replayed,
-               "audit_and_evidence": evidence_ok, "receipts_timestamped": [stamped, receipts]}
+               "audit_and_evidence": evidence_ok, "receipts_timestamped": [stamped, receipts],
+               "postal": {"ok": shipped.ok, "expected": shipped.expected, "orders": shipped.orders,
+                          "delivered": shipped.delivered, "status_10": shipped.status_10,
+                          "tracking": shipped.tracking, "tracking_received": shipped.tracking_received,
+                          "repeated": shipped.repeated, "calls": shipped.calls, "problems": shipped.problems},
+               "payment": {"ok": paid.ok, "asked": paid.asked, "payments": paid.payments,
+                           "forwarded": paid.forwarded, "verified": paid.verified, "delivered": paid.delivered,
+                           "stopped": paid.stopped, "problems": paid.problems,
+                           "init_failed_attempts": init_failed},
+               "lookups": {"ok": looked_up.ok, "expected": looked_up.expected, "database_calls": looked_up.database_calls,
+                           "database_answered": looked_up.database_answered,
+                           "calls": [{"case": c.case, "status": c.status, "found": c.body.get("found"),
+                                      "error": c.body.get("error"), "retry_after": c.retry_after}
+                                     for c in looked_up.calls]}}
     (folder / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     return passed
 
@@ -437,20 +606,36 @@ def _flow(folder: Path, seconds: float, seed: int, linger: bool) -> bool:
     key = secrets.token_urlsafe(24)
     # Made up per run, given to both the simulator and the gateway: nothing secret is written down.
     credentials = {"GATEWAY_PORTAL_USERNAME": f"demo-{secrets.token_hex(4)}",
-                   "GATEWAY_PORTAL_PASSWORD": secrets.token_urlsafe(18)}
+                   "GATEWAY_PORTAL_PASSWORD": secrets.token_urlsafe(18),
+                   "GATEWAY_POPULATION_USERNAME": f"demo-{secrets.token_hex(4)}",
+                   "GATEWAY_POPULATION_SECRET": secrets.token_urlsafe(18),
+                   "GATEWAY_POPULATION_API_KEY": secrets.token_urlsafe(18),
+                   "GATEWAY_POPULATION_AUDIT_KEY": secrets.token_urlsafe(18),
+                   "GATEWAY_PAYMENT_SECRET": secrets.token_urlsafe(18),
+                   "GATEWAY_POSTAL_ACCESS_TOKEN": secrets.token_urlsafe(24)}
+    platform_env = {"PAYMENT_SIM_SECRET": credentials["GATEWAY_PAYMENT_SECRET"]}
     portal_port, gateway_port, tsa_port = processes.free_port(), processes.free_port(), processes.free_port()
-    provincial_port = processes.free_port()
+    provincial_port, population_port, payment_port = processes.free_port(), processes.free_port(), processes.free_port()
+    postal_port = processes.free_port()
     yesterday = datetime.now(Config.load().zone).date() - timedelta(days=1)
     day = build_day(yesterday, seed)
     refused = [d for d in day.dossiers if d.path == "in_person"][1].code
     with FaultyPeer() as peer:
-        config = _config(folder, peer, portal_port, key, tsa_port, provincial_port)
+        config = _config(folder, peer, portal_port, key, tsa_port, provincial_port, population_port, payment_port,
+                         postal_port)
+        bank = payment.bank(folder)
         _step(1, "khởi động Cổng DVC quốc gia mô phỏng, TSA thử nghiệm và cổng kết nối",
               "start the portal simulator, the test TSA and the gateway")
         (folder / "tsa-root.pem").unlink(missing_ok=True)  # written anew by this run's TSA
+        _fresh(folder)
         with processes.simulator(portal_port, folder, credentials), \
                 processes.tsa(tsa_port, folder / "tsa-root.pem", folder), \
                 processes.provincial_portal(provincial_port, folder / "gateway-cert.pem", folder), \
+                processes.population_db(population_port, X_ROAD_CLIENT, folder, credentials), \
+                processes.payment(payment_port, bank.key, bank.cert, payment.PARTNER,
+                                  f"http://127.0.0.1:{gateway_port}/v1/payment/confirm", folder, platform_env), \
+                processes.postal(postal_port, postal.CUSTOMER, folder,
+                                 {"GATEWAY_POSTAL_ACCESS_TOKEN": credentials["GATEWAY_POSTAL_ACCESS_TOKEN"]}), \
                 processes.gateway(config, gateway_port, folder, credentials):
             portal_url, gateway_url = f"http://127.0.0.1:{portal_port}", f"http://127.0.0.1:{gateway_port}"
             console.print(f"  Cổng kết nối / gateway:        {gateway_url}  (POST /v1/packets, /healthz, /docs)")
@@ -460,20 +645,37 @@ def _flow(folder: Path, seconds: float, seed: int, linger: bool) -> bool:
                           f"root to trust: {folder}/tsa-root.pem")
             console.print(f"  Cổng tỉnh mô phỏng / provincial portal simulator: http://127.0.0.1:{provincial_port}"
                           "/_admin/record  (webhook ký số / signed webhook)")
-            console.print(f"  Đích thử cục bộ / local test peer: {peer.base}/_deliveries  (postal, payment, catalogue)")
+            console.print(f"  CSDLQG về dân cư mô phỏng / population database simulator (SOAP): "
+                          f"http://127.0.0.1:{population_port}/dancu?wsdl  ·  /_admin/stats")
+            console.print(f"  Nền tảng thanh toán mô phỏng / payment platform simulator: http://127.0.0.1:{payment_port}"
+                          f"/_admin/record  (biên lai ký bởi ngân hàng thử nghiệm / receipts signed by the test bank, "
+                          f"CA: {bank.ca.name})")
+            console.print(f"  Bưu chính công ích mô phỏng / postal service simulator: http://127.0.0.1:{postal_port}"
+                          "/_admin/record  (đơn hàng, hành trình / orders, tracking)")
+            console.print(f"  Đích thử cục bộ / local test peer: {peer.base}/_deliveries  (catalogue)")
             console.print(f"  Nhật ký, kho, cấu hình / logs, store, configuration: {folder}")
             store = open_store(f"sqlite:///{folder}/gateway.db", migrate=False)
             _console_account(store, gateway_port)
             portal = PortalAdmin(portal_url)
             sender = Sender(gateway_url, key)
             provincial = AdminClient(f"http://127.0.0.1:{provincial_port}")
+            database = AdminClient(f"http://127.0.0.1:{population_port}")
+            platform = AdminClient(f"http://127.0.0.1:{payment_port}")
+            post = AdminClient(f"http://127.0.0.1:{postal_port}")
+            # every shipment of the day reaches its citizen (some after a failed attempt); the bundled example's
+            # waybill (a dossier finished long ago) comes back to the agency, so no status 10 follows it
+            post.http.post("/_admin/plan", json={"weights": {"delivered": 0.7, "failed_then_delivered": 0.3},
+                                                 postal.EXAMPLE_DOSSIER: "returned"})
             answers: dict[str, Answer] = {}
             try:
                 _examples(sender, answers, provincial)
-                watch = _the_day(sender, store, portal, day, refused, seconds, answers)
+                looked_up = _lookups(gateway_url, key, database)
+                watch = _the_day(sender, store, portal, day, refused, seconds, answers, platform, post)
                 episode = _ride_through(store, portal, watch)
                 replayed = _dead_letter(store, portal, day, refused, config, folder)
-                passed = _summary(folder, day, answers, portal, peer, episode, replayed, store, config, provincial)
+                tampered = _tampered(sender, store, platform, day, answers)
+                passed = _summary(folder, day, answers, portal, peer, episode, replayed, store, config, provincial,
+                                  looked_up, tampered, post)
                 if linger:
                     console.print("  Các tiến trình vẫn chạy; Ctrl+C để dừng / the processes keep running; "
                                   "Ctrl+C stops them")
@@ -483,12 +685,15 @@ def _flow(folder: Path, seconds: float, seed: int, linger: bool) -> bool:
                 sender.close()
                 portal.close()
                 provincial.http.close()
+                database.close()
+                platform.close()
+                post.close()
                 store.close()
     console.print("\n[bold]━━ Xong / done[/]")
     console.print("Cổng đã dừng sạch (SIGTERM): việc chưa gửi được trả lại kho, không mất gì. / "
                   "The gateway stopped cleanly (SIGTERM): unsent jobs went back to the store, nothing lost.")
-    console.print(f"Nhật ký / logs: {folder}/gateway.log, simulator.log, provincial-portal.log, tsa.log, operator.log; "
-                  "kết quả / results: summary.json, portal-record.json, provincial-record.json, portal-stats.json, "
+    console.print(f"Nhật ký / logs: {folder}/gateway.log, simulator.log, provincial-portal.log, tsa.log, operator.log, "
+                  "population-db.log, payment.log, postal.log; kết quả / results: summary.json, portal-record.json, provincial-record.json, portal-stats.json, "
                   "gateway.db")
     return passed
 

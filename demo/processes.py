@@ -11,7 +11,7 @@ import sys
 
 from gateway.kit.harness import StartFailed, free_port, listening, process
 
-__all__ = ["StartFailed", "cli", "free_port", "gateway", "provincial_portal", "simulator", "tsa"]
+__all__ = ["StartFailed", "cli", "free_port", "gateway", "payment", "population_db", "postal", "provincial_portal", "simulator", "tsa"]
 
 GATEWAY = [sys.executable, "-c", "from gateway.cli import main; main()"]
 
@@ -51,3 +51,33 @@ def provincial_portal(port: int, trust: Path, folder: Path) -> AbstractContextMa
                    [sys.executable, "-m", "connectors.provincial_portal.simulator", "--port", str(port),
                     "--trust", str(trust)],
                    lambda: listening(port), folder / "provincial-portal.log", {})
+
+
+def population_db(port: int, x_road_client: str, folder: Path,
+                  env: dict[str, str]) -> AbstractContextManager[subprocess.Popen[bytes]]:
+    """The simulated population database (SOAP), its credentials from ``env`` (the ones given the gateway)."""
+    return process("CSDLQG về dân cư mô phỏng / the population database simulator",
+                   [sys.executable, "-m", "connectors.population_db.simulator", "--port", str(port),
+                    "--x-road-client", x_road_client],
+                   lambda: listening(port), folder / "population-db.log", env)
+
+
+def payment(port: int, bank_key: Path, bank_cert: Path, partner: str, callback: str, folder: Path,
+            env: dict[str, str]) -> AbstractContextManager[subprocess.Popen[bytes]]:
+    """The payment platform's simulator: a payment is paid 60 platform-seconds after INIT, on a clock 100 times
+    fast; it calls ``callback`` with CONFIRM and signs receipts with the test bank's key."""
+    return process("Nền tảng thanh toán mô phỏng / the payment platform simulator",
+                   [sys.executable, "-m", "connectors.payment.simulator", "--port", str(port), "--partner", partner,
+                    "--bank-key", str(bank_key), "--bank-cert", str(bank_cert), "--callback", callback,
+                    "--pay-after", "60", "--time-scale", "0.01"],
+                   lambda: listening(port), folder / "payment.log", env)
+
+
+def postal(port: int, customer: str, folder: Path,
+           env: dict[str, str]) -> AbstractContextManager[subprocess.Popen[bytes]]:
+    """The postal service's simulator: a shipment moves one step (an hour of the service) every 0.4 s; its
+    access token from ``env`` (the one given the gateway)."""
+    return process("Bưu chính công ích mô phỏng / the postal service simulator",
+                   [sys.executable, "-m", "connectors.postal.simulator", "--port", str(port), "--customer-code",
+                    customer, "--step-seconds", "3600", "--time-scale", "9000"],
+                   f"http://127.0.0.1:{port}/healthz", folder / "postal.log", env)
