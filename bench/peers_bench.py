@@ -205,6 +205,22 @@ def measure(base: str, rounds: int, jobs: int) -> dict[tuple[str, str], dict[str
     return out
 
 
+def version(package: str) -> str:
+    from importlib.metadata import version as installed
+
+    return installed(package)
+
+
+def commit_ms(commits: int = 30) -> float:
+    """ms per durable commit of a one-row insert on this PostgreSQL, now."""
+    with schema() as name, psycopg.connect(POSTGRES, autocommit=True, options=f"-c search_path={name}") as c:
+        c.execute("CREATE TABLE probe (x int)")
+        began = time.perf_counter()
+        for _ in range(commits):
+            c.execute("INSERT INTO probe VALUES (1)")
+        return (time.perf_counter() - began) * 1000 / commits
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
@@ -219,3 +235,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
