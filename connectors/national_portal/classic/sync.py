@@ -17,8 +17,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.national_portal import inbound
-from gateway.kit import BatchNotAdmitted, GoiTin, NewPacket
-from gateway.kit.inbound import Client, NoHistory, PacketIntake, Prepared, Refused, StatusHistory, TryLater, status_of
+from gateway.kit import BatchNotAdmitted, GoiTin, NewPacket, Refused, TryLater
+from gateway.kit.inbound import Client, NoHistory, PacketIntake, Prepared, StatusHistory, status_of
 from connectors.national_portal.classic import answers
 from connectors.national_portal.classic.answers import ItemIssue
 from connectors.national_portal.classic.items import Item, read_items
