@@ -7,7 +7,7 @@ every change is audited. ``hash-password`` (and ``gateway portal accounts``) mov
 import getpass
 import json
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -88,7 +88,7 @@ def list_(config: ConfigOption = None, store: StoreOption = None,
         rows = _rows(opened)
     finally:
         opened.close()
-    listed = []
+    listed: list[dict[str, Any]] = []  # printed as JSON or as lines
     for name in sorted(set(configured) | set(rows)):
         row, client = rows.get(name), configured.get(name)
         agencies = client.agencies if client else (row.agencies if row else None)
