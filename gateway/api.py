@@ -8,6 +8,7 @@ from starlette.requests import ClientDisconnect
 
 from gateway import console, observe, registry
 from gateway.config import Config
+from gateway.messages import line
 from gateway.packets.stored import packet_bytes
 from gateway.receive import evidence, packets
 from gateway.receive.gate import authenticated
@@ -37,7 +38,7 @@ def create_app(config: Config | None = None) -> FastAPI:
 
     @app.exception_handler(ClientDisconnect)
     async def hung_up(request: Request, exc: ClientDisconnect) -> Response:
-        log.info("client hung up during %s %s — máy khách ngắt kết nối giữa chừng", request.method, request.url.path)
+        log.info("%s", line("log.client_hung_up", method=request.method, path=request.url.path))
         return Response(status_code=499)  # nobody reads it
 
     @app.post("/v1/validate", summary="Validate a packet (stores nothing) — kiểm tra gói tin, không lưu")

@@ -60,6 +60,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.duration": ("Khoảng thời gian không hợp lệ: {text} (ví dụ 30d, 12h)", "invalid duration: {text} (e.g. 30d, 12h)"),
     "cli.purge_one_of": ("Chọn đúng một trong --dossier hoặc --delivered-older-than",
                          "give exactly one of --dossier or --delivered-older-than"),
+    # gateway/cli/clients.py, operators.py: accounts and keys
+    "cli.password_prompt": ("Mật khẩu", "password: "),
+    "cli.key_shown_once": ("Khoá chỉ hiện MỘT lần, hãy chuyển ngay cho hệ thống gửi",
+                           "the key is shown ONCE, hand it over now:"),
+    "cli.client_suspended": ("Đã tạm dừng", "suspended: {name}"),
+    "cli.client_resumed": ("Đã cho hoạt động lại", "resumed: {name}"),
+    "cli.state_suspended": ("TẠM DỪNG", "suspended"),
+    "cli.state_active": ("hoạt động", "active"),
+    "cli.operator_created": ("Đã tạo", "created {username} ({role}; {agencies})"),
+    "cli.one_time_password": ("Mật khẩu tạm (đổi ở lần đăng nhập đầu)",
+                              "one-time password (change at first login): {password}"),
+    "cli.invalid_month": ("Tháng không hợp lệ", "invalid month: {value} (YYYY-MM)"),
+    # gateway/cli/schemas.py
+    "cli.schema_stale": ("lỗi thời", "out of date: {path}"),
+    "cli.schema_written": ("đã ghi", "wrote {path}"),
+    # gateway/cli/lookups.py
+    "cli.lookup_not_audited": ("Không ghi được nhật ký kiểm toán, không tra cứu",
+                               "the look-up could not be audited, not run: {error}"),
+    # logs (gateway/cli/worker.py, gateway/api.py): "vi / en" by ``line``
+    "log.destination_not_delivered": ("Đích không chuyển tiếp được",
+                                      "destination {name} not delivered: {error}"),
+    "log.client_hung_up": ("máy khách ngắt kết nối giữa chừng", "client hung up during {method} {path}"),
 }
 
 

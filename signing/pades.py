@@ -110,7 +110,8 @@ def verify_pdf(data: bytes, policy: TrustPolicy, *, at: datetime | None = None,
 
 def _is_document_timestamp(sig_field: generic.IndirectObject) -> bool:
     try:
-        return sig_field.get_object()["/V"]["/Type"] == "/DocTimeStamp"
+        field = sig_field.get_object()  # type: ignore[no-untyped-call]  # pyhanko leaves this one unannotated
+        return bool(field["/V"]["/Type"] == "/DocTimeStamp")
     except Exception:  # noqa: BLE001 - a malformed field is reported when it is verified
         return False
 
@@ -171,9 +172,10 @@ def _verify_one(signature: EmbeddedPdfSignature, reader: PdfFileReader, data: by
         issuer=describe_name(cert.issuer), algorithms=_algorithms(status, cert),
         covered=_coverage(signature, reader, status, updates.levels))
 
-    problem = (_integrity_problem(status, policy, cert, allowed_changes)
-               or (None if is_timestamp else _timestamp_problem(status)))
-    if not is_timestamp and (problem is None or problem[1] is Reason.MODIFIED_AFTER_SIGNING):
+    problem = _integrity_problem(status, policy, cert, allowed_changes)
+    if problem is None and isinstance(status, PdfSignatureStatus):
+        problem = _timestamp_problem(status)
+    if isinstance(status, PdfSignatureStatus) and (problem is None or problem[1] is Reason.MODIFIED_AFTER_SIGNING):
         shown = _what_the_page_shows(signature, data, status, reader, allowed_changes, result.checks_not_done)
         if shown is not None:
             problem = shown if problem is None else (problem[0], problem[1], f"{problem[2]}; {shown[2]}")
@@ -182,7 +184,7 @@ def _verify_one(signature: EmbeddedPdfSignature, reader: PdfFileReader, data: by
         result.detail += f": {detail}"
         return result
 
-    if is_timestamp:  # its own time is proven; its TSA's certificate must hold now, nothing vouches for it later
+    if isinstance(status, DocumentTimestampStatus):  # its own time is proven; its TSA's certificate must hold now, nothing vouches for it later
         signing_time, source, chain_at = status.timestamp, "timestamp", now
     else:
         signing_time, source = _signing_time(status, policy, now, result.checks_not_done,
@@ -267,7 +269,7 @@ def _modification_problem(status: ModificationInfo, allowed: ModificationLevel) 
     if isinstance(status.diff_result, SuspiciousModification):
         return f"tài liệu bị sửa sau khi ký — modified after signing: {str(status.diff_result)[:300]}"
     if level is None or level > allowed:
-        return f"tài liệu bị sửa sau khi ký — modified after signing: {_CHANGES.get(level, 'unknown')}"
+        return f"tài liệu bị sửa sau khi ký — modified after signing: {'unknown' if level is None else _CHANGES.get(level, 'unknown')}"
     if status.docmdp_ok is False:
         return f"thay đổi vượt quyền DocMDP của chữ ký — changes exceed the signature's DocMDP permissions: " \
                f"{_CHANGES[level]}"

@@ -273,7 +273,7 @@ class TrustPolicy:
             crls=list(self.crls), ocsps=[*self.ocsps, *ocsps],
             moment=(at or datetime.now(UTC)).astimezone(UTC),
             allow_fetching=self.fetch_revocation, revinfo_policy=CertRevTrustPolicy(rules, retroactive_revinfo=True),
-            algorithm_usage_policy=DisallowWeakAlgorithmsPolicy(
+            algorithm_usage_policy=DisallowWeakAlgorithmsPolicy(  # type: ignore[no-untyped-call]  # pyhanko: unannotated
                 weak_hash_algos=weak, rsa_key_size_threshold=self.algorithms.min_rsa_bits),
         )
 

@@ -91,8 +91,10 @@ def serve_tsa(keys: TSAKeys, fixed_time: datetime | None = None, host: str = "12
               port: int = 0) -> Iterator[TSA]:
     """An RFC 3161 responder over HTTP; ``fixed_time`` makes every token carry that genTime."""
     from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-    authority = DummyTimeStamper(keys.cert, keys.key, certs_to_embed=keys.chain, fixed_dt=fixed_time)
+    embedded = SimpleCertificateStore.from_certs(keys.chain)  # type: ignore[no-untyped-call]  # pyhanko: unannotated
+    authority = DummyTimeStamper(keys.cert, keys.key, certs_to_embed=embedded, fixed_dt=fixed_time)
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:

@@ -16,9 +16,9 @@ def _fields(template: str) -> set[str]:
 def test_each_message_has_both_languages_with_the_same_fields(rule: str) -> None:
     vi, en = MESSAGES[rule]
     assert vi.strip() and en.strip() and vi != en
-    # a CLI line may read "vi / en: detail", the detail shown once (in English's half); otherwise both halves
-    # name the same fields
-    one_detail = rule.startswith("cli.") and not _fields(vi)
+    # a CLI or log line may read "vi / en: detail", the detail shown once (in English's half); otherwise both
+    # halves name the same fields
+    one_detail = rule.startswith(("cli.", "log.")) and not _fields(vi)
     assert one_detail or _fields(vi) == _fields(en), rule
     assert unicodedata.normalize("NFC", vi) == vi
 

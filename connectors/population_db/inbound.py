@@ -27,8 +27,8 @@ from connectors.population_db.client import PopulationClient
 from connectors.population_db.faults import PopulationFault
 from connectors.population_db.settings import PopulationSettings
 from connectors.population_db.transform import BadRequest, Query, read_query
-from gateway.kit import (Config, Denied, audit_denied, Limited, Unread, Unreadable, mask_identifier, parse_json_document,
-                         read_body, scrub)
+from gateway.kit import Config, Unreadable, mask_identifier, parse_json_document, scrub
+from gateway.kit.inbound import Denied, Limited, Unread, audit_denied, read_body
 
 log = logging.getLogger(__name__)
 MAX_BODY = 8192  # a look-up is a few hundred bytes

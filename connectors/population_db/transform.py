@@ -106,7 +106,7 @@ def _clean(value: Any) -> Any:
 
 def citizen(record: dict[str, Any] | None) -> dict[str, Any] | None:
     """A ``CongDan`` (serialised to dicts) as the caller gets it; None when empty (not found)."""
-    cleaned = _clean(record or {})
+    cleaned: dict[str, Any] = _clean(record or {})
     if not cleaned:
         return None
     name = cleaned.get("HoVaTen")

@@ -7,7 +7,7 @@ every change is audited. ``hash-password`` (and ``gateway portal accounts``) mov
 import getpass
 import json
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -46,7 +46,7 @@ def _rows(store: Store) -> dict[str, ApiClientRecord]:
 
 
 def _show_key(key: str) -> None:
-    typer.echo("Khoá chỉ hiện MỘT lần, hãy chuyển ngay cho hệ thống gửi / the key is shown ONCE, hand it over now:")
+    typer.echo(messages.line("cli.key_shown_once"))
     typer.echo(key)
 
 
@@ -88,7 +88,7 @@ def list_(config: ConfigOption = None, store: StoreOption = None,
         rows = _rows(opened)
     finally:
         opened.close()
-    listed = []
+    listed: list[dict[str, Any]] = []  # printed as JSON or as lines
     for name in sorted(set(configured) | set(rows)):
         row, client = rows.get(name), configured.get(name)
         agencies = client.agencies if client else (row.agencies if row else None)
@@ -103,7 +103,7 @@ def list_(config: ConfigOption = None, store: StoreOption = None,
         typer.echo(json.dumps(listed, ensure_ascii=False, indent=2))
         return
     for item in listed:
-        state = "TẠM DỪNG / suspended" if item["suspended"] else "hoạt động / active"
+        state = messages.line("cli.state_suspended" if item["suspended"] else "cli.state_active")
         typer.echo(f"{item['name']:24} {state:22} defined in {item['defined']:6} key in {item['key']:6} "
                    f"agencies={','.join(item['agencies'] or ['*'])} types={','.join(item['types'] or ['*'])}")
 
@@ -133,14 +133,14 @@ def _change(name: str, config: Config, url: str | None, actor: str | None, actio
 def suspend(name: Name, config: ConfigOption = None, store: StoreOption = None, actor: Actor = None) -> None:
     """Tạm dừng khoá của hệ thống / suspend a client: its key is refused (every API process, within seconds)."""
     _change(name, load_config(config), store, actor, "client.suspend", suspended=True, rotate=False)
-    typer.echo(f"Đã tạm dừng / suspended: {name}")
+    typer.echo(messages.line("cli.client_suspended", name=name))
 
 
 @clients_app.command("resume")
 def resume(name: Name, config: ConfigOption = None, store: StoreOption = None, actor: Actor = None) -> None:
     """Cho hoạt động lại / resume a suspended client."""
     _change(name, load_config(config), store, actor, "client.resume", suspended=False, rotate=False)
-    typer.echo(f"Đã cho hoạt động lại / resumed: {name}")
+    typer.echo(messages.line("cli.client_resumed", name=name))
 
 
 @clients_app.command("rotate-key")
@@ -158,7 +158,7 @@ def hash_password_(username: Annotated[str, typer.Argument(help="The classic acc
     """Băm mật khẩu tài khoản cổ điển / print the password_hash line of a classic account (password from stdin).
 
     The password is read from standard input (a prompt on a terminal), never from the command line."""
-    password = getpass.getpass("Mật khẩu / password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    password = getpass.getpass(messages.line("cli.password_prompt")) if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
     if len(password) < 12:
         raise _fail(*messages.text("cli.short_password"))
     typer.echo(f'# [inbound_classic.clients.…] username = "{username}"')

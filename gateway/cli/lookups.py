@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 import typer
 
 from gateway.config import Config, ConfigError
+from gateway.messages import line
 from gateway.store import open_store
 
 # (group, command) → the argument naming the dossier (None: no dossier); "*": every command of the group.
@@ -54,8 +55,7 @@ def _audited(group: str, command: str, run: Callable[..., Any], dossier_arg: str
         try:
             record(group, command, params, dossier_arg)
         except (ConfigError, SQLAlchemyError, OSError, ValueError) as exc:
-            typer.echo(f"Không ghi được nhật ký kiểm toán, không tra cứu / the look-up could not be audited, "
-                       f"not run: {type(exc).__name__}", err=True)
+            typer.echo(line("cli.lookup_not_audited", error=type(exc).__name__), err=True)
             raise typer.Exit(2) from None
         return run(*args, **params)
     return audited

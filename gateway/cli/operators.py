@@ -14,6 +14,7 @@ from gateway.cli.validate import ConfigOption, load_config
 from gateway.cli.common import StoreOption, open_configured_store
 from gateway.console.accounts import ALL_AGENCIES, ROLES, AccountError, Accounts, Operator
 from gateway.console.catalogue import text
+from gateway.messages import line
 from gateway.console.data import monthly, quality, sender_agencies
 from gateway.console.web import quality_rules
 from gateway.deliver.windows import LOCAL
@@ -37,7 +38,7 @@ def operators_add(username: str,
                       "--generate/--prompt", help="Generate a one-time password and print it (default), or ask.")] = True,
                   config: ConfigOption = None, store: StoreOption = None) -> None:
     """Tạo tài khoản (đổi mật khẩu ở lần đăng nhập đầu) / add an account (password changed at first login)."""
-    password = secrets.token_urlsafe(12) if generate else getpass.getpass("Mật khẩu / password: ")
+    password = secrets.token_urlsafe(12) if generate else getpass.getpass(line("cli.password_prompt"))
     opened = open_configured_store(load_config(config), store)
     try:
         Accounts(opened.engine).add(username, password, role, agency or [], must_change=True)  # type: ignore[attr-defined]  # the SQL stores have an engine; the Store protocol does not name it
@@ -47,9 +48,9 @@ def operators_add(username: str,
         raise typer.Exit(2) from None
     finally:
         opened.close()
-    typer.echo(f"Đã tạo / created {username} ({role}; {', '.join(agency or [])})")
+    typer.echo(line("cli.operator_created", username=username, role=role, agencies=", ".join(agency or [])))
     if generate:
-        typer.echo(f"Mật khẩu tạm (đổi ở lần đăng nhập đầu) / one-time password (change at first login): {password}")
+        typer.echo(line("cli.one_time_password", password=password))
 
 
 @operators_app.command("list")
@@ -67,7 +68,7 @@ def _month(value: str) -> datetime:
     try:
         return datetime.strptime(value, "%Y-%m").replace(tzinfo=LOCAL)
     except ValueError:
-        typer.echo(f"Tháng không hợp lệ / invalid month: {value} (YYYY-MM)", err=True)
+        typer.echo(line("cli.invalid_month", value=value), err=True)
         raise typer.Exit(2) from None
 
 

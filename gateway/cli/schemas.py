@@ -5,6 +5,7 @@ from typing import Annotated
 import typer
 
 from gateway.cli import app
+from gateway.messages import line
 from gateway.packets import schema_gen
 
 
@@ -16,7 +17,7 @@ def schemas(check: Annotated[bool, typer.Option("--check", help="Only report whe
         stale = [path for path, content in schema_gen.generated().items()
                  if not path.exists() or path.read_bytes() != content]
         for path in stale:
-            typer.echo(f"lỗi thời / out of date: {path}")
+            typer.echo(line("cli.schema_stale", path=path))
         raise typer.Exit(1 if stale else 0)
     for path in schema_gen.write():
-        typer.echo(f"đã ghi / wrote {path}")
+        typer.echo(line("cli.schema_written", path=path))

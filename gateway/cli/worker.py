@@ -38,7 +38,7 @@ def _connectors(config: Config, policies: dict[str, DestinationPolicy], only: li
         except ConfigError as exc:
             if only:
                 raise fail(line("cli.configuration", error=exc)) from None
-            log.error("đích %s không chuyển tiếp được / destination %s not delivered: %s", name, name, exc)
+            log.error("%s", line("log.destination_not_delivered", name=name, error=exc))
             del policies[name]
     return built
 

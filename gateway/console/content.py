@@ -42,7 +42,7 @@ def pretty(raw: bytes, encoding: str, *, reveal: bool) -> str:
         for element in root.iter():
             if isinstance(element.tag, str) and etree.QName(element).localname in personal_fields() and element.text:
                 element.text = mask(element.text.strip())
-    return etree.tostring(root, pretty_print=True, encoding="unicode")
+    return str(etree.tostring(root, pretty_print=True, encoding="unicode"))
 
 
 def hoso_fields(raw: bytes, encoding: str, names: tuple[str, ...]) -> dict[str, str | None]:

@@ -203,7 +203,8 @@ def _check_chain(members: dict[str, bytes], manifest: dict[str, Any], trusted: l
         report.add(layout.ENTRIES, f"không đọc được ({exc})", f"not readable ({exc})")
         return {}
     verdict = verify_checkpoint(checkpoint, trusted, tsa_trust)
-    report.timestamp, report.proven_at = verdict.timestamp, verdict.proven_at and verdict.proven_at.isoformat()
+    report.timestamp, report.proven_at = verdict.timestamp, (
+        verdict.proven_at.isoformat() if verdict.proven_at is not None else None)
     problem = checkpoint_break(verdict)
     if problem is not None:
         report.add(layout.CHECKPOINT, problem.message_vi, problem.message_en)

@@ -18,7 +18,7 @@ import hashlib
 import io
 import json
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 import uuid
 import zipfile
 
@@ -74,7 +74,7 @@ def _receipt(packet: PacketView, signer: Signer | None, agency: str | None) -> b
             note=f"Cổng kết nối đã tiếp nhận gói tin và xếp hàng chuyển đến: {routes}.")
     except ValueError:  # an id no receipt can carry (stored before ids were checked): none re-issued
         return None
-    encoding = "xml" if packet.encoding == "xml" else "json"
+    encoding: Literal["xml", "json"] = "xml" if packet.encoding == "xml" else "json"
     if signer is not None:
         return sign_receipt(receipt, signer, encoding)
     return (xml_codec.encode if encoding == "xml" else json_codec.encode)(receipt)

@@ -4,8 +4,9 @@ A connector (``connectors/<peer>/``) gets from here its configuration, the deliv
 (deliveries in, outcomes out), the intake's answers (Accepted, Refused, TryLater: what an inbound
 side maps to its peer's protocol and what ``PacketIntake.originate`` returns) and the classification of HTTP answers into outcomes, the bounded HTTP
 client, personal-data masking, the packet model it transforms, the store types its inbound side writes
-through, and the ``ConnectorSpec`` it registers itself with. An inbound endpoint's services (the
-intake, body reading, limits) are in ``gateway.kit.inbound``; the simulator harness for tests and demos
+through, and the ``ConnectorSpec`` it registers itself with. What only an inbound endpoint needs
+beyond this (the intake itself, the caller's identity and its refusal, body reading, limits, lockout) is in
+``gateway.kit.inbound``, each name in one place; the simulator harness for tests and demos
 in ``gateway.kit.harness``; zeep over ``HttpClient`` for SOAP peers (``ZeepTransport``); the signing
 primitives a connector needs to check its peers' documents or sign its own. Everything else in ``gateway`` is private to it.
 
@@ -36,12 +37,8 @@ if TYPE_CHECKING:  # "name as name": re-exported (the same names as _LAZY, for t
     from gateway.kit.records import store_engine as store_engine, store_table as store_table, store_url as store_url
     from gateway.kit.zeep_transport import ZeepTransport as ZeepTransport
     from gateway.packets.stored import packet_bytes as packet_bytes
-    from gateway.receive.auth import Denied as Denied
-    from gateway.receive.denials import audit_denied as audit_denied
-    from gateway.receive.body import Unread as Unread, read_body as read_body
     from gateway.receive.outcomes import (Accepted as Accepted, IntakeOutcome as IntakeOutcome, Refusal as Refusal,
                                           Refused as Refused, TryLater as TryLater)
-    from gateway.receive.limits import Limited as Limited
     from gateway.store.api import (BatchNotAdmitted as BatchNotAdmitted, NewPacket as NewPacket, Store as Store,
                                    open_store as open_store)
     from gateway.validate.pipeline import sniff as sniff
@@ -68,11 +65,7 @@ _LAZY = {
     "gateway.packets.stored": ("packet_bytes",),
     "gateway.kit.records": ("store_engine", "store_table", "store_url"),
     "gateway.kit.zeep_transport": ("ZeepTransport",),  # zeep only for the connectors that speak SOAP
-    "gateway.receive.auth": ("Denied",),
-    "gateway.receive.denials": ("audit_denied",),
-    "gateway.receive.body": ("Unread", "read_body"),
     "gateway.receive.outcomes": ("Accepted", "IntakeOutcome", "Refusal", "Refused", "TryLater"),
-    "gateway.receive.limits": ("Limited",),
     "gateway.validate.pipeline": ("sniff",),
     "gateway.validate.wellformed": ("Unreadable", "parse_any_xml", "parse_json", "parse_json_document"),
     # signatures: the connectors that verify their peers' documents (payment receipts) or sign their own

@@ -162,7 +162,7 @@ def install(app: FastAPI, engine: Callable[[], sa.Engine], *, timed: bool = True
         from prometheus_client import multiprocess as mp
 
         registry = CollectorRegistry()
-        mp.MultiProcessCollector(registry)
+        mp.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # prometheus_client: unannotated
         return generate_latest(registry)
 
     @app.get("/metrics", include_in_schema=False)

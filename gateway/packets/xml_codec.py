@@ -66,10 +66,9 @@ def to_data(element: etree._Element, record: type[BaseModel] = GoiTin,
                  tag if tag.startswith("{") else f"{{}}{tag}"] = child.text or ""
             continue
         name, repeated, nested, integer = step
+        items: list[Any] = []
         if repeated:
-            items = data.get(name)
-            if items is None:
-                items = data[name] = []
+            items = data.setdefault(name, items)
         child_path = ""
         if lines is not None:  # paths are only built for error reports
             child_path = f"{path}{name}[{len(items) + 1}]" if repeated else path + name

@@ -44,7 +44,7 @@ class LimitSettings:
     def from_config(cls, config: Config) -> "LimitSettings":
         raw = config.section("limits")
         try:
-            values = {f.name: type(f.default)(raw[f.name]) for f in fields(cls) if f.name in raw}
+            values = {f.name: _convert(f.default, raw[f.name]) for f in fields(cls) if f.name in raw}
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"limits: {exc}") from None
         settings = cls(**values)
@@ -143,3 +143,10 @@ class ClientLimits:
         """``work(*args)`` on a thread of the look-up bulkhead (it waits for a peer)."""
         return await anyio.to_thread.run_sync(work, *args,
                                               limiter=self._pool("lookup", self.settings.lookup_threads))
+
+
+def _convert(default: object, value: object) -> Any:
+    """The configured value as the type of the field's default (every field here has one: int or float).
+    Any: the field's own type, which a type checker cannot follow through ``fields()``."""
+    kind: Any = type(default)
+    return kind(value)

@@ -277,7 +277,7 @@ class SqlStore:
                         for p, routes in fresh if p.packet_id in inserted for route in routes]
             if job_rows:
                 connection.execute(jobs.insert(), job_rows)
-                self._notify(connection, {row["destination"] for row in job_rows})
+                self._notify(connection, {route for p, routes in fresh if p.packet_id in inserted for route in routes})
             stored = {p.packet_id: p for p, _ in fresh if p.packet_id in inserted}
             entries = collisions + ([_accepted_entry(p, routes) for p, routes in fresh if p.packet_id in inserted] + [
                 (p.sender, "packet.refused", p.packet_id, p.dossier, {"sha256": p.sha256, "type": p.packet_type,
@@ -290,16 +290,14 @@ class SqlStore:
                 AcceptResult(p.packet_id, p.sha256, p.received_at, routes, verdicts=stored[p.packet_id].verdicts)
                 if first[p.packet_id] == index and p.packet_id in stored else None
                 for index, (p, routes) in enumerate(batch)]
-            seen = [p for (p, _), result in zip(batch, results) if result is None]
-            if seen:
-                known = self._originals(connection, {p.packet_id for p in seen})
-                for index, (packet, _) in enumerate(batch):
-                    if results[index] is None:
-                        results[index] = self._resent(entries, packet, *known[packet.packet_id])
+            seen = {p.packet_id for (p, _), result in zip(batch, results) if result is None}
+            known = self._originals(connection, seen) if seen else {}
+            answered = [result if result is not None else self._resent(entries, packet, *known[packet.packet_id])
+                        for (packet, _), result in zip(batch, results)]
             self._chain.append(connection, entries, plain=True)  # last: the chain's head is locked until the commit
         # Each sender is answered with its own MaGoiTin, whatever the id it is stored under.
         return [result if result.packet_id == sent else replace(result, packet_id=sent, stored_id=result.packet_id)
-                for result, sent in zip(results, received)]  # type: ignore[union-attr]
+                for result, sent in zip(answered, received)]
 
     def _scoped(self, connection: sa.Connection, items: Sequence[tuple[NewPacket, Sequence[str]]],
                 collisions: list[audit_chain.NewEntry]) -> tuple[list[tuple[NewPacket, list[str]]], set[str]]:
@@ -378,7 +376,7 @@ class SqlStore:
     @staticmethod
     def _originals(connection: sa.Connection,
                    packet_ids: set[str]) -> dict[str, tuple[str, datetime, list[str], str]]:
-        originals = {row.packet_id: (row.sha256, row.received_at, [], row.sender) for row in connection.execute(
+        originals: dict[str, tuple[str, datetime, list[str], str]] = {row.packet_id: (row.sha256, row.received_at, [], row.sender) for row in connection.execute(
             sa.select(packets.c.packet_id, packets.c.sha256, packets.c.received_at, packets.c.sender)
             .where(packets.c.packet_id.in_(packet_ids)))}
         for row in connection.execute(sa.select(jobs.c.packet_id, jobs.c.destination)
@@ -532,6 +530,7 @@ class SqlStore:
         if not items:
             return []
         record = dict(items)
+        held: dict[str, Any]
         if isinstance(worker, str):
             (complete, record_attempts), held = self._complete_statements, {"job_ids": list(record), "worker": worker}
         else:

@@ -17,11 +17,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.national_portal import inbound
-from gateway.kit import BatchNotAdmitted, GoiTin, NewPacket
-from gateway.kit.inbound import Client, NoHistory, PacketIntake, Prepared, Refused, StatusHistory, TryLater, status_of
+from gateway.kit import BatchNotAdmitted, GoiTin, NewPacket, Refused, TryLater
+from gateway.kit.inbound import Client, NoHistory, PacketIntake, Prepared, StatusHistory, status_of
 from connectors.national_portal.classic import answers
 from connectors.national_portal.classic.answers import ItemIssue
-from connectors.national_portal.classic.items import Item, read_items
+from connectors.national_portal.classic.items import Item, LatePolicy, read_items
 from connectors.national_portal.classic.orphans import OrphanCheck
 from connectors.national_portal.classic.settings import InboundClient, InboundSettings
 
@@ -126,7 +126,7 @@ class ClassicSync:
         fresh = sum(1 for r in results if not (r.duplicate or r.conflict))
         log.info("classic %s from %s: %d packet(s), %d new: %s", service, client.name, len(results), fresh,
                  ", ".join(r.packet_id for r in results))
-        extra = {"warnings": [w.to_dict() for w in checked.warnings]} if checked.warnings else {}
+        extra: dict[str, Any] = {"warnings": [w.to_dict() for w in checked.warnings]} if checked.warnings else {}
         return answers.ok(code=self.settings.success_code, packets=[{"MaGoiTin": r.packet_id, "MaHoSo": new.dossier,
                                     "duplicate": r.duplicate or r.conflict}
                                    for r, (new, _) in zip(results, checked.prepared)], **extra)
@@ -147,8 +147,9 @@ class ClassicSync:
     def _items(self, client: InboundClient, madonvi: str, service: str, data: list[Any]) -> dict[int, Item]:
         envelope = inbound.Envelope(f"classic:{client.name}", madonvi, self.settings.noi_nhan, self.settings.phien_ban)
         config = self.intake.config
+        late: LatePolicy = "check" if self.settings.late_history == "check" else "accept"  # settings allow only these
         return read_items(service, data, envelope, self.intake.store, datetime.now(config.zone),
-                          frozenset(config.terminal_statuses), self.settings.late_history)
+                          frozenset(config.terminal_statuses), late)
 
     def _known_refused(self, client: InboundClient, service: str, body: dict[str, Any],
                        items: dict[int, Item]) -> JSONResponse | None:

@@ -46,7 +46,7 @@ class PortalState:
     dossiers: dict[str, DossierRecord] = field(default_factory=dict)
     calls: dict[str, int] = field(default_factory=dict)  # "service → answer" counters
     logins: int = 0
-    sequence: itertools.count = field(default_factory=lambda: itertools.count(1))  # order steps were accepted
+    sequence: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))  # order steps were accepted
 
     def open_session(self) -> str:
         token = secrets.token_urlsafe(24)
