@@ -24,8 +24,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-import delivery_bench as db  # noqa: E402
-from gateway.store import AttemptRecord, Store, open_store  # noqa: E402
+import delivery_bench as db
+from gateway.store import AttemptRecord, Store, open_store
 
 QUICK_LEVELS = [10, 1_000, 10_000, 100_000]
 FULL_LEVELS = [*QUICK_LEVELS, 1_000_000]

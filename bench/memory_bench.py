@@ -29,9 +29,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-import delivery_bench as db  # noqa: E402
-from gateway.deliver.traffic import Packet, Traffic  # noqa: E402
-from gateway.store import JobFilter, JobState, open_store  # noqa: E402
+import delivery_bench as db
+from gateway.deliver.traffic import Packet, Traffic
+from gateway.store import JobFilter, JobState, open_store
 
 MB = 1024 * 1024
 

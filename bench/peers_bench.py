@@ -32,8 +32,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-import delivery_bench as db  # noqa: E402
-from gateway.deliver.traffic import Packet  # noqa: E402
+import delivery_bench as db
+from gateway.deliver.traffic import Packet
 
 POSTGRES = db.POSTGRES
 CONCURRENCY = 8  # the gateway's destination concurrency in delivery_bench; the peers get the same
