@@ -76,3 +76,22 @@ def test_the_key_table_is_read_on_a_thread_of_its_own() -> None:
     assert managed.table(configured)["ab" * 32].name == "added"
     assert asked and threading.current_thread() not in asked
     managed.close()
+
+
+def test_the_address_lockout_is_shared_between_api_processes(start_gateway: Callable[[str], Gateway]) -> None:
+    """Two gateways on one store: two wrong keys at each (threshold 4) lock the address at both — neither
+    saw four alone — and the right key then gets 429 at both; a request never reads the store for it."""
+    first, second = (start_gateway("[lockout]\naddress_threshold = 4\n") for _ in range(2))
+    wrong = {**XML, "authorization": "Bearer doan-mo"}
+    for gateway in (first, second, first, second):
+        assert httpx.post(gateway.url + "/v1/packets", content=example("HoSo"), headers=wrong,
+                          timeout=30).status_code == 401
+    for gateway in (first, second):  # each process counted two: alone, neither would lock
+        local = gateway.app.state.intake.lockout._counts["address:127.0.0.1"]
+        assert local.failures == 2 and local.until == 0.0
+    for gateway in (first, second):
+        gateway.app.state.intake.lockout.shared.sync()  # both processes' failures written, locks read back
+    for gateway in (first, second):
+        answer = post(gateway, example("HoSo"), XML)  # the right key
+        assert answer.status_code == 429 and answer.json()["error"] == "auth.locked", answer.text
+        assert int(answer.headers["retry-after"]) > 0
