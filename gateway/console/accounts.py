@@ -41,6 +41,11 @@ class Operator:
     def sees(self, agency: str | None) -> bool:
         return self.all_agencies or (agency is not None and agency in self.agencies)
 
+    @property
+    def acting_for(self) -> frozenset[str] | None:
+        """The operator's agencies as ``Ownership`` takes a client's: None for all agencies."""
+        return None if self.all_agencies else frozenset(self.agencies)
+
 
 @dataclass(frozen=True)
 class Session:

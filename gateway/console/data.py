@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from gateway.console.accounts import Operator
 from gateway.console.content import hoso_fields
+from gateway.receive.ownership import Ownership
 from gateway.store.api import JobState
 from gateway.store.sealing import KeyRing, unseal
 from gateway.store.tables import REFUSED_ENTRIES, attempts, audit, destinations, dossiers, jobs, packets
@@ -23,13 +24,19 @@ from gateway.store.tables import REFUSED_ENTRIES, attempts, audit, destinations,
 LOCAL_OFFSET_HOURS = 7  # Asia/Ho_Chi_Minh has no daylight saving time: months are cut at UTC+7
 
 
-# --- dossier ownership: the ONE place that says which agency a dossier belongs to ------------------
-# Until the ownership record (issue 14) lands, a dossier belongs to the agency (NoiGui) of the packets
-# stored for it. Switching to the ownership record changes these two functions only.
+# --- dossier ownership: the recorded owner (``dossiers``), judged by the API's own ``Ownership`` ----------
+# One decision for every read: the console asks ``Ownership.may_act`` over the owner the store recorded,
+# hand-overs included, exactly as look-ups and evidence bundles do.
 
 def dossier_agency(connection: sa.Connection, dossier: str) -> str | None:
-    """The agency that owns ``dossier`` (the store's ownership record: its first packet's NoiGui)."""
+    """The agency that owns ``dossier`` (the store's ownership record)."""
     return connection.execute(sa.select(dossiers.c.agency).where(dossiers.c.dossier == dossier)).scalar()
+
+
+def may_read(ownership: Ownership, operator: Operator, owner: str | None) -> bool:
+    """Whether ``operator`` may read a dossier of ``owner`` (None: no owner recorded — only an operator of
+    all agencies, as a client of any agency)."""
+    return operator.all_agencies or (owner is not None and ownership.may_act(operator.acting_for, owner))
 
 
 def visible_packets(operator: Operator) -> list[sa.ColumnElement[bool]]:
@@ -138,11 +145,12 @@ class TimelinePacket:
     deliveries: list[Delivery] = field(default_factory=list)
 
 
-def timeline(engine: sa.Engine, dossier: str, operator: Operator) -> list[TimelinePacket] | None:
+def timeline(engine: sa.Engine, dossier: str, operator: Operator,
+             ownership: Ownership) -> list[TimelinePacket] | None:
     """Every packet of ``dossier`` in order received, each with its deliveries and their attempts; None when
     the dossier is unknown or belongs to an agency the operator may not see (the same answer: no leak)."""
     with engine.connect() as connection:
-        if not operator.sees(dossier_agency(connection, dossier)):
+        if not may_read(ownership, operator, dossier_agency(connection, dossier)):
             return None
         rows = connection.execute(
             sa.select(packets.c.packet_id, packets.c.packet_type, packets.c.sender, packets.c.agency,
@@ -167,7 +175,7 @@ def timeline(engine: sa.Engine, dossier: str, operator: Operator) -> list[Timeli
     return list(found.values())
 
 
-def packet_raw(engine: sa.Engine, packet_id: str, operator: Operator,
+def packet_raw(engine: sa.Engine, packet_id: str, operator: Operator, ownership: Ownership,
                keys: KeyRing | None = None) -> tuple[bytes, str, str | None] | None:
     """(raw, encoding, dossier) of a packet the operator may see and that is not purged; ``keys``: the
     store's key ring, for payloads sealed at rest."""
@@ -176,8 +184,11 @@ def packet_raw(engine: sa.Engine, packet_id: str, operator: Operator,
                                  .where(packets.c.packet_id == packet_id)).first()
         if row is None or row.raw is None:
             return None
-        agency = dossier_agency(connection, row.dossier) if row.dossier else row.agency
-    return (unseal(keys, packet_id, row.raw), row.encoding, row.dossier) if operator.sees(agency) else None
+        if row.dossier:  # a dossier's packet: the recorded owner decides, hand-overs included
+            allowed = may_read(ownership, operator, dossier_agency(connection, row.dossier))
+        else:  # a packet of no dossier: its own NoiGui
+            allowed = operator.sees(row.agency)
+    return (unseal(keys, packet_id, row.raw), row.encoding, row.dossier) if allowed else None
 
 
 # --- dead letters -----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from gateway.config import Config
+from gateway.receive.ownership import Ownership
 from gateway.console.catalogue import LANGUAGES, text
 from gateway.console.lazy import lazy
 
@@ -103,6 +104,7 @@ class Console:
         self.late_minutes = int(section.get("late_after_minutes", 60))
         self.stale_days = int(section.get("stale_days", 7))
         self.policies = load_policies(config)
+        self.ownership = Ownership.from_config(config)  # the API's own decision over the recorded owner
         self.templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(),
                                      trim_blocks=True, lstrip_blocks=True)
         self.templates.filters["local"] = _local
@@ -319,7 +321,7 @@ def install(app: FastAPI, config: Config, store: Callable[[], Store]) -> Console
     @app.get(PREFIX + "/dossier/{code}", include_in_schema=False)
     def dossier(request: Request, code: str) -> Response:
         session = console.session(request)
-        packets = data.timeline(console.engine, code, session.operator)
+        packets = data.timeline(console.engine, code, session.operator, console.ownership)
         if packets is None:
             console.audit(session, "console.dossier_denied", code)
             raise Refusal("not_found", 404)
@@ -330,7 +332,7 @@ def install(app: FastAPI, config: Config, store: Callable[[], Store]) -> Console
     @app.get(PREFIX + "/packet/{packet_id}", include_in_schema=False)
     def packet(request: Request, packet_id: str, reveal: int = 0) -> Response:
         session = console.session(request)
-        found = data.packet_raw(console.engine, packet_id, session.operator, console.keys)
+        found = data.packet_raw(console.engine, packet_id, session.operator, console.ownership, console.keys)
         if found is None:
             raise Refusal("not_found", 404)
         revealed = bool(reveal) and session.operator.may("operator")

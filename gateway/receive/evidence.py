@@ -28,9 +28,9 @@ def install(app: FastAPI, config: Config, intake: PacketIntake) -> None:
 
     def export(client: Client, dossier: str) -> Response:
         store = intake.store
-        packets = store.dossier_packets(dossier)
-        # Another agency's dossier is answered as unknown: its existence is not the client's business.
-        if not packets or (client.agencies is not None and any(p.agency not in client.agencies for p in packets)):
+        # The one ownership decision over the recorded owner (hand-overs included), as look-ups and the
+        # console take it; another agency's dossier is answered as unknown.
+        if not intake.ownership.may_read(store, client.agencies, dossier):
             store.audit(client.name, "evidence.denied", dossier, {"reason": "not found or not the client's agency"})
             return not_found(dossier)
         intake.receipts.flush()  # receipts just answered are kept before the bundle reads them

@@ -26,7 +26,7 @@ from gateway.receive.auth import Client, Clients, Denied
 from gateway.receive.committer import GroupCommitter
 from gateway.receive.keys import ManagedClients
 from gateway.receive.limits import ClientLimits, LimitSettings
-from gateway.receive.lockout import Lockout, LockoutPolicy
+from gateway.receive.lockout import Lockout, LockoutPolicy, SharedCounts
 from gateway.receive.outcomes import Accepted, IntakeOutcome, Refusal, Refused, TryLater
 from gateway.receive.ownership import GuardedHistory, Ownership, refusal as dossier_refusal
 from gateway.route import Router, Unrouted
@@ -87,7 +87,8 @@ class PacketIntake:
         self.managed = ManagedClients(lambda: self.store)  # `gateway clients` rows, re-read off the event loop
         self.clients = replace(Clients.from_config(config), managed=self.managed)
         self.originator = originator(config, self.clients)
-        self.lockout = Lockout(LockoutPolicy.from_config(config))  # API keys here, classic logins too
+        policy = LockoutPolicy.from_config(config)  # API keys here, classic logins too; shared through the store
+        self.lockout = Lockout(policy, shared=SharedCounts(lambda: self.store, policy) if policy.shared else None)
         self.ownership = Ownership.from_config(config)
         self.limits = ClientLimits(LimitSettings.from_config(config))
         self.trail = AuditBatcher(lambda: self.store)  # frequent audit rows (look-ups), written together
@@ -142,6 +143,7 @@ class PacketIntake:
     def close(self) -> None:
         self.managed.close()  # no background read reopens the store
         self.trail.close()  # first: it writes to the store
+        self.lockout.close()
         self.receipts.close()
         with self._lock:
             if self._committer is not None:

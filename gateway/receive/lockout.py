@@ -3,8 +3,12 @@
 After ``threshold`` failures of one key (an account's username, a source address) within
 ``forget_seconds``, that key is locked for ``base_seconds``, doubled at every further failure up to
 ``cap_seconds``; while locked, nothing is checked — the right password does not help. A good login
-clears its account's count. Counts live in the process (several API processes each count on their
-own: N processes allow N times the failures) and are bounded (``max_keys``, the oldest forgotten).
+clears its account's count. Counts live in the process, bounded (``max_keys``, the oldest forgotten),
+and — with ``shared`` (the default) — also in the store's ``lockouts`` table, so several API processes
+count together: a background thread adds each process's failures to the shared counts, locks a key there
+when the shared count reaches its threshold, and every ``refresh_seconds`` reads the keys locked now into
+a small in-process cache. A request never reads the store: a locked key costs a dictionary look-up, and a
+lock decided by another process is seen here within ``refresh_seconds``.
 """
 
 from collections import OrderedDict
@@ -13,9 +17,10 @@ from dataclasses import dataclass
 import hashlib
 import hmac
 import secrets
+import logging
+import queue
 import threading
 import time
-import logging
 from typing import Any
 
 from gateway.config import Config, ConfigError
@@ -46,6 +51,8 @@ class LockoutPolicy:
     cap_seconds: float = 900.0
     forget_seconds: float = 900.0  # failures older than this no longer count
     max_keys: int = 100_000
+    shared: bool = True  # counts shared between API processes through the store
+    refresh_seconds: float = 1.0  # how often the keys locked in the store are read (one query per process)
 
     @classmethod
     def from_config(cls, config: Config) -> "LockoutPolicy":
@@ -67,11 +74,111 @@ class _Count:
     until: float = 0.0
 
 
+def _seconds(policy: LockoutPolicy, over: int) -> float:
+    return float(min(policy.cap_seconds, policy.base_seconds * 2.0 ** min(over, 32)))
+
+
+def _threshold(policy: LockoutPolicy, key: str) -> int:
+    return policy.address_threshold if key.startswith("address:") else policy.account_threshold
+
+
+class SharedCounts:
+    """The store's side of the lockout, off the request path: failures and clears are queued and written by
+    one thread, which also reads the keys locked now every ``refresh_seconds`` (wall-clock times)."""
+
+    def __init__(self, store: Callable[[], Store], policy: LockoutPolicy,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.store, self.policy, self.clock = store, policy, clock
+        self.locked: dict[str, float] = {}  # key → until (wall clock), replaced whole at each refresh
+        self._queue: queue.Queue[tuple[str, tuple[str, ...]] | None] = queue.Queue(maxsize=100_000)
+        self._synced = threading.Condition()
+        self._rounds = 0
+        self._down = False
+        self._thread = threading.Thread(target=self._run, name="lockout-shared", daemon=True)
+        self._thread.start()
+
+    def failed(self, keys: tuple[str, ...]) -> None:
+        try:
+            self._queue.put_nowait(("failed", keys))
+        except queue.Full:  # a flood: the in-process count still locks; the shared one catches up later
+            log.warning("lockout: shared queue full, a failure counted in this process only")
+
+    def clear(self, key: str) -> None:
+        self.locked.pop(key, None)
+        try:
+            self._queue.put_nowait(("clear", (key,)))
+        except queue.Full:
+            log.warning("lockout: shared queue full, a clear not shared")
+
+    def wait(self, keys: tuple[str, ...]) -> float:
+        now, locked = self.clock(), self.locked
+        return max([0.0] + [until - now for key in keys if (until := locked.get(key)) is not None and until > now])
+
+    def sync(self, timeout: float = 10.0) -> None:
+        """Waits until everything queued so far is written and the locks are read back (tests, shutdown)."""
+        with self._synced:
+            target = self._rounds + 2
+            self._queue.put(("sync", ()))
+            self._synced.wait_for(lambda: self._rounds >= target, timeout)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while True:
+            try:
+                item = self._queue.get(timeout=self.policy.refresh_seconds)
+            except queue.Empty:
+                item = ("sync", ())
+            if item is None:
+                return
+            items = [item]
+            while len(items) < 1000:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._queue.put(None)
+                    break
+                items.append(more)
+            try:
+                self._write(items)
+                self.locked = self.store().lockouts_in_force(self.clock(), self.policy.forget_seconds)
+                self._down = False
+            except Exception as exc:  # noqa: BLE001 — a store down or not yet migrated: one line per outage
+                if not self._down:
+                    log.warning("lockout: shared counts unavailable (%s); in-process counts hold", type(exc).__name__)
+                self._down = True
+            with self._synced:
+                self._rounds += 1
+                self._synced.notify_all()
+
+    def _write(self, items: list[tuple[str, tuple[str, ...]]]) -> None:
+        store, now = self.store(), self.clock()
+        for kind, keys in items:
+            if kind == "clear":
+                store.lockout_clear(keys[0])
+            elif kind == "failed":
+                counts = store.lockout_failed(keys, now, self.policy.forget_seconds)
+                until = {key: now + _seconds(self.policy, count - _threshold(self.policy, key))
+                         for key, count in counts.items() if count >= _threshold(self.policy, key)}
+                if until:
+                    store.lockout_lock(until)
+                    log.warning("tạm khoá (chung) / locked (shared): %s", ", ".join(until))
+
+
 class Lockout:
-    def __init__(self, policy: LockoutPolicy, clock: Callable[[], float] = time.monotonic) -> None:
-        self.policy, self.clock = policy, clock
+    def __init__(self, policy: LockoutPolicy, clock: Callable[[], float] = time.monotonic,
+                 shared: SharedCounts | None = None) -> None:
+        self.policy, self.clock, self.shared = policy, clock, shared
         self._counts: OrderedDict[str, _Count] = OrderedDict()
         self._lock = threading.Lock()
+
+    def close(self) -> None:
+        if self.shared is not None:
+            self.shared.close()
 
     def _threshold(self, key: str) -> int:
         return self.policy.address_threshold if key.startswith("address:") else self.policy.account_threshold
@@ -80,8 +187,9 @@ class Lockout:
         """Seconds until every one of ``keys`` may try again (0: none is locked)."""
         now = self.clock()
         with self._lock:
-            return max([0.0] + [count.until - now for key in keys
-                                if (count := self._counts.get(key)) is not None and count.until > now])
+            local = max([0.0] + [count.until - now for key in keys
+                                 if (count := self._counts.get(key)) is not None and count.until > now])
+        return max(local, self.shared.wait(keys)) if self.shared is not None else local
 
     def failed(self, *keys: str) -> dict[str, float]:
         """Counts a failure against each key; the keys it locks, with for how long."""
@@ -94,17 +202,21 @@ class Lockout:
                 count.failures, count.last = count.failures + 1, now
                 over = count.failures - self._threshold(key)
                 if over >= 0:
-                    seconds = min(self.policy.cap_seconds, self.policy.base_seconds * 2 ** min(over, 32))
+                    seconds = _seconds(self.policy, over)
                     count.until = now + seconds
                     locked[key] = seconds
                 self._counts[key] = count  # most recent last
                 while len(self._counts) > self.policy.max_keys:
                     self._counts.popitem(last=False)
+        if self.shared is not None:
+            self.shared.failed(keys)
         return locked
 
     def succeeded(self, key: str) -> None:
         with self._lock:
             self._counts.pop(key, None)
+        if self.shared is not None:
+            self.shared.clear(key)
 
 
 def audit_lock(store: Callable[[], Store], actor: str, action: str, locked: dict[str, float]) -> None:

@@ -288,6 +288,21 @@ class Store(Protocol):
         """The received bytes of those of ``packet_ids`` already stored (and not purged), in one read."""
         ...
 
+    def lockout_failed(self, keys: Sequence[str], now: float, forget_seconds: float) -> dict[str, int]:
+        """One failure more against each lockout key (shared by every API process); the counts after it."""
+        ...
+
+    def lockout_lock(self, until: dict[str, float]) -> None:
+        """Locks keys until the given wall-clock times (never shortening a lock)."""
+        ...
+
+    def lockout_clear(self, key: str) -> None:
+        ...
+
+    def lockouts_in_force(self, now: float, forget_seconds: float, limit: int = 10_000) -> dict[str, float]:
+        """Every key locked at ``now`` with until when (wall-clock seconds)."""
+        ...
+
     def dossier_owner(self, dossier: str) -> str | None:
         """The agency that owns ``dossier`` (its first packet's), or None when the store has none of it."""
         ...

@@ -26,7 +26,7 @@ from gateway.store.api import (AcceptResult, Admit, ApiClientRecord, AttemptReco
 from gateway.store.engines import create_engine, is_sqlite, lock_key, lock_keys
 from gateway.store.sealing import KEY_FILE_ENV, KEYS_ENV, KeyRing, SealingError, key_id_of, unseal
 from gateway.store.statements import DEAD, DELIVERED
-from gateway.store.tables import (api_clients, attempts, audit, classic_passwords, destinations, dossiers, jobs, packets,
+from gateway.store.tables import (api_clients, attempts, audit, classic_passwords, destinations, dossiers, jobs, lockouts, packets,
                                   payment_callbacks, payments, receipts, replay_runs, workers)
 from gateway.store.wakeups import CHANNEL, JobSignal, watch_postgres, watch_sqlite
 
@@ -367,6 +367,40 @@ class SqlStore:
         if created:
             connection.execute(self._insert(dossiers).on_conflict_do_nothing(index_elements=["dossier"]), created)
         return admitted
+
+    def lockout_failed(self, keys: Sequence[str], now: float, forget_seconds: float) -> dict[str, int]:
+        """One failure more against each key, atomically (other processes count too); a count whose last
+        failure is older than ``forget_seconds`` starts again. The counts after it."""
+        counted: dict[str, int] = {}
+        with self._write() as connection:
+            for key in keys:
+                statement = self._insert(lockouts).values(key=key, failures=1, last_at=now, until_at=0.0)
+                fresh = lockouts.c.last_at < now - forget_seconds
+                connection.execute(statement.on_conflict_do_update(index_elements=["key"], set_={
+                    "failures": sa.case((fresh, 1), else_=lockouts.c.failures + 1), "last_at": now,
+                    "until_at": sa.case((fresh, 0.0), else_=lockouts.c.until_at)}))
+                counted[key] = connection.execute(sa.select(lockouts.c.failures).where(lockouts.c.key == key)
+                                                  ).scalar_one()
+        return counted
+
+    def lockout_lock(self, until: dict[str, float]) -> None:
+        with self._write() as connection:
+            for key, at in until.items():
+                connection.execute(sa.update(lockouts).where(lockouts.c.key == key, lockouts.c.until_at < at)
+                                   .values(until_at=at))
+
+    def lockout_clear(self, key: str) -> None:
+        with self._write() as connection:
+            connection.execute(sa.delete(lockouts).where(lockouts.c.key == key))
+
+    def lockouts_in_force(self, now: float, forget_seconds: float, limit: int = 10_000) -> dict[str, float]:
+        """The keys locked now, with until when; forgotten counts are dropped on the way."""
+        with self._write() as connection:
+            connection.execute(sa.delete(lockouts).where(lockouts.c.last_at < now - forget_seconds,
+                                                         lockouts.c.until_at < now))
+            return {row.key: row.until_at for row in connection.execute(
+                sa.select(lockouts.c.key, lockouts.c.until_at).where(lockouts.c.until_at > now)
+                .order_by(lockouts.c.until_at.desc()).limit(limit))}
 
     def dossier_owner(self, dossier: str) -> str | None:
         with self._read() as connection:

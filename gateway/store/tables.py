@@ -329,3 +329,12 @@ receipts = sa.Table(
     sa.Column("signed_by", sa.String(32), nullable=False),  # unsigned | xmldsig/jws
     sa.Column("issued_at", UtcDateTime, nullable=False),
 )
+
+lockouts = sa.Table(  # failed logins / keys counted across API processes (gateway.receive.lockout)
+    "lockouts", metadata,
+    sa.Column("key", sa.String(200), primary_key=True),  # account:<name> | account:?<digest> | address:<ip>
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_at", sa.Float, nullable=False),  # wall-clock seconds (time.time): shared between processes
+    sa.Column("until_at", sa.Float, nullable=False),
+    sa.Index("ix_lockouts_until", "until_at"),
+)

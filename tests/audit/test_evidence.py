@@ -2,6 +2,7 @@
 subprocess with only the zip and the gateway's certificate; one byte changed, a re-sealed zip with a
 packet altered, a wrong certificate — each fails with the place named."""
 
+from dataclasses import replace
 import hashlib
 import json
 from pathlib import Path
@@ -20,7 +21,7 @@ from gateway.evidence.export import NoSuchDossier, export_bundle
 from gateway.api import create_app
 from gateway.store import Store, open_store
 from signing.signer import KeySigner
-from tests.audit.conftest import history
+from tests.audit.conftest import history, packet
 from tests.receive.test_signed_receipts import gateway_key
 
 DOSSIER = "000.00.01.H22-241203-0001"
@@ -196,3 +197,33 @@ def test_the_api_gives_bundles_only_to_clients_allowed_and_only_of_their_agencie
         check.close()
     assert ("portal", "evidence.denied") in actions and ("elsewhere", "evidence.denied") in actions
     assert ("auditor", "evidence.export") in actions and ("gateway", "config.loaded") in actions
+
+
+@pytest.mark.postgres
+def test_a_bundle_goes_to_the_recorded_owner_and_its_handover_not_to_the_packets_noigui(
+        store_url: str, signer: KeySigner, tmp_path: Path) -> None:
+    """An any-agency client created a dossier under agency H05's code while its packets say NoiGui H99: the
+    store recorded H05 as the owner, so H05's client (and H07, to whom H05 hands over) get the bundle and
+    H99's client is answered as for an unknown dossier — the same decision as look-ups and the console."""
+    dossier = "000.00.05.H22-241203-0007"
+    keys = {"fifth": "k-fifth", "seventh": "k-seventh", "ninth": "k-ninth"}
+    agencies = {"fifth": "000.00.05.H22", "seventh": "000.00.07.H22", "ninth": "000.00.09.H99"}
+    clients = {name: {"key_sha256": hashlib.sha256(key.encode()).hexdigest(), "evidence": True,
+                      "agencies": [agencies[name]]} for name, key in keys.items()}
+    base = Config.load()
+    config = Config({**base.raw, "clients": clients, "store": {**base.section("store"), "url": store_url},
+                     "ownership": {"handover": {"000.00.05.H22": ["000.00.07.H22"]}}}, "test")
+    seeded = open_store(store_url)
+    try:
+        created = replace(packet(dossier, 1), agency="000.00.09.H99", owner="000.00.05.H22")
+        seeded.accept_many([(created, ["postal"])])
+        assert seeded.dossier_owner(dossier) == "000.00.05.H22"
+    finally:
+        seeded.close()
+    with TestClient(create_app(config)) as client:
+        def get(name: str) -> int:
+            return client.get(f"/v1/evidence/{dossier}", headers={"X-API-Key": keys[name]}).status_code
+        assert get("fifth") == 200 and get("seventh") == 200
+        assert get("ninth") == 404
+        unknown = client.get("/v1/evidence/000.00.09.H99-241203-0099", headers={"X-API-Key": keys["ninth"]})
+        assert unknown.status_code == 404  # the unknown dossier and another agency's: the same answer

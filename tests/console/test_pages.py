@@ -2,6 +2,8 @@
 checked against the store the CLI reads too (SQLite and PostgreSQL)."""
 
 import csv
+from dataclasses import replace
+from datetime import UTC, datetime
 import io
 import json
 import re
@@ -10,11 +12,14 @@ import zipfile
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from gateway.api import create_app
 from gateway.cli import app as cli
+from gateway.console.accounts import Accounts
+from gateway.config import Config
 from gateway.pii import mask
 from gateway.store import JobFilter, JobState, Store
-from tests.console.conftest import csrf_of, log_in, replay_finished
-from tests.console.seed import AGENCY_A, AGENCY_B, CITIZEN, REFUSAL, Seeded
+from tests.console.conftest import NEW_PASSWORD, PASSWORD, console_config, csrf_of, log_in, replay_finished
+from tests.console.seed import AGENCY_A, AGENCY_B, CITIZEN, REFUSAL, Seeded, packet
 
 
 def _code(seeded: Seeded, agency: str, dead: bool = False) -> str:
@@ -177,3 +182,32 @@ def test_sync_quality_dossier_by_dossier(store: Store, store_url: str) -> None:
     assert quality["dossiers"] == 4 and (quality["finished"], quality["on_time"]) == (2, 1)
     assert (quality["terminal"], quality["steps_complete"]) == (2, 1)
     assert quality["backwards"] == ["Q-BACK"] and quality["stale"] == ["Q-SILENT"] and quality["on_time_share"] == 0.5
+
+
+def test_the_console_takes_the_apis_ownership_decision_recorded_owner_and_handover(
+        store_url: str, store: Store, seeded: Seeded, accounts: Accounts) -> None:
+    """A dossier recorded as A's though its packet says NoiGui B (an any-agency client created it under A's
+    code): A's operator reads it, B's does not; with ``[ownership] handover`` B → A, A also reads B's."""
+    code = f"{AGENCY_A}-261203-0999"
+    store.accept(replace(packet(900, code, AGENCY_B, datetime.now(UTC)), owner=AGENCY_A), ["national_portal"])
+    assert store.dossier_owner(code) == AGENCY_A
+    accounts.add("vanhanh_b", PASSWORD, "operator", [AGENCY_B])
+    base = console_config(store_url)
+    handover = Config({**base.raw, "ownership": {"handover": {AGENCY_B: [AGENCY_A]}}}, base.source)
+    code_b = _code(seeded, AGENCY_B)
+    with TestClient(create_app(base), base_url="http://localhost") as plain:
+        log_in(plain, "vanhanh_a")
+        assert plain.get(f"/console/dossier/{code}").status_code == 200
+        assert plain.get("/console/packet/pkt-0000900").status_code == 200
+        assert plain.get(f"/console/dossier/{code_b}").status_code == 404
+        plain.cookies.clear()
+        log_in(plain, "vanhanh_b")
+        assert plain.get(f"/console/dossier/{code}").status_code == 404  # its NoiGui, not its owner
+        assert plain.get("/console/packet/pkt-0000900").status_code == 404
+        assert plain.get(f"/console/dossier/{code_b}").status_code == 200
+    with TestClient(create_app(handover), base_url="http://localhost") as handed:
+        log_in(handed, "vanhanh_a", password=NEW_PASSWORD, new=NEW_PASSWORD)
+        assert handed.get(f"/console/dossier/{code_b}").status_code == 200  # B hands over to A
+        handed.cookies.clear()
+        log_in(handed, "vanhanh_b", password=NEW_PASSWORD, new=NEW_PASSWORD)
+        assert handed.get(f"/console/dossier/{code}").status_code == 404  # A hands nothing over to B

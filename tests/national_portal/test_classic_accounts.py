@@ -33,8 +33,10 @@ def test_repeated_wrong_passwords_lock_the_account_even_for_the_right_one(
     assert one_stop.login(OTHER_USER, OTHER_PASSWORD)["error_code"] == 0
     # When the lock has run out, the right password works and clears the count.
     lockout = gateway.app.state.intake.lockout
-    clock = lockout.clock
+    clock, shared_clock = lockout.clock, lockout.shared.clock
     lockout.clock = lambda: clock() + 31
+    lockout.shared.clock = lambda: shared_clock() + 31  # the shared lock (wall clock) has run out too
+    lockout.shared.sync()
     assert one_stop.login()["error_code"] == 0
     assert one_stop.login(password="sai")["error_code"] == 6 and one_stop.login()["error_code"] == 0
 
@@ -136,3 +138,30 @@ def test_a_typed_name_that_is_no_account_never_appears_in_lockout_keys_or_audit(
     assert any(row["action"] == "login.locked" for row in rows)
     assert typed not in str(rows)
     assert one_stop.login()["error_code"] == 0  # the real account is not locked by it
+
+
+def test_classic_refusals_are_in_the_audit_chain_without_sessions_or_passwords(
+        start_gateway: Callable[..., Gateway], store: Store) -> None:
+    """A wrong session, a madonvi the account may not send for and a service not offered are each an entry:
+    the account's name (or, without a good session, a digest of the one presented) and the rule."""
+    gateway = start_gateway()
+    one_stop, other = gateway.client(), gateway.client()
+    assert one_stop.login()["error_code"] == 0 and other.login(OTHER_USER, OTHER_PASSWORD)["error_code"] == 0
+    good_session = one_stop.session
+    forged = "phien-gia-" + good_session[::-1]
+    one_stop.session = forged
+    assert one_stop.call("DongBoHoSoMC", isUpdating="False", data=[])["error_code"] != 0
+    one_stop.session = good_session
+    assert other.call("DongBoHoSoMC", isUpdating="False", data=[])["error_code"] == 5  # not its madonvi
+    assert one_stop.call("KhongCoDichVuNay")["error_code"] != 0
+    gateway.app.state.intake.trail.flush()
+    rows = [r for r in store.audit_log(limit=1000) if r["action"] == "classic.refused"]
+    by_rule = {r["detail"]["rule"]: r for r in rows}
+    assert set(by_rule) >= {"session", "madonvi", "service.not_offered"}, rows
+    assert by_rule["session"]["actor"] == "anonymous" and by_rule["session"]["detail"]["session"].startswith("sha256:")
+    assert by_rule["madonvi"]["actor"] == OTHER_USER and by_rule["madonvi"]["detail"]["session"] is None
+    assert by_rule["service.not_offered"]["actor"] == USER
+    assert by_rule["service.not_offered"]["detail"]["service"] == "KhongCoDichVuNay"
+    text = str(rows)
+    assert forged not in text and good_session not in text and other.session not in text
+    assert PASSWORD not in text and OTHER_PASSWORD not in text

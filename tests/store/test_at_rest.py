@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from gateway.cli import app as cli
 from gateway.console.accounts import ALL_AGENCIES, Operator
 from gateway.console.data import packet_raw
+from gateway.receive.ownership import Ownership
 from gateway.store import AttemptRecord, NewPacket, open_store
 from gateway.store.sealing import KEY_FILE_ENV, KEYS_ENV, MAGIC, KeyRing, SealingError, key_id_of, new_key_line
 from gateway.store.sql import SqlStore
@@ -57,7 +58,7 @@ def test_sealed_payloads_read_back_exactly_and_every_operation_works(store_url: 
         assert [view.raw for view in store.dossier_packets("D1")] == [RAW]
         assert store.latest_changes(["D1"]) == {} or store.latest_changes(["D1"])["D1"][2] == RAW
         everyone = Operator("t", "admin", (ALL_AGENCIES,), False)
-        assert packet_raw(store.engine, "p1", everyone, store.keys) == (RAW, "json", "D1")
+        assert packet_raw(store.engine, "p1", everyone, Ownership({}), store.keys) == (RAW, "json", "D1")
         (batch,) = store.claim("dest", "w", limit=1, max_batch=1, lease_seconds=5, now=NOW)
         assert batch[0].raw == RAW
         assert store.dead_letter(batch[0].job_id, "w", attempt(), "refused")

@@ -3,6 +3,7 @@ the portal's order: dstcode, session, madonvi, service. Every answer is HTTP 200
 format, as existing clients expect."""
 
 from collections.abc import Callable
+import hashlib
 import logging
 import re
 from typing import Any
@@ -91,6 +92,16 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
         except (SQLAlchemyError, OSError):
             log.exception("%s by %s not audited (store unavailable)", action, actor)
 
+    def refused(request: Request, rule: str, account: str | None, token: str | None = None,
+                **detail: str) -> None:
+        """A classic-sync refusal in the audit chain (through the intake's batcher: never a store write on
+        the event loop): the account's name when the session was good, else a 12-digit SHA-256 digest of
+        the presented session — never the session itself, never a password."""
+        hint = None if token is None else "sha256:" + hashlib.sha256(token.encode("utf-8")).hexdigest()[:12]
+        address = request.client.host if request.client else "unknown"
+        intake.trail.add(account or "anonymous", "classic.refused", account or address,
+                         {"rule": rule, "session": hint, "address": address, **detail})
+
     def dstcode_refused(request: Request) -> JSONResponse | None:
         if settings.dstcodes and request.headers.get("dstcode") not in settings.dstcodes:
             return answers.refused(codes.envelope, "dstcode không hợp lệ", "dstcode not accepted")
@@ -140,6 +151,7 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
         token = presented_session(request, raw)
         client = sessions.check(token)
         if client is None:
+            refused(request, "session", None, token)
             return session_refused()
         try:
             with limits.request(f"classic:{client.name}"):
@@ -168,18 +180,22 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
                 if value is not None:
                     body[name] = value
         elif body.get("session", token) != token:  # the bytes named another session than the body
+            refused(request, "session.mismatch", client.username)
             return session_refused()
         madonvi = body.get("madonvi")
         if not isinstance(madonvi, str) or madonvi not in client.madonvi:
+            refused(request, "madonvi", client.username, madonvi=str(madonvi)[:64])
             return answers.refused(codes.envelope, "madonvi không hợp lệ hoặc không được phép với tài khoản này",
                                    "madonvi is invalid or not allowed for this account")
         service = str(body.get("service", ""))
         if service not in offered:
+            refused(request, "service.not_offered", client.username, service=service[:64])
             return answers.refused(codes.unknown_service, f"Dịch vụ {service} không được hỗ trợ tại địa chỉ này",
                                    f"Service {service} is not offered at this address")
         if service in WRITES:
             return await limits.intake(sync.handle, client, madonvi, service, body, bare)
         if not settings.lookups:
+            refused(request, "service.disabled", client.username, service=service[:64])
             return answers.refused(codes.unknown_service, f"Dịch vụ {service} không được bật trên cổng kết nối",
                                    f"Service {service} is not enabled on the gateway")
         limits.lookup(f"classic:{client.name}")
@@ -202,6 +218,7 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
         """The session-less variant: a bare array at a URL carrying the client's secret token; see README."""
         client = settings.bare_client(token, request.client.host if request.client else None)
         if client is None:
+            refused(request, "bare.token", None, token)
             return answers.refused(codes.session, "Không được phép", "Not allowed")
         if (refusal := dstcode_refused(request)) is not None:
             return refusal
@@ -216,6 +233,8 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
                 agencies = sorted(client.madonvi)
                 madonvi = request.query_params.get("madonvi") or (agencies[0] if len(agencies) == 1 else None)
                 if not is_bare or madonvi not in client.madonvi or service not in WRITES:
+                    refused(request, "bare.envelope", client.username, madonvi=str(madonvi)[:64],
+                            service=service[:64])
                     return answers.refused(codes.envelope, "Cần mảng JSON, madonvi được phép và dịch vụ ghi",
                                            "Needs a JSON array, an allowed madonvi and a write service")
                 return await limits.intake(sync.handle, client, madonvi, service, body, True)
