@@ -106,7 +106,8 @@ def _json(members: dict[str, bytes], name: str, report: BundleReport) -> Any:
 
 
 def _receipt_hash(data: bytes) -> str | None:
-    """BamSHA256 of a receipt: XML (signed or not), JSON, or a compact JWS over JSON."""
+    """BamSHA256 of a receipt: XML (signed or not), JSON, or a JWS over JSON — compact, or flattened (a
+    timestamped receipt carries its token in the unprotected header)."""
     text = data.decode("utf-8", "replace").strip()
     if text.count(".") == 2 and not text.startswith(("{", "<")):
         payload = text.split(".")[1]
@@ -116,6 +117,9 @@ def _receipt_hash(data: bytes) -> str | None:
             body = json.loads(text)
         except ValueError:
             return None
+        if isinstance(body, dict) and isinstance(body.get("payload"), str) and "signature" in body:  # flattened JWS
+            payload = body["payload"]
+            return _receipt_hash(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
         found = _find_key(body, "BamSHA256")
         return found if isinstance(found, str) else None
     start = text.find("<BamSHA256>")

@@ -124,3 +124,18 @@ def test_a_packet_without_a_kept_receipt_gets_one_reissued_and_the_manifest_says
         assert any("(reissued)" in note for note in report.notes)
     finally:
         store.close()
+
+
+def test_the_offline_check_reads_a_timestamped_json_receipt() -> None:
+    """A JSON receipt with a TSA timestamp is a flattened JWS (the token in its unprotected header): the
+    offline check reads its BamSHA256 from the payload, as it does for a compact JWS (found by ./run)."""
+    import base64
+    import json
+
+    from gateway.evidence.check import _receipt_hash
+
+    body = {"LoaiGoiTin": "BienNhan", "NoiDung": {"BienNhan": {"BamSHA256": "ab" * 32}}}
+    payload = base64.urlsafe_b64encode(json.dumps(body).encode()).rstrip(b"=").decode()
+    flattened = {"payload": payload, "protected": "e30", "signature": "c2ln", "header": {"etsiU": []}}
+    assert _receipt_hash(json.dumps(flattened).encode()) == "ab" * 32
+    assert _receipt_hash(f"e30.{payload}.c2ln".encode()) == "ab" * 32
