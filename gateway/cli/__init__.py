@@ -34,6 +34,12 @@ _connectors()
 
 
 def main() -> None:
+    import logging
+
     from gateway.cli.lookups import wrap
+
+    # pyhanko logs each path it could not build with a traceback; the command reports the verdict itself
+    # (NO_CERTIFICATE_CHAIN_FOUND …), so its warnings would only bury the answer (and break --json output).
+    logging.getLogger("pyhanko").setLevel(logging.ERROR)
 
     wrap(typer.main.get_command(app))(prog_name="gateway")  # look-ups of citizens' data audited before they run
