@@ -6,6 +6,7 @@ for until it answers and stopped at the end; and the client of a simulator's ``/
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
+import json
 import os
 from pathlib import Path
 import shlex
@@ -14,9 +15,12 @@ import socket
 import subprocess
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 class StartFailed(RuntimeError):
@@ -136,3 +140,26 @@ class AdminClient:
 
     def close(self) -> None:
         self.http.close()
+
+
+def add_fault_routes(app: "FastAPI", faults: Any, reseed: Callable[[int], None]) -> None:
+    """A simulator's ``GET``/``POST /_admin/faults``: read its fault switches, or change some of them
+    (JSON object; ``faults.update`` refuses unknown names and bad values → 400); a new ``seed`` reseeds
+    its random draws through ``reseed``."""
+    from fastapi import Request
+    from fastapi.responses import JSONResponse, Response
+
+    @app.get("/_admin/faults")
+    async def get_faults() -> dict[str, Any]:
+        return faults.to_dict()  # type: ignore[no-any-return]  # each simulator's Faults dataclass
+
+    @app.post("/_admin/faults")
+    async def set_faults(request: Request) -> Response:
+        try:
+            changes = json.loads(await request.body() or b"{}")
+            faults.update(changes)
+        except (ValueError, TypeError, AttributeError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        if "seed" in changes:
+            reseed(faults.seed)
+        return JSONResponse(faults.to_dict())

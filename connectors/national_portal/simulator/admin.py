@@ -8,25 +8,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from connectors.national_portal.simulator.portal import Simulation
+from gateway.kit.harness import add_fault_routes
 
 
 def add_routes(app: FastAPI, sim: Simulation) -> None:
     state, faults, rng = sim.state, sim.faults, sim.rng
 
-    @app.get("/_admin/faults")
-    async def get_faults() -> dict[str, Any]:
-        return faults.to_dict()
-
-    @app.post("/_admin/faults")
-    async def set_faults(request: Request) -> Response:
-        try:
-            changes = json.loads(await request.body() or b"{}")
-            faults.update(changes)
-        except (ValueError, TypeError, AttributeError) as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-        if "seed" in changes:
-            rng.seed(faults.seed)
-        return JSONResponse(faults.to_dict())
+    add_fault_routes(app, faults, rng.seed)
 
     @app.post("/_admin/session_ttl")
     async def set_session_ttl(request: Request) -> dict[str, float]:

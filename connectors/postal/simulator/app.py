@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from connectors.postal.simulator.faults import FaultPlayer, Faults
 from connectors.postal.simulator.state import CANCELLED, FINAL, PostalState, ROUTES
 from connectors.postal.simulator.validation import order_errors
+from gateway.kit.harness import add_fault_routes
 
 MAX_BODY = 64 * 1024
 
@@ -147,20 +148,7 @@ def create_app(settings: SimulatorSettings | None = None, *, step_seconds: float
 
     # --- admin -----------------------------------------------------------------------
 
-    @app.get("/_admin/faults")
-    async def get_faults() -> dict[str, Any]:
-        return faults.to_dict()
-
-    @app.post("/_admin/faults")
-    async def set_faults(request: Request) -> Response:
-        try:
-            changes = json.loads(await request.body() or b"{}")
-            faults.update(changes)
-        except (ValueError, TypeError, AttributeError) as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-        if "seed" in changes:
-            state.rng.seed(faults.seed)
-        return JSONResponse(faults.to_dict())
+    add_fault_routes(app, faults, state.rng.seed)
 
     @app.post("/_admin/clock")
     async def set_clock(request: Request) -> dict[str, Any]:
