@@ -5,6 +5,7 @@ by side: rule → (vi, en), with ``{fields}`` filled in by ``text``. The validat
 Rule codes are stable (senders may match on ``error``); the sentences may be reworded here, in one place.
 """
 
+from collections.abc import Mapping
 from typing import Any
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -83,6 +84,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                       "destination {name} not delivered: {error}"),
     "log.client_hung_up": ("máy khách ngắt kết nối giữa chừng", "client hung up during {method} {path}"),
 }
+
+
+def add_messages(messages: Mapping[str, tuple[str, str]]) -> None:
+    """Join a connector's own sentences (its folder's ``messages.py``, rules prefixed with its name) to the
+    catalogue, so ``text``/``refusal``/``line`` find them; a rule defined twice with other words is an error."""
+    for rule, pair in messages.items():
+        if MESSAGES.setdefault(rule, pair) != pair:
+            raise ValueError(f"message rule {rule!r} defined twice")
 
 
 def text(rule: str, **fields: Any) -> tuple[str, str]:

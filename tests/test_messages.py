@@ -1,11 +1,17 @@
 """The API's and the CLI's catalogue (gateway.messages): both languages, the same fields in each, NFC text."""
 
+import importlib
+from pathlib import Path
 from string import Formatter
 import unicodedata
 
 import pytest
 
 from gateway.messages import MESSAGES, line, refusal
+
+# each connector's own sentences join the catalogue when its messages.py is imported
+for _path in sorted((Path(__file__).resolve().parents[1] / "connectors").glob("*/messages.py")):
+    importlib.import_module(f"connectors.{_path.parent.name}.messages")
 
 
 def _fields(template: str) -> set[str]:
@@ -20,7 +26,7 @@ def test_each_message_has_both_languages_with_the_same_fields(rule: str) -> None
     # halves name the same fields
     one_detail = rule.startswith(("cli.", "log.")) and not _fields(vi)
     assert one_detail or _fields(vi) == _fields(en), rule
-    assert unicodedata.normalize("NFC", vi) == vi
+    assert unicodedata.normalize("NFC", vi) == vi and unicodedata.normalize("NFC", en) == en
 
 
 def test_a_refusal_body_names_its_rule_and_fills_its_fields() -> None:

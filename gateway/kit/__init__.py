@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # "name as name": re-exported (the same names as _LAZY, for t
     from gateway.deliver.policy import DestinationPolicy as DestinationPolicy
     from gateway.kit.answers import (AnswerReading as AnswerReading, outcome_of_error as outcome_of_error,
                                      outcome_of_reply as outcome_of_reply)
+    from gateway.messages import add_messages as add_messages, line as line, refusal as refusal, text as text
     from gateway.packets.bodies import (HoSo as HoSo, Record as Record, ThuTucHanhChinh as ThuTucHanhChinh,
                                         TienDoXuLy as TienDoXuLy)
     from gateway.packets.catalogue import field_map as field_map
@@ -59,6 +60,7 @@ _LAZY = {
     "gateway.deliver.http_client": ("AnswerTooLarge", "HttpClient", "HttpError", "HttpTimeout", "Reply"),
     "gateway.deliver.policy": ("DestinationPolicy",),
     "gateway.kit.answers": ("AnswerReading", "outcome_of_error", "outcome_of_reply"),
+    "gateway.messages": ("add_messages", "line", "refusal", "text"),  # a connector's sentences: its messages.py
     "gateway.packets.bodies": ("HoSo", "Record", "ThuTucHanhChinh", "TienDoXuLy"),
     "gateway.packets.catalogue": ("field_map",),
     "gateway.packets.envelope": ("GoiTin",),
