@@ -160,8 +160,6 @@ class DayBuilder:
     def _step(self, story: _Story, status: int, at: datetime, previous: int) -> dict[str, Any]:
         officer, title = self.rng.choice(story.unit.officers)
         what = AFTER.get(previous, WHAT_HAPPENED[4]) if status == 4 else WHAT_HAPPENED[status]
-        if status == 10 and story.path == "by_post":
-            what = "Trả kết quả qua dịch vụ bưu chính công ích"
         begun = story.last or story.submitted
         return {"MaHoSo": story.code, "NguoiXuLy": officer, "ChucDanh": title, "ThoiDiemXuLy": _stamp(at),
                 "PhongBanXuLy": story.unit.department, "NoiDungXuLy": what, "TrangThai": status,
