@@ -8,7 +8,7 @@ from starlette.requests import ClientDisconnect
 
 from gateway import console, observe, registry
 from gateway.config import Config
-from gateway.messages import line
+from gateway.messages import line, summary, text
 from gateway.packets.stored import packet_bytes
 from gateway.receive import evidence, packets
 from gateway.receive.gate import authenticated
@@ -28,8 +28,7 @@ def create_app(config: Config | None = None) -> FastAPI:
     validator = Validator(config)
     # The API's description is public only where configured ([server] docs; the embedded demo turns it on).
     docs = bool(config.section("server").get("docs", False))
-    app = FastAPI(title="Cổng kết nối", version="0.1.0",
-                  description="QCVN 120 integration gateway — cổng kết nối hệ thống một cửa điện tử.",
+    app = FastAPI(title=text("api.title")[0], version="0.1.0", description=summary("api.description"),
                   docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
                   openapi_url="/openapi.json" if docs else None)
     app.state.config = config
@@ -41,7 +40,7 @@ def create_app(config: Config | None = None) -> FastAPI:
         log.info("%s", line("log.client_hung_up", method=request.method, path=request.url.path))
         return Response(status_code=499)  # nobody reads it
 
-    @app.post("/v1/validate", summary="Validate a packet (stores nothing) — kiểm tra gói tin, không lưu")
+    @app.post("/v1/validate", summary=summary("api.validate"))
     async def validate(request: Request) -> JSONResponse:
         # anonymous only without any key, and only when a quota is configured; a wrong key counts
         # toward the address lockout as on /v1/packets

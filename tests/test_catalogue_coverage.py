@@ -2,7 +2,8 @@
 inline: a string literal with Vietnamese letters outside the catalogue modules is a finding. Docstrings, the
 simulators (they speak as their peers) and the demo (a stand-in with its own ``demo/narrate.py``) are outside.
 
-``PENDING`` is what is left to move, file by file; it may only shrink."""
+``PENDING`` is what is left to move, file by file; it may only shrink. ``EXEMPT`` are literals that are data, not
+sentences (counted, with the reason), so a sentence added next to them is still found."""
 
 import ast
 import re
@@ -12,37 +13,10 @@ ROOT = Path(__file__).resolve().parents[1]
 VIETNAMESE = re.compile("[àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ]", re.IGNORECASE)
 CATALOGUES = {"gateway/messages.py", "gateway/validate/messages.py", "gateway/console/catalogue.py",
               "gateway/packets/formats.py", "signing/messages.py"}  # and each connector's messages.py
+EXEMPT: dict[str, tuple[int, str]] = {
+    "gateway/deliver/traffic.py": (1, "the synthetic packets' own content (NoiDungXuLy), as a sender writes it"),
+}
 PENDING: dict[str, int] = {
-    "gateway/api.py": 3,
-    "gateway/audit/chain.py": 8,
-    "gateway/audit/checkpoint.py": 3,
-    "gateway/audit/verify.py": 5,
-    "gateway/cli/__init__.py": 1,
-    "gateway/cli/audit.py": 31,
-    "gateway/cli/clients.py": 1,
-    "gateway/cli/db.py": 16,
-    "gateway/cli/destinations.py": 9,
-    "gateway/cli/jobs.py": 18,
-    "gateway/cli/operators.py": 2,
-    "gateway/cli/validate.py": 8,
-    "gateway/cli/verify.py": 21,
-    "gateway/deliver/engine.py": 8,
-    "gateway/deliver/http_connector.py": 1,
-    "gateway/deliver/traffic.py": 1,
-    "gateway/evidence/check.py": 35,
-    "gateway/evidence/export.py": 1,
-    "gateway/kit/answers.py": 4,
-    "gateway/kit/harness.py": 1,
-    "gateway/observe/metrics.py": 2,
-    "gateway/packets/schema_gen.py": 2,
-    "gateway/receipt/build.py": 3,
-    "gateway/receive/evidence.py": 1,
-    "gateway/receive/lockout.py": 2,
-    "gateway/receive/packets.py": 1,
-    "gateway/store/sql.py": 1,
-    "gateway/validate/schema.py": 4,
-    "gateway/verify/result.py": 4,
-    "gateway/verify/verifier.py": 3,
     "connectors/national_portal/answers.py": 4,
     "connectors/national_portal/classic/answers.py": 3,
     "connectors/national_portal/classic/lookups.py": 3,
@@ -109,8 +83,14 @@ def findings() -> dict[str, int]:
 
 def test_operator_sentences_are_in_a_catalogue() -> None:
     found = findings()
-    new = {name: count for name, count in found.items() if count > PENDING.get(name, 0)}
+    new = {name: count for name, count in found.items()
+           if count > PENDING.get(name, 0) + EXEMPT.get(name, (0, ""))[0]}
     assert new == {}, "move these sentences to a catalogue (gateway/messages.py, signing/messages.py, " \
                       "a connector's messages.py, the console's catalogue)"
-    done = sorted(name for name in PENDING if found.get(name, 0) < PENDING[name])
+    done = sorted(name for name in PENDING if found.get(name, 0) < PENDING[name] + EXEMPT.get(name, (0, ""))[0])
     assert done == [], "lower or remove these files' PENDING counts: they have fewer inline sentences now"
+
+
+def test_exempt_literals_are_still_there() -> None:
+    found = findings()
+    assert {name: found.get(name, 0) for name in EXEMPT} == {name: count for name, (count, _) in EXEMPT.items()}

@@ -18,6 +18,8 @@ import json
 from typing import Any
 from collections.abc import Iterable
 
+from gateway.messages import text
+
 GENESIS = "0" * 64
 
 
@@ -91,8 +93,14 @@ class Break:
     message_vi: str
     message_en: str
 
+    @classmethod
+    def of(cls, n: int, kind: str, rule: str, /, **fields: Any) -> Break:
+        """A break in the catalogue's words (``rule``, gateway.messages)."""
+        return cls(n, kind, *text(rule, **fields))
+
     def __str__(self) -> str:
-        return f"mục {self.n}: {self.message_vi} / entry {self.n}: {self.message_en}"
+        at_vi, at_en = text("audit.entry", n=self.n)
+        return f"{at_vi}: {self.message_vi} / {at_en}: {self.message_en}"
 
 
 class ChainWalk:
@@ -119,28 +127,20 @@ class ChainWalk:
         """The first break, once every entry was fed: anchors past the last entry mean a truncated log."""
         if self.broken is None and self.anchors and max(self.anchors) > self.last:
             n = max(self.anchors)
-            self.broken = Break(self.last + 1, "truncated",
-                                f"nhật ký bị cắt: điểm chốt đã ký bao phủ đến mục {n}, nhật ký dừng ở mục {self.last}",
-                                f"the log was truncated: a signed checkpoint covers up to entry {n}, "
-                                f"the log ends at {self.last}")
+            self.broken = Break.of(self.last + 1, "truncated", "audit.truncated", n=n, last=self.last)
         return self.broken
 
     def _check(self, entry: Entry) -> Break | None:
         n = self.expected
         if entry.n < n:
-            return Break(entry.n, "missing", f"trùng số thứ tự hoặc sai thứ tự (mong đợi mục {n})",
-                         f"duplicated or out of order (entry {n} expected)")
+            return Break.of(entry.n, "missing", "audit.out_of_order", n=n)
         if entry.n > n:
-            return Break(n, "missing", f"đã bị xoá (mục tiếp theo là {entry.n})",
-                         f"deleted (the next entry present is {entry.n})")
+            return Break.of(n, "missing", "audit.deleted", next=entry.n)
         if entry.content and entry.recomputed() != entry.digest:
-            return Break(n, "edited", "nội dung đã bị sửa hoặc bị đổi chỗ (mã băm của mục không khớp)",
-                         "its content was edited or moved (the entry's digest does not match)")
+            return Break.of(n, "edited", "audit.edited")
         if link(self.previous, entry.digest) != entry.hash:
-            return Break(n, "chain", "chuỗi băm bị đứt (mục bị xoá, chèn hoặc đổi chỗ)",
-                         "the hash chain breaks here (an entry was deleted, inserted or moved)")
+            return Break.of(n, "chain", "audit.chain")
         if n in self.anchors and self.anchors[n] != entry.hash:
-            return Break(n, "checkpoint", "không khớp với điểm chốt đã ký (nhật ký bị viết lại)",
-                         "does not match the signed checkpoint (the log was rewritten)")
+            return Break.of(n, "checkpoint", "audit.rewritten")
         self.previous, self.expected = entry.hash, n + 1
         return None

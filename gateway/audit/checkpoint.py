@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from gateway.messages import line
 from signing.jws import b64url, sign_jws
 from signing.signer import Signer
 from signing.timestamps import TimestampError, request_timestamp, verify_timestamp
@@ -142,10 +143,10 @@ def open_jws(jws: str, trusted: list[x509.Certificate] | None = None) -> OpenedJ
         holds = alg in _HASH and _signature_holds(alg, certificate, f"{protected}.{payload}".encode("ascii"),
                                                   _unb64(signature))
     except (ValueError, KeyError, IndexError, TypeError, binascii.Error) as exc:
-        return OpenedJws(None, problem=f"chữ ký không đọc được / unreadable signature ({exc})")
+        return OpenedJws(None, problem=f"{line('audit.signature_unreadable')} ({exc})")
     signer = certificate.subject.rfc4514_string()
     if not holds:
-        return OpenedJws(claims, signer, problem="chữ ký không đúng / the signature does not verify")
+        return OpenedJws(claims, signer, problem=line("audit.signature_fails"))
     return OpenedJws(claims, signer, _trusted(certificate, trusted) if trusted else None)
 
 
@@ -160,7 +161,7 @@ def verify_checkpoint(checkpoint: Checkpoint, trusted: list[x509.Certificate] | 
         return CheckpointVerdict(checkpoint, True, opened.signer, problem=opened.problem)
     if opened.claims != {"kind": KIND, "n": checkpoint.n, "hash": checkpoint.hash, "at": checkpoint.at}:
         return CheckpointVerdict(checkpoint, True, opened.signer,
-                                 problem="nội dung đã ký khác với điểm chốt / what was signed differs from the checkpoint")
+                                 problem=line("audit.not_as_signed"))
     timestamp, proven_at = "absent", None
     if checkpoint.timestamp_token:
         if tsa_trust is None:

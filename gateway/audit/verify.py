@@ -45,14 +45,13 @@ def checkpoint_break(verdict: CheckpointVerdict) -> Break | None:
     """A checkpoint that cannot be relied on, as a break at the entry it claims to cover."""
     n = verdict.checkpoint.n
     if verdict.problem is not None:
-        return Break(n, "checkpoint", f"điểm chốt bị giả mạo hoặc hỏng: {verdict.problem}",
-                     f"the checkpoint is forged or damaged: {verdict.problem}")
+        return Break.of(n, "checkpoint", "audit.checkpoint_forged", problem=verdict.problem)
     if verdict.trusted is False:
-        return Break(n, "checkpoint", f"điểm chốt không do khoá tin cậy ký (người ký: {verdict.signer or 'không ký'})",
-                     f"the checkpoint is not signed by a trusted key (signer: {verdict.signer or 'unsigned'})")
+        if verdict.signer is None:
+            return Break.of(n, "checkpoint", "audit.checkpoint_unsigned")
+        return Break.of(n, "checkpoint", "audit.checkpoint_untrusted", signer=verdict.signer)
     if verdict.timestamp.startswith("failed"):
-        return Break(n, "checkpoint", f"dấu thời gian không hợp lệ ({verdict.timestamp})",
-                     f"its timestamp does not hold ({verdict.timestamp})")
+        return Break.of(n, "checkpoint", "audit.timestamp_fails", timestamp=verdict.timestamp)
     return None
 
 
@@ -79,7 +78,6 @@ def verify_store(store: Store, trusted: list[x509.Certificate] | None = None,
     walk.finish()
     report.entries = walk.last
     if walk.broken is None and walk.last > head_n:
-        walk.broken = Break(head_n + 1, "head", "có mục ngoài chuỗi (đầu chuỗi không ghi nhận)",
-                            "entries beyond the chain's recorded head (written outside the chain)")
+        walk.broken = Break.of(head_n + 1, "head", "audit.beyond_head")
     report.broken = first_break(walk.broken, *bad)
     return report

@@ -2,8 +2,10 @@
 
 import typer
 
+from gateway.messages import line
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Cổng kết nối — QCVN 120 integration gateway. / Integration gateway for QCVN 120 packets.")
+                  help=line("help.gateway"))
 
 # each registers its commands on app, in this order
 from gateway.cli import (schemas, validate, worker, run, jobs, destinations,  # noqa: E402,F401 - registers commands

@@ -15,9 +15,10 @@ from gateway.cli import app
 from gateway.cli.validate import ConfigOption, load_config
 from gateway.cli.common import StoreOption, open_configured_store
 from gateway.config import Config
+from gateway.messages import line
 from signing.trust import TrustError, TrustPolicy
 
-audit_app = typer.Typer(no_args_is_help=True, help="Nhật ký kiểm toán chống sửa đổi / tamper-evident audit log.")
+audit_app = typer.Typer(no_args_is_help=True, help=line("help.audit"))
 app.add_typer(audit_app, name="audit")
 
 CertOption = Annotated[list[Path] | None, typer.Option(
@@ -39,7 +40,7 @@ def _certificates(paths: list[Path]) -> list[x509.Certificate]:
             found += x509.load_pem_x509_certificates(data) if b"-----BEGIN" in data else [
                 x509.load_der_x509_certificate(data)]
         except ValueError as exc:
-            typer.echo(f"Không đọc được chứng thư {path} / cannot read certificate {path}: {exc}", err=True)
+            typer.echo(f"{line('cli.audit.certificate_unreadable', path=path)}: {exc}", err=True)
             raise typer.Exit(2) from None
     return found
 
@@ -50,7 +51,7 @@ def _tsa_trust(path: Path | str | None) -> TrustPolicy | None:
     try:
         return TrustPolicy.from_directory(path, "tsa")
     except (TrustError, OSError, ValueError) as exc:
-        typer.echo(f"Không đọc được tin cậy TSA {path} / cannot read the TSA trust {path}: {exc}", err=True)
+        typer.echo(f"{line('cli.audit.tsa_trust_unreadable', path=path)}: {exc}", err=True)
         raise typer.Exit(2) from None
 
 
@@ -59,13 +60,14 @@ def _timestamps(report: AuditReport) -> str:
     verdicts = report.checkpoints
     passed = [v for v in verdicts if v.timestamp == "passed"]
     unchecked = sum(1 for v in verdicts if v.timestamp == "not checked")
-    line = f"dấu thời gian / timestamps: {len(passed)} hợp lệ / hold"
+    said = f"{line('cli.audit.timestamps')}: {len(passed)} {line('cli.audit.timestamps_hold')}"
     if passed:
         last = max(passed, key=lambda v: v.checkpoint.n)
-        line += f" (mục / entry {last.checkpoint.n} có từ / existed at {last.proven_at:%Y-%m-%d %H:%M:%S %z})"
+        said += (f" ({line('cli.entry', n=last.checkpoint.n)} "
+                 f"{line('cli.audit.existed_at', at=f'{last.proven_at:%Y-%m-%d %H:%M:%S %z}')})")
     if unchecked:
-        line += f", {unchecked} chưa kiểm tra (cần --tsa-trust) / not checked (no --tsa-trust)"
-    return line + f", {sum(1 for v in verdicts if v.timestamp == 'absent')} không có / absent"
+        said += f", {unchecked} {line('cli.audit.timestamps_unchecked')}"
+    return said + f", {sum(1 for v in verdicts if v.timestamp == 'absent')} {line('cli.audit.timestamps_absent')}"
 
 
 def _trusted(config: Config, given: list[Path] | None) -> list[x509.Certificate] | None:
@@ -90,13 +92,13 @@ def audit_verify(config: ConfigOption = None, store: StoreOption = None, cert: C
         typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
         signed = sum(1 for v in report.checkpoints if v.signed)
-        typer.echo(f"{report.entries} mục / entries; {len(report.checkpoints)} điểm chốt / checkpoints "
-                   f"({signed} đã ký / signed); đã ký đến mục / signed up to entry {report.signed_up_to}")
+        typer.echo(f"{report.entries} {line('cli.audit.entries')}; {len(report.checkpoints)} "
+                   f"{line('cli.audit.checkpoints')} ({signed} {line('cli.audit.signed')}); "
+                   f"{line('cli.audit.signed_up_to', n=report.signed_up_to)}")
         if not signed:
-            typer.echo("Chưa có điểm chốt được ký: chuỗi chỉ chứng minh tính nhất quán / no signed checkpoint: "
-                       "the chain shows consistency only, not who wrote it")
+            typer.echo(line("cli.audit.none_signed"))
         typer.echo(_timestamps(report))
-        typer.echo("✓ nguyên vẹn / intact" if report.ok else f"✗ {report.broken}")
+        typer.echo(f"✓ {line('cli.audit.intact')}" if report.ok else f"✗ {report.broken}")
     raise typer.Exit(0 if report.ok else 1)
 
 
@@ -111,11 +113,11 @@ def audit_checkpoint(config: ConfigOption = None, store: StoreOption = None) -> 
     finally:
         opened.close()
     if made is None:
-        typer.echo("Nhật ký trống / the log is empty")
+        typer.echo(line("cli.audit.empty"))
         return
-    typer.echo(f"Điểm chốt / checkpoint: mục / entry {made.n} {made.hash[:16]}… "
-               f"({'đã ký / signed' if made.jws else 'không ký: chưa cấu hình khoá / unsigned: no [signing] key'}"
-               f"{', có dấu thời gian / timestamped' if made.timestamp_token else ''})")
+    signed = line("cli.audit.signed" if made.jws else "cli.audit.unsigned_no_key")
+    stamped = f", {line('cli.audit.timestamped')}" if made.timestamp_token else ""
+    typer.echo(f"{line('cli.audit.checkpoint')}: {line('cli.entry', n=made.n)} {made.hash[:16]}… ({signed}{stamped})")
 
 
 @app.command()
@@ -129,12 +131,12 @@ def evidence(
     """Gói bằng chứng của hồ sơ / a dossier's evidence bundle: `evidence MAHOSO`, `evidence verify FILE`."""
     if what[0] == "verify":
         if len(what) != 2:
-            typer.echo("Cách dùng / usage: gateway evidence verify FILE [--cert CERT] [--tsa-trust PEM]", err=True)
+            typer.echo(line("cli.usage", usage="gateway evidence verify FILE [--cert CERT] [--tsa-trust PEM]"), err=True)
             raise typer.Exit(2)
         _verify_bundle(Path(what[1]), cert, _tsa_trust(tsa_trust), as_json)
         return
     if len(what) != 1:
-        typer.echo("Cách dùng / usage: gateway evidence MAHOSO [--out FILE]", err=True)
+        typer.echo(line("cli.usage", usage="gateway evidence MAHOSO [--out FILE]"), err=True)
         raise typer.Exit(2)
     from gateway.evidence.export import NoSuchDossier, export_bundle
     from gateway.evidence.layout import safe_name
@@ -147,20 +149,21 @@ def evidence(
         exported = export_bundle(opened, dossier, target, signer=gateway_signer(settings),
                                  actor=actor or getpass.getuser(), tsa=configured_tsa(settings))
     except NoSuchDossier:
-        typer.echo(f"Không có hồ sơ {dossier} / no dossier {dossier}", err=True)
+        typer.echo(line("cli.no_dossier", dossier=dossier), err=True)
         raise typer.Exit(1) from None
     finally:
         opened.close()
-    typer.echo(f"Đã ghi / wrote {target}: {exported.packets} gói tin / packets, {exported.jobs} việc chuyển / jobs, "
-               f"{exported.entries} mục nhật ký / audit entries, điểm chốt / checkpoint {exported.checkpoint} "
-               f"({'đã ký / signed' if exported.signed else 'không ký / unsigned'})")
+    typer.echo(f"{line('cli.wrote', path=target)}: {exported.packets} {line('cli.evidence.packets')}, "
+               f"{exported.jobs} {line('cli.evidence.jobs')}, {exported.entries} {line('cli.evidence.entries')}, "
+               f"{line('cli.evidence.checkpoint')} {exported.checkpoint} "
+               f"({line('cli.audit.signed' if exported.signed else 'cli.audit.unsigned')})")
 
 
 def _verify_bundle(path: Path, cert: list[Path] | None, tsa_trust: TrustPolicy | None, as_json: bool) -> None:
     from gateway.evidence.check import verify_bundle
 
     if not path.is_file():
-        typer.echo(f"Không có tệp {path} / no file {path}", err=True)
+        typer.echo(line("cli.no_file", path=path), err=True)
         raise typer.Exit(2)
     report = verify_bundle(path, _certificates(cert) if cert else None, tsa_trust)
     if as_json:
@@ -171,6 +174,5 @@ def _verify_bundle(path: Path, cert: list[Path] | None, tsa_trust: TrustPolicy |
         for problem in report.problems:
             typer.echo(f"✗ {problem}")
         if report.ok:
-            typer.echo(f"✓ gói bằng chứng của hồ sơ {report.dossier} nguyên vẹn / "
-                       f"the evidence bundle of dossier {report.dossier} is intact")
+            typer.echo(f"✓ {line('cli.evidence.intact', dossier=report.dossier)}")
     raise typer.Exit(0 if report.ok else 1)

@@ -22,7 +22,7 @@ from gateway.receive.keys import new_key
 from gateway.receive.passwords import hash_password
 from gateway.store import ApiClientRecord, Store
 
-clients_app = typer.Typer(no_args_is_help=True, help="Khoá API và tài khoản / API keys and classic accounts.")
+clients_app = typer.Typer(no_args_is_help=True, help=messages.line("help.clients"))
 app.add_typer(clients_app, name="clients")
 
 Actor = Annotated[str | None, typer.Option(help="Who (default: the login name; kept in the audit trail).")]

@@ -19,7 +19,7 @@ from gateway.store import migrate
 from gateway.store.sealing import SealingError, new_key_line
 from gateway.store.engines import create_engine, normalise_url, private_file
 
-db_app = typer.Typer(no_args_is_help=True, help="Cơ sở dữ liệu: nâng cấp, sao lưu, khôi phục / database: upgrade, backup, restore.")
+db_app = typer.Typer(no_args_is_help=True, help=messages.line("help.db"))
 app.add_typer(db_app, name="db")
 
 Force = Annotated[bool, typer.Option("--force", help="Overwrite an existing file or database.")]
@@ -68,7 +68,7 @@ def upgrade(config: ConfigOption = None, store: StoreOption = None) -> None:
     engine = create_engine(store_url(load_config(config), store))
     before = migrate.current(engine)
     migrate.upgrade(engine)
-    typer.echo(f"Lược đồ / schema: {before or '—'} → {migrate.current(engine)}")
+    typer.echo(messages.line("cli.db.schema", before=before or "—", after=migrate.current(engine)))
     engine.dispose()
 
 
@@ -86,7 +86,7 @@ def backup(file: Annotated[Path, typer.Argument(help="Backup file to write.")],
     _copy(source, partial)
     revision = _check(partial)
     partial.replace(file)  # a backup file is either complete or absent
-    typer.echo(f"Đã sao lưu / backed up {source} → {file} ({file.stat().st_size} bytes, schema {revision})")
+    typer.echo(messages.line("cli.db.backed_up", source=source, target=file, size=file.stat().st_size, revision=revision))
 
 
 @db_app.command()
@@ -101,7 +101,8 @@ def restore(file: Annotated[Path, typer.Argument(help="Backup file to restore.",
     _copy(file, target)
     engine = create_engine(url)
     migrate.upgrade(engine)  # an older backup comes back at today's schema
-    typer.echo(f"Đã khôi phục / restored {file} → {target} (schema {revision} → {migrate.current(engine)})")
+    typer.echo(messages.line("cli.db.restored", source=file, target=target, revision=revision,
+                             now=migrate.current(engine)))
     engine.dispose()
 
 
@@ -134,18 +135,18 @@ def purge(config: ConfigOption = None, store: StoreOption = None,
     try:
         if dossier is not None:
             if not yes:
-                typer.confirm(f"Xoá vĩnh viễn nội dung mọi gói tin của hồ sơ {dossier}? / "
-                              f"Permanently delete every payload of dossier {dossier}?", abort=True)
+                typer.confirm(messages.line("cli.db.purge_confirm", dossier=dossier), abort=True)
             count = opened.purge_dossier(dossier, who, reason)
-            typer.echo(f"Đã xoá nội dung {count} gói tin của hồ sơ {dossier} / "
-                       f"purged {count} packets of dossier {dossier}")
+            typer.echo(messages.line("cli.db.purged_dossier", count=count, dossier=dossier))
             return
         assert delivered_older_than is not None  # noqa: S101 - narrows the type: the option was checked above
-        age = (timedelta(days=float(cfg.section("retention").get("delivered_payload_days", 30)))
-               if delivered_older_than == "retention" else _duration(delivered_older_than))
+        if delivered_older_than == "retention":
+            days = float(cfg.section("retention").get("delivered_payload_days", 30))
+            age, shown = timedelta(days=days), f"{days:g}d"
+        else:
+            age, shown = _duration(delivered_older_than), delivered_older_than.strip()
         count = opened.purge_delivered(datetime.now(UTC) - age, who)
-        typer.echo(f"Đã xoá nội dung {count} gói tin đã chuyển xong quá {age.days} ngày / "
-                   f"purged {count} delivered packets older than {age}")
+        typer.echo(messages.line("cli.db.purged_delivered", count=count, age=shown))
     finally:
         opened.close()
 
@@ -160,7 +161,7 @@ def new_key(key_id: Annotated[str, typer.Argument(help="The new key's id, e.g. 2
     try:
         typer.echo(new_key_line(key_id))
     except SealingError as exc:
-        raise _fail(f"Mã khoá không hợp lệ / {exc}", str(exc)) from None
+        raise _fail(*messages.text("cli.db.bad_key_id", error=exc)) from None
 
 
 @db_app.command()
@@ -173,12 +174,12 @@ def rekey(config: ConfigOption = None, store: StoreOption = None,
     try:
         opened = open_configured_store(load_config(config), store)
     except SealingError as exc:
-        raise _fail(f"Khoá không dùng được / {exc}", str(exc)) from None
+        raise _fail(*messages.text("cli.db.key_unusable", error=exc)) from None
     try:
         done = opened.rekey(actor or getpass.getuser())
     except SealingError as exc:
-        raise _fail(f"Không mã hoá lại được / {exc}", str(exc)) from None
+        raise _fail(*messages.text("cli.db.rekey_failed", error=exc)) from None
     finally:
         opened.close()
-    typer.echo(f"Đã mã hoá lại / re-sealed {done['changed']} gói tin / payloads; "
-               f"{done['kept']} đã dùng khoá này / already under this key")
+    typer.echo(f"{messages.line('cli.db.resealed')} {done['changed']} {messages.line('cli.db.payloads')}; "
+               f"{done['kept']} {messages.line('cli.db.already_sealed')}")

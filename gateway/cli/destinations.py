@@ -15,7 +15,7 @@ from gateway.deliver.overrides import effective
 from gateway.deliver.windows import active_window
 from gateway.messages import line
 
-destinations_app = typer.Typer(no_args_is_help=True, help="Trạng thái đích, tạm dừng / destinations: status, pause, resume.")
+destinations_app = typer.Typer(no_args_is_help=True, help=line("help.destinations"))
 app.add_typer(destinations_app, name="destinations")
 
 
@@ -39,11 +39,12 @@ def destinations_status(config: ConfigOption = None, store: StoreOption = None, 
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    table = Table(title="Đích / destinations")
-    for column in ("đích", "tạm dừng / paused", "mạch / circuit", "bảo trì đến / maintenance until", "việc / jobs"):
-        table.add_column(column)
+    table = Table(title=line("cli.destinations.title"))
+    for rule in ("cli.jobs.destination", "cli.destinations.paused", "cli.destinations.circuit",
+                 "cli.destinations.maintenance_until", "cli.jobs.jobs"):
+        table.add_column(line(rule))
     for r in rows:
-        table.add_row(r["destination"], f"có / yes: {r['pause_reason'] or ''}" if r["paused"] else "không / no",
+        table.add_row(r["destination"], line("cli.yes", detail=r["pause_reason"] or "") if r["paused"] else line("cli.no"),
                       r["breaker"], r["maintenance_until"] or "—",
                       ", ".join(f"{k} {v}" for k, v in sorted(r["jobs"].items())) or "—")
     console.print(table)

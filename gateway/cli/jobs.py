@@ -17,7 +17,7 @@ from gateway.messages import line
 from gateway.pii import scrub
 from gateway.store import JobFilter, JobState, Store
 
-jobs_app = typer.Typer(no_args_is_help=True, help="Việc chuyển tiếp, thư chết, gửi lại / delivery jobs, dead letters, replay.")
+jobs_app = typer.Typer(no_args_is_help=True, help=line("help.jobs"))
 app.add_typer(jobs_app, name="jobs")
 
 
@@ -68,10 +68,10 @@ def jobs_list(config: ConfigOption = None, store: StoreOption = None, destinatio
     if as_json:
         typer.echo(json.dumps({"total": total, "jobs": [_job_dict(j) for j in jobs]}, ensure_ascii=False, indent=2))
         return
-    table = Table(title=f"{total} việc / jobs (giờ Việt Nam / local time)")
-    for column in ("job", "đích / destination", "hồ sơ / dossier", "loại / type", "trạng thái / state", "lần / tries",
-                   "lỗi cuối / last error"):
-        table.add_column(column)
+    table = Table(title=f"{total} {line('cli.jobs.jobs')} ({line('cli.jobs.local_time')})")
+    table.add_column("job")
+    for column in ("destination", "dossier", "type", "state", "tries", "last_error"):
+        table.add_column(line(f"cli.jobs.{column}"))
     for job in jobs:
         table.add_row(job.job_id, job.destination, job.dossier or "—", job.packet_type, str(job.state),
                       str(job.attempts), scrub(job.last_error or "", limit=80))
@@ -92,9 +92,9 @@ def jobs_show(job_id: str, config: ConfigOption = None, store: StoreOption = Non
         return
     for key, value in _job_dict(job).items():
         console.print(f"{key:16} {value if value is not None else '—'}")
-    table = Table(title="Các lần thử / attempts")
-    for column in ("n", "lúc / at", "ms", "kết quả / outcome", "đích trả lời / peer", "thông điệp / message",
-                   "chuyển đổi / transform"):
+    table = Table(title=line("cli.jobs.attempts"))
+    for column in ("n", line("cli.jobs.at"), "ms", *(line(f"cli.jobs.{key}") for key in
+                                                    ("outcome", "peer", "message", "transform"))):
         table.add_column(column)
     for a in attempts:
         table.add_row(*(str(a[k] if a[k] is not None else "—") for k in
@@ -122,7 +122,7 @@ def jobs_replay(reason: Annotated[str, typer.Option("--why", help="Why (recorded
     ids = list(job) if job else [j.job_id for j in _all(opened, selection)]
     # Counted as the store will replay them: dead letters whose payload was purged cannot be sent again.
     count = sum(opened.replay(ids[start:start + 1000], who, reason, dry_run=True) for start in range(0, len(ids), 1000))
-    console.print(f"Sẽ gửi lại / would replay: {count} việc / jobs")
+    console.print(f"{line('cli.jobs.would_replay', count=count)} {line('cli.jobs.jobs')}")
     if not yes or count == 0:
         if count:
             console.print(line("cli.replay_confirm"))
@@ -132,10 +132,10 @@ def jobs_replay(reason: Annotated[str, typer.Option("--why", help="Why (recorded
     for start in range(0, len(ids), chunk):
         began = time.monotonic()
         done += opened.replay(ids[start:start + chunk], who, reason)
-        console.print(f"  đã gửi lại / replayed {done}/{count}")
+        console.print(f"  {line('cli.jobs.replayed', done=done, count=count)}")
         if start + chunk < len(ids):
             time.sleep(max(0.0, 1.0 - (time.monotonic() - began)))
-    console.print(f"Xong / done: {done} việc được đưa lại hàng đợi / jobs queued again (by {who}: {reason})")
+    console.print(f"{line('cli.done')}: {done} {line('cli.jobs.queued_again', who=who, reason=reason)}")
 
 
 def _all(store: Store, selection: JobFilter) -> list[Any]:

@@ -19,8 +19,8 @@ from gateway.console.data import monthly, quality, sender_agencies
 from gateway.console.web import quality_rules
 from gateway.deliver.windows import LOCAL
 
-operators_app = typer.Typer(no_args_is_help=True, help="Tài khoản bảng điều khiển / console operator accounts.")
-report_app = typer.Typer(no_args_is_help=True, help="Báo cáo định kỳ / periodic reports.")
+operators_app = typer.Typer(no_args_is_help=True, help=line("help.operators"))
+report_app = typer.Typer(no_args_is_help=True, help=line("help.report"))
 app.add_typer(operators_app, name="operators")
 app.add_typer(report_app, name="report")
 

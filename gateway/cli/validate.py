@@ -11,6 +11,7 @@ import typer
 
 from gateway.cli import app
 from gateway.config import Config, ConfigError
+from gateway.messages import line, text
 from gateway.validate.messages import message
 from gateway.validate.pipeline import Encoding, Validator, sniff
 from gateway.validate.report import Issue, Report
@@ -24,7 +25,7 @@ def load_config(path: Path | None) -> Config:
     try:
         return Config.load(path)
     except ConfigError as exc:
-        typer.echo(f"Cấu hình không dùng được / unusable configuration: {exc}", err=True)
+        typer.echo(line("cli.configuration", error=exc), err=True)
         raise typer.Exit(2) from None
 
 
@@ -50,12 +51,12 @@ def validate_file(validator: Validator, path: Path) -> Report:
 
 def _print_human(console: Console, path: Path, report: Report) -> None:
     if report.valid:
-        console.print(f"[green]✓[/] {path}  hợp lệ / valid")
+        console.print(f"[green]✓[/] {path}  {line('cli.validate.valid')}")
     else:
-        console.print(f"[red]✗[/] {path}  {len(report.errors)} lỗi / errors")
+        console.print(f"[red]✗[/] {path}  {len(report.errors)} {line('cli.validate.errors')}")
     for issue in report.errors + report.warnings:
-        kind = "lỗi" if issue in report.errors else "cảnh báo"
-        where = f" (dòng/line {issue.line})" if issue.line else ""
+        kind = text("cli.validate.error" if issue in report.errors else "cli.validate.warning")[0]  # the English follows
+        where = " ({}/{})".format(*text("cli.validate.line", n=issue.line)) if issue.line else ""
         console.print(f"    {kind} [bold]{issue.path or '—'}[/] [dim]{issue.rule}[/]{where}", highlight=False)
         console.print(f"      {issue.message_vi}", highlight=False, markup=False)
         console.print(f"      {issue.message_en}", style="dim", highlight=False, markup=False)
@@ -73,7 +74,7 @@ def validate(
     console = Console(stderr=False, soft_wrap=True)
     show_progress = len(files) >= 10 and sys.stderr.isatty()
     results = []
-    for path in track(files, description="Đang kiểm tra / validating", console=Console(stderr=True),
+    for path in track(files, description=line("cli.validate.validating"), console=Console(stderr=True),
                       transient=True, disable=not show_progress):
         report = validate_file(validator, path)
         if report.packet is not None and report.valid:
@@ -86,5 +87,5 @@ def validate(
         typer.echo(json.dumps(documents[0] if len(documents) == 1 else documents, ensure_ascii=False, indent=2))
     else:
         invalid = sum(not report.valid for _, report in results)
-        console.print(f"{len(results) - invalid}/{len(results)} hợp lệ / valid")
+        console.print(f"{len(results) - invalid}/{len(results)} {line('cli.validate.valid')}")
     raise typer.Exit(0 if all(report.valid for _, report in results) else 1)

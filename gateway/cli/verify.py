@@ -19,14 +19,17 @@ from rich.console import Console
 from gateway.cli import app
 from gateway.cli.validate import ConfigOption, load_config
 from gateway.config import Config
+from gateway.messages import line
 from signing.report import VerificationReport, Verdict
 from signing.trust import ZONE, TrustError, TrustPolicy
 
-_VERDICT_VI = {Verdict.PASSED: "hợp lệ", Verdict.FAILED: "không hợp lệ", Verdict.INDETERMINATE: "chưa xác định"}
+def _verdict(verdict: Verdict) -> str:
+    """"hợp lệ / passed": the verdict in both languages."""
+    return line(f"cli.verdict.{verdict.value}")
 
 
-def _usage_error(vi: str, en: str) -> typer.Exit:
-    typer.echo(f"{vi} / {en}", err=True)
+def _usage_error(rule: str, **fields: object) -> typer.Exit:
+    typer.echo(line(rule, **fields), err=True)
     return typer.Exit(2)
 
 
@@ -42,7 +45,7 @@ def _policy(config: Config, purpose: str, trust: Path | None, crls: list[Path]) 
             extra = TrustPolicy.from_paths(purpose, crls=crls)
             policy = dataclasses.replace(policy, crls=policy.crls + extra.crls)
     except TrustError as exc:
-        raise _usage_error("Cấu hình tin cậy không dùng được", str(exc)) from None
+        raise _usage_error("cli.trust_unusable", error=exc) from None
     return policy
 
 
@@ -62,34 +65,33 @@ def verify_bytes(data: bytes, policy: TrustPolicy, *, at: datetime | None, max_b
 def _print_human(console: Console, path: Path, report: VerificationReport) -> None:
     verdict = report.verdict
     mark = {"passed": "[green]✓[/]", "failed": "[red]✗[/]", "indeterminate": "[yellow]?[/]"}[verdict.value]
-    console.print(f"{mark} {path}  {report.format}: {_VERDICT_VI[verdict]} / {verdict.value}", highlight=False)
+    console.print(f"{mark} {path}  {report.format}: {_verdict(verdict)}", highlight=False)
     for number, signature in enumerate(report.signatures, 1):
         etsi = signature.to_dict()
         indication = " / ".join(filter(None, (etsi["indication"], etsi.get("sub_indication"))))
-        console.print(f"    chữ ký / signature {number}: {_VERDICT_VI[signature.verdict]} / {signature.verdict.value}"
+        console.print(f"    {line('cli.verify.signature', number=number)}: {_verdict(signature.verdict)}"
                       f"  [bold]{signature.reason.value}[/]  (ETSI EN 319 102-1: {indication})", highlight=False)
-        for label, value in (("người ký / signer", signature.signer), ("bên cấp / issuer", signature.issuer),
-                             ("phạm vi / covers", signature.covered),
-                             ("thời điểm ký / signing time", signature.signing_time and
-                              f"{signature.signing_time} ({signature.signing_time_source})"),
-                             ("thuật toán / algorithms",
-                              ", ".join(f"{k}={v}" for k, v in signature.algorithms.items())),
-                             ("chi tiết / detail", signature.detail)):
+        for rule, value in (("cli.verify.signer", signature.signer), ("cli.verify.issuer", signature.issuer),
+                            ("cli.verify.covers", signature.covered),
+                            ("cli.verify.signing_time", signature.signing_time and
+                             f"{signature.signing_time} ({signature.signing_time_source})"),
+                            ("cli.verify.algorithms",
+                             ", ".join(f"{k}={v}" for k, v in signature.algorithms.items())),
+                            ("cli.verify.detail", signature.detail)):
             if value:
-                console.print(f"      {label}: {value}", highlight=False, markup=False)
+                console.print(f"      {line(rule)}: {value}", highlight=False, markup=False)
         for item in signature.notes:
-            console.print(f"      ghi chú / note: {item}", highlight=False, markup=False)
+            console.print(f"      {line('cli.verify.note')}: {item}", highlight=False, markup=False)
         for item in signature.checks_not_done:
-            console.print(f"      chưa kiểm tra được / not checked: {item}", style="yellow", highlight=False,
+            console.print(f"      {line('cli.verify.not_checked')}: {item}", style="yellow", highlight=False,
                           markup=False)
 
 
 def _print_trust(console: Console, trust: Path, read: dict[str, list[str]]) -> None:
-    console.print(f"tin cậy / trust {trust}:", highlight=False, markup=False)
-    for key, label in (("anchors", "điểm tin cậy / anchor"), ("intermediates", "CA trung gian / intermediate"),
-                       ("crls", "CRL của / CRL from")):
+    console.print(f"{line('cli.verify.trust', path=trust)}:", highlight=False, markup=False)
+    for key in ("anchors", "intermediates", "crls"):
         for name in read[key]:
-            console.print(f"    {label}: {name}", highlight=False, markup=False)
+            console.print(f"    {line(f'cli.verify.{key}')}: {name}", highlight=False, markup=False)
 
 
 @app.command()
@@ -118,7 +120,7 @@ def verify(
         try:
             when = datetime.fromisoformat(at)
         except ValueError:
-            raise _usage_error("Thời điểm --at không đúng định dạng ISO 8601", f"--at {at!r} is not ISO 8601") from None
+            raise _usage_error("cli.verify.at", at=repr(at)) from None
         when = when if when.tzinfo else when.replace(tzinfo=ZONE)
     with file.open("rb") as handle:
         data = handle.read(settings.max_bytes + 1)
@@ -128,7 +130,7 @@ def verify(
         typer.echo(json.dumps({**report.to_dict(), **({"trust": read} if read else {})}, ensure_ascii=False, indent=2))
     else:
         console = Console(soft_wrap=True)
-        if read:
+        if read and trust is not None:
             _print_trust(console, trust, read)
         _print_human(console, file, report)
     raise typer.Exit(0 if report.verdict is Verdict.PASSED else 1)
@@ -153,13 +155,13 @@ def sign(
     from signing.safe_input import Unreadable
 
     if cover not in ("packet", "body") or jws_form not in ("compact", "json"):
-        raise _usage_error("--cover là packet hoặc body, --jws là compact hoặc json",
-                           "--cover is packet or body, --jws is compact or json")
-    password = os.environ.get(password_env).encode() if password_env and os.environ.get(password_env) else None
+        raise _usage_error("cli.sign.forms")
+    secret = os.environ.get(password_env) if password_env else None
+    password = secret.encode() if secret else None
     try:
         signer = load_signer(key, cert, password)
     except SignerError as exc:
-        raise _usage_error("Không dùng được khóa ký", str(exc)) from None
+        raise _usage_error("cli.sign.key_unusable", error=exc) from None
     data = file.read_bytes()
     try:
         if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
@@ -170,9 +172,9 @@ def sign(
             signed = sign_jws(data, signer, serialization_form=jws_form).encode("ascii")
     except (Unreadable, ValueError) as exc:
         detail = exc.message_en if isinstance(exc, Unreadable) else str(exc)
-        raise _usage_error("Không ký được tệp", f"cannot sign {file}: {detail}") from None
+        raise _usage_error("cli.sign.failed", path=file, error=detail) from None
     if out is None:
         sys.stdout.buffer.write(signed)
     else:
         out.write_bytes(signed)
-        typer.echo(f"Đã ký / signed: {out}", err=True)
+        typer.echo(line("cli.sign.signed", path=out), err=True)

@@ -1,5 +1,6 @@
 """Charts as server-made SVG: no script, no library, readable without colour (labels and titles)."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from xml.sax.saxutils import escape
 
@@ -8,7 +9,7 @@ from gateway.deliver.windows import LOCAL
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 180, 48, 28, 12
 
 
-def bars(title: str, starts: list[datetime], values: list[float | None], colour: str, unit: str = "",
+def bars(title: str, starts: list[datetime], values: Sequence[float | None], colour: str, unit: str = "",
          label_format: str = "%H:%M") -> str:
     """A bar chart with a title, a y scale and a few time labels (local time); each bar has a tooltip."""
     peak = max([v for v in values if v is not None] or [0]) or 1

@@ -207,7 +207,7 @@ class DeadLetter:
 
 def dead_letters(engine: sa.Engine, operator: Operator, *, destination: str | None = None, dossier: str | None = None,
                  reason: str | None = None, limit: int = 200) -> list[DeadLetter]:
-    conditions = [sa.text("jobs.state = 'dead'"), *visible_packets(operator)]  # as ix_jobs_dead says it
+    conditions = [sa.literal_column("jobs.state = 'dead'", sa.Boolean), *visible_packets(operator)]  # as ix_jobs_dead says it
     if destination:
         conditions.append(jobs.c.destination == destination)
     if dossier:

@@ -169,7 +169,7 @@ class Console:
 
     def checked(self, request: Request, form: dict[str, list[str]], role: str) -> Session:
         session = self.session(request, role)
-        if not accounts_.csrf_matches(session, (form.get("csrf") or [None])[0]):
+        if not accounts_.csrf_matches(session, next(iter(form.get("csrf") or []), None)):
             raise Refusal("csrf.failed", 403)
         return session
 
@@ -447,8 +447,8 @@ def install(app: FastAPI, config: Config, store: Callable[[], Store]) -> Console
             window = _window(form, name)
             if window is None:
                 return RedirectResponse(f"{PREFIX}/destinations?error=dest.bad_window", status_code=303)
-            current = effective(policy, console.store.destination_state(name)).windows
-            console.store.set_windows(name, [window_table(w) for w in current] + [window], actor, why or action)
+            windows = effective(policy, console.store.destination_state(name)).windows
+            console.store.set_windows(name, [window_table(w) for w in windows] + [window], actor, why or action)
         elif action == "window_remove":
             current = [window_table(w) for w in effective(policy, console.store.destination_state(name)).windows]
             index = _one(form, "index")
@@ -467,7 +467,7 @@ def install(app: FastAPI, config: Config, store: Callable[[], Store]) -> Console
         today = datetime.now(LOCAL)
         start = start or f"{today.year}-01"
         end = end or today.strftime("%Y-%m")
-        since = _month_start(start) or _month_start(f"{today.year}-01")
+        since = _month_start(start) or today.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
         until = _month_after(_month_start(end) or today.replace(day=1))
         rows = data.monthly(console.engine, session.operator, since=since, until=until,
                             late_after=timedelta(minutes=console.late_minutes),

@@ -36,6 +36,7 @@ from gateway.deliver.policy import DestinationPolicy
 from gateway.deliver.ratelimit import SharedBucket
 from gateway.deliver.settler import Settler
 from gateway.deliver.windows import active_window
+from gateway.messages import line
 from gateway.packets.envelope import GoiTin
 from gateway.packets.stored import load_packet
 from gateway.pii import personal_values, scrub
@@ -70,11 +71,10 @@ FORBIDDEN_IN_NAMES = "#"
 def check_worker_name(name: str) -> str:
     """``name`` if it can name a worker in leases, else ValueError with a bilingual reason."""
     if not name.strip():
-        raise ValueError("tên tiến trình chuyển tiếp trống / the worker name is empty")
+        raise ValueError(line("deliver.worker_name_empty"))
     if bad := sorted({c for c in name if c in FORBIDDEN_IN_NAMES or not c.isprintable()}):
         shown = ", ".join(repr(c) for c in bad)
-        raise ValueError(f"tên tiến trình chuyển tiếp không được chứa {shown} (dấu phân cách mã nhận việc) / "
-                         f"a worker name must not contain {shown} (the claim token's separator): {name!r}")
+        raise ValueError(f"{line('deliver.worker_name_separator', shown=shown)}: {name!r}")
     return name
 
 
@@ -173,8 +173,8 @@ class DestinationRunner:
                 self.bucket.retune(limits.rate_per_second, limits.burst)
             self.limits = limits
             window = active_window(limits.windows, self.engine.clock())
-            self._hold_reason = (f"tạm dừng / paused: {state.pause_reason or ''}" if state.paused else
-                                 f"bảo trì đến / maintenance until {window[1]:%Y-%m-%d %H:%M} {window[0].note}"
+            self._hold_reason = (f"{line('deliver.paused')}: {state.pause_reason or ''}" if state.paused else
+                                 f"{line('deliver.maintenance_until')} {window[1]:%Y-%m-%d %H:%M} {window[0].note}"
                                  if window else "")
             self._hold_checked = clock
         return self._hold_reason
@@ -254,7 +254,7 @@ class DestinationRunner:
                             for o in self.connector.deliver(deliveries)]
             except Exception as exc:  # a connector bug must not lose the job: it is tried again later
                 log.exception("destination %s: connector failed", self.policy.name)
-                outcomes = [Outcome(OutcomeKind.TRANSIENT, f"lỗi bộ kết nối / connector error: {type(exc).__name__}")]
+                outcomes = [Outcome(OutcomeKind.TRANSIENT, f"{line('deliver.connector_error')}: {type(exc).__name__}")]
             self.engine.tally.add(calls=1)
             recording = self._settle(batch, outcomes, started, round((time.perf_counter() - clock) * 1000))
         except Exception:
@@ -323,11 +323,11 @@ class DestinationRunner:
     def _transient(self, job: ClaimedJob, attempt: AttemptRecord, outcome: Outcome) -> bool:
         n, policy = job.attempts + 1, self.policy
         if n >= policy.max_attempts:
-            return self._dead(job, attempt, f"hết số lần thử / {n} attempts: {outcome.message}")
+            return self._dead(job, attempt, f"{line('deliver.attempts_exhausted', n=n)}: {outcome.message}")
         max_age = min(policy.max_age_seconds, outcome.max_age_seconds or policy.max_age_seconds)
         view = self.store.get_job(job.job_id)
         if view and self.store.now() - view.created_at > timedelta(seconds=max_age):  # the store's clock
-            return self._dead(job, attempt, f"quá hạn / older than {max_age:g} s: {outcome.message}")
+            return self._dead(job, attempt, f"{line('deliver.too_old', seconds=f'{max_age:g}')}: {outcome.message}")
         delay = retry_delay(n, policy.backoff_base_seconds, policy.backoff_cap_seconds, outcome.retry_after)
         self.engine.tally.add(retried=1)
         log.info("job %s attempt %d: %s; next in %.2f s", job.job_id, n, outcome.message, delay)

@@ -19,6 +19,7 @@ from gateway.deliver.http_client import HttpClient, HttpError
 from gateway.deliver.policy import DestinationPolicy
 from gateway.packets.stored import packet_bytes
 from gateway.kit.answers import AnswerReading, outcome_of_error
+from gateway.messages import line
 from gateway.validate.pipeline import sniff
 
 _MEDIA = {"xml": "application/xml; charset=utf-8", "json": "application/json; charset=utf-8"}
@@ -64,5 +65,5 @@ class HttpConnector:
 
 def create(policy: DestinationPolicy) -> HttpConnector:
     if not policy.url:  # the product's defaults name destinations a deployment gives an address
-        raise ConfigError(f"destinations.{policy.name}.url chưa đặt / is not set: give the destination's address")
+        raise ConfigError(f"destinations.{policy.name}.url {line('deliver.url_unset')}")
     return HttpConnector(policy)

@@ -82,7 +82,7 @@ class Traffic:
             body["NgayBatDau"] = f"{began:%Y%m%d%H%M%S}"
             body["ThoiDiemXuLy"] = f"{began + timedelta(minutes=30):%Y%m%d%H%M%S}"
             body["NgayKetThucTheoQuyDinh"] = f"{FIRST_STEP + timedelta(days=10):%Y%m%d%H%M%S}"
-            body["NoiDungXuLy"] = f"Bước xử lý {i + 1}"
+            body["NoiDungXuLy"] = f"Bước xử lý {i + 1}"  # packet content, not a sentence of ours (EXEMPT)
             packets.append(Packet(step["MaGoiTin"], code, "TienDoXuLy", encoding, self._encode(step, encoding),
                                   self.agency))
         return packets

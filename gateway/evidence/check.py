@@ -27,6 +27,7 @@ from gateway.audit.chain import ChainWalk, Entry
 from gateway.audit.checkpoint import Checkpoint, open_jws, verify_checkpoint
 from gateway.audit.verify import checkpoint_break
 from gateway.evidence import layout
+from gateway.messages import line, text
 from signing.jws import verify_jws
 from signing.report import Verdict
 from signing.trust import TrustPolicy
@@ -56,8 +57,12 @@ class BundleReport:
     def ok(self) -> bool:
         return not self.problems
 
-    def add(self, place: str, vi: str, en: str) -> None:
-        self.problems.append(Problem(place, vi, en))
+    def add(self, place: str, rule: str, /, **fields: Any) -> None:
+        """A problem at ``place``, in the catalogue's words (``rule``, gateway.messages)."""
+        self.problems.append(Problem(place, *text(rule, **fields)))
+
+    def note(self, rule: str, place: str | None = None, /, **fields: Any) -> None:
+        self.notes.append(line(rule, **fields) if place is None else f"{place}: {line(rule, **fields)}")
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "dossier": self.dossier, "signer": self.signer, "notes": self.notes,
@@ -71,27 +76,27 @@ def _members(path: Path, report: BundleReport) -> dict[str, bytes] | None:
     try:
         bundle = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        report.add(str(path), f"không phải tệp zip đọc được ({exc})", f"not a readable zip file ({exc})")
+        report.add(str(path), "cli.bundle.not_zip", error=exc)
         return None
     members: dict[str, bytes] = {}
     total = 0
     with bundle:
         infos = bundle.infolist()
         if len(infos) > layout.MAX_MEMBERS:
-            report.add(str(path), "quá nhiều tệp", f"too many members ({len(infos)})")
+            report.add(str(path), "cli.bundle.too_many", count=len(infos))
             return None
         for info in infos:
             total += info.file_size
             if info.file_size > layout.MAX_MEMBER_BYTES or total > layout.MAX_TOTAL_BYTES:
-                report.add(info.filename, "tệp quá lớn", "member too large")
+                report.add(info.filename, "cli.bundle.too_large")
                 return None
             if info.filename in members:
-                report.add(info.filename, "tên tệp bị lặp trong zip", "the name appears twice in the zip")
+                report.add(info.filename, "cli.bundle.twice")
                 continue
             try:
                 members[info.filename] = bundle.read(info)
             except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
-                report.add(info.filename, f"tệp bị hỏng hoặc bị sửa ({exc})", f"damaged or altered ({exc})")
+                report.add(info.filename, "cli.bundle.damaged", error=exc)
     return members
 
 
@@ -99,9 +104,9 @@ def _json(members: dict[str, bytes], name: str, report: BundleReport) -> Any:
     try:
         return json.loads(members[name])
     except KeyError:
-        report.add(name, "thiếu tệp", "missing")
+        report.add(name, "cli.bundle.missing")
     except ValueError as exc:
-        report.add(name, f"không đọc được JSON ({exc})", f"not readable JSON ({exc})")
+        report.add(name, "cli.bundle.not_json", error=exc)
     return None
 
 
@@ -146,7 +151,7 @@ def verify_bundle(path: Path, trusted: list[x509.Certificate] | None = None,
     manifest = _json(members, layout.MANIFEST, report)
     if not isinstance(manifest, dict) or manifest.get("kind") != layout.KIND:
         if manifest is not None:
-            report.add(layout.MANIFEST, "không phải bản kê của gói bằng chứng", "not an evidence bundle manifest")
+            report.add(layout.MANIFEST, "cli.bundle.not_manifest")
         return report
     report.dossier = manifest.get("dossier")
     _check_files(members, manifest, report)
@@ -160,35 +165,31 @@ def _check_files(members: dict[str, bytes], manifest: dict[str, Any], report: Bu
     listed: dict[str, str] = manifest.get("files") or {}
     for name, digest in sorted(listed.items()):
         if name not in members:
-            report.add(name, "thiếu tệp có trong bản kê", "listed in the manifest but missing")
+            report.add(name, "cli.bundle.listed_missing")
         elif hashlib.sha256(members[name]).hexdigest() != digest:
-            report.add(name, "nội dung khác với mã băm trong bản kê (đã bị sửa)",
-                       "content differs from the manifest's SHA-256 (altered)")
+            report.add(name, "cli.bundle.altered")
     for name in sorted(set(members) - set(listed) - {layout.MANIFEST, layout.MANIFEST_SIGNATURE}):
-        report.add(name, "tệp không có trong bản kê (bị thêm vào)", "not listed in the manifest (added)")
+        report.add(name, "cli.bundle.added")
 
 
 def _check_manifest_signature(members: dict[str, bytes], manifest: dict[str, Any],
                               trusted: list[x509.Certificate] | None, report: BundleReport) -> None:
     signature = members.get(layout.MANIFEST_SIGNATURE)
     if signature is None:
-        report.notes.append("bản kê không được ký (cổng chưa cấu hình khoá ký) / the manifest is unsigned "
-                            "(no signing key was configured): hashes prove consistency, not origin")
+        report.note("cli.bundle.manifest_unsigned")
         if trusted:
-            report.add(layout.MANIFEST_SIGNATURE, "thiếu chữ ký của bản kê", "the manifest's signature is missing")
+            report.add(layout.MANIFEST_SIGNATURE, "cli.bundle.signature_missing")
         return
     opened = open_jws(signature.decode("ascii", "replace"), trusted)
     report.signer = opened.signer
     if opened.problem is not None:
-        report.add(layout.MANIFEST_SIGNATURE, opened.problem, opened.problem)
+        report.problems.append(Problem(layout.MANIFEST_SIGNATURE, opened.problem, opened.problem))
     elif opened.claims != manifest:
-        report.add(layout.MANIFEST, "khác với bản kê đã ký", "differs from the signed manifest")
+        report.add(layout.MANIFEST, "cli.bundle.not_as_signed")
     elif opened.trusted is False:
-        report.add(layout.MANIFEST_SIGNATURE, f"người ký không được tin cậy: {opened.signer}",
-                   f"signer not trusted: {opened.signer}")
+        report.add(layout.MANIFEST_SIGNATURE, "cli.bundle.signer_untrusted", signer=opened.signer)
     elif opened.trusted is None:
-        report.notes.append(f"chữ ký đúng, người ký {opened.signer}; chưa đối chiếu chứng thư tin cậy (--cert) / "
-                            f"signature holds, signer {opened.signer}; no trusted certificate given (--cert)")
+        report.note("cli.bundle.signer_unchecked", signer=opened.signer)
 
 
 def _check_chain(members: dict[str, bytes], manifest: dict[str, Any], trusted: list[x509.Certificate] | None,
@@ -197,41 +198,39 @@ def _check_chain(members: dict[str, bytes], manifest: dict[str, Any], trusted: l
     raw_checkpoint = _json(members, layout.CHECKPOINT, report)
     if raw_checkpoint is None or layout.ENTRIES not in members:
         if layout.ENTRIES not in members:
-            report.add(layout.ENTRIES, "thiếu tệp", "missing")
+            report.add(layout.ENTRIES, "cli.bundle.missing")
         return {}
     try:
         checkpoint = Checkpoint.from_dict(raw_checkpoint)
         rows = [Entry.from_dict(json.loads(line)) for line in members[layout.ENTRIES].splitlines() if line.strip()]
         first, previous = int(audit["first"]), str(audit["previous_hash"])
     except (KeyError, ValueError, TypeError) as exc:
-        report.add(layout.ENTRIES, f"không đọc được ({exc})", f"not readable ({exc})")
+        report.add(layout.ENTRIES, "cli.bundle.unreadable", error=exc)
         return {}
     verdict = verify_checkpoint(checkpoint, trusted, tsa_trust)
     report.timestamp, report.proven_at = verdict.timestamp, (
         verdict.proven_at.isoformat() if verdict.proven_at is not None else None)
     problem = checkpoint_break(verdict)
     if problem is not None:
-        report.add(layout.CHECKPOINT, problem.message_vi, problem.message_en)
+        report.problems.append(Problem(layout.CHECKPOINT, problem.message_vi, problem.message_en))
     elif not verdict.signed:
-        report.notes.append("điểm chốt không được ký / the checkpoint is unsigned")
+        report.note("cli.bundle.checkpoint_unsigned")
     if verdict.timestamp == "passed":
-        report.notes.append(f"dấu thời gian của điểm chốt hợp lệ, điểm chốt có từ / the checkpoint's timestamp "
-                            f"holds, it existed at: {report.proven_at}")
+        report.note("cli.bundle.timestamp_holds", at=report.proven_at)
     elif verdict.timestamp == "not checked":
-        report.notes.append("điểm chốt có dấu thời gian, chưa kiểm tra (--tsa-trust) / the checkpoint has a "
-                            "timestamp, not checked (no --tsa-trust given)")
+        report.note("cli.bundle.timestamp_unchecked")
     walk = ChainWalk(first, previous, {checkpoint.n: checkpoint.hash})
     walk.feed(rows)
     broken = walk.finish()
     if broken is None and walk.last != checkpoint.n:
-        report.add(layout.ENTRIES, "có mục sau điểm chốt", f"entries beyond the checkpoint (entry {checkpoint.n})")
+        report.add(layout.ENTRIES, "cli.bundle.beyond_checkpoint", n=checkpoint.n)
     if broken is not None:
-        report.add(f"{layout.ENTRIES} (mục / entry {broken.n})", broken.message_vi, broken.message_en)
+        report.problems.append(Problem(f"{layout.ENTRIES} ({line('cli.entry', n=broken.n)})", broken.message_vi,
+                                       broken.message_en))
     whole = {entry.n: entry for entry in rows if entry.content}
     for n in audit.get("entries") or []:
         if n not in whole:
-            report.add(f"{layout.ENTRIES} (mục / entry {n})", "thiếu nội dung mục của hồ sơ",
-                       "the dossier's entry is missing or withheld")
+            report.add(f"{layout.ENTRIES} ({line('cli.entry', n=n)})", "cli.bundle.entry_withheld")
     return whole
 
 
@@ -249,7 +248,7 @@ def _check_receipt(name: str, data: bytes, origin: str | None, trusted: list[x50
     """A signed receipt's signature: broken is a problem; a chain not judged (no --cert, an expired key)
     is a note. The gateway's certificate is trusted as given (pinned), offline."""
     if not _signed(data):
-        report.notes.append(f"{name}: biên nhận không ký / unsigned receipt ({origin or 'reissued'})")
+        report.note("cli.bundle.receipt_unsigned", name, origin=origin or "reissued")
         return
     pinned = tuple(asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER)) for cert in trusted or ())
     policy = TrustPolicy("evidence-receipt", pinned=pinned)
@@ -257,18 +256,17 @@ def _check_receipt(name: str, data: bytes, origin: str | None, trusted: list[x50
         result = verify_xml(data, policy) if data.lstrip().startswith(b"<") else verify_jws(data, policy)
         verification = result[0]
     except Exception as exc:  # noqa: BLE001 - an unreadable receipt is a problem named, not a crash
-        report.add(name, f"không kiểm tra được chữ ký biên nhận ({type(exc).__name__})",
-                   f"the receipt's signature could not be checked ({type(exc).__name__})")
+        report.add(name, "cli.bundle.receipt_unchecked", error=type(exc).__name__)
         return
     if verification.verdict is Verdict.FAILED:
         reason = "; ".join(f"{s.reason.value}" for s in verification.signatures)
-        report.add(name, f"chữ ký biên nhận không đúng ({reason})", f"the receipt's signature fails ({reason})")
+        report.add(name, "cli.bundle.receipt_fails", reason=reason)
     elif verification.verdict is Verdict.PASSED:
-        report.notes.append(f"{name}: chữ ký biên nhận hợp lệ / the receipt's signature holds ({origin})")
+        report.note("cli.bundle.receipt_holds", name, origin=origin)
     else:
         reason = "; ".join(f"{s.reason.value}" for s in verification.signatures)
-        report.notes.append(f"{name}: chữ ký biên nhận nguyên vẹn, chưa xác nhận người ký / the receipt's "
-                            f"signer not confirmed ({reason}{'' if trusted else ', no --cert'}) ({origin})")
+        report.note("cli.bundle.receipt_signer_unconfirmed", name, reason=reason + ("" if trusted else ", no --cert"),
+                    origin=origin)
 
 
 def _check_packets(members: dict[str, bytes], manifest: dict[str, Any], entries: dict[int, Entry],
@@ -279,17 +277,15 @@ def _check_packets(members: dict[str, bytes], manifest: dict[str, Any], entries:
     for packet in manifest.get("packets") or []:
         packet_id, sha256, raw = packet.get("packet_id"), packet.get("sha256"), packet.get("raw")
         if packet_id not in recorded:
-            report.notes.append(f"{packet.get('stem')}: không có mục tiếp nhận trong nhật ký (tiếp nhận trước khi có "
-                                f"chuỗi kiểm toán) / no acceptance entry (accepted before the audit chain existed)")
+            report.note("cli.bundle.no_acceptance", f"{packet.get('stem')}")
         elif recorded[packet_id] != sha256:
-            report.add(f"{packet.get('stem')}", "mã băm không khớp với nhật ký kiểm toán (hoặc thiếu mục tiếp nhận)",
-                       "its SHA-256 does not match the audit log's (or its acceptance entry is missing)")
+            report.add(f"{packet.get('stem')}", "cli.bundle.packet_not_logged")
         if raw is not None and raw in members and hashlib.sha256(members[raw]).hexdigest() != sha256:
-            report.add(raw, "khác với gói tin đã tiếp nhận (mã băm)", "differs from the packet accepted (SHA-256)")
+            report.add(raw, "cli.bundle.raw_differs")
         receipt = next((name for name in members if name.startswith("receipts/")
                         and name.rsplit(".", 1)[0] == str(packet.get("stem")).replace("packets/", "receipts/", 1)),
                        None)
         if receipt is not None and _receipt_hash(members[receipt]) != sha256:
-            report.add(receipt, "biên nhận không nói đúng mã băm của gói tin", "the receipt names another SHA-256")
+            report.add(receipt, "cli.bundle.receipt_other_hash")
         elif receipt is not None:
             _check_receipt(receipt, members[receipt], packet.get("receipt"), trusted, report)

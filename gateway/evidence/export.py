@@ -27,7 +27,7 @@ from gateway.audit.service import checkpoint_now
 from gateway.evidence import layout
 from gateway.packets import json_codec, xml_codec
 from gateway.receipt.biennhan import ACCEPTED, issue_receipt, sign_receipt
-from gateway.receipt.build import RECEIPT_NAMESPACE, Tsa
+from gateway.receipt.build import RECEIPT_NAMESPACE, Tsa, receipt_note
 from gateway.store.api import JobFilter, PacketView, Store
 from signing.jws import sign_jws
 from signing.signer import Signer
@@ -71,7 +71,7 @@ def _receipt(packet: PacketView, signer: Signer | None, agency: str | None) -> b
             packet.raw, packet.packet_id, sender=agency or "", recipient=agency or "", result=ACCEPTED,
             signature_verdict=signature.get("verdict", "unsigned") if isinstance(signature, dict) else "unsigned",
             received_at=packet.received_at, receipt_id=str(uuid.uuid5(RECEIPT_NAMESPACE, packet.packet_id)),
-            note=f"Cổng kết nối đã tiếp nhận gói tin và xếp hàng chuyển đến: {routes}.")
+            note=receipt_note(routes))
     except ValueError:  # an id no receipt can carry (stored before ids were checked): none re-issued
         return None
     encoding: Literal["xml", "json"] = "xml" if packet.encoding == "xml" else "json"

@@ -12,17 +12,18 @@ from typing import Any
 
 from gateway.deliver.connector import Outcome, OutcomeKind
 from gateway.deliver.http_client import HttpError, HttpTimeout, Reply
+from gateway.messages import line
 from gateway.pii import scrub
 
-UNREADABLE = "câu trả lời không đọc được / unreadable answer"
-NO_RESULT = "không có kết quả / no result"
+UNREADABLE = line("answer.unreadable")
+NO_RESULT = line("answer.no_result")
 
 
 def outcome_of_error(exc: HttpError) -> Outcome:
     """No answer at all: always worth another try."""
     if isinstance(exc, HttpTimeout):
-        return Outcome(OutcomeKind.TRANSIENT, f"hết thời gian chờ / timeout ({exc.kind})")
-    return Outcome(OutcomeKind.TRANSIENT, f"lỗi kết nối / connection error ({exc.kind})")
+        return Outcome(OutcomeKind.TRANSIENT, f"{line('answer.timeout')} ({exc.kind})")
+    return Outcome(OutcomeKind.TRANSIENT, f"{line('answer.connection_error')} ({exc.kind})")
 
 
 def peer_message(reply: Reply, keys: tuple[str, ...] = ("message", "error")) -> str:

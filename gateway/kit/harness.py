@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from gateway.messages import line
+
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
@@ -95,7 +97,7 @@ def process(name: str, argv: list[str], health: str | Callable[[], bool], log: P
         while not ready():
             if child.poll() is not None or time.monotonic() > deadline:
                 tail = log.read_text(encoding="utf-8", errors="replace")[-1500:]
-                raise StartFailed(f"{name} không khởi động được / did not start (log: {log}):\n{tail}")
+                raise StartFailed(f"{name} {line('kit.did_not_start')} (log: {log}):\n{tail}")
             time.sleep(0.1)
         yield child
     finally:

@@ -22,6 +22,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import REGISTRY, Collector
 
+from gateway.messages import refusal
+
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
@@ -137,14 +139,12 @@ class Access:
             except ValueError:
                 address = None
             if address is None or not any(address in network for network in self.networks):
-                return JSONResponse({"error": "metrics.network", "message_vi": "Mạng này không được đọc số liệu.",
-                                     "message_en": "This network may not read the metrics."}, status_code=403)
+                return JSONResponse(refusal("metrics.network"), status_code=403)
         if self.token_env:
             presented = request.headers.get("authorization", "")
             expected = f"Bearer {self.token}"
             if not self.token or not hmac.compare_digest(presented.encode(), expected.encode()):
-                return JSONResponse({"error": "metrics.token", "message_vi": "Cần mã truy cập số liệu hợp lệ.",
-                                     "message_en": "A valid metrics bearer token is required."}, status_code=401,
+                return JSONResponse(refusal("metrics.token"), status_code=401,
                                     headers={"WWW-Authenticate": "Bearer"})
         return None
 

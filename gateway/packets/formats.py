@@ -146,6 +146,9 @@ KetQuaTiepNhan = Annotated[int, Field(ge=1, le=3), RECEIPT_RESULT]
 KetQuaChuKy = Annotated[str, Field(pattern="^(passed|failed|indeterminate|unsigned)$"), SIGNATURE_VERDICT]
 DuongDan = Annotated[str, URL.pydantic(), URL]
 Ten = Annotated[str, NAME.pydantic(), NAME]
+# the schemas' own description (gateway/packets/schema_gen.py writes it into both generated files)
+SCHEMA_DESCRIPTION = "Gói tin QCVN 120:2019/BTTTT của cổng kết nối — generated from gateway/packets; do not edit by hand."
+
 HoTen = Annotated[str, PERSON.pydantic(), PERSON]
 DiaChi = Annotated[str, ADDRESS.pydantic(), ADDRESS]
 VanBan = Annotated[str, TEXT.pydantic(), TEXT]

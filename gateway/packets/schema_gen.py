@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from gateway.packets.catalogue import FieldSpec, all_records, fields_of
 from gateway.packets.envelope import GoiTin, NoiDung
-from gateway.packets.formats import Format
+from gateway.packets.formats import SCHEMA_DESCRIPTION, Format
 
 NAMESPACE = "urn:congketnoi:qcvn120:v1"
 DSIG_NAMESPACE = "http://www.w3.org/2000/09/xmldsig#"
@@ -84,8 +84,7 @@ def build_xsd() -> bytes:
     schema = etree.Element(f"{{{_XS}}}schema", {"targetNamespace": NAMESPACE, "elementFormDefault": "qualified",
                                                  "version": SCHEMA_VERSION},
                            nsmap={"xs": _XS, None: NAMESPACE})
-    _xs(_xs(schema, "annotation"), "documentation").text = (
-        "Gói tin QCVN 120:2019/BTTTT của cổng kết nối — generated from gateway/packets; do not edit by hand.")
+    _xs(_xs(schema, "annotation"), "documentation").text = SCHEMA_DESCRIPTION
     _xs(schema, "element", name="GoiTin", type="GoiTin")
     for record in all_records(GoiTin):
         _xsd_complex_type(schema, record)
@@ -134,7 +133,7 @@ def build_json_schema() -> bytes:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"{NAMESPACE}:goitin.schema.json",
         "title": "GoiTin",
-        "description": "Gói tin QCVN 120:2019/BTTTT của cổng kết nối — generated from gateway/packets; do not edit by hand.",
+        "description": SCHEMA_DESCRIPTION,
         "$ref": "#/$defs/GoiTin",
         "$defs": definitions,
     }

@@ -15,6 +15,7 @@ import uuid
 from zoneinfo import ZoneInfo
 
 from gateway.config import Config, ConfigError
+from gateway.messages import text
 from gateway.packets import json_codec, xml_codec
 from gateway.packets.envelope import GoiTin
 from gateway.receipt.biennhan import ACCEPTED, DUPLICATE, SignatureVerdict, issue_receipt, sign_receipt
@@ -117,7 +118,8 @@ class Receipt:
         received = self.result.received_at.astimezone(zone)
         duplicate = self.result.duplicate
         routes = ", ".join(self.result.destinations)
-        text = self.document.decode("utf-8")
+        said = text("receipt.duplicate") if duplicate else text("receipt.accepted", routes=routes)
+        document = self.document.decode("utf-8")
         return {
             "KetQua": "duplicate" if duplicate else "accepted",
             "MaGoiTin": self.result.packet_id,
@@ -126,12 +128,15 @@ class Receipt:
             "NoiNhan": self.result.destinations,
             "ChuKyBienNhan": self.signed_by,
             "KetQuaChuKy": self.signature_verdict,
-            "message_vi": ("Gói tin này đã được tiếp nhận trước đó; không chuyển lại lần nữa." if duplicate
-                           else f"Đã tiếp nhận và lưu gói tin; sẽ chuyển đến: {routes}"),
-            "message_en": ("This packet was already accepted; it will not be delivered again." if duplicate
-                           else f"Packet accepted and stored; it will be delivered to: {routes}"),
-            "BienNhan": json.loads(text) if text.startswith("{") else text,
+            "message_vi": said[0],
+            "message_en": said[1],
+            "BienNhan": json.loads(document) if document.startswith("{") else document,
         }
+
+
+def receipt_note(routes: str) -> str:
+    """The receipt's own note (GhiChu), in Vietnamese as the receipt is written."""
+    return text("receipt.note", routes=routes)[0]
 
 
 def build_receipt(result: AcceptResult, packet: GoiTin, data: bytes, signature_verdict: SignatureVerdict,
@@ -143,5 +148,5 @@ def build_receipt(result: AcceptResult, packet: GoiTin, data: bytes, signature_v
         data, result.packet_id, sender=packet.NoiGui, recipient=packet.NoiGui,
         result=DUPLICATE if result.duplicate else ACCEPTED, signature_verdict=signature_verdict,
         received_at=result.received_at, receipt_id=str(uuid.uuid5(RECEIPT_NAMESPACE, result.stored_id or result.packet_id)),
-        note=f"Cổng kết nối đã tiếp nhận gói tin và xếp hàng chuyển đến: {routes}.")
+        note=receipt_note(routes))
     return Receipt(result, signer.sign(receipt, encoding), signer.name, signature_verdict)

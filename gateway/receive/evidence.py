@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from gateway.receipt.build import configured_tsa, gateway_signer
 from gateway.config import Config
-from gateway.messages import refusal
+from gateway.messages import refusal, summary
 from gateway.evidence.export import NoSuchDossier, export_bundle
 from gateway.evidence.layout import safe_name
 from gateway.receive.auth import Client
@@ -63,4 +63,4 @@ def install(app: FastAPI, config: Config, intake: PacketIntake) -> None:
             return exc.response()
 
     app.add_api_route("/v1/evidence/{dossier}", evidence, methods=["GET"],
-                      summary="A dossier's evidence bundle (zip) — gói bằng chứng của hồ sơ")
+                      summary=summary("api.evidence"))

@@ -24,6 +24,7 @@ import time
 from typing import Any
 
 from gateway.config import Config, ConfigError
+from gateway.messages import line
 from gateway.store import Store
 
 log = logging.getLogger(__name__)
@@ -166,7 +167,7 @@ class SharedCounts:
                          for key, count in counts.items() if count >= _threshold(self.policy, key)}
                 if until:
                     store.lockout_lock(until)
-                    log.warning("tạm khoá (chung) / locked (shared): %s", ", ".join(until))
+                    log.warning("%s: %s", line("log.locked_shared"), ", ".join(until))
 
 
 class Lockout:
@@ -221,7 +222,7 @@ class Lockout:
 
 def audit_lock(store: Callable[[], Store], actor: str, action: str, locked: dict[str, float]) -> None:
     """Audits a lock (blocking); a store that is down costs the audit row, not the answer."""
-    log.warning("tạm khoá / locked: %s", ", ".join(f"{key} {seconds:g} s" for key, seconds in locked.items()))
+    log.warning("%s: %s", line("log.locked"), ", ".join(f"{key} {seconds:g} s" for key, seconds in locked.items()))
     try:
         store().audit(actor, action, next(iter(locked)), {"locked": locked})
     except Exception:

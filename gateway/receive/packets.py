@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from gateway.audit.service import AuditDuties
 from gateway.config import Config
+from gateway.messages import summary
 from gateway.receive.auth import Client
 from gateway.receive.body import Unread, read_packet
 from gateway.receive.intake import PacketIntake
@@ -68,7 +69,7 @@ def install(app: FastAPI, config: Config, **options: Any) -> PacketIntake:
     intake = PacketIntake(config, **options)
     app.state.intake = intake
     app.add_api_route("/v1/packets", PacketsEndpoint(intake).handle, methods=["POST"], status_code=202,
-                      summary="Submit a packet for delivery — gửi gói tin để chuyển tiếp")
+                      summary=summary("api.packets"))
     duties = AuditDuties(config)
 
     def start() -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.audit.chain import Entry
 from gateway.audit.checkpoint import Checkpoint
+from gateway.messages import summary
 from gateway.store import audit_chain, migrate as migrations
 from gateway.store import statements as statements_
 from gateway.store.api import (AcceptResult, Admit, ApiClientRecord, AttemptRecord, AttemptView, BatchNotAdmitted,
@@ -30,7 +31,7 @@ from gateway.store.tables import (api_clients, attempts, audit, classic_password
                                   payment_callbacks, payments, receipts, replay_runs, workers)
 from gateway.store.wakeups import CHANNEL, JobSignal, watch_postgres, watch_sqlite
 
-PURGED = "purged: payload deleted on request — đã xoá dữ liệu theo yêu cầu"
+PURGED = summary("store.purged")  # a dead letter's last_error once its payload is purged
 
 
 def _now() -> datetime:

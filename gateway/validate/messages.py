@@ -93,6 +93,16 @@ class Label:
                    ", ".join(f"{code}: {label.en}" for code, label in parsed.items()))
 
 
+# the kinds of value a schema message names as expected ({expected_vi}/{expected_en})
+KINDS: dict[str, Label] = {
+    "integer": Label("một số nguyên chỉ gồm chữ số, không có dấu chấm hay dấu phẩy (trong JSON không đặt trong dấu ngoặc kép)",
+                     "an integer of digits only, without dots or commas (in JSON, not in quotes)"),
+    "string": Label("một chuỗi văn bản (trong JSON đặt trong dấu ngoặc kép)", "a text string (in JSON, in quotes)"),
+    "list": Label("một danh sách", "a list"),
+    "object": Label("một đối tượng có các trường con", "an object with fields"),
+}
+
+
 def message(rule: str, **values: Any) -> tuple[str, str]:
     vi, en = MESSAGES[rule]
     if any(isinstance(value, Label) for value in values.values()):

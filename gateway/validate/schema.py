@@ -19,7 +19,7 @@ from gateway.packets.catalogue import FieldSpec, spec_at
 from gateway.packets.envelope import GoiTin
 from gateway.packets.schema_gen import JSON_SCHEMA_FILE, XSD_FILE
 from gateway.pii import mask
-from gateway.validate.messages import message
+from gateway.validate.messages import KINDS, message
 from gateway.validate.report import Issue
 
 
@@ -66,12 +66,6 @@ _MODEL_RULES = {
     "greater_than_equal": "schema.range", "less_than_equal": "schema.range",
 }
 
-_KINDS = {
-    "integer": ("một số nguyên chỉ gồm chữ số, không có dấu chấm hay dấu phẩy (trong JSON không đặt trong dấu ngoặc kép)",
-                "an integer of digits only, without dots or commas (in JSON, not in quotes)"),
-    "string": ("một chuỗi văn bản (trong JSON đặt trong dấu ngoặc kép)", "a text string (in JSON, in quotes)"),
-}
-
 
 def model_issues(exc: ValidationError, lines: dict[str, int] | None = None) -> list[Issue]:
     issues = []
@@ -89,12 +83,12 @@ def model_issues(exc: ValidationError, lines: dict[str, int] | None = None) -> l
         if fmt is not None:
             values.update(expected_vi=fmt.vi, expected_en=fmt.en)
             if rule == "schema.type":  # name the kind of value too: the part senders get wrong
-                kind_vi, kind_en = _KINDS[fmt.base]
-                values.update(expected_vi=f"{kind_vi}: {fmt.vi}", expected_en=f"{kind_en}: {fmt.en}")
+                kind = KINDS[fmt.base]
+                values.update(expected_vi=f"{kind.vi}: {fmt.vi}", expected_en=f"{kind.en}: {fmt.en}")
         elif spec is not None and spec.repeated and not isinstance(loc[-1], int):
-            values.update(expected_vi="một danh sách", expected_en="a list")
+            values.update(expected_vi=KINDS["list"].vi, expected_en=KINDS["list"].en)
         else:
-            values.update(expected_vi="một đối tượng có các trường con", expected_en="an object with fields")
+            values.update(expected_vi=KINDS["object"].vi, expected_en=KINDS["object"].en)
         vi, en = message(rule, **values)
         shown = None if rule in ("schema.required", "schema.body") else _shown(spec, error.get("input"))
         line = lines.get(path) or lines.get(path.rpartition("/")[0]) if lines else None

@@ -4,6 +4,8 @@ the packet (accept, refuse 422, ask to resend later 503), and the bytes validati
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from gateway.messages import text
+
 Verdict = Literal["passed", "failed", "indeterminate", "unsigned"]  # the receipt's KetQuaChuKy
 
 
@@ -24,15 +26,13 @@ class SignatureCheck:
     def message(self) -> tuple[str, str]:
         """(Vietnamese, English) for the answer when refused."""
         if self.retry_after is not None:
-            return ("Chưa kiểm tra xong chữ ký số (chưa xác định được tình trạng chứng thư); hãy gửi lại sau.",
-                    "The signature could not be checked yet (certificate status unknown); send again later.")
-        if self.rule == "signature.required":
-            return ("Gói tin phải có chữ ký số hợp lệ của bên gửi.", "The packet must carry a valid signature.")
-        return ("Chữ ký số của gói tin không đạt yêu cầu.", "The packet's signature does not meet the policy.")
+            return text("signature.not_yet")
+        return text("signature.required" if self.rule == "signature.required" else "signature.policy")
 
 
-def not_checked(note_vi: str = "Chưa kiểm tra chữ ký số.", note_en: str = "Signature not checked.",
-                content: bytes | None = None) -> SignatureCheck:
-    """Signatures neither required nor checked (``signatures = "off"``, or no verifier plugged in)."""
+def not_checked(rule: str = "signature.not_checked", content: bytes | None = None) -> SignatureCheck:
+    """Signatures neither required nor checked (``signatures = "off"``, or no verifier plugged in); ``rule``
+    names the note (gateway.messages)."""
+    note_vi, note_en = text(rule)
     return SignatureCheck("unsigned", {"verdict": "unsigned", "checked": False, "note_vi": note_vi,
                                        "note_en": note_en}, content=content)

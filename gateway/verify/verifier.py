@@ -22,6 +22,7 @@ import logging
 from typing import Any
 
 from gateway.config import Config, ConfigError
+from gateway.messages import text
 from gateway.validate.pipeline import Encoding
 from gateway.verify.result import SignatureCheck, not_checked
 from gateway.verify.settings import Cover, IntakeSettings, Rule
@@ -66,7 +67,7 @@ class SignatureVerifier:
 
     def _xml(self, rule: Rule, data: bytes) -> SignatureCheck:
         if rule.mode == "off":
-            return not_checked("Không kiểm tra chữ ký số (signatures = off).", "Signatures are not checked (off).")
+            return not_checked("signature.off")
         if b"Signature" not in data:  # an element name cannot hide behind a character reference
             return self._unsigned(rule)
         try:
@@ -91,8 +92,7 @@ class SignatureVerifier:
 
     def _json(self, rule: Rule, data: bytes) -> SignatureCheck:
         if rule.mode == "off":
-            return not_checked("Không kiểm tra chữ ký số (signatures = off).", "Signatures are not checked (off).",
-                               content=jws.payload_of(data))
+            return not_checked("signature.off", content=jws.payload_of(data))
         if not jws.looks_like_jws(data):
             return self._unsigned(rule)
         report, packet = jws.verify_jws(data, self.policies[rule.purpose], max_bytes=self.max_bytes)
@@ -110,10 +110,7 @@ class SignatureVerifier:
     def _passed(self, rule: Rule, report: VerificationReport, cover: Cover, content: bytes) -> SignatureCheck:
         notes: dict[str, Any] = {"covers": cover}
         if cover == "body":
-            notes |= {"note_vi": "Chữ ký chỉ phủ phần NoiDung; phần bao (MaGoiTin, NoiGui, NoiNhan, ThoiGianGui) "
-                                 "không được ký.",
-                      "note_en": "The signature covers NoiDung only; the envelope (MaGoiTin, NoiGui, NoiNhan, "
-                                 "ThoiGianGui) is not signed."}
+            notes |= dict(zip(("note_vi", "note_en"), text("signature.body_only")))
         return SignatureCheck("passed", self._described(rule, report, **notes), content=content)
 
     def _unsigned(self, rule: Rule) -> SignatureCheck:
