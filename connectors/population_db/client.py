@@ -50,15 +50,17 @@ class PopulationClient:
         """The WSDL is read on first use (a database URL that is down must not stop the gateway starting)."""
         with self._lock:
             if self._service is None:
-                client = zeep.Client(self.settings.wsdl, transport=self.transport, settings=_zeep_settings())
-                self._service = (client.create_service(BINDING, self.settings.url) if self.settings.url
+                client = zeep.Client(self.settings.wsdl, transport=self.transport,  # type: ignore[no-untyped-call]
+                                     settings=_zeep_settings())
+                self._service = (client.create_service(BINDING, self.settings.url)  # type: ignore[no-untyped-call]
+                                 if self.settings.url
                                  else client.service)
             return self._service
 
     def lookup(self, query: Query) -> dict[str, Any] | None:
         """TraCuuThongTinCongDan: the citizen record, or None when not found."""
         answer = self._call(lambda s: s.TraCuuThongTinCongDan(**operation_fields(self.settings, query)))
-        people = serialize_object(answer, dict)
+        people = serialize_object(answer, dict)  # type: ignore[no-untyped-call]
         # zeep hands over CongdanCollection's only child, the list of CongDan; a collection object otherwise
         if isinstance(people, dict):
             people = people.get("CongDan")
