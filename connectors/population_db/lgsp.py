@@ -35,11 +35,9 @@ class TokenSource:
 
     def token(self, stale: str | None = None) -> str:
         """The cached token, or a new one when there is none, it expired, or it is ``stale`` (refused)."""
-        with self._lock:
+        with self._lock:  # a token another thread renewed meanwhile is used as it is
             if self._token is not None and self._token != stale and self.clock() < self._expires:
                 return self._token
-            if stale is not None and self._token is not None and self._token != stale:
-                return self._token  # another thread already renewed the refused one
             self._token, self._expires = self._fetch()
             return self._token
 

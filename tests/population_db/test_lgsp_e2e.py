@@ -3,6 +3,7 @@ an OAuth client-credentials token → the simulator serving the province's platf
 PostgreSQL; audit rows read back from the store."""
 
 from collections.abc import Callable
+import time
 from typing import Any
 import uuid
 
@@ -20,7 +21,8 @@ def lgsp_env(monkeypatch: pytest.MonkeyPatch, simulator: Simulator) -> Simulator
     monkeypatch.setenv("GATEWAY_POPULATION_LGSP_CLIENT_ID", CLIENT["id"])
     monkeypatch.setenv("GATEWAY_POPULATION_LGSP_CLIENT_SECRET", CLIENT["secret"])
     simulator.settings(variant="lgsp", lgsp_client_id=CLIENT["id"], lgsp_client_secret=CLIENT["secret"],
-                       lgsp_credentials_in="body", lgsp_request_field="data", lgsp_answer_field="data")
+                       lgsp_credentials_in="body", lgsp_request_field="data", lgsp_answer_field="data",
+                       lgsp_token_seconds=300)
     return simulator
 
 
@@ -76,6 +78,19 @@ def test_expired_token_renewed_once(start_lgsp: Callable[..., Gateway], lgsp_env
     assert answer.status_code == 200 and answer.json()["found"] is True
     stats = lgsp_env.stats()
     assert stats["tokens_issued"] == 2 and stats["refused_auth"] == 1
+
+
+def test_token_renewed_before_it_expires(start_lgsp: Callable[..., Gateway], lgsp_env: Simulator) -> None:
+    lgsp_env.settings(lgsp_token_seconds=31)
+    gateway = start_lgsp(expiry_margin_seconds="30")  # kept 1 s
+    person = lgsp_env.people(1)[0]
+    assert gateway.post("/v1/citizens/lookup", query_for(person)).status_code == 200
+    assert gateway.post("/v1/citizens/lookup", query_for(person)).status_code == 200
+    assert lgsp_env.stats()["tokens_issued"] == 1
+    time.sleep(1.1)
+    assert gateway.post("/v1/citizens/lookup", query_for(person)).status_code == 200
+    stats = lgsp_env.stats()
+    assert stats["tokens_issued"] == 2 and stats["refused_auth"] == 0  # renewed ahead, never refused
 
 
 def test_refused_token(start_lgsp: Callable[..., Gateway], lgsp_env: Simulator,
