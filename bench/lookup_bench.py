@@ -6,9 +6,10 @@ simulator directly in the same run: the latency the gateway adds per look-up, an
 The simulator and the gateway (SQLite store, audit rows batched as in production) run in processes of their
 own. Latency: one caller, keep-alive, calls alternating one by one between direct (this process's zeep client,
 the connector's own PopulationClient over the kit's transport) and through the gateway (POST
-/v1/citizens/lookup); per round the p50 and p90 of each, the added p50 (gateway p50 − direct p50) and the
-paired p50 (median of gateway − direct over adjacent pairs, steadier on a busy machine). Throughput: ``--threads`` callers for
-``--seconds`` each way. Medians and ranges over the rounds.
+/v1/citizens/lookup); per round the p50 and p99 of each, the added p50/p99 (gateway − direct) and the
+paired p50 (median of gateway − direct over adjacent pairs, steadier on a busy machine); once with one caller
+(serial: least sensitive to the machine's load) and once with ``--threads`` callers at once. Throughput:
+``--threads`` callers for ``--seconds`` each way. Medians and ranges over the rounds; the load average.
 """
 
 import argparse
@@ -63,16 +64,13 @@ def wait_for(url: str, seconds: float = 30) -> None:
 
 
 def serve_gateway(config_path: str, port: int) -> None:
-    """The gateway process: the app with the connector's routes (as the registry will install them)."""
+    """The gateway process: the app with the connector's routes."""
     import uvicorn
 
-    from connectors.population_db import CONNECTOR
     from gateway.config import Config
     from gateway.api import create_app
 
-    config = Config.load(config_path)
-    app = create_app(config)
-    CONNECTOR.routes(app, config, app.state.intake)  # type: ignore[misc]
+    app = create_app(Config.load(config_path))  # the registry installs the look-up routes ([population_db] enabled)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
@@ -103,6 +101,12 @@ x_road_client = "{X_ROAD}"
 ma_don_vi = "000.00.01.H22"
 """, encoding="utf-8")
     return path
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -193,34 +197,67 @@ def main() -> None:
             assert reply.status_code == 200 and reply.json()["found"] is True, reply.text
 
         timed(via_direct, 50), timed(via_gateway, 50)  # warm-up: WSDL read, pools filled
-        rows: dict[str, list[float]] = {k: [] for k in ("direct p50", "gateway p50", "added p50", "paired p50",
-                                                         "direct p90", "gateway p90")}
-        for _ in range(args.rounds):
+        load_before = os.getloadavg()
+
+        def alternate(calls: int) -> tuple[list[float], list[float]]:
             # call by call, alternating: each gateway call beside a direct one, so load from other processes
-            # on the machine falls on both alike; "paired" is the median of (gateway − direct) per pair
+            # on the machine falls on both alike
             d, g = [], []
-            for _ in range(args.calls):
+            for _ in range(calls):
                 d += timed(via_direct, 1)
                 g += timed(via_gateway, 1)
-            rows["direct p50"].append(percentile(d, 0.5))
-            rows["gateway p50"].append(percentile(g, 0.5))
-            rows["added p50"].append(percentile(g, 0.5) - percentile(d, 0.5))
-            rows["paired p50"].append(statistics.median(b - a for a, b in zip(d, g)))
-            rows["direct p90"].append(percentile(d, 0.9))
-            rows["gateway p90"].append(percentile(g, 0.9))
+            return d, g
+
+        def summarise(rows: dict[str, list[float]], d: list[float], g: list[float]) -> None:
+            for q, name in ((0.5, "p50"), (0.99, "p99")):
+                rows[f"direct {name}"].append(percentile(d, q))
+                rows[f"gateway {name}"].append(percentile(g, q))
+                rows[f"added {name}"].append(percentile(g, q) - percentile(d, q))
+            rows["paired p50"].append(statistics.median(b - a for a, b in zip(d, g)))  # median of per-pair gaps
+
+        names = ("direct p50", "gateway p50", "added p50", "paired p50", "direct p99", "gateway p99", "added p99")
+        serial: dict[str, list[float]] = {k: [] for k in names}
+        loaded: dict[str, list[float]] = {k: [] for k in names}
+        cpu: dict[str, list[float]] = {"gateway process": [], "direct caller": [], "simulator": []}
+        for _ in range(args.rounds):
+            summarise(serial, *alternate(args.calls))
+            # CPU per look-up (less sensitive to the machine's load than latency): the gateway process's own
+            # (user + system) over a run of gateway calls, beside this process's for the same number of direct
+            # calls (zeep + HTTP, the work a caller without the gateway does); the simulator's for the pair
+            sim_before, gw_before = cpu_seconds(processes[0].pid), cpu_seconds(processes[1].pid)
+            started = time.process_time()
+            timed(via_direct, args.calls)
+            cpu["direct caller"].append((time.process_time() - started) * 1000 / args.calls)
+            timed(via_gateway, args.calls)
+            cpu["gateway process"].append((cpu_seconds(processes[1].pid) - gw_before) * 1000 / args.calls)
+            cpu["simulator"].append((cpu_seconds(processes[0].pid) - sim_before) * 1000 / (2 * args.calls))
+            # the same with --threads callers at once (each alternating), as the gateway is used
+            with ThreadPoolExecutor(args.threads) as pool:
+                parts = list(pool.map(alternate, [max(1, args.calls // args.threads)] * args.threads))
+            summarise(loaded, [x for d, _ in parts for x in d], [x for _, g in parts for x in g])
         rates: dict[str, list[float]] = {"direct": [], "gateway": []}
         for _ in range(max(1, args.rounds // 2)):
             rates["direct"].append(throughput(via_direct, args.threads, args.seconds))
             rates["gateway"].append(throughput(via_gateway, args.threads, args.seconds))
-        print(f"look-up latency, ms — {args.rounds} rounds × {args.calls} calls, one caller "
-              f"(median [min – max] of the rounds)")
-        for name, values in rows.items():
-            print(f"  {name:12s} {spread(values)}")
+        print(f"load average before / after: {' '.join(f'{x:.1f}' for x in load_before)} / "
+              f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        for title, rows in ((f"one caller, {args.calls} calls", serial),
+                            (f"{args.threads} callers at once, {args.calls} calls", loaded)):
+            print(f"look-up latency, ms — {args.rounds} rounds, {title} (median [min – max] of the rounds)")
+            for name, values in rows.items():
+                print(f"  {name:12s} {spread(values)}")
+        print(f"CPU per look-up, ms — {args.rounds} rounds × {args.calls} calls, one caller")
+        for name, values in cpu.items():
+            print(f"  {name:16s} {spread(values)}")
         print(f"look-ups per second — {args.threads} callers × {args.seconds:g} s, {len(rates['direct'])} rounds")
         for name, values in rates.items():
             print(f"  {name:12s} {spread(values)}")
-        print(json.dumps({"added_p50_ms_median": statistics.median(rows["added p50"]),
-                          "paired_p50_ms_median": statistics.median(rows["paired p50"]),
+        print(json.dumps({"serial_added_p50_ms": statistics.median(serial["added p50"]),
+                          "serial_added_p99_ms": statistics.median(serial["added p99"]),
+                          "loaded_added_p50_ms": statistics.median(loaded["added p50"]),
+                          "loaded_added_p99_ms": statistics.median(loaded["added p99"]),
+                          "gateway_cpu_ms_per_lookup": statistics.median(cpu["gateway process"]),
+                          "direct_cpu_ms_per_lookup": statistics.median(cpu["direct caller"]),
                           "gateway_lookups_per_s_median": statistics.median(rates["gateway"])}))
     finally:
         for process in processes:

@@ -44,13 +44,19 @@ class Approvals:
         entry: Any = self.config.section("clients").get(name)
         return isinstance(entry, dict) and entry.get("citizen_lookups") is True
 
-    def approved(self, name: str) -> bool:
-        """Blocking (reads the store): call it off the event loop."""
-        now = time.monotonic()
+    def cached(self, name: str) -> bool | None:
+        """The decision read less than ``ttl`` ago, None when none is: cheap, fit for the event loop (the
+        look-up's hot path then needs no thread for it)."""
         with self._lock:
             cached = self._cache.get(name)
-        if cached is not None and now - cached[0] < self.ttl:
-            return cached[1]
+        return cached[1] if cached is not None and time.monotonic() - cached[0] < self.ttl else None
+
+    def approved(self, name: str) -> bool:
+        """Blocking (reads the store when the cached decision is stale): call it off the event loop."""
+        now = time.monotonic()
+        known = self.cached(name)
+        if known is not None:
+            return known
         decision = store_decision(self.store(), name)
         allowed = self.configured(name) if decision is None else decision
         with self._lock:

@@ -10,11 +10,12 @@ import typer
 
 from connectors.population_db.approvals import decide, store_decision
 from connectors.population_db.report import OUTCOMES, all_entries, count
-from gateway.kit import Config, open_store
+from connectors.population_db import messages  # noqa: F401 - joins the connector's sentences
+from gateway.kit import Config, line, open_store, text
 
 
 def app() -> typer.Typer:
-    commands = typer.Typer(no_args_is_help=True, help="CSDL quốc gia về dân cư — population database.")
+    commands = typer.Typer(no_args_is_help=True, help=" — ".join(text("population_db.cli.help")) + ".")
 
     @commands.callback()
     def main() -> None:
@@ -36,13 +37,13 @@ def app() -> typer.Typer:
         if as_json:
             typer.echo(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))
             return
-        header = ["tài khoản / account", "tháng / month", "thao tác / operation", "tổng / total", *OUTCOMES]
+        header = [line(f"population_db.cli.{k}") for k in ("account", "month", "operation", "total")] + list(OUTCOMES)
         typer.echo("\t".join(header))
         for row in rows:
             values = row.to_dict()
             typer.echo("\t".join(str(values[k]) for k in ("account", "month", "operation", "total", *OUTCOMES)))
         if not rows:
-            typer.echo("(chưa có lượt tra cứu nào — no look-ups yet)")
+            typer.echo(" — ".join(text("population_db.cli.no_lookups")))
 
     Actor = Annotated[str | None, typer.Option(help="Who decides (default: the login name; kept in the audit).")]
     Name = Annotated[str, typer.Argument(help="The client's name (configured, or added with gateway clients add).")]
@@ -53,7 +54,7 @@ def app() -> typer.Typer:
         try:
             known = name in loaded.section("clients") or name in {row.name for row in store.api_clients()}
             if not known:  # an approval for nobody would wait for whoever is later given that name
-                typer.echo(f"Không có hệ thống “{name}” / no client “{name}” (gateway clients list)", err=True)
+                typer.echo(line("population_db.cli.no_client", name=name), err=True)
                 raise typer.Exit(2)
             decide(store, name, allow, actor or getpass.getuser())
         finally:
@@ -63,13 +64,13 @@ def app() -> typer.Typer:
     def allow_lookups(name: Name, config: ConfigOption = None, actor: Actor = None) -> None:
         """Phê duyệt tra cứu dân cư cho hệ thống / approve a client for citizen look-ups (audited)."""
         _decide(name, config, actor, True)
-        typer.echo(f"Đã phê duyệt tra cứu / approved for look-ups: {name}")
+        typer.echo(f"{line('population_db.cli.allowed')}: {name}")
 
     @commands.command("revoke-lookups")
     def revoke_lookups(name: Name, config: ConfigOption = None, actor: Actor = None) -> None:
         """Thu hồi quyền tra cứu dân cư / withdraw a client's look-up approval (audited; overrides the file)."""
         _decide(name, config, actor, False)
-        typer.echo(f"Đã thu hồi quyền tra cứu / look-ups revoked: {name}")
+        typer.echo(f"{line('population_db.cli.revoked')}: {name}")
 
     @commands.command("approvals")
     def approvals(config: ConfigOption = None,
@@ -92,7 +93,7 @@ def app() -> typer.Typer:
             typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
             return
         for row in rows:
-            state = "được tra cứu / approved" if row["approved"] else "không / denied"
+            state = line("population_db.cli.approved" if row["approved"] else "population_db.cli.denied")
             typer.echo(f"{row['name']:24} {state:26} ({row['decided_in']})")
 
     return commands

@@ -13,10 +13,12 @@ from zeep.helpers import serialize_object
 import requests
 
 from connectors.population_db.auth import auth_headers
+from connectors.population_db.lgsp import LgspTransport, TokenSource
 from connectors.population_db.faults import PopulationFault, http_kind, soap_kind, transport_kind
 from connectors.population_db.settings import PopulationSettings
 from connectors.population_db.transform import Query, citizen, operation_fields
 from gateway.kit import AnswerTooLarge, HttpClient, HttpError, HttpTimeout, ZeepTransport, mask_digits_in
+from gateway.kit.zeep_transport import HeaderSource
 
 log = logging.getLogger(__name__)
 BINDING = "{http://dancuquocgia.bca}DanCuBinding"
@@ -40,8 +42,13 @@ class PopulationClient:
                                        max_connections=settings.max_connections,
                                        max_answer_bytes=settings.max_answer_bytes, ca_file=settings.ca_file or None,
                                        cert_file=settings.cert_file or None, key_file=settings.key_file or None)
-        self.transport = ZeepTransport(self.http, headers=lambda url: auth_headers(settings, url),
-                                       operation_timeout=settings.read_timeout)
+        headers: HeaderSource = lambda url: auth_headers(settings, url)  # noqa: E731
+        self.tokens: TokenSource | None = None
+        if settings.variant == "lgsp":  # the province's platform: a token, the envelope carried in JSON
+            self.tokens = TokenSource(settings, self.http)
+            self.transport: ZeepTransport = LgspTransport(settings, self.http, self.tokens, headers)
+        else:
+            self.transport = ZeepTransport(self.http, headers=headers, operation_timeout=settings.read_timeout)
         self._service: Any = None
         self._lock = threading.Lock()
 
@@ -50,15 +57,17 @@ class PopulationClient:
         """The WSDL is read on first use (a database URL that is down must not stop the gateway starting)."""
         with self._lock:
             if self._service is None:
-                client = zeep.Client(self.settings.wsdl, transport=self.transport, settings=_zeep_settings())
-                self._service = (client.create_service(BINDING, self.settings.url) if self.settings.url
+                client = zeep.Client(self.settings.wsdl, transport=self.transport,  # type: ignore[no-untyped-call]
+                                     settings=_zeep_settings())
+                self._service = (client.create_service(BINDING, self.settings.url)  # type: ignore[no-untyped-call]
+                                 if self.settings.url
                                  else client.service)
             return self._service
 
     def lookup(self, query: Query) -> dict[str, Any] | None:
         """TraCuuThongTinCongDan: the citizen record, or None when not found."""
         answer = self._call(lambda s: s.TraCuuThongTinCongDan(**operation_fields(self.settings, query)))
-        people = serialize_object(answer, dict)
+        people = serialize_object(answer, dict)  # type: ignore[no-untyped-call]
         # zeep hands over CongdanCollection's only child, the list of CongDan; a collection object otherwise
         if isinstance(people, dict):
             people = people.get("CongDan")

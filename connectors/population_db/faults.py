@@ -9,7 +9,7 @@ from connectors.population_db.settings import PopulationSettings
 @dataclass
 class PopulationFault(Exception):
     kind: str  # retry | later | refuse
-    cause: str  # soap | http | timeout | connection | malformed | too_large | breaker
+    cause: str  # soap | http | timeout | connection | malformed | too_large | breaker | token (LGSP)
     code: str  # the fault code, HTTP status or error class
     detail: str = ""  # the raw fault text for the operator (masked before it is logged or audited)
     retry_after: float | None = None

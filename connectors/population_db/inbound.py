@@ -15,25 +15,29 @@ import hmac
 import logging
 import math
 import threading
+import time
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from connectors.population_db import messages  # noqa: F401 - joins the connector's sentences
 from connectors.population_db.approvals import Approvals
 from connectors.population_db.breaker import Breaker, BreakerOpen
 from connectors.population_db.client import PopulationClient
 from connectors.population_db.faults import PopulationFault
 from connectors.population_db.settings import PopulationSettings
 from connectors.population_db.transform import BadRequest, Query, read_query
-from gateway.kit import Config, Unreadable, mask_identifier, parse_json_document, scrub
+from gateway.kit import Config, Unreadable, line, mask_identifier, parse_json_document, refusal, scrub, text
 from gateway.kit.inbound import Denied, Limited, Unread, audit_denied, read_body
 
 log = logging.getLogger(__name__)
 MAX_BODY = 8192  # a look-up is a few hundred bytes
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # citizen data is never kept on the way
 OPERATIONS = {"lookup": "TraCuuThongTinCongDan", "verify": "XacThucThongTinCongDan"}
+OWNER_TTL = 10.0  # seconds a dossier's owner is taken as read (an officer looks up several people per dossier)
+OWNERS_KEPT = 4096
 
 
 def _answer(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
@@ -42,6 +46,11 @@ def _answer(status: int, body: dict[str, Any], headers: dict[str, str] | None = 
 
 def _refused(status: int, rule: str, vi: str, en: str, **extra: Any) -> JSONResponse:
     return _answer(status, {"error": rule, "message_vi": vi, "message_en": en, **extra})
+
+
+def _refused_as(status: int, error: str, rule: str, extra: dict[str, Any] | None = None, **fields: Any) -> JSONResponse:
+    """A refusal answering ``error`` (the API's stable code) in the words of the catalogue's ``rule``."""
+    return _refused(status, error, *text(rule, **fields), **(extra or {}))
 
 
 @dataclass
@@ -59,6 +68,7 @@ class CitizenLookups:
         self._client = client
         self._lock = threading.Lock()
         self.approvals = Approvals(config, lambda: services.store)
+        self._owners: dict[str, tuple[float, str]] = {}
 
     @property
     def client(self) -> PopulationClient:
@@ -66,6 +76,20 @@ class CitizenLookups:
             if self._client is None:
                 self._client = PopulationClient(self.settings)
             return self._client
+
+    def owner(self, dossier: str) -> str | None:
+        """Blocking when not read in the last ``OWNER_TTL`` s: the dossier's owning agency (None: unknown, never
+        kept, so a dossier accepted a moment later is found)."""
+        now = time.monotonic()
+        kept = self._owners.get(dossier)
+        if kept is not None and now - kept[0] < OWNER_TTL:
+            return kept[1]
+        owner: str | None = self.services.store.dossier_owner(dossier)
+        if owner is not None:
+            if len(self._owners) >= OWNERS_KEPT:
+                self._owners.clear()
+            self._owners[dossier] = (now, owner)
+        return owner
 
     def approved(self, name: str) -> bool:
         """Blocking: the store's allow/revoke for ``name``, else the configuration's ``citizen_lookups``."""
@@ -96,10 +120,7 @@ class CitizenLookups:
         services = self.services
         address = f"address:{request.client.host if request.client else '-'}"
         if (wait := services.lockout.retry_after(address)) > 0:
-            return _answer(429, {"error": "auth.locked",
-                                 "message_vi": "Tạm khoá do xác thực sai nhiều lần; hãy thử lại sau.",
-                                 "message_en": "Locked after repeated failed authentication; try again later."},
-                           {"Retry-After": str(math.ceil(wait))})
+            return _answer(429, refusal("auth.locked"), {"Retry-After": str(math.ceil(wait))})
         try:
             client = services.clients.authenticate(request.headers)
         except Denied as exc:
@@ -115,11 +136,12 @@ class CitizenLookups:
 
     async def _handle(self, request: Request, client: Any, kind: str) -> JSONResponse:
         body: Any = None
-        if not await run_in_threadpool(self.approved, client.name):
+        approved = self.approvals.cached(client.name)  # a thread only when the decision must be read again
+        if approved is None:
+            approved = await run_in_threadpool(self.approved, client.name)
+        if not approved:
             self.audit(client.name, kind, None, None, "refused", "auth.citizen_lookups")
-            return _refused(403, "auth.citizen_lookups",
-                            f"Hệ thống “{client.name}” chưa được phê duyệt tra cứu CSDL quốc gia về dân cư.",
-                            f"Client “{client.name}” is not approved for population database look-ups.")
+            return _refused_as(403, "auth.citizen_lookups", "population_db.not_approved", client=client.name)
         try:
             raw = await read_body(request, MAX_BODY, self.services.limits.settings.read_timeout_seconds)
             body = parse_json_document(raw.decode("utf-8"))
@@ -130,9 +152,9 @@ class CitizenLookups:
         except (Unreadable, UnicodeDecodeError) as exc:
             issue = getattr(exc, "issue", None)
             self.audit(client.name, kind, None, None, "refused", issue.rule if issue else "text.not_utf8")
-            return _refused(400, issue.rule if issue else "text.not_utf8",
-                            issue.message_vi if issue else "Nội dung không phải UTF-8.",
-                            issue.message_en if issue else "The body is not UTF-8.")
+            if issue is None:
+                return _refused_as(400, "text.not_utf8", "population_db.not_utf8")
+            return _refused(400, issue.rule, issue.message_vi, issue.message_en)
         except BadRequest as exc:
             purpose = exc.field in ("MaCanBo", "MaDVC", "MaHoSo")
             self.audit(client.name, kind, None, body, "refused", f"purpose.{exc.field}" if purpose else "request")
@@ -145,7 +167,7 @@ class CitizenLookups:
             raise
         if self.breaker.state == "open":  # at once: no thread, no wait
             return self._unavailable(client.name, kind, query, self._breaker_wait()).response
-        result = await self.services.limits.relayed(self.work, client, kind, query)
+        result: Outcome = await self.services.limits.relayed(self.work, client, kind, query)
         return result.response
 
     def _breaker_wait(self) -> float:
@@ -159,20 +181,18 @@ class CitizenLookups:
     def _unavailable(self, actor: str, kind: str, query: Query, wait: float, reason: str = "breaker.open") -> Outcome:
         seconds = max(1, math.ceil(wait))
         self.audit(actor, kind, query, None, "unavailable", reason)
-        return Outcome(_answer(503, {
-            "error": "population.unavailable",
-            "message_vi": f"CSDL quốc gia về dân cư tạm thời không phản hồi; hãy thử lại sau {seconds} giây.",
-            "message_en": f"The population database is unavailable; try again in {seconds} s."},
-            {"Retry-After": str(seconds)}), "unavailable", reason)
+        vi, en = text("population_db.unavailable", seconds=seconds)
+        return Outcome(_answer(503, {"error": "population.unavailable", "message_vi": vi, "message_en": en},
+                               {"Retry-After": str(seconds)}), "unavailable", reason)
 
     def work(self, client: Any, kind: str, query: Query) -> Outcome:
         """Blocking, in the look-up bulkhead: the dossier's ownership, the breaker, then the database."""
         services = self.services
-        if not services.ownership.may_read(services.store, client.agencies, query.ma_ho_so):
+        owner = self.owner(query.ma_ho_so)
+        if owner is None or not services.ownership.may_act(client.agencies, owner):
             self.audit(client.name, kind, query, None, "refused", "auth.dossier")
-            return Outcome(_refused(403, "auth.dossier",
-                                    f"Hệ thống gửi không được tra cứu cho hồ sơ {query.ma_ho_so}.",
-                                    f"The caller may not look up citizens for dossier {query.ma_ho_so}."), "refused")
+            return Outcome(_refused_as(403, "auth.dossier", "population_db.dossier", dossier=query.ma_ho_so),
+                           "refused")
         try:
             self.breaker.enter()
         except BreakerOpen as exc:
@@ -202,13 +222,10 @@ class CitizenLookups:
         if fault.kind == "refuse":
             self.breaker.released()
             self.audit(actor, kind, query, None, "failed", reason)
-            return Outcome(_refused(502, "population.refused",
-                                    "CSDL quốc gia về dân cư từ chối yêu cầu; cán bộ vận hành đã được ghi nhận lỗi.",
-                                    "The population database refused the request; the fault is logged for operators.",
-                                    fault=fault.code), "failed", reason)
+            return Outcome(_refused_as(502, "population.refused", "population_db.refused", {"fault": fault.code}),
+                           "failed", reason)
         if self.breaker.failed():
-            log.error("population database circuit breaker opened after %d failures — ngắt mạch CSDL dân cư",
-                      self.settings.breaker_failures)
+            log.error("%s", line("population_db.log.breaker_opened", failures=self.settings.breaker_failures))
         wait = fault.retry_after or float(self.settings.retry_after_seconds)
         return self._unavailable(actor, kind, query, wait, reason)
 
@@ -224,7 +241,7 @@ def install(app: FastAPI, config: Config, services: Any) -> CitizenLookups:
         return await lookups.handle(request, "verify")
 
     app.add_api_route("/v1/citizens/lookup", lookup, methods=["POST"],
-                      summary="Look a citizen up in the population database — tra cứu thông tin công dân")
+                      summary=" — ".join(reversed(text("population_db.route.lookup"))))
     app.add_api_route("/v1/citizens/verify", verify, methods=["POST"],
-                      summary="Does this identity exist — xác thực thông tin công dân")
+                      summary=" — ".join(reversed(text("population_db.route.verify"))))
     return lookups

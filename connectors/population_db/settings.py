@@ -2,11 +2,32 @@
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from gateway.kit import Config, ConfigError, secret
 
 WSDL = Path(__file__).with_name("dancu.wsdl")
 KINDS = ("retry", "later", "refuse")
+VARIANTS = ("national", "lgsp")
+
+
+@dataclass(frozen=True)
+class LgspSettings:
+    """``[population_db.lgsp]``: the province's integration platform in front of the database. Its shape is not
+    published (population-db.md: "an OAuth client-credentials token and the SOAP body wrapped in JSON"), so
+    each uncertain part is a setting; see the README."""
+
+    url: str = ""  # the platform's endpoint for the population service (JSON in, JSON out)
+    token_url: str = ""
+    client_id: str = ""
+    client_secret: str = field(default="", repr=False)
+    scope: str = ""  # sent only when set
+    credentials_in: str = "body"  # client credentials in the form ("body") or as HTTP Basic ("basic")
+    request_field: str = "data"  # the JSON member carrying the SOAP envelope (a string)
+    answer_field: str = "data"  # the member of the answer carrying the SOAP answer
+    envelope_fields: dict[str, str] = field(default_factory=dict)  # fixed members added to each request
+    direct_headers: bool = False  # also send the database's own headers (Timestamp, hashed Basic, …) inside
+    expiry_margin_seconds: float = 30.0  # a token is renewed this long before it expires
 
 
 @dataclass(frozen=True)
@@ -37,6 +58,8 @@ class PopulationSettings:
     fault_codes: dict[str, str] = field(default_factory=lambda: {"Client": "refuse", "default": "later"})
     http_status: dict[str, str] = field(default_factory=lambda: {"default": "later"})
     transport: dict[str, str] = field(default_factory=dict)
+    variant: str = "national"  # "national": SOAP straight to the database; "lgsp": through the province's platform
+    lgsp: LgspSettings = field(default_factory=LgspSettings)
 
     @classmethod
     def from_config(cls, config: Config) -> "PopulationSettings":
@@ -50,8 +73,12 @@ class PopulationSettings:
                 raise ConfigError(f"{where}.{name}: {wrong} — each must be one of {', '.join(KINDS)}")
         if raw.get("timestamp_unit", "milliseconds") not in ("seconds", "milliseconds"):
             raise ConfigError(f'{where}.timestamp_unit must be "seconds" or "milliseconds"')
+        variant = str(raw.get("variant", "national"))
+        if variant not in VARIANTS:
+            raise ConfigError(f'{where}.variant must be one of {", ".join(VARIANTS)}')
+        lgsp = _lgsp(dict(raw.get("lgsp", {})), f"{where}.lgsp", required=variant == "lgsp")
         try:
-            return cls(
+            return cls(variant=variant, lgsp=lgsp,
                 url=str(raw.get("url", "")), wsdl=str(raw.get("wsdl") or WSDL), auth_url=str(raw.get("auth_url", "")),
                 timestamp_unit=str(raw.get("timestamp_unit", "milliseconds")),
                 username=secret(raw, "username", where), secret=secret(raw, "secret", where),
@@ -67,3 +94,20 @@ class PopulationSettings:
                 breaker_open_seconds=float(raw.get("breaker_open_seconds", 30)), **tables)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{where}: {exc}") from None
+
+
+def _lgsp(raw: dict[str, Any], where: str, required: bool) -> LgspSettings:
+    if raw.get("credentials_in", "body") not in ("body", "basic"):
+        raise ConfigError(f'{where}.credentials_in must be "body" or "basic"')
+    settings = LgspSettings(
+        url=str(raw.get("url", "")), token_url=str(raw.get("token_url", "")),
+        client_id=secret(raw, "client_id", where, required=required),
+        client_secret=secret(raw, "client_secret", where, required=required), scope=str(raw.get("scope", "")),
+        credentials_in=str(raw.get("credentials_in", "body")), request_field=str(raw.get("request_field", "data")),
+        answer_field=str(raw.get("answer_field", "data")),
+        envelope_fields={str(k): str(v) for k, v in dict(raw.get("envelope_fields", {})).items()},
+        direct_headers=bool(raw.get("direct_headers", False)),
+        expiry_margin_seconds=float(raw.get("expiry_margin_seconds", 30.0)))
+    if required and not (settings.url and settings.token_url):
+        raise ConfigError(f"{where}: url and token_url are needed for the lgsp variant")
+    return settings

@@ -8,7 +8,9 @@ from typing import Any
 import unicodedata
 import uuid
 
+from connectors.population_db import messages  # noqa: F401 - joins the connector's sentences
 from connectors.population_db.settings import PopulationSettings
+from gateway.kit import text
 
 _PURPOSE = ("MaCanBo", "MaDVC", "MaHoSo")
 _KEYS = ("SoDinhDanh", "SoCMND", "HoVaTen", "NgayThangNamSinh", "SoDienThoai", "MaYeuCau", *_PURPOSE)
@@ -16,9 +18,12 @@ _DATE = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})$")
 
 
 class BadRequest(Exception):
-    def __init__(self, field: str, vi: str, en: str) -> None:
-        super().__init__(en)
-        self.field, self.vi, self.en = field, vi, en
+    """What is wrong with the caller's look-up: the field and the catalogue's rule (``population_db.request.*``)."""
+
+    def __init__(self, where: str, rule: str, **fields: object) -> None:
+        self.vi, self.en = text(f"population_db.request.{rule}", **fields)
+        super().__init__(self.en)
+        self.field = where
 
 
 @dataclass(frozen=True)
@@ -47,41 +52,38 @@ def read_query(body: Any) -> Query:
     """The caller's JSON look-up, keys in any letter case (``mahoso``, ``MaHoSo``), values as strings
     (numbers are refused: an identifier sent as a number has lost its leading zero); blank is absent."""
     if not isinstance(body, dict):
-        raise BadRequest("", "Nội dung phải là một đối tượng JSON.", "The body must be a JSON object.")
+        raise BadRequest("", "not_object")
     values: dict[str, str] = {}
     for key, value in body.items():
         known = next((k for k in _KEYS if k.lower() == str(key).lower()), None)
         if known is None:
-            raise BadRequest(str(key), f"Trường không được hỗ trợ: {key}.", f"Unsupported field: {key}.")
+            raise BadRequest(str(key), "unsupported", field=key)
         if known in values:
-            raise BadRequest(known, f"Trường {known} xuất hiện hai lần.", f"Field {known} appears twice.")
+            raise BadRequest(known, "twice", field=known)
         if value is None:
             continue
         if not isinstance(value, str):
-            raise BadRequest(known, f"{known} phải là chuỗi ký tự.", f"{known} must be a string.")
+            raise BadRequest(known, "not_string", field=known)
         if _nfc(value):
             values[known] = _nfc(value)
     for name in _PURPOSE:
         if not values.get(name):
-            raise BadRequest(name, f"Thiếu {name}: mỗi lần tra cứu phải nêu cán bộ, dịch vụ và hồ sơ phục vụ.",
-                             f"Missing {name}: every look-up names the officer, the service and the dossier.")
+            raise BadRequest(name, "purpose", field=name)
     identifier = values.get("SoDinhDanh") or values.get("SoCMND") or ""
     if bool(values.get("SoDinhDanh")) == bool(values.get("SoCMND")):
-        raise BadRequest("SoDinhDanh", "Cần đúng một trong SoDinhDanh (12 chữ số) hoặc SoCMND (9 chữ số).",
-                         "Exactly one of SoDinhDanh (12 digits) or SoCMND (9 digits) is needed.")
+        raise BadRequest("SoDinhDanh", "one_identifier")
     wanted = 12 if values.get("SoDinhDanh") else 9
     if not (identifier.isascii() and identifier.isdigit() and len(identifier) == wanted):
         field = "SoDinhDanh" if wanted == 12 else "SoCMND"
-        raise BadRequest(field, f"{field} phải gồm {wanted} chữ số.", f"{field} must be {wanted} digits.")
+        raise BadRequest(field, "digits", field=field, digits=wanted)
     if not values.get("HoVaTen"):
-        raise BadRequest("HoVaTen", "Thiếu HoVaTen.", "Missing HoVaTen.")
+        raise BadRequest("HoVaTen", "name")
     birth = values.get("NgayThangNamSinh", "")
     date = _DATE.match(birth)
     if date:
         birth = "".join(date.groups())
     elif not (len(birth) == 4 and birth.isdigit()):
-        raise BadRequest("NgayThangNamSinh", "NgayThangNamSinh phải là yyyyMMdd, yyyy-MM-dd hoặc yyyy.",
-                         "NgayThangNamSinh must be yyyyMMdd, yyyy-MM-dd or yyyy.")
+        raise BadRequest("NgayThangNamSinh", "birth")
     return Query(values["MaCanBo"], values["MaDVC"], values["MaHoSo"], identifier, values["HoVaTen"], birth,
                  values.get("SoDienThoai", ""), values.get("MaYeuCau") or str(uuid.uuid4()))
 

@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from connectors.provincial_portal import CARRIES, transform
+from connectors.provincial_portal import messages  # noqa: F401 - joins the connector's sentences
 from connectors.provincial_portal.client import detached, gateway_signer
 from connectors.provincial_portal.settings import PortalSettings
 from gateway.kit import (Config, ConfigError, Delivery, DestinationPolicy, HttpClient, HttpError, HttpTimeout, Outcome,
-                         OutcomeKind, Reply, Signer, scrub)
+                         OutcomeKind, Reply, Signer, line, scrub)
 
-NOT_REACHED = "chưa xử lý vì gói trước bị từ chối / not processed: an earlier packet was refused"
+NOT_REACHED = line("provincial_portal.not_reached")
 
 
 class ProvincialPortalConnector:
@@ -45,9 +46,9 @@ class ProvincialPortalConnector:
         try:
             reply = self.http.post(self.url, content=body, headers=headers)
         except HttpTimeout as exc:
-            return [Outcome(OutcomeKind.TRANSIENT, f"hết thời gian chờ / timeout ({exc.kind})")] * len(batch)
+            return [Outcome(OutcomeKind.TRANSIENT, line("provincial_portal.timeout", kind=exc.kind))] * len(batch)
         except HttpError as exc:
-            return [Outcome(OutcomeKind.TRANSIENT, f"lỗi kết nối / connection error ({exc.kind})")] * len(batch)
+            return [Outcome(OutcomeKind.TRANSIENT, line("provincial_portal.connection", kind=exc.kind))] * len(batch)
         return self.classify(reply, len(batch))
 
     def classify(self, reply: Reply, count: int) -> list[Outcome]:
@@ -57,7 +58,7 @@ class ProvincialPortalConnector:
             return [Outcome(OutcomeKind.TRANSIENT, words or f"HTTP {status}", retry_after=reply.retry_after,
                             peer_status=str(status))] * count
         if status >= 300:
-            return [Outcome(OutcomeKind.PERMANENT, f"Cổng tỉnh từ chối / the provincial portal refused: {words}",
+            return [Outcome(OutcomeKind.PERMANENT, line("provincial_portal.refused", words=words),
                             peer_status=str(status))] * count
         results = _results(reply)
         if results is None:
@@ -98,6 +99,6 @@ def _results(reply: Reply) -> list[Any] | None:
 def create(policy: DestinationPolicy, config: Config | None = None) -> ProvincialPortalConnector:
     config = config or Config.load()
     if not policy.url:  # the product's defaults name no one-stop system: a deployment gives its webhook
-        raise ConfigError(f"destinations.{policy.name}.url chưa đặt / is not set: give the one-stop system's webhook")
+        raise ConfigError(line("provincial_portal.no_url", name=policy.name))
     settings = PortalSettings.from_config(config)
     return ProvincialPortalConnector(policy, settings, gateway_signer(config) if settings.sign else None)

@@ -67,7 +67,7 @@ class Simulator:
 
     def reset(self) -> None:
         self.admin.post("/_admin/reset").raise_for_status()
-        self.settings(timestamp_unit="milliseconds")
+        self.settings(timestamp_unit="milliseconds", variant="national")
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,11 @@ from dataclasses import asdict, dataclass, field
 import hashlib
 import hmac
 from pathlib import Path
+import secrets
 import threading
 import time
 from typing import Any
+from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -18,6 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from connectors.population_db.simulator import soap
 from connectors.population_db.simulator.population import Population
 from connectors.population_db.simulator.settings import SimulatorSettings
+from gateway.kit import Unreadable, parse_json_document
 
 WSDL = Path(__file__).resolve().parents[1] / "dancu.wsdl"
 XML = "text/xml; charset=utf-8"
@@ -39,6 +42,8 @@ class Faults:
 class Stats:
     calls: int = 0
     refused_auth: int = 0
+    refused_envelope: int = 0  # LGSP requests whose JSON envelope was not the expected one
+    tokens_issued: int = 0
     answered: dict[str, int] = field(default_factory=dict)
     headers_seen: list[dict[str, str]] = field(default_factory=list)  # the last few, for tests
 
@@ -49,6 +54,7 @@ class Simulation:
         self.population = Population.generate(settings.population_size, settings.seed)
         self.faults = Faults()
         self.stats = Stats()
+        self.tokens: dict[str, float] = {}  # LGSP bearer tokens → when they expire (monotonic)
         self.lock = threading.Lock()
 
     def fault_now(self) -> Faults | None:
@@ -131,11 +137,17 @@ def create_app(settings: SimulatorSettings | None = None) -> FastAPI:
             return Response(soap.fault("soap:Client", "Content-Type must be text/xml"), 415, media_type=XML)
         if "soapaction" not in {k.lower() for k in request.headers.keys()}:
             return Response(soap.fault("soap:Client", "SOAPAction header missing"), 400, media_type=XML)
+        if settings.variant != "national":
+            return Response("reached through the province's platform only (simulated)", 404, media_type="text/plain")
         problem = authentication_problem(settings, request.headers, url)
         if problem is not None:
             with sim.lock:
                 sim.stats.refused_auth += 1
             return Response(f"401 Unauthorized: {problem}", 401, media_type="text/plain")
+        return await answer(body)
+
+    async def answer(body: bytes) -> Response:
+        """The database's answer to an authenticated SOAP request (faults as switched)."""
         if len(body) > MAX_REQUEST:
             return Response(soap.fault("soap:Client", "request too large"), 500, media_type=XML)
         faults = sim.fault_now()
@@ -162,6 +174,85 @@ def create_app(settings: SimulatorSettings | None = None) -> FastAPI:
             return Response(soap.verify_answer(person is not None), media_type=XML)
         return Response(soap.lookup_answer(person.record if person else None), media_type=XML)
 
+    @app.post("/lgsp/token")
+    async def lgsp_token(request: Request) -> JSONResponse:
+        """OAuth client credentials, strictly: the form's grant_type and the client's id and secret (in the form
+        or as HTTP Basic, as the simulator is set)."""
+        if settings.variant != "lgsp":
+            return JSONResponse({"error": "not_found"}, 404)
+        if not request.headers.get("content-type", "").lower().startswith("application/x-www-form-urlencoded"):
+            return JSONResponse({"error": "invalid_request"}, 400)
+        try:
+            form = {k: v[0] for k, v in parse_qs((await request.body())[:4096].decode("utf-8"), strict_parsing=True,
+                                                   max_num_fields=10).items()}
+        except (ValueError, UnicodeDecodeError):
+            return JSONResponse({"error": "invalid_request"}, 400)
+        client_id, client_secret = form.get("client_id", ""), form.get("client_secret", "")
+        if settings.lgsp_credentials_in == "basic":
+            scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+            try:
+                client_id, _, client_secret = base64.b64decode(encoded, validate=True).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                client_id = client_secret = ""
+            if scheme.lower() != "basic":
+                client_id = ""
+        if form.get("grant_type") != "client_credentials":
+            return JSONResponse({"error": "unsupported_grant_type"}, 400)
+        if not (hmac.compare_digest(client_id, settings.lgsp_client_id)
+                and hmac.compare_digest(client_secret, settings.lgsp_client_secret)):
+            with sim.lock:
+                sim.stats.refused_auth += 1
+            return JSONResponse({"error": "invalid_client"}, 401)
+        token = secrets.token_urlsafe(24)
+        with sim.lock:
+            sim.tokens[token] = time.monotonic() + settings.lgsp_token_seconds
+            sim.stats.tokens_issued += 1
+        return JSONResponse({"access_token": token, "token_type": "Bearer",
+                             "expires_in": int(settings.lgsp_token_seconds)})
+
+    @app.post("/lgsp" + settings.path)
+    async def lgsp_call(request: Request) -> Response:
+        """The platform: a valid bearer token, a JSON object whose request member is the SOAP envelope (a
+        string); the database's answer carried back in the answer member, with its HTTP status."""
+        with sim.lock:
+            sim.stats.calls += 1
+            sim.stats.headers_seen = [*sim.stats.headers_seen[-9:], {k.lower(): v for k, v in request.headers.items()}]
+        if settings.variant != "lgsp":
+            return JSONResponse({"error": "not_found"}, 404)
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        with sim.lock:
+            expires = sim.tokens.get(token) if scheme.lower() == "bearer" else None
+            if expires is None or expires <= time.monotonic():
+                sim.stats.refused_auth += 1
+                return JSONResponse({"error": "invalid_token"}, 401, headers={"WWW-Authenticate": "Bearer"})
+        if not request.headers.get("content-type", "").lower().startswith("application/json"):
+            return JSONResponse({"error": "invalid_request", "detail": "Content-Type must be JSON"}, 415)
+        raw = await request.body()
+        try:
+            envelope = parse_json_document(raw.decode("utf-8")) if len(raw) <= MAX_REQUEST else None
+        except (Unreadable, UnicodeDecodeError):
+            envelope = None
+        inner = envelope.get(settings.lgsp_request_field) if isinstance(envelope, dict) else None
+        if not isinstance(inner, str) or not inner:
+            with sim.lock:
+                sim.stats.refused_envelope += 1
+            return JSONResponse({"error": "invalid_request",
+                                 "detail": f"a JSON object with a string member {settings.lgsp_request_field!r}"}, 400)
+        soap_answer = await answer(inner.encode("utf-8"))
+        if soap_answer.media_type != XML:  # an HTTP error of the database: relayed as the platform's own
+            wait = soap_answer.headers.get("retry-after")
+            return JSONResponse({"error": "upstream", "status": soap_answer.status_code}, soap_answer.status_code,
+                                headers={"Retry-After": wait} if wait else None)
+        return JSONResponse({settings.lgsp_answer_field: bytes(soap_answer.body).decode("utf-8", "replace")},
+                            soap_answer.status_code)
+
+    @app.post("/_admin/lgsp/expire")
+    async def lgsp_expire() -> JSONResponse:
+        """Every token issued so far expires now (the gateway's next call is refused with 401)."""
+        with sim.lock:
+            sim.tokens = dict.fromkeys(sim.tokens, 0.0)
+        return JSONResponse({"expired": len(sim.tokens)})
+
     @app.post("/_admin/faults")
     async def set_faults(request: Request) -> JSONResponse:
         changes = await request.json()
@@ -176,12 +267,13 @@ def create_app(settings: SimulatorSettings | None = None) -> FastAPI:
         for key, value in changes.items():
             if hasattr(settings, key):
                 setattr(settings, key, value)
-        return JSONResponse({"timestamp_unit": settings.timestamp_unit, "window_seconds": settings.window_seconds})
+        return JSONResponse({"timestamp_unit": settings.timestamp_unit, "window_seconds": settings.window_seconds,
+                             "variant": settings.variant})
 
     @app.post("/_admin/reset")
     async def reset() -> JSONResponse:
         with sim.lock:
-            sim.faults, sim.stats = Faults(), Stats()
+            sim.faults, sim.stats, sim.tokens = Faults(), Stats(), {}
         return JSONResponse({"reset": True})
 
     @app.get("/_admin/stats")

@@ -53,7 +53,7 @@ class Population:
             address = {"MaTinhThanh": "99", "MaQuanHuyen": "999", "MaPhuongXa": f"{rng.randint(1, 99):05d}",
                        "ChiTiet": f"Số {rng.randint(1, 200)}, {rng.choice(_XA)}", "QuocGia": "VN"}
             ho = rng.choice(_HO)
-            record = {
+            record: dict[str, Any] = {
                 "SoDinhDanh": identifier, "SoCMND": cmnd,
                 "HoVaTen": {"Ho": ho, "ChuDem": "Văn Giả" if male else "Thị Giả", "Ten": rng.choice(_TEN)},
                 "GioiTinh": "1" if male else "2", "DanToc": "01", "TonGiao": "00",

@@ -127,7 +127,9 @@ def create_app(settings: PortalSimulatorSettings) -> FastAPI:
     @app.post("/_admin/reset")
     async def reset() -> dict[str, Any]:
         with lock:
-            record.received.clear(), record.order.clear(), record.calls.clear()
+            record.received.clear()
+            record.order.clear()
+            record.calls.clear()
             faults.clear()
             faults.update(DEFAULT_FAULTS)
         return {"ok": True}
