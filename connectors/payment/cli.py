@@ -9,7 +9,8 @@ import typer
 
 from connectors.payment.client import platform_for
 from connectors.payment.settings import PaymentSettings
-from gateway.kit import Config, open_store
+from connectors.payment.messages import words
+from gateway.kit import Config, line, open_store
 
 
 def _config(path: Path | None) -> Config:
@@ -17,7 +18,7 @@ def _config(path: Path | None) -> Config:
 
 
 def make() -> typer.Typer:
-    cli = typer.Typer(no_args_is_help=True, help="Thanh toán trực tuyến / online payment.")
+    cli = typer.Typer(no_args_is_help=True, help=line("payment.cli.help"))
     ConfigPath = Annotated[Path | None, typer.Option("--config", help="Gateway configuration (TOML).")]
 
     @cli.command("status")
@@ -30,7 +31,7 @@ def make() -> typer.Typer:
         finally:
             store.close()
         if not rows:
-            typer.echo("Không có khoản thanh toán nào — no payment for this dossier")
+            typer.echo(words("payment.cli.none"))
             raise typer.Exit(1)
         for row in rows:
             detail = row["detail"]

@@ -38,8 +38,8 @@ class FeedItem:
     time: str | None = None  # as the service wrote it
 
 
-@dataclass(frozen=True)
-class Page:
+@dataclass
+class Page:  # filled as the page is read
     items: list[FeedItem] = field(default_factory=list)
     skipped: int = 0  # items without an id, an order number or a status code
 

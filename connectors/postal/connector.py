@@ -60,8 +60,8 @@ class PostalConnector:
                 return self._order(order_from_waybill(body, packet.NoiGui, self.settings), delivery.idempotency_key)
             status = _status(body)
             if status in CANCEL_STATUSES:
-                return self._cancel(body.MaHoSo)
-            if kind == "HoSo" and status == ORDER_STATUS and body.HinhThuc == BY_POST:
+                return self._cancel(str(getattr(body, "MaHoSo", "")))
+            if kind == "HoSo" and status == ORDER_STATUS and getattr(body, "HinhThuc", None) == BY_POST:
                 return self._order(order_from_dossier(body, packet.NoiGui, self.settings), delivery.idempotency_key)
         except (NotOrderable, ConfigError) as exc:
             return Outcome(OutcomeKind.PERMANENT, str(exc), dossier_only=True)

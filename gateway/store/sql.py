@@ -986,13 +986,21 @@ class SqlStore:
 
     def update_payment(self, reference: str, state: str, detail: dict[str, Any] | None = None, *,
                        transaction: str | None = None, audit: tuple[str, str, dict[str, Any]] | None = None,
-                       callback: tuple[str, dict[str, Any]] | None = None) -> None:
+                       callback: tuple[str, dict[str, Any]] | None = None, holder: str | None = None,
+                       retry_at: datetime | None = None) -> bool:
         with self._write() as connection:
-            row = connection.execute(sa.select(payments.c.detail, payments.c.dossier)
+            row = connection.execute(sa.select(payments.c.detail, payments.c.dossier, payments.c.lease_owner,
+                                               payments.c.attempts)
                                      .where(payments.c.reference == reference).with_for_update()).one()
+            if holder is not None and row.lease_owner != holder:  # the lease lapsed and was taken: not ours
+                return False
             values: dict[str, Any] = dict(state=state, updated_at=_now(), detail={**row.detail, **(detail or {})})
             if transaction is not None:
                 values["transaction_id"] = transaction
+            if holder is not None:
+                values.update(lease_owner=None, lease_expires_at=None)
+            if retry_at is not None:
+                values.update(next_attempt_at=retry_at, attempts=row.attempts + 1)
             connection.execute(payments.update().where(payments.c.reference == reference).values(**values))
             if audit is not None:
                 self._audit(connection, audit[0], audit[1], reference, audit[2], row.dossier)
@@ -1000,6 +1008,26 @@ class SqlStore:
                 connection.execute(payment_callbacks.update().where(
                     payment_callbacks.c.reference == reference, payment_callbacks.c.transaction_id == callback[0])
                     .values(finished=True, reply=callback[1]))
+        return True
+
+    def claim_payments(self, states: Sequence[str], holder: str, *, limit: int,
+                       lease_seconds: float) -> list[dict[str, Any]]:
+        now = _now()
+        with self._write() as connection:
+            free = sa.or_(payments.c.lease_expires_at.is_(None), payments.c.lease_expires_at < now)
+            due = sa.or_(payments.c.next_attempt_at.is_(None), payments.c.next_attempt_at <= now)
+            query = (sa.select(payments.c.reference).where(payments.c.state.in_(list(states)), free, due)
+                     .order_by(payments.c.updated_at).limit(limit))
+            if not self._sqlite:  # SQLite's one writer serialises claims already
+                query = query.with_for_update(skip_locked=True)
+            references = list(connection.execute(query).scalars())
+            if not references:
+                return []
+            connection.execute(payments.update().where(payments.c.reference.in_(references)).values(
+                lease_owner=holder, lease_expires_at=now + timedelta(seconds=lease_seconds)))
+            rows = connection.execute(sa.select(payments).where(payments.c.reference.in_(references))
+                                      .order_by(payments.c.updated_at))
+            return [dict(row._mapping) for row in rows]
 
     def claim_callback(self, reference: str, transaction: str) -> dict[str, Any] | None:
         """Records a callback; ``None`` the first time (or while unfinished: to be handled again),
