@@ -1013,11 +1013,14 @@ class SqlStore:
     def claim_payments(self, states: Sequence[str], holder: str, *, limit: int,
                        lease_seconds: float) -> list[dict[str, Any]]:
         now = _now()
+        free = sa.or_(payments.c.lease_expires_at.is_(None), payments.c.lease_expires_at < now)
+        due = sa.or_(payments.c.next_attempt_at.is_(None), payments.c.next_attempt_at <= now)
+        query = (sa.select(payments.c.reference).where(payments.c.state.in_(list(states)), free, due)
+                 .order_by(payments.c.updated_at).limit(limit))
+        with self._read() as connection:  # idle pollers take no write lock (SQLite has one writer)
+            if connection.execute(query.limit(1)).first() is None:
+                return []
         with self._write() as connection:
-            free = sa.or_(payments.c.lease_expires_at.is_(None), payments.c.lease_expires_at < now)
-            due = sa.or_(payments.c.next_attempt_at.is_(None), payments.c.next_attempt_at <= now)
-            query = (sa.select(payments.c.reference).where(payments.c.state.in_(list(states)), free, due)
-                     .order_by(payments.c.updated_at).limit(limit))
             if not self._sqlite:  # SQLite's one writer serialises claims already
                 query = query.with_for_update(skip_locked=True)
             references = list(connection.execute(query).scalars())
