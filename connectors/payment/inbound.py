@@ -75,58 +75,55 @@ class Callbacks:
             return 404, self.platform.reply(confirm, UNKNOWN, words("payment.reply.unknown"))
         if not confirm.transaction:
             return 400, self.platform.reply(confirm, BAD_REQUEST, words("payment.reply.no_transaction"))
-        first = self.store.claim_callback(confirm.reference, confirm.transaction)
-        if first is not None:  # a repeat: the first reply, nothing done again
-            return int(first.get("status", 200)), first["reply"]
-        return self._settle(confirm, payment)
+        return self._record(confirm)
 
     def settle_queried(self, confirm: Confirm) -> tuple[int, dict[str, Any]]:
         """A payment QUERY found paid (the reconciler, when no CONFIRM came): handled exactly as its callback,
-        claimed on the same (MaThamChieu, MaGiaoDich), so the callback arriving later gets this reply. An answer
+        recorded on the same (MaThamChieu, MaGiaoDich), so the callback arriving later gets this reply. An answer
         without an amount is taken at the amount asked (QUERY's amount field is not published)."""
         payment = self.store.payment(confirm.reference)
         if payment is None:
             return 404, self.platform.reply(confirm, UNKNOWN, words("payment.reply.unknown"))
         if not confirm.amount:
             confirm = replace(confirm, amount=str(int(payment["amount"])))
-        first = self.store.claim_callback(confirm.reference, confirm.transaction)
-        if first is not None:
-            return int(first.get("status", 200)), first["reply"]
-        return self._settle(confirm, payment)
+        return self._record(confirm)
 
-    def _done(self, confirm: Confirm, state: str, status: int, code: str, rule: str,
-              detail: dict[str, Any] | None = None, audit: tuple[str, str, dict[str, Any]] | None = None,
-              transaction: str | None = None) -> tuple[int, dict[str, Any]]:
-        """The payment's new state, its audit entry and the callback's reply, in one transaction: a repeat
-        of this callback then gets this reply."""
-        reply = self.platform.reply(confirm, code, words(rule))
-        self.store.update_payment(confirm.reference, state, detail, transaction=transaction, audit=audit,
-                                  callback=(confirm.transaction, {"status": status, "reply": reply}))
-        return status, reply
+    def _record(self, confirm: Confirm) -> tuple[int, dict[str, Any]]:
+        """Once per (MaThamChieu, MaGiaoDich), in one store transaction with the payment locked: a repeat gets
+        the first reply and nothing is done again; else the payment's change, its audit entry and the reply."""
+        _, answer = self.store.record_callback(confirm.reference, confirm.transaction,
+                                               lambda payment: self._decide(confirm, payment))
+        return int(answer.get("status", 200)), answer["reply"]
 
-    def _settle(self, confirm: Confirm, payment: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def _change(self, confirm: Confirm, state: str, status: int, code: str, rule: str,
+                detail: dict[str, Any] | None = None, audit: tuple[str, str, dict[str, Any]] | None = None,
+                transaction: str | None = None) -> dict[str, Any]:
+        reply = {"status": status, "reply": self.platform.reply(confirm, code, words(rule))}
+        return {"state": state, "detail": detail, "transaction": transaction, "audit": audit, "reply": reply}
+
+    def _decide(self, confirm: Confirm, payment: dict[str, Any]) -> dict[str, Any]:
         reference, txn = confirm.reference, confirm.transaction
         if payment["state"] in SETTLING and payment["transaction_id"] != txn:  # never undoes a settled payment
-            return self._done(confirm, payment["state"], 200, OK, "payment.reply.after_settled",
-                              audit=("payment-platform", "payment.callback.after_settled",
-                                     {"transaction": txn, "code": confirm.code,
-                                      "settled_by": payment["transaction_id"]}))
+            return self._change(confirm, payment["state"], 200, OK, "payment.reply.after_settled",
+                                audit=("payment-platform", "payment.callback.after_settled",
+                                       {"transaction": txn, "code": confirm.code,
+                                        "settled_by": payment["transaction_id"]}))
         if confirm.code != "00":
-            return self._done(confirm, "failed", 200, OK, "payment.reply.not_paid",
-                              {"platform_code": confirm.code}, transaction=txn,
-                              audit=("payment-platform", "payment.failed", {"transaction": txn, "code": confirm.code}))
+            return self._change(confirm, "failed", 200, OK, "payment.reply.not_paid",
+                                {"platform_code": confirm.code}, transaction=txn,
+                                audit=("payment-platform", "payment.failed", {"transaction": txn, "code": confirm.code}))
         if not confirm.amount.isdigit() or int(confirm.amount) != int(payment["amount"]):
             reason_vi, reason_en = text("payment.amount_mismatch")
             detail = {"expected": int(payment["amount"]), "received": confirm.amount[:20],
                       "reason_vi": reason_vi, "reason_en": reason_en}
             log.warning("%s", line("payment.log.amount_mismatch", reference=reference))
-            return self._done(confirm, "amount_mismatch", 200, MISMATCH, "payment.reply.mismatch",
-                              detail, transaction=txn,
-                              audit=("payment-platform", "payment.amount_mismatch", {**detail, "transaction": txn}))
+            return self._change(confirm, "amount_mismatch", 200, MISMATCH, "payment.reply.mismatch",
+                                detail, transaction=txn,
+                                audit=("payment-platform", "payment.amount_mismatch", {**detail, "transaction": txn}))
         # the receipt's time as the packet will carry it, fixed now: the worker originates the same bytes every try
         paid_at = confirm.paid_at if confirm.paid_at.isdigit() and len(confirm.paid_at) == 14 else stamp()
-        return self._done(confirm, "confirmed", 200, OK, "payment.reply.recorded",
-                          {"bank": confirm.bank[:32], "paid_at": paid_at}, transaction=txn)
+        return self._change(confirm, "confirmed", 200, OK, "payment.reply.recorded",
+                            {"bank": confirm.bank[:32], "paid_at": paid_at}, transaction=txn)
 
 
 def callback_path(settings: PaymentSettings) -> str:

@@ -565,6 +565,14 @@ class Store(Protocol):
         """A platform callback, once per (reference, transaction): None to handle it, else the first reply."""
         ...
 
+    def record_callback(self, reference: str, transaction: str,
+                        decide: Callable[[dict[str, Any]], dict[str, Any]]) -> tuple[bool, dict[str, Any]]:
+        """A platform callback handled once per (reference, transaction), in one write transaction: a repeat
+        gets (False, the first reply); else ``decide`` is given the payment (locked: concurrent callbacks of one
+        payment take turns) and answers {"state", "detail", "transaction", "audit", "reply"} (as
+        ``update_payment``'s, ``reply`` the callback's), written with the callback marked answered: (True, reply)."""
+        ...
+
     def counts(self) -> dict[str, dict[str, int]]:
         """{destination: {state: number of jobs}} for status pages and metrics."""
         ...

@@ -1032,6 +1032,34 @@ class SqlStore:
                                       .order_by(payments.c.updated_at))
             return [dict(row._mapping) for row in rows]
 
+    def record_callback(self, reference: str, transaction: str,
+                        decide: Callable[[dict[str, Any]], dict[str, Any]]) -> tuple[bool, dict[str, Any]]:
+        with self._write() as connection:
+            connection.execute(self._insert(payment_callbacks).values(
+                reference=reference, transaction_id=transaction, received_at=_now(), finished=False, reply=None)
+                .on_conflict_do_nothing(index_elements=["reference", "transaction_id"]))
+            known = connection.execute(sa.select(payment_callbacks.c.finished, payment_callbacks.c.reply).where(
+                payment_callbacks.c.reference == reference,
+                payment_callbacks.c.transaction_id == transaction).with_for_update()).one()
+            if known.finished:
+                return False, dict(known.reply)
+            row = connection.execute(sa.select(payments).where(payments.c.reference == reference)
+                                     .with_for_update()).one()
+            payment = dict(row._mapping)
+            change = decide(payment)
+            values: dict[str, Any] = dict(state=change["state"], updated_at=_now(),
+                                          detail={**payment["detail"], **(change.get("detail") or {})})
+            if change.get("transaction") is not None:
+                values["transaction_id"] = change["transaction"]
+            connection.execute(payments.update().where(payments.c.reference == reference).values(**values))
+            if change.get("audit") is not None:
+                actor, action, detail = change["audit"]
+                self._audit(connection, actor, action, reference, detail, payment["dossier"])
+            connection.execute(payment_callbacks.update().where(
+                payment_callbacks.c.reference == reference, payment_callbacks.c.transaction_id == transaction)
+                .values(finished=True, reply=change["reply"]))
+            return True, dict(change["reply"])
+
     def claim_callback(self, reference: str, transaction: str) -> dict[str, Any] | None:
         """Records a callback; ``None`` the first time (or while unfinished: to be handled again),
         else the reply the first one got."""
