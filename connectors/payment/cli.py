@@ -38,7 +38,11 @@ def make() -> typer.Typer:
             verdict = (detail.get("verification") or {}).get("verdict", "-")
             typer.echo(json.dumps({"MaThamChieu": row["reference"], "SoTien": row["amount"], "state": row["state"],
                                    "MaGiaoDich": row["transaction_id"], "verification": verdict,
-                                   "reason": detail.get("reason") or detail.get("reason_en") or "",
+                                   "reason": detail.get("reason") or detail.get("reason_en") or detail.get("bill_error")
+                                   or detail.get("forward_error") or "",
+                                   "attempts": row.get("attempts", 0),
+                                   "next_try": row["next_attempt_at"].isoformat()
+                                   if row.get("next_attempt_at") and row["state"] in ("confirmed", "verified") else "",
                                    "packet": detail.get("packet", "")}, ensure_ascii=False))
 
     @cli.command("query")

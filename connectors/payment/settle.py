@@ -24,7 +24,7 @@ from connectors.payment.client import Platform
 import connectors.payment.messages  # noqa: F401 - its sentences joined to the catalogue
 from connectors.payment.receipt import verify_receipt
 from connectors.payment.settings import PaymentSettings
-from connectors.payment.transform import receipt_packet
+from connectors.payment.transform import receipt_packet, stamp
 from gateway.kit import Accepted, Refused, Store, TrustPolicy, TryLater, line, text
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,10 @@ class Settler:
 
     def _forward(self, payment: dict[str, Any], holder: str, verified: dict[str, Any]) -> str:
         txn = str(payment["transaction_id"])
-        packet_id, data = receipt_packet(payment, txn, str(verified.get("bank") or ""), str(verified["paid_at"]),
+        paid_at = str(verified.get("paid_at") or "")
+        if not (paid_at.isdigit() and len(paid_at) == 14):  # recorded before the callback fixed it: fixed by the row
+            paid_at = stamp(payment["created_at"])
+        packet_id, data = receipt_packet(payment, txn, str(verified.get("bank") or ""), paid_at,
                                          verified.get("receipt_number"))
         result = self.services.originate(data, "json")
         audit = {"format": verified.get("receipt_format"), "verdict": (verified.get("verification") or {}).get("verdict"),
