@@ -1,16 +1,20 @@
-"""Payment callbacks: CONFIRM → GET_BILL → receipt verified (PAdES) → BienLaiThanhToan queued, at a fixed rate.
+"""Payment callbacks at a fixed rate: the callback's answer (CONFIRM checked and recorded), and CONFIRM →
+GET_BILL → receipt verified (PAdES) → BienLaiThanhToan queued, done by the worker's settler tasks.
 
-    .venv/bin/python bench/callback_bench.py --rate 100 --count 300 --runs 5 [--store postgresql://…]
+    .venv/bin/python bench/callback_bench.py --rate 100 --count 200 --runs 5 [--workers 1] [--store postgresql://…]
 
-Three processes: the gateway (uvicorn, the payment connector's callback route, the real intake storing the
-originated packet with its job to the provincial portal), the payment platform's simulator (GET_BILL with
-PDF receipts signed by a test bank under a test CA made now), and this script acting as the platform's
-callback sender: open loop, one CONFIRM every 1/rate s whatever the answers, each latency counted from its
-scheduled send time (no coordinated omission). Every reply must be MaLoi "00" and every payment end
-"forwarded", or the run says so.
+Processes: the gateway API (uvicorn, the payment connector's callback route: checks the CONFIRM, records it,
+answers), the worker(s) (the payment connector's tasks only: settlers claim confirmed payments by lease, fetch
+the receipt, verify it, originate the packet through the real intake, stored with its job to the provincial
+portal), the payment platform's simulator (GET_BILL with PDF receipts signed by a test bank under a test CA
+made now), and this script acting as the platform's callback sender: open loop, one CONFIRM every 1/rate s
+whatever the answers, each latency counted from its scheduled send time (no coordinated omission).
 
-Alongside, in the same run (the peer and the ceiling): GET_BILL alone against the simulator (the peer's
-share) and the PDF's verification alone in this process (the verification's share), sequentially.
+Two figures per run: the callback's answer (scheduled send → reply) and CONFIRM → queued (scheduled send →
+the payment recorded forwarded, its packet stored). Beside them, from the same run: the CPU the worker
+processes and the API process spent per receipt / per callback (/proc), the settled throughput, and
+GET_BILL (wall) and verify_pdf (CPU) alone, sequential, in this process. Every reply must be MaLoi "00" and every
+payment end "forwarded", or the run says so.
 """
 
 from __future__ import annotations
@@ -59,15 +63,39 @@ def serve_gateway(config_file: str, port: int) -> None:
     """The gateway process: the API with the payment connector's routes, originating through the intake."""
     import uvicorn
 
-    from connectors.payment import CONNECTOR
     from gateway.config import Config
     from gateway.api import create_app
-    from tests.payment.conftest import Services  # the originate adapter, until PacketIntake.originate lands
 
     config = Config.load(config_file)
-    app = create_app(config)
-    CONNECTOR.routes(app, config, Services(app.state.intake))  # type: ignore[misc]
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.run(create_app(config), host="127.0.0.1", port=port, log_level="warning")  # the registry adds the route
+
+
+def run_worker(config_file: str) -> None:
+    """A worker process running the payment connector's tasks only (settlers, reconciler)."""
+    import signal
+    import threading
+
+    from gateway import registry
+    from gateway.config import Config
+    from gateway.receive.intake import PacketIntake
+    from gateway.store.api import open_store
+
+    config = Config.load(config_file)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    tasks = registry.start_tasks(config, PacketIntake(config, store=open_store(str(config.section("store")["url"]))),
+                                 only=["payment"])
+    stop.wait()
+    tasks.stop()
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes so far (/proc/<pid>/stat)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -90,10 +118,16 @@ def main() -> None:
     parser.add_argument("--store", default="", help="store URL (default: a fresh SQLite file)")
     parser.add_argument("--gateways", type=int, default=1,
                         help="gateway API processes sharing the store; callbacks spread round-robin")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (settlers) sharing the store")
+    parser.add_argument("--settlers", type=int, default=2, help="settler tasks (threads) per worker process")
     parser.add_argument("--serve", nargs=2, metavar=("CONFIG", "PORT"), help=argparse.SUPPRESS)
+    parser.add_argument("--work", metavar="CONFIG", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve_gateway(args.serve[0], int(args.serve[1]))
+        return
+    if args.work:
+        run_worker(args.work)
         return
 
     from gateway.store.api import open_store
@@ -121,12 +155,16 @@ crls = ["{pki.crl_path}", "{pki.root_crl_path}"]
 url = "http://127.0.0.1:{sim_port}"
 partner_code = "{PARTNER}"
 secret_env = "BENCH_PAYMENT_SECRET"
+settle_tasks = {args.settlers}
+reconcile_after_seconds = 1e9
 """, encoding="utf-8")
     sim = subprocess.Popen([sys.executable, "-m", "connectors.payment.simulator", "--port", str(sim_port),
                             "--partner", PARTNER, "--bank-key", str(bank.key_path), "--bank-cert", str(bank.cert_path),
                             "--chain", str(pki["intermediate"].cert_path), "--pay-after", "1e9"], env=env, cwd=ROOT)
     gateways = [subprocess.Popen([sys.executable, __file__, "--serve", str(config), str(port)], env=env, cwd=ROOT)
                 for port in gw_ports]
+    workers = [subprocess.Popen([sys.executable, __file__, "--work", str(config)], env=env, cwd=ROOT)
+               for _ in range(args.workers)]
     try:
         sim_url, gw_urls = f"http://127.0.0.1:{sim_port}", [f"http://127.0.0.1:{port}" for port in gw_ports]
         wait_up(f"{sim_url}/_admin/record")
@@ -137,15 +175,17 @@ secret_env = "BENCH_PAYMENT_SECRET"
         results = []
         with httpx.Client(timeout=30, limits=httpx.Limits(max_connections=256)) as client:
             for run in range(args.runs):
-                results.append(one_run(client, store, sim_url, gw_urls, trust, verify_pdf, args, run))
+                pids = ([w.pid for w in workers], [g.pid for g in gateways])
+                results.append(one_run(client, store, sim_url, gw_urls, trust, verify_pdf, args, run, pids))
         print_summary(results, args)
     finally:
-        for process in (*gateways, sim):
+        for process in (*workers, *gateways, sim):
             process.terminate()
             process.wait(10)
 
 
-def one_run(client: httpx.Client, store, sim_url: str, gw_urls: list[str], trust, verify_pdf, args, run: int) -> dict:  # type: ignore[no-untyped-def]
+def one_run(client: httpx.Client, store, sim_url: str, gw_urls: list[str], trust, verify_pdf, args, run: int,  # type: ignore[no-untyped-def]
+            pids: tuple[list[int], list[int]]) -> dict:
     seeds = []
     for i in range(args.count):
         reference, dossier = f"GWBENCH{uuid.uuid4().hex[:20].upper()}", f"{AGENCY}-2412{run:02d}-{i:05d}"
@@ -159,7 +199,9 @@ def one_run(client: httpx.Client, store, sim_url: str, gw_urls: list[str], trust
 
     latencies: list[float] = []
     failures: list[str] = []
+    worker_cpu, api_cpu = cpu_seconds(pids[0]), cpu_seconds(pids[1])
     start = time.perf_counter() + 0.2
+    start_wall = time.time() + (start - time.perf_counter())
 
     def send(index: int) -> None:
         due = start + index / args.rate
@@ -174,7 +216,20 @@ def one_run(client: httpx.Client, store, sim_url: str, gw_urls: list[str], trust
     with ThreadPoolExecutor(max_workers=128) as pool:
         list(pool.map(send, range(args.count)))
     elapsed = time.perf_counter() - start
-    forwarded = sum(1 for s in seeds if (store.payment(s["reference"]) or {}).get("state") == "forwarded")
+    api_cpu = cpu_seconds(pids[1]) - api_cpu
+    deadline, settled = time.monotonic() + (600 if args.workers else 0), {}  # --workers 0: the callback alone
+    while len(settled) < len(seeds) and time.monotonic() < deadline:  # the worker's backlog drained
+        for index, seed in enumerate(seeds):
+            if index not in settled:
+                row = store.payment(seed["reference"]) or {}
+                if row.get("state") in ("forwarded", "receipt_rejected", "forward_refused"):
+                    settled[index] = row
+        time.sleep(0.2)
+    drained = time.perf_counter() - start
+    worker_cpu = cpu_seconds(pids[0]) - worker_cpu
+    forwarded = sum(1 for row in settled.values() if row["state"] == "forwarded")
+    queued = [row["updated_at"].timestamp() - (start_wall + index / args.rate) for index, row in settled.items()
+              if row["state"] == "forwarded"]
 
     # The peer's and the verification's shares, alone, in the same run.
     bills, verifies = [], []
@@ -187,32 +242,45 @@ def one_run(client: httpx.Client, store, sim_url: str, gw_urls: list[str], trust
         bills.append(time.perf_counter() - t0)
         import base64
         document = base64.b64decode(answer["NoiDungBienLai"])
-        t0 = time.perf_counter()
+        t0 = time.thread_time()  # CPU, not wall: the machine is shared
         verdict = verify_pdf(document, trust).verdict.value
-        verifies.append(time.perf_counter() - t0)
+        verifies.append(time.thread_time() - t0)
         assert verdict == "passed", verdict
     return {"p50": percentile(latencies, 0.5), "p99": percentile(latencies, 0.99), "max": max(latencies),
             "achieved": args.count / elapsed, "failures": failures, "forwarded": forwarded,
+            "queued_p50": percentile(queued, 0.5) if queued else float("nan"),
+            "queued_p99": percentile(queued, 0.99) if queued else float("nan"),
+            "settled_rate": forwarded / drained, "worker_cpu": worker_cpu / max(1, forwarded),
+            "api_cpu": api_cpu / args.count,
             "bill_p50": statistics.median(bills), "verify_p50": statistics.median(verifies)}
 
 
 def print_summary(results: list[dict], args) -> None:  # type: ignore[no-untyped-def]
     ms = lambda v: f"{v * 1000:.0f} ms"  # noqa: E731
     for n, r in enumerate(results, 1):
-        print(f"run {n}: p50 {ms(r['p50'])}  p99 {ms(r['p99'])}  max {ms(r['max'])}  sent {r['achieved']:.0f}/s  "
-              f"forwarded {r['forwarded']}/{args.count}  failures {len(r['failures'])}  |  "
-              f"GET_BILL alone {ms(r['bill_p50'])}  verify_pdf alone {ms(r['verify_p50'])}")
+        print(f"run {n}: answer p50 {ms(r['p50'])} p99 {ms(r['p99'])} max {ms(r['max'])}  sent {r['achieved']:.0f}/s  "
+              f"failures {len(r['failures'])}  |  queued p50 {ms(r['queued_p50'])} p99 {ms(r['queued_p99'])}  "
+              f"forwarded {r['forwarded']}/{args.count} at {r['settled_rate']:.0f}/s  |  worker CPU "
+              f"{ms(r['worker_cpu'])}/receipt  API CPU {ms(r['api_cpu'])}/callback  |  GET_BILL alone "
+              f"{ms(r['bill_p50'])}  verify_pdf alone {ms(r['verify_p50'])} CPU")
         for failure in r["failures"][:3]:
             print("   ", failure)
 
-    def spread(key: str) -> str:
+    def spread(key: str, unit=ms) -> str:  # type: ignore[no-untyped-def]
         values = [r[key] for r in results]
-        return f"median {ms(statistics.median(values))} (range {ms(min(values))}–{ms(max(values))})"
-    print(f"\n{args.runs} runs × {args.count} callbacks at {args.rate:g}/s, {args.gateways} gateway process(es)")
-    print(f"CONFIRM → verified → queued  p50 {spread('p50')}")
+        return f"median {unit(statistics.median(values))} (range {unit(min(values))}–{unit(max(values))})"
+    rate = lambda v: f"{v:.0f}/s"  # noqa: E731
+    print(f"\n{args.runs} runs × {args.count} callbacks at {args.rate:g}/s offered, {args.gateways} API process(es), "
+          f"{args.workers} worker process(es) × {args.settlers} settlers, load {os.getloadavg()[0]:.1f}")
+    print(f"callback answered            p50 {spread('p50')}")
     print(f"                             p99 {spread('p99')}")
+    print(f"CONFIRM → packet queued      p50 {spread('queued_p50')}")
+    print(f"                             p99 {spread('queued_p99')}")
+    print(f"receipts settled             {spread('settled_rate', rate)}")
+    print(f"worker CPU per receipt       {spread('worker_cpu')}")
+    print(f"API CPU per callback         {spread('api_cpu')}")
     print(f"peer GET_BILL alone          p50 {spread('bill_p50')}")
-    print(f"verify_pdf alone             p50 {spread('verify_p50')}")
+    print(f"verify_pdf alone (CPU)       p50 {spread('verify_p50')}")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ import typer
 
 from connectors.payment.client import platform_for
 from connectors.payment.settings import PaymentSettings
-from gateway.kit import Config, open_store
+from connectors.payment.messages import words
+from gateway.kit import Config, line, open_store
 
 
 def _config(path: Path | None) -> Config:
@@ -17,7 +18,7 @@ def _config(path: Path | None) -> Config:
 
 
 def make() -> typer.Typer:
-    cli = typer.Typer(no_args_is_help=True, help="Thanh toán trực tuyến / online payment.")
+    cli = typer.Typer(no_args_is_help=True, help=line("payment.cli.help"))
     ConfigPath = Annotated[Path | None, typer.Option("--config", help="Gateway configuration (TOML).")]
 
     @cli.command("status")
@@ -30,14 +31,18 @@ def make() -> typer.Typer:
         finally:
             store.close()
         if not rows:
-            typer.echo("Không có khoản thanh toán nào — no payment for this dossier")
+            typer.echo(words("payment.cli.none"))
             raise typer.Exit(1)
         for row in rows:
             detail = row["detail"]
             verdict = (detail.get("verification") or {}).get("verdict", "-")
             typer.echo(json.dumps({"MaThamChieu": row["reference"], "SoTien": row["amount"], "state": row["state"],
                                    "MaGiaoDich": row["transaction_id"], "verification": verdict,
-                                   "reason": detail.get("reason") or detail.get("reason_en") or "",
+                                   "reason": detail.get("reason") or detail.get("reason_en") or detail.get("bill_error")
+                                   or detail.get("forward_error") or "",
+                                   "attempts": row.get("attempts", 0),
+                                   "next_try": row["next_attempt_at"].isoformat()
+                                   if row.get("next_attempt_at") and row["state"] in ("confirmed", "verified") else "",
                                    "packet": detail.get("packet", "")}, ensure_ascii=False))
 
     @cli.command("query")

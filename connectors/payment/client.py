@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from connectors.payment.checksum import CONFIRM_FIELDS, QUERY_FIELDS, ma_xac_thuc, paygov_checksum, same
+from connectors.payment.messages import slash
 from connectors.payment.settings import PaymentSettings
 from connectors.payment.transform import PaymentRequest, stamp
 from gateway.kit import HttpClient, HttpError, HttpTimeout, Reply, scrub
@@ -69,9 +70,9 @@ def _classify(reply: Reply, code_key: str, settings: PaymentSettings) -> Answer:
     try:
         data = reply.json()
     except ValueError:
-        return Answer("transient", str(reply.status_code), "câu trả lời không đọc được / unreadable answer")
+        return Answer("transient", str(reply.status_code), slash("payment.answer.unreadable"))
     if not isinstance(data, dict):
-        return Answer("transient", str(reply.status_code), "câu trả lời không đọc được / unreadable answer")
+        return Answer("transient", str(reply.status_code), slash("payment.answer.unreadable"))
     code = str(data.get(code_key, "")).strip()
     message = scrub(str(data.get("MoTaLoi") or data.get("message") or ""))[:300]
     if reply.status_code >= 400:
@@ -89,9 +90,9 @@ def _post(http: HttpClient, url: str, message: dict[str, Any], code_key: str, se
     try:
         return _classify(http.post(url, json=message), code_key, settings)
     except HttpTimeout as exc:
-        return Answer("transient", "timeout", f"hết thời gian chờ / timeout ({exc.kind})")
+        return Answer("transient", "timeout", slash("payment.answer.timeout", kind=exc.kind))
     except HttpError as exc:
-        return Answer("transient", "connection", f"lỗi kết nối / connection error ({exc.kind})")
+        return Answer("transient", "connection", slash("payment.answer.connection", kind=exc.kind))
 
 
 def _document(data: dict[str, Any], key: str, limit: int) -> bytes | None:
@@ -140,7 +141,7 @@ class NationalPlatform:
             return answer, None
         document = _document(answer.data, "NoiDungBienLai", self.settings.max_receipt_bytes)
         if document is None:
-            return Answer("refused", answer.code, "biên lai không đọc được / unreadable receipt"), None
+            return Answer("refused", answer.code, slash("payment.answer.bad_receipt")), None
         number = answer.data.get("SoBienLai")
         return answer, Bill(document, str(number) if number else None)
 
@@ -148,7 +149,8 @@ class NationalPlatform:
         expected = ma_xac_thuc(body, CONFIRM_FIELDS, self.settings.secret)
         authentic = same(body.get("MaXacThuc"), expected) and body.get("LoaiBanTin") == "CONFIRM" \
             and str(body.get("MaDoiTac", "")) == self.settings.partner_code
-        text = lambda key: str(body.get(key, "") or "").strip()  # noqa: E731 - strings as the platform sends
+        def text(key: str) -> str:  # strings as the platform sends
+            return str(body.get(key, "") or "").strip()
         return Confirm(authentic, text("MaThamChieu"), text("MaGiaoDich"), text("MaLoi"), text("SoTien"),
                        text("MaNganHang"), text("ThoiGianGD"), body)
 
@@ -196,12 +198,13 @@ class PayGovPlatform:
             return answer, None
         document = _document(answer.data, "billContent", self.settings.max_receipt_bytes)
         if document is None:
-            return Answer("refused", answer.code, "biên lai không đọc được / unreadable receipt"), None
+            return Answer("refused", answer.code, slash("payment.answer.bad_receipt")), None
         number = answer.data.get("billNo")
         return answer, Bill(document, str(number) if number else None)
 
     def read_confirm(self, body: dict[str, Any]) -> Confirm:
-        text = lambda key: str(body.get(key, "") or "").strip()  # noqa: E731 - idem
+        def text(key: str) -> str:
+            return str(body.get(key, "") or "").strip()
         expected = self._sum(text("orderId"), text("requestCode"), text("amount"))
         authentic = same(body.get("checksum"), expected) and text("partnerCode") == self.settings.partner_code \
             and text("requestCode") == "CONFIRM"

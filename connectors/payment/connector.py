@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from connectors.payment.client import Platform, platform_for
+from connectors.payment.messages import slash
 from connectors.payment.settings import PaymentSettings
 from connectors.payment.transform import request_for
 from gateway.kit import Config, ConfigError, Delivery, DestinationPolicy, Outcome, OutcomeKind, Store, open_store
@@ -22,8 +23,6 @@ def without_personal_data(info: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in info.items() if key not in PERSONAL}
 
 
-NO_FEE = "Hồ sơ không có khoản phí nào phải nộp / the dossier asks for no fee"
-NOT_CARRIED = "Loại gói tin này không gửi tới cổng thanh toán / this packet type does not go to the payment platform"
 
 
 class PaymentConnector:
@@ -37,7 +36,7 @@ class PaymentConnector:
 
     @property
     def transform(self) -> str:
-        return f"thanh toán / payment: {self.platform.variant} {self.settings.phien_ban}"
+        return slash("payment.transform", variant=self.platform.variant, version=self.settings.phien_ban)
 
     def deliver(self, batch: Sequence[Delivery]) -> list[Outcome]:
         return [self._one(delivery) for delivery in batch]
@@ -45,16 +44,16 @@ class PaymentConnector:
     def _one(self, delivery: Delivery) -> Outcome:
         packet = delivery.packet
         if packet.LoaiGoiTin not in self.carries:
-            return Outcome(OutcomeKind.PERMANENT, NOT_CARRIED, dossier_only=True)
+            return Outcome(OutcomeKind.PERMANENT, slash("payment.not_carried"), dossier_only=True)
         request = request_for(packet, self.settings)
         if request is None:
-            return Outcome(OutcomeKind.DELIVERED, NO_FEE)
+            return Outcome(OutcomeKind.DELIVERED, slash("payment.no_fee"))
         record = self.store.open_payment(request.reference, request.dossier, request.packet_id, request.agency,
                                          request.amount, self.platform.variant,
                                          {"receipt_info": without_personal_data(request.receipt_info),
                                           **({"request_code": request.request_code} if request.request_code else {})})
         if record["state"] != "new":  # asked before: the platform has it
-            return Outcome(OutcomeKind.DELIVERED, f"đã tạo trước / created before: {request.reference}")
+            return Outcome(OutcomeKind.DELIVERED, slash("payment.created_before", reference=request.reference))
         answer = self.platform.init(request)
         if answer.kind in ("ok", "exists"):
             url = str(answer.data.get("UrlThanhToan") or answer.data.get("payUrl") or "")
@@ -67,7 +66,7 @@ class PaymentConnector:
             return Outcome(OutcomeKind.TRANSIENT, answer.message, retry_after=answer.retry_after,
                            peer_status=answer.code)
         self.store.update_payment(request.reference, "refused", {"reason": answer.message, "code": answer.code})
-        return Outcome(OutcomeKind.PERMANENT, f"Cổng thanh toán từ chối / the platform refused: {answer.message}",
+        return Outcome(OutcomeKind.PERMANENT, slash("payment.refused", message=answer.message),
                        peer_status=answer.code, dossier_only=True)
 
     def close(self) -> None:
@@ -81,8 +80,7 @@ def create(policy: DestinationPolicy, config: Config | None = None) -> PaymentCo
     if policy.url:  # the destination's address, when given, is the platform's
         config = Config({**config.raw, "payment": {**config.section("payment"), "url": policy.url}}, config.source)
     if not config.section("payment").get("url"):  # the product's defaults name no platform
-        raise ConfigError(f"destinations.{policy.name}.url chưa đặt / is not set (nor [payment].url): "
-                          "give the payment platform's address")
+        raise ConfigError(slash("payment.no_url", name=policy.name))
     settings = PaymentSettings.from_config(config)
     store = open_store(str(config.section("store").get("url", "sqlite:///gateway.db")))
     return PaymentConnector(platform_for(settings), store, owns_store=True)

@@ -1,9 +1,8 @@
 """The worker's reconciler: payments whose CONFIRM never arrived.
 
-Every ``reconcile_every_seconds``, each payment still ``initiated`` (or ``confirmed`` with its receipt not
-fetched) whose last change is older than ``reconcile_after_seconds`` is asked about with QUERY. One the
+Every ``reconcile_every_seconds``, each payment still ``initiated`` whose last change is older than ``reconcile_after_seconds`` is asked about with QUERY. One the
 platform says is paid, with its MaGiaoDich, goes through the callback's own path (``Callbacks.settle_queried``):
-the same amount check, GET_BILL, signature verification and origination, and the same claim on
+the same amount check and record (``confirmed``: the settler fetches, verifies and originates), the same claim on
 (MaThamChieu, MaGiaoDich) — so the platform's callback arriving later gets the reply recorded here and
 changes nothing. Not paid yet: asked again after ``reconcile_after_seconds``.
 """
@@ -17,9 +16,10 @@ from typing import Any
 
 from connectors.payment.client import Confirm
 from connectors.payment.inbound import Callbacks
+from gateway.kit import line
 
 log = logging.getLogger(__name__)
-OPEN_STATES = ("initiated", "confirmed")
+OPEN_STATES = ("initiated",)  # a confirmed payment is the settler's (settle.py)
 PAID = frozenset({"paid", "success", "00"})  # QUERY's words for a completed payment (national / PayGov)
 
 
@@ -58,7 +58,7 @@ class Reconciler:
             self._asked[reference] = now
             answer = platform.query(reference)
             if answer.kind != "ok":
-                log.info("payment %s: QUERY not answered (%s) — chưa hỏi được cổng thanh toán", reference, answer.code)
+                log.info("%s", line("payment.log.query_unanswered", reference=reference, code=answer.code))
                 continue
             confirm = paid_confirm(reference, answer.data)
             if confirm is None:
@@ -74,5 +74,5 @@ class Reconciler:
             try:
                 self.once()
             except Exception:  # a store or platform hiccup: the next round tries again
-                log.exception("payment reconciler: a round failed — vòng đối soát thanh toán lỗi")
+                log.exception("%s", line("payment.log.reconcile_failed"))
             stop.wait(self.every)

@@ -32,6 +32,11 @@ class PaymentSettings:
     receipt: dict[str, str]
     reconcile_after_seconds: float = 900.0  # an initiated payment with no CONFIRM this long: QUERY the platform
     reconcile_every_seconds: float = 60.0
+    settle_tasks: int = 2  # worker threads fetching and verifying confirmed payments' receipts (per process)
+    settle_lease_seconds: float = 60.0
+    settle_poll_seconds: float = 0.05
+    retry_base_seconds: float = 2.0  # a receipt not fetched or not decided yet: tried again after 2, 4, 8 … s
+    retry_cap_seconds: float = 300.0
 
     @classmethod
     def from_config(cls, config: Config) -> "PaymentSettings":
@@ -54,4 +59,9 @@ class PaymentSettings:
             transient_codes=frozenset(str(c) for c in table["transient_codes"]),
             receipt={k: str(v) for k, v in table["receipt"].items()},
             reconcile_after_seconds=float(table.get("reconcile_after_seconds", 900.0)),
-            reconcile_every_seconds=float(table.get("reconcile_every_seconds", 60.0)))
+            reconcile_every_seconds=float(table.get("reconcile_every_seconds", 60.0)),
+            settle_tasks=int(table.get("settle_tasks", 2)),
+            settle_lease_seconds=float(table.get("settle_lease_seconds", 60.0)),
+            settle_poll_seconds=float(table.get("settle_poll_seconds", 0.05)),
+            retry_base_seconds=float(table.get("retry_base_seconds", 2.0)),
+            retry_cap_seconds=float(table.get("retry_cap_seconds", 300.0)))

@@ -10,7 +10,9 @@ import unicodedata
 import uuid
 from zoneinfo import ZoneInfo
 
+import connectors.payment.messages  # noqa: F401 - its sentences joined to the catalogue
 from connectors.payment.settings import PaymentSettings
+from gateway.kit import text
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 # MaGoiTin of an originated receipt packet: derived from (reference, transaction), so a retry is the same packet.
@@ -55,7 +57,7 @@ def request_from_dossier(packet: Any, settings: PaymentSettings) -> PaymentReque
     if amount <= 0:
         return None
     dossier = nfc(body.MaHoSo)
-    content = nfc(f"Nộp phí, lệ phí hồ sơ {dossier}")
+    content = nfc(text("payment.fee_content", dossier=dossier)[0])
     info: dict[str, Any] = {
         "MaDichVu": settings.receipt.get("MaDichVu", ""), "MaDVC": nfc(body.MaTTHC), "TenDVC": nfc(body.TenTTHC),
         "MaTTHC": nfc(body.MaTTHC), "TenTTHC": nfc(body.TenTTHC), "MaDonVi": nfc(packet.NoiGui),
@@ -87,7 +89,7 @@ def request_from_payment_request(packet: Any, settings: PaymentSettings) -> Paym
         return None
     dossier, request_code, agency = nfc(body.MaHoSo), nfc(body.MaYeuCau), nfc(packet.NoiGui)
     fees = [fee.model_dump(exclude_none=True) for fee in body.PhiLePhi or []]
-    content = nfc(body.NoiDungThanhToan or f"Nộp phí, lệ phí hồ sơ {dossier}")
+    content = nfc(body.NoiDungThanhToan or text("payment.fee_content", dossier=dossier)[0])
     given = {key: getattr(body, key, None) for key in BENEFICIARY}
     info: dict[str, Any] = {
         "MaDichVu": settings.receipt.get("MaDichVu", ""), "MaDVC": nfc(body.MaTTHC), "TenDVC": nfc(body.TenTTHC),

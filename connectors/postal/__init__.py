@@ -24,8 +24,8 @@ def _originate_of(services: Any) -> Callable[[bytes, str], Any]:
     """The intake's ``originate`` (``PacketIntake.originate``) from the services the worker gives its tasks."""
     found = getattr(services, "originate", None)
     if not callable(found):
-        raise ConfigError("postal: the worker gives no originate() to the tracking poller "
-                          "/ không có originate() để đưa trạng thái vận đơn vào cổng")
+        from connectors.postal.messages import slash
+        raise ConfigError(slash("postal.no_originate"))
     return found  # type: ignore[no-any-return]  # callable: the intake's originate
 
 
@@ -42,7 +42,8 @@ def _tasks(config: Config, services: Any) -> Sequence[Callable[[threading.Event]
     if destination.get("url"):
         settings = replace(settings, url=str(destination["url"]))  # one address for ordering and tracking
     if not settings.url:  # no postal service configured: nothing to poll
-        log.info("postal: no [postal].url — tracking not polled / chưa cấu hình bưu chính, không đọc vận đơn")
+        from connectors.postal.messages import slash
+        log.info("%s", slash("postal.not_polled"))
         return []
     poller = TrackingPoller(settings, PostalClient(settings), PostalLedger(store_url(config)), _originate_of(services))
 

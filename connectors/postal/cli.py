@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from connectors.postal.ledger import PostalLedger
+from connectors.postal.messages import each, slash
 from connectors.postal.settings import PostalSettings
 from gateway.kit import Config, ConfigError, store_url
 
@@ -17,12 +18,12 @@ def _config(path: Path | None) -> Config:
     try:
         return Config.load(path)
     except ConfigError as exc:
-        typer.echo(f"cấu hình không dùng được / unusable configuration: {exc}", err=True)
+        typer.echo(slash("postal.cli.configuration", error=exc), err=True)
         raise typer.Exit(2) from None
 
 
 def app() -> typer.Typer:
-    commands = typer.Typer(no_args_is_help=True, help="Bưu chính công ích / public postal service.")
+    commands = typer.Typer(no_args_is_help=True, help=slash("postal.cli.help"))
 
     @commands.command("check")
     def check(config: ConfigOption = None) -> None:
@@ -32,9 +33,11 @@ def app() -> typer.Typer:
         except ConfigError as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(2) from None
-        typer.echo(f"địa chỉ / url: {settings.url}  khách hàng / customer: {settings.customer_code}  "
-                   f"access_token: {'có / set' if settings.access_token else 'CHƯA / not set'}")
-        typer.echo(f"người gửi / senders: {', '.join(sorted(settings.senders)) or 'không có / none'}")
+        token = "postal.set" if settings.access_token else "postal.not_set"
+        oauth = settings.oauth.token_url if settings.oauth.enabled else "-"
+        typer.echo(each("postal.cli.where", url=settings.url, customer=settings.customer_code, token=(token,),
+                        oauth=oauth))
+        typer.echo(each("postal.cli.senders", names=", ".join(sorted(settings.senders)) or ("postal.none",)))
         for code, mapping in sorted(settings.statuses.items(), key=lambda kv: kv[0].zfill(4)):
             flags = " → 10" if mapping.delivered else ""
             typer.echo(f"  {code:>4} → {mapping.code}{flags}  {mapping.name}")
@@ -48,7 +51,8 @@ def app() -> typer.Typer:
         try:
             for state in ("ordered", "delivered", "returned", "cancelled"):
                 typer.echo(f"{state:>10}: {ledger.count(state)}")
-            typer.echo(f"con trỏ / cursor ({settings.tracking.feed}): {ledger.cursor(settings.tracking.feed) or '-'}")
+            typer.echo(slash("postal.cli.cursor", feed=settings.tracking.feed,
+                             cursor=ledger.cursor(settings.tracking.feed) or "-"))
         finally:
             ledger.close()
 

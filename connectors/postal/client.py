@@ -1,4 +1,5 @@
-"""The postal service's HTTP API: create and cancel orders (JSON, ``access_token`` header), and the
+"""The postal service's HTTP API: create and cancel orders (JSON, ``access_token`` header and/or an OAuth
+bearer token, ``oauth.py``), and the
 tracking feed read by cursor. Every answer is classified once, here; nothing is retried here (the
 delivery engine and the poller own retries)."""
 
@@ -7,6 +8,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from connectors.postal.messages import slash
+from connectors.postal.oauth import BearerTokens, TokenError
 from connectors.postal.settings import PostalSettings
 from gateway.kit import HttpClient, HttpError, HttpTimeout, Reply, scrub
 
@@ -38,8 +41,8 @@ class FeedItem:
     time: str | None = None  # as the service wrote it
 
 
-@dataclass(frozen=True)
-class Page:
+@dataclass
+class Page:  # filled as the page is read
     items: list[FeedItem] = field(default_factory=list)
     skipped: int = 0  # items without an id, an order number or a status code
 
@@ -57,6 +60,7 @@ class PostalClient:
         self.http = http or HttpClient(settings.url, timeout=settings.read_timeout,
                                        connect_timeout=settings.connect_timeout, headers=headers,
                                        max_answer_bytes=settings.max_reply_bytes)
+        self.tokens = BearerTokens(self.http, settings.oauth) if settings.oauth.enabled else None
 
     # --- wire ---------------------------------------------------------------------
 
@@ -71,13 +75,13 @@ class PostalClient:
         if status == 429 or status >= 500 or status == 408:
             return Answer(Kind.TRANSIENT, message or f"HTTP {status}", str(status), response.retry_after)
         if status in (401, 403):  # our token: an operator's matter, but nothing is wrong with the packet
-            return Answer(Kind.TRANSIENT, f"bị từ chối xác thực / authentication refused: {message}", str(status),
+            return Answer(Kind.TRANSIENT, slash("postal.answer.auth_refused", message=message), str(status),
                           response.retry_after)
         if not 200 <= status < 300:
             return Answer(Kind.PERMANENT, message or f"HTTP {status}", str(status))
         if not isinstance(data, dict):
             # cannot tell whether it was taken: again later; OrderNumber makes a repeat harmless
-            return Answer(Kind.TRANSIENT, "câu trả lời không đọc được / unreadable answer", str(status))
+            return Answer(Kind.TRANSIENT, slash("postal.answer.unreadable"), str(status))
         code = _text(data.get("Status", data.get("status")))
         answers = self.settings.answers
         kind = (Kind.OK if code in answers.accepted else Kind.DUPLICATE if code in answers.duplicate
@@ -85,14 +89,34 @@ class PostalClient:
                 else Kind.PERMANENT)
         return Answer(kind, message, f"{status}/{code}", response.retry_after, data)
 
+    def _exchange(self, method: str, path: str, **kwargs: Any) -> Reply | Answer:
+        """One call, with the bearer token when OAuth is on: a 401 forgets the token and the call is made once
+        more with a new one. An Answer when there was no usable reply (no token, timeout, connection)."""
+        for attempt in (1, 2):
+            headers: dict[str, str] = {}
+            token = ""
+            if self.tokens is not None:
+                try:
+                    token = self.tokens.token()
+                except TokenError as exc:
+                    return Answer(Kind.TRANSIENT, slash("postal.answer.token", reason=exc.reason), None,
+                                  exc.retry_after)
+                headers["Authorization"] = f"Bearer {token}"
+            try:
+                response = (self.http.post(path, headers=headers, **kwargs) if method == "POST"
+                            else self.http.get(path, headers=headers, **kwargs))
+            except HttpTimeout as exc:
+                return Answer(Kind.TRANSIENT, slash("postal.answer.timeout", kind=exc.kind))
+            except HttpError as exc:
+                return Answer(Kind.TRANSIENT, slash("postal.answer.connection", kind=exc.kind))
+            if response.status_code != 401 or self.tokens is None or attempt == 2:
+                return response
+            self.tokens.refused(token)  # expired or revoked early: a new token, once
+        raise AssertionError("unreachable")
+
     def _call(self, method: str, path: str, known: Iterable[str] = (), **kwargs: Any) -> Answer:
-        try:
-            response = (self.http.post(path, **kwargs) if method == "POST" else self.http.get(path, **kwargs))
-        except HttpTimeout as exc:
-            return Answer(Kind.TRANSIENT, f"hết thời gian chờ / timeout ({exc.kind})")
-        except HttpError as exc:
-            return Answer(Kind.TRANSIENT, f"lỗi kết nối / connection error ({exc.kind})")
-        return self._classify(response, known)
+        response = self._exchange(method, path, **kwargs)
+        return response if isinstance(response, Answer) else self._classify(response, known)
 
     # --- calls --------------------------------------------------------------------
 
@@ -109,21 +133,18 @@ class PostalClient:
         params: dict[str, str | int] = {"pageSize": page_size, "customerCode": self.settings.customer_code}
         if last_id is not None:
             params["lastId"] = last_id
-        try:
-            response = self.http.get(self.settings.tracking_path, params=params)
-        except HttpTimeout as exc:
-            return Answer(Kind.TRANSIENT, f"hết thời gian chờ / timeout ({exc.kind})"), Page()
-        except HttpError as exc:
-            return Answer(Kind.TRANSIENT, f"lỗi kết nối / connection error ({exc.kind})"), Page()
+        response = self._exchange("GET", self.settings.tracking_path, params=params)
+        if isinstance(response, Answer):
+            return response, Page()
         if response.status_code != 200:
             return self._classify(response, ()), Page()
         try:
             data = response.json()
         except ValueError:
-            return Answer(Kind.TRANSIENT, "trang theo dõi không đọc được / unreadable tracking page", "200"), Page()
+            return Answer(Kind.TRANSIENT, slash("postal.answer.bad_page"), "200"), Page()
         rows = data.get("Data", data.get("data")) if isinstance(data, dict) else data
         if not isinstance(rows, list):
-            return Answer(Kind.TRANSIENT, "trang theo dõi không đúng dạng / tracking page of another shape", "200"), Page()
+            return Answer(Kind.TRANSIENT, slash("postal.answer.page_shape"), "200"), Page()
         page = Page()
         for row in rows:
             if not isinstance(row, dict):

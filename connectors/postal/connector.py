@@ -12,6 +12,7 @@ import logging
 
 from connectors.postal.client import Answer, Kind, PostalClient
 from connectors.postal.ledger import CANCELLED, ORDERED, PostalLedger
+from connectors.postal.messages import each, slash
 from connectors.postal.settings import PostalSettings
 from connectors.postal.transform import NotOrderable, Order, order_from_dossier, order_from_waybill
 from gateway.kit import Config, ConfigError, Delivery, DestinationPolicy, Outcome, OutcomeKind, store_url
@@ -27,8 +28,8 @@ def outcome_of(answer: Answer, what: str) -> Outcome:
         return Outcome(OutcomeKind.DELIVERED, answer.message, peer_status=answer.peer_status)
     if answer.kind is Kind.TRANSIENT:
         return Outcome(OutcomeKind.TRANSIENT, answer.message, answer.retry_after, answer.peer_status)
-    return Outcome(OutcomeKind.PERMANENT, f"Bưu chính từ chối {what} / the postal service refused {what}: "
-                                          f"{answer.message or answer.peer_status}",
+    reason = answer.message or answer.peer_status
+    return Outcome(OutcomeKind.PERMANENT, each("postal.refused", what=(what,), reason=reason),
                    peer_status=answer.peer_status, dossier_only=True)
 
 
@@ -47,7 +48,7 @@ class PostalConnector:
 
     @property
     def transform(self) -> str:
-        return f"bưu chính / postal: khách hàng {self.settings.customer_code}, {len(self.settings.statuses)} mã trạng thái"
+        return slash("postal.transform", customer=self.settings.customer_code, statuses=len(self.settings.statuses))
 
     def deliver(self, batch: Sequence[Delivery]) -> list[Outcome]:
         return [self._one(delivery) for delivery in batch]
@@ -60,20 +61,17 @@ class PostalConnector:
                 return self._order(order_from_waybill(body, packet.NoiGui, self.settings), delivery.idempotency_key)
             status = _status(body)
             if status in CANCEL_STATUSES:
-                return self._cancel(body.MaHoSo)
-            if kind == "HoSo" and status == ORDER_STATUS and body.HinhThuc == BY_POST:
+                return self._cancel(str(getattr(body, "MaHoSo", "")))
+            if kind == "HoSo" and status == ORDER_STATUS and getattr(body, "HinhThuc", None) == BY_POST:
                 return self._order(order_from_dossier(body, packet.NoiGui, self.settings), delivery.idempotency_key)
         except (NotOrderable, ConfigError) as exc:
             return Outcome(OutcomeKind.PERMANENT, str(exc), dossier_only=True)
-        return Outcome(OutcomeKind.PERMANENT,
-                       f"Bưu chính không xử lý gói tin {kind} trạng thái {_status(body)} (kiểm tra [[routes.rules]]) "
-                       f"/ the postal connector has nothing to do with this {kind} (check [[routes.rules]])")
+        return Outcome(OutcomeKind.PERMANENT, slash("postal.nothing_to_do", kind=kind, status=_status(body)))
 
     def _order(self, order: Order, packet_id: str) -> Outcome:
         known = self.ledger.get(order.order_number)
         if known is not None and known.state != CANCELLED:
-            return Outcome(OutcomeKind.DELIVERED, f"đã đặt trước đó, không đặt lại / ordered before ({known.state}), "
-                                                  "not ordered again")
+            return Outcome(OutcomeKind.DELIVERED, slash("postal.ordered_before", state=known.state))
         answer = self.client.create_order(order.body, order.personal)
         if answer.kind in (Kind.OK, Kind.DUPLICATE):
             data = answer.data if isinstance(answer.data, dict) else {}
@@ -81,21 +79,20 @@ class PostalConnector:
             self.ledger.ordered(order.order_number, order.agency, packet_id, item_code)
             log.info("postal: shipment for dossier %s %s", order.order_number,
                      "ordered" if answer.kind is Kind.OK else "already ordered (the service's duplicate answer)")
-        return outcome_of(answer, "đơn hàng / the order")
+        return outcome_of(answer, "postal.what.order")
 
     def _cancel(self, dossier: str) -> Outcome:
         known = self.ledger.get(dossier)
         if known is None or known.state != ORDERED:
-            state = known.state if known else "không có / none"
-            return Outcome(OutcomeKind.DELIVERED, f"không có vận đơn cần huỷ / no shipment to cancel ({state})")
+            state = known.state if known else slash("postal.none")
+            return Outcome(OutcomeKind.DELIVERED, slash("postal.no_shipment", state=state))
         answer = self.client.cancel_order(dossier)
         if answer.kind in (Kind.OK, Kind.DUPLICATE):
             self.ledger.moved(dossier, state=CANCELLED)
         if answer.kind is Kind.NOT_FOUND:
-            return Outcome(OutcomeKind.PERMANENT, f"Bưu chính không có đơn {dossier} để huỷ / the postal service "
-                                                  f"has no order {dossier} to cancel", peer_status=answer.peer_status,
+            return Outcome(OutcomeKind.PERMANENT, slash("postal.no_order", dossier=dossier), peer_status=answer.peer_status,
                            dossier_only=True)
-        return outcome_of(answer, "huỷ đơn / the cancellation")
+        return outcome_of(answer, "postal.what.cancel")
 
     def close(self) -> None:
         self.client.close()
@@ -112,8 +109,7 @@ def create(policy: DestinationPolicy, config: Config | None = None) -> PostalCon
     if policy.url:
         section["url"] = policy.url
     if not section.get("url"):  # the product's defaults name no postal service: a deployment gives its address
-        raise ConfigError(f"destinations.{policy.name}.url chưa đặt / is not set (nor [postal].url): "
-                          "give the postal service's address")
+        raise ConfigError(slash("postal.no_url", name=policy.name))
     section["read_timeout"] = policy.timeout_seconds
     settings = PostalSettings.from_config(Config({**config.raw, "postal": section}, config.source))
     return PostalConnector(PostalClient(settings), PostalLedger(store_url(config)))

@@ -7,7 +7,8 @@ configuration by the registry (``Config.load``); this module reads the merged se
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.kit import Config, ConfigError, secret
+import connectors.postal.messages  # noqa: F401 - its sentences joined to the catalogue
+from gateway.kit import Config, ConfigError, line, secret, text
 
 def section(config: Config) -> dict[str, Any]:
     """``[postal]``: this connector's fragment merged under the deployment's keys (``Config.load``)."""
@@ -52,7 +53,23 @@ class Tracking:
     lease_seconds: float = 120.0
     noi_nhan: str = "provincial_portal"
     national_noi_nhan: str = "DVCQG"
-    officer: str = "Bưu chính công ích — public postal service"
+    officer: str = field(default_factory=lambda: " — ".join(text("postal.officer")))
+
+
+@dataclass(frozen=True)
+class OAuth:
+    """``[postal.oauth]``: client credentials for a bearer token (off while ``token_url`` is unset: the
+    ``access_token`` header alone, as before)."""
+
+    token_url: str = ""  # absolute, or a path on the service's address
+    client_id: str = ""
+    client_secret: str = field(default="", repr=False)  # from the environment (client_secret_env)
+    scope: str = ""
+    expiry_margin_seconds: float = 30.0  # renewed this long before the token would expire
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.token_url)
 
 
 @dataclass(frozen=True)
@@ -67,12 +84,13 @@ class PostalSettings:
     read_timeout: float = 10.0
     max_reply_bytes: int = 1_048_576
     weight: int = 200
-    sender_desc: str = "Kết quả giải quyết thủ tục hành chính"
+    sender_desc: str = field(default_factory=lambda: text("postal.sender_desc")[0])  # Vietnamese: the parcel's label
     receiver_address_fields: tuple[str, ...] = ("ThongTinKhac",)
     answers: Answers = Answers()
     tracking: Tracking = Tracking()
     statuses: dict[str, StatusMapping] = field(default_factory=dict)
     senders: dict[str, Sender] = field(default_factory=dict)
+    oauth: OAuth = OAuth()
 
     @classmethod
     def from_config(cls, config: Config) -> "PostalSettings":
@@ -85,15 +103,23 @@ class PostalSettings:
                                       email=str(v.get("email", "")), province=int(v["province"]),
                                       district=int(v["district"]))
                        for k, v in raw.get("senders", {}).items()}
+            oauth_raw = dict(raw.get("oauth", {}))
+            oauth = OAuth(token_url=str(oauth_raw.get("token_url", "")), client_id=str(oauth_raw.get("client_id", "")),
+                          client_secret=secret(oauth_raw, "client_secret", "postal.oauth",
+                                               required=bool(oauth_raw.get("token_url"))),
+                          scope=str(oauth_raw.get("scope", "")),
+                          expiry_margin_seconds=float(oauth_raw.get("expiry_margin_seconds", 30.0)))
+            if oauth.enabled and not oauth.client_id:
+                raise ConfigError("postal.oauth.client_id is empty (token_url is set)")
         except (TypeError, KeyError, ValueError) as exc:
             raise ConfigError(f"postal: {type(exc).__name__}: {exc}") from None
-        plain = {k: v for k, v in raw.items() if k not in ("answers", "tracking", "statuses", "senders")}
+        plain = {k: v for k, v in raw.items() if k not in ("answers", "tracking", "statuses", "senders", "oauth")}
         plain.pop("access_token_env", None)
         if "receiver_address_fields" in plain:
             plain["receiver_address_fields"] = tuple(str(f) for f in plain["receiver_address_fields"])
         try:
             settings = cls(**plain, access_token=secret(raw, "access_token", "postal"), answers=answers,
-                           tracking=tracking, statuses=statuses, senders=senders)
+                           tracking=tracking, statuses=statuses, senders=senders, oauth=oauth)
         except TypeError as exc:  # an unknown key in the section
             raise ConfigError(f"postal: {exc}") from None
         for state in {m.state for m in statuses.values()} - {None, "delivered", "returned", "cancelled"}:
@@ -105,8 +131,7 @@ class PostalSettings:
     def sender(self, agency: str) -> Sender:
         found = self.senders.get(agency)
         if found is None:
-            raise ConfigError(f'Chưa cấu hình người gửi cho cơ quan {agency} ([postal.senders."{agency}"]) '
-                              f'/ no sender configured for agency {agency} ([postal.senders."{agency}"])')
+            raise ConfigError(line("postal.no_sender", agency=agency))
         return found
 
     def status(self, code: str) -> StatusMapping:

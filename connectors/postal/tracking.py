@@ -20,6 +20,7 @@ import uuid
 
 from connectors.postal.client import FeedItem, Kind, PostalClient
 from connectors.postal.ledger import PostalLedger
+from connectors.postal.messages import slash
 from connectors.postal.settings import PostalSettings
 from connectors.postal.transform import item_time, returned_step, tracking_packet
 from gateway.kit import Accepted, Refused, TryLater, scrub
@@ -84,7 +85,7 @@ class TrackingPoller:
                 cursor = item.id
                 result.items += 1
                 if not self.ledger.advance(tracking.feed, self.holder, cursor):
-                    result.error = "mất quyền đọc luồng / lease on the feed lost"
+                    result.error = slash("postal.lease_lost")
                     return result
                 result.cursor = cursor
             if len(page.items) + page.skipped < tracking.page_size or not page.items:
@@ -95,7 +96,7 @@ class TrackingPoller:
         answer = self.originate(data, "json")
         verdict = _verdict(answer)
         if verdict == "later":
-            result.error = f"cổng chưa nhận {what} / the intake said later ({_reason(answer)})"
+            result.error = slash("postal.intake_later", what=what, reason=_reason(answer))
             result.retry_after = getattr(answer, "retry_after", None)
             return False
         if verdict == "refused":  # a packet the gateway itself cannot accept: shown to operators, not retried

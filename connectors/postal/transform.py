@@ -16,7 +16,14 @@ import uuid
 from zoneinfo import ZoneInfo
 
 from connectors.postal.client import FeedItem
+from connectors.postal.messages import slash
 from connectors.postal.settings import PostalSettings, Sender, StatusMapping
+from gateway.kit import text
+
+
+def words(lang: int, rule: str, **fields: object) -> str:
+    """One language of a sentence (0 Vietnamese, 1 English)."""
+    return text(rule, **fields)[lang]
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 NAMESPACE = uuid.UUID("6f1c2b4e-9a57-4d0c-8b1e-2a9c0f5d7e31")  # MaGoiTin of originated packets
@@ -53,8 +60,7 @@ def order_from_dossier(hoso: Any, agency: str, settings: PostalSettings) -> Orde
     missing = [label for label, value in (("ChuHoSo", name), ("SoDienThoai", tel),
                                           ("/".join(settings.receiver_address_fields), address)) if not value]
     if missing:
-        raise NotOrderable(f"Hồ sơ thiếu thông tin người nhận: {', '.join(missing)} "
-                           f"/ the dossier lacks the receiver's {', '.join(missing)}")
+        raise NotOrderable(slash("postal.no_receiver", missing=", ".join(missing)))
     body = {"CustomerCode": settings.customer_code, "OrderNumber": hoso.MaHoSo, "CODAmount": 0,
             **_sender_fields(sender), "SenderDesc": settings.sender_desc,
             "Description": _nfc(hoso.TenTTHC)[:500],
@@ -73,8 +79,7 @@ def order_from_waybill(van_don: Any, agency: str, settings: PostalSettings) -> O
         if value is not None:
             return int(value)
         if configured is None:
-            raise NotOrderable(f"Thiếu mã tỉnh/huyện và chưa cấu hình người gửi cho cơ quan {agency} "
-                               f"/ no province or district code and no sender configured for agency {agency}")
+            raise NotOrderable(slash("postal.no_codes", agency=agency))
         return int(getattr(configured, fallback))
 
     body = {"CustomerCode": settings.customer_code, "OrderNumber": van_don.MaHoSo, "CODAmount": int(van_don.SoTienThuHo or 0),
@@ -136,7 +141,7 @@ def returned_step(item: FeedItem, agency: str, item_code: str | None, at: str,
     packet_id = str(uuid.uuid5(NAMESPACE, f"{settings.tracking.feed}|{item.id}|{item.order_number}|TienDoXuLy10"))
     waybill = item.item_code or item_code
     body = {"MaHoSo": item.order_number, "NguoiXuLy": settings.tracking.officer, "ThoiDiemXuLy": at,
-            "NoiDungXuLy": "Đã trả kết quả qua dịch vụ bưu chính công ích"
-                           + (f" (vận đơn {waybill})" if waybill else "") + " / result delivered by post",
+            "NoiDungXuLy": " / ".join(words(lang, "postal.returned", waybill=words(lang, "postal.waybill", code=waybill)
+                                            if waybill else "") for lang in (0, 1)),
             "TrangThai": 10}
     return packet_id, _packet("TienDoXuLy", packet_id, agency, settings.tracking.national_noi_nhan, at, body)

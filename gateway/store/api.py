@@ -545,14 +545,32 @@ class Store(Protocol):
 
     def update_payment(self, reference: str, state: str, detail: dict[str, Any] | None = None, *,
                        transaction: str | None = None, audit: tuple[str, str, dict[str, Any]] | None = None,
-                       callback: tuple[str, dict[str, Any]] | None = None) -> None:
+                       callback: tuple[str, dict[str, Any]] | None = None, holder: str | None = None,
+                       retry_at: datetime | None = None) -> bool:
         """Moves a payment to ``state``, merging ``detail`` into what it holds; in the same transaction, an
         audit entry (actor, action, detail) about the payment's dossier, and a callback (transaction, reply)
-        marked answered."""
+        marked answered. With ``holder`` (a ``claim_payments`` lease): only while that lease is held — False
+        and nothing changed otherwise — and the lease is given back; ``retry_at``: due again then, one more
+        attempt counted."""
+        ...
+
+    def claim_payments(self, states: Sequence[str], holder: str, *, limit: int,
+                       lease_seconds: float) -> list[dict[str, Any]]:
+        """Payments in one of ``states``, due (``next_attempt_at`` unset or past) and not leased (or their
+        lease lapsed), oldest change first: leased to ``holder`` until now + ``lease_seconds``. Safe across
+        processes: one payment is held by one claim at a time."""
         ...
 
     def claim_callback(self, reference: str, transaction: str) -> dict[str, Any] | None:
         """A platform callback, once per (reference, transaction): None to handle it, else the first reply."""
+        ...
+
+    def record_callback(self, reference: str, transaction: str,
+                        decide: Callable[[dict[str, Any]], dict[str, Any]]) -> tuple[bool, dict[str, Any]]:
+        """A platform callback handled once per (reference, transaction), in one write transaction: a repeat
+        gets (False, the first reply); else ``decide`` is given the payment (locked: concurrent callbacks of one
+        payment take turns) and answers {"state", "detail", "transaction", "audit", "reply"} (as
+        ``update_payment``'s, ``reply`` the callback's), written with the callback marked answered: (True, reply)."""
         ...
 
     def counts(self) -> dict[str, dict[str, int]]:

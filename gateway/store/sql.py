@@ -987,13 +987,21 @@ class SqlStore:
 
     def update_payment(self, reference: str, state: str, detail: dict[str, Any] | None = None, *,
                        transaction: str | None = None, audit: tuple[str, str, dict[str, Any]] | None = None,
-                       callback: tuple[str, dict[str, Any]] | None = None) -> None:
+                       callback: tuple[str, dict[str, Any]] | None = None, holder: str | None = None,
+                       retry_at: datetime | None = None) -> bool:
         with self._write() as connection:
-            row = connection.execute(sa.select(payments.c.detail, payments.c.dossier)
+            row = connection.execute(sa.select(payments.c.detail, payments.c.dossier, payments.c.lease_owner,
+                                               payments.c.attempts)
                                      .where(payments.c.reference == reference).with_for_update()).one()
+            if holder is not None and row.lease_owner != holder:  # the lease lapsed and was taken: not ours
+                return False
             values: dict[str, Any] = dict(state=state, updated_at=_now(), detail={**row.detail, **(detail or {})})
             if transaction is not None:
                 values["transaction_id"] = transaction
+            if holder is not None:
+                values.update(lease_owner=None, lease_expires_at=None)
+            if retry_at is not None:
+                values.update(next_attempt_at=retry_at, attempts=row.attempts + 1)
             connection.execute(payments.update().where(payments.c.reference == reference).values(**values))
             if audit is not None:
                 self._audit(connection, audit[0], audit[1], reference, audit[2], row.dossier)
@@ -1001,6 +1009,57 @@ class SqlStore:
                 connection.execute(payment_callbacks.update().where(
                     payment_callbacks.c.reference == reference, payment_callbacks.c.transaction_id == callback[0])
                     .values(finished=True, reply=callback[1]))
+        return True
+
+    def claim_payments(self, states: Sequence[str], holder: str, *, limit: int,
+                       lease_seconds: float) -> list[dict[str, Any]]:
+        now = _now()
+        free = sa.or_(payments.c.lease_expires_at.is_(None), payments.c.lease_expires_at < now)
+        due = sa.or_(payments.c.next_attempt_at.is_(None), payments.c.next_attempt_at <= now)
+        query = (sa.select(payments.c.reference).where(payments.c.state.in_(list(states)), free, due)
+                 .order_by(payments.c.updated_at).limit(limit))
+        with self._read() as connection:  # idle pollers take no write lock (SQLite has one writer)
+            if connection.execute(query.limit(1)).first() is None:
+                return []
+        with self._write() as connection:
+            if not self._sqlite:  # SQLite's one writer serialises claims already
+                query = query.with_for_update(skip_locked=True)
+            references = list(connection.execute(query).scalars())
+            if not references:
+                return []
+            connection.execute(payments.update().where(payments.c.reference.in_(references)).values(
+                lease_owner=holder, lease_expires_at=now + timedelta(seconds=lease_seconds)))
+            rows = connection.execute(sa.select(payments).where(payments.c.reference.in_(references))
+                                      .order_by(payments.c.updated_at))
+            return [dict(row._mapping) for row in rows]
+
+    def record_callback(self, reference: str, transaction: str,
+                        decide: Callable[[dict[str, Any]], dict[str, Any]]) -> tuple[bool, dict[str, Any]]:
+        with self._write() as connection:
+            connection.execute(self._insert(payment_callbacks).values(
+                reference=reference, transaction_id=transaction, received_at=_now(), finished=False, reply=None)
+                .on_conflict_do_nothing(index_elements=["reference", "transaction_id"]))
+            known = connection.execute(sa.select(payment_callbacks.c.finished, payment_callbacks.c.reply).where(
+                payment_callbacks.c.reference == reference,
+                payment_callbacks.c.transaction_id == transaction).with_for_update()).one()
+            if known.finished:
+                return False, dict(known.reply)
+            row = connection.execute(sa.select(payments).where(payments.c.reference == reference)
+                                     .with_for_update()).one()
+            payment = dict(row._mapping)
+            change = decide(payment)
+            values: dict[str, Any] = dict(state=change["state"], updated_at=_now(),
+                                          detail={**payment["detail"], **(change.get("detail") or {})})
+            if change.get("transaction") is not None:
+                values["transaction_id"] = change["transaction"]
+            connection.execute(payments.update().where(payments.c.reference == reference).values(**values))
+            if change.get("audit") is not None:
+                actor, action, detail = change["audit"]
+                self._audit(connection, actor, action, reference, detail, payment["dossier"])
+            connection.execute(payment_callbacks.update().where(
+                payment_callbacks.c.reference == reference, payment_callbacks.c.transaction_id == transaction)
+                .values(finished=True, reply=change["reply"]))
+            return True, dict(change["reply"])
 
     def claim_callback(self, reference: str, transaction: str) -> dict[str, Any] | None:
         """Records a callback; ``None`` the first time (or while unfinished: to be handled again),

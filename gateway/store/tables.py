@@ -292,7 +292,7 @@ postal_cursors = sa.Table(
 )
 
 # Online payments (migration 0013): each reference the gateway created with the platform (INIT) and its
-# state (new → initiated → confirmed → verified → forwarded; or failed, amount_mismatch, receipt_rejected …).
+# state (new → initiated → confirmed (the callback) → verified → forwarded (the worker); or failed, amount_mismatch, receipt_rejected …).
 payments = sa.Table(
     "payments", metadata,
     sa.Column("reference", sa.String(64), primary_key=True),  # MaThamChieu (PayGov: orderId)
@@ -306,6 +306,11 @@ payments = sa.Table(
     sa.Column("detail", sa.JSON, nullable=False),  # pay URL, reason, verification report, originated packet
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    # migration 0016: the worker task that fetches and verifies a confirmed payment's receipt holds it by lease
+    sa.Column("lease_owner", sa.String(100), nullable=True),
+    sa.Column("lease_expires_at", UtcDateTime, nullable=True),
+    sa.Column("next_attempt_at", UtcDateTime, nullable=True),  # tried again (receipt not fetched …) from then
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
 )
 sa.Index("ix_payments_dossier", payments.c.dossier)
 sa.Index("ix_payments_state", payments.c.state, payments.c.updated_at)

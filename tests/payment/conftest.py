@@ -21,6 +21,8 @@ from gateway.config import Config
 from gateway.deliver.engine import Engine, make_connector
 from gateway.deliver.policy import policy_from
 from gateway.api import create_app
+from gateway import registry
+from gateway.receive.intake import PacketIntake
 from gateway.store.api import Store
 
 SECRET, ACCESS, PARTNER, API_KEY = "bi-mat-thu-nghiem", "access-thu-nghiem", "000.00.00.H22", "khoa-mot-cua"
@@ -119,6 +121,9 @@ url = "{sim_url}"
 partner_code = "{PARTNER}"
 secret_env = "TEST_PAYMENT_SECRET"
 access_key_env = "TEST_PAYMENT_ACCESS"
+settle_poll_seconds = 0.02
+retry_base_seconds = 0.2
+retry_cap_seconds = 0.5
 
 [destinations.payment]
 url = "{sim_url}"
@@ -136,7 +141,7 @@ def make_bench(pki: Any, store_url: str, store: Store, tmp_path: Path,
     stops: list[Callable[[], None]] = []
 
     def make(variant: str = "national", extra: str = "", pay_after_seconds: float = 0.05,
-             portal: bool = False, bank_trust: str = "") -> Bench:
+             portal: bool = False, bank_trust: str = "", settler: bool = True) -> Bench:
         bank, rogue = pki["ec256"], pki["rogue_signer"]
         settings = SimulatorSettings(secret=SECRET, partner_code=PARTNER, access_key=ACCESS, variant=variant,
                                      bank_key=bank.key_path, bank_cert=bank.cert_path,
@@ -175,8 +180,13 @@ backoff_cap_seconds = 0.1
                     if name == "payment" or (portal and name == "provincial_portal")}
         engine = Engine(store, policies, connectors={name: make_connector(p, config) for name, p in policies.items()},
                         poll_seconds=0.01, hold_check_seconds=0.05).start()
+        # the worker's side: the settlers that fetch, verify and forward a confirmed payment's receipt (and the
+        # reconciler, idle at its default pace), through the worker's real intake
+        tasks = registry.start_tasks(config, PacketIntake(config, store=store), only=["payment"]) if settler else None
 
         def stop() -> None:
+            if tasks is not None:
+                tasks.stop()
             engine.stop(5)
             server.should_exit = True
             sim_server.should_exit = True

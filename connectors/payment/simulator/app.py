@@ -8,7 +8,7 @@ Faults (``POST /_admin/faults`` JSON, each switchable): ``duplicate`` (every CON
 ``late_seconds`` (CONFIRM delayed), ``out_of_order`` (a failed attempt's CONFIRM with another MaGiaoDich
 after the success), ``wrong_checksum``, ``amount_delta`` (CONFIRM says another amount), ``receipt``
 ("ok" | "tampered" | "untrusted"), ``receipt_format`` ("pdf" | "xml"), ``bill_unavailable``, ``init_error``, ``drop_callback`` (paid, but
-no CONFIRM ever sent: only QUERY tells). ``POST /_admin/resend/{ref}`` sends a paid payment's CONFIRM now.
+no CONFIRM ever sent: only QUERY tells), ``bill_delay_seconds`` (GET_BILL answered that late). ``POST /_admin/resend/{ref}`` sends a paid payment's CONFIRM now.
 ``POST /_admin/confirm/{ref}`` completes one now; ``POST /_admin/callback`` sends a raw callback
 (e.g. for a reference it never created); ``GET /_admin/record`` is what it holds and what it was told.
 """
@@ -60,7 +60,7 @@ class SimulatorSettings:
 DEFAULT_FAULTS: dict[str, Any] = {"duplicate": False, "late_seconds": 0.0, "out_of_order": False,
                                   "wrong_checksum": False, "amount_delta": 0, "receipt": "ok",
                                   "receipt_format": "pdf", "bill_unavailable": False, "init_error": "",
-                                  "drop_callback": False}
+                                  "drop_callback": False, "bill_delay_seconds": 0.0}
 
 
 class Platform:
@@ -135,6 +135,8 @@ class Platform:
         return {"code": "00", "text": "", "UrlThanhToan": f"https://thanhtoan.example.gov.vn/pay/{reference}"}
 
     def bill(self, payment: dict[str, Any]) -> tuple[str, bytes] | None:
+        payment["bill_calls"] = payment.get("bill_calls", 0) + 1
+        time.sleep(float(self.faults["bill_delay_seconds"]))  # a slow platform (in the request's own thread)
         if payment["state"] != "paid" or self.faults["bill_unavailable"]:
             return None
         s, info = self.settings, payment["info"] if isinstance(payment["info"], dict) else {}
@@ -303,7 +305,9 @@ def create_app(settings: SimulatorSettings) -> FastAPI:
     @app.post("/_admin/reset")
     async def reset() -> dict[str, Any]:
         with platform.lock:
-            platform.payments.clear(), platform.sent.clear(), platform.refused.clear()
+            platform.payments.clear()
+            platform.sent.clear()
+            platform.refused.clear()
             platform.faults = dict(DEFAULT_FAULTS)
         return {"ok": True}
 
@@ -334,6 +338,7 @@ def create_app(settings: SimulatorSettings) -> FastAPI:
                 payment = {"reference": seed["reference"], "amount": int(seed["amount"]), "info": seed.get("info", {}),
                            "state": "paid", "transaction": seed["transaction"], "paid_at": stamp(), "due": 0.0}
                 platform.bill(payment)
+                payment["bill_calls"] = 0  # issued here, not asked for
                 with platform.lock:
                     platform.payments[payment["reference"]] = payment
             return len(seeds)

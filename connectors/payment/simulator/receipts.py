@@ -12,26 +12,30 @@ from pyhanko.sign import fields, signers
 
 from gateway.kit import load_signer, sign_xml
 
-_FONT = generic.DictionaryObject({pdf_name("/Type"): pdf_name("/Font"), pdf_name("/Subtype"): pdf_name("/Type1"),
+_FONT = generic.DictionaryObject({  # type: ignore[no-untyped-call]  # pyhanko's writer is untypedpdf_name("/Type"): pdf_name("/Font"), pdf_name("/Subtype"): pdf_name("/Type1"),
                                   pdf_name("/BaseFont"): pdf_name("/Helvetica")})
 
 
 def _pdf(lines: list[str]) -> bytes:
-    writer = PdfFileWriter(stream_xrefs=False)
+    writer = PdfFileWriter(stream_xrefs=False)  # type: ignore[no-untyped-call]
     text = " ".join(f"({line}) Tj 0 -20 Td" for line in lines)
     stream = generic.StreamObject(stream_data=f"BT /F1 12 Tf 72 760 Td {text} ET".encode("latin-1", "replace"))
-    resources = generic.DictionaryObject({pdf_name("/Font"): generic.DictionaryObject({pdf_name("/F1"): _FONT})})
-    writer.insert_page(PageObject(writer.add_object(stream), (0, 0, 595, 842), resources))
+    fonts = generic.DictionaryObject({pdf_name("/F1"): _FONT})  # type: ignore[no-untyped-call]
+    resources = generic.DictionaryObject({pdf_name("/Font"): fonts})  # type: ignore[no-untyped-call]
+    page = PageObject(writer.add_object(stream), (0, 0, 595, 842), resources)  # type: ignore[no-untyped-call]
+    writer.insert_page(page)  # type: ignore[no-untyped-call]
     out = BytesIO()
-    writer.write(out)
+    writer.write(out)  # type: ignore[no-untyped-call]
     return out.getvalue()
 
 
 def signed_pdf(lines: list[str], key: Path, cert: Path, chain: list[Path]) -> bytes:
-    signer = signers.SimpleSigner.load(str(key), str(cert), ca_chain_files=[str(c) for c in chain])
+    signer = signers.SimpleSigner.load(str(key), str(cert),  # type: ignore[no-untyped-call]
+                                       ca_chain_files=[str(c) for c in chain])
     meta = signers.PdfSignatureMetadata(field_name="BankSignature", md_algorithm="sha256",
                                         subfilter=fields.SigSeedSubFilter.PADES)
-    return signers.sign_pdf(IncrementalPdfFileWriter(BytesIO(_pdf(lines))), meta, signer).getvalue()
+    signed: BytesIO = signers.sign_pdf(IncrementalPdfFileWriter(BytesIO(_pdf(lines))), meta, signer)
+    return signed.getvalue()
 
 
 def signed_xml(values: dict[str, str], key: Path, cert: Path) -> bytes:

@@ -1,6 +1,7 @@
 """``python -m connectors.postal.simulator --port 8091``: the simulated postal service on localhost.
 
-The access token comes from GATEWAY_POSTAL_ACCESS_TOKEN, the variable the gateway reads.
+The access token comes from GATEWAY_POSTAL_ACCESS_TOKEN, the variable the gateway reads; OAuth client
+credentials are required when POSTAL_SIM_CLIENT_ID (and POSTAL_SIM_CLIENT_SECRET) are set.
 """
 
 import argparse
@@ -22,8 +23,10 @@ def main() -> None:
     parser.add_argument("--time-scale", type=float, default=1.0, help="simulated seconds per real second")
     parser.add_argument("--faults", help='initial faults as JSON, e.g. \'{"error_rate": 0.3}\'')
     args = parser.parse_args()
+    client_id, client_secret = os.environ.get("POSTAL_SIM_CLIENT_ID", ""), os.environ.get("POSTAL_SIM_CLIENT_SECRET", "")
     settings = SimulatorSettings(customer_code=args.customer_code,
-                                 access_token=os.environ.get("GATEWAY_POSTAL_ACCESS_TOKEN", ""))
+                                 access_token=os.environ.get("GATEWAY_POSTAL_ACCESS_TOKEN", ""),
+                                 oauth_clients={client_id: client_secret} if client_id else {})
     app = create_app(settings, step_seconds=args.step_seconds, time_scale=args.time_scale)
     if args.faults:
         app.state.faults.update(json.loads(args.faults))

@@ -3,11 +3,13 @@
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import hmac
+import secrets
 import json
 import time
 from typing import Any
+from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -24,6 +26,9 @@ MAX_BODY = 64 * 1024
 class SimulatorSettings:
     customer_code: str = "KH-TINH-TEST"
     access_token: str = ""  # required on every call when set
+    oauth_clients: dict[str, str] = field(default_factory=dict)  # client_id → secret; any: a bearer token required
+    token_path: str = "/oauth/token"  # noqa: S105 - a path, not a secret
+    token_seconds: float = 3600.0  # a token's lifetime (expires_in)
     order_path: str = "/api/orders"
     cancel_path: str = "/api/orders/cancel"
     tracking_path: str = "/api/tracking"
@@ -64,11 +69,45 @@ def create_app(settings: SimulatorSettings | None = None, *, step_seconds: float
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.postal, app.state.faults = state, faults
 
+    # OAuth client credentials, switchable at run time (/_admin/oauth): clients, live tokens, their lifetime
+    oauth: dict[str, Any] = {"clients": dict(settings.oauth_clients), "seconds": settings.token_seconds}
+    tokens: dict[str, float] = {}  # token → monotonic expiry
+
     def authorised(request: Request) -> bool:
-        if not settings.access_token:
-            return True
-        given = request.headers.get("access_token", "")
-        return hmac.compare_digest(given.encode(), settings.access_token.encode())
+        if settings.access_token:
+            given = request.headers.get("access_token", "")
+            if not hmac.compare_digest(given.encode(), settings.access_token.encode()):
+                return False
+        if oauth["clients"]:
+            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+            return scheme.lower() == "bearer" and tokens.get(token, 0.0) > time.monotonic()
+        return True
+
+    @app.post(settings.token_path)
+    async def issue_token(request: Request) -> JSONResponse:
+        state.count("token")
+        raw = await request.body()
+        form = {k: v[0] for k, v in parse_qs(raw[:MAX_BODY].decode("utf-8", "replace")).items()}
+        client, given = str(form.get("client_id", "")), str(form.get("client_secret", ""))
+        known = oauth["clients"].get(client)
+        if form.get("grant_type") != "client_credentials" or known is None \
+                or not hmac.compare_digest(given.encode(), str(known).encode()):
+            return JSONResponse({"error": "invalid_client"}, status_code=401)
+        token = secrets.token_urlsafe(24)
+        tokens[token] = time.monotonic() + float(oauth["seconds"])
+        return JSONResponse({"access_token": token, "token_type": "Bearer", "expires_in": oauth["seconds"]})
+
+    @app.post("/_admin/oauth")
+    async def set_oauth(request: Request) -> dict[str, Any]:
+        """{"clients": {id: secret} ({} turns OAuth off), "seconds": lifetime, "revoke": true (every live token)}."""
+        changes = json.loads(await request.body() or b"{}")
+        if "clients" in changes:
+            oauth["clients"] = {str(k): str(v) for k, v in changes["clients"].items()}
+        if "seconds" in changes:
+            oauth["seconds"] = float(changes["seconds"])
+        if changes.get("revoke"):
+            tokens.clear()
+        return {"clients": sorted(oauth["clients"]), "seconds": oauth["seconds"], "live": len(tokens)}
 
     async def body_of(request: Request) -> Any:
         raw = await request.body()
@@ -79,7 +118,8 @@ def create_app(settings: SimulatorSettings | None = None, *, step_seconds: float
     async def guarded(request: Request, call: str) -> Response | None:
         state.count(call)
         if not authorised(request):
-            return JSONResponse({"Status": 401, "Message": "access_token không hợp lệ"}, status_code=401)
+            return JSONResponse({"Status": 401, "Message": "access_token không hợp lệ"}, status_code=401,
+                                headers={"WWW-Authenticate": "Bearer"} if oauth["clients"] else None)
         return await player.before(call)
 
     @app.post(settings.order_path)
@@ -190,6 +230,8 @@ def create_app(settings: SimulatorSettings | None = None, *, step_seconds: float
         state.reset()
         state.clock = clock
         faults.__init__()  # type: ignore[misc]  # reset to the defaults in place
+        oauth.update(clients=dict(settings.oauth_clients), seconds=settings.token_seconds)
+        tokens.clear()
         player.rng = state.rng
         return {"status": "reset"}
 
