@@ -74,14 +74,6 @@ PENDING: dict[str, int] = {
     "connectors/postal/tracking.py": 2,
     "connectors/postal/transform.py": 4,
     "connectors/provincial_portal/connector.py": 5,
-    "signing/pades.py": 35,
-    "signing/pdf_visual.py": 6,
-    "signing/safe_input.py": 15,
-    "signing/safe_json.py": 9,
-    "signing/safe_xml.py": 9,
-    "signing/timestamps.py": 1,
-    "signing/trust.py": 12,
-    "signing/tsa_server.py": 1,
 }
 
 
