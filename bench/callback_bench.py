@@ -66,7 +66,7 @@ def serve_gateway(config_file: str, port: int) -> None:
 
     config = Config.load(config_file)
     app = create_app(config)
-    CONNECTOR.routes(app, config, Services(app.state.intake))  # type: ignore[misc]
+    CONNECTOR.routes(app, config, Services(app.state.intake))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
@@ -145,7 +145,7 @@ secret_env = "BENCH_PAYMENT_SECRET"
             process.wait(10)
 
 
-def one_run(client: httpx.Client, store, sim_url: str, gw_urls: list[str], trust, verify_pdf, args, run: int) -> dict:  # type: ignore[no-untyped-def]
+def one_run(client: httpx.Client, store, sim_url: str, gw_urls: list[str], trust, verify_pdf, args, run: int) -> dict:
     seeds = []
     for i in range(args.count):
         reference, dossier = f"GWBENCH{uuid.uuid4().hex[:20].upper()}", f"{AGENCY}-2412{run:02d}-{i:05d}"
@@ -196,8 +196,10 @@ def one_run(client: httpx.Client, store, sim_url: str, gw_urls: list[str], trust
             "bill_p50": statistics.median(bills), "verify_p50": statistics.median(verifies)}
 
 
-def print_summary(results: list[dict], args) -> None:  # type: ignore[no-untyped-def]
-    ms = lambda v: f"{v * 1000:.0f} ms"  # noqa: E731
+def print_summary(results: list[dict], args) -> None:
+    def ms(seconds: float) -> str:
+        return f"{seconds * 1000:.0f} ms"
+
     for n, r in enumerate(results, 1):
         print(f"run {n}: p50 {ms(r['p50'])}  p99 {ms(r['p99'])}  max {ms(r['max'])}  sent {r['achieved']:.0f}/s  "
               f"forwarded {r['forwarded']}/{args.count}  failures {len(r['failures'])}  |  "

@@ -72,12 +72,14 @@ def serve_gateway(config_path: str, port: int) -> None:
 
     config = Config.load(config_path)
     app = create_app(config)
-    CONNECTOR.routes(app, config, app.state.intake)  # type: ignore[misc]
+    CONNECTOR.routes(app, config, app.state.intake)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
 def gateway_config(directory: Path, endpoint: str) -> Path:
-    sha = lambda text: hashlib.sha256(text.encode()).hexdigest()  # noqa: E731
+    def sha(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()
+
     path = directory / "gateway.toml"
     path.write_text(f"""
 [store]
