@@ -41,14 +41,14 @@ UNTHROTTLED = "[limits]\nclient_rate = 1e9\nclient_burst = 1000000000\nclient_co
 
 
 def packet_bytes(n: int) -> bytes:
-    data = TEMPLATE.replace(_ID.search(TEMPLATE).group(1), str(uuid.uuid4()).encode(), 1)  # type: ignore[union-attr]
-    old = _DOSSIER.search(data).group(1)  # type: ignore[union-attr]
+    data = TEMPLATE.replace(_ID.search(TEMPLATE).group(1), str(uuid.uuid4()).encode(), 1)
+    old = _DOSSIER.search(data).group(1)
     return data.replace(old, f"000.00.01.H22-241201-{n % 500:04d}".encode())
 
 
 def new_packet(n: int) -> NewPacket:
     raw = packet_bytes(n)
-    return NewPacket(_ID.search(raw).group(1).decode(), hashlib.sha256(raw).hexdigest(), raw, "xml",  # type: ignore[union-attr]
+    return NewPacket(_ID.search(raw).group(1).decode(), hashlib.sha256(raw).hexdigest(), raw, "xml",
                      "bench", datetime.now(UTC), "TienDoXuLy", f"D{n % 500}")
 
 

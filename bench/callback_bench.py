@@ -184,7 +184,7 @@ reconcile_after_seconds = 1e9
             process.wait(10)
 
 
-def one_run(client: httpx.Client, store, sim_url: str, gw_urls: list[str], trust, verify_pdf, args, run: int,  # type: ignore[no-untyped-def]
+def one_run(client: httpx.Client, store, sim_url: str, gw_urls: list[str], trust, verify_pdf, args, run: int,
             pids: tuple[list[int], list[int]]) -> dict:
     seeds = []
     for i in range(args.count):
@@ -255,8 +255,10 @@ def one_run(client: httpx.Client, store, sim_url: str, gw_urls: list[str], trust
             "bill_p50": statistics.median(bills), "verify_p50": statistics.median(verifies)}
 
 
-def print_summary(results: list[dict], args) -> None:  # type: ignore[no-untyped-def]
-    ms = lambda v: f"{v * 1000:.0f} ms"  # noqa: E731
+def print_summary(results: list[dict], args) -> None:
+    def ms(seconds: float) -> str:
+        return f"{seconds * 1000:.0f} ms"
+
     for n, r in enumerate(results, 1):
         print(f"run {n}: answer p50 {ms(r['p50'])} p99 {ms(r['p99'])} max {ms(r['max'])}  sent {r['achieved']:.0f}/s  "
               f"failures {len(r['failures'])}  |  queued p50 {ms(r['queued_p50'])} p99 {ms(r['queued_p99'])}  "
@@ -266,7 +268,7 @@ def print_summary(results: list[dict], args) -> None:  # type: ignore[no-untyped
         for failure in r["failures"][:3]:
             print("   ", failure)
 
-    def spread(key: str, unit=ms) -> str:  # type: ignore[no-untyped-def]
+    def spread(key: str, unit=ms) -> str:
         values = [r[key] for r in results]
         return f"median {unit(statistics.median(values))} (range {unit(min(values))}–{unit(max(values))})"
     rate = lambda v: f"{v:.0f}/s"  # noqa: E731

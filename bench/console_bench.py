@@ -52,7 +52,7 @@ PASSWORD = "bench-password-" + hashlib.sha256(str(time.time()).encode()).hexdige
 def seed(url: str, count: int, now: datetime) -> list[str]:
     """``count`` packets with their jobs and attempts; returns some dossier codes to look up."""
     store = open_store(url)
-    engine = store.engine  # type: ignore[attr-defined]
+    engine = store.engine
     rng = random.Random(7)
     raw = json.dumps({"LoaiGoiTin": "HoSo", "NoiDung": {"HoSo": {"ChuHoSo": "Nguyễn Văn A"}}}).encode()
     sample: list[str] = []
@@ -100,9 +100,9 @@ def seed(url: str, count: int, now: datetime) -> list[str]:
 
 def bench_accounts(url: str) -> None:
     store = open_store(url)
-    with store.engine.begin() as connection:  # type: ignore[attr-defined]
+    with store.engine.begin() as connection:
         connection.execute(sa.text("DELETE FROM operators WHERE username LIKE 'bench-%'"))
-    accounts = Accounts(store.engine)  # type: ignore[attr-defined]
+    accounts = Accounts(store.engine)
     accounts.add("bench-admin", PASSWORD, "admin", ["*"], must_change=False)
     accounts.add("bench-op", PASSWORD, "operator", [AGENCIES[0]], must_change=False)
     store.close()
@@ -110,14 +110,14 @@ def bench_accounts(url: str) -> None:
 
 def reused_sample(url: str) -> list[str]:
     store = open_store(url)
-    with store.engine.connect() as connection:  # type: ignore[attr-defined]
+    with store.engine.connect() as connection:
         count = connection.execute(sa.text("SELECT count(*) FROM packets")).scalar_one()
         sample = [d for d, in connection.execute(sa.text("SELECT dossier FROM packets WHERE packet_id IN :ids")
                                                  .bindparams(sa.bindparam("ids", expanding=True)),
                                                  {"ids": [f"b{n:09d}" for n in range(0, count, 997)]})]
         owned = connection.execute(sa.text("SELECT count(*) FROM dossiers")).scalar_one()
     if not owned:  # seeded before the bench wrote the ownership record: an agency's operator saw no dossier
-        with store.engine.begin() as connection:  # type: ignore[attr-defined]
+        with store.engine.begin() as connection:
             connection.execute(sa.text("INSERT INTO dossiers (dossier, agency, created_at) SELECT dossier, "
                                        "min(agency), min(received_at) FROM packets WHERE dossier IS NOT NULL "
                                        "GROUP BY dossier"))
@@ -164,7 +164,7 @@ def bench_pages(url: str, sample: list[str], rounds: int) -> None:
     times = []
     for _ in range(rounds * 10):
         began = time.perf_counter()
-        data.search(store.engine, data.Search(dossier=random.choice(sample)), admin)  # type: ignore[attr-defined]
+        data.search(store.engine, data.Search(dossier=random.choice(sample)), admin)
         times.append(time.perf_counter() - began)
     print(f"    {'search by dossier (query alone)':30} {percentiles(times)}")
     store.close()
@@ -232,13 +232,13 @@ def main() -> None:
 
     original = db.serving
 
-    def serving(url, workers, config_extra=""):  # type: ignore[no-untyped-def]
+    def serving(url, workers, config_extra=""):
         with original(url, workers, config_extra) as port:
             SCRAPE["port"] = port
             yield port
             SCRAPE.pop("port", None)
 
-    db.serving = db.contextmanager(serving)  # type: ignore[attr-defined]
+    db.serving = db.contextmanager(serving)
     if args.reuse:
         url = f"sqlite:///{Path(args.reuse).resolve()}"
         sample = reused_sample(url)

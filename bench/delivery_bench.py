@@ -157,7 +157,7 @@ def interleave(groups: list[list[Packet]]) -> list[Packet]:
     return out
 
 
-def policy(base: str, **overrides: object):  # type: ignore[no-untyped-def]
+def policy(base: str, **overrides: object):
     return policy_from(DEST, {"url": f"{base}/{DEST}", "timeout_seconds": 5.0, "concurrency": 8,
                               "rate_per_second": 100000.0, "burst": 1000, "max_batch": 1, "lease_seconds": 30.0,
                               **overrides})
@@ -173,7 +173,7 @@ def bench_accept(url: str, packets: list[Packet], threads: int = 8) -> float:
     committer = GroupCommitter(store, batch_max=128, batch_wait_ms=2)
 
     def one(packet: Packet) -> None:
-        report = validator.validate(packet.raw, packet.encoding)  # type: ignore[arg-type]
+        report = validator.validate(packet.raw, packet.encoding)
         assert report.valid, report.errors
         committer.submit(packet.stored(), [DEST]).result()
 
@@ -201,7 +201,7 @@ def bench_accept_intake(url: str, packets: list[Packet], threads: int = 8,
 
     def send(lane: list[Packet]) -> None:
         for p in lane:  # the intake's value and the answer POST /v1/packets makes of it
-            answer = response(intake.receive(client, p.raw, p.encoding), intake.config.zone)  # type: ignore[arg-type]
+            answer = response(intake.receive(client, p.raw, p.encoding), intake.config.zone)
             assert answer.status_code == 202, bytes(answer.body)[:300]
 
     lanes = lanes_of(packets, threads)
@@ -347,7 +347,7 @@ def bench_accept_classic(url: str, packets: list[Packet], items: int, threads: i
             answer = connection.getresponse()
             data = answer.read()
             assert answer.status == 200, data[:300]
-            return json.loads(data)  # type: ignore[no-any-return]
+            return json.loads(data)
 
         def send(lane: list[Packet]) -> None:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -480,7 +480,7 @@ def bench_idle(url: str, seconds: float) -> tuple[float, float, float | None]:
             return None
         with psycopg.connect(POSTGRES, autocommit=True) as connection:
             row = connection.execute("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
-            return int(row.fetchone()[0])  # type: ignore[index]
+            return int(row.fetchone()[0])
 
     with tempfile.TemporaryDirectory() as tmp:
         cfg = Path(tmp) / "worker.toml"
@@ -647,7 +647,7 @@ def main() -> None:
                           f"{machine:.1f} %" + ("" if xacts is None else f"; {xacts:.0f} database transactions/s"))
             if kind == "postgres" and "procrastinate" in parts:
                 try:
-                    import procrastinate  # noqa: F401
+                    import procrastinate  # noqa: F401 - only whether it is installed
                 except ImportError:
                     print("procrastinate not installed: pip install -e '.[bench]'")
                     continue

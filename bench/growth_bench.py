@@ -64,7 +64,7 @@ def size_bytes(url: str) -> int:
     with psycopg.connect(db.POSTGRES, autocommit=True) as c:
         row = c.execute("SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c JOIN pg_namespace n "
                         "ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind IN ('r', 'm')", (schema,)).fetchone()
-    return int(row[0])  # type: ignore[index]
+    return int(row[0])
 
 
 def per(step: Callable[[], int]) -> float:

@@ -75,7 +75,9 @@ def serve_gateway(config_path: str, port: int) -> None:
 
 
 def gateway_config(directory: Path, endpoint: str) -> Path:
-    sha = lambda text: hashlib.sha256(text.encode()).hexdigest()  # noqa: E731
+    def sha(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()
+
     path = directory / "gateway.toml"
     path.write_text(f"""
 [store]

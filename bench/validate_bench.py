@@ -167,7 +167,7 @@ def main() -> None:
     xml_bytes, json_bytes, source = packets()
     validator = Validator(Config.load())
     for data, encoding in ((xml_bytes, "xml"), (json_bytes, "json")):
-        report = validator.validate(data, encoding)  # type: ignore[arg-type]
+        report = validator.validate(data, encoding)
         assert report.valid, report.to_dict()
 
     xsd = schema.xml_schema()

@@ -60,7 +60,7 @@ class Item:
 def _dossier_of(item: Item) -> str | None:
     if item.encoding == "json":
         data = json.loads(item.body)
-        body = next(iter(data.get("NoiDung", {}).values()), {})
+        body: Any = next(iter(data.get("NoiDung", {}).values()), {})
         return body.get("MaHoSo") if isinstance(body, dict) else None
     root = parse_xml(item.body)
     found = root.xpath("//*[local-name()='MaHoSo']/text()")
@@ -267,7 +267,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._cut()
             if len(items) == 1:
                 return self._answer(200, {"ok": True, "error_code": 0})
-            results = [{"ok": True} for _ in accepted]
+            results: list[dict[str, Any]] = [{"ok": True} for _ in accepted]
             if refused:
                 results.append({"ok": False, "status": 422, "message": f"Hồ sơ bị từ chối / dossier refused: {refused[0]}"})
             return self._answer(200, {"ok": not refused, "results": results})
@@ -283,7 +283,7 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, _Handler)
         self.state = PeerState()
 
-    def handle_error(self, request: object, client_address: object) -> None:
+    def handle_error(self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any) -> None:
         # A client that gave up (its timeout) closed the socket: normal for this peer, not worth a traceback.
         if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
             super().handle_error(request, client_address)

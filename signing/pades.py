@@ -32,6 +32,7 @@ from pyhanko.sign.validation.status import DocumentTimestampStatus, Modification
 
 from signing import pdf_visual
 from signing.masking import mask_digits_in
+from signing.messages import said
 from signing.report import Reason, SignatureReport, Verdict, VerificationReport
 from signing.trust import ZONE, TrustPolicy, _run, describe_name, validate_chain
 
@@ -45,12 +46,11 @@ for _name in ("pyhanko", "pyhanko_certvalidator"):
 DEFAULT_ALLOWED_CHANGES = ModificationLevel.FORM_FILLING
 
 _CHANGES = {
-    ModificationLevel.NONE: "không có cập nhật sau khi ký — no update after signing",
-    ModificationLevel.LTA_UPDATES: "chỉ thêm chữ ký số, dấu thời gian, dữ liệu xác thực — "
-                                   "only signatures, timestamps, validation data added",
-    ModificationLevel.FORM_FILLING: "thêm chữ ký hoặc điền trường biểu mẫu — signatures added or form fields filled",
-    ModificationLevel.ANNOTATIONS: "thêm/sửa chú thích — annotations changed",
-    ModificationLevel.OTHER: "nội dung bị thay đổi — content changed",
+    ModificationLevel.NONE: said("pades.change.none"),
+    ModificationLevel.LTA_UPDATES: said("pades.change.lta"),
+    ModificationLevel.FORM_FILLING: said("pades.change.form"),
+    ModificationLevel.ANNOTATIONS: said("pades.change.annotations"),
+    ModificationLevel.OTHER: said("pades.change.other"),
 }
 
 
@@ -82,16 +82,16 @@ def verify_pdf(data: bytes, policy: TrustPolicy, *, at: datetime | None = None,
         reader, leniency = _open(data)
         fields = list(enumerate_sig_fields(reader, filled_status=True))
     except Exception as exc:  # noqa: BLE001 - any parser error means "not a readable PDF"
-        report.signatures.append(_format_failure("không đọc được tệp PDF — unreadable PDF", exc))
+        report.signatures.append(_format_failure(said("pades.unreadable"), exc))
         return report
     try:
         policy = _with_embedded_evidence(policy, reader)
     except Exception as exc:  # noqa: BLE001 - a broken DSS is the file's problem, reported as such
-        report.signatures.append(_format_failure("kho dữ liệu xác thực (DSS) hỏng — broken DSS", exc))
+        report.signatures.append(_format_failure(said("pades.broken_dss"), exc))
         return report
     if not fields:
         report.signatures.append(SignatureReport(Verdict.INDETERMINATE, Reason.NO_SIGNATURE,
-                                                 "tệp PDF không có chữ ký — the PDF has no signature"))
+                                                 said("pades.no_signature")))
     # Document timestamps first: each one that holds is a proof of existence for the revisions it covers.
     proofs: list[tuple[int, datetime]] = []
     results: dict[int, SignatureReport] = {}
@@ -102,7 +102,7 @@ def verify_pdf(data: bytes, policy: TrustPolicy, *, at: datetime | None = None,
                                  allowed_changes, proofs)
             result.checks_not_done.extend(leniency)
         except Exception as exc:  # noqa: BLE001 - a malformed signature is reported, never raised
-            result = _format_failure(f"chữ ký — signature {fq_name!r}: không đọc được — unreadable", exc)
+            result = _format_failure(f"{said('pades.kind.signature')} {fq_name!r}: {said('pades.unreadable_signature')}", exc)
         results[index] = result
     report.signatures.extend(results[index] for index in sorted(results))
     return report
@@ -146,10 +146,9 @@ def _open(data: bytes) -> tuple[PdfFileReader, list[str]]:
         reader = PdfFileReader(BytesIO(data), strict=False)
         if reader.xrefs.hybrid_xrefs_present:
             raise
-        notes.append(f"cấu trúc PDF không chuẩn, đọc ở chế độ khoan dung — nonstandard PDF structure, "
-                     f"read leniently: {mask_digits_in(str(exc))[:200]}")
+        notes.append(said("pades.lenient", error=mask_digits_in(str(exc))[:200]))
     if reader.encrypted and reader.decrypt("").status is AuthStatus.FAILED:
-        raise PdfReadError("tệp PDF được mã hoá bằng mật khẩu — the PDF is encrypted with a password")
+        raise PdfReadError(said("pades.encrypted"))
     return reader, notes
 
 
@@ -166,7 +165,7 @@ def _verify_one(signature: EmbeddedPdfSignature, reader: PdfFileReader, data: by
         async_validate_pdf_timestamp(signature, validation_context=context, diff_policy=updates) if is_timestamp
         else async_validate_pdf_signature(signature, signer_validation_context=context, diff_policy=updates))
     cert = status.signing_cert
-    kind = "dấu thời gian tài liệu — document timestamp" if is_timestamp else "chữ ký — signature"
+    kind = said("pades.kind.timestamp" if is_timestamp else "pades.kind.signature")
     result = SignatureReport(
         Verdict.PASSED, Reason.OK, f"{kind} {signature.field_name!r}", signer=describe_name(cert.subject),
         issuer=describe_name(cert.issuer), algorithms=_algorithms(status, cert),
@@ -196,7 +195,7 @@ def _verify_one(signature: EmbeddedPdfSignature, reader: PdfFileReader, data: by
     if cert.self_signed != "no" and not _configured(policy, cert):
         # Untrusted, not proven wrong: ETSI's NO_CERTIFICATE_CHAIN_FOUND is an indeterminate.
         result.verdict, result.reason = Verdict.INDETERMINATE, Reason.NO_CERTIFICATE_CHAIN_FOUND
-        result.detail += ": chứng thư tự ký, không phải điểm tin cậy đã cấu hình — self-signed, not a configured anchor"
+        result.detail += ": " + said("pades.self_signed")
         return result
     chain = validate_chain(policy, cert, signature.other_embedded_certs, at=chain_at,
                            time_proven=source in ("timestamp", "document timestamp"))
@@ -226,11 +225,9 @@ def _signing_time(status: PdfSignatureStatus, policy: TrustPolicy, now: datetime
     at, source = policy.signing_time(timestamp=timestamp.timestamp if timestamp and timestamp.trusted else None,
                                      claimed=status.signer_reported_dt, now=now)
     if timestamp is not None and not timestamp.trusted:
-        not_done.append("dấu thời gian: TSA không thuộc chuỗi tin cậy — timestamp: TSA not trusted "
-                        f"({describe_name(timestamp.signing_cert.subject)}); signing time not proven by it")
+        not_done.append(said("pades.tsa_untrusted", tsa=describe_name(timestamp.signing_cert.subject)))
     elif timestamp is None and source == "now":
-        not_done.append("thời điểm ký: không có dấu thời gian, thời điểm khai báo ngoài dung sai — signing time: "
-                        "no timestamp and no claimed time within tolerance; chain checked at validation time")
+        not_done.append(said("pades.no_signing_time"))
     return at, source
 
 
@@ -248,17 +245,13 @@ def _integrity_problem(status: PdfSignatureStatus | DocumentTimestampStatus, pol
                        allowed_changes: ModificationLevel) -> tuple[Verdict, Reason, str] | None:
     """Digest, byte-range coverage, algorithms, CMS signature, updates after signing — in that order."""
     if not status.intact:
-        return Verdict.FAILED, Reason.HASH_FAILURE, \
-            "giá trị băm của vùng được ký không khớp — digest over the byte ranges does not match"
+        return Verdict.FAILED, Reason.HASH_FAILURE, said("pades.digest")
     if status.coverage is None or status.coverage < SignatureCoverageLevel.ENTIRE_REVISION:
-        return Verdict.FAILED, Reason.FORMAT_FAILURE, \
-            "chữ ký không bao phủ trọn phiên bản tài liệu (ByteRange bất thường) — the byte ranges do not " \
-            "cover a whole revision (gap, single range or uncovered tail)"
+        return Verdict.FAILED, Reason.FORMAT_FAILURE, said("pades.coverage")
     if (weak := _weak_algorithm(status, policy, cert)) is not None:
         return Verdict.INDETERMINATE, Reason.CRYPTO_CONSTRAINTS_FAILURE, weak
     if not status.valid:
-        return Verdict.FAILED, Reason.SIG_CRYPTO_FAILURE, \
-            "chữ ký CMS không hợp lệ với khoá công khai của chứng thư — CMS signature does not verify"
+        return Verdict.FAILED, Reason.SIG_CRYPTO_FAILURE, said("pades.cms")
     if (changed := _modification_problem(status, allowed_changes)) is not None:
         return Verdict.FAILED, Reason.MODIFIED_AFTER_SIGNING, changed
     return None
@@ -267,12 +260,11 @@ def _integrity_problem(status: PdfSignatureStatus | DocumentTimestampStatus, pol
 def _modification_problem(status: ModificationInfo, allowed: ModificationLevel) -> str | None:
     level = status.modification_level
     if isinstance(status.diff_result, SuspiciousModification):
-        return f"tài liệu bị sửa sau khi ký — modified after signing: {str(status.diff_result)[:300]}"
+        return said("pades.modified", what=str(status.diff_result)[:300])
     if level is None or level > allowed:
-        return f"tài liệu bị sửa sau khi ký — modified after signing: {'unknown' if level is None else _CHANGES.get(level, 'unknown')}"
+        return said("pades.modified", what="unknown" if level is None else _CHANGES.get(level, "unknown"))
     if status.docmdp_ok is False:
-        return f"thay đổi vượt quyền DocMDP của chữ ký — changes exceed the signature's DocMDP permissions: " \
-               f"{_CHANGES[level]}"
+        return said("pades.docmdp", what=_CHANGES[level])
     return None
 
 
@@ -289,11 +281,11 @@ def _what_the_page_shows(signature: EmbeddedPdfSignature, data: bytes, status: P
     try:
         diff = pdf_visual.compare(data[:ranges[2] + ranges[3]], data)
     except pdf_visual.NotCompared as exc:
-        not_done.append(f"visible content: không so sánh được hình trang — pages not compared: {exc}")
+        not_done.append(said("pades.not_compared", error=exc))
         return None
     if not diff.changed:
         return None
-    changed = f"nội dung hiển thị thay đổi sau khi ký — visible change after signing: {diff.describe()}"
+    changed = said("pades.visible_change", what=diff.describe())
     # poppler's text includes what field appearances show: only without any change in the pixels
     # does a text change say something on its own (hidden text swapped under an unchanged picture)
     if diff.content_pages or (diff.text_changes and not diff.shown_pages):
@@ -301,7 +293,7 @@ def _what_the_page_shows(signature: EmbeddedPdfSignature, data: bytes, status: P
     fields = _changed_fields(status, reader)
     if not fields:
         return None
-    named = f"{changed}; trường biểu mẫu — form fields: {', '.join(sorted(fields))}"
+    named = f"{changed}; {said('pades.form_fields', fields=', '.join(sorted(fields)))}"
     if allowed >= ModificationLevel.FORM_FILLING:
         return Verdict.INDETERMINATE, Reason.MODIFIED_AFTER_SIGNING, named
     return Verdict.FAILED, Reason.MODIFIED_AFTER_SIGNING, named
@@ -321,21 +313,21 @@ def _timestamp_problem(status: PdfSignatureStatus) -> tuple[Verdict, Reason, str
     if timestamp is None or (timestamp.intact and timestamp.valid):
         return None
     reason = Reason.HASH_FAILURE if not timestamp.intact else Reason.SIG_CRYPTO_FAILURE
-    return Verdict.FAILED, reason, "dấu thời gian của chữ ký hỏng — the signature timestamp token does not verify"
+    return Verdict.FAILED, reason, said("pades.timestamp_broken")
 
 
 def _weak_algorithm(status: PdfSignatureStatus | DocumentTimestampStatus, policy: TrustPolicy,
                     cert: asn1_x509.Certificate) -> str | None:
     algorithms = policy.algorithms
     if not algorithms.digest_ok(status.md_algorithm):
-        return f"thuật toán băm {status.md_algorithm} không được phép — digest algorithm not allowed"
+        return said("pades.weak_digest", algorithm=status.md_algorithm)
     key = cert.public_key
     if key.algorithm == "rsa" and key.bit_size < algorithms.min_rsa_bits:
-        return f"khoá RSA {key.bit_size} bit quá ngắn — RSA key shorter than {algorithms.min_rsa_bits} bits"
+        return said("pades.short_rsa", bits=key.bit_size, minimum=algorithms.min_rsa_bits)
     if key.algorithm == "ec" and key.curve[1] not in algorithms.curves:
-        return f"đường cong {key.curve[1]} không được phép — curve not allowed"
+        return said("pades.curve", curve=key.curve[1])
     if key.algorithm not in ("rsa", "ec"):
-        return f"thuật toán khoá {key.algorithm} không được phép — key algorithm not allowed"
+        return said("pades.key_algorithm", algorithm=key.algorithm)
     return None
 
 

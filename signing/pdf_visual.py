@@ -18,6 +18,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from signing.messages import said
+
 DPI = 36  # enough to see a replaced line of text, cheap per page
 MAX_PAGES = 40
 TIMEOUT_SECONDS = 60.0
@@ -44,11 +46,11 @@ class VisualDiff:
     def describe(self) -> str:
         parts = []
         if self.content_pages:
-            parts.append(f"nội dung trang thay đổi — page content changed: pages {_pages(self.content_pages)}")
+            parts.append(said("visual.content", pages=_pages(self.content_pages)))
         if self.shown_pages and self.shown_pages != self.content_pages:
-            parts.append(f"hình hiển thị thay đổi — rendering changed: pages {_pages(self.shown_pages)}")
+            parts.append(said("visual.rendering", pages=_pages(self.shown_pages)))
         if self.text_changes:  # which pages, never the words: a document's text may name a citizen
-            parts.append(f"chữ thay đổi — text changed: pages {_pages(self.text_changes)}")
+            parts.append(said("visual.text", pages=_pages(self.text_changes)))
         return "; ".join(parts)
 
 
@@ -64,7 +66,7 @@ def compare(signed_revision: bytes, final: bytes, *, dpi: int = DPI, max_pages: 
             timeout: float = TIMEOUT_SECONDS) -> VisualDiff:
     """Renders and reads both documents (up to ``max_pages`` pages) and says where they differ."""
     if not available():
-        raise NotCompared("pdftoppm/pdftotext không có — poppler-utils not installed")
+        raise NotCompared(said("visual.no_poppler"))
     with tempfile.TemporaryDirectory(prefix="pdf-visual-") as work:
         root = Path(work)
         (root / "signed.pdf").write_bytes(signed_revision)
@@ -87,9 +89,9 @@ def _run(args: list[str], timeout: float) -> None:
     try:
         done = subprocess.run(args, capture_output=True, timeout=timeout, env={**os.environ, "LC_ALL": "C"})
     except subprocess.TimeoutExpired:
-        raise NotCompared(f"{args[0]} quá thời gian — timed out after {timeout:.0f} s") from None
+        raise NotCompared(said("visual.timeout", tool=args[0], seconds=f"{timeout:.0f}")) from None
     if done.returncode != 0:
-        raise NotCompared(f"{args[0]} lỗi — failed: {done.stderr.decode('utf-8', 'replace')[:200]}")
+        raise NotCompared(said("visual.failed", tool=args[0], error=done.stderr.decode("utf-8", "replace")[:200]))
 
 
 def _render(root: Path, name: str, dpi: int, max_pages: int, timeout: float, *,

@@ -8,28 +8,10 @@
 import re
 from typing import Any, NamedTuple
 
+from signing import messages
+
 # The readers' rule codes and messages; the validator's catalogue includes them as they are.
-MESSAGES: dict[str, tuple[str, str]] = {
-    "input.empty": ("Gói tin rỗng.", "The packet is empty."),
-    "input.too_large": ("Gói tin có kích thước {size} byte, vượt quá giới hạn {limit} byte.",
-                        "The packet is {size} bytes, over the limit of {limit} bytes."),
-    "text.not_utf8": ("Gói tin không phải văn bản UTF-8 hợp lệ (byte lỗi ở vị trí {offset}); dữ liệu phải dùng Unicode theo TCVN 6909:2001.",
-                      "The packet is not valid UTF-8 (bad byte at offset {offset}); text must be Unicode (TCVN 6909:2001)."),
-    "text.not_unicode": ("Trường {field} chứa ký tự không hợp lệ trong Unicode (U+{code}).",
-                         "Field {field} contains a character that is not valid Unicode text (U+{code})."),
-    "xml.encoding": ("Gói tin XML phải mã hóa UTF-8, không phải {declared}.",
-                     "An XML packet must be encoded in UTF-8, not {declared}."),
-    "xml.doctype": ("Không chấp nhận khai báo DOCTYPE hoặc ENTITY trong gói tin (chống tấn công XXE, bom thực thể).",
-                    "DOCTYPE and ENTITY declarations are refused (XXE and entity-expansion protection)."),
-    "xml.too_deep": ("Tài liệu XML lồng nhau quá sâu.", "The XML document is nested too deeply."),
-    "xml.malformed": ("Tài liệu XML không đúng cú pháp: {detail}", "The XML document is malformed: {detail}"),
-    "json.malformed": ("Tài liệu JSON không đúng cú pháp: {detail}", "The JSON document is malformed: {detail}"),
-    "json.too_deep": ("Tài liệu JSON lồng nhau quá sâu.", "The JSON document is nested too deeply."),
-    "json.duplicate_key": ("Khóa \"{key}\" xuất hiện nhiều lần trong cùng một đối tượng JSON.",
-                           "Key \"{key}\" appears more than once in the same JSON object."),
-    "json.not_number": ("Giá trị {token} không được phép trong JSON.", "{token} is not allowed in JSON."),
-    "json.not_object": ("Gói tin JSON phải là một đối tượng (GoiTin).", "A JSON packet must be an object (GoiTin)."),
-}
+MESSAGES = messages.READING
 
 
 class Bilingual(NamedTuple):
@@ -91,4 +73,5 @@ def explained(detail: str, known: Problems, line: int | None, column: int | None
             break
     if line is None:
         return Bilingual(vi, detail)
-    return Bilingual(f"dòng {line}, cột {column}: {vi}", f"line {line}, column {column}: {detail}")
+    vi_at, en_at = messages.NOTES["reading.at"]
+    return Bilingual(vi_at.format(line=line, column=column, detail=vi), en_at.format(line=line, column=column, detail=detail))

@@ -11,6 +11,7 @@ import re
 import sys
 from typing import Any
 
+from signing import messages
 from signing.safe_input import Unreadable, explained, problems
 
 
@@ -71,18 +72,8 @@ def _lone_surrogate(value: Any, label: Callable[[str], str]) -> Unreadable | Non
     return None
 
 
-# Python's words for a JSON syntax error, as a one-stop official would read them.
-_JSON_PROBLEMS = problems({
-    "Expecting value": "thiếu giá trị hoặc giá trị không hợp lệ (có thể thừa dấu phẩy trước dấu đóng ngoặc)",
-    "Expecting property name enclosed in double quotes": "cần tên trường đặt trong dấu ngoặc kép (có thể thừa dấu phẩy ở cuối)",
-    "Expecting ':' delimiter": "thiếu dấu hai chấm sau tên trường",
-    "Expecting ',' delimiter": "thiếu dấu phẩy giữa hai phần tử",
-    "Unterminated string starting at": "chuỗi văn bản thiếu dấu ngoặc kép đóng (tài liệu có thể bị cắt cụt)",
-    "Invalid control character at": "chuỗi văn bản chứa ký tự điều khiển",
-    r"Invalid \\escape": "chuỗi thoát bắt đầu bằng dấu \\ không hợp lệ",
-    r"Invalid \\uXXXX escape": "mã \\uXXXX không hợp lệ",
-    "Extra data": "có dữ liệu thừa sau đối tượng JSON",
-})
+# Python's words for a JSON syntax error, as a one-stop official would read them (signing.messages).
+_JSON_PROBLEMS = problems(messages.JSON_PROBLEMS)
 
 
 def _as_is(path: str) -> str:

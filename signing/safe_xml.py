@@ -10,6 +10,7 @@ import threading
 
 from lxml import etree
 
+from signing import messages
 from signing.safe_input import Unreadable, explained, problems
 
 _DECLARED_ENCODING = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
@@ -27,18 +28,8 @@ def hardened_parser() -> etree.XMLParser:
     return parser
 
 
-# libxml2's words for the usual XML syntax errors, as a one-stop official would read them.
-_XML_PROBLEMS = problems({
-    r"Premature end of data in tag (\S+)": "tài liệu kết thúc khi thẻ <{0}> chưa đóng (có thể bị cắt cụt)",
-    r"Opening and ending tag mismatch: (\S+) line \d+ and (\S+)": "thẻ mở <{0}> lại được đóng bằng </{1}>",
-    r"Couldn't find end of Start Tag (\S+)": "thẻ mở <{0}> thiếu dấu >",
-    r"Extra content at the end of the document": "có nội dung thừa sau phần tử gốc",
-    r"xmlParseEntityRef: no name": "ký tự & trong văn bản phải viết là &amp;",
-    r"StartTag: invalid element name": "tên thẻ không hợp lệ (hoặc tài liệu bị cắt cụt)",
-    r"Start tag expected, '<' not found": "không tìm thấy phần tử gốc",
-    r"expected '>'": "thiếu dấu >",
-    r"error parsing attribute name": "thẻ thiếu dấu > hoặc thuộc tính sai cú pháp",
-})
+# libxml2's words for the usual XML syntax errors, as a one-stop official would read them (signing.messages).
+_XML_PROBLEMS = problems(messages.XML_PROBLEMS)
 
 
 def parse_any_xml(data: bytes) -> etree._Element:

@@ -26,6 +26,7 @@ import httpx
 from asn1crypto import cms, tsp
 
 from signing.report import Verdict
+from signing.messages import said
 from signing.trust import TrustPolicy, _run, describe_name, validate_chain
 
 _QUOTED = re.compile(r'"[^"]*"|\d{6,}')
@@ -139,7 +140,7 @@ def first_proof(encoded_tokens: list[str], data: bytes, trust: TrustPolicy, not_
         try:
             return verify_timestamp(base64.b64decode("".join(encoded.split()), validate=True), data, trust)
         except (TimestampError, ValueError) as exc:
-            not_done.append(f"signing time: dấu thời gian không dùng được — {what} not used: {str(exc)[:200]}")
+            not_done.append(said("time.unusable", what=what, error=str(exc)[:200]))
     return None
 
 

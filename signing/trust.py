@@ -32,6 +32,7 @@ from pyhanko_certvalidator.policy_decl import (CertRevTrustPolicy, DisallowWeakA
                                                RevocationCheckingPolicy, RevocationCheckingRule)
 
 from signing.masking import mask_digits_in, mask_identifier
+from signing.messages import said
 from signing import ocsp
 from signing.report import Reason, Verdict, verdict_for
 
@@ -308,10 +309,7 @@ def time_note(source: str) -> list[str]:
     """The check-not-done line for a signing time that no trusted timestamp vouches for.
     Notes start with a stable English key (``revocation:``, ``chain:``, ``key usage:``, ``signing time:``)
     that programs may match, then Vietnamese — English."""
-    return {"claimed": ["signing time: không có dấu thời gian tin cậy, dùng thời điểm người ký khai (trong dung sai) "
-                        "— no trusted timestamp; the signer's claimed time (within tolerance) was used"],
-            "now": ["signing time: không có dấu thời gian tin cậy, kiểm tra tại thời điểm hiện tại "
-                    "— no trusted timestamp; validated at the time of verification"]}.get(source, [])
+    return {"claimed": [said("time.claimed")], "now": [said("time.now")]}.get(source, [])
 
 
 # --- chain validation --------------------------------------------------------------------
@@ -381,8 +379,7 @@ def _revocation_gaps(policy: TrustPolicy, path: Sequence[asn1_x509.Certificate],
     gaps = []
     for cert in path[1:]:  # path[0] is the anchor: anchors are not revocation-checked
         if not policy.has_local_crl(cert) and cert.sha256 not in answered:
-            gaps.append(f"revocation: không có CRL hoặc OCSP — no CRL or OCSP for "
-                        f"{describe_name(cert.subject)} (issuer {describe_name(cert.issuer)})")
+            gaps.append(said("revocation.gap", subject=describe_name(cert.subject), issuer=describe_name(cert.issuer)))
     return gaps
 
 
@@ -418,7 +415,7 @@ def _ocsp_responses(policy: TrustPolicy, path: Sequence[asn1_x509.Certificate]) 
                 responses[cert.sha256] = ocsp.fetch(url, cert, issuer)
                 break
             except ocsp.OcspError as exc:
-                problems.append(f"revocation: không hỏi được máy chủ OCSP — {exc}")
+                problems.append(said("revocation.ocsp_unreachable", error=exc))
     return responses, problems
 
 
@@ -461,8 +458,7 @@ def validate_chain(policy: TrustPolicy, signer: asn1_x509.Certificate,
             before = _validate_cached(policy, signer, tuple(extra_certs), end - timedelta(seconds=1))
             if before.verdict is Verdict.PASSED and not any(n.startswith("revocation:") for n in before.checks_not_done):
                 settled.sub_indication = "OUT_OF_BOUNDS_NOT_REVOKED"
-                settled.detail += (f"; hợp lệ và chưa bị thu hồi đến khi hết hạn — valid and not revoked up to its "
-                                   f"expiry {end.astimezone(ZONE).isoformat()}")
+                settled.detail += "; " + said("revocation.valid_to_expiry", expiry=end.astimezone(ZONE).isoformat())
     return settled
 
 
@@ -505,8 +501,8 @@ def _ocsp_revoked_later(policy: TrustPolicy, signer: asn1_x509.Certificate,
         attempt(ee_unchecked=True, ca_revocation_required=ca_required, ocsps=list(fetched.values()))
     except Exception as exc:  # noqa: BLE001 - the rest of the chain does not hold
         return _error_result(exc)
-    note = (f"revocation: {describe_name(signer.subject)} bị thu hồi lúc {revoked.astimezone(ZONE).isoformat()} "
-            f"(OCSP), sau thời điểm ký đã được chứng minh — revoked after the proven signing time")
+    note = said("revocation.after_proof_ocsp", subject=describe_name(signer.subject),
+                when=revoked.astimezone(ZONE).isoformat())
     return ChainResult(Verdict.PASSED, Reason.OK, "", certs, _revocation_gaps(policy, certs[:-1], set()), notes=[note])
 
 
@@ -520,9 +516,8 @@ def _revoked_later(policy: TrustPolicy, path: Sequence[asn1_x509.Certificate], a
             for entry in crl["tbs_cert_list"]["revoked_certificates"]:
                 when = entry["revocation_date"].native
                 if entry["user_certificate"].native == cert.serial_number and when > at:
-                    notes.append(f"revocation: {describe_name(cert.subject)} bị thu hồi lúc "
-                                 f"{when.astimezone(ZONE).isoformat()}, sau thời điểm ký đã được chứng minh — "
-                                 f"revoked after the proven signing time")
+                    notes.append(said("revocation.after_proof_crl", subject=describe_name(cert.subject),
+                                      when=when.astimezone(ZONE).isoformat()))
     return notes
 
 
@@ -556,10 +551,7 @@ def _validate_uncached(policy: TrustPolicy, signer: asn1_x509.Certificate, extra
         if (reason := _within_validity(signer, at)) is not None:
             return ChainResult(verdict_for(reason), reason, "pinned certificate outside its validity period", (signer,))
         return ChainResult(Verdict.PASSED, Reason.OK, "pinned certificate", (signer,),
-                           ["chain: chứng thư được ghim trong cấu hình, không dựng chuỗi "
-                            "— certificate pinned by configuration, no path built",
-                            "revocation: không kiểm tra với chứng thư được ghim "
-                            "— not checked for a pinned certificate"])
+                           [said("chain.pinned"), said("revocation.pinned")])
     if (reason := _within_validity(signer, at)) is not None:  # proven wrong whatever the anchors
         return ChainResult(verdict_for(reason), reason, f"the signer's certificate is not valid at "
                                                    f"{at.astimezone(ZONE).isoformat()}", (signer,))
@@ -592,8 +584,7 @@ def _validate_uncached(policy: TrustPolicy, signer: asn1_x509.Certificate, extra
                            certs)
     not_done += _revocation_gaps(policy, certs, covered)
     if usage is None:
-        not_done.append("key usage: chứng thư không có phần mở rộng keyUsage "
-                        "— the certificate has no keyUsage extension")
+        not_done.append(said("key_usage.missing"))
     return ChainResult(Verdict.PASSED, Reason.OK, "", certs, not_done)
 
 

@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from signing.messages import text
+
 MAX_REQUEST_BYTES = 8192
 
 
@@ -135,7 +137,7 @@ def main() -> None:
     if args.root_out:
         args.root_out.write_bytes(root.public_bytes(serialization.Encoding.PEM))
     with serve_tsa(keys, port=args.port) as tsa:
-        print(f"TSA thử nghiệm / test TSA: {tsa.url}", flush=True)
+        print(" / ".join(text("tsa.serving", url=tsa.url)), flush=True)
         threading.Event().wait()
 
 

@@ -6,9 +6,14 @@ from contextlib import contextmanager
 import os
 from pathlib import Path
 import sys
+from typing import TYPE_CHECKING
 import uuid
 
 import pytest
+
+if TYPE_CHECKING:  # imported by the fixtures themselves, when used
+    from gateway.store import Store
+    from tests.signing.pki import TestPKI
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # so that ``tests.signing.pki`` imports under --import-mode=importlib
@@ -64,11 +69,11 @@ def postgres_url(postgres_base_url: str) -> Iterator[str]:
 def store_url(request: pytest.FixtureRequest, tmp_path: "os.PathLike[str]") -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/gateway.db"
-    return request.getfixturevalue("postgres_url")  # type: ignore[no-any-return]
+    return request.getfixturevalue("postgres_url")
 
 
 @pytest.fixture
-def store(store_url: str) -> Iterator["Store"]:  # noqa: F821
+def store(store_url: str) -> Iterator["Store"]:
     from gateway.store import open_store
 
     opened = open_store(store_url)
@@ -79,7 +84,7 @@ def store(store_url: str) -> Iterator["Store"]:  # noqa: F821
 
 
 @pytest.fixture(scope="session")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> "TestPKI":  # noqa: F821
+def pki(tmp_path_factory: pytest.TempPathFactory) -> "TestPKI":
     """One throw-away test PKI per session (tests/signing/pki.py), for every suite that signs."""
     from tests.signing.pki import TestPKI
 

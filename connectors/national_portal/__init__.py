@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gateway.kit import Config, ConnectorSpec
+import connectors.national_portal.messages  # noqa: F401 - joins the connector's sentences before any part speaks
 
 if TYPE_CHECKING:
     from fastapi import FastAPI

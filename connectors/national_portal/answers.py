@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from connectors.national_portal.settings import AnswerCodes
-from gateway.kit import HttpError, HttpTimeout, Reply, scrub
+from gateway.kit import HttpError, HttpTimeout, Reply, line, scrub
 
 TRANSIENT_STATUSES = (408, 425, 429)  # besides every 5xx
 
@@ -56,8 +56,8 @@ def _code_text(value: Any) -> str | None:
 def classify_error(exc: HttpError) -> Answer:
     """A call that got no usable answer: always transient, the packet is not at fault."""
     if isinstance(exc, HttpTimeout):
-        return Answer(AnswerKind.TRANSIENT, f"hết thời gian chờ / timed out ({exc.kind})")
-    return Answer(AnswerKind.TRANSIENT, f"lỗi kết nối / connection error ({exc.kind})")
+        return Answer(AnswerKind.TRANSIENT, f"{line('national_portal.timed_out')} ({exc.kind})")
+    return Answer(AnswerKind.TRANSIENT, f"{line('national_portal.connection_error')} ({exc.kind})")
 
 
 def classify(response: Reply, codes: AnswerCodes, *, code_key: str = "error_code") -> Answer:
@@ -75,10 +75,10 @@ def classify(response: Reply, codes: AnswerCodes, *, code_key: str = "error_code
         body = response.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
         # The portal answered but not in JSON: we cannot know what it did, so try again later.
-        return Answer(AnswerKind.TRANSIENT, f"câu trả lời không phải JSON / answer is not JSON: {_short(response.text)!r}",
+        return Answer(AnswerKind.TRANSIENT, f"{line('national_portal.answer_not_json')}: {_short(response.text)!r}",
                       http_status=status)
     if not isinstance(body, dict):
-        return Answer(AnswerKind.TRANSIENT, "câu trả lời không đúng dạng / unexpected answer shape", http_status=status)
+        return Answer(AnswerKind.TRANSIENT, line("national_portal.answer_shape"), http_status=status)
     code = _code_text(body.get(code_key))
     message = scrub(str(body.get("message") or ""))
     result = body.get("result")

@@ -16,10 +16,10 @@ from connectors.national_portal.client import ClassicClient
 from connectors.national_portal.settings import PortalSettings
 from connectors.national_portal.transform import Transformer
 from connectors.national_portal.classic.settings import InboundSettings
-from gateway.kit import Config, ConfigError, HoSo, ThuTucHanhChinh, field_map, mask, open_store
+from gateway.kit import Config, ConfigError, HoSo, ThuTucHanhChinh, field_map, line, mask, open_store
 from gateway.kit.inbound import is_legacy
 
-portal = typer.Typer(no_args_is_help=True, help="Cổng DVC quốc gia / the national portal connector.")
+portal = typer.Typer(no_args_is_help=True, help=line("national_portal.cli.help"))
 
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML file overriding the embedded defaults.",
                                                    exists=True, dir_okay=False)]
@@ -30,7 +30,7 @@ def load_config(path: Path | None) -> Config:
     try:
         return Config.load(path)
     except ConfigError as exc:
-        typer.echo(f"Cấu hình không dùng được / unusable configuration: {exc}", err=True)
+        typer.echo(line("cli.configuration", error=exc), err=True)
         raise typer.Exit(2) from None
 
 
@@ -48,16 +48,16 @@ def check_mapping(file: Annotated[Path, typer.Argument(help="Mapping table (TOML
     problems = mapping.check(raw)
     errors = [p for p in problems if p.severity == "error"]
     for problem in problems:
-        label = "[red]lỗi / error[/]" if problem.severity == "error" else "[yellow]cảnh báo / warning[/]"
+        label = f"[red]{line('national_portal.cli.error')}[/]" if problem.severity == "error" \
+            else f"[yellow]{line('national_portal.cli.warning')}[/]"
         console.print(f"{label} [bold]{problem.where}[/]")
         console.print(f"    {problem.message_vi}", markup=False)
         console.print(f"    {problem.message_en}", style="dim", markup=False)
     rows, procedures = len(raw.get("status", []) or []), len(raw.get("procedures", {}) or {})
     if errors:
-        console.print(f"[red]✗[/] {file}: {len(errors)} lỗi / errors")
+        console.print(f"[red]✗[/] {file}: {len(errors)} {line('national_portal.cli.errors')}")
         raise typer.Exit(1)
-    console.print(f"[green]✓[/] {file}: {rows} dòng trạng thái, {procedures} mã thủ tục — dùng được "
-                  f"/ {rows} status rows, {procedures} procedure codes — usable")
+    console.print(f"[green]✓[/] {file}: {line('national_portal.cli.usable', rows=rows, procedures=procedures)}")
 
 
 def masked(value: Any, record: type[BaseModel] | None) -> Any:
@@ -82,8 +82,7 @@ def masked(value: Any, record: type[BaseModel] | None) -> Any:
 def _look_up(config: Path | None, call: str, code: str) -> Answer:
     settings = PortalSettings.from_config(load_config(config))
     if not settings.adapter_url:
-        typer.echo("Cấu hình không dùng được / unusable configuration: national_portal.adapter_url chưa đặt / "
-                   "is not set", err=True)
+        typer.echo(line("cli.configuration", error=line("national_portal.no_adapter_url")), err=True)
         raise typer.Exit(2)
     client = ClassicClient(settings, Transformer(mapping.load(settings.mapping_file), settings.field_limits))
     try:
@@ -92,13 +91,12 @@ def _look_up(config: Path | None, call: str, code: str) -> Answer:
         client.close()
 
 
-def _print_result(answer: Answer, record: type[BaseModel] | None, vi: str, en: str) -> None:
+def _print_result(answer: Answer, record: type[BaseModel] | None, not_found: str) -> None:
     if not answer.ok:
-        typer.echo(f"Cổng DVC quốc gia không trả lời được / the portal could not answer ({answer.peer_status}): "
-                   f"{answer.message}", err=True)
+        typer.echo(f"{line('national_portal.cli.no_answer')} ({answer.peer_status}): {answer.message}", err=True)
         raise typer.Exit(2)
     if not answer.result:
-        typer.echo(f"Không tìm thấy {vi} trên Cổng DVC quốc gia / no such {en} on the portal", err=True)
+        typer.echo(line(not_found), err=True)
         raise typer.Exit(1)
     typer.echo(json.dumps(masked(answer.result, record), ensure_ascii=False, indent=2))
 
@@ -106,13 +104,13 @@ def _print_result(answer: Answer, record: type[BaseModel] | None, vi: str, en: s
 @portal.command("lookup")
 def lookup(code: Annotated[str, typer.Argument(help="MaHoSo")], config: ConfigOption = None) -> None:
     """Look a dossier up on the portal (TraCuuHoSo), personal data masked. Exit 0 found, 1 not found, 2 no answer."""
-    _print_result(_look_up(config, "TraCuuHoSo", code), HoSo, "hồ sơ", "dossier")
+    _print_result(_look_up(config, "TraCuuHoSo", code), HoSo, "national_portal.cli.no_dossier")
 
 
 @portal.command("procedure")
 def procedure(code: Annotated[str, typer.Argument(help="MaTTHC")], config: ConfigOption = None) -> None:
     """Fetch a procedure from the portal's catalogue (LayThuTuc). Exit 0 found, 1 not found, 2 no answer."""
-    _print_result(_look_up(config, "LayThuTuc", code), ThuTucHanhChinh, "thủ tục", "procedure")
+    _print_result(_look_up(config, "LayThuTuc", code), ThuTucHanhChinh, "national_portal.cli.no_procedure")
 
 
 @portal.command("accounts")
@@ -125,20 +123,21 @@ def accounts(config: ConfigOption = None, store: StoreOption = None) -> None:
     try:
         configured = InboundSettings.from_config(cfg).clients
     except ConfigError as exc:
-        typer.echo(f"Cấu hình không dùng được / unusable configuration: {exc}", err=True)
+        typer.echo(line("cli.configuration", error=exc), err=True)
         raise typer.Exit(2) from None
     opened = open_store(store or str(cfg.section("store").get("url", "sqlite:///gateway.db")))
     try:
         for account in configured:
             if not is_legacy(account.credential):
-                typer.echo(f"{account.username}: password_hash (scrypt) — xong / done")
+                typer.echo(f"{account.username}: password_hash (scrypt) — {line('national_portal.cli.done')}")
                 continue
             kept = opened.classic_password(account.username)
             if kept is None:
-                typer.echo(f"{account.username}: password_sha256 (cũ / legacy) — chưa đăng nhập từ khi nâng cấp / "
-                           "no good login since the upgrade yet")
+                typer.echo(f"{account.username}: password_sha256 ({line('national_portal.cli.legacy')}) — "
+                           f"{line('national_portal.cli.no_login_yet')}")
                 continue
-            typer.echo(f"{account.username}: password_sha256 (cũ / legacy) — thay bằng / replace with:\n"
+            typer.echo(f"{account.username}: password_sha256 ({line('national_portal.cli.legacy')}) — "
+                       f"{line('national_portal.cli.replace_with')}\n"
                        f'  password_hash = "{kept}"')
     finally:
         opened.close()

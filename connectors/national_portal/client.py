@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from connectors.national_portal.answers import Answer, AnswerKind, classify, classify_error
 from connectors.national_portal.settings import PortalSettings
 from connectors.national_portal.transform import Transformer
-from gateway.kit import HoSo, HttpClient, HttpError, Record, ThuTucHanhChinh, TienDoXuLy
+from gateway.kit import HoSo, HttpClient, HttpError, Record, ThuTucHanhChinh, TienDoXuLy, line
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def _respelled(value: Any, model: type[Record] | None) -> Any:
     names = {name.upper(): name for name in model.model_fields}
     result = {}
     for key, item in value.items():
-        name = names.get(str(key).upper(), key)
+        name = names.get(str(key).upper(), str(key))
         field = model.model_fields.get(name)
         inner = next((arg for arg in _args(field.annotation) if isinstance(arg, type) and issubclass(arg, Record)),
                      None) if field is not None else None
@@ -117,7 +117,7 @@ class ClassicClient:
         if answer.ok:
             session = response.json().get("session")
             if not isinstance(session, str) or not session:
-                return Answer(AnswerKind.TRANSIENT, "đăng nhập không trả về phiên / login answer without a session",
+                return Answer(AnswerKind.TRANSIENT, line("national_portal.login_without_session"),
                               http_status=response.status_code)
             self._session = session
         return answer
@@ -143,16 +143,15 @@ class ClassicClient:
         for _ in (1, 2):
             session, login = self._session_besides(refused)
             if session is None:
-                log.warning("Đăng nhập Cổng DVC quốc gia không thành công / portal login failed: %s %s",
-                            login.peer_status, login.message)
-                return Answer(AnswerKind.TRANSIENT, f"đăng nhập bị từ chối / login refused: {login.message}",
+                log.warning("%s: %s %s", line("national_portal.login_failed"), login.peer_status, login.message)
+                return Answer(AnswerKind.TRANSIENT, f"{line('national_portal.login_refused')}: {login.message}",
                               code=login.code, http_status=login.http_status, retry_after=login.retry_after), None
             answer, raw = self._post(endpoint, {"session": session, "madonvi": self.settings.madonvi,
                                                 "service": service, **fields})
             if answer.kind is not AnswerKind.RELOGIN:
                 return answer, raw
             refused = session
-        return Answer(AnswerKind.TRANSIENT, f"phiên bị từ chối hai lần / session refused twice: {answer.message}",
+        return Answer(AnswerKind.TRANSIENT, f"{line('national_portal.session_refused_twice')}: {answer.message}",
                       code=answer.code, http_status=answer.http_status), None
 
     # --- services ------------------------------------------------------------------

@@ -18,12 +18,10 @@ from connectors.national_portal.mapping import MappingError
 from connectors.national_portal.settings import PortalSettings
 from connectors.national_portal.token_client import TokenClient
 from connectors.national_portal.transform import Transformer
-from gateway.kit import Config, ConfigError, Delivery, DestinationPolicy, HoSo, Outcome, OutcomeKind, TienDoXuLy
+from gateway.kit import Config, ConfigError, Delivery, DestinationPolicy, HoSo, Outcome, OutcomeKind, TienDoXuLy, line
 
-NOT_SYNCED = ("Hồ sơ chưa được đồng bộ lên Cổng DVC quốc gia; tiến độ sẽ được gửi sau "
-              "/ the dossier is not on the portal yet; its progress will be sent later")
-NOT_SENT = ("Chưa gửi vì gói tin trước trong lô chưa chuyển được "
-            "/ not sent: an earlier packet of this batch was not delivered")
+NOT_SYNCED = line("national_portal.not_synced")
+NOT_SENT = line("national_portal.not_sent")
 
 
 def outcome_of(answer: Answer, warnings: tuple[str, ...] = ()) -> Outcome:
@@ -31,7 +29,7 @@ def outcome_of(answer: Answer, warnings: tuple[str, ...] = ()) -> Outcome:
             AnswerKind.ALREADY_EXISTS: OutcomeKind.PERMANENT}.get(answer.kind, OutcomeKind.TRANSIENT)
     message = answer.message
     if kind is OutcomeKind.PERMANENT:
-        message = f"Cổng DVC quốc gia từ chối / the portal refused: {answer.message or answer.peer_status}"
+        message = f"{line('national_portal.refused')}: {answer.message or answer.peer_status}"
     return Outcome(kind, message, retry_after=answer.retry_after, peer_status=answer.peer_status, warnings=warnings,
                    dossier_only=kind is OutcomeKind.PERMANENT)  # a refusal of this item, not of the portal
 
@@ -46,6 +44,8 @@ class NationalPortalConnector:
         self.ledger = ledger
         self.max_batch = batch_size
         self.hold_seconds = hold_seconds  # how long a step waits for its dossier to reach the portal
+        # The mapping table each attempt runs (a worker reads it at start: restart it after a correction).
+        self.transform: str | None = f"{line('national_portal.mapping')}: {client.transformer.mapping.source}"
 
     @classmethod
     def from_config(cls, config: Config, ledger: SyncLedger | None = None,
@@ -55,11 +55,6 @@ class NationalPortalConnector:
         client_type = ClassicClient if settings.protocol == "classic" else TokenClient
         return cls(client_type(settings, transformer), ledger or SyncLedger(settings.ledger_url), settings.batch_size,
                    settings.hold_seconds)
-
-    @property
-    def transform(self) -> str:
-        """The mapping table each attempt runs (a worker reads it at start: restart it after a correction)."""
-        return f"ánh xạ / mapping: {self.client.transformer.mapping.source}"
 
     def deliver(self, batch: Sequence[Delivery]) -> list[Outcome]:
         outcomes: list[Outcome] = []
@@ -78,8 +73,7 @@ class NationalPortalConnector:
                 outcomes.extend(self._progress(steps))
             else:
                 outcomes.append(Outcome(OutcomeKind.PERMANENT,
-                                        f"Cổng DVC quốc gia không nhận loại gói tin {type(body).__name__} "
-                                        f"/ the national portal connector does not carry {type(body).__name__}"))
+                                        line("national_portal.not_carried", packet_type=type(body).__name__)))
             if outcomes[-1].kind is not OutcomeKind.DELIVERED:
                 outcomes.extend(Outcome(OutcomeKind.TRANSIENT, NOT_SENT) for _ in batch[len(outcomes):])
         return outcomes
@@ -145,7 +139,7 @@ def create(policy: DestinationPolicy, config: Config | None = None) -> NationalP
     if policy.url:
         section["adapter_url"] = policy.url
     if not section.get("adapter_url"):  # the product's defaults name no portal: a deployment gives its address
-        raise ConfigError("national_portal.adapter_url chưa đặt / is not set: give the portal's address")
+        raise ConfigError(line("national_portal.no_adapter_url"))
     section["batch_size"] = policy.max_batch
     section["read_timeout"] = policy.timeout_seconds
     return NationalPortalConnector.from_config(Config({**config.raw, "national_portal": section}, config.source))

@@ -23,6 +23,8 @@ import tomllib
 from typing import Any
 import unicodedata
 
+from gateway.kit import line, text
+
 NATIONAL_PROCEDURE = re.compile(r"^[0-9]\.[0-9]{6}$")
 NATIONAL_STATUSES = range(1, 11)
 
@@ -50,7 +52,7 @@ def _key(value: object) -> str:
 class Mapping:
     statuses: dict[tuple[str, str | None], int] = field(default_factory=dict)
     procedures: dict[str, str] = field(default_factory=dict)
-    source: str = "không có bảng ánh xạ / no mapping table"  # which file, which version (its SHA-256)
+    source: str = line("national_portal.no_mapping")  # which file, which version (its SHA-256)
 
     def national_status(self, local: object, sub: object | None = None) -> int:
         local_key = _key(local)
@@ -61,8 +63,7 @@ class Mapping:
         if local_key.isdigit() and int(local_key) in NATIONAL_STATUSES:
             return int(local_key)
         where = f"{local_key}/{sub_key}" if sub_key else local_key
-        raise MappingError(f"Trạng thái địa phương {where!r} chưa có trong bảng ánh xạ và không phải mã quốc gia 1–10 "
-                           f"/ local status {where!r} is neither in the mapping table nor a national code 1–10")
+        raise MappingError(line("national_portal.unmapped_status", status=repr(where)))
 
     def national_procedure(self, code: str) -> str:
         """Mapped code, else the code itself when it is already national; a local variant must be mapped."""
@@ -71,8 +72,7 @@ class Mapping:
             return mapped
         if NATIONAL_PROCEDURE.match(code):
             return code
-        raise MappingError(f"Mã thủ tục địa phương {code!r} chưa được ánh xạ sang mã quốc gia "
-                           f"/ local procedure code {code!r} is not mapped to a national MaTTHC")
+        raise MappingError(line("national_portal.unmapped_procedure", code=repr(code)))
 
 
 def check(raw: dict[str, Any]) -> list[Problem]:
@@ -80,58 +80,50 @@ def check(raw: dict[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
     unknown = set(raw) - {"status", "procedures"}
     for name in sorted(unknown):
-        problems.append(Problem(name, "Bảng không được hỗ trợ (chỉ có [[status]] và [procedures])",
-                                "unsupported table (only [[status]] and [procedures])"))
+        problems.append(Problem(name, *text("national_portal.mapping.table")))
     rows = raw.get("status", [])
     if not isinstance(rows, list):
-        return problems + [Problem("status", "Phải là danh sách [[status]]", "must be an array of tables [[status]]")]
+        return problems + [Problem("status", *text("national_portal.mapping.status_rows"))]
     seen: dict[tuple[str, str | None], int] = {}
     covered: set[int] = set()
     for number, row in enumerate(rows, 1):
         where = f"status[{number}]"
         if not isinstance(row, dict):
-            problems.append(Problem(where, "Dòng phải là một bảng", "row must be a table"))
+            problems.append(Problem(where, *text("national_portal.mapping.row")))
             continue
         extra = set(row) - {"local", "sub", "national", "note"}
         if extra:
-            problems.append(Problem(where, f"Khoá không hỗ trợ: {', '.join(sorted(extra))}",
-                                    f"unsupported keys: {', '.join(sorted(extra))}"))
+            problems.append(Problem(where, *text("national_portal.mapping.keys", keys=", ".join(sorted(extra)))))
         local, sub, national = row.get("local"), row.get("sub"), row.get("national")
         if local is None or _key(local) == "":
-            problems.append(Problem(where, "Thiếu trạng thái địa phương (local)", "local status (local) is missing"))
+            problems.append(Problem(where, *text("national_portal.mapping.no_local")))
             continue
         if not isinstance(national, int) or isinstance(national, bool) or national not in NATIONAL_STATUSES:
-            problems.append(Problem(where, f"Trạng thái quốc gia phải là số nguyên 1–10, không phải {national!r}",
-                                    f"national status must be an integer 1–10, not {national!r}"))
+            problems.append(Problem(where, *text("national_portal.mapping.national", value=repr(national))))
             continue
         key = (_key(local), _key(sub) if sub not in (None, "") else None)
         if key in seen:
             label = "/".join(k for k in key if k)
-            problems.append(Problem(where, f"Trùng với dòng status[{seen[key]}] ({label})",
-                                    f"duplicates row status[{seen[key]}] ({label})"))
+            problems.append(Problem(where, *text("national_portal.mapping.duplicate", row=seen[key], label=label)))
             continue
         seen[key] = number
         covered.add(national)
     for local, sub in seen:
         if sub is not None and (local, None) not in seen:
-            problems.append(Problem(f"status {local}/{sub}",
-                                    f"Trạng thái {local!r} chỉ có dòng cho trạng thái con; "
-                                    "giá trị khác của nó sẽ không ánh xạ được",
-                                    f"status {local!r} only has sub-status rows; its other values will not map",
+            problems.append(Problem(f"status {local}/{sub}", *text("national_portal.mapping.sub_only", status=repr(local)),
                                     "warning"))
     if rows:
         missing = [str(code) for code in NATIONAL_STATUSES if code not in covered]
         if missing:
-            problems.append(Problem("status", f"Không có trạng thái địa phương nào ứng với mã quốc gia {', '.join(missing)}",
-                                    f"no local status maps to national code(s) {', '.join(missing)}", "warning"))
+            problems.append(Problem("status", *text("national_portal.mapping.uncovered", codes=", ".join(missing)),
+                                    "warning"))
     procedures = raw.get("procedures", {})
     if not isinstance(procedures, dict):
-        return problems + [Problem("procedures", "Phải là một bảng", "must be a table")]
+        return problems + [Problem("procedures", *text("national_portal.mapping.procedures"))]
     for local, national in procedures.items():
         where = f"procedures.{local}"
         if not isinstance(national, str) or not NATIONAL_PROCEDURE.match(national):
-            problems.append(Problem(where, f"Mã TTHC quốc gia phải có dạng d.dddddd, không phải {national!r}",
-                                    f"national MaTTHC must look like d.dddddd, not {national!r}"))
+            problems.append(Problem(where, *text("national_portal.mapping.procedure", value=repr(national))))
     return problems
 
 
@@ -159,4 +151,4 @@ def _read(path: str | Path) -> tuple[dict[str, Any], str]:
         data = Path(path).read_bytes()
         return tomllib.loads(data.decode("utf-8")), hashlib.sha256(data).hexdigest()
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise MappingError(f"Không đọc được bảng ánh xạ {path} / cannot read mapping {path}: {exc}") from None
+        raise MappingError(f"{line('national_portal.mapping_unreadable', path=path)}: {exc}") from None

@@ -15,7 +15,7 @@ from connectors.national_portal.answers import Answer, AnswerKind, classify, cla
 from connectors.national_portal.client import http_client
 from connectors.national_portal.settings import PortalSettings
 from connectors.national_portal.transform import Transformer
-from gateway.kit import HoSo, HttpClient, HttpError, TienDoXuLy
+from gateway.kit import HoSo, HttpClient, HttpError, TienDoXuLy, line
 
 EXPIRY_MARGIN = 30.0  # seconds: renew a little before the portal would refuse the token
 
@@ -52,7 +52,7 @@ class TokenClient:
             body = response.json()
             token, expires_in = str(body["access_token"]), float(body.get("expires_in", 300))
         except (ValueError, KeyError, TypeError):
-            return Answer(AnswerKind.TRANSIENT, "câu trả lời cấp token không đúng dạng / malformed token answer",
+            return Answer(AnswerKind.TRANSIENT, line("national_portal.token_malformed"),
                           http_status=response.status_code)
         self._token, self._expires = token, time.monotonic() + max(0.0, expires_in - EXPIRY_MARGIN)
         return Answer(AnswerKind.OK, http_status=response.status_code)
@@ -70,7 +70,7 @@ class TokenClient:
         for _ in (1, 2):
             token, login = self._token_besides(refused)
             if token is None:
-                return Answer(AnswerKind.TRANSIENT, f"cấp token bị từ chối / token refused: {login.message}",
+                return Answer(AnswerKind.TRANSIENT, f"{line('national_portal.token_refused')}: {login.message}",
                               http_status=login.http_status, retry_after=login.retry_after)
             try:
                 response = self.http.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
@@ -80,7 +80,7 @@ class TokenClient:
             if answer.kind is not AnswerKind.RELOGIN:
                 return answer
             refused = token
-        return Answer(AnswerKind.TRANSIENT, f"token bị từ chối hai lần / token refused twice: {answer.message}",
+        return Answer(AnswerKind.TRANSIENT, f"{line('national_portal.token_refused_twice')}: {answer.message}",
                       code=answer.code, http_status=answer.http_status)
 
     def sync_dossier(self, hoso: HoSo, *, updating: bool,

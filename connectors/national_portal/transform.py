@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from connectors.national_portal.mapping import Mapping
-from gateway.kit import HoSo, TienDoXuLy
+from gateway.kit import HoSo, TienDoXuLy, line
 
 CLASSIC_DATE = "%Y%m%d%H%M%S"
 # Classic protocol, ``scalars = "text"``: the portal's own typing is not published, and the shape its
@@ -58,8 +58,7 @@ class Transformer:
             value = data.get(name)
             if isinstance(value, str) and len(value) > limit:
                 data[name] = value[:limit]
-                warnings.append(f"{name}: cắt từ {len(value)} xuống {limit} ký tự theo giới hạn của Cổng DVC quốc gia "
-                                f"/ cut from {len(value)} to {limit} characters, the portal's limit")
+                warnings.append(f"{name}: {line('national_portal.cut', length=len(value), limit=limit)}")
 
     # --- classic adapter protocol --------------------------------------------------
 

@@ -26,10 +26,10 @@ sys.path.insert(0, str(REPO))
 
 with atheris.instrument_imports(include=["gateway", "signing", "connectors", "tests.adversarial"]):
     import connectors.national_portal.inbound  # noqa: F401 - imported here to be instrumented
-    import gateway.validate.pipeline  # noqa: F401
+    import gateway.validate.pipeline  # noqa: F401 - imported here to be instrumented
     import signing.jws
     import signing.pades
-    import signing.xmldsig  # noqa: F401
+    import signing.xmldsig  # noqa: F401 - imported here to be instrumented
     from tests.adversarial.confined import readers
 
 

@@ -49,7 +49,7 @@ class Harness:
         self.process.stdin.write(json.dumps({"reader": case.reader, "path": str(path), "cpu_seconds": cpu_seconds,
                                              "memory_mb": MEMORY_MB}) + "\n")
         self.process.stdin.flush()
-        return json.loads(self.process.stdout.readline())  # type: ignore[no-any-return]
+        return json.loads(self.process.stdout.readline())
 
 
 @pytest.fixture(scope="module")
@@ -271,6 +271,6 @@ def test_a_document_wrong_everywhere_gets_a_bounded_report() -> None:
     from gateway.validate.schema import MAX_XML_SCHEMA_ISSUES
 
     case = next(case for case in MORE_VALIDATOR_CASES if case.name == "xml-many-attributes")
-    report = Validator(Config.load(None)).validate(case.data, "xml")  # type: ignore[arg-type]
+    report = Validator(Config.load(None)).validate(case.data, "xml")
     assert len(report.errors) == MAX_XML_SCHEMA_ISSUES + 1
     assert report.errors[-1].message_en.endswith(f"(+{WIDE - MAX_XML_SCHEMA_ISSUES})")

@@ -22,13 +22,13 @@ from tests.receive.test_signed_receipts import gateway_key
 
 def tamper(store: Store, *statements: sa.Executable) -> None:
     """What anyone with write access to the database can do, outside the gateway."""
-    with store.engine.begin() as connection:  # type: ignore[attr-defined]
+    with store.engine.begin() as connection:
         for statement in statements:
             connection.execute(statement)
 
 
 def rows(store: Store) -> list[sa.Row]:
-    with store.engine.connect() as connection:  # type: ignore[attr-defined]
+    with store.engine.connect() as connection:
         return list(connection.execute(sa.select(audit).order_by(audit.c.n)))
 
 
@@ -94,7 +94,7 @@ def test_an_edited_entry_is_named(chained: Store, signer: KeySigner) -> None:
 
 def test_an_edited_actor_is_named(chained: Store, signer: KeySigner) -> None:
     tamper(chained, audit.update().where(audit.c.n == 5).values(actor="someone else"))
-    assert (verify_store(chained, [signer.certificate]).broken.n, "edited") == (5, "edited")  # type: ignore[union-attr]
+    assert (verify_store(chained, [signer.certificate]).broken.n, "edited") == (5, "edited")
 
 
 def test_a_deleted_entry_is_named(chained: Store, signer: KeySigner) -> None:
@@ -158,7 +158,7 @@ def test_a_checkpoint_signed_by_another_key_is_named(chained: Store, signer: Key
     broken = verify_store(chained, [signer.certificate]).broken
     assert broken is not None and (broken.n, broken.kind) == (first.n, "checkpoint")
     assert "not signed by a trusted key" in broken.message_en
-    assert verify_store(chained, [other.certificate]).broken.n == chained.audit_checkpoints()[1].n  # type: ignore[union-attr]
+    assert verify_store(chained, [other.certificate]).broken.n == chained.audit_checkpoints()[1].n
 
 
 def test_without_a_key_checkpoints_are_unsigned_and_still_pin_the_chain(store: Store) -> None:

@@ -34,7 +34,7 @@ def test_checkpoint_verify_and_export_from_the_command_line(store: Store, store_
     exported = gateway("evidence", "000.00.01.H22-241203-0001", "--out", str(bundle), config=config)
     assert exported.returncode == 0 and "3 gói tin / packets" in exported.stdout, exported.stdout + exported.stderr
     assert verify_bundle(bundle, [signer.certificate]).ok
-    with store.engine.begin() as connection:  # type: ignore[attr-defined]
+    with store.engine.begin() as connection:
         connection.execute(sa.update(audit).where(audit.c.n == 2).values(subject="someone else's"))
     broken = gateway("audit", "verify", config=config)
     assert broken.returncode == 1 and "entry 2" in broken.stdout, broken.stdout + broken.stderr

@@ -40,7 +40,7 @@ def _accept(store_url: str, tmp_path: Path) -> tuple[dict[str, bytes], KeySigner
         for kind, media in (("xml", "application/xml"), ("json", "application/json")):
             packet_id = str(uuid.uuid4())
             data = (EXAMPLES / f"TienDoXuLy.{kind}").read_bytes()
-            data = data.replace(_ID.search(data).group(1), packet_id.encode(), 1)  # type: ignore[union-attr]
+            data = data.replace(_ID.search(data).group(1), packet_id.encode(), 1)
             answer = client.post("/v1/packets", content=data,
                                  headers={"content-type": media, "authorization": f"Bearer {API_KEY}"})
             assert answer.status_code == 202, answer.text
@@ -89,7 +89,7 @@ def test_a_bundle_carries_the_receipts_as_answered_and_the_verifier_checks_them(
         assert value is not None
         at = value.start(1)
         forged = original[:at] + (b"B" if original[at:at + 1] != b"B" else b"C") + original[at + 1:]
-        with store.engine.begin() as connection:  # type: ignore[attr-defined]
+        with store.engine.begin() as connection:
             connection.execute(sa.update(receipts).where(receipts.c.packet_id == xml_id).values(document=forged))
         again = tmp_path / "again.zip"
         export_bundle(store, DOSSIER, again, signer=signer, actor="auditor")
@@ -109,7 +109,7 @@ def test_a_packet_without_a_kept_receipt_gets_one_reissued_and_the_manifest_says
     store = open_store(store_url)
     try:
         lost = next(iter(answered))
-        with store.engine.begin() as connection:  # type: ignore[attr-defined]
+        with store.engine.begin() as connection:
             connection.execute(sa.delete(receipts).where(receipts.c.packet_id == lost))
         kept = next(p for p in answered if p != lost)
         before = store.receipt_of(kept)

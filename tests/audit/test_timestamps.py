@@ -73,7 +73,7 @@ def test_a_token_over_another_checkpoint_is_refused_and_named(store: Store, sign
     store.audit("auditor", "lookup", DOSSIER, {"reason": "kiểm tra"})
     second = checkpoint_now(store, signer, tsa)
     assert first and second and first.n < second.n
-    with store.engine.begin() as connection:  # type: ignore[attr-defined]
+    with store.engine.begin() as connection:
         connection.execute(sa.update(audit_checkpoints).where(audit_checkpoints.c.n == second.n)
                            .values(timestamp_token=first.timestamp_token))
     report = verify_store(store, [signer.certificate], trust_of(pem, tmp_path))

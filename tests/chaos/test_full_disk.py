@@ -50,7 +50,7 @@ def fill(disk: Path) -> Path:
     return filler
 
 
-def post(client: httpx.Client, base: str, packet) -> httpx.Response:  # type: ignore[no-untyped-def]
+def post(client: httpx.Client, base: str, packet) -> httpx.Response:
     return client.post(f"{base}/v1/packets", content=packet.raw, headers={"Content-Type": packet.content_type})
 
 

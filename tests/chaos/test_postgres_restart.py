@@ -71,7 +71,7 @@ def cluster() -> Iterator[Cluster]:
         running.remove()
 
 
-def restart_twice(cluster: Cluster, store, started: threading.Event, log: list[str]) -> None:  # type: ignore[no-untyped-def]
+def restart_twice(cluster: Cluster, store, started: threading.Event, log: list[str]) -> None:
     started.wait()
     for down in (1.0, 3.0):
         time.sleep(4.0)

@@ -37,7 +37,7 @@ MISBEHAVIOURS = [
 ]
 
 
-def misbehave(peer, stop: threading.Event, rng: random.Random) -> None:  # type: ignore[no-untyped-def]
+def misbehave(peer, stop: threading.Event, rng: random.Random) -> None:
     while not stop.wait(rng.uniform(0.5, 1.5)):
         peer.clear_faults()
         peer.set_faults(**rng.choice(MISBEHAVIOURS), seed=rng.randrange(1 << 30))

@@ -22,13 +22,13 @@ LEASE_SECONDS = 30.0
 BOUND_SECONDS = 10.0  # the goal is 2 s (median reported); a lease wait would be 30; a loaded machine varies
 
 
-def held_by(store, pid: int) -> list[str]:  # type: ignore[no-untyped-def]
+def held_by(store, pid: int) -> list[str]:
     prefix = worker_prefix(pid)
     return [job.job_id for job in store.find_jobs(JobFilter(destination=DEST, state=JobState.LEASED, limit=10000))
             if (job.lease_owner or "").startswith(prefix)]
 
 
-def taken_up(store, job_ids: list[str], pid: int):  # type: ignore[no-untyped-def]
+def taken_up(store, job_ids: list[str], pid: int):
     """Whether every one of ``job_ids`` is delivered or held by a live worker now (one query: a job at a
     time cost the check up to a second under load, which the figure then counted)."""
     prefix, wanted = worker_prefix(pid), set(job_ids)

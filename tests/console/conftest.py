@@ -31,7 +31,7 @@ def seeded(store: Store) -> Seeded:
 
 @pytest.fixture
 def accounts(store: Store) -> Accounts:
-    accounts = Accounts(store.engine)  # type: ignore[attr-defined]
+    accounts = Accounts(store.engine)
     accounts.add("quantri", PASSWORD, "admin", ["*"])
     accounts.add("vanhanh_a", PASSWORD, "operator", [AGENCY_A])
     accounts.add("vanhanh_chung", PASSWORD, "operator", ["*"])  # an operator of all agencies

@@ -11,7 +11,7 @@ from tests.console.conftest import NEW_PASSWORD, PASSWORD, csrf_of, log_in
 
 
 def test_passwords_are_argon2id_and_never_stored_plain(store: Store, accounts: Accounts) -> None:
-    with store.engine.connect() as connection:  # type: ignore[attr-defined]
+    with store.engine.connect() as connection:
         stored = connection.execute(sa.select(operators.c.password_hash)).scalars().all()
     assert stored and all(h.startswith("$argon2id$") and PASSWORD not in h for h in stored)
     with pytest.raises(AccountError, match="password.too_short"):

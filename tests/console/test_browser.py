@@ -47,7 +47,7 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         store_url = context.__enter__()
     store = open_store(store_url)
     seeded = seed(store, dossiers=30)
-    accounts = Accounts(store.engine)  # type: ignore[attr-defined]
+    accounts = Accounts(store.engine)
     accounts.add("quantri", PASSWORD, "admin", ["*"])
     accounts.add("vanhanh_a", PASSWORD, "operator", [AGENCY_A])
     accounts.add("vanhanh_chung", PASSWORD, "operator", ["*"])
@@ -87,7 +87,7 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser: object, site: Site) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")  # type: ignore[attr-defined]
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
     opened = context.new_page()
     errors: list[str] = []
     # CSP violations and script errors land here (a 404 the test asks for is not one)
@@ -100,83 +100,83 @@ def page(browser: object, site: Site) -> Iterator[object]:
 
 def shot(page: object, site: Site, name: str) -> None:
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTEFACTS / f"{site.name}-{name}.png"), full_page=True)  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTEFACTS / f"{site.name}-{name}.png"), full_page=True)
 
 
 def log_in(page: object, site: Site, username: str, first: bool = True) -> None:
-    page.goto(site.url + "/console/")  # type: ignore[attr-defined]
-    page.get_by_label("Tên đăng nhập").fill(username)  # type: ignore[attr-defined]
-    page.get_by_label("Mật khẩu").fill(PASSWORD if first else NEW_PASSWORD)  # type: ignore[attr-defined]
-    page.get_by_role("button", name="Đăng nhập").click()  # type: ignore[attr-defined]
+    page.goto(site.url + "/console/")
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill(PASSWORD if first else NEW_PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
     if first:
-        page.wait_for_url("**/console/password")  # type: ignore[attr-defined]
+        page.wait_for_url("**/console/password")
         shot(page, site, "01-forced-password-change")
-        page.get_by_label("Mật khẩu hiện tại").fill(PASSWORD)  # type: ignore[attr-defined]
-        page.get_by_label("Mật khẩu mới (ít nhất 12 ký tự)").fill(NEW_PASSWORD)  # type: ignore[attr-defined]
-        page.get_by_label("Nhập lại mật khẩu mới").fill(NEW_PASSWORD)  # type: ignore[attr-defined]
-        page.get_by_role("button", name="Đổi mật khẩu").click()  # type: ignore[attr-defined]
-    page.wait_for_url("**/console/")  # type: ignore[attr-defined]
+        page.get_by_label("Mật khẩu hiện tại").fill(PASSWORD)
+        page.get_by_label("Mật khẩu mới (ít nhất 12 ký tự)").fill(NEW_PASSWORD)
+        page.get_by_label("Nhập lại mật khẩu mới").fill(NEW_PASSWORD)
+        page.get_by_role("button", name="Đổi mật khẩu").click()
+    page.wait_for_url("**/console/")
 
 
 def test_operator_day(page: object, site: Site) -> None:
     """Forced change, overview charts, search by dossier code, a failed packet's reason, bulk replay with a
     dry run, pausing a destination — and agency B's dossier stays out of reach."""
     log_in(page, site, "vanhanh_a")
-    assert page.locator("svg.chart").count() == 4 and page.locator("svg.chart rect").count() > 0  # type: ignore[attr-defined]
+    assert page.locator("svg.chart").count() == 4 and page.locator("svg.chart rect").count() > 0
     shot(page, site, "02-overview")
-    dead_code = next(c for c, a in site.seeded.dossiers.items() if a == AGENCY_A and int(c[-4:]) % 5 == 0)  # type: ignore[attr-defined]
-    page.get_by_role("link", name="Tìm kiếm").click()  # type: ignore[attr-defined]
-    page.get_by_label("Mã hồ sơ").fill(dead_code)  # type: ignore[attr-defined]
-    page.get_by_label("Mã hồ sơ").press("Enter")  # type: ignore[attr-defined]
+    dead_code = next(c for c, a in site.seeded.dossiers.items() if a == AGENCY_A and int(c[-4:]) % 5 == 0)
+    page.get_by_role("link", name="Tìm kiếm").click()
+    page.get_by_label("Mã hồ sơ").fill(dead_code)
+    page.get_by_label("Mã hồ sơ").press("Enter")
     shot(page, site, "03-search")
-    page.get_by_role("link", name=dead_code).first.click()  # type: ignore[attr-defined]
-    assert page.get_by_text(REFUSAL).first.is_visible()  # type: ignore[attr-defined]
+    page.get_by_role("link", name=dead_code).first.click()
+    assert page.get_by_text(REFUSAL).first.is_visible()
     shot(page, site, "04-dossier-timeline")
 
-    code_b = next(c for c, a in site.seeded.dossiers.items() if a == AGENCY_B)  # type: ignore[attr-defined]
-    answer = page.goto(f"{site.url}/console/dossier/{code_b}")  # type: ignore[attr-defined]
-    assert answer.status == 404 and code_b not in page.locator("main").inner_text()  # type: ignore[attr-defined]
-    assert page.get_by_role("alert").inner_text() == "Không tìm thấy (hoặc bạn không có quyền xem)."  # type: ignore[attr-defined]
+    code_b = next(c for c, a in site.seeded.dossiers.items() if a == AGENCY_B)
+    answer = page.goto(f"{site.url}/console/dossier/{code_b}")
+    assert answer.status == 404 and code_b not in page.locator("main").inner_text()
+    assert page.get_by_role("alert").inner_text() == "Không tìm thấy (hoặc bạn không có quyền xem)."
 
-    page.goto(site.url + "/console/dead")  # type: ignore[attr-defined]
-    boxes = page.locator('input[name="job"]')  # type: ignore[attr-defined]
+    page.goto(site.url + "/console/dead")
+    boxes = page.locator('input[name="job"]')
     mine = boxes.count()
     assert mine > 1
-    page.get_by_label("Chọn tất cả").check()  # the one script: select all  # type: ignore[attr-defined]
-    page.get_by_label("Lý do gửi lại (bắt buộc, ghi nhật ký)").fill("danh mục TTHC đã cập nhật")  # type: ignore[attr-defined]
-    page.get_by_role("button", name="Đếm thử (không gửi)").click()  # type: ignore[attr-defined]
-    assert page.locator("#would").inner_text() == f"Sẽ gửi lại {mine} việc. Bấm “Gửi lại các thư đã chọn” để thực hiện."  # type: ignore[attr-defined]
+    page.get_by_label("Chọn tất cả").check()  # the one script: select all
+    page.get_by_label("Lý do gửi lại (bắt buộc, ghi nhật ký)").fill("danh mục TTHC đã cập nhật")
+    page.get_by_role("button", name="Đếm thử (không gửi)").click()
+    assert page.locator("#would").inner_text() == f"Sẽ gửi lại {mine} việc. Bấm “Gửi lại các thư đã chọn” để thực hiện."
     shot(page, site, "05-dead-letters-dry-run")
-    page.get_by_role("button", name="Gửi lại các thư đã chọn").click()  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Gửi lại các thư đã chọn").click()
     # live progress: console.js polls the run and fills in each job's result as it comes
-    page.locator("#replay-state").filter(has_text="Đã xong.").wait_for(timeout=20_000)  # type: ignore[attr-defined]
-    assert page.locator("#progress").inner_text() == f"Tiến độ: {mine}/{mine}"  # type: ignore[attr-defined]
-    assert page.locator("#replay-state").inner_text() == "Đã xong."  # type: ignore[attr-defined]
-    assert page.get_by_text("đã đưa lại hàng đợi").count() == mine  # type: ignore[attr-defined]
+    page.locator("#replay-state").filter(has_text="Đã xong.").wait_for(timeout=20_000)
+    assert page.locator("#progress").inner_text() == f"Tiến độ: {mine}/{mine}"
+    assert page.locator("#replay-state").inner_text() == "Đã xong."
+    assert page.get_by_text("đã đưa lại hàng đợi").count() == mine
     shot(page, site, "06-replayed")
 
     # destinations are shared by all agencies: agency A's operator is offered no pause, and a forged one is refused
-    page.get_by_role("link", name="Đích nhận").click()  # type: ignore[attr-defined]
-    assert page.get_by_role("button", name="Tạm dừng").count() == 0  # type: ignore[attr-defined]
-    csrf = page.locator('input[name="csrf"]').first.get_attribute("value")  # type: ignore[attr-defined]
-    forged = page.request.post(site.url + "/console/destinations/postal",  # type: ignore[attr-defined]
+    page.get_by_role("link", name="Đích nhận").click()
+    assert page.get_by_role("button", name="Tạm dừng").count() == 0
+    csrf = page.locator('input[name="csrf"]').first.get_attribute("value")
+    forged = page.request.post(site.url + "/console/destinations/postal",
                                form={"csrf": csrf, "action": "pause", "why": "thử"})
     assert forged.status == 403 and "shared by all agencies" in forged.text() and "dùng chung" in forged.text()
-    page.get_by_role("button", name="Đăng xuất").click()  # type: ignore[attr-defined]
-    page.wait_for_url("**/console/login")  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Đăng xuất").click()
+    page.wait_for_url("**/console/login")
     log_in(page, site, "vanhanh_chung")  # an operator of all agencies may
-    page.get_by_role("link", name="Đích nhận").click()  # type: ignore[attr-defined]
-    page.get_by_label("Lý do (ghi nhật ký)").first.fill("bảo trì theo lịch")  # type: ignore[attr-defined]
-    page.get_by_role("button", name="Tạm dừng").first.click()  # type: ignore[attr-defined]
-    assert page.get_by_role("button", name="Mở lại").count() == 1  # type: ignore[attr-defined]
+    page.get_by_role("link", name="Đích nhận").click()
+    page.get_by_label("Lý do (ghi nhật ký)").first.fill("bảo trì theo lịch")
+    page.get_by_role("button", name="Tạm dừng").first.click()
+    assert page.get_by_role("button", name="Mở lại").count() == 1
     shot(page, site, "07-destinations")
 
     store = open_store(site.store_url)  # the CLI's view of the same store
     try:
         assert store.destination_state("catalogue").paused or any(
             store.destination_state(n).paused for n in ("national_portal", "postal", "payment", "provincial_portal"))
-        dead_b = [j for j in site.seeded.dead if store.get_job(j) and store.get_job(j).state is JobState.DEAD]  # type: ignore[attr-defined, union-attr]
-        assert len(dead_b) == len(site.seeded.dead) - mine  # type: ignore[attr-defined]
+        dead_b = [j for j in site.seeded.dead if store.get_job(j) and store.get_job(j).state is JobState.DEAD]
+        assert len(dead_b) == len(site.seeded.dead) - mine
         assert store.count_jobs(JobFilter(state=JobState.DEAD)) == len(dead_b)
     finally:
         store.close()
@@ -207,33 +207,33 @@ UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), s
 
 def test_accessibility_basics(page: object, site: Site) -> None:
     """Every field labelled, text contrast at least 4.5:1 (WCAG AA), and the main path works from the keyboard."""
-    page.goto(site.url + "/console/login")  # type: ignore[attr-defined]
+    page.goto(site.url + "/console/login")
     focused = "document.activeElement.id || document.activeElement.className || document.activeElement.textContent.trim()"
     # autofocus: the browser applies it a moment after the load event on a busy machine, so wait for it
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'username'",  # type: ignore[attr-defined]
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'username'",
                            timeout=5_000)
-    page.keyboard.type("quantri")  # type: ignore[attr-defined]
-    page.keyboard.press("Tab")  # type: ignore[attr-defined]
-    assert page.evaluate(focused) == "password"  # type: ignore[attr-defined]
-    page.keyboard.type(PASSWORD)  # type: ignore[attr-defined]
-    page.keyboard.press("Tab")  # type: ignore[attr-defined]
-    assert page.evaluate(focused) == "Đăng nhập"  # type: ignore[attr-defined]
-    page.keyboard.press("Enter")  # type: ignore[attr-defined]
-    page.wait_for_url("**/console/password")  # type: ignore[attr-defined]
-    page.keyboard.press("Tab")  # the skip link comes first on every page  # type: ignore[attr-defined]
-    assert page.evaluate(focused) == "skip"  # type: ignore[attr-defined]
-    page.focus("#current")  # type: ignore[attr-defined]
+    page.keyboard.type("quantri")
+    page.keyboard.press("Tab")
+    assert page.evaluate(focused) == "password"
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Tab")
+    assert page.evaluate(focused) == "Đăng nhập"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/console/password")
+    page.keyboard.press("Tab")  # the skip link comes first on every page
+    assert page.evaluate(focused) == "skip"
+    page.focus("#current")
     for text in (PASSWORD, NEW_PASSWORD, NEW_PASSWORD):
-        page.keyboard.type(text)  # type: ignore[attr-defined]
-        page.keyboard.press("Tab")  # type: ignore[attr-defined]
-    page.keyboard.press("Enter")  # type: ignore[attr-defined]
-    page.wait_for_url("**/console/")  # type: ignore[attr-defined]
+        page.keyboard.type(text)
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/console/")
     for path in ("/console/", "/console/search?dossier=x", "/console/dead", "/console/destinations",
                  "/console/reports?quality=1",
                  "/console/lang?to=en&back=/console/"):
-        page.goto(site.url + path)  # type: ignore[attr-defined]
-        assert page.evaluate(UNLABELLED) == [], path  # type: ignore[attr-defined]
-        assert page.evaluate(CONTRAST) == [], path  # type: ignore[attr-defined]
+        page.goto(site.url + path)
+        assert page.evaluate(UNLABELLED) == [], path
+        assert page.evaluate(CONTRAST) == [], path
     shot(page, site, "08-overview-english")
-    page.goto(site.url + "/console/reports?quality=1")  # type: ignore[attr-defined]
+    page.goto(site.url + "/console/reports?quality=1")
     shot(page, site, "09-reports")

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.postgres
 
 
 def test_kept_buckets_agree_with_the_store(store: Store, seeded: Seeded) -> None:
-    engine = store.engine  # type: ignore[attr-defined]
+    engine = store.engine
     now = datetime.now(UTC) + timedelta(hours=2)  # the seeded deliveries lie in closed buckets by then
     first = data.series(engine, "postal", "day", now, 0)
     with engine.connect() as connection:
@@ -35,7 +35,7 @@ def test_kept_buckets_agree_with_the_store(store: Store, seeded: Seeded) -> None
 
 
 def test_open_buckets_are_read_live(store: Store, seeded: Seeded) -> None:
-    engine = store.engine  # type: ignore[attr-defined]
+    engine = store.engine
     now = datetime.now(UTC)
     data.series(engine, "postal", "hour", now, 0)
     with engine.connect() as connection:

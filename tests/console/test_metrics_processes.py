@@ -24,7 +24,7 @@ def test_two_workers_report_one_truth(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/gateway.db"
     store = open_store(url)
     seeded = seed(store, dossiers=6)
-    Accounts(store.engine).add("quantri", PASSWORD, "admin", ["*"])  # type: ignore[attr-defined]
+    Accounts(store.engine).add("quantri", PASSWORD, "admin", ["*"])
     store.close()
     (tmp_path / "site.toml").write_text(f'[store]\nurl = "{url}"\n[console]\nsecure_cookie = false\n')
     (tmp_path / "prom").mkdir()
@@ -48,7 +48,7 @@ def test_two_workers_report_one_truth(tmp_path: Path) -> None:
         searches = 12
         with httpx.Client(base_url=bases[0], follow_redirects=True) as client:
             answer = client.post("/console/login", data={"username": "quantri", "password": PASSWORD})
-            csrf = re.search(r'name="csrf" value="([^"]+)"', answer.text).group(1)  # type: ignore[union-attr]
+            csrf = re.search(r'name="csrf" value="([^"]+)"', answer.text).group(1)
             client.post("/console/password", data={"csrf": csrf, "current": PASSWORD, "new": NEW_PASSWORD,
                                                    "repeat": NEW_PASSWORD})
             for n in range(searches):  # the session lives in the store: it works on either process

@@ -18,7 +18,7 @@ LOCAL = timedelta(hours=data.LOCAL_OFFSET_HOURS)
 
 
 def test_kept_hours_agree_with_a_direct_count(store: Store) -> None:
-    engine = store.engine  # type: ignore[attr-defined]
+    engine = store.engine
     now = datetime.now(UTC)
     local_month = (now + LOCAL).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     last_month = (local_month - timedelta(days=1)).replace(day=1)
@@ -44,7 +44,7 @@ def test_kept_hours_agree_with_a_direct_count(store: Store) -> None:
 
 
 def test_open_hours_are_counted_live(store: Store) -> None:
-    engine = store.engine  # type: ignore[attr-defined]
+    engine = store.engine
     now = datetime.now(UTC)
     seed(store, 4, now=now)
     since = (now + LOCAL).replace(day=1, hour=0, minute=0, second=0, microsecond=0) - LOCAL
@@ -62,7 +62,7 @@ def test_kept_judgements_agree_with_a_fresh_reading(store: Store, store_url: str
     from tests.console.conftest import console_config
     from tests.console.seed import packet
 
-    engine = store.engine  # type: ignore[attr-defined]
+    engine = store.engine
     now = datetime.now(UTC)
     seed(store, 10, now=now - timedelta(days=40))
     rules = quality_rules(console_config(store_url))

@@ -191,7 +191,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_keeps_order(store, peer, tm
             process.stop()
 
 
-def _run(store, peer, base, key, api, workers, dossiers, total,  # type: ignore[no-untyped-def]
+def _run(store, peer, base, key, api, workers, dossiers, total,
          drain_seconds: float = 150) -> None:
     processes = [api, *workers]
     wait_until(lambda: api_up(base), 60, "the API")
@@ -298,7 +298,7 @@ def children_of(pid: int) -> list[int]:
     return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
-def supervised(store, packets: list[Packet], config: Path, log: Path) -> Process:  # type: ignore[no-untyped-def]
+def supervised(store, packets: list[Packet], config: Path, log: Path) -> Process:
     """``packets`` accepted, and ``gateway worker --processes 2`` started on them, both children delivering."""
     for packet in packets:
         store.accept(packet.stored(), [DEST])

@@ -19,7 +19,7 @@ def _an_earlier_run(folder: Path) -> None:
     folder.mkdir()
     store = open_store(f"sqlite:///{folder}/gateway.db")
     try:
-        Accounts(store.engine).add("demo-admin", "an-earlier-password", "admin", ["*"])  # type: ignore[attr-defined]
+        Accounts(store.engine).add("demo-admin", "an-earlier-password", "admin", ["*"])
     finally:
         store.close()
 

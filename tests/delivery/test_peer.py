@@ -3,7 +3,7 @@
 import httpx
 
 from demo.testpeer import FaultyPeer
-from gateway.deliver.traffic import Traffic
+from gateway.deliver.traffic import Packet, Traffic
 
 
 def test_faults_and_deliveries_over_http():
@@ -11,8 +11,11 @@ def test_faults_and_deliveries_over_http():
     with FaultyPeer() as peer, httpx.Client(base_url=peer.base, timeout=5) as client:
         assert client.post("/_faults", json={"fail_next": 1}).json()["fail_next"] == 1
         assert client.post("/_faults", json={"no_such_fault": 1}).status_code == 400
-        send = lambda p: client.post("/national_portal", content=p.raw,  # noqa: E731
-                                     headers={"Idempotency-Key": p.packet_id, "Content-Type": p.content_type})
+
+        def send(p: Packet) -> httpx.Response:
+            return client.post("/national_portal", content=p.raw,
+                               headers={"Idempotency-Key": p.packet_id, "Content-Type": p.content_type})
+
         assert send(packets[0]).status_code == 500
         assert send(packets[0]).status_code == 200 and send(packets[1]).status_code == 200
         missing = client.post("/national_portal", content=packets[0].raw, headers={"Content-Type": "application/json"})

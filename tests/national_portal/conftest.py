@@ -21,7 +21,7 @@ from connectors.national_portal.simulator import SimulatorSettings, create_app
 from connectors.national_portal.token_client import TokenClient
 from connectors.national_portal.transform import Transformer
 from gateway.deliver.connector import Delivery
-from gateway.kit.harness import AdminClient, Served, free_port  # noqa: F401  (free_port: dropin.py)
+from gateway.kit.harness import AdminClient, Served, free_port  # noqa: F401 - free_port: for dropin.py
 from gateway.packets.envelope import GoiTin
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -15,7 +15,7 @@ from gateway.receive.lockout import LockoutPolicy
 from gateway.receive.passwords import hash_password, is_hash, verify_password
 from gateway.store import Store
 
-from .test_inbound_http import OTHER_PASSWORD, OTHER_USER, PASSWORD, USER, Gateway, sha, start_gateway  # noqa: F401
+from .test_inbound_http import OTHER_PASSWORD, OTHER_USER, PASSWORD, USER, Gateway, sha, start_gateway  # noqa: F401 - fixtures, found by name
 
 
 def test_repeated_wrong_passwords_lock_the_account_even_for_the_right_one(

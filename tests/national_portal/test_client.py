@@ -97,7 +97,7 @@ def raw_sync(simulator: Simulator, dossier: dict, updating: str = "False") -> di
                                                       "service": "DongBoHoSoMC", "isUpdating": updating,
                                                       "data": [dossier]}).json()
     http.close()
-    return answer  # type: ignore[no-any-return]
+    return answer
 
 
 def test_the_simulator_refuses_what_the_portal_would(simulator: Simulator) -> None:

@@ -46,7 +46,7 @@ def test_already_exists_is_resent_as_an_update(client: ClassicClient, simulator:
     assert client.sync_dossier(make_dossier(code).body, updating=False)[0].ok  # synced by someone else
     simulator.faults(exists_code=-3)
     # A client that cannot look up (as with the token protocol) learns it from the "already exists" answer.
-    client.supports_lookup = False  # type: ignore[misc]
+    client.supports_lookup = False
     connector = NationalPortalConnector(client, SyncLedger(f"sqlite:///{tmp_path}/l.sqlite"))
     outcomes = connector.deliver(deliveries(make_dossier(code, TrangThaiHoSo=9, NgayKetThucXuLy="20241212160000")))
     assert kinds(outcomes) == ["delivered"]
@@ -139,7 +139,7 @@ def test_the_engine_factory_reads_the_configuration(simulator: Simulator, tmp_pa
                                                        "connector": "connectors.national_portal.connector:create",
                                                        "transient_error_codes": [77]}))
     assert connector.max_batch == 5
-    assert connector.client.settings.answers.transient == {"77"}  # type: ignore[attr-defined]
+    assert connector.client.settings.answers.transient == {"77"}
     code = dossier_code()
     assert kinds(connector.deliver(deliveries(make_dossier(code), make_step(code, 1)))) == ["delivered"] * 2
     connector.close()

@@ -21,7 +21,7 @@ from gateway.store.api import BreakerState, JobFilter, JobState, Store
 
 from . import realshapes as real
 from .conftest import Simulator, dossier_code, wait_for
-from .dropin import DEST, PROVINCE, Client, gateway_config, gateway_env, serve_gateway, start_engine  # noqa: F401
+from .dropin import DEST, PROVINCE, Client, gateway_config, gateway_env, serve_gateway, start_engine  # noqa: F401 - fixtures, found by name
 from .test_inbound_http import DSTCODE
 
 TOKEN = secrets.token_urlsafe(24)  # made up per run
@@ -45,11 +45,11 @@ def open_gateway(store_url: str, simulator: Simulator, tmp_path: Path, gateway_e
 
 
 def jobs(store: Store, **selection: object) -> list[object]:
-    return store.find_jobs(JobFilter(destination=DEST, **selection))  # type: ignore[arg-type]
+    return store.find_jobs(JobFilter(destination=DEST, **selection))
 
 
 def test_an_orphan_step_is_held_for_its_dossier_only_and_never_trips_the_breaker(
-        open_gateway, store: Store, simulator: Simulator, settings: PortalSettings,  # type: ignore[no-untyped-def]
+        open_gateway, store: Store, simulator: Simulator, settings: PortalSettings,
         transformer: Transformer, tmp_path: Path, client: ClassicClient) -> None:
     client_ = Client(open_gateway())  # orphan_check_seconds = 1.0
     client_.login()
@@ -76,7 +76,7 @@ def test_an_orphan_step_is_held_for_its_dossier_only_and_never_trips_the_breaker
         wait_for(lambda: len(jobs(store, state=JobState.DEAD)) == 1, timeout=20, what="the orphan dead-lettered")
     finally:
         engine.stop()
-    dead = store.get_job(jobs(store, state=JobState.DEAD)[0].job_id)  # type: ignore[attr-defined]
+    dead = store.get_job(jobs(store, state=JobState.DEAD)[0].job_id)
     assert dead is not None and dead.dossier == orphan and "chưa được đồng bộ" in (dead.last_error or "")
     assert dead.attempts >= 2 and len(dead.attempt_log) == dead.attempts  # held, retried for its dossier alone
     # One transient-looking outcome would have opened it (threshold 1): per-dossier outcomes do not count.
@@ -84,23 +84,23 @@ def test_an_orphan_step_is_held_for_its_dossier_only_and_never_trips_the_breaker
     assert simulator.record(orphan) is None and len(simulator.record(before)["progress"]) == 1
 
 
-def test_what_was_normalised_is_recorded_per_item(open_gateway, store: Store) -> None:  # type: ignore[no-untyped-def]
+def test_what_was_normalised_is_recorded_per_item(open_gateway, store: Store) -> None:
     client = Client(open_gateway())
     client.login()
     code = dossier_code()
     answer = client.call("DongBoHoSoMC", isUpdating="False", data=[real.dossier(code)])
-    verdict = store.get_packet(answer["packets"][0]["MaGoiTin"]).verdicts["classic"]  # type: ignore[union-attr]
+    verdict = store.get_packet(answer["packets"][0]["MaGoiTin"]).verdicts["classic"]
     changes = {(c["path"], c["rule"], c.get("sent")) for c in verdict["normalised"]}
     assert {("LoaiDoiTuong", "text_number", "1"), ("TrangThaiHoSo", "text_number", "2"), ("Email", "empty_text", None),
             ("TaiLieuNop[0].IsDeleted", "text_boolean", "False"), ("TaiLieuNop[0].TepDinhKemId", "empty_text", None),
             ("DinhDanhCHS", "null", None), ("DSKetNoiCSDL", "empty_list", None)} <= changes
     assert not any(c["path"] == "SoGiayToChuHoSo" for c in verdict["normalised"])  # text stays text
     steps = client.call("CapNhatTienDoHoSoMC", data=real.history(code)[1:2])
-    late = store.get_packet(steps["packets"][0]["MaGoiTin"]).verdicts["classic"]  # type: ignore[union-attr]
+    late = store.get_packet(steps["packets"][0]["MaGoiTin"]).verdicts["classic"]
     assert ("ChucDanh", "empty_text") in {(c["path"], c["rule"]) for c in late["normalised"]}
 
 
-def test_the_session_less_bare_array_variant(open_gateway, store: Store) -> None:  # type: ignore[no-untyped-def]
+def test_the_session_less_bare_array_variant(open_gateway, store: Store) -> None:
     digest = hashlib.sha256(TOKEN.encode()).hexdigest()
     url = open_gateway(f'path_token_sha256 = "{digest}"\naddresses = ["127.0.0.0/8"]\n'
                        f'[inbound_classic.clients.elsewhere]\nusername = "xa"\npassword_sha256 = "{"0" * 64}"\n'
@@ -124,7 +124,7 @@ def test_the_session_less_bare_array_variant(open_gateway, store: Store) -> None
 
 
 @pytest.mark.parametrize("spelling", ['"00"', '"0"', "0"])
-def test_success_is_spelled_as_configured(open_gateway, spelling: str) -> None:  # type: ignore[no-untyped-def]
+def test_success_is_spelled_as_configured(open_gateway, spelling: str) -> None:
     client = Client(open_gateway(inbound=f"success_code = {spelling}"))
     assert client.login()["error_code"] == 0  # the login answer stays the integer clients read
     answer = client.call("DongBoHoSoMC", isUpdating="False", data=[real.dossier(dossier_code())])

@@ -79,7 +79,7 @@ def test_revoked_sessions_are_renewed_transparently(connector: NationalPortalCon
     assert connector.deliver(deliveries(make_dossier(code)))[0].kind is OutcomeKind.DELIVERED
     assert simulator.revoke_sessions() == 1
     assert [o.kind for o in connector.deliver(deliveries(make_step(code, 1)))] == [OutcomeKind.DELIVERED]
-    assert connector.client.logins == 2  # type: ignore[attr-defined]
+    assert connector.client.logins == 2
 
 
 def retry_until_delivered(connector: NationalPortalConnector, jobs: list[Delivery], rounds: int = 200) -> int:

@@ -71,7 +71,7 @@ class OneStop:
                                   headers={"Content-Type": "application/json; charset=utf-8", "dstcode": dstcode,
                                            **(headers or {})})
         assert response.status_code == 200, response.text  # the portal answers everything with 200
-        return response.json()  # type: ignore[no-any-return]
+        return response.json()
 
     def login(self, username: str = USER, password: str = PASSWORD, **options: Any) -> dict[str, Any]:
         answer = self.post("/adapter/auth", {"username": username, "password": password}, **options)

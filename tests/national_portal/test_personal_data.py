@@ -27,7 +27,7 @@ from gateway.store.sealing import KEYS_ENV, new_key_line
 from gateway.store.tables import attempts, audit, jobs, packets
 
 from .conftest import Simulator, dossier_code
-from .test_inbound_http import DEST, Gateway, dossier, run_engine, start_gateway  # noqa: F401  (fixtures)
+from .test_inbound_http import DEST, Gateway, dossier, run_engine, start_gateway  # noqa: F401 - fixtures, found by name
 
 QUOTING = "quoting_peer"
 
@@ -104,7 +104,7 @@ def test_no_personal_value_is_logged_or_stored_unmasked(sealed: None, start_gate
             assert view is not None and view.raw is not None
             packet = GoiTin.model_validate_json(view.raw)
             store.accept(NewPacket(view.packet_id + "-q", view.sha256, view.raw, "json", "scan", view.received_at,
-                                   "HoSo", packet.NoiDung.HoSo.MaHoSo + "-q"), [QUOTING])  # type: ignore[union-attr]
+                                   "HoSo", packet.NoiDung.HoSo.MaHoSo + "-q"), [QUOTING])
         engine = Engine(store, {QUOTING: policy_from(QUOTING, {"url": peer.url, "timeout_seconds": 3.0,
                                                                "max_attempts": 2, "backoff_base_seconds": 0.02})},
                         poll_seconds=0.01, hold_check_seconds=0.05).start()
@@ -124,7 +124,7 @@ def test_no_personal_value_is_logged_or_stored_unmasked(sealed: None, start_gate
     assert any("Hồ sơ của" in text for text in shown)  # the portal's words are kept, masked
     assert any("refused" in text for text in shown)
 
-    engine_ = store.engine  # type: ignore[attr-defined]
+    engine_ = store.engine
     with engine_.connect() as connection:
         texts = [row[0] or "" for row in connection.execute(sa.select(attempts.c.message))]
         texts += [row[0] or "" for row in connection.execute(sa.select(jobs.c.last_error))]

@@ -54,7 +54,7 @@ def serve(app: Any) -> tuple[str, uvicorn.Server, threading.Thread]:
     return f"http://127.0.0.1:{port}", server, thread
 
 
-def dossier_packet(dossier: str, fees: list[int] = (3_000_000, 50_000)) -> bytes:  # type: ignore[assignment]
+def dossier_packet(dossier: str, fees: list[int] = (3_000_000, 50_000)) -> bytes:
     packet = json.loads((EXAMPLES / "HoSo.json").read_text(encoding="utf-8"))
     packet["MaGoiTin"] = str(uuid.uuid4())
     body = packet["NoiDung"]["HoSo"]
@@ -85,13 +85,13 @@ class Bench:
         httpx.post(f"{self.sim_url}/_admin/faults", json=changes, timeout=5).raise_for_status()
 
     def record(self) -> dict[str, Any]:
-        return httpx.get(f"{self.sim_url}/_admin/record", timeout=5).json()  # type: ignore[no-any-return]
+        return httpx.get(f"{self.sim_url}/_admin/record", timeout=5).json()
 
     def payment_of(self, dossier: str, states: set[str] | None = None, timeout: float = 30) -> dict[str, Any]:
         def found() -> dict[str, Any] | None:
             rows = self.store.payments_of(dossier)
             return rows[-1] if rows and (states is None or rows[-1]["state"] in states) else None
-        return wait_for(found, timeout, f"payment of {dossier} in {states}")  # type: ignore[no-any-return]
+        return wait_for(found, timeout, f"payment of {dossier} in {states}")
 
 
 def gateway_toml(store_url: str, sim_url: str, pki: Any, variant: str, extra: str = "", bank: str = "") -> str:

@@ -178,7 +178,7 @@ def test_operator_commands_show_state_and_ask_the_platform(make_bench: Any, tmp_
     bench.submit(dossier_packet(dossier))
     payment = bench.payment_of(dossier, {"receipt_rejected"})
     config = tmp_path / "gateway-national.toml"
-    cli = CONNECTOR.cli()  # type: ignore[misc]
+    cli = CONNECTOR.cli()
     shown = CliRunner().invoke(cli, ["status", dossier, "--config", str(config)])
     assert shown.exit_code == 0, shown.output
     line = json.loads(shown.output.splitlines()[0])

@@ -11,9 +11,9 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # so that ``tests.*`` helpers import under --import-mode=importlib
     sys.path.insert(0, str(REPO))
 
-from signing.trust import TrustPolicy  # noqa: E402
-from tests.pdf.helpers import TSA, TSAKeys, blank_pdf, issue_tsa, nss_database, serve_tsa  # noqa: E402
-from tests.signing.pki import TestPKI  # noqa: E402
+from signing.trust import TrustPolicy  # noqa: E402 - after the sys.path line
+from tests.pdf.helpers import TSA, TSAKeys, blank_pdf, issue_tsa, nss_database, serve_tsa  # noqa: E402 - after the sys.path line
+from tests.signing.pki import TestPKI  # noqa: E402 - after the sys.path line
 
 CORPUS = REPO.parent / "shared" / "corpora" / "pdf" / "pyhanko"
 

@@ -60,10 +60,10 @@ class Simulator:
         self.admin.post("/_admin/settings", json=changes).raise_for_status()
 
     def stats(self) -> dict[str, Any]:
-        return self.admin.get("/_admin/stats").json()  # type: ignore[no-any-return]
+        return self.admin.get("/_admin/stats").json()
 
     def people(self, count: int = 5) -> list[dict[str, Any]]:
-        return self.admin.get("/_admin/citizens", params={"count": count}).json()  # type: ignore[no-any-return]
+        return self.admin.get("/_admin/citizens", params={"count": count}).json()
 
     def reset(self) -> None:
         self.admin.post("/_admin/reset").raise_for_status()
@@ -172,7 +172,7 @@ _ID = re.compile(rb"MaGoiTin>([0-9a-f-]{36})")
 def own_dossier(gateway: Gateway) -> None:
     """The example dossier (agency 000.00.01.H22) accepted by the gateway, sent by the province's portal."""
     data = (EXAMPLES / "HoSo.xml").read_bytes()
-    data = data.replace(_ID.search(data).group(1), str(uuid.uuid4()).encode(), 1)  # type: ignore[union-attr]
+    data = data.replace(_ID.search(data).group(1), str(uuid.uuid4()).encode(), 1)
     answer = httpx.post(gateway.url + "/v1/packets", content=data, timeout=30,
                         headers={"content-type": "application/xml", "Authorization": f"Bearer {KEYS['portal']}"})
     assert answer.status_code == 202, answer.text

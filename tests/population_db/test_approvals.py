@@ -30,7 +30,7 @@ def eventually(gateway: Gateway, key: str, person: dict[str, Any], status: int) 
 
 
 def population(gateway: Gateway, *args: str) -> Any:
-    return CliRunner().invoke(CONNECTOR.cli(), [*args, "--config", gateway.config.source])  # type: ignore[misc]
+    return CliRunner().invoke(CONNECTOR.cli(), [*args, "--config", gateway.config.source])
 
 
 def test_a_store_client_is_denied_until_approved_and_again_once_revoked(gateway: Gateway,

@@ -195,7 +195,7 @@ def test_report_counts_per_account_and_month(gateway: Gateway, simulator: Simula
     gateway.flush_audit()
     config = tmp_path / "report.toml"
     config.write_text(f'[store]\nurl = "{gateway.config.section("store")["url"]}"\n', encoding="utf-8")
-    result = CliRunner().invoke(CONNECTOR.cli(), ["report", "--config", str(config), "--json"])  # type: ignore[misc]
+    result = CliRunner().invoke(CONNECTOR.cli(), ["report", "--config", str(config), "--json"])
     assert result.exit_code == 0, result.output
     month = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m")
     rows = {(r["account"], r["operation"]): r for r in json.loads(result.output)}
@@ -204,7 +204,7 @@ def test_report_counts_per_account_and_month(gateway: Gateway, simulator: Simula
         "not_found": 1, "match": 0, "no_match": 0, "refused": 0, "unavailable": 0, "failed": 0}
     assert rows[("sector", "XacThucThongTinCongDan")]["match"] == 1
     assert rows[("stranger", "TraCuuThongTinCongDan")]["refused"] == 1 and len(rows) == 3
-    table = CliRunner().invoke(CONNECTOR.cli(), ["report", "--config", str(config)])  # type: ignore[misc]
+    table = CliRunner().invoke(CONNECTOR.cli(), ["report", "--config", str(config)])
     assert table.exit_code == 0 and f"sector\t{month}\tTraCuuThongTinCongDan\t4\t3\t1" in table.output
 
 

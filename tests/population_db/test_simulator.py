@@ -28,7 +28,7 @@ def headers(url: str, *, stamp: float | None = None, secret: str = SECRETS["secr
 class Signed(requests.Session):
     """A requests session adding the brief's headers, computed per call, as any client of the database does."""
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
         if method.upper() == "POST":
             kwargs["headers"] = {**(kwargs.get("headers") or {}), **headers(url)}
         return super().request(method, url, *args, **kwargs)

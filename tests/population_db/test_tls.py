@@ -110,4 +110,4 @@ def _people(url: str, directory: Path) -> list[dict[str, Any]]:
 
     admin = HttpClient(timeout=5, ca_file=str(directory / "ca.pem"), cert_file=str(directory / "client.pem"),
                        key_file=str(directory / "client.key"))
-    return admin.get(url.replace("/dancu", "/_admin/citizens")).json()  # type: ignore[no-any-return]
+    return admin.get(url.replace("/dancu", "/_admin/citizens")).json()

@@ -78,10 +78,10 @@ class Simulator:
         return self.post("/_admin/plan", routes)
 
     def record(self) -> dict[str, Any]:
-        return self.admin.get("/_admin/record").json()  # type: ignore[no-any-return]
+        return self.admin.get("/_admin/record").json()
 
     def order(self, number: str) -> dict[str, Any] | None:
-        return self.record()["orders"].get(number)  # type: ignore[no-any-return]
+        return self.record()["orders"].get(number)
 
     def reset(self) -> None:
         self.admin.post("/_admin/reset").raise_for_status()
@@ -149,7 +149,7 @@ class Originator:
 
     def __call__(self, data: bytes, encoding: str) -> IntakeOutcome:
         self.calls.append(data)
-        return (self._unreachable() if self.unavailable else self.intake).originate(data, encoding)  # type: ignore[arg-type]
+        return (self._unreachable() if self.unavailable else self.intake).originate(data, encoding)
 
 
 @pytest.fixture

@@ -50,4 +50,4 @@ def body(store: Store, job: JobView) -> dict[str, Any]:
     packet = store.get_packet(job.packet_id)
     assert packet is not None and packet.raw is not None
     data = json.loads(packet.raw)
-    return data["NoiDung"][data["LoaiGoiTin"]]  # type: ignore[no-any-return]
+    return data["NoiDung"][data["LoaiGoiTin"]]

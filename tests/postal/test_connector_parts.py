@@ -63,10 +63,10 @@ def test_originated_packets_are_valid_packets_with_stable_ids() -> None:
     again, same = tracking_packet(item, settings.status("4"), "000.00.01.H22", None, "20261203201500", settings)
     assert (first, data) == (again, same)
     packet = GoiTin.model_validate_json(data)
-    assert packet.body.MaTrangThai == "PHAT_THANH_CONG" and packet.NoiNhan == "provincial_portal"  # type: ignore[union-attr]
+    assert packet.body.MaTrangThai == "PHAT_THANH_CONG" and packet.NoiNhan == "provincial_portal"
     ten_id, ten = returned_step(item, "000.00.01.H22", None, "20261203201500", settings)
     step = GoiTin.model_validate_json(ten)
-    assert step.body.TrangThai == 10 and "EI123456789VN" in step.body.NoiDungXuLy and ten_id != first  # type: ignore[union-attr]
+    assert step.body.TrangThai == 10 and "EI123456789VN" in step.body.NoiDungXuLy and ten_id != first
 
 
 def test_the_operators_commands(tmp_path: Path) -> None:
@@ -75,9 +75,9 @@ def test_the_operators_commands(tmp_path: Path) -> None:
                           'name = "TTPVHCC"\naddress = "Số 1"\ntel = "0236382222"\nprovince = 48\ndistrict = 490\n',
                           encoding="utf-8")
     runner = CliRunner()
-    checked = runner.invoke(CONNECTOR.cli(), ["check", "--config", str(deployment)])  # type: ignore[misc]
+    checked = runner.invoke(CONNECTOR.cli(), ["check", "--config", str(deployment)])
     assert checked.exit_code == 0 and "000.00.01.H22" in checked.output and "PHAT_THANH_CONG → 10" in checked.output
-    status = runner.invoke(CONNECTOR.cli(), ["status", "--config", str(deployment)])  # type: ignore[misc]
+    status = runner.invoke(CONNECTOR.cli(), ["status", "--config", str(deployment)])
     assert status.exit_code == 0 and "ordered: 0" in status.output and "cursor (vnpost): -" in status.output
 
 

@@ -27,7 +27,7 @@ def test_every_dossier_is_ordered_once_through_throttling_errors_and_lost_answer
                  what="every order delivered")
     record = simulator.record()
     assert sorted(record["orders"]) == sorted(codes)  # each exactly once at the service
-    outcomes = [a.outcome for j in jobs(store, destination="postal") for a in store.get_job(j.job_id).attempt_log]  # type: ignore[union-attr]
+    outcomes = [a.outcome for j in jobs(store, destination="postal") for a in store.get_job(j.job_id).attempt_log]
     assert outcomes.count("transient") > 0 and outcomes.count("delivered") == len(codes)
     assert count(store, "postal", JobState.DEAD) == 0
 
@@ -42,7 +42,7 @@ def test_a_refused_order_is_a_dead_letter_with_the_citizens_data_masked(
         wait_for(lambda: count(store, "postal", JobState.DEAD) == 1, what="the refusal")
     (job,) = jobs(store, destination="postal")
     message = job.last_error or ""
-    assert "ReceiverTel" in message and "103" in (store.get_job(job.job_id).attempt_log[-1].peer_status or "")  # type: ignore[union-attr]
+    assert "ReceiverTel" in message and "103" in (store.get_job(job.job_id).attempt_log[-1].peer_status or "")
     assert "812345678" not in message and "81*****78" in message
     assert simulator.record()["orders"] == {}
 
@@ -71,7 +71,7 @@ def test_a_wrong_access_token_is_retried_not_dead_lettered(config: Config, store
         wait_for(lambda: simulator.record()["calls"].get("orders", 0) >= 2, what="two refused tries")
         assert count(store, "postal", JobState.DEAD) == 0 and count(store, "postal", JobState.DELIVERED) == 0
     (job,) = jobs(store, destination="postal")
-    attempts = store.get_job(job.job_id).attempt_log  # type: ignore[union-attr]
+    attempts = store.get_job(job.job_id).attempt_log
     assert attempts and all(a.outcome == "transient" and a.peer_status == "401" for a in attempts)
     assert simulator.record()["orders"] == {}
 
@@ -89,5 +89,5 @@ def test_maintenance_and_a_busy_answer_are_retried(config: Config, store: Store,
         simulator.faults(business_status=0)
         wait_for(lambda: count(store, "postal", JobState.DELIVERED) == 1, timeout=30, what="the order")
     (job,) = jobs(store, destination="postal")
-    statuses = [a.peer_status for a in store.get_job(job.job_id).attempt_log]  # type: ignore[union-attr]
+    statuses = [a.peer_status for a in store.get_job(job.job_id).attempt_log]
     assert statuses[0] == "503" and "200/110" in statuses and statuses[-1] == "200/100"

@@ -95,7 +95,7 @@ def test_a_failed_attempt_then_delivery_and_a_return(config: Config, store: Stor
     assert tracker.ledger  # closed above; the record reopened below
     again = poller(config, originate)
     try:
-        assert again.ledger.get(delivered).state == "delivered"  # type: ignore[union-attr]
-        assert again.ledger.get(returned).state == "returned"  # type: ignore[union-attr]
+        assert again.ledger.get(delivered).state == "delivered"
+        assert again.ledger.get(returned).state == "returned"
     finally:
         close(again)

@@ -49,7 +49,7 @@ def test_a_lost_answer_is_retried_and_the_services_duplicate_counts_as_delivered
         simulator.faults(lost_answer_rate=0.0)
         wait_for(lambda: count(store, "postal", JobState.DELIVERED) == 1, what="the order delivered")
     (job,) = jobs(store, destination="postal")
-    attempts = store.get_job(job.job_id).attempt_log  # type: ignore[union-attr]
+    attempts = store.get_job(job.job_id).attempt_log
     assert attempts[0].outcome == "transient" and "timeout" in attempts[0].message
     assert attempts[-1].outcome == "delivered" and attempts[-1].peer_status == "200/102"
     order = simulator.order(code)
@@ -93,12 +93,12 @@ def test_withdrawn_or_stopped_dossiers_cancel_their_shipment(config: Config, sto
     assert simulator.order(never_shipped) is None and simulator.record()["calls"]["cancel"] == 1
     record = ledger(config)
     try:
-        assert record.get(shipped).state == "cancelled"  # type: ignore[union-attr]
+        assert record.get(shipped).state == "cancelled"
         assert record.get(never_shipped) is None
     finally:
         record.close()
     nothing = [j for j in jobs(store, destination="postal") if j.dossier == never_shipped]
-    assert "no shipment to cancel" in store.get_job(nothing[0].job_id).attempt_log[-1].message  # type: ignore[union-attr]
+    assert "no shipment to cancel" in store.get_job(nothing[0].job_id).attempt_log[-1].message
 
 
 @pytest.mark.postgres
@@ -114,4 +114,4 @@ def test_a_delivered_shipment_is_not_cancelled(config: Config, store: Store, int
         wait_for(lambda: count(store, "postal", JobState.DEAD) == 1, what="the refused cancellation")
     dead = [j for j in jobs(store, destination="postal") if j.state is JobState.DEAD][0]
     assert "105" in (dead.last_error or "") or "không thể huỷ" in (dead.last_error or "")
-    assert simulator.order(code)["Status"] == 4  # type: ignore[index]
+    assert simulator.order(code)["Status"] == 4

@@ -121,7 +121,7 @@ def test_the_feed_faults_stop_the_poll_without_moving_the_cursor(
         close(tracker)
 
 
-def _short_timeout(tracker):  # type: ignore[no-untyped-def]
+def _short_timeout(tracker):
     from connectors.postal.client import PostalClient
 
     settings = replace(tracker.settings, read_timeout=0.3)

@@ -46,7 +46,7 @@ class Setup:
         httpx.post(f"{self.portal}/_admin/faults", json=changes, timeout=5).raise_for_status()
 
     def record(self) -> dict[str, Any]:
-        return httpx.get(f"{self.portal}/_admin/record", timeout=5).json()  # type: ignore[no-any-return]
+        return httpx.get(f"{self.portal}/_admin/record", timeout=5).json()
 
     def job(self, packet_id: str, state: str) -> Any:
         return wait_for(lambda: [j for j in self.store.find_jobs(JobFilter(destination=DEST, state=state))

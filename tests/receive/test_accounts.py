@@ -23,7 +23,7 @@ _ID = re.compile(rb"MaGoiTin(?:>|\":\s*\")([0-9a-f-]{36})")
 
 def fresh() -> bytes:
     data = (EXAMPLES / "HoSo.xml").read_bytes()
-    return data.replace(_ID.search(data).group(1), str(uuid.uuid4()).encode(), 1)  # type: ignore[union-attr]
+    return data.replace(_ID.search(data).group(1), str(uuid.uuid4()).encode(), 1)
 
 
 def send(gateway, key: str) -> int:

@@ -36,7 +36,7 @@ def test_wrong_keys_on_validate_and_evidence_lock_the_address(start_gateway: Cal
                              timeout=30)):
         assert answer.status_code == 429 and answer.json()["error"] == "auth.locked"
         assert int(answer.headers["retry-after"]) > 0
-    rows = gateway.app.state.intake.store.audit_log("address:127.0.0.1")  # type: ignore[attr-defined]
+    rows = gateway.app.state.intake.store.audit_log("address:127.0.0.1")
     # the 401s' own entries (batched: written by now or not) share the subject; the lock is there once
     assert [row["action"] for row in rows if row["action"] != "auth.denied"] == ["apikey.locked"]
 
@@ -65,7 +65,7 @@ def test_the_key_table_is_read_on_a_thread_of_its_own() -> None:
             assert release.wait(30)
             return [row]
 
-    managed = ManagedClients(lambda: SlowStore(), refresh_seconds=0.0)  # type: ignore[arg-type, return-value]
+    managed = ManagedClients(lambda: SlowStore(), refresh_seconds=0.0)
     configured = {"cd" * 32: Client("portal")}
     assert managed.table(configured) == configured  # answered while the store is still being asked
     assert managed.table(configured) == configured and len(asked) <= 1  # one read at a time

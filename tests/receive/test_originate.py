@@ -23,7 +23,7 @@ pytestmark = pytest.mark.postgres
 
 def example(kind: str, encoding: str = "xml") -> bytes:
     data = (EXAMPLES / f"{kind}.{encoding}").read_bytes()
-    return data.replace(_ID.search(data).group(1), str(uuid.uuid4()).encode(), 1)  # type: ignore[union-attr]
+    return data.replace(_ID.search(data).group(1), str(uuid.uuid4()).encode(), 1)
 
 
 def step(status: int) -> bytes:
@@ -31,7 +31,7 @@ def step(status: int) -> bytes:
 
 
 def packet_id(data: bytes) -> str:
-    return _ID.search(data).group(1).decode()  # type: ignore[union-attr]
+    return _ID.search(data).group(1).decode()
 
 
 def configured(store_url: str, tmp_path: Path, extra: str = "") -> Config:
@@ -77,7 +77,7 @@ def test_originated_and_received_steps_of_a_dossier_are_checked_in_one_order(int
     assert [e["rule"] for e in late.report["errors"]] == ["semantic.after_terminal"]
     also_late = intake.originate(step(4), "xml")
     assert isinstance(also_late, Refused) and also_late.rule == "semantic.after_terminal"
-    dossier = intake.store.get_packet(finished.packet_id).dossier  # type: ignore[union-attr]
+    dossier = intake.store.get_packet(finished.packet_id).dossier
     assert dossier is not None and intake.store.previous_status(dossier) == 10
 
 
@@ -97,7 +97,7 @@ def test_the_originator_is_configured_and_never_a_clients_name(store_url: str, t
     try:
         data = example("HoSo")
         assert isinstance(named.originate(data, "xml"), Accepted)
-        assert named.store.get_packet(packet_id(data)).sender == "buu_chinh_noi_bo"  # type: ignore[union-attr]
+        assert named.store.get_packet(packet_id(data)).sender == "buu_chinh_noi_bo"
     finally:
         named.close()
     with pytest.raises(ConfigError, match="originator"):

@@ -21,11 +21,11 @@ XML, JSON = {"content-type": "application/xml"}, {"content-type": "application/j
 def example(kind: str, encoding: str = "xml") -> bytes:
     """An example packet under a fresh MaGoiTin."""
     data = (EXAMPLES / f"{kind}.{encoding}").read_bytes()
-    return data.replace(_ID.search(data).group(1), str(uuid.uuid4()).encode(), 1)  # type: ignore[union-attr]
+    return data.replace(_ID.search(data).group(1), str(uuid.uuid4()).encode(), 1)
 
 
 def packet_id(data: bytes) -> str:
-    return _ID.search(data).group(1).decode()  # type: ignore[union-attr]
+    return _ID.search(data).group(1).decode()
 
 
 def post(gateway, data: bytes, headers: dict[str, str], key: str | None = "portal") -> httpx.Response:
@@ -103,7 +103,7 @@ def test_same_id_other_content_is_409_and_audited(gateway) -> None:
         row, accepted = store.audit_log(packet_id(data))  # newest first
         assert row["action"] == "accept.conflict" and row["actor"] == "portal"
         assert accepted["action"] == "packet.accepted" and accepted["detail"]["sha256"] == row["detail"]["sha256_original"]
-        assert store.get_packet(packet_id(data)).raw == data  # type: ignore[union-attr]
+        assert store.get_packet(packet_id(data)).raw == data
     finally:
         store.close()
 
@@ -209,7 +209,7 @@ def test_a_skipped_step_is_accepted_with_the_policy_warning_in_receipt_and_verdi
     assert answer.json()["warnings"][0]["path"] == "NoiDung/TienDoXuLy/TrangThai"
     store = stored(gateway)
     try:
-        verdicts = store.get_packet(packet_id(skipped)).verdicts  # type: ignore[union-attr]
+        verdicts = store.get_packet(packet_id(skipped)).verdicts
     finally:
         store.close()
     assert [w["rule"] for w in verdicts["validation"]["warnings"]] == ["semantic.transition"]
@@ -228,14 +228,14 @@ def test_two_steps_of_one_dossier_prepared_together_are_checked_in_order(gateway
         terminal, late = step(10), step(4)
         prepared = [intake.prepare(client, data, "xml", AT_COMMIT) for data in (terminal, late)]
         assert all(isinstance(p, Prepared) for p in prepared)  # the transition is left to the store
-        futures = [intake.committer.submit(p.new, p.routes) for p in prepared]  # type: ignore[union-attr]
+        futures = [intake.committer.submit(p.new, p.routes) for p in prepared]
         first, second = (future.result(timeout=30) for future in futures)
         assert first.refused is None and not first.duplicate
         assert second.refused is not None and second.refused["valid"] is False
         assert [e["rule"] for e in second.refused["errors"]] == ["semantic.after_terminal"]
         assert second.refused["packet"]["MaGoiTin"] == packet_id(late)
         assert intake.store.get_packet(packet_id(late)) is None
-        assert intake.store.previous_status(prepared[0].new.dossier) == 10  # type: ignore[arg-type, union-attr]
+        assert intake.store.previous_status(prepared[0].new.dossier) == 10
     finally:
         intake.close()
 
@@ -267,7 +267,7 @@ def test_another_clients_packet_id_is_answered_as_if_unknown(start_gateway) -> N
     assert original.status_code == 200 and original.json()["BamSHA256"] == hashlib.sha256(mine).hexdigest()
     store = stored(gateway)
     try:
-        assert store.get_packet(packet_id(mine)).raw == mine  # type: ignore[union-attr]
+        assert store.get_packet(packet_id(mine)).raw == mine
         scoped = store.get_packet(f"other/{packet_id(mine)}")
         assert scoped is not None and scoped.raw == theirs and scoped.sender == "other"
         collisions = [row for row in store.audit_log(packet_id(mine)) if row["action"] == "accept.foreign_id"]

@@ -42,7 +42,7 @@ def test_finished_dossier_returned_by_post_fans_out_to_postal(router: Router) ->
 
 def test_payment_requested_with_fees_goes_to_payment(router: Router) -> None:
     with_fees = example("HoSo", TrangThaiHoSo=6, HinhThuc=0)
-    assert with_fees.body.DanhSachLePhi  # type: ignore[union-attr]
+    assert with_fees.body.DanhSachLePhi
     assert router.route(with_fees) == ["national_portal", "payment"]
     assert router.route(example("HoSo", TrangThaiHoSo=6, HinhThuc=0, DanhSachLePhi=None)) == ["national_portal"]
     # The one-stop system's own payment request: routed by the payment connector's fragment.

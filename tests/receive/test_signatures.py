@@ -68,7 +68,7 @@ class Door:
                                 headers={"content-type": media, "authorization": f"Bearer {KEYS[who]}"})
 
     def stored(self, data: bytes):
-        store = self.client.app.state.intake.store  # type: ignore[attr-defined]
+        store = self.client.app.state.intake.store
         return store.get_packet(load_packet(data, "json" if not data.startswith(b"<") else "xml").MaGoiTin)
 
 
@@ -255,7 +255,7 @@ def test_parse_attacks_are_refused_by_the_parser_before_any_cryptography(door: D
 
 def _deliver(door: Door, packet_id: str, peer: FaultyPeer) -> None:
     """Runs the real engine for the packet's destinations against the local test destination."""
-    store = door.client.app.state.intake.store  # type: ignore[attr-defined]
+    store = door.client.app.state.intake.store
     destinations = store.get_packet(packet_id).destinations
     policies = {name: policy_from(name, {"url": peer.url, "connector": "http", "timeout_seconds": 5.0,
                                          "backoff_base_seconds": 0.02, "backoff_cap_seconds": 0.1})

@@ -50,7 +50,7 @@ def test_receipts_are_signed_with_the_gateway_key(tmp_path: Path) -> None:
     with TestClient(create_app(Config.load(config_file))) as client:
         for kind, media in (("xml", "application/xml"), ("json", "application/json")):
             data = (EXAMPLES / f"TienDoXuLy.{kind}").read_bytes()
-            data = data.replace(_ID.search(data).group(1), str(uuid.uuid4()).encode(), 1)  # type: ignore[union-attr]
+            data = data.replace(_ID.search(data).group(1), str(uuid.uuid4()).encode(), 1)
             answer = client.post("/v1/packets", content=data,
                                  headers={"content-type": media, "authorization": f"Bearer {api_key}"})
             assert answer.status_code == 202, answer.text

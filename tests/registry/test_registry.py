@@ -200,7 +200,7 @@ def test_a_destination_names_a_registered_connector_or_http_or_a_factory(sample:
     config = Config.load(deployment(tmp_path, REGISTERED.format(folder=tmp_path)))
     policies = load_policies(config)
     echo = make_connector(policies["sample"], config)
-    assert type(echo).__name__ == "Echo" and echo.greeting == "xin chào"  # type: ignore[attr-defined]
+    assert type(echo).__name__ == "Echo" and echo.greeting == "xin chào"
     generic = make_connector(policy_from("peer", {"url": "http://127.0.0.1:9/x"}), config)
     by_factory = make_connector(policy_from("peer", {"url": "http://127.0.0.1:9/x",
                                                      "connector": "gateway.deliver.http_connector:create"}), config)

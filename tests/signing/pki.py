@@ -141,7 +141,10 @@ class TestPKI:
         now = (now or datetime.now(UTC)).replace(microsecond=0)
         pki = cls(directory, now)
         day = timedelta(days=1)
-        rsa2048 = lambda: rsa.generate_private_key(65537, 2048)  # noqa: E731
+
+        def rsa2048() -> rsa.RSAPrivateKey:
+            return rsa.generate_private_key(65537, 2048)
+
         valid = dict(not_before=now - 30 * day, not_after=now + 365 * day)
 
         root = pki._issue("root", _name("Test Root CA"), rsa2048(), None, ca=True,

@@ -99,8 +99,8 @@ def test_rotation_old_keys_keep_opening_until_rekey_moves_everything(store_url: 
     try:
         store.accept(packet("p2", b'{"after": "rotation"}', "D2"), ["dest"])
         assert [key_id_of(stored_bytes(store, p)) for p in ("p0", "p1", "p2")] == [None, "k1", "k2"]
-        assert store.get_packet("p0").raw == b'{"before": "encryption"}'  # type: ignore[union-attr]
-        assert store.get_packet("p1").raw == RAW  # type: ignore[union-attr]
+        assert store.get_packet("p0").raw == b'{"before": "encryption"}'
+        assert store.get_packet("p1").raw == RAW
         assert store.rekey("op", batch=2) == {"changed": 2, "kept": 1}
         assert [key_id_of(stored_bytes(store, p)) for p in ("p0", "p1", "p2")] == ["k2", "k2", "k2"]
         assert store.rekey("op") == {"changed": 0, "kept": 3}
@@ -109,7 +109,7 @@ def test_rotation_old_keys_keep_opening_until_rekey_moves_everything(store_url: 
         store.close()
     only_new = SqlStore(store_url, keys=later, migrate=False)  # the old key may leave the ring now
     try:
-        assert only_new.get_packet("p1").raw == RAW  # type: ignore[union-attr]
+        assert only_new.get_packet("p1").raw == RAW
     finally:
         only_new.close()
     only_old = SqlStore(store_url, keys=first, migrate=False)
@@ -131,7 +131,7 @@ def test_the_key_ring_comes_from_the_environment_or_a_private_file(tmp_path: Pat
     with pytest.raises(SealingError, match="chmod 600"):
         KeyRing.from_environment({KEY_FILE_ENV: str(key_file)})
     key_file.chmod(0o600)
-    assert KeyRing.from_environment({KEY_FILE_ENV: str(key_file)}).current == "2026-06"  # type: ignore[union-attr]
+    assert KeyRing.from_environment({KEY_FILE_ENV: str(key_file)}).current == "2026-06"
     for wrong in ("k1:c2hvcnQ=", "k 1:" + line_1.split(":")[1], f"{line_1},{line_1}", "k1:not base64!"):
         with pytest.raises(SealingError):
             KeyRing.parse(wrong)
@@ -150,8 +150,8 @@ def test_db_rekey_and_new_key_commands(store_url: str, monkeypatch: pytest.Monke
     assert "1 gói tin" in result.output
     store = open_store(store_url)
     try:
-        assert key_id_of(stored_bytes(store, "p1")) == "tinh-2026"  # type: ignore[arg-type]
-        assert store.get_packet("p1").raw == RAW  # type: ignore[union-attr]
+        assert key_id_of(stored_bytes(store, "p1")) == "tinh-2026"
+        assert store.get_packet("p1").raw == RAW
     finally:
         store.close()
     monkeypatch.delenv(KEYS_ENV)

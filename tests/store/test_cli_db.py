@@ -68,7 +68,7 @@ def test_online_backup_while_writing_then_restore(tmp_path: Path) -> None:
         assert copied, "the backup holds the rows committed before it"
         assert len(live.find_jobs(JobFilter(limit=100_000))) >= len(copied)
         sample = copied[len(copied) // 2]
-        assert copy.get_packet(sample.packet_id).raw == live.get_packet(sample.packet_id).raw  # type: ignore[union-attr]
+        assert copy.get_packet(sample.packet_id).raw == live.get_packet(sample.packet_id).raw
     finally:
         live.close()
         copy.close()
@@ -109,15 +109,15 @@ def test_purge_commands(store: Store, store_url: str) -> None:
     assert "exactly one of --dossier" in run("purge", "--store", store_url, check=False).stderr
     done = run("purge", "--store", store_url, "--dossier", "D-person", "--yes", "--actor", "dpo",
                "--reason", "đơn yêu cầu xoá 12/2026")
-    assert "1" in done.stdout and store.get_packet(mine.packet_id).raw is None  # type: ignore[union-attr]
+    assert "1" in done.stdout and store.get_packet(mine.packet_id).raw is None
     assert store.audit_log("D-person")[0]["actor"] == "dpo"
     (batch,) = store.claim("national_portal", "w", limit=5, max_batch=1, lease_seconds=30, now=datetime.now(UTC))
     store.complete(batch[0].job_id, "w", AttemptRecord(datetime.now(UTC), 1, "delivered"))
     run("purge", "--store", store_url, "--delivered-older-than", "retention")
-    assert store.get_packet(other.packet_id).raw is not None  # type: ignore[union-attr]  # delivered just now
+    assert store.get_packet(other.packet_id).raw is not None  # delivered just now
     assert "invalid duration" in run("purge", "--store", store_url, "--delivered-older-than", "soon",
                                      check=False).stderr
-    assert store.get_job(batch[0].job_id).state is JobState.DELIVERED  # type: ignore[union-attr]
+    assert store.get_job(batch[0].job_id).state is JobState.DELIVERED
 
 
 def _free_port() -> int:
@@ -154,7 +154,7 @@ def test_serve_accepts_packets_in_a_real_process(store_url: str, tmp_path: Path)
         output = server.communicate(timeout=60)[0]
     store = open_store(store_url, migrate=False)
     try:
-        assert store.get_packet(answer.json()["MaGoiTin"]).raw == data  # type: ignore[union-attr]
+        assert store.get_packet(answer.json()["MaGoiTin"]).raw == data
     finally:
         store.close()
     assert "Lê" not in output and "001190012345" not in output  # no personal data in the server's log

@@ -30,7 +30,7 @@ def test_upgrading_a_populated_database_keeps_every_row(store_url: str) -> None:
 
     store = open_store(store_url)  # upgrades to head
     try:
-        assert migrate.current(store.engine) == migrate.head() != "0001"  # type: ignore[attr-defined]
+        assert migrate.current(store.engine) == migrate.head() != "0001"
         kept = store.get_packet("p1")
         assert kept is not None and kept.raw == raw and kept.agency is None
         assert kept.received_at == at.replace(tzinfo=UTC) and kept.destinations == ["national_portal"]

@@ -75,7 +75,7 @@ def test_the_migration_gives_existing_dossiers_their_first_packets_agency(store:
     store.accept(sent(B, "old"), ["portal"])
     store.accept(replace(sent(A, "old"), received_at=packet("old").received_at.replace(hour=1)), ["portal"])
     backfill = importlib.import_module("gateway.store.migrations.versions.0008_dossier_owner").BACKFILL
-    with store.engine.begin() as connection:  # type: ignore[attr-defined]
+    with store.engine.begin() as connection:
         connection.execute(dossiers.delete())
         connection.execute(sa.text(backfill))
     assert store.dossier_owner("old") == A

@@ -18,7 +18,7 @@ DEST = "portal"
 pytestmark = pytest.mark.postgres
 
 
-def end_session(store, worker: str) -> None:  # type: ignore[no-untyped-def]
+def end_session(store, worker: str) -> None:
     """What a network blip or an operator's pg_terminate_backend does to the worker's holding session."""
     libpq = make_url(store.engine.url).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(libpq, autocommit=True) as admin:

@@ -31,7 +31,7 @@ def ids(batches: list) -> list[list[str]]:
 def claim(store: Store, worker: str = "w1", *, destination: str = "national_portal", limit: int = 10,
           max_batch: int = 1, now: datetime = T0, on_dead: str = "hold", lease: float = 30) -> list:
     return store.claim(destination, worker, limit=limit, max_batch=max_batch, lease_seconds=lease, now=now,
-                       on_dead=on_dead)  # type: ignore[arg-type]
+                       on_dead=on_dead)
 
 
 def test_accept_stores_exact_bytes_and_one_job_per_destination(store: Store) -> None:
@@ -70,7 +70,7 @@ def test_another_senders_packet_id_is_stored_under_an_id_scoped_to_its_sender(st
     assert (result.received_at, result.sha256) == (later, other.sha256)
     kept = store.get_packet(result.stored_id)
     assert kept is not None and kept.raw == other.raw and kept.sender == "other"
-    assert store.get_packet(first.packet_id).raw == first.raw  # type: ignore[union-attr]
+    assert store.get_packet(first.packet_id).raw == first.raw
     # the same client resends: its own receipt; other bytes under the same id: its own conflict
     again = store.accept(NewPacket(**{**vars(other), "received_at": later + timedelta(hours=1)}), ["postal"])
     assert again.duplicate and again.received_at == later and again.packet_id == first.packet_id
@@ -90,7 +90,7 @@ def test_two_senders_one_new_id_in_one_batch_are_both_accepted(store: Store) -> 
     assert [r.conflict or r.duplicate for r in results] == [False, False]
     assert [r.packet_id for r in results] == [first.packet_id] * 2
     assert results[1].stored_id == f"other/{first.packet_id}"
-    assert store.get_packet(f"other/{first.packet_id}").sender == "other"  # type: ignore[union-attr]
+    assert store.get_packet(f"other/{first.packet_id}").sender == "other"
 
 
 def test_same_id_other_bytes_is_a_conflict_and_is_audited(store: Store) -> None:
@@ -98,7 +98,7 @@ def test_same_id_other_bytes_is_a_conflict_and_is_audited(store: Store) -> None:
     store.accept(first, ["national_portal"])
     result = store.accept(packet(packet_id=first.packet_id, raw=b"<GoiTin>changed</GoiTin>"), ["national_portal"])
     assert result.conflict and result.sha256 == first.sha256
-    assert store.get_packet(first.packet_id).raw == first.raw  # type: ignore[union-attr]
+    assert store.get_packet(first.packet_id).raw == first.raw
     # newest first: the conflict after the packet's acceptance
     assert [row["action"] for row in store.audit_log(first.packet_id)] == ["accept.conflict", "packet.accepted"]
     row = store.audit_log(first.packet_id)[0]
@@ -192,11 +192,11 @@ def test_dead_letter_keeps_attempts_and_replay_is_audited(store: Store) -> None:
     assert [j.job_id for j in store.find_jobs(dead)] == [job_id]
     assert store.find_jobs(JobFilter(packet_type="TienDoXuLy")) == []
     assert store.replay(dead, "operator@tinh", "mapping fixed", dry_run=True) == 1
-    assert store.get_job(job_id).state is JobState.DEAD  # type: ignore[union-attr]
+    assert store.get_job(job_id).state is JobState.DEAD
     assert store.replay(dead, "operator@tinh", "mapping fixed", now=T0) == 1
     replayed = store.get_job(job_id)
     assert replayed is not None and replayed.state is JobState.PENDING and replayed.attempts == 2
-    assert store.get_packet(p.packet_id).raw == p.raw  # type: ignore[union-attr]
+    assert store.get_packet(p.packet_id).raw == p.raw
     (row,) = store.audit_log("jobs")
     assert row["actor"] == "operator@tinh" and row["detail"]["reason"] == "mapping fixed"
     assert row["detail"]["job_ids"] == [job_id]
@@ -209,7 +209,7 @@ def test_destination_pause_and_breaker_state(store: Store) -> None:
     assert store.destination_state("postal").paused is False
     store.set_paused("postal", True, "operator", "bảo trì định kỳ — planned maintenance")
     state = store.destination_state("postal")
-    assert state.paused and state.pause_reason.startswith("bảo trì")  # type: ignore[union-attr]
+    assert state.paused and state.pause_reason.startswith("bảo trì")
     opened = T0 + timedelta(minutes=3)
     store.save_breaker("postal", BreakerState.OPEN, opened)
     state = store.destination_state("postal")
@@ -239,7 +239,7 @@ def test_purge_dossier_removes_payloads_and_stops_delivery(store: Store) -> None
     for p in (*mine, other):
         store.accept(p, ["national_portal"])
     assert store.purge_dossier("D-person", "dpo@tinh", "yêu cầu xoá của công dân") == 2
-    assert all(store.get_packet(p.packet_id).raw is None for p in mine)  # type: ignore[union-attr]
+    assert all(store.get_packet(p.packet_id).raw is None for p in mine)
     assert ids(claim(store)) == [[other.packet_id]]
     assert store.count_jobs(JobFilter(dossier="D-person", state=JobState.DEAD)) == 2
     assert store.replay(JobFilter(dossier="D-person"), "op", "try") == 0  # no payload to send
@@ -321,7 +321,7 @@ def test_admission_sees_the_store_then_the_batch_and_skips_resends(store: Store)
     assert results[2].duplicate and results[2].verdicts is None
     assert results[3].refused == {"why": "10 → 5"} and results[3].destinations == []
     assert store.get_packet(batch[3].packet_id) is None
-    assert store.get_packet(batch[1].packet_id).verdicts["admitted_after"] == 4  # type: ignore[union-attr]
+    assert store.get_packet(batch[1].packet_id).verdicts["admitted_after"] == 4
     assert [r.refused is None for r in results] == [True, True, True, False, True, True]
     assert store.previous_status("D-admit") == 10
     assert store.counts() == {"national_portal": {"pending": 5}}  # 2, 4, 10, D-other's 2, the status-less one
@@ -395,11 +395,11 @@ def test_claiming_after_a_long_delivered_history_finds_each_dossiers_next_steps(
 
 def test_accepting_waits_for_the_disk_and_bookkeeping_does_not(store: Store) -> None:
     sql_store = store  # SqlStore: the durability settings of its two kinds of write transaction
-    sqlite = sql_store.engine.dialect.name == "sqlite"  # type: ignore[attr-defined]
+    sqlite = sql_store.engine.dialect.name == "sqlite"
     query = "PRAGMA synchronous" if sqlite else "SHOW synchronous_commit"
-    with sql_store._write() as connection:  # type: ignore[attr-defined]
+    with sql_store._write() as connection:
         durable = connection.exec_driver_sql(query).scalar()
-    with sql_store._bookkeeping() as connection:  # type: ignore[attr-defined]
+    with sql_store._bookkeeping() as connection:
         relaxed = connection.exec_driver_sql(query).scalar()
     assert (durable, relaxed) == ((2, 1) if sqlite else ("on", "off"))  # FULL / NORMAL
 

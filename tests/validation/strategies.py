@@ -76,7 +76,7 @@ def record(model: type[BaseModel]) -> st.SearchStrategy[dict[str, Any]]:
     required: dict[str, st.SearchStrategy[Any]] = {}
     optional: dict[str, st.SearchStrategy[Any]] = {}
     for spec in fields_of(model):
-        strategy = st.deferred(lambda r=spec.record: record(r)) if spec.record else value(spec.format)  # type: ignore[arg-type]
+        strategy = st.deferred(lambda r=spec.record: record(r)) if spec.record else value(spec.format)
         if spec.repeated:
             strategy = st.lists(strategy, min_size=1, max_size=2)
         (required if spec.required else optional)[spec.name] = strategy
@@ -91,8 +91,8 @@ def packet_data(body_type: str | None = None) -> st.SearchStrategy[dict[str, Any
         fixed = {"LoaiGoiTin": st.just(name), "NoiDung": record(BODY_TYPES[name]).map(lambda body: {name: body})}
         values = [spec for spec in fields_of(GoiTin) if spec.name not in fixed]
         return st.fixed_dictionaries(
-            fixed | {spec.name: value(spec.format) for spec in values if spec.required},  # type: ignore[arg-type]
-            optional={spec.name: value(spec.format) for spec in values if not spec.required})  # type: ignore[arg-type]
+            fixed | {spec.name: value(spec.format) for spec in values if spec.required},
+            optional={spec.name: value(spec.format) for spec in values if not spec.required})
 
     return names.flatmap(envelope)
 

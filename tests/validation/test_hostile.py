@@ -232,7 +232,7 @@ def _check(report: dict[str, Any], case: Case) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
 def test_validator_reports_the_rule(validator: Validator, bait: Bait, case: Case) -> None:
-    report = validator.validate(bait.bytes_of(case), case.encoding)  # type: ignore[arg-type]
+    report = validator.validate(bait.bytes_of(case), case.encoding)
     _check(json.loads(json.dumps(report.to_dict(), ensure_ascii=False)), case)
     assert bait.hits == []
 
@@ -304,8 +304,8 @@ def _max_rss_kib(args: list[str], cwd: Path) -> tuple[int, str, int]:
     timer = threading.Timer(HANG, process.kill)  # a hang detector
     timer.start()
     try:
-        stdout = process.stdout.read()  # type: ignore[union-attr]
-        process.stderr.read()  # type: ignore[union-attr]
+        stdout = process.stdout.read()
+        process.stderr.read()
         _, status, usage = os.wait4(process.pid, 0)
     finally:
         timer.cancel()
@@ -387,7 +387,7 @@ def _with_code(code: str) -> tuple[bytes, bytes]:
 @pytest.mark.parametrize("space", [" ", "\t", "\n"])
 def test_a_code_with_a_space_is_refused_in_both_encodings(validator: Validator, space: str) -> None:
     for data, encoding in zip(_with_code(f"G15{space}DL01"), ("xml", "json"), strict=True):
-        report = validator.validate(data, encoding)  # type: ignore[arg-type]
+        report = validator.validate(data, encoding)
         assert [(e.path, e.rule) for e in report.errors] == [("NoiDung/HoSo/MaLinhVuc", "schema.format")]
 
 
@@ -397,7 +397,7 @@ def test_a_code_with_a_space_only_some_regex_dialects_call_so_is_taken_in_both_e
     # \s in [^\s] meant one set in XSD, another in ECMAScript (U+FEFF), a third in Rust (U+0085):
     # the pattern now names XSD's four, and the three read it alike.
     for data, encoding in zip(_with_code(f"G15{character}DL01"), ("xml", "json"), strict=True):
-        assert validator.validate(data, encoding).valid, (encoding, hex(ord(character)))  # type: ignore[arg-type]
+        assert validator.validate(data, encoding).valid, (encoding, hex(ord(character)))
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -462,7 +462,7 @@ def mutated(draw: st.DrawFn) -> bytes:
 @given(data=mutated())
 def test_any_bytes_end_in_a_report(validator: Validator, data: bytes) -> None:
     for encoding in ("xml", "json"):
-        report = validator.validate(data, encoding)  # type: ignore[arg-type]
+        report = validator.validate(data, encoding)
         assert report.valid or report.errors
         for issue in report.errors + report.warnings:
             assert issue.rule in MESSAGES and issue.message_vi and issue.message_en
@@ -504,7 +504,7 @@ def test_valid_packets_with_hostile_values_end_in_a_report(validator: Validator,
         element.text = data.draw(st.text(strategies.TEXT_CHARACTERS, max_size=30)
                                  | st.from_regex(r"-?[0-9]{1,25}", fullmatch=True))
     for body, encoding in ((json.dumps(raw).encode(), "json"), (etree.tostring(root), "xml")):
-        report = validator.validate(body, encoding)  # type: ignore[arg-type]
+        report = validator.validate(body, encoding)
         assert report.valid or report.errors
         json.dumps(report.to_dict(), ensure_ascii=False).encode("utf-8")
 

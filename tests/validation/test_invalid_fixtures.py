@@ -159,7 +159,7 @@ def test_non_nfc_text_is_normalised_with_a_warning(validator: Validator) -> None
     for suffix in (".xml", ".json"):
         report = validate(validator, (FIXTURES / "HoSo-not-nfc").with_suffix(suffix))
         assert report.valid and report.packet is not None
-        assert report.packet.body.ChuHoSo == "Nguyễn Thị Thu Hương"  # type: ignore[union-attr]
+        assert report.packet.body.ChuHoSo == "Nguyễn Thị Thu Hương"
 
 
 # Personal numbers in the fixtures; a report may show at most a masked form of them.

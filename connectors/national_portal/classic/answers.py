@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
+from gateway.kit import text
 from gateway.kit.inbound import field_label
 
 _INDEX = re.compile(r"\[(\d+)\]")
@@ -15,9 +16,9 @@ _ENVELOPE_FIELDS = {"NoiGui": "madonvi"}  # the only envelope field a client cho
 _SHOWN = 10  # issues spelled out in ``message``; all are in ``errors``
 
 
-def ok(message: str = "Thành công", *, code: int | str = 0, **extra: Any) -> JSONResponse:
+def ok(*, code: int | str = 0, **extra: Any) -> JSONResponse:
     """Success; ``code`` as the portal spells it (0, "0" or "00"): some clients compare the text."""
-    return JSONResponse({"error_code": code, "message": message, **extra})
+    return JSONResponse({"error_code": code, "message": text("national_portal.success")[0], **extra})
 
 
 def refused(code: int, message_vi: str, message_en: str, *, status_code: int = 200,
@@ -57,7 +58,8 @@ def invalid(code: int, issues: list[ItemIssue], total: int, max_issues: int = 10
     more_vi = f"; … (+{len(issues) - _SHOWN})" if len(issues) > _SHOWN else ""
     vi = "; ".join(f"{i.path} [{i.rule}]: {i.message_vi}" for i in issues[:_SHOWN]) + more_vi
     en = "; ".join(f"{i.path} [{i.rule}]: {i.message_en}" for i in issues[:_SHOWN]) + more_vi
-    return refused(code, f"Dữ liệu không hợp lệ, không mục nào trong {total} mục được nhận: {vi}",
-                   f"Invalid data, none of the {total} items was accepted: {en}",
-                   errors=[i.to_dict() for i in issues[:max_issues]],
-                   **({"errors_total": len(issues)} if len(issues) > max_issues else {}))
+    head_vi, head_en = text("national_portal.invalid_data", total=total)
+    listed: dict[str, Any] = {"errors": [i.to_dict() for i in issues[:max_issues]]}
+    if len(issues) > max_issues:
+        listed["errors_total"] = len(issues)
+    return refused(code, f"{head_vi}: {vi}", f"{head_en}: {en}", **listed)

@@ -13,7 +13,7 @@ from connectors.national_portal import mapping
 from connectors.national_portal.client import ClassicClient
 from connectors.national_portal.settings import PortalSettings
 from connectors.national_portal.transform import Transformer
-from gateway.kit import Config
+from gateway.kit import Config, line, text
 from connectors.national_portal.classic import answers
 from connectors.national_portal.classic.settings import ErrorCodes
 
@@ -55,12 +55,9 @@ class Lookups:
             answer, raw = None, None
         if raw is not None:
             return JSONResponse(raw if keep is None else keep(raw))
-        reason = answer.message if answer is not None else "lỗi cấu hình / configuration error"
-        log.warning("Cổng DVC quốc gia không trả lời %s / the portal did not answer %s: %s",
-                    service, service, reason)
-        return answers.refused(self.codes.unavailable,
-                               "Cổng DVC quốc gia tạm thời không phản hồi; hãy thử lại sau.",
-                               "The national portal is not answering at the moment; try again later.")
+        reason = answer.message if answer is not None else line("national_portal.configuration_error")
+        log.warning("%s: %s", line("national_portal.relay_failed", service=service), reason)
+        return answers.refused(self.codes.unavailable, *text("national_portal.portal_unavailable"))
 
     def close(self) -> None:
         with self._lock:

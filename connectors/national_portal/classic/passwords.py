@@ -14,7 +14,7 @@ import threading
 
 from connectors.national_portal.classic.settings import InboundClient
 from gateway.kit.inbound import hash_password, is_legacy, verify_password, waste_time
-from gateway.kit import Store
+from gateway.kit import Store, line
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,4 @@ class ClassicPasswords:
         if kept is not None and verify_password(password, kept):
             return  # re-hashed at an earlier login: the configuration still holds the legacy entry
         store.save_classic_password(client.username, hash_password(password))
-        log.warning("Tài khoản %s dùng mật khẩu SHA-256 cũ; đã băm lại (scrypt): xem gateway portal accounts "
-                    "/ account %s has a legacy SHA-256 password; re-hashed (scrypt): see gateway portal accounts",
-                    client.username, client.username)
+        log.warning("%s", line("national_portal.rehashed", account=client.username))

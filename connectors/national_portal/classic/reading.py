@@ -10,10 +10,10 @@ from typing import Any
 
 from connectors.national_portal.classic.settings import InboundClient
 from gateway.kit.inbound import AuditBatcher, Ownership
-from gateway.kit import Store
+from gateway.kit import Store, text
 
 DOSSIER_LOOKUPS = ("TraCuuHoSo",)
-NOTHING = {"error_code": 0, "message": "Thành công", "result": []}  # no dossier the caller may read
+NOTHING = {"error_code": 0, "message": text("national_portal.success")[0], "result": []}  # no dossier the caller may read
 _AGENCY_FIELDS = ("MaDonViTiepNhan", "MaDonVi")
 
 

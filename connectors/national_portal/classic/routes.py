@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
-from gateway.kit import Config
+from gateway.kit import Config, text
 from gateway.kit.inbound import Limited, PacketIntake, Unread, account_key, audit_lock, close_on_shutdown, read_body, wellformed
 from connectors.national_portal.classic import answers, lookups
 from connectors.national_portal.classic.lookups import Lookups
@@ -45,8 +45,8 @@ def _parse(raw: bytes) -> tuple[dict[str, Any], bool]:
     try:
         value = wellformed.parse_json_document(wellformed.decode_utf8(raw))
     except wellformed.Unreadable as exc:
-        raise Unreadable(f"Nội dung không phải JSON hợp lệ: {exc.issue.message_vi}",
-                         f"The body is not valid JSON: {exc.issue.message_en}") from None
+        head_vi, head_en = text("national_portal.body_not_json")
+        raise Unreadable(f"{head_vi}: {exc.issue.message_vi}", f"{head_en}: {exc.issue.message_en}") from None
     return ({"data": value}, True) if isinstance(value, list) else (value, False)
 
 
@@ -104,7 +104,7 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
 
     def dstcode_refused(request: Request) -> JSONResponse | None:
         if settings.dstcodes and request.headers.get("dstcode") not in settings.dstcodes:
-            return answers.refused(codes.envelope, "dstcode không hợp lệ", "dstcode not accepted")
+            return answers.refused(codes.envelope, *text("national_portal.dstcode"))
         return None
 
     async def login(request: Request) -> JSONResponse:
@@ -121,22 +121,19 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
         keys = (account_key(client.username if client is not None else str(username)[:100], client is not None),
                 f"address:{request.client.host if request.client else '-'}")
         if (wait := lockout.retry_after(*keys)) > 0:  # nothing checked: the right password does not help now
-            return answers.refused(codes.login, f"Tạm khoá do đăng nhập sai nhiều lần; thử lại sau {wait:.0f} giây",
-                                   f"Locked after repeated failed logins; try again in {wait:.0f} s")
+            return answers.refused(codes.login, *text("national_portal.login_locked", seconds=f"{wait:.0f}"))
         try:
             good = await run_in_threadpool(passwords.check, client, password if isinstance(password, str) else "")
         except Busy:
-            return answers.refused(codes.unavailable, "Cổng kết nối đang bận; hãy đăng nhập lại sau",
-                                   "The gateway is busy; log in again later")
-        if not good:
+            return answers.refused(codes.unavailable, *text("national_portal.busy"))
+        if not good or client is None:  # an unknown name never logs in
             # A name that is no account's may be anything typed (a password, say): only that it was unknown.
             await run_in_threadpool(audit, "inbound_classic", "login.failed",
                                     client.username if client is not None else "unknown")
             locked = lockout.failed(*keys)
             if locked:
                 await run_in_threadpool(audit_lock, lambda: intake.store, "classic", "login.locked", locked)
-            return answers.refused(codes.login, "Tên đăng nhập hoặc mật khẩu không đúng",
-                                   "Wrong username or password")
+            return answers.refused(codes.login, *text("national_portal.wrong_login"))
         lockout.succeeded(keys[0])
         await run_in_threadpool(audit, client.username, "login", client.username)
         return answers.ok(session=sessions.open(client))
@@ -160,13 +157,11 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
             return too_many(exc)
 
     def too_many(exc: Limited) -> JSONResponse:
-        return answers.refused(codes.unavailable, "Vượt quá giới hạn yêu cầu; hãy thử lại sau.",
-                               "Too many requests; try again later.", status_code=429,
+        return answers.refused(codes.unavailable, *text("national_portal.too_many"), status_code=429,
                                headers={"Retry-After": str(exc.seconds)})
 
     def session_refused() -> JSONResponse:
-        return answers.refused(codes.session, "Session không hợp lệ hoặc đã hết hạn; hãy đăng nhập lại",
-                               "Session invalid or expired; log in again")
+        return answers.refused(codes.session, *text("national_portal.session"))
 
     async def work(request: Request, client: InboundClient, token: str | None, raw: bytes,
                    offered: tuple[str, ...], share: bool) -> JSONResponse:
@@ -185,19 +180,16 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
         madonvi = body.get("madonvi")
         if not isinstance(madonvi, str) or madonvi not in client.madonvi:
             refused(request, "madonvi", client.username, madonvi=str(madonvi)[:64])
-            return answers.refused(codes.envelope, "madonvi không hợp lệ hoặc không được phép với tài khoản này",
-                                   "madonvi is invalid or not allowed for this account")
+            return answers.refused(codes.envelope, *text("national_portal.madonvi"))
         service = str(body.get("service", ""))
         if service not in offered:
             refused(request, "service.not_offered", client.username, service=service[:64])
-            return answers.refused(codes.unknown_service, f"Dịch vụ {service} không được hỗ trợ tại địa chỉ này",
-                                   f"Service {service} is not offered at this address")
+            return answers.refused(codes.unknown_service, *text("national_portal.service_not_offered", service=service))
         if service in WRITES:
             return await limits.intake(sync.handle, client, madonvi, service, body, bare)
         if not settings.lookups:
             refused(request, "service.disabled", client.username, service=service[:64])
-            return answers.refused(codes.unknown_service, f"Dịch vụ {service} không được bật trên cổng kết nối",
-                                   f"Service {service} is not enabled on the gateway")
+            return answers.refused(codes.unknown_service, *text("national_portal.service_disabled", service=service))
         limits.lookup(f"classic:{client.name}")
         return await limits.relayed(lookup, client, service, body, share)
 
@@ -219,7 +211,7 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
         client = settings.bare_client(token, request.client.host if request.client else None)
         if client is None:
             refused(request, "bare.token", None, token)
-            return answers.refused(codes.session, "Không được phép", "Not allowed")
+            return answers.refused(codes.session, *text("national_portal.not_allowed"))
         if (refusal := dstcode_refused(request)) is not None:
             return refusal
         try:
@@ -235,8 +227,7 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
                 if not is_bare or madonvi not in client.madonvi or service not in WRITES:
                     refused(request, "bare.envelope", client.username, madonvi=str(madonvi)[:64],
                             service=service[:64])
-                    return answers.refused(codes.envelope, "Cần mảng JSON, madonvi được phép và dịch vụ ghi",
-                                           "Needs a JSON array, an allowed madonvi and a write service")
+                    return answers.refused(codes.envelope, *text("national_portal.bare_envelope"))
                 return await limits.intake(sync.handle, client, madonvi, service, body, True)
         except Limited as exc:
             return too_many(exc)
@@ -247,7 +238,7 @@ def install(app: FastAPI, config: Config, intake: PacketIntake,
     async def share(request: Request) -> JSONResponse:
         return await classic(request, SHARE, share=True)
 
-    summary = "Drop-in: national portal classic protocol — tương thích giao thức Cổng DVC quốc gia"
+    summary = "{1} — {0}".format(*text("national_portal.openapi"))
     app.add_api_route(settings.auth_endpoint, login, methods=["POST"], summary=f"{summary} (login)")
     app.add_api_route(settings.integration_endpoint, integration, methods=["POST"], summary=summary)
     app.add_api_route(settings.share_endpoint, share, methods=["POST"], summary=f"{summary} (share)")

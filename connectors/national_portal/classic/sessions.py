@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 
 from connectors.national_portal.classic.settings import InboundClient, InboundSettings
+from gateway.kit import line
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +36,7 @@ def secret_from(settings: InboundSettings, environ: dict[str, str] | None = None
     if value:
         return value.encode("utf-8")
     if settings.clients:  # nobody can log in otherwise: nothing to warn about
-        log.warning("Chưa đặt %s: phiên đăng nhập chỉ dùng được trong tiến trình này "
-                    "/ %s is not set: sessions are valid in this process only",
-                    settings.session_secret_env, settings.session_secret_env)
+        log.warning("%s", line("national_portal.no_session_secret", name=settings.session_secret_env))
     return secrets.token_bytes(32)
 
 

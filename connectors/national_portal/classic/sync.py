@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.national_portal import inbound
-from gateway.kit import BatchNotAdmitted, GoiTin, NewPacket, Refused, TryLater
+from gateway.kit import BatchNotAdmitted, GoiTin, NewPacket, Refused, TryLater, text
 from gateway.kit.inbound import Client, NoHistory, PacketIntake, Prepared, StatusHistory, status_of
 from connectors.national_portal.classic import answers
 from connectors.national_portal.classic.answers import ItemIssue
@@ -118,9 +118,7 @@ class ClassicSync:
             # Type only: a database error's text can quote the statement's parameters (the payload).
             log.error("classic %s from %s not stored: store unavailable (%s)", service, client.name,
                       type(exc).__name__)
-            return answers.refused(codes.unavailable,
-                                   "Chưa lưu được dữ liệu (kho dữ liệu tạm thời không sẵn sàng); hãy gửi lại sau.",
-                                   "Nothing was stored (the store is unavailable); send it again later.")
+            return answers.refused(codes.unavailable, *text("national_portal.not_stored"))
         # A conflict means the same MaGoiTin, i.e. the same content, built at another instant by a
         # concurrent resend: for the client it is a duplicate.
         fresh = sum(1 for r in results if not (r.duplicate or r.conflict))
@@ -136,12 +134,11 @@ class ClassicSync:
         updating = body.get("isUpdating")
         if service == "DongBoHoSoMC" and not bare and not (
                 isinstance(updating, bool) or str(updating).lower() in UPDATING):
-            return answers.refused(codes.invalid, 'isUpdating: phải là "True" hoặc "False"',
-                                   'isUpdating: must be "True" or "False"')
+            return answers.refused(codes.invalid, *text("national_portal.is_updating"))
         if not isinstance(data, list) or not data:
-            return answers.refused(codes.invalid, "Thiếu data (mảng không rỗng)", "data is missing (a non-empty array)")
+            return answers.refused(codes.invalid, *text("national_portal.no_data"))
         if len(data) > limit:
-            return answers.refused(codes.invalid, f"data vượt quá {limit} phần tử", f"data has more than {limit} items")
+            return answers.refused(codes.invalid, *text("national_portal.too_many_items", limit=limit))
         return None
 
     def _items(self, client: InboundClient, madonvi: str, service: str, data: list[Any]) -> dict[int, Item]:
@@ -164,16 +161,14 @@ class ClassicSync:
             held = store.latest_changes(own)
             if held:
                 code = next(iter(held))
-                return answers.refused(codes.exists, f"Hồ sơ {code} đã tồn tại trên hệ thống",
-                                       f"Dossier {code} already exists")
+                return answers.refused(codes.exists, *text("national_portal.dossier_exists", dossier=code))
         if service == "CapNhatTienDoHoSoMC" and self.orphans is not None:
             # Only codes of the caller's agencies: another agency's code is refused by the intake whether
             # the dossier exists or not (auth.dossier), never "not found" for the unknown ones only.
             mine = [d for d in dossiers if self.intake.ownership.may_claim(client.madonvi, d)]
             unknown = self.orphans.unknown(mine, self.intake.store)
             if unknown:
-                return answers.refused(codes.not_found, f"Không tìm thấy hồ sơ {unknown[0]}",
-                                       f"Dossier {unknown[0]} not found")
+                return answers.refused(codes.not_found, *text("national_portal.dossier_not_found", dossier=unknown[0]))
         return None
 
     def _check_all(self, client: InboundClient, madonvi: str, service: str, data: list[Any],
@@ -185,8 +180,7 @@ class ClassicSync:
         for index in range(len(data)):
             if index not in items:
                 checked.issues.append(ItemIssue(index, f"data[{index}]", "input.not_object",
-                                                "Mỗi phần tử của data phải là một đối tượng JSON.",
-                                                "Each item of data must be a JSON object."))
+                                                *text("national_portal.item_not_object")))
                 continue
             late = items[index].late_after is not None  # history: no transition to check, no status to follow
             prepared = self.intake.prepare(sender, items[index].raw, "json", history=NoHistory() if late else history)

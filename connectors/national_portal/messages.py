@@ -1,0 +1,118 @@
+"""What the national portal connector tells operators and the portal's clients, Vietnamese and English side
+by side: rule → (vi, en), joined to the gateway's catalogue on import (``gateway.kit.text``, ``line``).
+
+The classic endpoint's answers are the portal's protocol: clients read their ``message`` and may compare it,
+so a reworded answer here is a changed protocol. A detail that follows a sentence (a portal's message, an
+exception) is appended by the caller after ``line``'s "vi / en", so it is written once."""
+
+from gateway.kit import add_messages
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # the classic endpoint's answers (classic/answers.py, routes.py, sync.py, lookups.py, reading.py)
+    "national_portal.success": ("Thành công", "Success"),
+    "national_portal.invalid_data": ("Dữ liệu không hợp lệ, không mục nào trong {total} mục được nhận",
+                                     "Invalid data, none of the {total} items was accepted"),
+    "national_portal.body_not_json": ("Nội dung không phải JSON hợp lệ", "The body is not valid JSON"),
+    "national_portal.dstcode": ("dstcode không hợp lệ", "dstcode not accepted"),
+    "national_portal.login_locked": ("Tạm khoá do đăng nhập sai nhiều lần; thử lại sau {seconds} giây",
+                                     "Locked after repeated failed logins; try again in {seconds} s"),
+    "national_portal.busy": ("Cổng kết nối đang bận; hãy đăng nhập lại sau", "The gateway is busy; log in again later"),
+    "national_portal.wrong_login": ("Tên đăng nhập hoặc mật khẩu không đúng", "Wrong username or password"),
+    "national_portal.too_many": ("Vượt quá giới hạn yêu cầu; hãy thử lại sau.", "Too many requests; try again later."),
+    "national_portal.session": ("Session không hợp lệ hoặc đã hết hạn; hãy đăng nhập lại",
+                                "Session invalid or expired; log in again"),
+    "national_portal.madonvi": ("madonvi không hợp lệ hoặc không được phép với tài khoản này",
+                                "madonvi is invalid or not allowed for this account"),
+    "national_portal.service_not_offered": ("Dịch vụ {service} không được hỗ trợ tại địa chỉ này",
+                                            "Service {service} is not offered at this address"),
+    "national_portal.service_disabled": ("Dịch vụ {service} không được bật trên cổng kết nối",
+                                         "Service {service} is not enabled on the gateway"),
+    "national_portal.not_allowed": ("Không được phép", "Not allowed"),
+    "national_portal.bare_envelope": ("Cần mảng JSON, madonvi được phép và dịch vụ ghi",
+                                      "Needs a JSON array, an allowed madonvi and a write service"),
+    "national_portal.not_stored": ("Chưa lưu được dữ liệu (kho dữ liệu tạm thời không sẵn sàng); hãy gửi lại sau.",
+                                   "Nothing was stored (the store is unavailable); send it again later."),
+    "national_portal.is_updating": ('isUpdating: phải là "True" hoặc "False"', 'isUpdating: must be "True" or "False"'),
+    "national_portal.no_data": ("Thiếu data (mảng không rỗng)", "data is missing (a non-empty array)"),
+    "national_portal.too_many_items": ("data vượt quá {limit} phần tử", "data has more than {limit} items"),
+    "national_portal.dossier_exists": ("Hồ sơ {dossier} đã tồn tại trên hệ thống", "Dossier {dossier} already exists"),
+    "national_portal.dossier_not_found": ("Không tìm thấy hồ sơ {dossier}", "Dossier {dossier} not found"),
+    "national_portal.item_not_object": ("Mỗi phần tử của data phải là một đối tượng JSON.",
+                                        "Each item of data must be a JSON object."),
+    "national_portal.portal_unavailable": ("Cổng DVC quốc gia tạm thời không phản hồi; hãy thử lại sau.",
+                                           "The national portal is not answering at the moment; try again later."),
+    "national_portal.openapi": ("tương thích giao thức Cổng DVC quốc gia", "Drop-in: national portal classic protocol"),
+    # the gateway's log (classic/lookups.py, passwords.py, sessions.py; client.py)
+    "national_portal.configuration_error": ("lỗi cấu hình", "configuration error"),
+    "national_portal.relay_failed": ("Cổng DVC quốc gia không trả lời {service}", "the portal did not answer {service}"),
+    "national_portal.rehashed": ("Tài khoản {account} dùng mật khẩu SHA-256 cũ; đã băm lại (scrypt): xem gateway "
+                                 "portal accounts", "account {account} has a legacy SHA-256 password; re-hashed "
+                                 "(scrypt): see gateway portal accounts"),
+    "national_portal.no_session_secret": ("Chưa đặt {name}: phiên đăng nhập chỉ dùng được trong tiến trình này",
+                                          "{name} is not set: sessions are valid in this process only"),
+    "national_portal.login_failed": ("Đăng nhập Cổng DVC quốc gia không thành công", "portal login failed"),
+    # the portal's answers as the delivery reads them (answers.py, client.py, token_client.py, connector.py)
+    "national_portal.timed_out": ("hết thời gian chờ", "timed out"),
+    "national_portal.connection_error": ("lỗi kết nối", "connection error"),
+    "national_portal.answer_not_json": ("câu trả lời không phải JSON", "answer is not JSON"),
+    "national_portal.answer_shape": ("câu trả lời không đúng dạng", "unexpected answer shape"),
+    "national_portal.login_without_session": ("đăng nhập không trả về phiên", "login answer without a session"),
+    "national_portal.login_refused": ("đăng nhập bị từ chối", "login refused"),
+    "national_portal.session_refused_twice": ("phiên bị từ chối hai lần", "session refused twice"),
+    "national_portal.token_malformed": ("câu trả lời cấp token không đúng dạng", "malformed token answer"),
+    "national_portal.token_refused": ("cấp token bị từ chối", "token refused"),
+    "national_portal.token_refused_twice": ("token bị từ chối hai lần", "token refused twice"),
+    "national_portal.not_synced": ("Hồ sơ chưa được đồng bộ lên Cổng DVC quốc gia; tiến độ sẽ được gửi sau",
+                                   "the dossier is not on the portal yet; its progress will be sent later"),
+    "national_portal.not_sent": ("Chưa gửi vì gói tin trước trong lô chưa chuyển được",
+                                 "not sent: an earlier packet of this batch was not delivered"),
+    "national_portal.refused": ("Cổng DVC quốc gia từ chối", "the portal refused"),
+    "national_portal.not_carried": ("Cổng DVC quốc gia không nhận loại gói tin {packet_type}",
+                                    "the national portal connector does not carry {packet_type}"),
+    "national_portal.no_adapter_url": ("national_portal.adapter_url chưa đặt", "is not set: give the portal's address"),
+    "national_portal.cut": ("cắt từ {length} xuống {limit} ký tự theo giới hạn của Cổng DVC quốc gia",
+                            "cut from {length} to {limit} characters, the portal's limit"),
+    # the mapping table (mapping.py)
+    "national_portal.mapping": ("ánh xạ", "mapping"),
+    "national_portal.no_mapping": ("không có bảng ánh xạ", "no mapping table"),
+    "national_portal.unmapped_status": ("Trạng thái địa phương {status} chưa có trong bảng ánh xạ và không phải mã "
+                                        "quốc gia 1–10", "local status {status} is neither in the mapping table nor "
+                                        "a national code 1–10"),
+    "national_portal.unmapped_procedure": ("Mã thủ tục địa phương {code} chưa được ánh xạ sang mã quốc gia",
+                                           "local procedure code {code} is not mapped to a national MaTTHC"),
+    "national_portal.mapping_unreadable": ("Không đọc được bảng ánh xạ {path}", "cannot read mapping {path}"),
+    "national_portal.mapping.table": ("Bảng không được hỗ trợ (chỉ có [[status]] và [procedures])",
+                                      "unsupported table (only [[status]] and [procedures])"),
+    "national_portal.mapping.status_rows": ("Phải là danh sách [[status]]", "must be an array of tables [[status]]"),
+    "national_portal.mapping.row": ("Dòng phải là một bảng", "row must be a table"),
+    "national_portal.mapping.keys": ("Khoá không hỗ trợ: {keys}", "unsupported keys: {keys}"),
+    "national_portal.mapping.no_local": ("Thiếu trạng thái địa phương (local)", "local status (local) is missing"),
+    "national_portal.mapping.national": ("Trạng thái quốc gia phải là số nguyên 1–10, không phải {value}",
+                                         "national status must be an integer 1–10, not {value}"),
+    "national_portal.mapping.duplicate": ("Trùng với dòng status[{row}] ({label})", "duplicates row status[{row}] ({label})"),
+    "national_portal.mapping.sub_only": ("Trạng thái {status} chỉ có dòng cho trạng thái con; giá trị khác của nó sẽ "
+                                         "không ánh xạ được",
+                                         "status {status} only has sub-status rows; its other values will not map"),
+    "national_portal.mapping.uncovered": ("Không có trạng thái địa phương nào ứng với mã quốc gia {codes}",
+                                          "no local status maps to national code(s) {codes}"),
+    "national_portal.mapping.procedures": ("Phải là một bảng", "must be a table"),
+    "national_portal.mapping.procedure": ("Mã TTHC quốc gia phải có dạng d.dddddd, không phải {value}",
+                                          "national MaTTHC must look like d.dddddd, not {value}"),
+    # gateway portal … (cli.py)
+    "national_portal.cli.help": ("Cổng DVC quốc gia", "the national portal connector."),
+    "national_portal.cli.error": ("lỗi", "error"),
+    "national_portal.cli.warning": ("cảnh báo", "warning"),
+    "national_portal.cli.errors": ("lỗi", "errors"),
+    "national_portal.cli.usable": ("{rows} dòng trạng thái, {procedures} mã thủ tục — dùng được",
+                                   "{rows} status rows, {procedures} procedure codes — usable"),
+    "national_portal.cli.no_answer": ("Cổng DVC quốc gia không trả lời được", "the portal could not answer"),
+    "national_portal.cli.no_dossier": ("Không tìm thấy hồ sơ trên Cổng DVC quốc gia", "no such dossier on the portal"),
+    "national_portal.cli.no_procedure": ("Không tìm thấy thủ tục trên Cổng DVC quốc gia",
+                                         "no such procedure on the portal"),
+    "national_portal.cli.legacy": ("cũ", "legacy"),
+    "national_portal.cli.no_login_yet": ("chưa đăng nhập từ khi nâng cấp", "no good login since the upgrade yet"),
+    "national_portal.cli.replace_with": ("thay bằng", "replace with:"),
+    "national_portal.cli.done": ("xong", "done"),
+}
+
+add_messages(MESSAGES)
