@@ -3,11 +3,12 @@ bundle takes — on SQLite and PostgreSQL.
 
     .venv/bin/python bench/audit_bench.py            # [--stores sqlite,postgres] [--jobs 2000] [--repeats 5]
 
-Intake: the same packets accepted with the per-packet audit entry on and off (``SqlStore(audit_packets=…)``),
+Intake: the same packets accepted with the audit entries on and off (``SqlStore(audit_packets=…)``: one chained
+entry per committed batch listing each packet, ``gateway.audit.chain.BATCH``),
 in alternating runs of one process, each on a fresh store: (1) the whole intake in-process
 (``PacketIntake.receive``: signature seam, validation, routing, group commit with the status check, receipt),
 8 sender threads, as ``bench/delivery_bench.py --parts accept`` measures it; (2) the store alone,
-``accept_many`` of 32 packets per transaction, one thread — where the entry's cost is least hidden.
+``accept_many`` of 32 packets per transaction, one thread — where the audit's cost is least hidden.
 Evidence: a dossier of 50 packets (a HoSo and 49 progress steps, JSON), each delivered with one attempt,
 among 20 other dossiers' packets; ``export_bundle`` signed with a P-256 key made at run time, then the
 offline ``verify_bundle``. Medians and ranges of ``--repeats`` runs.

@@ -52,6 +52,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
                      "The gateway accepted the packet and queued it for: {routes}."),
     # --- the store: a purged dead letter's last_error ("en — vi" by ``summary``)
     "store.purged": ("đã xoá dữ liệu theo yêu cầu", "purged: payload deleted on request"),
+    # --- the offline bundle verifier (gateway.evidence.check): a receipt's RFC 3161 timestamp token
+    "evidence.receipt_tst": ("dấu thời gian {index}", "timestamp token {index}"),
+    "evidence.receipt_tst_passed": ("dấu thời gian của biên nhận hợp lệ, chữ ký có từ {at}",
+                                    "the receipt's timestamp holds: its signature existed at {at}"),
+    "evidence.receipt_tst_unchecked": ("biên nhận có dấu thời gian, chưa kiểm tra (cần --tsa-trust)",
+                                       "the receipt has a timestamp token, not checked (no --tsa-trust given)"),
+    "evidence.receipt_tst_failed": ("dấu thời gian của biên nhận không hợp lệ: {why}",
+                                    "the receipt's timestamp token does not hold: {why}"),
     # --- the API: the intake (gateway.receive.intake, .limits)
     "limit.too_many": ("Vượt quá giới hạn yêu cầu; hãy thử lại sau {seconds} giây.",
                         "Too many requests; try again in {seconds} s."),

@@ -100,16 +100,29 @@ def timestamp_jws(jws: str, tsa_url: str, *, timeout: float = 10.0) -> str:
                        "signature": entry["signature"]})
 
 
+def _stamps(entry: dict[str, Any]) -> list[str]:
+    """The base64 tokens of the JAdES-style ``sigTst`` in a signature's unprotected header."""
+    header = entry.get("header")
+    unsigned = header.get("etsiU") if isinstance(header, dict) else None
+    if not isinstance(unsigned, list):
+        return []
+    return [str(token.get("val", "")) for item in unsigned if isinstance(item, dict)
+            for token in ((item.get("sigTst") or {}).get("tstTokens") or []) if isinstance(token, dict)]
+
+
+def timestamp_tokens(jws: str) -> list[tuple[str, bytes]]:
+    """Each signature timestamp token of a JWS (base64), with what it must cover: the ASCII of its signature's
+    base64url value. Raises ``Rejected`` for a JWS that cannot be read."""
+    _, entries = _signatures(jws)
+    return [(token, str(entry.get("signature", "")).encode("ascii")) for entry in entries for token in _stamps(entry)]
+
+
 def _signature_timestamp(entry: dict[str, Any], policy: TrustPolicy, not_done: list[str]) -> datetime | None:
     """The time a JAdES-style ``sigTst`` in the unprotected header proves for this signature, if it holds."""
-    unsigned = (entry.get("header") or {}).get("etsiU")
-    if not isinstance(unsigned, list):
-        return None
-    tokens = [token.get("val", "") for item in unsigned if isinstance(item, dict)
-              for token in ((item.get("sigTst") or {}).get("tstTokens") or []) if isinstance(token, dict)]
+    tokens = _stamps(entry)
     if not tokens:
         return None
-    return first_proof([str(token) for token in tokens], str(entry.get("signature", "")).encode("ascii"), policy,
+    return first_proof(tokens, str(entry.get("signature", "")).encode("ascii"), policy,
                        not_done, "JAdES signature timestamp")
 
 

@@ -116,17 +116,28 @@ def signature_value_c14n(signature: etree._Element) -> bytes:
     return encoded
 
 
+def _stamps(signature: etree._Element) -> list[str]:
+    """The base64 tokens of a ds:Signature's XAdES SignatureTimeStamps."""
+    return [node.text or "" for node in signature.findall(
+        f"{_DS}Object/{{{XADES}}}QualifyingProperties/{{{XADES}}}UnsignedProperties/"
+        f"{{{XADES}}}UnsignedSignatureProperties/{{{XADES}}}SignatureTimeStamp/{{{XADES}}}EncapsulatedTimeStamp")]
+
+
+def timestamp_tokens(raw: bytes) -> list[tuple[str, bytes]]:
+    """Each XAdES signature timestamp token of a signed document (base64), with what it must cover: the
+    canonical ds:SignatureValue of its signature. Parsed with the hardened parser (``ValueError`` if unreadable)."""
+    return [(token, signature_value_c14n(signature)) for signature in parse(raw).iter(f"{_DS}Signature")
+            for token in _stamps(signature)]
+
+
 def _signature_timestamp(signature: etree._Element, policy: TrustPolicy,
                          not_done: list[str]) -> datetime | None:
     """The time an XAdES SignatureTimeStamp proves for this signature, if one is there and holds
     (its TSA chaining to the purpose's anchors)."""
-    tokens = signature.findall(f"{_DS}Object/{{{XADES}}}QualifyingProperties/{{{XADES}}}UnsignedProperties/"
-                               f"{{{XADES}}}UnsignedSignatureProperties/{{{XADES}}}SignatureTimeStamp/"
-                               f"{{{XADES}}}EncapsulatedTimeStamp")
+    tokens = _stamps(signature)
     if not tokens:
         return None
-    return first_proof([node.text or "" for node in tokens], signature_value_c14n(signature), policy, not_done,
-                       "XAdES signature timestamp")
+    return first_proof(tokens, signature_value_c14n(signature), policy, not_done, "XAdES signature timestamp")
 
 
 def _refusal(reason: Reason, detail: str) -> SignatureReport:

@@ -7,20 +7,26 @@ Entry ``n`` (1, 2, 3 …) has ``digest = SHA-256(canonical JSON of [n, at, actor
 ``GENESIS``. An entry's
 content may later be withheld (an evidence bundle shows other dossiers' entries by digest only) without
 breaking the chain.
+
+Packets accepted in one committed batch make ONE entry (``BATCH``): its detail is ``{"items": [...]}``, one
+item per packet (id, dossier, sender, SHA-256 of the bytes, the verdicts' outcome, routes), and its digest
+is taken over the list of the items' SHA-256 (``item_hash``), not the items themselves: so a bundle shows
+its dossier's items in clear and the others' as their hash, and the entry still verifies.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 import hashlib
 import json
 from typing import Any
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from gateway.messages import text
 
 GENESIS = "0" * 64
+BATCH = "packets.accepted"  # the entry of one committed batch of accepted packets
 
 
 def canonical_detail(detail: dict[str, Any] | None) -> dict[str, Any]:
@@ -48,6 +54,27 @@ def entry_digest(n: int, at: str, actor: str, action: str, subject: str, dossier
                           .encode()).hexdigest()
 
 
+def item_hash(item: dict[str, Any]) -> str:
+    """What a batch entry's digest covers of one item: SHA-256 of its canonical JSON."""
+    return hashlib.sha256(canonical_json(item).encode()).hexdigest()
+
+
+def batch_texts(items: Sequence[dict[str, Any]]) -> tuple[str, str]:
+    """A batch entry's detail as stored (its items in clear) and as its digest covers it (their hashes),
+    both canonical JSON; each item serialised once."""
+    texts = [canonical_json(item) for item in items]
+    hashes = (hashlib.sha256(text.encode()).hexdigest() for text in texts)
+    return '{"items":[' + ",".join(texts) + "]}", '{"items":[' + ",".join(f'"{h}"' for h in hashes) + "]}"
+
+
+def sealed_detail(action: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """The detail as the digest covers it: a batch entry's items by their hash (an item already shown by
+    its hash stays so)."""
+    if action != BATCH or not isinstance(detail.get("items"), list):
+        return detail
+    return {**detail, "items": [item if isinstance(item, str) else item_hash(item) for item in detail["items"]]}
+
+
 def link(previous: str, digest: str) -> str:
     return hashlib.sha256(bytes.fromhex(previous) + bytes.fromhex(digest)).hexdigest()
 
@@ -68,7 +95,30 @@ class Entry:
     content: bool = True
 
     def recomputed(self) -> str:
-        return entry_digest(self.n, self.at, self.actor, self.action, self.subject, self.dossier, self.detail or {})
+        return entry_digest(self.n, self.at, self.actor, self.action, self.subject, self.dossier,
+                            sealed_detail(self.action, self.detail or {}))
+
+    @property
+    def withheld_items(self) -> bool:
+        """A batch entry some of whose items are shown by their hash only."""
+        return self.action == BATCH and any(isinstance(i, str) for i in (self.detail or {}).get("items") or [])
+
+    def shown_to(self, dossier: str) -> Entry:
+        """The entry as a bundle of ``dossier`` shows it: a batch entry's other items by their hash."""
+        if self.action != BATCH or self.detail is None:
+            return self
+        items = [item if isinstance(item, str) or item.get("dossier") == dossier else item_hash(item)
+                 for item in self.detail.get("items") or []]
+        return replace(self, detail={**self.detail, "items": items})
+
+    def accepted(self) -> list[dict[str, Any]]:
+        """The packets this entry records accepted and shows in clear (a batch's items, or an entry of a
+        single packet as written before batches): packet_id, dossier, sha256, …"""
+        if self.action == BATCH:
+            return [item for item in (self.detail or {}).get("items") or [] if isinstance(item, dict)]
+        if self.action == "packet.accepted":
+            return [{**(self.detail or {}), "packet_id": self.subject, "dossier": self.dossier}]
+        return []
 
     def to_dict(self) -> dict[str, Any]:
         if not self.content:
@@ -107,8 +157,10 @@ class ChainWalk:
     """Checks entries fed in ``n`` order, from entry ``start`` whose predecessor's hash is ``previous``,
     against ``anchors``: what signed checkpoints (or the head row) say entry n's hash is."""
 
-    def __init__(self, start: int = 1, previous: str = GENESIS, anchors: dict[int, str] | None = None) -> None:
-        self.expected, self.previous = start, previous
+    def __init__(self, start: int = 1, previous: str = GENESIS, anchors: dict[int, str] | None = None, *,
+                 whole: bool = False) -> None:
+        """``whole``: every batch item must be there in clear (the store's log; a bundle withholds others')."""
+        self.expected, self.previous, self.whole = start, previous, whole
         self.anchors = dict(anchors or {})
         self.broken: Break | None = None
 
@@ -136,7 +188,7 @@ class ChainWalk:
             return Break.of(entry.n, "missing", "audit.out_of_order", n=n)
         if entry.n > n:
             return Break.of(n, "missing", "audit.deleted", next=entry.n)
-        if entry.content and entry.recomputed() != entry.digest:
+        if entry.content and (entry.recomputed() != entry.digest or self.whole and entry.withheld_items):
             return Break.of(n, "edited", "audit.edited")
         if link(self.previous, entry.digest) != entry.hash:
             return Break.of(n, "chain", "audit.chain")

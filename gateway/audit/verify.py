@@ -67,7 +67,7 @@ def verify_store(store: Store, trusted: list[x509.Certificate] | None = None,
     bad = [b for b in map(checkpoint_break, report.checkpoints) if b is not None]
     anchors = {v.checkpoint.n: v.checkpoint.hash for v in report.checkpoints if checkpoint_break(v) is None}
     head_n, head_hash = store.audit_head()
-    walk = ChainWalk(anchors={**anchors, head_n: head_hash} if head_n else anchors)
+    walk = ChainWalk(anchors={**anchors, head_n: head_hash} if head_n else anchors, whole=True)
     after = 0
     while walk.broken is None:
         page = store.audit_entries(after=after, limit=PAGE)

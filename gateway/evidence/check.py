@@ -4,8 +4,9 @@ certificate the gateway's key is trusted by) — no store, no network.
 It checks every member against the manifest's SHA-256 (and that none is missing or added), the
 manifest's signature, the audit chain from the dossier's first entry to the checkpoint and the
 checkpoint's signature, that every packet and receipt matches the hash the chain recorded for it, each
-signed receipt's signature (against the given certificate when there is one), and names the first place
-that does not hold.
+signed receipt's signature (against the given certificate when there is one) and, given a trust for TSAs,
+each receipt's RFC 3161 timestamp token (without one a token is reported not checked, never passed), and
+names the places that do not hold.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from gateway.audit.chain import ChainWalk, Entry
-from gateway.audit.checkpoint import Checkpoint, open_jws, verify_checkpoint
+from gateway.audit.checkpoint import LOCAL, Checkpoint, open_jws, verify_checkpoint
 from gateway.audit.verify import checkpoint_break
 from gateway.evidence import layout
 from gateway.messages import line, text
+from signing import jws, xmldsig
 from signing.jws import verify_jws
 from signing.report import Verdict
+from signing.timestamps import TimestampError, verify_timestamp
 from signing.trust import TrustPolicy
 from signing.xmldsig import verify_xml
 
@@ -52,6 +55,7 @@ class BundleReport:
     signer: str | None = None
     timestamp: str = "absent"  # the checkpoint's: absent | passed | not checked | failed: why
     proven_at: str | None = None  # the time a passed timestamp proves
+    receipt_timestamps: dict[str, str] = field(default_factory=dict)  # receipt → passed: time | not checked | failed: why
 
     @property
     def ok(self) -> bool:
@@ -66,7 +70,7 @@ class BundleReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "dossier": self.dossier, "signer": self.signer, "notes": self.notes,
-                "timestamp": self.timestamp, "proven_at": self.proven_at,
+                "timestamp": self.timestamp, "proven_at": self.proven_at, "receipt_timestamps": self.receipt_timestamps,
                 "problems": [{"place": p.place, "message_vi": p.message_vi, "message_en": p.message_en}
                              for p in self.problems]}
 
@@ -157,7 +161,7 @@ def verify_bundle(path: Path, trusted: list[x509.Certificate] | None = None,
     _check_files(members, manifest, report)
     _check_manifest_signature(members, manifest, trusted, report)
     entries = _check_chain(members, manifest, trusted, tsa_trust, report)
-    _check_packets(members, manifest, entries, report, trusted)
+    _check_packets(members, manifest, entries, report, trusted, tsa_trust)
     return report
 
 
@@ -243,6 +247,31 @@ def _signed(data: bytes) -> bool:
     return text.count(".") >= 2
 
 
+def _check_receipt_timestamps(name: str, data: bytes, tsa_trust: TrustPolicy | None, report: BundleReport) -> None:
+    """Each RFC 3161 token of a signed receipt, as ``signing.timestamps`` judges a signature's: its imprint over
+    the signature value as signed, the TSA's signature, its chain to ``tsa_trust`` at genTime."""
+    try:
+        tokens = xmldsig.timestamp_tokens(data) if data.lstrip().startswith(b"<") else jws.timestamp_tokens(
+            data.decode("ascii"))
+    except Exception:  # noqa: BLE001 - an unreadable receipt was named by the signature check already
+        return
+    for index, (token, covered) in enumerate(tokens, 1):
+        place = f"{name} ({' / '.join(text('evidence.receipt_tst', index=index))})"
+        if tsa_trust is None:
+            report.receipt_timestamps[place] = "not checked"
+            report.note("evidence.receipt_tst_unchecked", place)
+            continue
+        try:
+            proven = verify_timestamp(base64.b64decode("".join(token.split()), validate=True), covered, tsa_trust)
+        except (TimestampError, ValueError) as exc:
+            report.receipt_timestamps[place] = f"failed: {exc}"
+            report.add(place, "evidence.receipt_tst_failed", why=str(exc)[:300])
+            continue
+        at = proven.astimezone(LOCAL).isoformat()
+        report.receipt_timestamps[place] = f"passed: {at}"
+        report.note("evidence.receipt_tst_passed", place, at=at)
+
+
 def _check_receipt(name: str, data: bytes, origin: str | None, trusted: list[x509.Certificate] | None,
                    report: BundleReport) -> None:
     """A signed receipt's signature: broken is a problem; a chain not judged (no --cert, an expired key)
@@ -270,10 +299,11 @@ def _check_receipt(name: str, data: bytes, origin: str | None, trusted: list[x50
 
 
 def _check_packets(members: dict[str, bytes], manifest: dict[str, Any], entries: dict[int, Entry],
-                   report: BundleReport, trusted: list[x509.Certificate] | None = None) -> None:
+                   report: BundleReport, trusted: list[x509.Certificate] | None = None,
+                   tsa_trust: TrustPolicy | None = None) -> None:
     """Each packet's bytes match the SHA-256 its accepting audit entry recorded, and so does its receipt."""
-    recorded = {entry.subject: (entry.detail or {}).get("sha256") for entry in entries.values()
-                if entry.action == "packet.accepted" and entry.dossier == manifest.get("dossier")}
+    recorded = {item.get("packet_id"): item.get("sha256") for entry in entries.values()
+                for item in entry.accepted() if item.get("dossier") == manifest.get("dossier")}
     for packet in manifest.get("packets") or []:
         packet_id, sha256, raw = packet.get("packet_id"), packet.get("sha256"), packet.get("raw")
         if packet_id not in recorded:
@@ -289,3 +319,5 @@ def _check_packets(members: dict[str, bytes], manifest: dict[str, Any], entries:
             report.add(receipt, "cli.bundle.receipt_other_hash")
         elif receipt is not None:
             _check_receipt(receipt, members[receipt], packet.get("receipt"), trusted, report)
+            if _signed(members[receipt]):
+                _check_receipt_timestamps(receipt, members[receipt], tsa_trust, report)

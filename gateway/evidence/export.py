@@ -5,7 +5,8 @@ signature reports; every delivery job with each attempt and the peer's answer (`
 receipts exactly as the gateway answered them (``receipts/``; one kept before receipts were kept, or lost
 with a process that died before writing it, is re-issued from the stored facts — same receipt id, hash and
 received time — signed now, and the manifest says which); the audit chain from the dossier's first
-entry to a checkpoint made for the bundle — the dossier's entries whole, the others by digest only —
+entry to a checkpoint made for the bundle — the dossier's entries whole (the batch entries that accepted
+its packets with the other dossiers' items by their hash), the others by digest only —
 and that checkpoint (``audit/``); and a manifest of every file's SHA-256, signed with the gateway's key
 when one is configured (``manifest.jws``). The export itself is audited first, so the bundle shows it.
 """
@@ -80,9 +81,9 @@ def _receipt(packet: PacketView, signer: Signer | None, agency: str | None) -> b
     return (xml_codec.encode if encoding == "xml" else json_codec.encode)(receipt)
 
 
-def _segment(store: Store, first: int, last: int, about: set[int]) -> tuple[str, list[dict[str, Any]]]:
-    """The hash before entry ``first``, and entries ``first``…``last``: those in ``about`` whole, the rest
-    by digest (other dossiers' business)."""
+def _segment(store: Store, dossier: str, first: int, last: int, about: set[int]) -> tuple[str, list[dict[str, Any]]]:
+    """The hash before entry ``first``, and entries ``first``…``last``: those in ``about`` whole (a batch
+    entry with only the dossier's items in clear), the rest by digest (other dossiers' business)."""
     before = store.audit_entries(after=first - 2, until=first - 1, limit=1) if first > 1 else []
     previous = before[0].hash if before else GENESIS
     rows, after = [], first - 1
@@ -90,7 +91,7 @@ def _segment(store: Store, first: int, last: int, about: set[int]) -> tuple[str,
         page = store.audit_entries(after=after, until=last, limit=PAGE)
         if not page:
             break
-        rows += [entry.to_dict() if entry.n in about else Entry(entry.n, entry.digest, entry.hash,
+        rows += [entry.shown_to(dossier).to_dict() if entry.n in about else Entry(entry.n, entry.digest, entry.hash,
                                                                  content=False).to_dict() for entry in page]
         after = page[-1].n
     return previous, rows
@@ -114,7 +115,7 @@ def export_bundle(store: Store, dossier: str, out: IO[bytes] | Path, *, signer: 
     assert checkpoint is not None  # the export's own entry is in the chain  # noqa: S101 - narrows the type
     subjects = [p.packet_id for p in packets] + [job.job_id for job in jobs]
     about = [entry for entry in store.audit_about(dossier, subjects) if entry.n <= checkpoint.n]
-    previous, segment = _segment(store, about[0].n, checkpoint.n, {entry.n for entry in about})
+    previous, segment = _segment(store, dossier, about[0].n, checkpoint.n, {entry.n for entry in about})
 
     files: dict[str, bytes] = {}
     listed_packets = []

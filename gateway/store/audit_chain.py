@@ -15,9 +15,10 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from gateway.audit.chain import Entry, canonical_detail, canonical_json, entry_digest, link, timestamp
+from gateway.audit.chain import (BATCH, Entry, batch_texts, canonical_detail, canonical_json, entry_digest, link,
+                                 sealed_detail, timestamp)
 from gateway.audit.checkpoint import Checkpoint
-from gateway.store.tables import audit, audit_checkpoints, audit_head
+from gateway.store.tables import audit, audit_checkpoints, audit_head, packets
 
 # What an append is handed: (actor, action, subject, dossier, detail).
 NewEntry = tuple[str, str, str, "str | None", "dict[str, Any] | None"]
@@ -46,8 +47,13 @@ def _linked(entries: Sequence[NewEntry], n: int, previous: str, at: datetime, st
     stamp, rows = timestamp(at), []
     for actor, action, subject, dossier, detail in entries:
         n += 1
-        text = canonical_json(detail or {} if plain else canonical_detail(detail))
-        digest = entry_digest(n, stamp, actor, action, subject, dossier, text)
+        stored = detail or {} if plain else canonical_detail(detail)
+        if action == BATCH and set(stored) == {"items"} and isinstance(stored["items"], list):
+            text, sealed = batch_texts(stored["items"])  # each item serialised once
+        else:
+            text = canonical_json(stored)
+            sealed = text if action != BATCH else canonical_json(sealed_detail(action, stored))
+        digest = entry_digest(n, stamp, actor, action, subject, dossier, sealed)
         previous = link(previous, digest)
         rows.append((n, stored_at, actor, action, subject, dossier, text, digest, previous))
     return rows
@@ -126,8 +132,11 @@ def entries(connection: sa.Connection, after: int, until: int | None, limit: int
 
 
 def entries_about(connection: sa.Connection, dossier: str, subjects: Sequence[str]) -> list[Entry]:
-    """Entries naming the dossier, or whose subject is the dossier or one of ``subjects`` (its packets, jobs)."""
-    wanted = sorted({dossier, *subjects})
+    """Entries naming the dossier, or whose subject is the dossier or one of ``subjects`` (its packets, jobs),
+    and the batch entries that accepted its packets (``packets.audit_batch``)."""
+    batches = connection.execute(sa.select(packets.c.audit_batch).distinct().where(
+        packets.c.dossier == dossier, packets.c.audit_batch.is_not(None))).scalars()
+    wanted = sorted({dossier, *subjects, *batches})
     found: dict[int, Entry] = {}
     for chunk in range(0, len(wanted), 500):
         for row in connection.execute(sa.select(*_COLUMNS).where(audit.c.subject.in_(wanted[chunk:chunk + 500]))):

@@ -16,7 +16,7 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from gateway.audit.chain import Entry
+from gateway.audit.chain import BATCH, Entry
 from gateway.audit.checkpoint import Checkpoint
 from gateway.messages import summary
 from gateway.store import audit_chain, migrate as migrations
@@ -51,14 +51,23 @@ def _reason(refusal: NotAdmitted) -> dict[str, str]:
     return {"reason": refusal.reason} if refusal.reason else {}
 
 
-def _accepted_entry(packet: NewPacket, routes: list[str]) -> audit_chain.NewEntry:
-    """A stored packet's audit entry: what identifies it and the verdicts' outcome, no content."""
+def _accepted_item(packet: NewPacket, routes: list[str]) -> dict[str, Any]:
+    """A stored packet in its batch's audit entry: what identifies it and the verdicts' outcome, no content."""
     validation, signature = packet.verdicts.get("validation") or {}, packet.verdicts.get("signature") or {}
-    return (packet.sender, "packet.accepted", packet.packet_id, packet.dossier, {
-        "sha256": packet.sha256, "type": packet.packet_type, "agency": packet.agency, "status": packet.status,
-        "to": routes, "valid": validation.get("valid"),
-        "warnings": sorted({str(w.get("rule")) for w in validation.get("warnings") or [] if isinstance(w, dict)}),
-        "signature": signature.get("verdict") if isinstance(signature, dict) else None})
+    return {"packet_id": packet.packet_id, "dossier": packet.dossier, "sender": packet.sender,
+            "sha256": packet.sha256, "type": packet.packet_type, "agency": packet.agency, "status": packet.status,
+            "to": routes, "valid": validation.get("valid"),
+            "warnings": sorted({str(w.get("rule")) for w in validation.get("warnings") or [] if isinstance(w, dict)}),
+            "signature": signature.get("verdict") if isinstance(signature, dict) else None}
+
+
+def _batch_entry(batch: str, items: list[dict[str, Any]]) -> list[audit_chain.NewEntry]:
+    """ONE entry for the packets a transaction accepts (``gateway.audit.chain.BATCH``): the chain's hashing,
+    row and index updates are paid per batch. Its actor is the sender when the batch has one."""
+    if not items:
+        return []
+    senders = {item["sender"] for item in items}
+    return [(senders.pop() if len(senders) == 1 else "intake", BATCH, batch, None, {"items": items})]
 
 
 def _settled_entry(worker: str, job_id: str, n: int, attempt: AttemptRecord, state: str) -> audit_chain.NewEntry:
@@ -86,7 +95,7 @@ class SqlStore:
         self.url = url
         # Payloads are sealed when a key ring is given or named by the environment (gateway.store.sealing).
         self.keys = KeyRing.from_environment() if keys == "environment" else keys
-        self.audit_packets = audit_packets  # one chained audit entry per packet accepted, refused, settled
+        self.audit_packets = audit_packets  # chained audit entries: per batch accepted, per packet refused, settled
         self._chain = audit_chain.Appender()
         self.relaxed_bookkeeping = relaxed_bookkeeping
         self.engine = create_engine(url, synchronous=synchronous)
@@ -266,12 +275,14 @@ class SqlStore:
             if refused and whole:  # the transaction is rolled back: nothing of the batch stays
                 raise BatchNotAdmitted({received[index]: refused[packet.packet_id].detail
                                         for index, (packet, _) in enumerate(batch) if packet.packet_id in refused})
+            audit_batch = f"batch:{uuid.uuid4().hex}" if self.audit_packets else None
             inserted = set(connection.execute(
                 self._insert(packets).on_conflict_do_nothing(index_elements=["packet_id"])
                 .returning(packets.c.packet_id),
                 [dict(packet_id=p.packet_id, sha256=p.sha256, raw=self._seal(p.packet_id, p.raw), encoding=p.encoding, sender=p.sender,
                       agency=p.agency, received_at=p.received_at, packet_type=p.packet_type, dossier=p.dossier,
-                      verdicts=p.verdicts, status=p.status) for p, _ in fresh]).scalars()) if fresh else set()
+                      verdicts=p.verdicts, status=p.status, audit_batch=audit_batch)
+                 for p, _ in fresh]).scalars()) if fresh else set()
             job_rows = [dict(job_id=job_id_for(p.packet_id, route), packet_id=p.packet_id, destination=route,
                              ordering_key=p.ordering_key, state=JobState.PENDING.value, attempts=0,
                              next_attempt_at=p.received_at, created_at=p.received_at)
@@ -280,7 +291,8 @@ class SqlStore:
                 connection.execute(jobs.insert(), job_rows)
                 self._notify(connection, {route for p, routes in fresh if p.packet_id in inserted for route in routes})
             stored = {p.packet_id: p for p, _ in fresh if p.packet_id in inserted}
-            entries = collisions + ([_accepted_entry(p, routes) for p, routes in fresh if p.packet_id in inserted] + [
+            entries = collisions + (_batch_entry(str(audit_batch), [
+                _accepted_item(p, routes) for p, routes in fresh if p.packet_id in inserted]) + [
                 (p.sender, "packet.refused", p.packet_id, p.dossier, {"sha256": p.sha256, "type": p.packet_type,
                                                                      "status": p.status, "at_commit": True,
                                                                      **_reason(refused[p.packet_id])})

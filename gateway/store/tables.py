@@ -43,6 +43,8 @@ packets = sa.Table(
     sa.Column("verdicts", sa.JSON, nullable=False),
     sa.Column("purged_at", UtcDateTime, nullable=True),
     sa.Column("status", sa.Integer, nullable=True),  # TrangThaiHoSo / TrangThai (migration 0003)
+    # The subject of the audit entry of the committed batch that accepted it (migration 0021).
+    sa.Column("audit_batch", sa.String(40), nullable=True),
 )
 sa.Index("ix_packets_dossier", packets.c.dossier)  # migration 0002
 sa.Index("ix_packets_dossier_received", packets.c.dossier, packets.c.received_at)  # migration 0003

@@ -8,7 +8,7 @@ import sys
 import pytest
 import sqlalchemy as sa
 
-from gateway.audit.chain import GENESIS, entry_digest, link
+from gateway.audit.chain import BATCH, GENESIS, entry_digest, item_hash, link, sealed_detail
 from gateway.audit.checkpoint import make_checkpoint
 from gateway.audit.service import checkpoint_now, record_configuration
 from gateway.audit.verify import verify_store
@@ -41,7 +41,8 @@ def rechain(store: Store, start: int) -> None:
     for row in found:
         if row.n < start:
             continue
-        digest = entry_digest(row.n, timestamp(row.at), row.actor, row.action, row.subject, row.dossier, row.detail)
+        digest = entry_digest(row.n, timestamp(row.at), row.actor, row.action, row.subject, row.dossier,
+                              sealed_detail(row.action, row.detail))
         previous = link(previous, digest)
         updates.append(audit.update().where(audit.c.id == row.id).values(digest=digest, hash=previous))
     updates.append(audit_head.update().values(n=found[-1].n, hash=previous))
@@ -63,7 +64,7 @@ def test_real_work_makes_an_intact_chain_of_every_event(chained: Store, signer: 
     report = verify_store(chained, [signer.certificate])
     assert report.ok, report.broken
     actions = [entry.action for entry in chained.audit_entries()]
-    assert {"packet.accepted", "delivery.delivered", "delivery.pending", "destination.pause", "destination.resume",
+    assert {BATCH, "delivery.delivered", "delivery.pending", "destination.pause", "destination.resume",
             "look-up"} <= set(actions)
     n, _ = chained.audit_head()
     assert report.entries == n == len(actions) and report.signed_up_to == n
@@ -74,8 +75,40 @@ def test_real_work_makes_an_intact_chain_of_every_event(chained: Store, signer: 
 def test_entries_hold_no_citizen_data_in_clear(chained: Store) -> None:
     text = repr([entry.to_dict() for entry in chained.audit_entries()])
     assert "Trần Thị Bình" not in text and "001099001234" not in text
-    accepted = next(e for e in chained.audit_entries() if e.action == "packet.accepted")
-    assert set(accepted.detail or {}) == {"sha256", "type", "agency", "status", "to", "valid", "warnings", "signature"}
+    accepted = next(e for e in chained.audit_entries() if e.action == BATCH)
+    assert set(accepted.detail or {}) == {"items"}
+    assert {frozenset(item) for item in accepted.accepted()} == {frozenset(
+        {"packet_id", "dossier", "sender", "sha256", "type", "agency", "status", "to", "valid", "warnings", "signature"})}
+
+
+def test_one_entry_per_committed_batch_holds_each_packet(store: Store, signer: KeySigner) -> None:
+    ours = history(store)  # each batch: a packet of each of two dossiers
+    batches = [e for e in store.audit_entries() if e.action == BATCH]
+    assert len(batches) == len(ours)
+    assert [len(e.accepted()) for e in batches] == [2] * len(ours)
+    assert [e.accepted()[0]["packet_id"] for e in batches] == [p.packet_id for p in ours]
+    assert {item["dossier"] for e in batches for item in e.accepted()} == {ours[0].dossier, "000.00.01.H22-241203-0002"}
+    assert [e.n for e in store.audit_about(ours[0].dossier) if e.action == BATCH] == [e.n for e in batches]
+    checkpoint_now(store, signer)
+    assert verify_store(store, [signer.certificate]).ok
+
+
+def test_an_edited_item_of_a_batch_entry_is_named(chained: Store, signer: KeySigner) -> None:
+    batch = next(r for r in rows(chained) if r.action == BATCH)
+    items = [dict(item) for item in batch.detail["items"]]
+    items[1]["sha256"] = "0" * 64
+    tamper(chained, audit.update().where(audit.c.id == batch.id).values(detail={"items": items}))
+    broken = verify_store(chained, [signer.certificate]).broken
+    assert broken is not None and (broken.n, broken.kind) == (batch.n, "edited")
+
+
+def test_an_item_withheld_from_the_store_is_named(chained: Store, signer: KeySigner) -> None:
+    """The item's hash in place of the item keeps the digest, but the store must hold every item in clear."""
+    batch = next(r for r in rows(chained) if r.action == BATCH)
+    items = [item_hash(batch.detail["items"][0]), batch.detail["items"][1]]
+    tamper(chained, audit.update().where(audit.c.id == batch.id).values(detail={"items": items}))
+    broken = verify_store(chained, [signer.certificate]).broken
+    assert broken is not None and (broken.n, broken.kind) == (batch.n, "edited")
 
 
 def test_a_purge_keeps_the_chain_verifiable(chained: Store, signer: KeySigner) -> None:
@@ -194,4 +227,4 @@ def test_processes_appending_at_once_make_one_unbroken_chain(store: Store, store
     assert report.ok, report.broken
     entries = store.audit_entries()
     assert len(entries) == 3 * 40 * 2  # each round: one packet accepted, one operator entry
-    assert {e.actor for e in entries if e.action == "packet.accepted"} == {"w0", "w1", "w2"}
+    assert {e.actor for e in entries if e.action == BATCH} == {"w0", "w1", "w2"}

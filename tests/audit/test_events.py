@@ -36,6 +36,6 @@ def test_refused_and_accepted_packets_are_audited_without_their_values(store_url
     assert refusal.actor == "portal" and refusal.subject == hashlib.sha256(wrong).hexdigest()
     assert refusal.detail is not None and refusal.detail["status"] == 422 and refusal.detail["rules"]
     assert set(refusal.detail) == {"status", "rules", "signature"}
-    (acceptance,) = [e for e in entries if e.action == "packet.accepted"]
-    assert acceptance.detail is not None and acceptance.detail["sha256"] == hashlib.sha256(right).hexdigest()
-    assert acceptance.detail["valid"] is True and acceptance.dossier
+    (acceptance,) = [item for e in entries for item in e.accepted()]
+    assert acceptance["sha256"] == hashlib.sha256(right).hexdigest()
+    assert acceptance["valid"] is True and acceptance["dossier"]

@@ -65,9 +65,13 @@ def test_a_bundle_holds_the_whole_dossier_and_nothing_of_others(exported: tuple[
     assert {d["state"] for d in deliveries} >= {"delivered"}
     assert any(a["peer_status"] == "503" and a["message"] == "busy" for d in deliveries for a in d["attempt_log"])
     whole = [e for e in entries if "action" in e]
-    assert {e["action"] for e in whole} >= {"packet.accepted", "delivery.delivered", "evidence.export"}
+    assert {e["action"] for e in whole} >= {"packets.accepted", "delivery.delivered", "evidence.export"}
     other = "000.00.01.H22-241203-0002"
     assert other not in json.dumps(entries)  # the other dossier's entries are there by digest only
+    # the batch entries that accepted the dossier's packets: its items in clear, the other dossier's by hash
+    items = [item for e in whole if e["action"] == "packets.accepted" for item in e["detail"]["items"]]
+    assert sorted(i["packet_id"] for i in items if isinstance(i, dict)) == sorted(p.packet_id for p in ours)
+    assert len([i for i in items if isinstance(i, str)]) == len(ours)
     assert any("action" not in e for e in entries)
     assert manifest["audit"]["checkpoint"] == entries[-1]["n"]
     assert manifest["files"]["audit/entries.jsonl"] == hashlib.sha256(
@@ -115,9 +119,10 @@ def test_an_edited_manifest_or_audit_entry_is_named(exported: tuple[Path, Path, 
     with zipfile.ZipFile(bundle) as opened:
         members = {name: opened.read(name) for name in opened.namelist()}
     lines = members["audit/entries.jsonl"].decode().splitlines()
-    index = next(i for i, line in enumerate(lines) if '"packet.accepted"' in line)
+    index = next(i for i, line in enumerate(lines) if '"packets.accepted"' in line)
     entry = json.loads(lines[index])
-    entry["actor"] = "someone else"
+    shown = next(item for item in entry["detail"]["items"] if isinstance(item, dict))
+    shown["sha256"] = "0" * 64  # one item of the batch entry: its hash is no longer the one the digest covers
     lines[index] = json.dumps(entry, ensure_ascii=False, sort_keys=True)
     members["audit/entries.jsonl"] = ("\n".join(lines) + "\n").encode()
     manifest = json.loads(members["manifest.json"])

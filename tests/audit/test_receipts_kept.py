@@ -28,12 +28,13 @@ _ID = re.compile(rb"MaGoiTin(?:>|\":\s*\")([0-9a-f-]{36})")
 API_KEY = "khoa-bien-nhan-goc"
 
 
-def _accept(store_url: str, tmp_path: Path) -> tuple[dict[str, bytes], KeySigner, x509.Certificate]:
-    """Two packets (XML, JSON) of one dossier accepted over HTTP; returns packet id → receipt text answered."""
+def _accept(store_url: str, tmp_path: Path, signing: str = "") -> tuple[dict[str, bytes], KeySigner, x509.Certificate]:
+    """Two packets (XML, JSON) of one dossier accepted over HTTP; returns packet id → receipt text answered.
+    ``signing``: more lines of the ``[signing]`` section (a TSA)."""
     key_path, cert_path = gateway_key(tmp_path)
     config_file = tmp_path / "gateway.toml"
     config_file.write_text(
-        f'[store]\nurl = "{store_url}"\n[signing]\nkey = "{key_path}"\ncert = "{cert_path}"\n'
+        f'[store]\nurl = "{store_url}"\n[signing]\nkey = "{key_path}"\ncert = "{cert_path}"\n{signing}'
         f'[clients.portal]\nkey_sha256 = "{hashlib.sha256(API_KEY.encode()).hexdigest()}"\n', encoding="utf-8")
     answered: dict[str, bytes] = {}
     with TestClient(create_app(Config.load(config_file))) as client:

@@ -1,14 +1,18 @@
-"""Checkpoints timestamped by the test TSA over real HTTP: each checkpoint's token proves its own JWS
-(a token moved onto another checkpoint is refused with that checkpoint named), an evidence bundle's
-timestamp verifies offline in a subprocess with only the TSA's root, and a TSA that is down costs the
-token, never the checkpoint."""
+"""Checkpoints and receipts timestamped by the test TSA over real HTTP: each checkpoint's token proves its own
+JWS (a token moved onto another checkpoint is refused with that checkpoint named), an evidence bundle's
+timestamps (its checkpoint's, its receipts') verify offline in a subprocess with only the TSA's root, and a
+TSA that is down costs the token, never the checkpoint."""
 
+import base64
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 import logging
 from pathlib import Path
+import hashlib
+import json
 import shutil
 import socket
+import zipfile
 
 from cryptography.hazmat.primitives import serialization
 import pytest
@@ -16,16 +20,19 @@ import sqlalchemy as sa
 
 from gateway.audit.service import checkpoint_now
 from gateway.audit.verify import verify_store
+from gateway.evidence.check import verify_bundle
 from gateway.evidence.export import export_bundle
 from gateway.receipt.build import Tsa
-from gateway.store import Store
+from gateway.store import Store, open_store
 from gateway.store.tables import audit_checkpoints
+from signing import xmldsig
 from signing.signer import KeySigner
 from signing.trust import TrustPolicy
 from signing.tsa_server import TSA, self_contained, serve_tsa
 from tests.audit.conftest import history
 from tests.audit.test_cli import gateway
 from tests.audit.test_evidence import DOSSIER, offline_verify
+from tests.audit.test_receipts_kept import DOSSIER as RECEIPTS_DOSSIER, _accept
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +150,68 @@ def test_the_command_line_timestamps_and_checks_with_the_configured_tsa(
                       encoding="utf-8")
     configured = gateway("audit", "verify", config=config)
     assert configured.returncode == 0 and "1 hợp lệ / hold" in configured.stdout, configured.stdout + configured.stderr
+
+
+@pytest.mark.postgres
+def test_receipt_timestamps_are_checked_offline_against_the_tsa_trust(store_url: str, tsa_root: tuple[TSA, bytes],
+                                                                      tmp_path: Path) -> None:
+    """Receipts answered over HTTP with ``[signing] tsa_url`` (XAdES in XML, JAdES-style in JSON): with the TSA's
+    root each token is proven; without a trust it is "not checked"; an untrusted TSA, a token moved from another
+    receipt and a damaged token are each named at the receipt."""
+    served, pem = tsa_root
+    answered, signer, cert = _accept(store_url, tmp_path, f'tsa_url = "{served.url}"\n')
+    store = open_store(store_url)
+    try:
+        bundle = tmp_path / "elsewhere" / "evidence.zip"
+        bundle.parent.mkdir()
+        export_bundle(store, RECEIPTS_DOSSIER, bundle, signer=signer, actor="auditor")
+    finally:
+        store.close()
+    (bundle.parent / "gateway.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (bundle.parent / "tsa-root.pem").write_bytes(pem)
+    receipt_names = sorted(n for n in zipfile.ZipFile(bundle).namelist() if n.startswith("receipts/"))
+    assert len(receipt_names) == 2
+
+    checked = verify_bundle(bundle, [cert], trust_of(pem, tmp_path))
+    assert checked.ok, checked.to_dict()
+    assert sorted(place.split(" (")[0] for place in checked.receipt_timestamps) == receipt_names
+    assert all(v.startswith("passed: 20") and v.endswith("+07:00") for v in checked.receipt_timestamps.values())
+    done = offline_verify(bundle, "--cert", "gateway.pem", "--tsa-trust", "tsa-root.pem")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("the receipt's timestamp holds") == 2
+
+    unchecked = verify_bundle(bundle, [cert])  # no trust for TSAs: reported, never passed
+    assert unchecked.ok and set(unchecked.receipt_timestamps.values()) == {"not checked"}
+    assert "timestamp token, not checked (no --tsa-trust given)" in offline_verify(bundle, "--cert", "gateway.pem").stdout
+
+    other_root, _ = self_contained("Other TSA")
+    (tmp_path / "other").mkdir()
+    untrusted = verify_bundle(bundle, [cert], trust_of(other_root.public_bytes(serialization.Encoding.PEM),
+                                                        tmp_path / "other"))
+    assert sorted(p.place.split(" (")[0] for p in untrusted.problems) == receipt_names
+    assert all("not trusted" in p.message_en for p in untrusted.problems)
+
+    # The JSON receipt's token replaced by the XML receipt's, and the XML receipt's token damaged; re-sealed.
+    with zipfile.ZipFile(bundle) as opened:
+        members = {name: opened.read(name) for name in opened.namelist()}
+    xml_name, json_name = (next(n for n in receipt_names if n.endswith(ext)) for ext in (".xml", ".json"))
+    (xml_token, _), = xmldsig.timestamp_tokens(members[xml_name])
+    flattened = json.loads(members[json_name])
+    flattened["header"]["etsiU"][0]["sigTst"]["tstTokens"][0]["val"] = xml_token
+    members[json_name] = json.dumps(flattened).encode()
+    der = bytearray(base64.b64decode(xml_token))
+    der[len(der) // 2] ^= 0x01
+    members[xml_name] = members[xml_name].replace(xml_token.encode(), base64.b64encode(bytes(der)))
+    manifest = json.loads(members["manifest.json"])
+    for name in (xml_name, json_name):
+        manifest["files"][name] = hashlib.sha256(members[name]).hexdigest()
+    members["manifest.json"] = json.dumps(manifest).encode()
+    with zipfile.ZipFile(bundle, "w") as resealed:
+        for member, data in members.items():
+            resealed.writestr(member, data)
+    tampered = verify_bundle(bundle, [cert], trust_of(pem, tmp_path))
+    failed = {p.place: p.message_en for p in tampered.problems if "timestamp token" in p.place}
+    assert sorted(place.split(" (")[0] for place in failed) == sorted([json_name, xml_name])
+    assert "imprint" in failed[next(p for p in failed if p.startswith(json_name))]
+    answer = offline_verify(bundle, "--cert", "gateway.pem", "--tsa-trust", "tsa-root.pem")
+    assert answer.returncode == 1 and f"{json_name} (dấu thời gian 1 / timestamp token 1)" in answer.stdout

@@ -100,9 +100,10 @@ def test_same_id_other_content_is_409_and_audited(gateway) -> None:
     assert "MaGoiTin" in answer.json()["message_vi"] or "gói tin" in answer.json()["message_vi"]
     store = stored(gateway)
     try:
-        row, accepted = store.audit_log(packet_id(data))  # newest first
+        (row,) = store.audit_log(packet_id(data))  # the acceptance is in its batch's entry
         assert row["action"] == "accept.conflict" and row["actor"] == "portal"
-        assert accepted["action"] == "packet.accepted" and accepted["detail"]["sha256"] == row["detail"]["sha256_original"]
+        (accepted,) = [item for entry in store.audit_about(row["dossier"]) for item in entry.accepted()]
+        assert accepted["packet_id"] == packet_id(data) and accepted["sha256"] == row["detail"]["sha256_original"]
         assert store.get_packet(packet_id(data)).raw == data
     finally:
         store.close()

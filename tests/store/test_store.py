@@ -99,8 +99,10 @@ def test_same_id_other_bytes_is_a_conflict_and_is_audited(store: Store) -> None:
     result = store.accept(packet(packet_id=first.packet_id, raw=b"<GoiTin>changed</GoiTin>"), ["national_portal"])
     assert result.conflict and result.sha256 == first.sha256
     assert store.get_packet(first.packet_id).raw == first.raw
-    # newest first: the conflict after the packet's acceptance
-    assert [row["action"] for row in store.audit_log(first.packet_id)] == ["accept.conflict", "packet.accepted"]
+    # the conflict under the packet's id; its acceptance in the entry of the batch that stored it
+    assert [row["action"] for row in store.audit_log(first.packet_id)] == ["accept.conflict"]
+    accepted = [item for entry in store.audit_about(str(first.dossier)) for item in entry.accepted()]
+    assert [(item["packet_id"], item["sha256"]) for item in accepted] == [(first.packet_id, first.sha256)]
     row = store.audit_log(first.packet_id)[0]
     assert row["detail"]["sha256_original"] == first.sha256 and row["dossier"] == first.dossier
 
@@ -276,7 +278,9 @@ def test_resends_inside_one_batch_are_duplicates_or_conflicts(store: Store) -> N
                                                             (True, False)]
     assert results[1].destinations == ["national_portal"] and results[3].destinations == ["postal"]
     assert store.counts() == {"national_portal": {"pending": 1}, "postal": {"pending": 1}}
-    assert [row["action"] for row in store.audit_log(a.packet_id)] == ["accept.conflict", "packet.accepted"]
+    assert [row["action"] for row in store.audit_log(a.packet_id)] == ["accept.conflict"]
+    (batch,) = [entry for entry in store.audit_about("D1") if entry.accepted()]  # one entry for the batch
+    assert [item["packet_id"] for item in batch.accepted()] == [a.packet_id]  # the resends are not accepted
 
 
 def test_previous_status_is_the_latest_accepted_for_the_dossier(store: Store) -> None:
