@@ -30,8 +30,10 @@ def serve(config: ConfigOption = None, store: StoreOption = None,
     open_configured_store(cfg, store).close()  # migrate once, before several processes race to
     from gateway.receive.limits import server_options
 
+    # uvicorn kills a server process that misses a 5 s health ping; on a busy host a process still importing
+    # misses it and is restarted over and over (seen at load 15 on 2 CPUs): 30 s before calling it hung
     uvicorn.run("gateway.cli.serve:make_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", access_log=False, **server_options(cfg))
+                log_level="info", access_log=False, timeout_worker_healthcheck=30, **server_options(cfg))
 
 
 def make_app():  # type: ignore[no-untyped-def]  # uvicorn's factory: imports FastAPI only in the server process
