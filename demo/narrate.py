@@ -257,9 +257,9 @@ def _moments(portal: PortalAdmin, watch: Watch, platform: AdminClient, post: Adm
             console.print(f"  [yellow]⚡ {watch.tally.clock}[/] {vi} / {en}")
         return act
 
-    def platform_fault(vi: str, en: str, code: str) -> Callable[[], None]:
+    def platform_fault(vi: str, en: str, code: str, times: int) -> Callable[[], None]:
         def act() -> None:
-            platform.faults(init_error=code)
+            platform.faults(init_error=code, init_error_times=times)
             console.print(f"  [yellow]⚡ {watch.tally.clock}[/] {vi} / {en}")
         return act
 
@@ -276,11 +276,10 @@ def _moments(portal: PortalAdmin, watch: Watch, platform: AdminClient, post: Adm
                                                hang_seconds=0.5)),
         Moment(clock_time(15, 30), postal_fault("Bưu chính ổn định lại", "the postal service is stable again",
                                                 error_rate=0.0, lost_answer_rate=0.0)),
-        Moment(clock_time(8, 0), platform_fault("Nền tảng thanh toán lỗi hệ thống: khởi tạo thanh toán trả mã 96",
-                                                "the payment platform has a system error: INIT answers code 96",
-                                                "96")),
-        Moment(clock_time(12, 0), platform_fault("Nền tảng thanh toán hoạt động lại", "the payment platform works "
-                                                 "again", "")),
+        # a count, not a time window: however fast the day runs, some INIT calls meet it
+        Moment(clock_time(8, 0), platform_fault("Nền tảng thanh toán lỗi hệ thống: 3 lần khởi tạo thanh toán tới "
+                                                "trả mã 96", "the payment platform has a system error: its next 3 "
+                                                "INIT calls answer code 96", "96", times=3)),
         Moment(clock_time(9, 30), say("Cổng DVC quốc gia chập chờn: 30 % lời gọi lỗi 500, 5 % treo quá thời gian chờ",
                                       "the portal is flaky: 30 % of calls fail with 500, 5 % hang past the timeout",
                                       "sự cố / fault: 30 % lỗi", error_rate=0.3, timeout_rate=0.05, hang_seconds=3)),

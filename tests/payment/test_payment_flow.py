@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.store.api import JobFilter
+from gateway.store.api import JobFilter, JobState
 
 from .conftest import AGENCY, Bench, dossier_packet, wait_for
 
@@ -292,3 +292,16 @@ def test_reconciler_leaves_an_unpaid_payment_alone(make_bench: Any) -> None:
         callbacks.platform.close()
     assert bench.store.payment(payment["reference"])["state"] == "initiated"
     assert not receipt_jobs(bench, dossier)
+
+
+def test_platform_errors_on_init_are_retried_until_it_recovers(make_bench: Any) -> None:
+    """The platform answers its next two INIT calls with code 96 (system error): the delivery is retried and the
+    dossier is paid once the platform recovers (the demo's count-based fault)."""
+    bench: Bench = make_bench()
+    bench.faults(init_error="96", init_error_times=2)
+    dossier = f"{AGENCY}-241201-7096"
+    assert bench.submit(dossier_packet(dossier)).status_code == 202
+    bench.payment_of(dossier, {"forwarded"}, timeout=60)
+    (job,) = [j for j in bench.store.find_jobs(JobFilter(destination="payment")) if j.state == JobState.DELIVERED]
+    assert job.attempts == 3
+    assert httpx.post(f"{bench.sim_url}/_admin/faults", json={}, timeout=5).json()["init_error"] == ""

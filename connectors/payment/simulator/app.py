@@ -7,7 +7,8 @@ with CONFIRM; answers QUERY and GET_BILL (a signed receipt: PDF/PAdES or XML-DSi
 Faults (``POST /_admin/faults`` JSON, each switchable): ``duplicate`` (every CONFIRM sent twice),
 ``late_seconds`` (CONFIRM delayed), ``out_of_order`` (a failed attempt's CONFIRM with another MaGiaoDich
 after the success), ``wrong_checksum``, ``amount_delta`` (CONFIRM says another amount), ``receipt``
-("ok" | "tampered" | "untrusted"), ``receipt_format`` ("pdf" | "xml"), ``bill_unavailable``, ``init_error``, ``drop_callback`` (paid, but
+("ok" | "tampered" | "untrusted"), ``receipt_format`` ("pdf" | "xml"), ``bill_unavailable``, ``init_error`` (INIT answers this code; with ``init_error_times`` N only the next N
+do), ``drop_callback`` (paid, but
 no CONFIRM ever sent: only QUERY tells), ``bill_delay_seconds`` (GET_BILL answered that late). ``POST /_admin/resend/{ref}`` sends a paid payment's CONFIRM now.
 ``POST /_admin/confirm/{ref}`` completes one now; ``POST /_admin/callback`` sends a raw callback
 (e.g. for a reference it never created); ``GET /_admin/record`` is what it holds and what it was told.
@@ -60,7 +61,7 @@ class SimulatorSettings:
 DEFAULT_FAULTS: dict[str, Any] = {"duplicate": False, "late_seconds": 0.0, "out_of_order": False,
                                   "wrong_checksum": False, "amount_delta": 0, "receipt": "ok",
                                   "receipt_format": "pdf", "bill_unavailable": False, "init_error": "",
-                                  "drop_callback": False, "bill_delay_seconds": 0.0}
+                                  "init_error_times": 0, "drop_callback": False, "bill_delay_seconds": 0.0}
 
 
 class Platform:
@@ -124,8 +125,12 @@ class Platform:
                 "MaThamChieu": message.get("MaThamChieu", ""), "ThoiGianGD": stamp(), **extra}
 
     def init(self, reference: str, amount: int, info: Any) -> dict[str, Any]:
-        if self.faults["init_error"]:
-            return {"code": str(self.faults["init_error"]), "text": "Lỗi hệ thống — platform error"}
+        if code := self.faults["init_error"]:
+            with self.lock:  # init_error_times > 0: only that many INIT calls fail, then the platform recovers
+                if left := int(self.faults["init_error_times"]):
+                    self.faults["init_error_times"] = left - 1
+                    self.faults["init_error"] = "" if left == 1 else code
+            return {"code": str(code), "text": "Lỗi hệ thống — platform error"}
         with self.lock:
             if reference in self.payments:
                 return {"code": "09", "text": "Mã tham chiếu đã tồn tại — reference exists"}
