@@ -271,7 +271,9 @@ def print_summary(results: list[dict], args) -> None:
     def spread(key: str, unit=ms) -> str:
         values = [r[key] for r in results]
         return f"median {unit(statistics.median(values))} (range {unit(min(values))}–{unit(max(values))})"
-    rate = lambda v: f"{v:.0f}/s"  # noqa: E731
+    def rate(value: float) -> str:
+        return f"{value:.0f}/s"
+
     print(f"\n{args.runs} runs × {args.count} callbacks at {args.rate:g}/s offered, {args.gateways} API process(es), "
           f"{args.workers} worker process(es) × {args.settlers} settlers, load {os.getloadavg()[0]:.1f}")
     print(f"callback answered            p50 {spread('p50')}")

@@ -41,7 +41,7 @@ def to_post(day: Day, answers: dict[str, Answer]) -> list[str]:
 
 def originated(store: Store) -> dict[str, tuple[str, str, dict[str, Any]]]:
     """Packets the gateway made itself (sender "gateway"), oldest first: MaGoiTin → (type, dossier, body)."""
-    engine = store.engine  # type: ignore[attr-defined]
+    engine = store.engine  # type: ignore[attr-defined]  # the SQL stores have an engine; the Store protocol does not name it
     with engine.connect() as connection:
         rows = connection.execute(sa.text("SELECT packet_id, packet_type, dossier, raw, encoding FROM packets "
                                           "WHERE sender = 'gateway' ORDER BY received_at")).all()

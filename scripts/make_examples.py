@@ -113,7 +113,7 @@ def small(body_type: str) -> Data:
 def body(data: Data) -> Data:
     """The body of a packet (the one value under NoiDung)."""
     (content,) = data["NoiDung"].values()
-    return content  # type: ignore[no-any-return]
+    return content  # type: ignore[no-any-return]  # a packet's body is a JSON object
 
 
 def drop(*names: str) -> Callable[[Data], None]:

@@ -53,7 +53,7 @@ class Settler:
 
     @property
     def store(self) -> Store:
-        return self.services.store  # type: ignore[no-any-return]
+        return self.services.store  # type: ignore[no-any-return]  # the intake's store (services is the kit's untyped adapter)
 
     def once(self) -> int:
         """One claim and the payments it got; how many were claimed."""

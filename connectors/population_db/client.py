@@ -18,7 +18,6 @@ from connectors.population_db.faults import PopulationFault, http_kind, soap_kin
 from connectors.population_db.settings import PopulationSettings
 from connectors.population_db.transform import Query, citizen, operation_fields
 from gateway.kit import AnswerTooLarge, HttpClient, HttpError, HttpTimeout, ZeepTransport, mask_digits_in
-from gateway.kit.zeep_transport import HeaderSource
 
 log = logging.getLogger(__name__)
 BINDING = "{http://dancuquocgia.bca}DanCuBinding"
@@ -42,7 +41,9 @@ class PopulationClient:
                                        max_connections=settings.max_connections,
                                        max_answer_bytes=settings.max_answer_bytes, ca_file=settings.ca_file or None,
                                        cert_file=settings.cert_file or None, key_file=settings.key_file or None)
-        headers: HeaderSource = lambda url: auth_headers(settings, url)  # noqa: E731
+        def headers(url: str) -> dict[str, str]:
+            return auth_headers(settings, url)
+
         self.tokens: TokenSource | None = None
         if settings.variant == "lgsp":  # the province's platform: a token, the envelope carried in JSON
             self.tokens = TokenSource(settings, self.http)
@@ -57,9 +58,9 @@ class PopulationClient:
         """The WSDL is read on first use (a database URL that is down must not stop the gateway starting)."""
         with self._lock:
             if self._service is None:
-                client = zeep.Client(self.settings.wsdl, transport=self.transport,  # type: ignore[no-untyped-call]
+                client = zeep.Client(self.settings.wsdl, transport=self.transport,  # type: ignore[no-untyped-call]  # zeep: unannotated
                                      settings=_zeep_settings())
-                self._service = (client.create_service(BINDING, self.settings.url)  # type: ignore[no-untyped-call]
+                self._service = (client.create_service(BINDING, self.settings.url)  # type: ignore[no-untyped-call]  # zeep: unannotated
                                  if self.settings.url
                                  else client.service)
             return self._service
@@ -67,7 +68,7 @@ class PopulationClient:
     def lookup(self, query: Query) -> dict[str, Any] | None:
         """TraCuuThongTinCongDan: the citizen record, or None when not found."""
         answer = self._call(lambda s: s.TraCuuThongTinCongDan(**operation_fields(self.settings, query)))
-        people = serialize_object(answer, dict)  # type: ignore[no-untyped-call]
+        people = serialize_object(answer, dict)  # type: ignore[no-untyped-call]  # zeep: unannotated
         # zeep hands over CongdanCollection's only child, the list of CongDan; a collection object otherwise
         if isinstance(people, dict):
             people = people.get("CongDan")

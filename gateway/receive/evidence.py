@@ -51,7 +51,7 @@ def install(app: FastAPI, config: Config, intake: PacketIntake) -> None:
     async def evidence(request: Request, dossier: str) -> Response:
         client = await authenticated(intake, request, "/v1/evidence")  # a wrong key counts toward the address lockout
         if not isinstance(client, Client):
-            return client  # type: ignore[return-value]
+            return client  # type: ignore[return-value]  # the refusal (None only when anonymous is allowed)
         if not client.evidence:
             await run_in_threadpool(intake.store.audit, client.name, "evidence.denied", dossier,
                                     {"reason": "no evidence permission"})

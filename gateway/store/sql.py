@@ -174,7 +174,7 @@ class SqlStore:
         if self._sqlite:
             return self.clock()
         with self._read() as connection:
-            return connection.execute(sa.select(sa.func.clock_timestamp())).scalar_one()  # type: ignore[no-any-return]
+            return connection.execute(sa.select(sa.func.clock_timestamp())).scalar_one()  # type: ignore[no-any-return]  # clock_timestamp() is a timestamp (SQLAlchemy types it Any)
 
     def _now_in(self, connection: sa.Connection, now: datetime | None) -> datetime:
         """``now`` as given, else the store's time read in ``connection``'s transaction."""
@@ -182,7 +182,7 @@ class SqlStore:
             return now
         if self._sqlite:
             return self.clock()
-        return connection.execute(sa.select(sa.func.clock_timestamp())).scalar_one()  # type: ignore[no-any-return]
+        return connection.execute(sa.select(sa.func.clock_timestamp())).scalar_one()  # type: ignore[no-any-return]  # clock_timestamp() is a timestamp (SQLAlchemy types it Any)
 
     def _seal(self, packet_id: str, raw: bytes) -> bytes:
         return raw if self.keys is None else self.keys.seal(packet_id, raw)
@@ -373,7 +373,7 @@ class SqlStore:
                     continue
                 packet, statuses[dossier] = verdict, verdict.status
             if owner is None and (packet.owner or packet.agency) is not None:
-                owners[dossier] = packet.owner or packet.agency  # type: ignore[assignment]
+                owners[dossier] = packet.owner or packet.agency  # type: ignore[assignment]  # not None: checked on the line above
                 created.append(dict(dossier=dossier, agency=owners[dossier], created_at=packet.received_at))
             admitted.append((packet, routes))
         cursor.close()

@@ -17,20 +17,20 @@ _FONT = generic.DictionaryObject({  # type: ignore[no-untyped-call]  # pyhanko's
 
 
 def _pdf(lines: list[str]) -> bytes:
-    writer = PdfFileWriter(stream_xrefs=False)  # type: ignore[no-untyped-call]
+    writer = PdfFileWriter(stream_xrefs=False)  # type: ignore[no-untyped-call]  # pyhanko: unannotated
     text = " ".join(f"({line}) Tj 0 -20 Td" for line in lines)
     stream = generic.StreamObject(stream_data=f"BT /F1 12 Tf 72 760 Td {text} ET".encode("latin-1", "replace"))
-    fonts = generic.DictionaryObject({pdf_name("/F1"): _FONT})  # type: ignore[no-untyped-call]
-    resources = generic.DictionaryObject({pdf_name("/Font"): fonts})  # type: ignore[no-untyped-call]
-    page = PageObject(writer.add_object(stream), (0, 0, 595, 842), resources)  # type: ignore[no-untyped-call]
-    writer.insert_page(page)  # type: ignore[no-untyped-call]
+    fonts = generic.DictionaryObject({pdf_name("/F1"): _FONT})  # type: ignore[no-untyped-call]  # pyhanko: unannotated
+    resources = generic.DictionaryObject({pdf_name("/Font"): fonts})  # type: ignore[no-untyped-call]  # pyhanko: unannotated
+    page = PageObject(writer.add_object(stream), (0, 0, 595, 842), resources)  # type: ignore[no-untyped-call]  # pyhanko: unannotated
+    writer.insert_page(page)  # type: ignore[no-untyped-call]  # pyhanko: unannotated
     out = BytesIO()
-    writer.write(out)  # type: ignore[no-untyped-call]
+    writer.write(out)  # type: ignore[no-untyped-call]  # pyhanko: unannotated
     return out.getvalue()
 
 
 def signed_pdf(lines: list[str], key: Path, cert: Path, chain: list[Path]) -> bytes:
-    signer = signers.SimpleSigner.load(str(key), str(cert),  # type: ignore[no-untyped-call]
+    signer = signers.SimpleSigner.load(str(key), str(cert),  # type: ignore[no-untyped-call]  # pyhanko: unannotated
                                        ca_chain_files=[str(c) for c in chain])
     meta = signers.PdfSignatureMetadata(field_name="BankSignature", md_algorithm="sha256",
                                         subfilter=fields.SigSeedSubFilter.PADES)
