@@ -79,12 +79,21 @@ def parse_moves(text: str) -> set[tuple[int, int]]:
     return {(int(a), int(b)) for a, _, b in (m.partition(">") for m in text.split(",") if m)}
 
 
-def _upsert(connection: sa.Connection, table: sa.Table, keys: list[str], rows: list[dict[str, Any]]) -> None:
+_UPSERTS: dict[tuple[str, str], Any] = {}  # built once per dialect and table: the intake runs one per batch
+_PATHS_OF = sa.select(dossier_sync).where(dossier_sync.c.dossier.in_(sa.bindparam("names", expanding=True)))
+_SPANS_OF = sa.select(dossier_sync_agencies).where(
+    dossier_sync_agencies.c.dossier.in_(sa.bindparam("names", expanding=True)))
+
+
+def _upsert(connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
-    insert = (sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert)(table)
-    statement = insert.on_conflict_do_update(index_elements=keys, set_={
-        c.name: insert.excluded[c.name] for c in table.columns if c.name not in keys})
+    statement = _UPSERTS.get((connection.dialect.name, table.name))
+    if statement is None:
+        insert = (sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert)(table)
+        keys = [c.name for c in table.primary_key.columns]
+        statement = _UPSERTS[(connection.dialect.name, table.name)] = insert.on_conflict_do_update(
+            index_elements=keys, set_={c.name: insert.excluded[c.name] for c in table.columns if c.name not in keys})
     for start in range(0, len(rows), 5000):
         connection.execute(statement, rows[start:start + 5000])
 
@@ -101,9 +110,9 @@ def record(connection: sa.Connection, accepted: Sequence[Any], unseal: Unseal) -
     spans: dict[tuple[str, str], tuple[datetime, datetime]] = {}
     for start in range(0, len(names), CHUNK):
         part = names[start:start + CHUNK]
-        for row in connection.execute(sa.select(dossier_sync).where(dossier_sync.c.dossier.in_(part))):
+        for row in connection.execute(_PATHS_OF, {"names": part}):
             known[row.dossier] = Path.of(row)
-        for row in connection.execute(sa.select(dossier_sync_agencies).where(dossier_sync_agencies.c.dossier.in_(part))):
+        for row in connection.execute(_SPANS_OF, {"names": part}):
             spans[(row.dossier, row.agency)] = (row.first_at, row.last_at)
     paths, again = [], []
     for dossier, arrived in by_dossier.items():
@@ -121,8 +130,8 @@ def record(connection: sa.Connection, accepted: Sequence[Any], unseal: Unseal) -
         if latest_hoso is not None:
             path.dated(latest_hoso.raw, latest_hoso.encoding)
         paths.append(path.row(dossier))
-    _upsert(connection, dossier_sync, ["dossier"], paths)
-    _upsert(connection, dossier_sync_agencies, ["dossier", "agency"],
+    _upsert(connection, dossier_sync, paths)
+    _upsert(connection, dossier_sync_agencies,
             [dict(dossier=d, agency=a, first_at=f, last_at=last) for (d, a), (f, last) in spans.items()
              if d not in again])
     if again:
@@ -158,8 +167,8 @@ def rebuild(connection: sa.Connection, unseal: Unseal, dossiers: Sequence[str] |
         if part is not None:
             connection.execute(dossier_sync.delete().where(dossier_sync.c.dossier.in_(part)))
             connection.execute(dossier_sync_agencies.delete().where(dossier_sync_agencies.c.dossier.in_(part)))
-        _upsert(connection, dossier_sync, ["dossier"], [p.row(d) for d, p in paths.items()])
-        _upsert(connection, dossier_sync_agencies, ["dossier", "agency"],
+        _upsert(connection, dossier_sync, [p.row(d) for d, p in paths.items()])
+        _upsert(connection, dossier_sync_agencies,
                 [dict(dossier=d, agency=a, first_at=f, last_at=last) for (d, a), (f, last) in spans.items()])
         written += len(paths)
     return written
