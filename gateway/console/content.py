@@ -43,23 +43,3 @@ def pretty(raw: bytes, encoding: str, *, reveal: bool) -> str:
             if isinstance(element.tag, str) and etree.QName(element).localname in personal_fields() and element.text:
                 element.text = mask(element.text.strip())
     return str(etree.tostring(root, pretty_print=True, encoding="unicode"))
-
-
-def hoso_fields(raw: bytes, encoding: str, names: tuple[str, ...]) -> dict[str, str | None]:
-    """Simple fields of a stored packet's HoSo body, read as stored (the packet passed validation when it
-    was accepted); None for a field it does not carry or content that cannot be read."""
-    found: dict[str, str | None] = dict.fromkeys(names)
-    try:
-        data = packet_bytes(raw, encoding)
-        if encoding == "json" or data.lstrip()[:1] == b"{":
-            body = json.loads(data).get("NoiDung", {}).get("HoSo") or {}
-            found.update({n: str(body[n]) for n in names if body.get(n) not in (None, "")})
-        else:
-            root = etree.fromstring(data, _PARSER)
-            for element in root.iter():
-                if isinstance(element.tag, str) and (name := etree.QName(element).localname) in found:
-                    if etree.QName(element.getparent()).localname == "HoSo" and element.text:
-                        found[name] = element.text.strip()
-    except (ValueError, etree.XMLSyntaxError, AttributeError):
-        pass
-    return found

@@ -15,10 +15,11 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from gateway.console.accounts import Operator
-from gateway.console.content import hoso_fields
+from gateway.packets.stored import hoso_fields
 from gateway.receive.ownership import Ownership
 from gateway.store.api import JobState
 from gateway.store.sealing import KeyRing, unseal
+from gateway.store import dossier_sync, tables
 from gateway.store.tables import REFUSED_ENTRIES, attempts, audit, destinations, dossiers, jobs, packets
 
 LOCAL_OFFSET_HOURS = 7  # Asia/Ho_Chi_Minh has no daylight saving time: months are cut at UTC+7
@@ -594,7 +595,7 @@ class Quality:
 
 @dataclass(frozen=True)
 class Judged:
-    """One dossier's path, judged: what ``quality`` counts for it (kept in console_dossier_quality)."""
+    """One dossier's path, judged: what ``quality`` counts for it."""
     packets: int
     last_at: datetime
     backwards: bool
@@ -602,13 +603,6 @@ class Judged:
     steps_complete: bool
     finished: bool
     on_time: bool
-
-
-def _rules_digest(transitions: dict[int, frozenset[int]], terminal: frozenset[int]) -> str:
-    import hashlib
-
-    text = repr((sorted((a, sorted(b)) for a, b in transitions.items()), sorted(terminal)))
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _judge(engine: sa.Engine, dossiers_: list[str], transitions: dict[int, frozenset[int]], terminal: frozenset[int],
@@ -653,60 +647,75 @@ def quality(engine: sa.Engine, operator: Operator, *, since: datetime, until: da
     """What the national index set scores, for dossiers that synced in [since, until): on time, complete, never
     backwards, not silent. Dates come from the latest HoSo packet's content (``NgayGio`` text compares in order).
 
-    A dossier's judgement is kept (console_dossier_quality, ``kept``) and used again while its packets are the
-    same in number and latest arrival under the same rules; only dossiers with new packets are read again."""
-    from gateway.store.tables import console_dossier_quality as cache
-
-    result = Quality()
-    active = (sa.select(packets.c.dossier).where(packets.c.received_at >= since, packets.c.received_at < until,
-                                                 packets.c.dossier.is_not(None), *visible_packets(operator))
-              .distinct().subquery())
-    rules = _rules_digest(transitions, terminal)
+    Counted from each dossier's path as the intake keeps it (dossier_sync), a few grouped rows; ``kept=False``
+    reads every packet of the dossiers instead (the same view, slower: what the kept paths are checked against)."""
+    if kept:
+        return _kept_quality(engine, operator, since, until, now, transitions, terminal, stale_after)
     with engine.connect() as connection:
-        shape = [(d, int(n), last) for d, n, last in connection.execute(
-            sa.select(packets.c.dossier, sa.func.count(), sa.func.max(packets.c.received_at))
-            .where(packets.c.dossier.in_(sa.select(active.c.dossier))).group_by(packets.c.dossier)
-            .order_by(packets.c.dossier))]
-        known: dict[str, Judged] = {}
-        if kept:
-            for row in connection.execute(sa.select(cache).join(active, active.c.dossier == cache.c.dossier)
-                                          .where(cache.c.rules == rules)):
-                known[row.dossier] = Judged(row.packets, row.last_at, row.backwards, row.terminal, row.steps_complete,
-                                            row.finished, row.on_time)
-    stale_known = [d for d, n, last in shape if (j := known.get(d)) is None or (j.packets, j.last_at) != (n, last)]
-    if stale_known:
-        fresh = _judge(engine, stale_known, transitions, terminal, keys)
-        known.update(fresh)
-        if kept and fresh:
-            _keep_judged(engine, rules, fresh)
-    for dossier, _n, _last in shape:
-        judged = known[dossier]
+        active = sorted(d for d, in connection.execute(
+            sa.select(packets.c.dossier).distinct()
+            .where(packets.c.received_at >= since, packets.c.received_at < until, packets.c.dossier.is_not(None),
+                   *visible_packets(operator))))
+    judged = _judge(engine, active, transitions, terminal, keys)
+    result = Quality()
+    for dossier in sorted(judged):
+        path = judged[dossier]
         result.dossiers += 1
-        if judged.backwards:
+        if path.backwards:
             result.backwards.append(dossier)
-        if judged.terminal:
+        if path.terminal:
             result.terminal += 1
-            result.steps_complete += judged.steps_complete
-        elif now - judged.last_at > stale_after:
+            result.steps_complete += path.steps_complete
+        elif now - path.last_at > stale_after:
             result.stale.append(dossier)
-        result.finished += judged.finished
-        result.on_time += judged.on_time
+        result.finished += path.finished
+        result.on_time += path.on_time
     return result
 
 
-def _keep_judged(engine: sa.Engine, rules: str, judged: dict[str, Judged]) -> None:
-    from gateway.store.tables import console_dossier_quality as cache
+def _kept_quality(engine: sa.Engine, operator: Operator, since: datetime, until: datetime, now: datetime,
+                  transitions: dict[int, frozenset[int]], terminal: frozenset[int], stale_after: timedelta) -> Quality:
+    """The view from the kept paths: counts grouped by the paths' shapes (first and latest status, moves), each
+    shape judged once; the dossiers listed (backwards, silent) read by their codes."""
+    sync = tables.dossier_sync
+    active = sync.c.dossier.in_(_active_kept(operator, since, until))
+    result = Quality()
+    bad_moves: set[str] = set()
+    with engine.connect() as connection:
+        for first, last, moves, n, finished, on_time in connection.execute(
+                sa.select(sync.c.first_status, sync.c.last_status, sync.c.moves, sa.func.count(),
+                          sa.func.sum(sa.case((sync.c.finished, 1), else_=0)),
+                          sa.func.sum(sa.case((sync.c.on_time, 1), else_=0)))
+                .where(active).group_by(sync.c.first_status, sync.c.last_status, sync.c.moves)):
+            steps = dossier_sync.parse_moves(moves)
+            final = last is not None and last in terminal
+            result.dossiers += n
+            result.finished += int(finished or 0)
+            result.on_time += int(on_time or 0)
+            if final:
+                result.terminal += n
+                if first == 1 and all(b in transitions.get(a, frozenset()) for a, b in steps):
+                    result.steps_complete += n
+            if any(b < a and b not in transitions.get(a, frozenset()) for a, b in steps):
+                bad_moves.add(moves)
+        if bad_moves:
+            result.backwards = sorted(d for d, in connection.execute(
+                sa.select(sync.c.dossier).where(active, sync.c.moves.in_(sorted(bad_moves)))))
+        not_final = sa.or_(sync.c.last_status.is_(None), sync.c.last_status.not_in(sorted(terminal)))
+        result.stale = sorted(d for d, in connection.execute(
+            sa.select(sync.c.dossier).where(active, not_final, sync.c.last_at < now - stale_after)))
+    return result
 
-    rows = [dict(dossier=d, rules=rules, packets=j.packets, last_at=j.last_at, backwards=j.backwards,
-                 terminal=j.terminal, steps_complete=j.steps_complete, finished=j.finished, on_time=j.on_time)
-            for d, j in judged.items()]
-    insert = (sqlite_insert if engine.dialect.name == "sqlite" else postgresql_insert)(cache)
-    upsert = insert.on_conflict_do_update(index_elements=[cache.c.dossier], set_={
-        name: insert.excluded[name] for name in ("rules", "packets", "last_at", "backwards", "terminal",
-                                                 "steps_complete", "finished", "on_time")})
-    try:
-        with engine.begin() as connection:
-            for i in range(0, len(rows), 2000):
-                connection.execute(upsert, rows[i:i + 2000])
-    except sa.exc.SQLAlchemyError:  # judged again next time, then: the view is drawn anyway
-        pass
+
+def _active_kept(operator: Operator, since: datetime, until: datetime) -> sa.Select[Any]:
+    """The dossiers the operator sees a packet of in [since, until), from when each agency first and last sent
+    for them; only an agency's span that straddles the whole period is checked in packets."""
+    senders = tables.dossier_sync_agencies
+    scope = [] if operator.all_agencies else [senders.c.agency.in_(operator.agencies)]
+    inside = (sa.select(packets.c.packet_id)
+              .where(packets.c.dossier == senders.c.dossier, packets.c.received_at >= since,
+                     packets.c.received_at < until, sa.func.coalesce(packets.c.agency, "") == senders.c.agency)
+              .exists())
+    return (sa.select(senders.c.dossier)
+            .where(senders.c.last_at >= since, senders.c.first_at < until, *scope,
+                   sa.or_(senders.c.last_at < until, senders.c.first_at >= since, inside)))

@@ -7,6 +7,8 @@ prometheus-client's multiprocess mode when ``PROMETHEUS_MULTIPROC_DIR`` is set (
 
 from __future__ import annotations
 
+import asyncio
+import bisect
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 import ipaddress
@@ -169,6 +171,7 @@ def install(app: FastAPI, engine: Callable[[], sa.Engine], *, timed: bool = True
     def metrics(request: Request) -> Response:
         if (refused := access.refusal(request)) is not None:  # before reading anything
             return refused
+        flush_accept_times()  # this process's times so far, then everyone's
         return Response(own() + generate_latest(shared), media_type=CONTENT_TYPE_LATEST)
 
     if timed:
@@ -177,7 +180,10 @@ def install(app: FastAPI, engine: Callable[[], sa.Engine], *, timed: bool = True
 
 class AcceptTimer:
     """Times POST /v1/packets from request to the answer's first byte. Plain ASGI: Starlette's
-    ``@app.middleware("http")`` costs a task and a stream per request, on the intake's hot path."""
+    ``@app.middleware("http")`` costs a task and a stream per request, on the intake's hot path. The times are
+    kept in the process and handed to ``gateway_accept_seconds`` once a second and before this process answers
+    a scrape (``flush_accept_times``): one increment per bucket and status per flush instead of a locked
+    histogram update (in multiprocess mode, writes to mmap files) per packet."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -190,7 +196,37 @@ class AcceptTimer:
 
         async def timed_send(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
-                ACCEPT_SECONDS.labels(str(message["status"])).observe(time.perf_counter() - began)
+                if not _PENDING:  # the first time since the last flush: one flush a second at most
+                    asyncio.get_running_loop().call_later(FLUSH_SECONDS, flush_accept_times)
+                _PENDING.append((message["status"], time.perf_counter() - began))
             await send(message)
 
         await self.app(scope, receive, timed_send)
+
+
+FLUSH_SECONDS = 1.0
+_PENDING: list[tuple[int, float]] = []  # (status, seconds) not yet in ACCEPT_SECONDS; the event loop's thread appends
+_FLUSHING = threading.Lock()
+
+
+def flush_accept_times() -> None:
+    """The accept times kept so far, into the histogram: per status, each bucket and the sum incremented once."""
+    with _FLUSHING:
+        taken = len(_PENDING)
+        if not taken:
+            return
+        batch = _PENDING[:taken]
+        del _PENDING[:taken]  # appended meanwhile: left for the next flush
+        by_status: dict[int, list[float]] = {}
+        for status, seconds in batch:
+            by_status.setdefault(status, []).append(seconds)
+        for status, times in by_status.items():
+            child = ACCEPT_SECONDS.labels(str(status))
+            bounds = child._upper_bounds  # prometheus-client's own buckets (the last is +Inf)
+            counts = [0] * len(bounds)
+            for seconds in times:
+                counts[bisect.bisect_left(bounds, seconds)] += 1
+            for bucket, n in zip(child._buckets, counts):
+                if n:
+                    bucket.inc(n)
+            child._sum.inc(sum(times))

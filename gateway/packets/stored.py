@@ -7,6 +7,8 @@ engine, connectors) goes through here, so what is delivered is the payload the i
 
 import json
 
+from lxml import etree
+
 from gateway.packets import xml_codec
 from gateway.packets.envelope import GoiTin
 from signing.jws import payload_of
@@ -28,3 +30,27 @@ def load_packet(raw: bytes, encoding: str) -> GoiTin:
     content = packet_bytes(raw, encoding)
     data = xml_codec.to_data(parse_any_xml(content)) if encoding == "xml" else json.loads(content)
     return GoiTin.model_validate(data)
+
+
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=True,
+                          load_dtd=False)
+
+
+def hoso_fields(raw: bytes, encoding: str, names: tuple[str, ...]) -> dict[str, str | None]:
+    """Simple fields of a stored packet's HoSo body, read as stored (the packet passed validation when it
+    was accepted); None for a field it does not carry or content that cannot be read."""
+    found: dict[str, str | None] = dict.fromkeys(names)
+    try:
+        data = packet_bytes(raw, encoding)
+        if encoding == "json" or data.lstrip()[:1] == b"{":
+            body = json.loads(data).get("NoiDung", {}).get("HoSo") or {}
+            found.update({n: str(body[n]) for n in names if body.get(n) not in (None, "")})
+        else:
+            root = etree.fromstring(data, _PARSER)
+            for element in root.iter():
+                if isinstance(element.tag, str) and (name := etree.QName(element).localname) in found:
+                    if etree.QName(element.getparent()).localname == "HoSo" and element.text:
+                        found[name] = element.text.strip()
+    except (ValueError, etree.XMLSyntaxError, AttributeError):
+        pass
+    return found

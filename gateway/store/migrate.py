@@ -1,6 +1,7 @@
 """Schema migrations (Alembic): forward only, never losing data."""
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -13,18 +14,19 @@ from gateway.store.engines import lock_key
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def _alembic(connection: sa.Connection) -> AlembicConfig:
+def _alembic(connection: sa.Connection, keys: Any = None) -> AlembicConfig:
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
+    config.attributes["keys"] = keys  # the store's key ring: a migration reading payloads opens sealed ones
     return config
 
 
-def upgrade(engine: sa.Engine, revision: str = "head") -> None:
+def upgrade(engine: sa.Engine, revision: str = "head", keys: Any = None) -> None:
     """Brings the schema to ``revision``; concurrent callers on PostgreSQL take turns."""
     with engine.begin() as connection:
         lock_key(connection, "gateway:migrate")
-        command.upgrade(_alembic(connection), revision)
+        command.upgrade(_alembic(connection, keys), revision)
 
 
 def current(engine: sa.Engine) -> str | None:

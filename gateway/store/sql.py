@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from gateway.audit.chain import BATCH, Entry
 from gateway.audit.checkpoint import Checkpoint
 from gateway.messages import summary
-from gateway.store import audit_chain, migrate as migrations
+from gateway.store import audit_chain, dossier_sync, migrate as migrations
 from gateway.store import statements as statements_
 from gateway.store.api import (AcceptResult, Admit, ApiClientRecord, AttemptRecord, AttemptView, BatchNotAdmitted,
                                BreakerState, ClaimedJob, DestinationState, Guard, JobFilter, JobState, JobView,
@@ -117,7 +117,7 @@ class SqlStore:
         # (every worker on this machine); PostgreSQL uses the server's own, the same for every worker.
         self.clock: Callable[[], datetime] = _now
         if migrate:
-            migrations.upgrade(self.engine)
+            migrations.upgrade(self.engine, keys=self.keys)
 
     def close(self) -> None:
         for worker in list(self._sessions):
@@ -291,6 +291,7 @@ class SqlStore:
                 connection.execute(jobs.insert(), job_rows)
                 self._notify(connection, {route for p, routes in fresh if p.packet_id in inserted for route in routes})
             stored = {p.packet_id: p for p, _ in fresh if p.packet_id in inserted}
+            dossier_sync.record(connection, list(stored.values()), self._unseal)
             entries = collisions + (_batch_entry(str(audit_batch), [
                 _accepted_item(p, routes) for p, routes in fresh if p.packet_id in inserted]) + [
                 (p.sender, "packet.refused", p.packet_id, p.dossier, {"sha256": p.sha256, "type": p.packet_type,
@@ -900,10 +901,12 @@ class SqlStore:
             jobs.c.packet_id == packets.c.packet_id,
             sa.or_(jobs.c.state != JobState.DELIVERED.value, jobs.c.delivered_at >= older_than)).exists()
         with self._write() as connection:
-            purged = connection.execute(
+            purged_ids = list(connection.execute(
                 packets.update().where(packets.c.raw.is_not(None), packets.c.received_at < older_than,
                                        ~undelivered_or_recent)
-                .values(raw=None, purged_at=_now())).rowcount
+                .values(raw=None, purged_at=_now()).returning(packets.c.packet_id)).scalars())
+            purged = len(purged_ids)
+            dossier_sync.forget_contents(connection, purged_ids)
             if purged:
                 self._audit(connection, actor, "purge.delivered", "packets",
                             {"older_than": older_than.isoformat(), "count": purged})
@@ -915,6 +918,7 @@ class SqlStore:
             purged = connection.execute(packets.update().where(packets.c.dossier == dossier,
                                                                packets.c.raw.is_not(None))
                                         .values(raw=None, purged_at=_now())).rowcount
+            dossier_sync.forget_contents(connection, None, dossier)
             stopped = connection.execute(
                 jobs.update().where(jobs.c.packet_id.in_(of_dossier),
                                     jobs.c.state.in_([JobState.PENDING.value, JobState.LEASED.value]))

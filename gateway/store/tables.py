@@ -189,20 +189,30 @@ console_hours = sa.Table(
     sa.Column("late", sa.Integer, nullable=False),
 )
 
-# The sync-quality view's judgement of a dossier's path (migration 0020), valid while the dossier has the same
-# packets (their number and latest arrival) under the same rules; a new packet makes it judged again.
-console_dossier_quality = sa.Table(
-    "console_dossier_quality", metadata,
+# Each dossier's sync path summed up (migration 0018), written with its packets (gateway.store.dossier_sync):
+# the sync-quality view reads these rows, never the packets.
+dossier_sync = sa.Table(
+    "dossier_sync", metadata,
     sa.Column("dossier", sa.String(100), primary_key=True),
-    sa.Column("rules", sa.String(64), nullable=False),  # digest of the transition graph and final statuses
     sa.Column("packets", sa.Integer, nullable=False),
-    sa.Column("last_at", UtcDateTime, nullable=False),
-    sa.Column("backwards", sa.Boolean, nullable=False),
-    sa.Column("terminal", sa.Boolean, nullable=False),
-    sa.Column("steps_complete", sa.Boolean, nullable=False),
-    sa.Column("finished", sa.Boolean, nullable=False),
-    sa.Column("on_time", sa.Boolean, nullable=False),
+    sa.Column("last_at", UtcDateTime, nullable=False),  # the latest packet's arrival
+    sa.Column("first_status", sa.Integer, nullable=True),
+    sa.Column("last_status", sa.Integer, nullable=True),
+    sa.Column("moves", sa.Text, nullable=False),  # distinct moves between successive statuses: "1>2,2>3"
+    sa.Column("hoso_packet", sa.String(64), nullable=True),  # the latest HoSo
+    sa.Column("finished", sa.Boolean, nullable=False),  # it has NgayKetThucXuLy and NgayHenTra (not purged)
+    sa.Column("on_time", sa.Boolean, nullable=False),  # … and NgayKetThucXuLy ≤ NgayHenTra
 )
+# When each agency (NoiGui; "" for none) first and last sent for a dossier: who sees it, and in which periods.
+dossier_sync_agencies = sa.Table(
+    "dossier_sync_agencies", metadata,
+    sa.Column("dossier", sa.String(100), primary_key=True),
+    sa.Column("agency", sa.String(100), primary_key=True),
+    sa.Column("first_at", UtcDateTime, nullable=False),
+    sa.Column("last_at", UtcDateTime, nullable=False),
+)
+sa.Index("ix_dossier_sync_agencies_last", dossier_sync_agencies.c.last_at)
+sa.Index("ix_dossier_sync_agencies_agency", dossier_sync_agencies.c.agency, dossier_sync_agencies.c.last_at)
 
 # A bulk replay started from the console and its results so far (migration 0015), read by the page that follows it.
 replay_runs = sa.Table(

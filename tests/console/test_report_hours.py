@@ -54,31 +54,3 @@ def test_open_hours_are_counted_live(store: Store) -> None:
     with engine.connect() as connection:
         latest = connection.execute(sa.select(sa.func.max(console_hours.c.start))).scalar()
     assert latest is None or datetime.fromtimestamp(latest + 3600, UTC) <= now - data.CLOSED_AFTER
-
-
-def test_kept_judgements_agree_with_a_fresh_reading(store: Store, store_url: str) -> None:
-    from gateway.console.web import quality_rules
-    from gateway.store.tables import console_dossier_quality
-    from tests.console.conftest import console_config
-    from tests.console.seed import packet
-
-    engine = store.engine
-    now = datetime.now(UTC)
-    seed(store, 10, now=now - timedelta(days=40))
-    rules = quality_rules(console_config(store_url))
-    since, until = now - timedelta(days=45), now + timedelta(days=1)
-    for who in (Operator("admin", "admin", ("*",), False), Operator("op", "operator", (AGENCY_A,), False)):
-        fresh = data.quality(engine, who, since=since, until=until, now=now, kept=False, **rules)
-        assert fresh.dossiers > 0 and fresh.stale
-        assert data.quality(engine, who, since=since, until=until, now=now, **rules) == fresh  # judged, kept
-        assert data.quality(engine, who, since=since, until=until, now=now, **rules) == fresh  # from the rows
-    with engine.begin() as connection:  # the kept row is what is read: mark one dossier backwards there
-        first = connection.execute(sa.select(sa.func.min(console_dossier_quality.c.dossier))).scalar_one()
-        connection.execute(console_dossier_quality.update().where(console_dossier_quality.c.dossier == first)
-                           .values(backwards=True))
-    admin = Operator("admin", "admin", ("*",), False)
-    assert data.quality(engine, admin, since=since, until=until, now=now, **rules).backwards == [first]
-    store.accept(packet(999, first, AGENCY_A, now - timedelta(minutes=1)), ["postal"])  # a new packet: judged again
-    again = data.quality(engine, admin, since=since, until=until, now=now, **rules)
-    assert again == data.quality(engine, admin, since=since, until=until, now=now, kept=False, **rules)
-    assert again.backwards == [] and first not in again.stale
