@@ -238,13 +238,13 @@ def test_a_connector_that_is_not_one_is_a_configuration_error(tmp_path: Path) ->
 def test_a_destination_without_an_address_is_refused_when_used_not_at_load(tmp_path: Path) -> None:
     config = Config.load()  # the product's defaults: postal, payment, … have no url
     assert "url" not in config.section("destinations")["postal"]
-    with pytest.raises(ConfigError, match=r"destinations\.postal\.url chưa đặt / is not set"):
+    with pytest.raises(ConfigError, match=r"destinations\.postal\.url chưa đặt .* / destinations\.postal\.url is not set"):
         make_connector(load_policies(config)["postal"], config)
     store = f"sqlite:///{tmp_path}/gateway.db"
     asked = subprocess.run([sys.executable, "-c", "from gateway.cli import main; main()", "worker", "--store", store,
                             "-d", "postal"], capture_output=True, text=True, timeout=60,
                            env={k: v for k, v in os.environ.items() if k != "GATEWAY_CONFIG"})
-    assert asked.returncode == 2 and "destinations.postal.url chưa đặt / is not set" in asked.stderr
+    assert asked.returncode == 2 and "destinations.postal.url is not set" in asked.stderr
 
 
 def test_the_product_registers_every_peer_and_their_destinations_name_them() -> None:
