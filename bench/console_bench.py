@@ -11,7 +11,7 @@ over 60 days, about 5 per dossier, one national_portal job each (97 % delivered,
 with one attempt; then each dossier's path (dossier_sync) is read from them, as migration 0018 does. Pages are rendered in-process through the whole app (FastAPI, session check, SQL,
 Jinja2), as an admin (every agency) and as an operator of one agency; p50/p95 of --rounds each.
 The intake figure is POST /v1/packets over HTTP on `gateway serve` (bench/delivery_bench.py), with
-[observability] metrics on (timed requests, /metrics scraped every 5 s) and off, alternated.
+[observability] metrics off, on with nobody scraping, and on scraped every --scrape-seconds, rotated.
 """
 
 import argparse
@@ -169,43 +169,74 @@ def bench_pages(url: str, sample: list[str], rounds: int) -> None:
     store.close()
 
 
-def bench_metrics_cost(kind: str, count: int, rounds: int) -> None:
-    """On vs off alternated in the same run. The server's own CPU ms per packet is the figure: unlike the rate
-    it holds while other work shares the machine; the rate is shown beside it."""
+def bench_scrape(url: str, rounds: int) -> None:
+    """What one /metrics scrape costs the serving process on this store: its thread's CPU and wall time reading
+    the store's figures (``StoreCollector.collect``) — a new process's first scrape (the whole history counted)
+    and the scrapes after it (the recent rows only, ``metrics.Tally``). On PostgreSQL the server's own work is
+    in the wall time, not the thread's CPU."""
+    from gateway.observe.metrics import StoreCollector
+
+    store = open_store(url, migrate=False)
+
+    def scrape(collector: StoreCollector) -> tuple[float, float]:
+        began, cpu = time.perf_counter(), time.thread_time()
+        list(collector.collect())
+        return (time.thread_time() - cpu) * 1000, (time.perf_counter() - began) * 1000
+
+    first = [scrape(StoreCollector(lambda: store.engine)) for _ in range(max(3, rounds // 4))]
+    kept = StoreCollector(lambda: store.engine)
+    scrape(kept)
+    later = [scrape(kept) for _ in range(rounds)]
+    for name, runs in (("first scrape of a process", first), ("the scrapes after it", later)):
+        cpu, wall = [c for c, _ in runs], [w for _, w in runs]
+        print(f"    /metrics, {name:26} CPU median {statistics.median(cpu):7.1f} ms ({min(cpu):.1f}–{max(cpu):.1f}), "
+              f"wall {statistics.median(wall):7.1f} ms ({min(wall):.1f}–{max(wall):.1f})")
+    store.close()
+
+
+def bench_metrics_cost(kind: str, count: int, rounds: int, scrape_seconds: float = 15.0) -> None:
+    """Metrics off, on with nobody scraping, and on scraped every ``scrape_seconds`` (Prometheus' default is
+    15 s), rotated round by round in the same run. The server's own CPU ms per packet is the figure: unlike
+    the rate it holds while other work shares the machine; the rate is shown beside it."""
     import delivery_bench as db
 
-    print(f"  intake, POST /v1/packets, {count} packets per run, metrics on/off alternated, {rounds} rounds each:")
-    rates: dict[str, list[float]] = {"on": [], "off": []}
-    cpu: dict[str, list[float]] = {"on": [], "off": []}
+    modes = ("off", "on", "scraped")
+    print(f"  intake, POST /v1/packets, {count} packets per run, metrics off / on / on and scraped every "
+          f"{scrape_seconds:g} s, rotated, {rounds} rounds each:")
+    rates: dict[str, list[float]] = {mode: [] for mode in modes}
+    cpu: dict[str, list[float]] = {mode: [] for mode in modes}
     for n in range(rounds):
-        for mode in (("off", "on") if n % 2 == 0 else ("on", "off")):  # neither always goes first
+        for mode in modes[n % 3:] + modes[:n % 3]:  # none always goes first
             with db.store_url(kind) as url:
                 packets_ = db.interleave(db.dossiers(max(1, count // 9)))[:count]
                 stop = threading.Event()
-                extra = f"[observability]\nmetrics = {'true' if mode == 'on' else 'false'}\n"
-                scraper = threading.Thread(target=_scrape, args=(stop,), daemon=True) if mode == "on" else None
+                extra = f"[observability]\nmetrics = {'false' if mode == 'off' else 'true'}\n"
+                scraper = (threading.Thread(target=_scrape, args=(stop, scrape_seconds), daemon=True)
+                           if mode == "scraped" else None)
                 if scraper:
                     scraper.start()
                 rate, _machine = db.bench_accept_http(url, packets_, config_extra=extra)
                 stop.set()
                 rates[mode].append(rate)
                 cpu[mode].append(db.LAST["server_cpu_ms"])
-                print(f"    {mode:3} {rate:8.0f} packets/s   server {cpu[mode][-1]:6.3f} CPU ms/packet")
-    on, off = statistics.median(cpu["on"]), statistics.median(cpu["off"])
-    paired = sorted(100 * (a - b) / b for a, b in zip(cpu["on"], cpu["off"]))
-    print(f"    server CPU per packet, median on {on:.3f} ms, off {off:.3f} ms: cost {100 * (on - off) / off:+.1f} % "
-          f"(round by round {paired[0]:+.1f} … {paired[-1]:+.1f} %, median {statistics.median(paired):+.1f} %)")
-    r_on, r_off = statistics.median(rates["on"]), statistics.median(rates["off"])
-    print(f"    rate, median on {r_on:.0f}/s, off {r_off:.0f}/s: {100 * (r_off - r_on) / r_off:+.1f} % "
-          f"(on {min(rates['on']):.0f}–{max(rates['on']):.0f}, off {min(rates['off']):.0f}–{max(rates['off']):.0f})")
+                print(f"    {mode:7} {rate:8.0f} packets/s   server {cpu[mode][-1]:6.3f} CPU ms/packet", flush=True)
+    off = statistics.median(cpu["off"])
+    for mode in modes[1:]:
+        on = statistics.median(cpu[mode])
+        paired = sorted(100 * (a - b) / b for a, b in zip(cpu[mode], cpu["off"]))
+        print(f"    server CPU per packet, median {mode} {on:.3f} ms, off {off:.3f} ms: cost {100 * (on - off) / off:+.1f} % "
+              f"(round by round {paired[0]:+.1f} … {paired[-1]:+.1f} %, median {statistics.median(paired):+.1f} %)")
+        r_on, r_off = statistics.median(rates[mode]), statistics.median(rates["off"])
+        print(f"    rate, median {mode} {r_on:.0f}/s, off {r_off:.0f}/s: {100 * (r_off - r_on) / r_off:+.1f} % "
+              f"({mode} {min(rates[mode]):.0f}–{max(rates[mode]):.0f}, off {min(rates['off']):.0f}–{max(rates['off']):.0f})")
 
 
 SCRAPE: dict[str, int] = {}
 
 
-def _scrape(stop: threading.Event) -> None:
-    """Scrapes /metrics every 5 s while intake runs (the port is published by delivery_bench.serving)."""
-    while not stop.wait(5):
+def _scrape(stop: threading.Event, seconds: float) -> None:
+    """Scrapes /metrics every ``seconds`` while intake runs (the port is published by delivery_bench.serving)."""
+    while not stop.wait(seconds):
         port = SCRAPE.get("port")
         if port:
             try:
@@ -221,7 +252,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--intake", type=int, default=2000, help="packets per intake run (0: skip)")
     parser.add_argument("--intake-rounds", type=int, default=5)
+    parser.add_argument("--scrape-seconds", type=float, default=15.0, help="scrape interval in the 'scraped' runs")
     parser.add_argument("--reuse", help="a SQLite file seeded by an earlier run (pages only)")
+    parser.add_argument("--scrape-only", action="store_true", help="with --reuse: the /metrics scrape alone")
     parser.add_argument("--seed-to", help="seed --packets into this SQLite file, kept for --reuse, and stop")
     args = parser.parse_args()
     if args.seed_to:
@@ -240,9 +273,13 @@ def main() -> None:
     db.serving = db.contextmanager(serving)
     if args.reuse:
         url = f"sqlite:///{Path(args.reuse).resolve()}"
+        if args.scrape_only:
+            bench_scrape(url, args.rounds)
+            return
         sample = reused_sample(url)
         bench_accounts(url)
         bench_pages(url, sample, args.rounds)
+        bench_scrape(url, args.rounds)
         return
     for kind in args.stores.split(","):
         print(f"== {kind}")
@@ -251,8 +288,9 @@ def main() -> None:
                 sample = seed(url, args.packets, datetime.now(UTC))
                 bench_accounts(url)
                 bench_pages(url, sample, args.rounds)
+                bench_scrape(url, args.rounds)
         if args.intake:
-            bench_metrics_cost(kind, args.intake, args.intake_rounds)
+            bench_metrics_cost(kind, args.intake, args.intake_rounds, args.scrape_seconds)
 
 
 if __name__ == "__main__":
