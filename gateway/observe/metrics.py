@@ -2,7 +2,8 @@
 
 Figures that every process shares (accepted, delivered, dead letters, backlog, oldest age, circuits,
 attempts by outcome) are read from the store when scraped, so any number of API and worker processes
-report one consistent truth. Per-process measurements (accept latency, console look-ups) use
+report one consistent truth — what changed lately only (``Tally``), so a scrape's cost follows the traffic,
+not the store's size. Per-process measurements (accept latency, console look-ups) use
 prometheus-client's multiprocess mode when ``PROMETHEUS_MULTIPROC_DIR`` is set (several workers)."""
 
 from __future__ import annotations
