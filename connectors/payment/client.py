@@ -105,6 +105,17 @@ def _document(data: dict[str, Any], key: str, limit: int) -> bytes | None:
         return None
 
 
+def _bill(answer: Answer, content_field: str, number_field: str, limit: int) -> tuple[Answer, Bill | None]:
+    """A bill answer's receipt (base64 under ``content_field``) and its number; a refusal when it is unreadable."""
+    if answer.kind != "ok":
+        return answer, None
+    document = _document(answer.data, content_field, limit)
+    if document is None:
+        return Answer("refused", answer.code, slash("payment.answer.bad_receipt")), None
+    number = answer.data.get(number_field)
+    return answer, Bill(document, str(number) if number else None)
+
+
 class NationalPlatform:
     """The national portal's payment platform (PhienBan 1.0.6; MaXacThuc; MaLoi "00")."""
 
@@ -117,33 +128,26 @@ class NationalPlatform:
     def _signed(self, message: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
         return {**message, "MaXacThuc": ma_xac_thuc(message, fields, self.settings.secret)}
 
+    def _send(self, kind: str, reference: str, fields: tuple[str, ...], **rest: Any) -> Answer:
+        """One message to the platform: the header every message starts with, then ``rest``, signed over ``fields``."""
+        s = self.settings
+        message = {"LoaiBanTin": kind, "PhienBan": s.phien_ban, "MaDoiTac": s.partner_code, "MaThamChieu": reference,
+                   **rest}
+        return _post(self.http, s.endpoint, self._signed(message, fields), "MaLoi", s)
+
     def init(self, request: PaymentRequest) -> Answer:
         s = self.settings
-        message = {"LoaiBanTin": "INIT", "PhienBan": s.phien_ban, "MaDoiTac": s.partner_code,
-                   "MaThamChieu": request.reference, "SoTien": str(request.amount), "LoaiHinhThanhToan": "PAY",
-                   "MaKenhThanhToan": s.channel, "MaThietBi": s.device, "NgonNgu": "vi-VN", "MaTienTe": "VND",
-                   "MaNganHang": s.bank_code, "ThongTinGiaoDich": request.description, "ThoiGianGD": stamp(),
-                   "Ip": s.client_ip, "ThongTinBienLai": request.receipt_info}
-        return _post(self.http, s.endpoint, self._signed(message, s.init_fields), "MaLoi", s)
-
-    def _ask(self, kind: str, reference: str) -> Answer:
-        s = self.settings
-        message = {"LoaiBanTin": kind, "PhienBan": s.phien_ban, "MaDoiTac": s.partner_code,
-                   "MaThamChieu": reference, "ThoiGianGD": stamp()}
-        return _post(self.http, s.endpoint, self._signed(message, QUERY_FIELDS), "MaLoi", s)
+        return self._send("INIT", request.reference, s.init_fields, SoTien=str(request.amount),
+                          LoaiHinhThanhToan="PAY", MaKenhThanhToan=s.channel, MaThietBi=s.device, NgonNgu="vi-VN",
+                          MaTienTe="VND", MaNganHang=s.bank_code, ThongTinGiaoDich=request.description,
+                          ThoiGianGD=stamp(), Ip=s.client_ip, ThongTinBienLai=request.receipt_info)
 
     def query(self, reference: str) -> Answer:
-        return self._ask("QUERY", reference)
+        return self._send("QUERY", reference, QUERY_FIELDS, ThoiGianGD=stamp())
 
     def get_bill(self, reference: str) -> tuple[Answer, Bill | None]:
-        answer = self._ask("GET_BILL", reference)
-        if answer.kind != "ok":
-            return answer, None
-        document = _document(answer.data, "NoiDungBienLai", self.settings.max_receipt_bytes)
-        if document is None:
-            return Answer("refused", answer.code, slash("payment.answer.bad_receipt")), None
-        number = answer.data.get("SoBienLai")
-        return answer, Bill(document, str(number) if number else None)
+        return _bill(self._send("GET_BILL", reference, QUERY_FIELDS, ThoiGianGD=stamp()), "NoiDungBienLai", "SoBienLai",
+                     self.settings.max_receipt_bytes)
 
     def read_confirm(self, body: dict[str, Any]) -> Confirm:
         expected = ma_xac_thuc(body, CONFIRM_FIELDS, self.settings.secret)
@@ -192,15 +196,8 @@ class PayGovPlatform:
                      "errorCode", self.settings)
 
     def get_bill(self, reference: str) -> tuple[Answer, Bill | None]:
-        answer = _post(self.http, self.settings.paygov_endpoints["bill"], self._message("BILL", reference, ""),
-                       "errorCode", self.settings)
-        if answer.kind != "ok":
-            return answer, None
-        document = _document(answer.data, "billContent", self.settings.max_receipt_bytes)
-        if document is None:
-            return Answer("refused", answer.code, slash("payment.answer.bad_receipt")), None
-        number = answer.data.get("billNo")
-        return answer, Bill(document, str(number) if number else None)
+        return _bill(_post(self.http, self.settings.paygov_endpoints["bill"], self._message("BILL", reference, ""),
+                           "errorCode", self.settings), "billContent", "billNo", self.settings.max_receipt_bytes)
 
     def read_confirm(self, body: dict[str, Any]) -> Confirm:
         def text(key: str) -> str:

@@ -13,11 +13,11 @@ from zeep.helpers import serialize_object
 import requests
 
 from connectors.population_db.auth import auth_headers
-from connectors.population_db.lgsp import LgspTransport, TokenSource
+from connectors.population_db.lgsp import LgspTransport, token_source
 from connectors.population_db.faults import PopulationFault, http_kind, soap_kind, transport_kind
 from connectors.population_db.settings import PopulationSettings
 from connectors.population_db.transform import Query, citizen, operation_fields
-from gateway.kit import AnswerTooLarge, HttpClient, HttpError, HttpTimeout, ZeepTransport, mask_digits_in
+from gateway.kit import AnswerTooLarge, BearerTokens, HttpClient, HttpError, HttpTimeout, ZeepTransport, mask_digits_in
 
 log = logging.getLogger(__name__)
 BINDING = "{http://dancuquocgia.bca}DanCuBinding"
@@ -44,9 +44,9 @@ class PopulationClient:
         def headers(url: str) -> dict[str, str]:
             return auth_headers(settings, url)
 
-        self.tokens: TokenSource | None = None
+        self.tokens: BearerTokens | None = None
         if settings.variant == "lgsp":  # the province's platform: a token, the envelope carried in JSON
-            self.tokens = TokenSource(settings, self.http)
+            self.tokens = token_source(settings, self.http)
             self.transport: ZeepTransport = LgspTransport(settings, self.http, self.tokens, headers)
         else:
             self.transport = ZeepTransport(self.http, headers=headers, operation_timeout=settings.read_timeout)

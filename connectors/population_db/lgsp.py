@@ -3,69 +3,29 @@
 zeep writes the same SOAP envelope as for the national path; this transport carries it as a string in a JSON
 member (``request_field``) to the platform with an OAuth client-credentials bearer token, and hands zeep the
 SOAP answer taken from the answer's ``answer_field`` with the platform's HTTP status, so SOAP faults, HTTP
-errors and malformed answers are classified exactly as on the national path. The token is cached until
-``expires_in`` (less a margin) and fetched again once when the platform answers 401."""
+errors and malformed answers are classified exactly as on the national path. The token (the kit's
+``BearerTokens``) is cached until ``expires_in`` (less a margin) and fetched again once when the platform
+answers 401."""
 
-import base64
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 import json
-import threading
-import time
 from typing import Any
 
 import requests
 
 from connectors.population_db.faults import PopulationFault, http_kind, transport_kind
 from connectors.population_db.settings import PopulationSettings
-from gateway.kit import HttpClient, Unreadable, ZeepTransport, parse_json_document
+from gateway.kit import (BearerTokens, ClientCredentials, HttpClient, Reply, TokenFailure, Unreadable, ZeepTransport,
+                         parse_json_document)
 from gateway.kit.zeep_transport import HeaderSource
 
-MAX_TOKEN_ANSWER = 16384
 
-
-class TokenSource:
-    """Client-credentials tokens: one fetched at a time, cached until shortly before it expires."""
-
-    def __init__(self, settings: PopulationSettings, http: HttpClient, clock: Callable[[], float] = time.monotonic) -> None:
-        self.settings, self.http, self.clock = settings, http, clock
-        self._token: str | None = None
-        self._expires = 0.0
-        self._lock = threading.Lock()
-        self.fetched = 0
-
-    def token(self, stale: str | None = None) -> str:
-        """The cached token, or a new one when there is none, it expired, or it is ``stale`` (refused)."""
-        with self._lock:  # a token another thread renewed meanwhile is used as it is
-            if self._token is not None and self._token != stale and self.clock() < self._expires:
-                return self._token
-            self._token, self._expires = self._fetch()
-            return self._token
-
-    def _fetch(self) -> tuple[str, float]:
-        lgsp = self.settings.lgsp
-        form = {"grant_type": "client_credentials"}
-        headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
-        if lgsp.credentials_in == "basic":
-            pair = f"{lgsp.client_id}:{lgsp.client_secret}".encode()
-            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
-        else:
-            form.update(client_id=lgsp.client_id, client_secret=lgsp.client_secret)
-        if lgsp.scope:
-            form["scope"] = lgsp.scope
-        reply = self.http.post(lgsp.token_url, data=form, headers=headers)  # HttpError: classified by the client
-        self.fetched += 1
-        if reply.status_code != 200:
-            raise PopulationFault(http_kind(self.settings, reply.status_code), "token", str(reply.status_code),
-                                  "the platform's token endpoint refused")
-        try:
-            body: Any = parse_json_document(reply.content[:MAX_TOKEN_ANSWER].decode("utf-8"))
-            token, expires_in = str(body["access_token"]), float(body.get("expires_in", 300))
-        except (Unreadable, UnicodeDecodeError, KeyError, TypeError, ValueError, AttributeError):
-            raise PopulationFault(transport_kind(self.settings, "malformed"), "token", "malformed",
-                                  "the token answer is not {access_token, expires_in}") from None
-        if not token:
-            raise PopulationFault(transport_kind(self.settings, "malformed"), "token", "malformed", "empty token")
-        return token, self.clock() + max(0.0, expires_in - lgsp.expiry_margin_seconds)
+def token_source(settings: PopulationSettings, http: HttpClient) -> BearerTokens:
+    """The platform's client-credentials tokens (the kit's cache, configured from ``[population_db.lgsp]``)."""
+    lgsp = settings.lgsp
+    return BearerTokens(http, ClientCredentials(lgsp.token_url, lgsp.client_id, lgsp.client_secret, lgsp.scope,
+                                                lgsp.credentials_in, margin=lgsp.expiry_margin_seconds,
+                                                timeout=settings.read_timeout))
 
 
 def _response(status: int, content: bytes, url: str) -> requests.Response:
@@ -80,7 +40,7 @@ def _response(status: int, content: bytes, url: str) -> requests.Response:
 class LgspTransport(ZeepTransport):
     """zeep's SOAP posts, wrapped in the platform's JSON (the WSDL itself is read as on the national path)."""
 
-    def __init__(self, settings: PopulationSettings, client: HttpClient, tokens: TokenSource,
+    def __init__(self, settings: PopulationSettings, client: HttpClient, tokens: BearerTokens,
                  headers: HeaderSource | None = None) -> None:
         super().__init__(client, headers=headers, operation_timeout=settings.read_timeout)
         self.population, self.tokens = settings, tokens  # not .settings: zeep's Transport has a method of that name
@@ -89,13 +49,22 @@ class LgspTransport(ZeepTransport):
         lgsp = self.population.lgsp
         envelope = message.decode("utf-8") if isinstance(message, bytes) else message
         body: dict[str, Any] = {**lgsp.envelope_fields, lgsp.request_field: envelope}
-        token = self.tokens.token()
-        reply = self._send(body, token)
-        if reply.status_code == 401:  # expired or revoked early: one new token, one more try
-            reply = self._send(body, self.tokens.token(stale=token))
+        try:  # expired or revoked early (401): one new token, one more try
+            reply = self.tokens.call(lambda token: self._send(body, token), lambda reply: reply.status_code == 401)
+        except TokenFailure as exc:
+            raise self._token_fault(exc) from None
         return _response(reply.status_code, self._unwrapped(reply.status_code, reply.content), lgsp.url)
 
-    def _send(self, body: dict[str, Any], token: str) -> Any:
+    def _token_fault(self, failure: TokenFailure) -> Exception:
+        """No token: the transport's error as it is (the client classifies it), else a fault of cause "token"."""
+        if failure.error is not None:
+            return failure.error
+        if failure.refused and failure.reply is not None:
+            return PopulationFault(http_kind(self.population, failure.reply.status_code), "token",
+                                   str(failure.reply.status_code), "the platform's token endpoint refused")
+        return PopulationFault(transport_kind(self.population, "malformed"), "token", "malformed", failure.reason)
+
+    def _send(self, body: dict[str, Any], token: str) -> Reply:
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         if self.population.lgsp.direct_headers and self._headers is not None:
             headers = {**self._headers(self.population.url or self.population.lgsp.url), **headers}

@@ -1,5 +1,5 @@
 """The postal service's HTTP API: create and cancel orders (JSON, ``access_token`` header and/or an OAuth
-bearer token, ``oauth.py``), and the
+bearer token, the kit's ``BearerTokens``), and the
 tracking feed read by cursor. Every answer is classified once, here; nothing is retried here (the
 delivery engine and the poller own retries)."""
 
@@ -9,9 +9,8 @@ from enum import StrEnum
 from typing import Any
 
 from connectors.postal.messages import slash
-from connectors.postal.oauth import BearerTokens, TokenError
 from connectors.postal.settings import PostalSettings
-from gateway.kit import HttpClient, HttpError, HttpTimeout, Reply, scrub
+from gateway.kit import BearerTokens, ClientCredentials, HttpClient, HttpError, HttpTimeout, Reply, TokenFailure, scrub
 
 
 class Kind(StrEnum):
@@ -60,7 +59,10 @@ class PostalClient:
         self.http = http or HttpClient(settings.url, timeout=settings.read_timeout,
                                        connect_timeout=settings.connect_timeout, headers=headers,
                                        max_answer_bytes=settings.max_reply_bytes)
-        self.tokens = BearerTokens(self.http, settings.oauth) if settings.oauth.enabled else None
+        oauth = settings.oauth
+        self.tokens = BearerTokens(self.http, ClientCredentials(
+            oauth.token_url, oauth.client_id, oauth.client_secret, oauth.scope, type_field="token_type",
+            margin=oauth.expiry_margin_seconds, timeout=settings.read_timeout)) if oauth.enabled else None
 
     # --- wire ---------------------------------------------------------------------
 
@@ -92,27 +94,23 @@ class PostalClient:
     def _exchange(self, method: str, path: str, **kwargs: Any) -> Reply | Answer:
         """One call, with the bearer token when OAuth is on: a 401 forgets the token and the call is made once
         more with a new one. An Answer when there was no usable reply (no token, timeout, connection)."""
-        for attempt in (1, 2):
-            headers: dict[str, str] = {}
-            token = ""
-            if self.tokens is not None:
-                try:
-                    token = self.tokens.token()
-                except TokenError as exc:
-                    return Answer(Kind.TRANSIENT, slash("postal.answer.token", reason=exc.reason), None,
-                                  exc.retry_after)
-                headers["Authorization"] = f"Bearer {token}"
-            try:
-                response = (self.http.post(path, headers=headers, **kwargs) if method == "POST"
-                            else self.http.get(path, headers=headers, **kwargs))
-            except HttpTimeout as exc:
-                return Answer(Kind.TRANSIENT, slash("postal.answer.timeout", kind=exc.kind))
-            except HttpError as exc:
-                return Answer(Kind.TRANSIENT, slash("postal.answer.connection", kind=exc.kind))
-            if response.status_code != 401 or self.tokens is None or attempt == 2:
-                return response
-            self.tokens.refused(token)  # expired or revoked early: a new token, once
-        raise AssertionError("unreachable")
+        if self.tokens is None:
+            return self._send(method, path, {}, kwargs)
+        try:
+            return self.tokens.call(
+                lambda token: self._send(method, path, {"Authorization": f"Bearer {token}"}, kwargs),
+                lambda reply: isinstance(reply, Reply) and reply.status_code == 401)
+        except TokenFailure as exc:
+            return Answer(Kind.TRANSIENT, slash("postal.answer.token", reason=exc.reason), None, exc.retry_after)
+
+    def _send(self, method: str, path: str, headers: dict[str, str], kwargs: dict[str, Any]) -> Reply | Answer:
+        try:
+            return (self.http.post(path, headers=headers, **kwargs) if method == "POST"
+                    else self.http.get(path, headers=headers, **kwargs))
+        except HttpTimeout as exc:
+            return Answer(Kind.TRANSIENT, slash("postal.answer.timeout", kind=exc.kind))
+        except HttpError as exc:
+            return Answer(Kind.TRANSIENT, slash("postal.answer.connection", kind=exc.kind))
 
     def _call(self, method: str, path: str, known: Iterable[str] = (), **kwargs: Any) -> Answer:
         response = self._exchange(method, path, **kwargs)

@@ -3,7 +3,7 @@
 A connector (``connectors/<peer>/``) gets from here its configuration, the delivery contract
 (deliveries in, outcomes out), the intake's answers (Accepted, Refused, TryLater: what an inbound
 side maps to its peer's protocol and what ``PacketIntake.originate`` returns) and the classification of HTTP answers into outcomes, the bounded HTTP
-client, personal-data masking, the packet model it transforms, the store types its inbound side writes
+client and its OAuth client-credentials tokens (``BearerTokens``), personal-data masking, the packet model it transforms, the store types its inbound side writes
 through, and the ``ConnectorSpec`` it registers itself with. What only an inbound endpoint needs
 beyond this (the intake itself, the caller's identity and its refusal, body reading, limits, lockout) is in
 ``gateway.kit.inbound``, each name in one place; the simulator harness for tests and demos
@@ -28,6 +28,8 @@ if TYPE_CHECKING:  # "name as name": re-exported (the same names as _LAZY, for t
     from gateway.deliver.policy import DestinationPolicy as DestinationPolicy
     from gateway.kit.answers import (AnswerReading as AnswerReading, outcome_of_error as outcome_of_error,
                                      outcome_of_reply as outcome_of_reply)
+    from gateway.kit.oauth import (BearerTokens as BearerTokens, ClientCredentials as ClientCredentials,
+                                   TokenFailure as TokenFailure)
     from gateway.messages import add_messages as add_messages, line as line, refusal as refusal, text as text
     from gateway.packets.bodies import (HoSo as HoSo, Record as Record, ThuTucHanhChinh as ThuTucHanhChinh,
                                         TienDoXuLy as TienDoXuLy)
@@ -60,6 +62,7 @@ _LAZY = {
     "gateway.deliver.http_client": ("AnswerTooLarge", "HttpClient", "HttpError", "HttpTimeout", "Reply"),
     "gateway.deliver.policy": ("DestinationPolicy",),
     "gateway.kit.answers": ("AnswerReading", "outcome_of_error", "outcome_of_reply"),
+    "gateway.kit.oauth": ("BearerTokens", "ClientCredentials", "TokenFailure"),  # client-credentials tokens
     "gateway.messages": ("add_messages", "line", "refusal", "text"),  # a connector's sentences: its messages.py
     "gateway.packets.bodies": ("HoSo", "Record", "ThuTucHanhChinh", "TienDoXuLy"),
     "gateway.packets.catalogue": ("field_map",),

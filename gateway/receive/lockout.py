@@ -7,7 +7,8 @@ clears its account's count. Counts live in the process, bounded (``max_keys``, t
 and — with ``shared`` (the default) — also in the store's ``lockouts`` table, so several API processes
 count together: a background thread adds each process's failures to the shared counts, locks a key there
 when the shared count reaches its threshold, and every ``refresh_seconds`` reads the keys locked now into
-a small in-process cache. A request never reads the store: a locked key costs a dictionary look-up, and a
+a small in-process cache. The thread starts with the app that serves (or at the first failure counted) and
+stops when it closes: an intake that serves no one never reads the store for it. A request never reads the store: a locked key costs a dictionary look-up, and a
 lock decided by another process is seen here within ``refresh_seconds``.
 """
 
@@ -85,7 +86,8 @@ def _threshold(policy: LockoutPolicy, key: str) -> int:
 
 class SharedCounts:
     """The store's side of the lockout, off the request path: failures and clears are queued and written by
-    one thread, which also reads the keys locked now every ``refresh_seconds`` (wall-clock times)."""
+    one thread, which also reads the keys locked now every ``refresh_seconds`` (wall-clock times). The thread
+    runs from ``start`` to ``close``."""
 
     def __init__(self, store: Callable[[], Store], policy: LockoutPolicy,
                  clock: Callable[[], float] = time.time) -> None:
@@ -96,9 +98,19 @@ class SharedCounts:
         self._rounds = 0
         self._down = False
         self._thread = threading.Thread(target=self._run, name="lockout-shared", daemon=True)
-        self._thread.start()
+        self._state = "new"  # → "running" → "closed"; "new" → "closed" without ever running
+        self._state_lock = threading.Lock()
+
+    def start(self) -> None:
+        """Starts the thread, once (the app's start-up; else the first failure or clear counted)."""
+        with self._state_lock:
+            if self._state == "new":
+                self._thread.start()
+                self._state = "running"
 
     def failed(self, keys: tuple[str, ...]) -> None:
+        if self._state == "new":
+            self.start()
         try:
             self._queue.put_nowait(("failed", keys))
         except queue.Full:  # a flood: the in-process count still locks; the shared one catches up later
@@ -106,6 +118,8 @@ class SharedCounts:
 
     def clear(self, key: str) -> None:
         self.locked.pop(key, None)
+        if self._state == "new":
+            self.start()
         try:
             self._queue.put_nowait(("clear", (key,)))
         except queue.Full:
@@ -117,14 +131,18 @@ class SharedCounts:
 
     def sync(self, timeout: float = 10.0) -> None:
         """Waits until everything queued so far is written and the locks are read back (tests, shutdown)."""
+        self.start()
         with self._synced:
             target = self._rounds + 2
             self._queue.put(("sync", ()))
             self._synced.wait_for(lambda: self._rounds >= target, timeout)
 
     def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=5)
+        with self._state_lock:
+            running, self._state = self._state == "running", "closed"
+        if running:
+            self._queue.put(None)
+            self._thread.join(timeout=5)
 
     def _run(self) -> None:
         while True:
@@ -176,6 +194,11 @@ class Lockout:
         self.policy, self.clock, self.shared = policy, clock, shared
         self._counts: OrderedDict[str, _Count] = OrderedDict()
         self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """The shared counts' thread (with the app that serves)."""
+        if self.shared is not None:
+            self.shared.start()
 
     def close(self) -> None:
         if self.shared is not None:

@@ -73,6 +73,7 @@ def install(app: FastAPI, config: Config, **options: Any) -> PacketIntake:
     duties = AuditDuties(config)
 
     def start() -> None:
+        intake.lockout.start()  # the shared counts' thread lives while the app serves (closed with the intake)
         intake.managed.refresh()  # the managed keys read once before the first request, in a thread
         duties.start(lambda: intake.store)
 

@@ -64,9 +64,8 @@ def test_duplicate_create_and_bad_credentials(token_client: TokenClient, setting
 def test_the_simulator_wants_iso_dates_with_milliseconds(simulator: Simulator, token_client: TokenClient) -> None:
     code = dossier_code()
     assert token_client.sync_dossier(make_dossier(code).body, updating=False)[0].ok
-    token_client.login()
     http = httpx.Client(base_url=simulator.url, trust_env=False,
-                        headers={"Authorization": f"Bearer {token_client._token}"})
+                        headers={"Authorization": f"Bearer {token_client.tokens.token()}"})
     step = {"MaHoSo": code, "NguoiXuLy": "Lê Thị Mai", "ThoiDiemXuLy": "20241210080000", "TrangThai": 4}
     answer = http.post("/api/v1/hoso/tiendo", json=[step]).json()
     assert answer["code"] == "1" and "[0].ThoiDiemXuLy: ngày giờ không hợp lệ" in answer["message"]
