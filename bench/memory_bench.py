@@ -2,7 +2,7 @@
 20 ms from /proc through psutil) idle, under load, and with one ~4 MB packet.
 
     .venv/bin/pip install -e '.[bench]'            # psutil
-    .venv/bin/python bench/memory_bench.py --jobs 1000
+    .venv/bin/python bench/memory_bench.py --jobs 1000 --rounds 3
 
 SQLite store; the destination is the local no-op peer (demo.testpeer).
 """
@@ -17,6 +17,7 @@ import hashlib
 import http.client
 import json
 import secrets
+import statistics
 import sys
 import tempfile
 import threading
@@ -166,10 +167,12 @@ def measure(jobs: int, rounds: int) -> dict[str, dict[str, list[float]]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3, help="each with fresh processes and a fresh store")
     args = parser.parse_args()
     for process, figures in measure(args.jobs, args.rounds).items():
         print(process, {k: [round(v, 1) for v in vs] for k, vs in figures.items()})
+        print("  median (range) MiB:", ", ".join(f"{k} {statistics.median(vs):.0f} ({min(vs):.0f}–{max(vs):.0f})"
+                                                   for k, vs in figures.items()))
 
 
 if __name__ == "__main__":
