@@ -231,6 +231,76 @@ def bench_metrics_cost(kind: str, count: int, rounds: int, scrape_seconds: float
               f"({mode} {min(rates[mode]):.0f}–{max(rates[mode]):.0f}, off {min(rates['off']):.0f}–{max(rates['off']):.0f})")
 
 
+def bench_metrics_side_by_side(kind: str, count: int, rounds: int, scrape_seconds: float) -> None:
+    """Metrics off and on (scraped every ``scrape_seconds``) served AT ONCE: two ``gateway serve`` processes,
+    each on its own fresh store, 4 + 4 senders posting the same kind of packets to both over the same seconds —
+    whatever else the shared machine does falls on both alike, which alternating runs cannot promise. The
+    figure: each server's own CPU ms per packet over that window."""
+    print(f"  intake, POST /v1/packets, {count} packets to each of two servers at once (off | on, /metrics scraped "
+          f"every {scrape_seconds:g} s), 4 senders each, {rounds} rounds:")
+    cost: list[float] = []
+    cpu: dict[str, list[float]] = {"off": [], "on": []}
+    for _ in range(rounds):
+        spent = _side_by_side(kind, count, scrape_seconds)
+        for mode in cpu:
+            cpu[mode].append(spent[mode])
+        cost.append(100 * (spent["on"] - spent["off"]) / spent["off"])
+        print(f"    off {spent['off']:6.3f}  on {spent['on']:6.3f} CPU ms/packet: {cost[-1]:+5.1f} %", flush=True)
+    print(f"    metrics' cost, server CPU per packet: median {statistics.median(cost):+.1f} % "
+          f"(rounds {min(cost):+.1f} … {max(cost):+.1f} %); medians off {statistics.median(cpu['off']):.3f}, "
+          f"on {statistics.median(cpu['on']):.3f} ms")
+
+
+def _side_by_side(kind: str, count: int, scrape_seconds: float) -> dict[str, float]:
+    """One round of ``bench_metrics_side_by_side``: {"off"|"on": server CPU ms per packet}."""
+    import http.client
+    from concurrent.futures import ThreadPoolExecutor
+    from contextlib import ExitStack
+    import secrets
+
+    import delivery_bench as db
+
+    key = secrets.token_hex(16)
+    client = f'[clients.bench]\nkey_sha256 = "{hashlib.sha256(key.encode()).hexdigest()}"\n'
+    headers = {"Authorization": f"Bearer {key}"}
+
+    def post(connection: http.client.HTTPConnection, packet: db.Packet) -> None:
+        connection.request("POST", "/v1/packets", body=packet.raw,
+                           headers={**headers, "Content-Type": packet.content_type})
+        answer = connection.getresponse()
+        body = answer.read()
+        assert answer.status == 202, body[:300]
+
+    with ExitStack() as stack:
+        ports, pids = {}, {}
+        for mode in ("off", "on"):
+            url = stack.enter_context(db.store_url(kind))
+            extra = f"{client}[observability]\nmetrics = {'true' if mode == 'on' else 'false'}\n"
+            ports[mode] = stack.enter_context(db.serving(url, 1, extra))
+            pids[mode] = db.PIDS["server"]
+        for port in ports.values():  # each server opens its store on its first packet: start-up, not throughput
+            warm = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            post(warm, db.dossiers(1, steps=0)[0][0])
+            warm.close()
+        jobs = [(port, lane) for port in ports.values()
+                for lane in db.lanes_of(db.interleave(db.dossiers(max(1, count // 9)))[:count], 4)]
+
+        def send(job: tuple[int, list[db.Packet]]) -> None:
+            connection = http.client.HTTPConnection("127.0.0.1", job[0], timeout=30)
+            for packet in job[1]:
+                post(connection, packet)
+            connection.close()
+
+        stop = threading.Event()
+        SCRAPE["port"] = ports["on"]
+        threading.Thread(target=_scrape, args=(stop, scrape_seconds), daemon=True).start()
+        before = {mode: db.cpu_seconds(pid) for mode, pid in pids.items()}
+        with ThreadPoolExecutor(len(jobs)) as pool:
+            list(pool.map(send, jobs))
+        stop.set()
+        return {mode: (db.cpu_seconds(pid) - before[mode]) * 1000 / count for mode, pid in pids.items()}
+
+
 SCRAPE: dict[str, int] = {}
 
 
@@ -253,6 +323,8 @@ def main() -> None:
     parser.add_argument("--intake", type=int, default=2000, help="packets per intake run (0: skip)")
     parser.add_argument("--intake-rounds", type=int, default=5)
     parser.add_argument("--scrape-seconds", type=float, default=15.0, help="scrape interval in the 'scraped' runs")
+    parser.add_argument("--side-by-side", action="store_true",
+                        help="metrics off and on served at once (two servers sharing the load) instead of rotated")
     parser.add_argument("--reuse", help="a SQLite file seeded by an earlier run (pages only)")
     parser.add_argument("--scrape-only", action="store_true", help="with --reuse: the /metrics scrape alone")
     parser.add_argument("--seed-to", help="seed --packets into this SQLite file, kept for --reuse, and stop")
@@ -290,7 +362,10 @@ def main() -> None:
                 bench_pages(url, sample, args.rounds)
                 bench_scrape(url, args.rounds)
         if args.intake:
-            bench_metrics_cost(kind, args.intake, args.intake_rounds, args.scrape_seconds)
+            if args.side_by_side:
+                bench_metrics_side_by_side(kind, args.intake, args.intake_rounds, args.scrape_seconds)
+            else:
+                bench_metrics_cost(kind, args.intake, args.intake_rounds, args.scrape_seconds)
 
 
 if __name__ == "__main__":
