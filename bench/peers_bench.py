@@ -258,7 +258,7 @@ def run_one(system: str, kind: str, base: str, jobs: int,
         enqueue, rate = ours(base, packets)
     elif system == "pgqueuer":
         enqueue, rate = asyncio.run(_pgqueuer(target, packets))
-    elif system == "dramatiq":
+    elif system.startswith("dramatiq"):
         assert redis_url is not None
         enqueue, rate = _dramatiq(target, packets, redis_url)
     else:
@@ -268,7 +268,10 @@ def run_one(system: str, kind: str, base: str, jobs: int,
 
 CASES = [("gateway", "deliver"), ("pgqueuer", "deliver"), ("procrastinate", "deliver"),
          ("pgqueuer", "noop"), ("procrastinate", "noop")]
-REDIS_CASES = [("dramatiq", "deliver"), ("dramatiq", "noop")]  # on a private redis-server, same rounds
+# on private redis-servers, same rounds: "dramatiq" with appendfsync REDIS_APPENDFSYNC, "dramatiq-always" with an
+# fsync per write (the only Redis setting that answers after the write is on disk, as a durable commit does)
+REDIS_CASES = [("dramatiq", "deliver"), ("dramatiq", "noop"), ("dramatiq-always", "deliver")]
+REDIS_FSYNC = {"dramatiq": REDIS_APPENDFSYNC, "dramatiq-always": "always"}
 
 
 def measure(base: str, rounds: int, jobs: int,
@@ -277,10 +280,11 @@ def measure(base: str, rounds: int, jobs: int,
     cases = cases or CASES + REDIS_CASES
     out: dict[tuple[str, str], dict[str, list[float]]] = {c: {"enqueue": [], "rate": [], "order": []} for c in cases}
     with ExitStack() as stack:
-        redis_url = stack.enter_context(redis_server()) if any(s == "dramatiq" for s, _ in cases) else None
+        redis_urls = {system: stack.enter_context(redis_server(fsync)) for system, fsync in REDIS_FSYNC.items()
+                      if any(s == system for s, _ in cases)}
         for _ in range(rounds):
             for case in cases:
-                _one(out, case, base, jobs, redis_url)
+                _one(out, case, base, jobs, redis_urls.get(case[0]))
     return out
 
 
@@ -315,7 +319,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=1000)
-    parser.add_argument("--systems", default="gateway,pgqueuer,procrastinate,dramatiq",
+    parser.add_argument("--systems", default="gateway,pgqueuer,procrastinate,dramatiq,dramatiq-always",
                         help="comma-separated: which systems to run (default all)")
     args = parser.parse_args()
     chosen = args.systems.split(",")
