@@ -165,13 +165,16 @@ REDIS_APPENDFSYNC = "everysec"  # Redis's own default when AOF is on: an enqueue
 def redis_server(appendfsync: str = REDIS_APPENDFSYNC) -> Iterator[str]:
     """A private redis-server (never a shared one) on a free port, its files in a temporary directory, AOF on
     with ``appendfsync`` (RDB snapshots off); stopped and removed afterwards. Yields its URL."""
-    import redis
+    import shutil
     import subprocess
     import tempfile
 
+    import redis
+
     port = db.free_port()
     with tempfile.TemporaryDirectory(prefix="bench-redis-") as directory:
-        proc = subprocess.Popen(["/usr/bin/redis-server", "--port", str(port), "--bind", "127.0.0.1",
+        server = shutil.which("redis-server") or "/usr/bin/redis-server"
+        proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1",
                                  "--dir", directory, "--save", "", "--appendonly", "yes",
                                  "--appendfsync", appendfsync, "--daemonize", "no"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
