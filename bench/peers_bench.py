@@ -17,7 +17,7 @@ import asyncio
 from datetime import timedelta
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 import json
 import statistics
 import sys
@@ -156,6 +156,85 @@ async def _procrastinate(base: str | None, packets: list[Packet]) -> tuple[float
     return enqueue, delivered
 
 
+# --- Dramatiq on Redis (a peer "for scale": no durability of the same kind, no per-dossier order) -----
+
+REDIS_APPENDFSYNC = "everysec"  # Redis's own default when AOF is on: an enqueue is answered before its fsync
+
+
+@contextmanager
+def redis_server(appendfsync: str = REDIS_APPENDFSYNC) -> Iterator[str]:
+    """A private redis-server (never a shared one) on a free port, its files in a temporary directory, AOF on
+    with ``appendfsync`` (RDB snapshots off); stopped and removed afterwards. Yields its URL."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    import redis
+
+    port = db.free_port()
+    with tempfile.TemporaryDirectory(prefix="bench-redis-") as directory:
+        server = shutil.which("redis-server") or "/usr/bin/redis-server"
+        proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1",
+                                 "--dir", directory, "--save", "", "--appendonly", "yes",
+                                 "--appendfsync", appendfsync, "--daemonize", "no"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"redis://127.0.0.1:{port}/0"
+        try:
+            client = redis.Redis.from_url(url)
+            for _ in range(200):
+                try:
+                    client.ping()
+                    break
+                except redis.ConnectionError:
+                    time.sleep(0.05)
+            else:
+                raise RuntimeError("redis-server did not start")
+            client.close()
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+def _dramatiq(base: str | None, packets: list[Packet], url: str) -> tuple[float, float]:
+    """Dramatiq's RedisBroker (its default middleware), one ``send`` per message (Dramatiq has no batch
+    enqueue), then one Worker with ``worker_threads`` CONCURRENCY (its default: 8 threads per process; its
+    default queue prefetch, 2 × threads) in this process — the same concurrency as the other peers (its CLI
+    would start one such process per CPU). Done when ``broker.join`` finds the queue, its acks and its delay
+    queue empty."""
+    import logging
+
+    import dramatiq
+    from dramatiq.brokers.redis import RedisBroker
+
+    logging.getLogger("dramatiq").setLevel(logging.WARNING)
+    broker = RedisBroker(url=url, namespace=f"bench-{uuid.uuid4().hex[:10]}")
+    client = httpx.Client(timeout=5, limits=httpx.Limits(max_connections=CONCURRENCY * 2)) if base else None
+
+    def deliver(key: str, dossier: str, packet: str) -> None:
+        if client is not None:
+            answer = client.post(f"{base}/{db.DEST}", content=packet.encode(),
+                                 headers={"Idempotency-Key": key, "Content-Type": "application/json; charset=utf-8"})
+            answer.raise_for_status()
+
+    actor = dramatiq.actor(deliver, broker=broker, actor_name="deliver", queue_name="bench")
+    began = time.perf_counter()
+    for p in packets:
+        actor.send(**body(p))
+    enqueue = len(packets) / (time.perf_counter() - began)
+    worker = dramatiq.Worker(broker, worker_threads=CONCURRENCY, worker_timeout=100)
+    began = time.perf_counter()
+    worker.start()
+    broker.join("bench", interval=10, timeout=600_000)
+    delivered = len(packets) / (time.perf_counter() - began)
+    worker.stop()
+    broker.flush_all()
+    broker.close()
+    if client is not None:
+        client.close()
+    return enqueue, delivered
+
+
 # --- the gateway -------------------------------------------------------------------------------
 
 def ours(base: str, packets: list[Packet]) -> tuple[float, float]:
@@ -172,7 +251,8 @@ def order(base: str, packets: list[Packet]) -> bool:
     return db.check_order(base, packets) == "order exact"
 
 
-def run_one(system: str, kind: str, base: str, jobs: int) -> tuple[float, float, bool | None]:
+def run_one(system: str, kind: str, base: str, jobs: int,
+            redis_url: str | None = None) -> tuple[float, float, bool | None]:
     """(enqueued/s, done/s, order exact — None for no-op jobs, which reach no destination)."""
     packets = db.interleave(db.dossiers(max(1, jobs // 10)))
     httpx.post(f"{base}/_reset", timeout=30)
@@ -181,6 +261,9 @@ def run_one(system: str, kind: str, base: str, jobs: int) -> tuple[float, float,
         enqueue, rate = ours(base, packets)
     elif system == "pgqueuer":
         enqueue, rate = asyncio.run(_pgqueuer(target, packets))
+    elif system.startswith("dramatiq"):
+        assert redis_url is not None
+        enqueue, rate = _dramatiq(target, packets, redis_url)
     else:
         enqueue, rate = asyncio.run(_procrastinate(target, packets))
     return enqueue, rate, order(base, packets) if kind == "deliver" else None
@@ -188,21 +271,35 @@ def run_one(system: str, kind: str, base: str, jobs: int) -> tuple[float, float,
 
 CASES = [("gateway", "deliver"), ("pgqueuer", "deliver"), ("procrastinate", "deliver"),
          ("pgqueuer", "noop"), ("procrastinate", "noop")]
+# on private redis-servers, same rounds: "dramatiq" with appendfsync REDIS_APPENDFSYNC, "dramatiq-always" with an
+# fsync per write (the only Redis setting that answers after the write is on disk, as a durable commit does)
+REDIS_CASES = [("dramatiq", "deliver"), ("dramatiq", "noop"), ("dramatiq-always", "deliver")]
+REDIS_FSYNC = {"dramatiq": REDIS_APPENDFSYNC, "dramatiq-always": "always"}
 
 
-def measure(base: str, rounds: int, jobs: int) -> dict[tuple[str, str], dict[str, list[float]]]:
-    """``rounds`` rounds, the cases interleaved within each round."""
-    out: dict[tuple[str, str], dict[str, list[float]]] = {c: {"enqueue": [], "rate": [], "order": []} for c in CASES}
-    for _ in range(rounds):
-        for case in CASES:
-            enqueue, rate, exact = run_one(*case, base, jobs)
-            out[case]["enqueue"].append(enqueue)
-            out[case]["rate"].append(rate)
-            if exact is not None:
-                out[case]["order"].append(float(exact))
-            print(f"  {case[0]:13} {case[1]:7}: enqueue {enqueue:7.0f}/s  done {rate:7.0f}/s"
-                  + ("" if exact is None else f"  ({'order exact' if exact else 'ORDER BROKEN'})"), flush=True)
+def measure(base: str, rounds: int, jobs: int,
+            cases: list[tuple[str, str]] | None = None) -> dict[tuple[str, str], dict[str, list[float]]]:
+    """``rounds`` rounds, the cases interleaved within each round (default: CASES + REDIS_CASES)."""
+    cases = cases or CASES + REDIS_CASES
+    out: dict[tuple[str, str], dict[str, list[float]]] = {c: {"enqueue": [], "rate": [], "order": []} for c in cases}
+    with ExitStack() as stack:
+        redis_urls = {system: stack.enter_context(redis_server(fsync)) for system, fsync in REDIS_FSYNC.items()
+                      if any(s == system for s, _ in cases)}
+        for _ in range(rounds):
+            for case in cases:
+                _one(out, case, base, jobs, redis_urls.get(case[0]))
     return out
+
+
+def _one(out: dict[tuple[str, str], dict[str, list[float]]], case: tuple[str, str], base: str, jobs: int,
+         redis_url: str | None) -> None:
+    enqueue, rate, exact = run_one(*case, base, jobs, redis_url)
+    out[case]["enqueue"].append(enqueue)
+    out[case]["rate"].append(rate)
+    if exact is not None:
+        out[case]["order"].append(float(exact))
+    print(f"  {case[0]:13} {case[1]:7}: enqueue {enqueue:7.0f}/s  done {rate:7.0f}/s"
+          + ("" if exact is None else f"  ({'order exact' if exact else 'ORDER BROKEN'})"), flush=True)
 
 
 def version(package: str) -> str:
@@ -225,9 +322,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=1000)
+    parser.add_argument("--systems", default="gateway,pgqueuer,procrastinate,dramatiq,dramatiq-always",
+                        help="comma-separated: which systems to run (default all)")
     args = parser.parse_args()
+    chosen = args.systems.split(",")
     with db.peer() as base:
-        results = measure(base, args.rounds, args.jobs)
+        results = measure(base, args.rounds, args.jobs, [c for c in CASES + REDIS_CASES if c[0] in chosen])
     for (system, kind), r in results.items():
         print(f"{system:13} {kind:7} median {statistics.median(r['rate']):7.0f} jobs/s "
               f"({min(r['rate']):.0f}–{max(r['rate']):.0f})")
