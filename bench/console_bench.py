@@ -2,7 +2,10 @@
 /metrics on intake throughput (on vs off, same run).
 
     .venv/bin/python bench/console_bench.py --packets 1000000          # [--stores sqlite,postgres] [--rounds 20]
-    .venv/bin/python bench/console_bench.py --packets 0 --intake 3000  # metrics on vs off only
+    .venv/bin/python bench/console_bench.py --packets 0 --intake 3000  # metrics off / on / scraped, rotated
+    .venv/bin/python bench/console_bench.py --packets 0 --intake 4000 --side-by-side   # off and on served at once
+    .venv/bin/python bench/console_bench.py --intake 4000 --side-by-side-on /tmp/console-1m.db   # …on 1 M packets
+    .venv/bin/python bench/console_bench.py --reuse /tmp/console-1m.db --scrape-only   # one scrape's own cost
     .venv/bin/python bench/console_bench.py --packets 1000000 --seed-to /tmp/console-1m.db  # seed once, keep it
     .venv/bin/python bench/console_bench.py --reuse /tmp/seeded.db --intake 0   # pages again on a seeded SQLite copy
 
@@ -11,7 +14,9 @@ over 60 days, about 5 per dossier, one national_portal job each (97 % delivered,
 with one attempt; then each dossier's path (dossier_sync) is read from them, as migration 0018 does. Pages are rendered in-process through the whole app (FastAPI, session check, SQL,
 Jinja2), as an admin (every agency) and as an operator of one agency; p50/p95 of --rounds each.
 The intake figure is POST /v1/packets over HTTP on `gateway serve` (bench/delivery_bench.py), with
-[observability] metrics off, on with nobody scraping, and on scraped every --scrape-seconds, rotated.
+[observability] metrics off, on with nobody scraping, and on scraped every --scrape-seconds, rotated — or,
+with --side-by-side, off and on served at once by two servers sharing the same load (the machine's swings
+fall on both alike: the steadier comparison).
 """
 
 import argparse
@@ -21,6 +26,7 @@ import hashlib
 import json
 from pathlib import Path
 import random
+import shutil
 import statistics
 import sys
 import threading
@@ -231,17 +237,19 @@ def bench_metrics_cost(kind: str, count: int, rounds: int, scrape_seconds: float
               f"({mode} {min(rates[mode]):.0f}–{max(rates[mode]):.0f}, off {min(rates['off']):.0f}–{max(rates['off']):.0f})")
 
 
-def bench_metrics_side_by_side(kind: str, count: int, rounds: int, scrape_seconds: float) -> None:
+def bench_metrics_side_by_side(kind: str, count: int, rounds: int, scrape_seconds: float,
+                               seeded: Path | None = None) -> None:
     """Metrics off and on (scraped every ``scrape_seconds``) served AT ONCE: two ``gateway serve`` processes,
     each on its own fresh store, 4 + 4 senders posting the same kind of packets to both over the same seconds —
     whatever else the shared machine does falls on both alike, which alternating runs cannot promise. The
-    figure: each server's own CPU ms per packet over that window."""
-    print(f"  intake, POST /v1/packets, {count} packets to each of two servers at once (off | on, /metrics scraped "
+    figure: each server's own CPU ms per packet over that window. With ``seeded`` (a SQLite file), each server
+    starts on its own copy of it: the scrapes then read a store that size."""
+    print(f"  intake{' on copies of ' + seeded.name if seeded else ''}, POST /v1/packets, {count} packets to each of two servers at once (off | on, /metrics scraped "
           f"every {scrape_seconds:g} s), 4 senders each, {rounds} rounds:")
     cost: list[float] = []
     cpu: dict[str, list[float]] = {"off": [], "on": []}
     for _ in range(rounds):
-        spent = _side_by_side(kind, count, scrape_seconds)
+        spent = _side_by_side(kind, count, scrape_seconds, seeded)
         for mode in cpu:
             cpu[mode].append(spent[mode])
         cost.append(100 * (spent["on"] - spent["off"]) / spent["off"])
@@ -251,7 +259,7 @@ def bench_metrics_side_by_side(kind: str, count: int, rounds: int, scrape_second
           f"on {statistics.median(cpu['on']):.3f} ms")
 
 
-def _side_by_side(kind: str, count: int, scrape_seconds: float) -> dict[str, float]:
+def _side_by_side(kind: str, count: int, scrape_seconds: float, seeded: Path | None) -> dict[str, float]:
     """One round of ``bench_metrics_side_by_side``: {"off"|"on": server CPU ms per packet}."""
     import http.client
     from concurrent.futures import ThreadPoolExecutor
@@ -275,6 +283,8 @@ def _side_by_side(kind: str, count: int, scrape_seconds: float) -> dict[str, flo
         ports, pids = {}, {}
         for mode in ("off", "on"):
             url = stack.enter_context(db.store_url(kind))
+            if seeded:
+                shutil.copyfile(seeded, url.removeprefix("sqlite:///"))
             extra = f"{client}[observability]\nmetrics = {'true' if mode == 'on' else 'false'}\n"
             ports[mode] = stack.enter_context(db.serving(url, 1, extra))
             pids[mode] = db.PIDS["server"]
@@ -325,6 +335,7 @@ def main() -> None:
     parser.add_argument("--scrape-seconds", type=float, default=15.0, help="scrape interval in the 'scraped' runs")
     parser.add_argument("--side-by-side", action="store_true",
                         help="metrics off and on served at once (two servers sharing the load) instead of rotated")
+    parser.add_argument("--side-by-side-on", help="a seeded SQLite file: both servers start on a copy of it")
     parser.add_argument("--reuse", help="a SQLite file seeded by an earlier run (pages only)")
     parser.add_argument("--scrape-only", action="store_true", help="with --reuse: the /metrics scrape alone")
     parser.add_argument("--seed-to", help="seed --packets into this SQLite file, kept for --reuse, and stop")
@@ -343,6 +354,10 @@ def main() -> None:
             SCRAPE.pop("port", None)
 
     db.serving = db.contextmanager(serving)
+    if args.side_by_side_on:
+        bench_metrics_side_by_side("sqlite", args.intake, args.intake_rounds, args.scrape_seconds,
+                                   Path(args.side_by_side_on).resolve())
+        return
     if args.reuse:
         url = f"sqlite:///{Path(args.reuse).resolve()}"
         if args.scrape_only:
