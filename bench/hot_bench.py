@@ -21,18 +21,25 @@ def spread(values: list[float]) -> str:
     return f"median {statistics.median(values):6.0f}  range {min(values):.0f}–{max(values):.0f}"
 
 
-def rounds(count: int, packets: int, base: Path | None, workers: int = 1) -> dict[str, list[float]]:
-    """Alternating rounds: bare, [base,] this checkout — each on a fresh SQLite store, fresh packets."""
+def rounds(count: int, packets: int, base: Path | None, workers: int = 1, more: bool = False) -> dict[str, list[float]]:
+    """Alternating rounds: bare, [base,] this checkout — each on a fresh SQLite store, fresh packets; with
+    ``more``, also this checkout on PostgreSQL and the classic protocol's batched calls (100 items per call,
+    SQLite), rates in packets/s."""
     runs: dict[str, list[float]] = {"bare": [], **({"base": []} if base else {}), "intake": []}
+    if more:
+        runs.update({"intake, PostgreSQL": [], "classic, 100 per call": []})
     cpu: dict[str, list[float]] = {name: [] for name in runs}
     for n in range(count):
         for name in runs:
             sample = db.interleave(db.dossiers(max(1, packets // 10)))
             if name == "bare":
                 rate, _ = db.bench_bare_http(sample)
+            elif name == "classic, 100 per call":
+                with db.store_url("sqlite") as url:
+                    rate, _ = db.bench_accept_classic(url, sample, 100, workers=workers)
             else:
                 db.SERVER_ROOT = base if name == "base" else None
-                with db.store_url("sqlite") as url:
+                with db.store_url("postgres" if name == "intake, PostgreSQL" else "sqlite") as url:
                     rate, _ = db.bench_accept_http(url, sample, workers=workers)
                 db.SERVER_ROOT = None
             runs[name].append(rate)

@@ -686,6 +686,20 @@ def drain_plot(path: Path, curve: list[tuple[float, int]], limit: float) -> None
     plt.close(fig)
 
 
+def http_row(http: dict[str, list[float]], name: str) -> str:
+    """A row of section 2: ``name``'s rate with its share of the same round's bare ceiling, and its CPU."""
+    share = Figure(name, "%", [100 * v / b for v, b in zip(http[name], http["bare"])])
+    return (f"| {name} | {Figure(name, '/s', http[name]).cell()} ({share.cell()} % of the ceiling) | "
+            f"{Figure(name, 'ms', http[f'{name} server CPU ms']).cell(3)} |")
+
+
+def drain_lines(curve: list[tuple[float, int]], limit: float, plot: str) -> list[str]:
+    drained = curve[-1][0]
+    return [f"### Draining a backlog of {curve[-1][1]:,} packets against a rate limit of {limit:g}/s".replace(",", " "), "",
+            f"Delivered in {drained:.1f} s: {curve[-1][1] / drained:,.0f} packets/s against the limit's {limit:g}/s "
+            "(one run; the curve: delivered over time).", "", f"![drain]({plot})", ""]
+
+
 def sections_alone(names: list[str], rounds: int, quick: bool, smoke: bool) -> list[str]:
     """``report.py --sections peers,tools``: run only these sections, return their markdown (for a check or a
     partial re-run; REPORT.md is written by the whole run only)."""
@@ -704,6 +718,12 @@ def sections_alone(names: list[str], rounds: int, quick: bool, smoke: bool) -> l
         load = intake_at_load(rounds, 100 if smoke else 1000 if quick else 3000, seconds)
         intake_load_plot(PLOTS / "intake_load.png", load)
         lines += intake_load_lines(load, rounds, seconds, command)
+    if "drain" in names:
+        backlog, limit = (100, 100.0) if smoke else (2000, 200.0) if quick else (100_000, 500.0)
+        with db.peer() as base:
+            curve = drain(base, backlog, limit)
+        drain_plot(PLOTS / f"drain-{backlog}.png", curve, limit)
+        lines += drain_lines(curve, limit, f"report/drain-{backlog}.png")
     if "tools" in names:
         seconds = 0.3 if quick else 1.0
         lines += tools_lines(verifiers(rounds, seconds), validators(rounds, seconds), rounds, command)
@@ -718,14 +738,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer packets and rounds: a few minutes")
     parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)  # tiny sizes: checks the script runs
     parser.add_argument("--full-growth", action="store_true", help="the growth section up to 1,000,000 stored packets")
-    parser.add_argument("--sections", help="only these sections, comma-separated (peers, tools, intake-load): their markdown "
+    parser.add_argument("--sections", help="only these sections, comma-separated (peers, tools, intake-load, drain): their markdown "
                         "printed, REPORT.md left as it is")
     args = parser.parse_args()
     quick = args.quick
     rounds = 3 if quick else 5
     packets = 1000 if quick else 4000
     rate, seconds = (300.0, 5.0) if quick else (500.0, 10.0)
-    backlog, limit = (2000, 200.0) if quick else (20000, 500.0)
+    backlog, limit = (2000, 200.0) if quick else (100_000, 500.0)
     if args.smoke:
         rounds, packets, rate, seconds, backlog = 1, 100, 100.0, 1.0, 100
     PLOTS.mkdir(exist_ok=True)
@@ -739,7 +759,7 @@ def main() -> None:
     stage_sum = Figure("sum", "ms", [sum(v) for v in zip(*(f.values for f in stages.values()))])
     intake_rate, intake_cpu = whole_intake(rounds, packets)
     print("HTTP intake against the bare stack…")
-    http = hot_bench.rounds(rounds, packets, None)
+    http = hot_bench.rounds(rounds, packets, None, more=True)
     bare, over_http = Figure("bare", "/s", http["bare"]), Figure("POST /v1/packets", "/s", http["intake"])
     bare_cpu = Figure("bare CPU", "ms", http["bare server CPU ms"])
     http_cpu = Figure("intake CPU", "ms", http["intake server CPU ms"])
@@ -785,7 +805,6 @@ def main() -> None:
     scaling_plot(PLOTS / "scaling.png", scaled)
     commit_ms = peers_bench.commit_ms()
 
-    drained = curve[-1][0]
     bare_ms = max(bare_cpu.median, 0.001)  # a smoke run's few requests can round to 0 ms
     command = f".venv/bin/python bench/report.py{' --quick' if quick else ''}"
     lines = [
@@ -807,10 +826,13 @@ def main() -> None:
         "## 2. Intake over HTTP against the bare HTTP stack", "",
         "One packet per request (~0.5–4 KB JSON), 8 kept-alive senders (http.client) on the same machine, one "
         "server process, SQLite. The ceiling: uvicorn + httptools + uvloop with an app that reads the body and "
-        "answers 202 (bench/bare_app.py), alternating round by round with `gateway serve` (bench/hot_bench.py).", "",
+        "answers 202 (bench/bare_app.py), alternating round by round with `gateway serve` (bench/hot_bench.py); "
+        "beside it the same intake on PostgreSQL, and the classic protocol's batched calls (DongBoHoSoMC / "
+        "CapNhatTienDoHoSoMC, 100 items per call, SQLite; rates and CPU per packet).", "",
         "| | requests/s | server CPU ms per request |", "|---|---|---|",
         f"| bare stack (the ceiling) | {bare.cell()} | {bare_cpu.cell(3)} |",
         f"| POST /v1/packets | {over_http.cell()} | {http_cpu.cell(3)} |",
+        *(http_row(http, name) for name in ("intake, PostgreSQL", "classic, 100 per call")),
         f"| intake / ceiling | {ratio.cell()} % | CPU-bound limit {100 * bare_ms / http_cpu.median:.0f} % |",
         "",
         f"The server spends {http_cpu.median / bare_ms:.0f}× the bare stack's CPU per packet; "
@@ -833,10 +855,7 @@ def main() -> None:
         "| achieved packets/s | p50 ms | p99 ms |", "|---|---|---|",
         f"| {lat['achieved'].cell()} | {lat['p50'].cell(1)} | {lat['p99'].cell(1)} |", "",
         "![latency](report/latency.png)", "",
-        f"### Draining a backlog of {curve[-1][1]} packets against a rate limit of {limit:g}/s", "",
-        f"Delivered in {drained:.1f} s: {curve[-1][1] / drained:,.0f} packets/s against the limit's {limit:g}/s "
-        "(one run).", "",
-        "![drain](report/drain.png)", "",
+        *drain_lines(curve, limit, "report/drain.png"),
         "## 4. Peers on the same PostgreSQL, same run", "",
         f"PostgreSQL at 127.0.0.1:5432 (db `test`), each run in a schema of its own, dropped afterwards; {peer_jobs} "
         "packets (10 per dossier, interleaved) per run, the cases interleaved round by round "
@@ -903,7 +922,8 @@ def main() -> None:
         "this report); batched HTTP intake.",
         "- Growth to 1,000,000 stored packets (`--full-growth`); scaling (section 7) on a machine with free cores: "
         "here the 2 CPUs are shared and busy.",
-        "- A 100,000-packet backlog (the drain here is smaller).", "",
+        *(["- A 100,000-packet backlog here (the full report and `--sections drain` drain one; bench/README.md has the "
+           "last figures)."] if backlog < 100_000 else []), "",
     ]
     (Path(tempfile.gettempdir()) / "REPORT.smoke.md" if args.smoke else HERE / "REPORT.md").write_text("\n".join(lines), encoding="utf-8")
     print(f"wrote {HERE / 'REPORT.md'} and {PLOTS}/*.png")
