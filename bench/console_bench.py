@@ -136,8 +136,7 @@ def seed(url: str, count: int, now: datetime, first: int = 0, delivered_only: bo
             chain.append(connection, settled, at=p_rows[-1]["received_at"], plain=True)
     with engine.begin() as connection:  # the intake keeps each dossier's path: written straight here, read again
         dossier_sync.rebuild(connection, lambda _id, raw: raw)
-    with engine.begin() as connection:
-        connection.execute(sa.text("ANALYZE"))
+    settle(engine)
     print(f"  seeded {count:,} packets + jobs + attempts in {time.perf_counter() - began:.0f} s")
     store.close()
     return sample
@@ -155,6 +154,20 @@ def kept_url(spec: str) -> str:
     if spec.startswith("postgres:"):
         return f"{POSTGRES}{'&' if '?' in POSTGRES else '?'}options=-csearch_path%3D{_schema(spec)}"
     return f"sqlite:///{Path(spec).resolve()}"
+
+
+def settle(engine: sa.Engine) -> None:
+    """The statistics, and on PostgreSQL the visibility map: what autovacuum leaves after a fill (bulk rows all
+    at once are otherwise not yet all-visible, and every count reads the heap). Only this store's own tables:
+    the bench database is shared."""
+    if engine.dialect.name == "sqlite":
+        with engine.begin() as connection:
+            connection.execute(sa.text("ANALYZE"))
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        names = connection.execute(sa.text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))
+        for name, in list(names):
+            connection.execute(sa.text(f'VACUUM (ANALYZE) "{name}"'))
 
 
 def bench_accounts(url: str) -> None:
