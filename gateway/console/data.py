@@ -707,7 +707,7 @@ def _kept_quality(engine: sa.Engine, operator: Operator, since: datetime, until:
     return result
 
 
-def _active_kept(operator: Operator, since: datetime, until: datetime) -> sa.CompoundSelect:
+def _active_kept(operator: Operator, since: datetime, until: datetime) -> sa.CompoundSelect[str]:
     """The dossiers the operator sees a packet of in [since, until), from when each agency first and last sent
     for them; only an agency's span that straddles the whole period is checked in packets.
 
