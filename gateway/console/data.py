@@ -678,38 +678,35 @@ def quality(engine: sa.Engine, operator: Operator, *, since: datetime, until: da
 
 def _kept_quality(engine: sa.Engine, operator: Operator, since: datetime, until: datetime, now: datetime,
                   transitions: dict[int, frozenset[int]], terminal: frozenset[int], stale_after: timedelta) -> Quality:
-    """The view from the kept paths: the period's paths read once (one row each, by key), each path's shape
-    (first and latest status, moves) judged once; the dossiers listed (backwards, silent) from the same rows.
-    One read, not a grouped query and then one per list: finding the period's dossiers is most of the cost."""
+    """The view from the kept paths: counts grouped by the paths' shapes (first and latest status, moves), each
+    shape judged once; the dossiers listed (backwards, silent) read by their codes."""
     sync = tables.dossier_sync
+    active = sync.c.dossier.in_(_active_kept(operator, since, until))
     result = Quality()
-    shapes: dict[tuple[int | None, int | None, str], tuple[bool, bool, bool]] = {}  # → final, complete, backwards
-    stale_before = now - stale_after
+    bad_moves: set[str] = set()
     with engine.connect() as connection:
-        rows = connection.execute(
-            sa.select(sync.c.dossier, sync.c.first_status, sync.c.last_status, sync.c.moves, sync.c.finished,
-                      sync.c.on_time, sync.c.last_at)
-            .where(sync.c.dossier.in_(_active_kept(operator, since, until))))
-        for dossier, first, last, moves, finished, on_time, last_at in rows:
-            shape = shapes.get((first, last, moves))
-            if shape is None:
-                steps = dossier_sync.parse_moves(moves)
-                final = last is not None and last in terminal
-                shape = shapes[(first, last, moves)] = (
-                    final, final and first == 1 and all(b in transitions.get(a, frozenset()) for a, b in steps),
-                    any(b < a and b not in transitions.get(a, frozenset()) for a, b in steps))
-            final, complete, backwards = shape
-            result.dossiers += 1
-            result.finished += bool(finished)
-            result.on_time += bool(on_time)
-            result.terminal += final
-            result.steps_complete += complete
-            if backwards:
-                result.backwards.append(dossier)
-            if not final and last_at < stale_before:
-                result.stale.append(dossier)
-    result.backwards.sort()
-    result.stale.sort()
+        for first, last, moves, n, finished, on_time in connection.execute(
+                sa.select(sync.c.first_status, sync.c.last_status, sync.c.moves, sa.func.count(),
+                          sa.func.sum(sa.case((sync.c.finished, 1), else_=0)),
+                          sa.func.sum(sa.case((sync.c.on_time, 1), else_=0)))
+                .where(active).group_by(sync.c.first_status, sync.c.last_status, sync.c.moves)):
+            steps = dossier_sync.parse_moves(moves)
+            final = last is not None and last in terminal
+            result.dossiers += n
+            result.finished += int(finished or 0)
+            result.on_time += int(on_time or 0)
+            if final:
+                result.terminal += n
+                if first == 1 and all(b in transitions.get(a, frozenset()) for a, b in steps):
+                    result.steps_complete += n
+            if any(b < a and b not in transitions.get(a, frozenset()) for a, b in steps):
+                bad_moves.add(moves)
+        if bad_moves:
+            result.backwards = sorted(d for d, in connection.execute(
+                sa.select(sync.c.dossier).where(active, sync.c.moves.in_(sorted(bad_moves)))))
+        not_final = sa.or_(sync.c.last_status.is_(None), sync.c.last_status.not_in(sorted(terminal)))
+        result.stale = sorted(d for d, in connection.execute(
+            sa.select(sync.c.dossier).where(active, not_final, sync.c.last_at < now - stale_after)))
     return result
 
 
