@@ -8,10 +8,14 @@
     .venv/bin/python bench/console_bench.py --reuse /tmp/console-1m.db --scrape-only   # one scrape's own cost
     .venv/bin/python bench/console_bench.py --packets 1000000 --seed-to /tmp/console-1m.db  # seed once, keep it
     .venv/bin/python bench/console_bench.py --reuse /tmp/seeded.db --intake 0   # pages again on a seeded SQLite copy
+    .venv/bin/python bench/console_bench.py --packets 1000000 --seed-to postgres:console_1m   # a kept schema
+    .venv/bin/python bench/console_bench.py --reuse postgres:console_1m --rounds 20
+    .venv/bin/python bench/console_bench.py --drop postgres:console_1m
 
 Seeding writes rows straight into the tables (bulk inserts, not through intake): packets of 10 agencies
 over 60 days, about 5 per dossier, one national_portal job each (97 % delivered, 2 % waiting, 1 % dead)
-with one attempt; then each dossier's path (dossier_sync) is read from them, as migration 0018 does. Pages are rendered in-process through the whole app (FastAPI, session check, SQL,
+with one attempt, the packets' audit (one chained entry per 500 packets accepted, one per attempt settled, through
+the store's own appender); then each dossier's path (dossier_sync) is read from them, as migration 0018 does. Pages are rendered in-process through the whole app (FastAPI, session check, SQL,
 Jinja2), as an admin (every agency) and as an operator of one agency; p50/p95 of --rounds each.
 The intake figure is POST /v1/packets over HTTP on `gateway serve` (bench/delivery_bench.py), with
 [observability] metrics off, on with nobody scraping, and on scraped every --scrape-seconds, rotated — or,
@@ -20,6 +24,7 @@ fall on both alike: the steadier comparison).
 """
 
 import argparse
+import dataclasses
 from datetime import UTC, datetime, timedelta
 import functools
 import hashlib
@@ -31,23 +36,27 @@ import statistics
 import sys
 import threading
 import time
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from fastapi.testclient import TestClient
 
+from delivery_bench import POSTGRES
 from gateway.config import Config
 from gateway.console import data
 from gateway.console.accounts import Accounts, Operator
 from gateway.api import create_app
-from gateway.store import dossier_sync, open_store
+from gateway.store import AttemptRecord, audit_chain, dossier_sync, open_store
+from gateway.store.sql import _accepted_item, _batch_entry, _settled_entry
 from gateway.store.tables import attempts, dossiers, jobs, packets
 
 print = functools.partial(print, flush=True)
@@ -55,25 +64,51 @@ AGENCIES = [f"000.00.{n:02d}.H22" for n in range(1, 11)]
 PASSWORD = "bench-password-" + hashlib.sha256(str(time.time()).encode()).hexdigest()[:12]
 
 
-def seed(url: str, count: int, now: datetime) -> list[str]:
-    """``count`` packets with their jobs and attempts; returns some dossier codes to look up."""
+BATCH = 500  # packets per accepted batch (one audit entry each), as intake batches them
+
+
+@dataclasses.dataclass
+class _Stored:
+    """What ``_accepted_item`` reads of a packet."""
+    packet_id: str
+    dossier: str
+    sender: str
+    sha256: str
+    packet_type: str
+    agency: str
+    status: int
+    verdicts: dict
+
+
+def seed(url: str, count: int, now: datetime, first: int = 0, delivered_only: bool = False,
+         like: Any = None) -> list[str]:
+    """``count`` packets with their jobs and attempts (numbered from ``first``: a store can be seeded again);
+    returns some dossier codes to look up. ``delivered_only``: every job delivered (no dead or waiting one).
+    ``like``: a packet (``NewPacket``) whose raw content, encoding, digest and verdicts every row takes (the
+    default is a small JSON packet)."""
     store = open_store(url)
     engine = store.engine
     rng = random.Random(7)
     raw = json.dumps({"LoaiGoiTin": "HoSo", "NoiDung": {"HoSo": {"ChuHoSo": "Nguyễn Văn A"}}}).encode()
+    encoding, sha256, verdicts = "json", "0" * 64, {"validation": {"valid": True}}
+    if like is not None:
+        raw, encoding, sha256, verdicts = like.raw, like.encoding, like.sha256, like.verdicts
     sample: list[str] = []
+    chain = audit_chain.Appender()
     began, chunk = time.perf_counter(), 20_000
-    for start in range(0, count, chunk):
-        p_rows, j_rows, a_rows = [], [], []
-        for n in range(start, min(count, start + chunk)):
+    end = first + count
+    for start in range(first, end, chunk):
+        p_rows, j_rows, a_rows, settled = [], [], [], []
+        for n in range(start, min(end, start + chunk)):
             agency = AGENCIES[n % 10]
             dossier = f"{agency}-{(n // 50):07d}-{n % 5}"
-            at = now - timedelta(seconds=(count - n) * 60 * 86400 / max(count, 1))
+            at = now - timedelta(seconds=(end - n) * 60 * 86400 / max(count, 1))
             pid = f"b{n:09d}"
-            p_rows.append(dict(packet_id=pid, sha256="0" * 64, raw=raw, encoding="json", sender="motcua",
+            p_rows.append(dict(packet_id=pid, sha256=sha256, raw=raw, encoding=encoding, sender="motcua",
                                agency=agency, received_at=at, packet_type="HoSo" if n % 5 == 0 else "TienDoXuLy",
-                               dossier=dossier, verdicts={"validation": {"valid": True}}, status=1 + n % 5))
-            fate = rng.random()
+                               dossier=dossier, verdicts=verdicts, status=1 + n % 5,
+                               audit_batch=f"batch:seed{n // BATCH:07d}"))
+            fate = 1.0 if delivered_only else rng.random()
             state = "dead" if fate < 0.01 else "pending" if fate < 0.03 else "delivered"
             delivered = at + timedelta(seconds=rng.uniform(0.5, 120)) if state == "delivered" else None
             job_id = f"{pid}/national_portal"
@@ -83,6 +118,9 @@ def seed(url: str, count: int, now: datetime) -> list[str]:
             a_rows.append(dict(job_id=job_id, n=1, started_at=at, duration_ms=50,
                                outcome="delivered" if state == "delivered" else "permanent" if state == "dead"
                                else "transient", peer_status="200", message="OK", transform=None))
+            if state != "pending":  # the attempt's audit entry, as complete_each / fail write it
+                settled.append(_settled_entry("bench", job_id, 1, AttemptRecord(at, 50, a_rows[-1]["outcome"], "200"),
+                                              state))
             if n % 997 == 0:
                 sample.append(dossier)
         owners = {row["dossier"]: row for row in reversed(p_rows)}  # a dossier's first packet owns it (ownership record)
@@ -94,13 +132,48 @@ def seed(url: str, count: int, now: datetime) -> list[str]:
             connection.execute(packets.insert(), p_rows)
             connection.execute(jobs.insert(), j_rows)
             connection.execute(attempts.insert(), a_rows)
+            # the chained audit: one entry per accepted batch of BATCH packets (as accept_many writes), then
+            # one per settled attempt — through the store's own appender, so hashes and links are the real ones
+            for b in range(0, len(p_rows), BATCH):
+                rows = p_rows[b:b + BATCH]
+                chain.append(connection, _batch_entry(rows[0]["audit_batch"], [_accepted_item(
+                    _Stored(**{k: r[k] for k in _Stored.__annotations__}), ["national_portal"]) for r in rows]),
+                             at=rows[-1]["received_at"], plain=True)
+            chain.append(connection, settled, at=p_rows[-1]["received_at"], plain=True)
     with engine.begin() as connection:  # the intake keeps each dossier's path: written straight here, read again
         dossier_sync.rebuild(connection, lambda _id, raw: raw)
-    with engine.begin() as connection:
-        connection.execute(sa.text("ANALYZE"))
+    settle(engine)
     print(f"  seeded {count:,} packets + jobs + attempts in {time.perf_counter() - began:.0f} s")
     store.close()
     return sample
+
+
+def _schema(spec: str) -> str:
+    schema = spec.removeprefix("postgres:")
+    if not schema.replace("_", "").isalnum():
+        raise SystemExit(f"not a schema name: {schema!r}")
+    return schema
+
+
+def kept_url(spec: str) -> str:
+    """The store of ``--seed-to`` / ``--reuse``: ``postgres:SCHEMA`` (in the bench database) or a SQLite file."""
+    if spec.startswith("postgres:"):
+        return f"{POSTGRES}{'&' if '?' in POSTGRES else '?'}options=-csearch_path%3D{_schema(spec)}"
+    return f"sqlite:///{Path(spec).resolve()}"
+
+
+def settle(engine: sa.Engine) -> None:
+    """The statistics, and on PostgreSQL the visibility map: what autovacuum leaves after a fill (bulk rows all
+    at once are otherwise not yet all-visible, and every count reads the heap). Only this store's own tables:
+    the bench database is shared."""
+    if engine.dialect.name == "sqlite":
+        with engine.begin() as connection:
+            connection.execute(sa.text("ANALYZE"))
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        names = connection.execute(sa.text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))
+        for name, in list(names):
+            connection.execute(sa.text(f'VACUUM (ANALYZE) "{name}"'))
 
 
 def bench_accounts(url: str) -> None:
@@ -339,12 +412,22 @@ def main() -> None:
     parser.add_argument("--side-by-side", action="store_true",
                         help="metrics off and on served at once (two servers sharing the load) instead of rotated")
     parser.add_argument("--side-by-side-on", help="a seeded SQLite file: both servers start on a copy of it")
-    parser.add_argument("--reuse", help="a SQLite file seeded by an earlier run (pages only)")
     parser.add_argument("--scrape-only", action="store_true", help="with --reuse: the /metrics scrape alone")
-    parser.add_argument("--seed-to", help="seed --packets into this SQLite file, kept for --reuse, and stop")
+    parser.add_argument("--reuse", help="a store seeded by an earlier run (pages only): a SQLite file, or "
+                                           "postgres:SCHEMA")
+    parser.add_argument("--seed-to", help="seed --packets into this store, kept for --reuse, and stop: a SQLite "
+                                          "file, or postgres:SCHEMA (a new schema of the bench database)")
+    parser.add_argument("--drop", help="drop postgres:SCHEMA (a store seeded by --seed-to) and stop")
     args = parser.parse_args()
+    if args.drop:
+        with psycopg.connect(POSTGRES, autocommit=True) as c:
+            c.execute(f'DROP SCHEMA "{_schema(args.drop)}" CASCADE')
+        return
     if args.seed_to:
-        seed(f"sqlite:///{Path(args.seed_to).resolve()}", args.packets, datetime.now(UTC))
+        if args.seed_to.startswith("postgres:"):
+            with psycopg.connect(POSTGRES, autocommit=True) as c:
+                c.execute(f'CREATE SCHEMA "{_schema(args.seed_to)}"')
+        seed(kept_url(args.seed_to), args.packets, datetime.now(UTC))
         return
     import delivery_bench as db
 
@@ -362,7 +445,7 @@ def main() -> None:
                                    Path(args.side_by_side_on).resolve())
         return
     if args.reuse:
-        url = f"sqlite:///{Path(args.reuse).resolve()}"
+        url = kept_url(args.reuse)
         if args.scrape_only:
             bench_scrape(url, args.rounds)
             return

@@ -21,6 +21,7 @@ import argparse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 import datetime as dt
+import json
 import os
 from pathlib import Path
 import platform
@@ -356,20 +357,24 @@ def scaling_plot(path: Path, scaled: dict[str, dict[int, dict[str, Figure]]]) ->
     plt.close(fig)
 
 
-def growth_plot(path: Path, rows: list[dict[str, float]]) -> None:
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
-    x = [r["stored"] for r in rows]
-    for key, colour in (("accept ms", "#4878a8"), ("claim+complete ms", "#48a878"), ("search ms", "#c08030"),
-                        ("purge ms", "#c03030")):
-        left.plot(x, [r[key] for r in rows], "o-", color=colour, label=key.replace(" ms", ""))
-    left.set(xscale="log", yscale="log", xlabel="packets stored", ylabel="ms per packet (search: per dossier)",
-             title="cost per operation as the store grows")
-    left.legend(fontsize=8)
-    right.plot(x, [r["bytes per packet"] / 1024 for r in rows], "o-", color="#4878a8")
+def growth_plot(path: Path, grown: dict[str, list[dict[str, float]]]) -> None:
+    """Growth with the store: each store's line style (SQLite solid, PostgreSQL dashed), one colour per step."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    for kind, rows in grown.items():
+        x, style = [r["stored"] for r in rows], "o-" if kind == "sqlite" else "s--"
+        for key, colour in (("accept ms", "#4878a8"), ("claim+complete ms", "#48a878"), ("search ms", "#c08030"),
+                            ("purge ms", "#c03030")):
+            left.plot(x, [r[key] for r in rows], style, color=colour, label=f"{kind}: {key.replace(' ms', '')}")
+        right.plot(x, [r["bytes per packet"] / 1024 for r in rows], style, color="#4878a8", label=kind)
+    left.set(xscale="log", yscale="log", xlabel="packets stored", ylabel="wall ms per packet (search: per dossier)",
+             title="growth with the store: cost per operation")
+    left.legend(fontsize=7)
     right.set(xscale="log", xlabel="packets stored", ylabel="KiB per stored packet", title="store size per packet")
+    right.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
 
 # --- 2b. HTTP intake latency at fractions of its measured maximum ----------------------------
 
@@ -733,6 +738,12 @@ def sections_alone(names: list[str], rounds: int, quick: bool, smoke: bool) -> l
 
 # --- the report ------------------------------------------------------------------------------
 
+def _cpu(row: dict[str, float], step: str) -> str:
+    """``wall (CPU)`` ms of a growth step; rows measured before the CPU was kept show the wall alone."""
+    cpu = row.get(f"{step} CPU ms")
+    return f"{row[f'{step} ms']:.3f}" + (f" ({cpu:.3f})" if cpu is not None else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer packets and rounds: a few minutes")
@@ -740,6 +751,9 @@ def main() -> None:
     parser.add_argument("--full-growth", action="store_true", help="the growth section up to 1,000,000 stored packets")
     parser.add_argument("--sections", help="only these sections, comma-separated (peers, tools, intake-load, drain): their markdown "
                         "printed, REPORT.md left as it is")
+    parser.add_argument("--growth-stores", default="sqlite", help="stores of the growth section (sqlite,postgres)")
+    parser.add_argument("--growth-fast-fill", action="store_true", help="growth fills of 10,000+ packets in bulk")
+    parser.add_argument("--growth-from", help="the growth section from `growth_bench.py --json FILE` (not run again)")
     args = parser.parse_args()
     quick = args.quick
     rounds = 3 if quick else 5
@@ -785,7 +799,13 @@ def main() -> None:
     scaled = scaling(1 if args.smoke else rounds, scale_backlog, scale_packets)
     print("growth…")
     levels = [10, 300] if args.smoke else growth_bench.FULL_LEVELS if args.full_growth else growth_bench.QUICK_LEVELS
-    grown = growth_bench.grow("sqlite", levels)
+    if args.growth_from:
+        saved = json.loads(Path(args.growth_from).read_text())
+        grown = {k: v for k, v in saved.items() if k in ("sqlite", "postgres")}
+        growth_how = f"measured earlier by `{saved['command']}` (load before {saved['load before']})"
+    else:
+        grown = {kind: growth_bench.grow(kind, levels, args.growth_fast_fill) for kind in args.growth_stores.split(",")}
+        growth_how = "measured in this run"
     print("verifiers and validators…")
     verify, validate = verifiers(rounds, 0.3 if quick else 1.0), validators(rounds, 0.3 if quick else 1.0)
 
@@ -902,26 +922,28 @@ def main() -> None:
         "`serve`: 8 senders over HTTP then the big packet (accepted, 202). `worker`: one destination, concurrency 8, "
         "delivering the packets then the big one; its peak with the big packet is a fresh window after the load.",
         "", "![memory](report/memory.png)", "",
-        "## 6. Growth of the store (SQLite)", "",
+        f"## 6. Growth of the store ({', '.join(grown)})", "",
         f"The store filled as in service (accepted 500 per transaction, then delivered); at each level a fresh "
         f"sample of {growth_bench.SAMPLE_DOSSIERS * 10} packets ({growth_bench.SAMPLE_DOSSIERS} dossiers) timed "
         "through accept (32 per transaction), claim + complete, search by dossier (`dossier_packets`), purge "
         "(`purge_dossier`). One run per level (bench/growth_bench.py; `--full` or report.py `--full-growth` to "
-        "1,000,000).", "",
-        "| packets stored | accept ms/packet | claim+complete ms/job | search ms/dossier | purge ms/packet | "
-        "bytes per stored packet |", "|---|---|---|---|---|---|",
-        *(f"| {int(r['stored']):,} | {r['accept ms']:.3f} | {r['claim+complete ms']:.3f} | {r['search ms']:.3f} | "
-          f"{r['purge ms']:.3f} | {r['bytes per packet']:,.0f} |".replace(",", " ") for r in grown), "",
+        f"1,000,000; `--fast-fill`: fills of 10,000+ packets written in bulk, the rows the real paths write); "
+        f"{growth_how}. Wall ms, and this process's CPU ms in brackets (on PostgreSQL the server's CPU is not in "
+        "it).", "",
+        "| store | packets stored | accept ms/packet | claim+complete ms/job | search ms/dossier | purge ms/packet | "
+        "bytes per stored packet |", "|---|---|---|---|---|---|---|",
+        *(f"| {kind} | {int(r['stored']):,} | {_cpu(r, 'accept')} | {_cpu(r, 'claim+complete')} | "
+          f"{_cpu(r, 'search')} | {_cpu(r, 'purge')} | {r['bytes per packet']:,.0f} |".replace(",", " ")
+          for kind, rows in grown.items() for r in rows), "",
         "![growth](report/growth.png)", "",
         *scaling_lines(scaled, scale_backlog, scale_packets, 1 if args.smoke else rounds),
         *tools_lines(verify, validate, rounds, command),
         "## Not measured yet", "",
         "- Celery (the other Redis peer); Dramatiq with one process per CPU (its CLI's default); the peers on an "
         "idle machine.",
-        "- PostgreSQL in sections 1–3, 5, 6 (growth on PostgreSQL: `bench/growth_bench.py --stores postgres`, not in "
-        "this report); batched HTTP intake.",
-        "- Growth to 1,000,000 stored packets (`--full-growth`); scaling (section 7) on a machine with free cores: "
-        "here the 2 CPUs are shared and busy.",
+        "- PostgreSQL in sections 1, 3, 5 (section 2 has the intake on it; section 6 with `--growth-stores "
+        "sqlite,postgres` or `--growth-from`).",
+        "- Scaling (section 7) on a machine with free cores: here the 2 CPUs are shared and busy.",
         *(["- A 100,000-packet backlog here (the full report and `--sections drain` drain one; bench/README.md has the "
            "last figures)."] if backlog < 100_000 else []), "",
     ]

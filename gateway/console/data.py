@@ -208,7 +208,10 @@ class DeadLetter:
 
 def dead_letters(engine: sa.Engine, operator: Operator, *, destination: str | None = None, dossier: str | None = None,
                  reason: str | None = None, limit: int = 200) -> list[DeadLetter]:
-    conditions = [sa.literal_column("jobs.state = 'dead'", sa.Boolean), *visible_packets(operator)]  # as ix_jobs_dead says it
+    # written as ix_jobs_dead / ix_jobs_dead_seq say it (a literal, no bound value) so that both stores use the
+    # partial index; a Boolean literal_column is rendered ``… = 1`` by SQLAlchemy 2.1 on SQLite, which no index
+    # matches: an agency's page then read all its packets (1.3 s p95 at 1 M, bench/README.md)
+    conditions = [jobs.c.state == sa.literal_column("'dead'"), *visible_packets(operator)]
     if destination:
         conditions.append(jobs.c.destination == destination)
     if dossier:
@@ -707,15 +710,21 @@ def _kept_quality(engine: sa.Engine, operator: Operator, since: datetime, until:
     return result
 
 
-def _active_kept(operator: Operator, since: datetime, until: datetime) -> sa.Select[Any]:
+def _active_kept(operator: Operator, since: datetime, until: datetime) -> sa.CompoundSelect[str]:
     """The dossiers the operator sees a packet of in [since, until), from when each agency first and last sent
-    for them; only an agency's span that straddles the whole period is checked in packets."""
+    for them; only an agency's span that straddles the whole period is checked in packets.
+
+    Two selects put together, not one with the packets' check OR-ed in: PostgreSQL costs that OR as a hashed
+    subplan over the period's packets, reads every kept path to join them, and the cost crosses its JIT
+    threshold (compiling took ~70 ms a query on a 1 M store); apart, each is an index range (bench/README.md)."""
     senders = tables.dossier_sync_agencies
     scope = [] if operator.all_agencies else [senders.c.agency.in_(operator.agencies)]
     inside = (sa.select(packets.c.packet_id)
               .where(packets.c.dossier == senders.c.dossier, packets.c.received_at >= since,
                      packets.c.received_at < until, sa.func.coalesce(packets.c.agency, "") == senders.c.agency)
               .exists())
-    return (sa.select(senders.c.dossier)
-            .where(senders.c.last_at >= since, senders.c.first_at < until, *scope,
-                   sa.or_(senders.c.last_at < until, senders.c.first_at >= since, inside)))
+    within = sa.select(senders.c.dossier).where(senders.c.last_at >= since, senders.c.first_at < until, *scope,
+                                                 sa.or_(senders.c.last_at < until, senders.c.first_at >= since))
+    straddling = sa.select(senders.c.dossier).where(senders.c.last_at >= until, senders.c.first_at < since, *scope,
+                                                     inside)
+    return sa.union_all(within, straddling)
