@@ -5,7 +5,14 @@ packets reached the destination in acceptance order, and every repeat is the sam
 same idempotency key; the repeats are counted and printed (test_crash's run and checks).
 
 Short form in the suite (1,200 packets over 200 dossiers); the long form — 50,000 packets over 5,000
-dossiers — with ``GATEWAY_CHAOS=long`` (``GATEWAY_CHAOS=medium``: 10,000 packets over 1,000 dossiers)."""
+dossiers — with ``GATEWAY_CHAOS=long`` (``GATEWAY_CHAOS=medium``: 10,000 packets over 1,000 dossiers).
+Any size by ``GATEWAY_CHAOS_DOSSIERS`` (dossiers), ``GATEWAY_CHAOS_STEPS`` (packets per dossier after the
+first) and ``GATEWAY_CHAOS_DRAIN_SECONDS`` (how long the backlog may take to drain once sending has ended;
+sending itself has no limit), each overriding the form's. The printed line gives accepted, delivered,
+lost, dossiers out of order, repeats (and those not the same packet under their key), SIGKILLs and times.
+The long soak, e.g.: ``GATEWAY_CHAOS=long .venv/bin/pytest -q -s -p no:cacheprovider
+"tests/chaos/test_sigkill_chaos.py::test_sigkill_while_the_destination_misbehaves_loses_nothing[sqlite]"``
+(``[postgres]`` with ``GATEWAY_REQUIRE_POSTGRES=1``)."""
 
 import os
 import random
@@ -22,6 +29,9 @@ FORM = os.environ.get("GATEWAY_CHAOS", "short")
 # steps after the first packet; "medium" (10,000 packets over 1,000 dossiers) when the long soak does not fit
 DOSSIERS, STEPS = {"long": (5000, 9), "medium": (1000, 9)}.get(FORM, (200, 5))
 DRAIN_SECONDS = {"long": 3600, "medium": 1200}.get(FORM, 240)
+DOSSIERS = int(os.environ.get("GATEWAY_CHAOS_DOSSIERS", DOSSIERS))
+STEPS = int(os.environ.get("GATEWAY_CHAOS_STEPS", STEPS))
+DRAIN_SECONDS = int(os.environ.get("GATEWAY_CHAOS_DRAIN_SECONDS", DRAIN_SECONDS))
 
 # One at a time, switched every second or so; "slow" stays under the 2 s timeout, "hang" outlasts it.
 MISBEHAVIOURS = [

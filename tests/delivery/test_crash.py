@@ -233,24 +233,30 @@ def _run(store, peer, base, key, api, workers, dossiers, total,
     finally:
         wait_until(lambda: all(w.started("delivering to") for w in workers), 60, "workers up before SIGTERM")
         exit_codes = [p.stop() for p in processes]
-    repeats = len(peer.deliveries()) - total
-    print(f"\n{total} packets, {len(dossiers)} dossiers: sent in {sent_in:.1f} s with {sender.resends} resends; "
-          f"all delivered after {time.monotonic() - began:.1f} s; kills {[(p.name, p.kills) for p in processes]}; "
-          f"{repeats} repeated deliveries; peer answers {peer.state.answered}")
-    assert exit_codes[1:] == [0, 0], "workers stop cleanly on SIGTERM"
-    assert sum(p.kills for p in processes) >= 5 and kills_api >= 1
-
+    deliveries = peer.deliveries()
     expected = {d[0].dossier: [p.packet_id for p in d] for d in dossiers}
     hashes = {p.packet_id: hashlib.sha256(p.raw).hexdigest() for d in dossiers for p in d}
     seen: set[str] = set()
     arrived: dict[str, list[str]] = defaultdict(list)
-    for delivery in peer.deliveries():
-        assert delivery["sha256"] == hashes[delivery["key"]], "a repeat is the same packet under the same key"
-        if delivery["key"] not in seen:
+    foreign = 0  # a delivery whose bytes are not the packet its key names (a repeat under another id)
+    for delivery in deliveries:
+        if delivery["sha256"] != hashes.get(delivery["key"]):
+            foreign += 1
+        elif delivery["key"] not in seen:
             seen.add(delivery["key"])
             arrived[delivery["dossier"]].append(delivery["key"])
-    assert seen == set(hashes), "every accepted packet reached the destination"
-    assert dict(arrived) == expected, "each dossier's packets arrived in acceptance order"
+    lost = len(set(hashes) - seen)
+    order_breaks = sum(arrived.get(dossier) != ids for dossier, ids in expected.items())
+    print(f"\n{total} packets, {len(dossiers)} dossiers: sent in {sent_in:.1f} s with {sender.resends} resends; "
+          f"all delivered after {time.monotonic() - began:.1f} s; kills {[(p.name, p.kills) for p in processes]}; "
+          f"accepted {len(sender.accepted)}, delivered {len(seen)}, lost {lost}, dossiers out of order "
+          f"{order_breaks}, {len(deliveries) - total} repeated deliveries ({foreign} not the same packet under "
+          f"its key); peer answers {peer.state.answered}")
+    assert exit_codes[1:] == [0, 0], "workers stop cleanly on SIGTERM"
+    assert sum(p.kills for p in processes) >= 5 and kills_api >= 1
+    assert foreign == 0, "a repeat is the same packet under the same key"
+    assert lost == 0 and seen == set(hashes), "every accepted packet reached the destination"
+    assert order_breaks == 0 and dict(arrived) == expected, "each dossier's packets arrived in acceptance order"
     assert not store.find_jobs(JobFilter(state=JobState.DEAD))
 
 
