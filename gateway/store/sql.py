@@ -583,7 +583,8 @@ class SqlStore:
             (complete, record_attempts), held = self._complete_statements, {"job_ids": list(record), "worker": worker}
         else:
             (complete, record_attempts) = self._complete_each_statements
-            held = {"held": [(job_id, holder) for (job_id, _), holder in zip(items, worker, strict=True)]}
+            held = {"held": [(job_id, holder) for (job_id, _), holder in zip(items, worker, strict=True)],
+                    "job_ids": list(record)}
         # the audit names the worker, not its claim's token
         actors = dict.fromkeys(record, worker) if isinstance(worker, str) else dict(zip(record, worker))
         with self._bookkeeping() as connection:
@@ -637,7 +638,7 @@ class SqlStore:
             return connection.execute(
                 jobs.update().where(statements_.held_each())
                 .values(lease_expires_at=self._now_in(connection, now) + timedelta(seconds=lease_seconds)),
-                {"held": [tuple(pair) for pair in held]}).rowcount
+                {"held": [tuple(pair) for pair in held], "job_ids": [job_id for job_id, _ in held]}).rowcount
 
     def release_abandoned(self, worker_prefix: str) -> int:
         with self._bookkeeping() as connection:

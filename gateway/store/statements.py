@@ -128,8 +128,11 @@ def held_by_worker() -> sa.ColumnElement[bool]:
 
 
 def held_each() -> sa.ColumnElement[bool]:
-    """The jobs of :held, (job id, holder) pairs, whose claim still holds them."""
-    return sa.and_(sa.tuple_(jobs.c.job_id, jobs.c.lease_owner).in_(sa.bindparam("held", expanding=True)),
+    """The jobs of :held, (job id, holder) pairs, whose claim still holds them; :job_ids names the same jobs. The
+    pairs alone would be a row-value IN, which SQLite (without statistics) answers by reading every job: the ids
+    let it find them by the job id's own index."""
+    return sa.and_(jobs.c.job_id.in_(sa.bindparam("job_ids", expanding=True)),
+                   sa.tuple_(jobs.c.job_id, jobs.c.lease_owner).in_(sa.bindparam("held", expanding=True)),
                    jobs.c.state == LEASED)
 
 
