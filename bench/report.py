@@ -802,7 +802,10 @@ def main() -> None:
     if args.growth_from:
         saved = json.loads(Path(args.growth_from).read_text())
         grown = {k: v for k, v in saved.items() if k in ("sqlite", "postgres")}
-        growth_how = f"measured earlier by `{saved['command']}` (load before {saved['load before']})"
+        before = saved["load before"]
+        loads = "; ".join(f"{k} {' '.join(f'{v:.1f}' for v in before[k])}" for k in sorted(before)) \
+            if isinstance(before, dict) else str(before)
+        growth_how = f"measured earlier by `{saved['command']}` (load average before: {loads})"
     else:
         grown = {kind: growth_bench.grow(kind, levels, args.growth_fast_fill) for kind in args.growth_stores.split(",")}
         growth_how = "measured in this run"
