@@ -12,6 +12,7 @@ and no failure's words carry a credential or a token.
 import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
+import math
 import threading
 import time
 from typing import Any, TypeVar
@@ -109,14 +110,16 @@ class BearerTokens:
             raise TokenFailure(f"HTTP {reply.status_code}", reply)
         try:
             body: Any = parse_json_document(reply.content[:c.max_answer_bytes].decode("utf-8"))
-            token, lifetime = str(body[c.token_field]), float(body.get(c.expires_field, c.default_lifetime))
+            token, lifetime = body[c.token_field], float(body.get(c.expires_field, c.default_lifetime))
             kind = str(body.get(c.type_field, "Bearer")) if c.type_field else "Bearer"
         except (Unreadable, UnicodeDecodeError, KeyError, TypeError, ValueError, AttributeError):
             raise TokenFailure("malformed token answer", reply) from None
-        if not token:
+        if not isinstance(token, str) or not token:  # null, a number, "": no token (not the text "None")
             raise TokenFailure("empty token", reply)
+        if not math.isfinite(lifetime):
+            raise TokenFailure("malformed token answer", reply)
         if kind.lower() != "bearer":
             raise TokenFailure(f"token_type {kind[:20]!r}", reply)
-        self._token, self._expires = token, self.clock() + max(0.0, lifetime - c.margin)
+        self._token, self._expires = token, self.clock() + max(0.0, lifetime - min(c.margin, lifetime / 2))
         self.issued += 1
         return token

@@ -4,7 +4,7 @@ reads only what changed lately (on a million packets a full count took 570–610
 
 from datetime import UTC, datetime, timedelta
 
-from gateway.observe.metrics import SETTLED, Tally
+from gateway.observe.metrics import RECOUNT, SETTLED, Tally
 from gateway.store.api import Store
 from gateway.store.tables import attempts
 
@@ -40,12 +40,15 @@ def test_totals_stay_the_stores_while_the_mark_moves(store: Store) -> None:
     assert _read(store, tally, later) == {"delivered": 7, "failed": 3, "timeout": 1}  # a second scrape: the same
 
 
-def test_the_settled_part_is_not_read_again(store: Store) -> None:
-    """The price of reading only the recent rows: a row committed with a stamp already behind the mark (a clock
-    that far behind, a transaction open that long) is not counted by this process."""
+def test_a_row_stamped_behind_the_mark_waits_for_the_recount(store: Store) -> None:
+    """The price of reading only the recent rows: a row committed with a stamp already behind the mark (an attempt
+    stamped when its call began, committed when it ended) is counted at the next exact recount, not before."""
     tally = Tally(attempts.c.started_at, attempts.c.outcome)
     _add(store, NOW - timedelta(hours=2), "delivered", 4)
     assert _read(store, tally, NOW) == {"delivered": 4}
-    _add(store, NOW - timedelta(hours=1), "delivered", 1)  # behind the mark when it arrives
+    _add(store, NOW - timedelta(minutes=5), "timeout", 1)  # behind the mark when it arrives
     assert _read(store, tally, NOW + timedelta(seconds=5)) == {"delivered": 4}
-    assert _read(store, Tally(attempts.c.started_at, attempts.c.outcome), NOW) == {"delivered": 5}  # a new reader
+    assert _read(store, Tally(attempts.c.started_at, attempts.c.outcome), NOW) == {"delivered": 4, "timeout": 1}
+    assert _read(store, tally, NOW + RECOUNT) == {"delivered": 4, "timeout": 1}  # every process agrees again
+    _add(store, NOW + RECOUNT, "delivered", 2)
+    assert _read(store, tally, NOW + RECOUNT + timedelta(seconds=1)) == {"delivered": 6, "timeout": 1}

@@ -125,6 +125,8 @@ def test_a_refused_token_is_replaced_once(endpoint: tuple[Endpoint, str]) -> Non
     ((200, b"<html>"), "malformed token answer", False),
     ((200, {"expires_in": 60}), "malformed token answer", False),
     ((200, {"access_token": "", "expires_in": 60}), "empty token", False),
+    ((200, {"access_token": None, "expires_in": 60}), "empty token", False),  # not the token "None"
+    ((200, {"access_token": "t", "expires_in": "NaN"}), "malformed token answer", False),
 ])
 def test_failures_say_why_without_a_secret(endpoint: tuple[Endpoint, str], answer: tuple[int, Any], reason: str,
                                            refused: bool) -> None:
