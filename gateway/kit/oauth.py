@@ -120,6 +120,6 @@ class BearerTokens:
             raise TokenFailure("malformed token answer", reply)
         if kind.lower() != "bearer":
             raise TokenFailure(f"token_type {kind[:20]!r}", reply)
-        self._token, self._expires = token, self.clock() + max(0.0, lifetime - min(c.margin, lifetime / 2))
+        self._token, self._expires = token, self.clock() + max(0.0, lifetime - c.margin)
         self.issued += 1
         return token
