@@ -29,10 +29,19 @@ class StartFailed(RuntimeError):
     """A stand-in did not come up; the message says which and, for a process, its log's tail."""
 
 
+_GIVEN: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port free now and not handed out before by this process: once the probe's socket is closed the kernel may
+    offer the same port again (a CI run gave the demo's gateway and its TSA one port)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in _GIVEN:
+            _GIVEN.add(port)
+            return port
 
 
 def healthy(url: str) -> bool:
