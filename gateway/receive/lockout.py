@@ -8,8 +8,9 @@ and — with ``shared`` (the default) — also in the store's ``lockouts`` table
 count together: a background thread adds each process's failures to the shared counts, locks a key there
 when the shared count reaches its threshold, and every ``refresh_seconds`` reads the keys locked now into
 a small in-process cache. The thread starts with the app that serves (or at the first failure counted) and
-stops when it closes: an intake that serves no one never reads the store for it. A request never reads the store: a locked key costs a dictionary look-up, and a
-lock decided by another process is seen here within ``refresh_seconds``.
+stops when it closes: an intake that serves no one never reads the store for it. A request never reads the
+store: a locked key costs a dictionary look-up, and a lock decided by another process is seen here within
+``refresh_seconds``.
 """
 
 from collections import OrderedDict
@@ -109,8 +110,7 @@ class SharedCounts:
                 self._state = "running"
 
     def failed(self, keys: tuple[str, ...]) -> None:
-        if self._state == "new":
-            self.start()
+        self.start()
         try:
             self._queue.put_nowait(("failed", keys))
         except queue.Full:  # a flood: the in-process count still locks; the shared one catches up later
@@ -118,8 +118,7 @@ class SharedCounts:
 
     def clear(self, key: str) -> None:
         self.locked.pop(key, None)
-        if self._state == "new":
-            self.start()
+        self.start()
         try:
             self._queue.put_nowait(("clear", (key,)))
         except queue.Full:
