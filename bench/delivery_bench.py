@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
 import hashlib
 import http.client
 import json
@@ -143,10 +144,42 @@ def store_url(kind: str) -> Iterator[str]:
             c.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
-def dossiers(count: int, steps: int = 9) -> list[list[Packet]]:
+def dossiers(count: int, steps: int = 9, encoding: str = "json") -> list[list[Packet]]:
     traffic = Traffic(seed=next(SEED))
     prefix = f"{next(SEED) % 1000000:06d}"
-    return [traffic.dossier(n, steps, "json", prefix=prefix) for n in range(1, count + 1)]
+    return [traffic.dossier(n, steps, encoding, prefix=prefix) for n in range(1, count + 1)]
+
+
+@dataclass(frozen=True)
+class Signed:
+    """Signed intake: ``sign`` turns an XML packet into the one a sender signs (XML-DSig over the whole
+    GoiTin, RSA-2048, SHA-256, with its chain); ``config`` makes ``gateway serve`` require a valid signature
+    from every sender (chain to the test root, CRLs checked) and sign each receipt with its own key."""
+
+    sign: Callable[[Packet], Packet]
+    config: str
+
+    def packets(self, count: int, steps: int = 9) -> list[list[Packet]]:
+        return [[self.sign(p) for p in group] for group in dossiers(count, steps, "xml")]
+
+
+@contextmanager
+def signed_intake() -> Iterator[Signed]:
+    """A test PKI made now (nothing of it in the repository), for as long as the context lasts."""
+    from signing.xml_sign import sign_xml
+    from tests.signing.pki import TestPKI
+
+    with tempfile.TemporaryDirectory() as tmp:
+        pki = TestPKI.create(Path(tmp))
+        chain = Path(tmp) / "gateway-chain.pem"
+        chain.write_bytes(pki["ec256"].cert_pem + pki["intermediate"].cert_pem)
+        signer = pki.signer()
+        config = (f'[signing]\nkey = "{pki["ec256"].key_path}"\ncert = "{chain}"\n'
+                  '[signing.intake]\nsignatures = "required"\npurpose = "bench"\n'
+                  f'[signing.purposes.bench]\nanchors = ["{pki["root"].cert_path}"]\n'
+                  f'intermediates = ["{pki["intermediate"].cert_path}"]\n'
+                  f'crls = ["{pki.crl_path}", "{pki.root_crl_path}"]\ncover = ["packet"]\n')
+        yield Signed(lambda p: replace(p, raw=sign_xml(p.raw, signer)), config)
 
 
 def interleave(groups: list[list[Packet]]) -> list[Packet]:
@@ -274,25 +307,28 @@ LAST: dict[str, float] = {}
 
 
 def bench_accept_http(url: str, packets: list[Packet], threads: int = 8, workers: int = 1,
-                      config_extra: str = "") -> tuple[float, float]:
+                      config_extra: str = "", signed: Signed | None = None) -> tuple[float, float]:
     """End to end over HTTP: POST /v1/packets on ``gateway serve`` with ``workers`` processes (auth, signature
-    check, validation, routing, group commit, signed receipt), one packet per request. One packet is sent
-    first: the store opens (and migrates) on the first request, which is start-up, not throughput. Also the
-    whole machine's CPU per packet: server, senders, database and kernel."""
+    check, validation, routing, group commit, receipt), one packet per request; with ``signed``, signatures
+    required and verified (each answer must say so) and every receipt signed. One packet is sent first: the
+    store opens (and migrates) on the first request, which is start-up, not throughput. Also the whole
+    machine's CPU per packet: server, senders, database and kernel."""
     key = secrets.token_hex(16)
     client = f'[clients.bench]\nkey_sha256 = "{hashlib.sha256(key.encode()).hexdigest()}"\n'
-    with serving(url, workers, client + config_extra) as port:
+    with serving(url, workers, client + config_extra + (signed.config if signed else "")) as port:
         headers = {"Authorization": f"Bearer {key}"}
 
-        def post(connection: http.client.HTTPConnection, packet: Packet) -> tuple[int, bytes]:
+        def post(connection: http.client.HTTPConnection, packet: Packet) -> None:
             connection.request("POST", "/v1/packets", body=packet.raw,
                                headers={**headers, "Content-Type": packet.content_type})
             answer = connection.getresponse()
-            return answer.status, answer.read()
+            body = answer.read()
+            assert answer.status == 202, body[:300]
+            assert not signed or json.loads(body)["KetQuaChuKy"] == "passed", body[:300]
 
         warm = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        for _ in range(2 * workers):  # each server process opens its store on its first packet
-            post(warm, dossiers(1, steps=0)[0][0])
+        for first in (signed.packets(2 * workers, 0) if signed else dossiers(2 * workers, 0)):
+            post(warm, first[0])  # each server process opens its store on its first packet
         warm.close()
 
         def send(lane: list[Packet]) -> None:
@@ -300,8 +336,7 @@ def bench_accept_http(url: str, packets: list[Packet], threads: int = 8, workers
             # with the server, and costs a third of what httpx does per call (bench/http_client_bench.py)
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             for p in lane:
-                status, body = post(connection, p)
-                assert status == 202, body[:300]
+                post(connection, p)
             connection.close()
 
         return timed_senders(send, lanes_of(packets, threads))

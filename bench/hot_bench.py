@@ -17,36 +17,44 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import delivery_bench as db
 
 
+INTAKE_PG, CLASSIC = "intake, PostgreSQL", "classic, 100 per call"
+SIGNED, SIGNED_PG = "signed XML", "signed XML, PostgreSQL"
+
+
 def spread(values: list[float]) -> str:
     return f"median {statistics.median(values):6.0f}  range {min(values):.0f}–{max(values):.0f}"
 
 
 def rounds(count: int, packets: int, base: Path | None, workers: int = 1, more: bool = False) -> dict[str, list[float]]:
-    """Alternating rounds: bare, [base,] this checkout — each on a fresh SQLite store, fresh packets; with
-    ``more``, also this checkout on PostgreSQL and the classic protocol's batched calls (100 items per call,
-    SQLite), rates in packets/s."""
+    """Alternating rounds: bare, [base,] this checkout — each on a fresh SQLite store, fresh packets (JSON,
+    unsigned); with ``more``, also this checkout on PostgreSQL, signed XML packets (signatures required,
+    receipts signed) on both stores, and the classic protocol's batched calls (100 items per call, SQLite),
+    rates in packets/s."""
     runs: dict[str, list[float]] = {"bare": [], **({"base": []} if base else {}), "intake": []}
     if more:
-        runs.update({"intake, PostgreSQL": [], "classic, 100 per call": []})
+        runs.update({name: [] for name in (INTAKE_PG, SIGNED, SIGNED_PG, CLASSIC)})
     cpu: dict[str, list[float]] = {name: [] for name in runs}
-    for n in range(count):
-        for name in runs:
-            sample = db.interleave(db.dossiers(max(1, packets // 10)))
-            if name == "bare":
-                rate, _ = db.bench_bare_http(sample)
-            elif name == "classic, 100 per call":
-                with db.store_url("sqlite") as url:
-                    rate, _ = db.bench_accept_classic(url, sample, 100, workers=workers)
-            else:
-                db.SERVER_ROOT = base if name == "base" else None
-                with db.store_url("postgres" if name == "intake, PostgreSQL" else "sqlite") as url:
-                    rate, _ = db.bench_accept_http(url, sample, workers=workers)
-                db.SERVER_ROOT = None
-            runs[name].append(rate)
-            cpu[name].append(db.LAST["server_cpu_ms"])
-        line = "  ".join(f"{k} {v[-1]:5.0f}/s ({cpu[k][-1]:.2f} ms CPU)" for k, v in runs.items())
-        print(f"round {n + 1}: {line}  → intake {runs['intake'][-1] / runs['bare'][-1]:.0%} of the ceiling"
-              + (f" (base {runs['base'][-1] / runs['bare'][-1]:.0%})" if base else ""))
+    with db.signed_intake() as signed:
+        for n in range(count):
+            for name in runs:
+                signing = signed if name in (SIGNED, SIGNED_PG) else None
+                groups = max(1, packets // 10)
+                sample = db.interleave(signing.packets(groups) if signing else db.dossiers(groups))
+                if name == "bare":
+                    rate, _ = db.bench_bare_http(sample)
+                elif name == CLASSIC:
+                    with db.store_url("sqlite") as url:
+                        rate, _ = db.bench_accept_classic(url, sample, 100, workers=workers)
+                else:
+                    db.SERVER_ROOT = base if name == "base" else None
+                    with db.store_url("postgres" if name in (INTAKE_PG, SIGNED_PG) else "sqlite") as url:
+                        rate, _ = db.bench_accept_http(url, sample, workers=workers, signed=signing)
+                    db.SERVER_ROOT = None
+                runs[name].append(rate)
+                cpu[name].append(db.LAST["server_cpu_ms"])
+            line = "  ".join(f"{k} {v[-1]:5.0f}/s ({cpu[k][-1]:.2f} ms CPU)" for k, v in runs.items())
+            print(f"round {n + 1}: {line}  → intake {runs['intake'][-1] / runs['bare'][-1]:.0%} of the ceiling"
+                  + (f" (base {runs['base'][-1] / runs['bare'][-1]:.0%})" if base else ""))
     return {**runs, **{f"{name} server CPU ms": values for name, values in cpu.items()}}
 
 
