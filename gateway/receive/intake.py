@@ -140,6 +140,12 @@ class PacketIntake:
             return packet
         return replace(packet, verdicts={**packet.verdicts, "validation": checked.validation})
 
+    def flush(self) -> None:
+        """Writes the rows still held (audit rows, receipts as answered) now; for a caller whose store outlives
+        this intake (``close`` closes the store)."""
+        self.trail.close()
+        self.receipts.close()
+
     def close(self) -> None:
         self.managed.close()  # no background read reopens the store
         self.trail.close()  # first: it writes to the store

@@ -182,11 +182,13 @@ backoff_cap_seconds = 0.1
                         poll_seconds=0.01, hold_check_seconds=0.05).start()
         # the worker's side: the settlers that fetch, verify and forward a confirmed payment's receipt (and the
         # reconciler, idle at its default pace), through the worker's real intake
-        tasks = registry.start_tasks(config, PacketIntake(config, store=store), only=["payment"]) if settler else None
+        intake = PacketIntake(config, store=store) if settler else None
+        tasks = registry.start_tasks(config, intake, only=["payment"]) if intake else None
 
         def stop() -> None:
-            if tasks is not None:
+            if tasks is not None and intake is not None:
                 tasks.stop()
+                intake.flush()  # its receipts written before the store's schema is dropped
             engine.stop(5)
             server.should_exit = True
             sim_server.should_exit = True

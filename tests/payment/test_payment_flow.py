@@ -252,11 +252,13 @@ def test_lost_callback_is_recovered_by_query_and_the_late_callback_changes_nothi
     assert not bench.record()["sent"]
     quick = {**bench.config.section("payment"), "reconcile_after_seconds": 0.2, "reconcile_every_seconds": 0.05}
     config = Config({**bench.config.raw, "payment": quick}, bench.config.source)
-    tasks = registry.start_tasks(config, PacketIntake(config, store=bench.store), only=["payment"])
+    intake = PacketIntake(config, store=bench.store)
+    tasks = registry.start_tasks(config, intake, only=["payment"])
     try:
         settled = bench.payment_of(dossier, {"forwarded", "receipt_rejected", "amount_mismatch"})
     finally:
         tasks.stop()
+        intake.flush()
     assert settled["state"] == "forwarded" and settled["detail"]["verification"]["verdict"] == "passed"
     paid = bench.record()["payments"][payment["reference"]]
     assert settled["transaction_id"] == paid["transaction"]
@@ -284,12 +286,14 @@ def test_reconciler_leaves_an_unpaid_payment_alone(make_bench: Any) -> None:
     bench.submit(dossier_packet(dossier))
     payment = bench.payment_of(dossier, {"initiated"})
     settings = PaymentSettings.from_config(bench.config)
-    callbacks = Callbacks(platform_for(settings), PacketIntake(bench.config, store=bench.store), settings)
+    intake = PacketIntake(bench.config, store=bench.store)
+    callbacks = Callbacks(platform_for(settings), intake, settings)
     reconciler = Reconciler(callbacks, after_seconds=0.0, every_seconds=0.05)
     try:
         assert reconciler.once() == 0
     finally:
         callbacks.platform.close()
+        intake.flush()
     assert bench.store.payment(payment["reference"])["state"] == "initiated"
     assert not receipt_jobs(bench, dossier)
 

@@ -116,6 +116,7 @@ def test_packet_originated_by_a_dead_worker_is_not_originated_twice(make_bench: 
         wait_for(lambda: settler.once(), 10, "the lapsed lease to be taken")
     finally:
         settler.platform.close()
+        intake.flush()
     settled = bench.store.payment(confirmed["reference"])
     assert settled is not None and settled["state"] == "forwarded"
     assert len(receipt_packets(bench, dossier)) == 1
