@@ -4,6 +4,7 @@ against another checkout's code (e.g. the commit before a change), the three alt
 
     git worktree add /tmp/hot-base <commit>
     .venv/bin/python bench/hot_bench.py --rounds 3 --base /tmp/hot-base    # [--packets 2000] [--json out.json]
+    .venv/bin/python bench/hot_bench.py --rounds 5 --signed-split          # what signing costs, in-process
 """
 
 import argparse
@@ -11,6 +12,8 @@ import json
 from pathlib import Path
 import statistics
 import sys
+import tempfile
+import time
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -58,6 +61,45 @@ def rounds(count: int, packets: int, base: Path | None, workers: int = 1, more: 
     return {**runs, **{f"{name} server CPU ms": values for name, values in cpu.items()}}
 
 
+def signed_split(count: int, packets: int) -> dict[str, list[float]]:
+    """In-process, one thread: CPU ms per packet of ``PacketIntake.receive`` and the answer made of it, for JSON
+    and XML packets unsigned, XML signed (signatures required) with and without a receipt key, and JSON with
+    one — the kinds alternating round by round, each on a fresh SQLite store. The group committer's thread
+    (the store's commit) is not in it: the same for every kind."""
+    from gateway.config import Config
+    from gateway.receive.auth import Client
+    from gateway.receive.intake import PacketIntake
+    from gateway.receive.packets import response
+    from gateway.store import open_store
+
+    runs: dict[str, list[float]] = {}
+    with db.signed_intake() as signed, tempfile.TemporaryDirectory() as tmp:
+        receipts_unsigned = "".join(line + "\n" for line in signed.config.splitlines()
+                                    if not line.startswith(("key =", "cert =")))
+        json_signed_receipts = signed.config.replace('signatures = "required"', 'signatures = "off"')
+        kinds = {"JSON": ("", db.dossiers), "XML": ("", lambda n: db.dossiers(n, encoding="xml")),
+                 "signed XML, receipt unsigned": (receipts_unsigned, signed.packets),
+                 "signed XML, receipt signed": (signed.config, signed.packets),
+                 "JSON, receipt signed": (json_signed_receipts, db.dossiers)}
+        for n in range(count):
+            for index, (kind, (extra, make)) in enumerate(kinds.items()):
+                url = f"sqlite:///{tmp}/{n}-{index}.db"
+                config_file = Path(tmp) / "split.toml"
+                config_file.write_text(f'[store]\nurl = "{url}"\n{db.UNTHROTTLED}{extra}')
+                intake = PacketIntake(Config.load(config_file), store=open_store(url))
+                client, sample = Client("bench"), db.interleave(make(max(3, packets // 10)))
+                for p in sample[:20]:  # the store opened, the chain cached: start-up, not the packet's cost
+                    assert response(intake.receive(client, p.raw, p.encoding), intake.config.zone).status_code == 202
+                began = time.thread_time()
+                for p in sample[20:]:
+                    answer = response(intake.receive(client, p.raw, p.encoding), intake.config.zone)
+                    assert answer.status_code == 202, bytes(answer.body)[:300]
+                runs.setdefault(kind, []).append((time.thread_time() - began) * 1000 / (len(sample) - 20))
+                intake.close()
+            print(f"round {n + 1}: " + "  ".join(f"{k} {v[-1]:.3f} ms" for k, v in runs.items()))
+    return runs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
@@ -65,7 +107,14 @@ def main() -> None:
     parser.add_argument("--base", type=Path, help="another checkout to measure alongside (its gateway/ is served)")
     parser.add_argument("--workers", type=int, default=1, help="server processes")
     parser.add_argument("--json", type=Path, help="write the runs here")
+    parser.add_argument("--signed-split", action="store_true",
+                        help="instead: what signatures and signed receipts cost in-process (CPU ms per packet)")
     args = parser.parse_args()
+    if args.signed_split:
+        for kind, values in signed_split(args.rounds, min(args.packets, 600)).items():
+            print(f"{kind:30} CPU ms per packet median {statistics.median(values):.3f} "
+                  f"(range {min(values):.3f}–{max(values):.3f})")
+        return
     runs = rounds(args.rounds, args.packets, args.base, args.workers)
     for name in ("bare", "base", "intake") if args.base else ("bare", "intake"):
         values, cpu = runs[name], runs[f"{name} server CPU ms"]
