@@ -8,6 +8,7 @@ against another checkout's code (e.g. the commit before a change), the three alt
 """
 
 import argparse
+from contextlib import nullcontext
 import json
 from pathlib import Path
 import statistics
@@ -37,7 +38,7 @@ def rounds(count: int, packets: int, base: Path | None, workers: int = 1, more: 
     if more:
         runs.update({name: [] for name in (INTAKE_PG, SIGNED, SIGNED_PG, CLASSIC)})
     cpu: dict[str, list[float]] = {name: [] for name in runs}
-    with db.signed_intake() as signed:
+    with db.signed_intake() if more else nullcontext() as signed:
         for n in range(count):
             for name in runs:
                 signing = signed if name in (SIGNED, SIGNED_PG) else None

@@ -4,7 +4,7 @@
 
 Rows (all on the same signed packet, RSA-2048 / SHA-256 / exclusive C14N, enveloped URI=""):
 - gateway verify_xml: parse (hardened) + policy + reference + digest + signature + chain (warm cache)
-- python-xmlsec: parse + libxmlsec1 verify with the certificate's key (no policy, no chain)
+- python-xmlsec: parse + libxmlsec1 verify with the certificate's bare public key (no policy, no chain)
 - signxml: XMLVerifier.verify with the certificate pinned (no chain to an anchor)
 - bare RSA-2048 verification of the SignedInfo bytes (cryptography)
 - bare exclusive C14N of the parsed packet (lxml/libxml2)
@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import xmlsec
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from lxml import etree
 from signxml import XMLVerifier
@@ -82,7 +82,9 @@ def main() -> None:
         report, _ = verify_xml(signed, policy)
         assert report.verdict is Verdict.PASSED, report.to_dict()
 
-        key = xmlsec.Key.from_memory(issued.cert_pem, xmlsec.constants.KeyDataFormatCertPem)
+        # the bare public key, as the gateway gives libxmlsec1 (a key carrying its certificate is copied per context)
+        key = xmlsec.Key.from_memory(issued.cert.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo), xmlsec.constants.KeyDataFormatPem)
 
         def python_xmlsec() -> None:
             root = etree.fromstring(signed)

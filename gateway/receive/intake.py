@@ -141,8 +141,8 @@ class PacketIntake:
         return replace(packet, verdicts={**packet.verdicts, "validation": checked.validation})
 
     def flush(self) -> None:
-        """Writes the rows still held (audit rows, receipts as answered) now; for a caller whose store outlives
-        this intake (``close`` closes the store)."""
+        """Writes the rows still held (audit rows, receipts as answered) now, once nothing is received any more;
+        for a caller whose store outlives this intake (``close`` closes the store)."""
         self.trail.close()
         self.receipts.close()
 
