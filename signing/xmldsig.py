@@ -326,13 +326,22 @@ def _check_key(plan: _Plan, cert: asn1_x509.Certificate, policy: TrustPolicy) ->
 # --- cryptography --------------------------------------------------------------------------
 
 @lru_cache(maxsize=1024)
-def _signer_details(cert: asn1_x509.Certificate) -> tuple[xmlsec.Key, str, str]:
-    """libxmlsec1's key and the masked subject/issuer of a certificate. Certificates come from
-    ``certificate_from_der`` (one object per DER), so this caches per certificate. The key is the bare public
-    key: the chain is checked by signing.trust, and a key carrying its certificate is copied into every
-    signature context (~0.05–0.3 ms a verification)."""
-    key = xmlsec.Key.from_memory(cert.public_key.dump(), xmlsec.constants.KeyDataFormatDer)
-    return key, describe_name(cert.subject), describe_name(cert.issuer)
+def _signer_names(cert: asn1_x509.Certificate) -> tuple[str, str]:
+    """The masked subject and issuer of a certificate. Certificates come from ``certificate_from_der`` (one
+    object per DER), so this and ``_signer_key`` cache per certificate."""
+    return describe_name(cert.subject), describe_name(cert.issuer)
+
+
+@lru_cache(maxsize=1024)
+def _signer_key(cert: asn1_x509.Certificate) -> xmlsec.Key:
+    """libxmlsec1's key: the bare public key (the chain is checked by signing.trust; a key carrying its
+    certificate is copied into every signature context, ~0.05–0.3 ms a verification). Called once
+    ``_check_key`` has admitted the key's kind and size."""
+    try:
+        return xmlsec.Key.from_memory(cert.public_key.dump(), xmlsec.constants.KeyDataFormatDer)
+    except xmlsec.Error:
+        raise fail(Reason.SIG_CRYPTO_FAILURE, f"the certificate's {cert.public_key.algorithm} key cannot be "
+                                              "read by the verifier") from None
 
 
 def _context(key: xmlsec.Key, digests: frozenset[str]) -> xmlsec.SignatureContext:
@@ -348,7 +357,7 @@ def _context(key: xmlsec.Key, digests: frozenset[str]) -> xmlsec.SignatureContex
 
 
 def _verify_crypto(plan: _Plan, cert: asn1_x509.Certificate, digests: frozenset[str]) -> None:
-    key = _signer_details(cert)[0]
+    key = _signer_key(cert)
     context = _context(key, digests)
     if plan.reference_id is not None:
         attribute, _ = plan.reference_id
@@ -389,7 +398,7 @@ def _verify_one(root: etree._Element, signature: etree._Element, policy: TrustPo
         plan = _plan(root, signature, policy)
         report.algorithms, report.covered = plan.algorithms, plan.covered_label
         cert = _signer_certificate(plan, policy)
-        _, report.signer, report.issuer = _signer_details(cert)
+        report.signer, report.issuer = _signer_names(cert)
         _check_key(plan, cert, policy)
         _verify_crypto(plan, cert, policy.algorithms.digests)
     except Rejected as rejected:

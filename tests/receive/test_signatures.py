@@ -31,6 +31,7 @@ from gateway.store.api import JobFilter, JobState
 from signing.jws import b64url, canonical, sign_jws
 from signing.xml_sign import sign_xml
 from tests.signing.pki import TestPKI
+from tests.signing.xmltools import with_ed25519_certificate
 
 REPO = Path(__file__).resolve().parents[2]
 NS = "{urn:congketnoi:qcvn120:v1}"
@@ -152,6 +153,13 @@ def test_body_signature_is_refused_where_the_whole_packet_must_be_signed(door: D
     assert answer.json()["error"] == "signature.refused" and "POLICY_FAILURE" in reasons(answer)
     assert answer.json()["message_vi"] and answer.json()["message_en"]
     assert door.stored(signed) is None
+
+
+def test_a_signers_key_the_verifier_cannot_load_is_refused_not_a_server_error(door: Door, pki: TestPKI) -> None:
+    """An Ed25519 certificate in KeyInfo: 422 with the reason, not 500 (libxmlsec1 cannot load such a key)."""
+    answer = door.post(with_ed25519_certificate(sign_xml(fresh(), pki.signer())), XML)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"] == "signature.refused" and reasons(answer) == ["SIG_CRYPTO_FAILURE"]
 
 
 def test_tampered_after_signing_is_refused_with_hash_failure(door: Door, pki: TestPKI) -> None:

@@ -14,7 +14,7 @@ from signing.report import Reason, Verdict, verdict_for
 from signing.xml_sign import sign_xml
 from signing.xmldsig import verify_xml
 from tests.signing.pki import TestPKI
-from tests.signing.xmltools import DS, NS, packet, packet_bytes, xmlsec_sign
+from tests.signing.xmltools import DS, NS, packet, packet_bytes, with_ed25519_certificate, xmlsec_sign
 
 T = xmlsec.constants
 
@@ -333,3 +333,14 @@ def test_too_many_certificates_refused(pki: TestPKI, no_crypto: None) -> None:
         x509_data.append(copy.deepcopy(x509_data[0]))
     report, _ = verify_xml(etree.tostring(root), pki.policy())
     assert report.signatures[0].reason is Reason.FORMAT_FAILURE and "certificates" in report.signatures[0].detail
+
+
+
+def test_a_certificate_key_libxmlsec1_cannot_load_is_a_failure_not_an_error(pki: TestPKI) -> None:
+    """KeyInfo carries an Ed25519 certificate (a key kind libxmlsec1 cannot load): refused with a report by the
+    key policy, before any key is loaded — it used to raise out of verify_xml."""
+    report, element = verify_xml(with_ed25519_certificate(sign_xml(packet_bytes(), pki.signer())), pki.policy())
+    assert element is None
+    assert (report.verdict, report.signatures[0].reason) == (Verdict.FAILED, Reason.SIG_CRYPTO_FAILURE), \
+        report.to_dict()
+    assert report.signatures[0].signer  # named in the report even though refused

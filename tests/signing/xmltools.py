@@ -3,8 +3,14 @@ templates) that can make the signatures the gateway's own signer never would (SH
 
 from __future__ import annotations
 
+import base64
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.x509.oid import NameOID
 import xmlsec
 from lxml import etree
 
@@ -49,3 +55,20 @@ def xmlsec_sign(root: etree._Element, issued: Issued | None, *, uri: str = "",
         context.register_id(*id_attr)
     context.sign(signature)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def with_ed25519_certificate(signed: bytes) -> bytes:
+    """``signed`` with its KeyInfo's certificates replaced by one self-signed Ed25519 certificate: a key kind
+    libxmlsec1 cannot load (a hostile sender's, or a future CA's)."""
+    key = ed25519.Ed25519PrivateKey.generate()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ed25519 signer")])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=30)).sign(key, None))
+    root = etree.fromstring(signed)
+    first, *others = root.iter(f"{{{DS}}}X509Certificate")
+    first.text = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+    for other in others:
+        other.getparent().remove(other)
+    return etree.tostring(root)
