@@ -539,10 +539,7 @@ def verifiers(rounds: int, seconds: float, files: int = 100) -> dict[str, Figure
     no chain, as bench/verify_bench.py), and the ``xmlsec1`` command (libxmlsec1 with OpenSSL, chain to the
     test root via ``--trusted-pem``): one process per file, and one process verifying ``files`` files (the command
     takes many) — the difference is its per-process start (exec, libraries, the trusted certificate)."""
-    from cryptography.hazmat.primitives import serialization
-    import xmlsec
-    from lxml import etree
-
+    import verify_bench
     from signing.report import Verdict
     from signing.xml_sign import sign_xml
     from signing.xmldsig import verify_xml
@@ -560,15 +557,7 @@ def verifiers(rounds: int, seconds: float, files: int = 100) -> dict[str, Figure
         pki = TestPKI.create(Path(tmp))
         policy, signed = pki.policy(), sign_xml((ROOT / "examples" / "HoSo.xml").read_bytes(), pki.signer())
         assert verify_xml(signed, policy)[0].verdict is Verdict.PASSED
-        # the bare public key, as the gateway gives libxmlsec1 (a key carrying its certificate is copied per context)
-        key = xmlsec.Key.from_memory(pki["signer"].cert.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo), xmlsec.constants.KeyDataFormatPem)
-
-        def python_xmlsec() -> None:
-            root = etree.fromstring(signed)
-            context = xmlsec.SignatureContext()
-            context.key = key
-            context.verify(xmlsec.tree.find_node(root, xmlsec.constants.NodeSignature))
+        python_xmlsec = verify_bench.python_xmlsec_verifier(signed, pki["signer"].cert)
 
         packet, anchor = Path(tmp) / "signed.xml", Path(tmp) / "root.pem"
         packet.write_bytes(signed)
