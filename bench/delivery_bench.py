@@ -153,11 +153,17 @@ def dossiers(count: int, steps: int = 9, encoding: str = "json") -> list[list[Pa
 @dataclass(frozen=True)
 class Signed:
     """Signed intake: ``sign`` turns an XML packet into the one a sender signs (XML-DSig over the whole
-    GoiTin, RSA-2048, SHA-256, with its chain); ``config`` makes ``gateway serve`` require a valid signature
-    from every sender (chain to the test root, CRLs checked) and sign each receipt with its own key."""
+    GoiTin, RSA-2048, SHA-256, with its chain); ``required`` makes ``gateway serve`` require a valid signature
+    from every sender (chain to the test root, CRLs checked), ``receipt_key`` sign each receipt with its own
+    key; ``config`` is both."""
 
     sign: Callable[[Packet], Packet]
-    config: str
+    required: str
+    receipt_key: str
+
+    @property
+    def config(self) -> str:
+        return self.required + self.receipt_key
 
     def packets(self, count: int, steps: int = 9) -> list[list[Packet]]:
         return [[self.sign(p) for p in group] for group in dossiers(count, steps, "xml")]
@@ -174,12 +180,12 @@ def signed_intake() -> Iterator[Signed]:
         chain = Path(tmp) / "gateway-chain.pem"
         chain.write_bytes(pki["ec256"].cert_pem + pki["intermediate"].cert_pem)
         signer = pki.signer()
-        config = (f'[signing]\nkey = "{pki["ec256"].key_path}"\ncert = "{chain}"\n'
-                  '[signing.intake]\nsignatures = "required"\npurpose = "bench"\n'
-                  f'[signing.purposes.bench]\nanchors = ["{pki["root"].cert_path}"]\n'
-                  f'intermediates = ["{pki["intermediate"].cert_path}"]\n'
-                  f'crls = ["{pki.crl_path}", "{pki.root_crl_path}"]\ncover = ["packet"]\n')
-        yield Signed(lambda p: replace(p, raw=sign_xml(p.raw, signer)), config)
+        required = ('[signing.intake]\nsignatures = "required"\npurpose = "bench"\n'
+                    f'[signing.purposes.bench]\nanchors = ["{pki["root"].cert_path}"]\n'
+                    f'intermediates = ["{pki["intermediate"].cert_path}"]\n'
+                    f'crls = ["{pki.crl_path}", "{pki.root_crl_path}"]\ncover = ["packet"]\n')
+        receipt_key = f'[signing]\nkey = "{pki["ec256"].key_path}"\ncert = "{chain}"\n'
+        yield Signed(lambda p: replace(p, raw=sign_xml(p.raw, signer)), required, receipt_key)
 
 
 def interleave(groups: list[list[Packet]]) -> list[Packet]:
@@ -325,8 +331,8 @@ def bench_accept_http(url: str, packets: list[Packet], threads: int = 8, workers
             body = answer.read()
             assert answer.status == 202, body[:300]
             if signed:  # the sender's signature verified, the receipt signed by the gateway
-                answer_ = json.loads(body)
-                assert answer_["KetQuaChuKy"] == "passed" and answer_["ChuKyBienNhan"], body[:300]
+                said = json.loads(body)
+                assert said["KetQuaChuKy"] == "passed" and said["ChuKyBienNhan"], body[:300]
 
         warm = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         for first in (signed.packets(2 * workers, 0) if signed else dossiers(2 * workers, 0)):

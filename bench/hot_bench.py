@@ -75,13 +75,10 @@ def signed_split(count: int, packets: int) -> dict[str, list[float]]:
 
     runs: dict[str, list[float]] = {}
     with db.signed_intake() as signed, tempfile.TemporaryDirectory() as tmp:
-        receipts_unsigned = "".join(line + "\n" for line in signed.config.splitlines()
-                                    if not line.startswith(("key =", "cert =")))
-        json_signed_receipts = signed.config.replace('signatures = "required"', 'signatures = "off"')
         kinds = {"JSON": ("", db.dossiers), "XML": ("", lambda n: db.dossiers(n, encoding="xml")),
-                 "signed XML, receipt unsigned": (receipts_unsigned, signed.packets),
+                 "signed XML, receipt unsigned": (signed.required, signed.packets),
                  "signed XML, receipt signed": (signed.config, signed.packets),
-                 "JSON, receipt signed": (json_signed_receipts, db.dossiers)}
+                 "JSON, receipt signed": (signed.receipt_key, db.dossiers)}
         for n in range(count):
             for index, (kind, (extra, make)) in enumerate(kinds.items()):
                 url = f"sqlite:///{tmp}/{n}-{index}.db"
